@@ -1,0 +1,124 @@
+"""Backpropagation guided notes: your answers.
+
+Fill in one function per guided question, then check your work with
+
+    grade backprop.py
+
+Shapes follow the worksheet's table: X is (numExamples, inputLayerSize), y is
+(numExamples, outputLayerSize), W1 is (inputLayerSize, hiddenLayerSize) and W2 is
+(hiddenLayerSize, outputLayerSize). Inputs are numpy arrays; return numpy arrays (or
+anything numpy can read) for arrays, and a tuple of ints for a dimension.
+"""
+
+import numpy as np
+
+
+def sigmoid(z):
+    """The activation f(z) = 1 / (1 + e^(-z)), applied elementwise. Given."""
+    return 1 / (1 + np.exp(-z))
+
+
+def forward(X, W1, W2):
+    """Forward equations (1)-(4).
+
+    z(2) = X W(1),  a(2) = f(z(2)),  z(3) = a(2) W(2),  yHat = f(z(3)).
+
+    Return the tuple (z2, a2, z3, yHat); z2 and a2 have shape (numExamples, hiddenLayerSize),
+    z3 and yHat have shape (numExamples, outputLayerSize).
+    """
+    raise NotImplementedError
+
+
+def cost(y, yHat):
+    """Equation (5): J = sum of 1/2 (y - yHat)^2.
+
+    The worksheet's table gives J the dimension (1, outputLayerSize): sum over the examples,
+    one cost per output. (For one output, a plain number is accepted.)
+    """
+    raise NotImplementedError
+
+
+def dJdW1_shape(input_layer_size, hidden_layer_size, output_layer_size):
+    """Q1. "The dimension of dJ/dW(1) is ___."
+
+    Return the dimension as a tuple of ints, for any layer sizes.
+    """
+    raise NotImplementedError
+
+
+def dJdW2_shape(input_layer_size, hidden_layer_size, output_layer_size):
+    """Q2. "The dimension of dJ/dW(2) is ___."
+
+    Return the dimension as a tuple of ints, for any layer sizes.
+    """
+    raise NotImplementedError
+
+
+def sigmoid_prime(z):
+    """Q6. "yHat and z(3) are connected by our sigmoid activation function f(z) = 1/(1 + e^(-z)).
+    dyHat/dz(3) = f'(z) = ___"
+
+    Return f'(z) elementwise: an array of the same shape as z.
+    """
+    raise NotImplementedError
+
+
+def delta3_shape(num_examples, output_layer_size):
+    """Q7, Q13. "What is the dimension of delta(3)?"
+
+    Return the dimension as a tuple of ints, for any number of examples and outputs.
+    """
+    raise NotImplementedError
+
+
+def delta3(y, yHat, z3):
+    """The "backpropagating error" introduced after Q6: delta(3) = -(y - yHat) f'(z(3)).
+
+    Use your sigmoid_prime. Shape (numExamples, outputLayerSize).
+    """
+    raise NotImplementedError
+
+
+def dz3dW2(a2):
+    """Q9, Q10. "Now, write dz(3)/dW(2) in terms of the vector a(2)."
+
+    a2 holds one example: shape (1, hiddenLayerSize). Return dz(3)/dW(2), shape
+    (hiddenLayerSize, 1).
+    """
+    raise NotImplementedError
+
+
+def dJdW2(a2, delta3):
+    """Q11, Q14-Q16. "Now express the above operation in terms of the matrix a(2) and the
+    vector delta(3)." dJ/dW(2), summed over the examples.
+
+    a2 is (numExamples, hiddenLayerSize), delta3 is (numExamples, outputLayerSize). Return
+    shape (hiddenLayerSize, outputLayerSize), the shape of W2.
+    """
+    raise NotImplementedError
+
+
+def delta2(delta3, W2, z2):
+    """Q17. "Derive an expression for dJ/dW(1) by continuing to propagate errors backwards
+    through our network." First the backpropagating error of the hidden layer, delta(2).
+
+    Return shape (numExamples, hiddenLayerSize).
+    """
+    raise NotImplementedError
+
+
+def dJdW1(X, delta2):
+    """Q17, continued: dJ/dW(1) from X and delta(2).
+
+    Return shape (inputLayerSize, hiddenLayerSize), the shape of W1.
+    """
+    raise NotImplementedError
+
+
+def cost_function_prime(X, y, W1, W2):
+    """Your Mission: "dJ/dW(1) = ?  dJ/dW(2) = ?"
+
+    Put it all together: run the forward pass, then backpropagate. Return the tuple
+    (dJdW1, dJdW2), with the shapes of W1 and W2.
+    """
+    raise NotImplementedError

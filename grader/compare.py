@@ -1,0 +1,112 @@
+"""Pure comparison of a student's answer with the reference: structure first, then numbers.
+
+Every function returns None when the answer is right and otherwise one sentence a student can
+act on. Relative error is defined once (against the reference) and the same definition serves
+the verdict's tolerance and the message, in one number format.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from grader.assignment import ATOL, RTOL, Kind, Question
+from grader.sandbox import Unsupported
+
+
+def fmt(x: float) -> str:
+    """The one number format of every message."""
+    return f"{x:.6g}"
+
+
+def fmt_shape(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def describe(value: Any) -> str:
+    """A short description of what the student returned, for messages."""
+    if value is None:
+        return "None (is a `return` missing?)"
+    if isinstance(value, Unsupported):
+        return f"a {value.type_name}"
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {fmt_shape(value.shape)}"
+    if isinstance(value, list):
+        return f"a sequence of {len(value)} item{'s' * (len(value) != 1)}"
+    if isinstance(value, str):
+        return f"the text {value[:40]!r}"
+    return repr(value)
+
+
+def relative_error(got: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """|got - expected| / |expected|, infinite where expected is 0 and got is not."""
+    error = np.abs(got - expected)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative = error / np.abs(expected)
+    return np.where(error == 0, 0.0, relative)
+
+
+def as_array(value: Any) -> np.ndarray | None:
+    """The answer as a float array, or None when numpy can't read it as numbers."""
+    if value is None or isinstance(value, (str, Unsupported, bool)):
+        return None
+    try:
+        array = np.asarray(value, dtype=float)
+    except (ValueError, TypeError):
+        return None
+    return array
+
+
+def compare_array(value: Any, expected: np.ndarray,
+                  normalise: Callable[[Any, Any], Any] | None = None) -> str | None:
+    """Shape must match exactly, then every entry within RTOL and ATOL of the reference."""
+    got = as_array(value)
+    if got is None:
+        return f"returned {describe(value)}, which numpy cannot read as an array of numbers"
+    if normalise is not None:
+        got = normalise(got, expected)
+    if got.shape != expected.shape:
+        return (f"shape {fmt_shape(got.shape)}, but the answer has shape "
+                f"{fmt_shape(expected.shape)}")
+    wrong = ~np.isclose(got, expected, rtol=RTOL, atol=ATOL)
+    if not wrong.any():
+        return None
+    absolute = np.abs(got - expected)
+    relative = relative_error(got, expected)
+    # NaN and inf are the worst possible entries: rank them first.
+    ranking = np.where(np.isfinite(absolute), absolute, np.inf)
+    worst = np.unravel_index(int(np.argmax(np.where(wrong, ranking, -1.0))), got.shape)
+    where = "[" + ", ".join(str(int(i)) for i in worst) + "]" if got.ndim else "value"
+    return (f"{int(wrong.sum())} of {wrong.size} entries differ (rtol {RTOL:g}, atol {ATOL:g}); "
+            f"worst {where}: got {fmt(got[worst])}, expected {fmt(expected[worst])}; "
+            f"max abs error {fmt(np.max(np.where(wrong, absolute, 0)))}, "
+            f"max rel error {fmt(np.max(np.where(wrong, relative, 0)))}")
+
+
+def compare_shape(value: Any, expected: tuple[int, ...]) -> str | None:
+    """A dimension is a tuple (or list) of ints; the grader never reveals the right one."""
+    if isinstance(value, np.ndarray) and value.ndim == 1 and np.all(value == np.round(value)):
+        value = [int(v) for v in value]
+    if not isinstance(value, list) or not all(isinstance(n, int) and not isinstance(n, bool)
+                                              for n in value):
+        return f"returned {describe(value)}; a dimension is a tuple of ints, such as (2, 5)"
+    if tuple(value) != tuple(expected):
+        return f"returned {fmt_shape(tuple(value))}, which is not the dimension asked for"
+    return None
+
+
+def compare(question: Question, value: Any, expected: Any) -> str | None:
+    """Compare an answer of any kind with the reference's value for the same call."""
+    if question.kind is Kind.SHAPE:
+        return compare_shape(value, tuple(expected))
+    if question.kind is Kind.ARRAY:
+        return compare_array(value, np.asarray(expected, dtype=float), question.normalise)
+    parts = question.parts
+    if not isinstance(value, list) or len(value) != len(parts):
+        return f"returned {describe(value)}; expected a tuple of {len(parts)} ({', '.join(parts)})"
+    for name, got, want in zip(parts, value, expected):
+        message = compare_array(got, np.asarray(want, dtype=float))
+        if message is not None:
+            return f"{name}: {message}"
+    return None

@@ -1,0 +1,74 @@
+"""Turn a hand-in on disk into cells of Python source, or a one-line reason why not."""
+
+from __future__ import annotations
+
+import io
+import tokenize
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.sandbox import Cell
+
+MAX_FILE_BYTES = 2 * 1024 * 1024  # far beyond any honest answer to this worksheet
+
+
+class SubmissionError(Exception):
+    """The hand-in cannot be graded; the message is one line a person can act on."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    student: str
+    path: str
+    cells: tuple[Cell, ...]
+
+
+def read_text(path: Path) -> str:
+    """The file's text, decoded as Python would (UTF-8 unless a PEP 263 line says otherwise)."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise SubmissionError(f"the file is {size // 1024} KiB, more than the "
+                                  f"{MAX_FILE_BYTES // 1024} KiB a submission may be")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SubmissionError(f"cannot read the file: {exc.strerror or exc}") from None
+    if not data.strip():
+        raise SubmissionError("the file is empty")
+    if b"\0" in data:
+        raise SubmissionError("the file contains NUL bytes: it is not a text file "
+                              "(was a binary or a zip handed in?)")
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        return data.decode(encoding)
+    except (SyntaxError, LookupError) as exc:
+        raise SubmissionError(f"the file's coding declaration is not usable: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise SubmissionError(
+            f"the file is not {exc.encoding} text (byte 0x{data[exc.start]:02x} at offset "
+            f"{exc.start}) and has no coding declaration; save it as UTF-8") from None
+
+
+def check_compiles(source: str, filename: str) -> None:
+    """Raise SubmissionError for source Python cannot compile; compiling runs none of it."""
+    try:
+        compile(source, filename, "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        where = f" (line {exc.lineno})" if exc.lineno else ""
+        raise SubmissionError(f"{type(exc).__name__}: {exc.msg}{where}") from None
+    except (ValueError, RecursionError, MemoryError) as exc:
+        raise SubmissionError(f"Python cannot compile the file: {exc}") from None
+
+
+def load_python(path: Path, student: str | None = None) -> Submission:
+    """A .py file is one cell."""
+    source = read_text(path)
+    check_compiles(source, path.name)
+    return Submission(student or path.stem, str(path), (Cell(source, path.name),))
+
+
+def load(path: Path, student: str | None = None) -> Submission:
+    """Any supported hand-in, by its suffix."""
+    if path.suffix == ".py":
+        return load_python(path, student)
+    raise SubmissionError(f"not a .py file: {path.name}")

@@ -1,0 +1,379 @@
+"""Run untrusted student code in a separate process and bring back plain values.
+
+The grader never imports, unpickles or evaluates anything the student's process produced: the
+child (``_child.py``) writes JSON lines, and this module turns them into frozen dataclasses of
+numbers, lists and numpy arrays rebuilt here. It decides nothing about right or wrong.
+
+Each call to a student function has its own time limit. A call that runs over, or that ends
+the process (``os._exit``, a segfault), costs that call: the process group is killed and a
+fresh one reloads the cells and carries on with the calls still to make. A top-level statement
+that hangs or kills the process is skipped on reload, with the rest of its cell, so that what
+was defined before it is still graded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+_CHILD_SOURCE = (Path(__file__).with_name("_child.py")).read_text(encoding="utf-8")
+
+# Python and numpy must start within this, whatever --timeout says; it is not student time.
+_STARTUP_SECONDS = 30.0
+_MAX_EVENT_LINE = 16 * 1024 * 1024
+
+
+class SandboxError(Exception):
+    """The sandbox itself could not run the submission (not the student's fault)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on one submission's process."""
+
+    timeout: float = 10.0  # seconds for loading the cells, and again for each call
+    memory_mb: int = 1024  # address space of the student's process
+    max_output: int = 4000  # characters of the student's printed output kept for feedback
+    max_elements: int = 100_000  # numbers one answer may hold
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A unit of student source; a .py file is one cell, a notebook one per code cell."""
+
+    source: str
+    filename: str
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call to make: the first of `names` that is defined, with plain arguments."""
+
+    key: int
+    names: tuple[str, ...]
+    args: tuple
+    group: str  # calls of one group (a question) are skipped after one of them times out
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    """What happened to one call: status is returned, raised, missing, refused, timeout or crashed."""
+
+    status: str
+    value: Any = None
+    message: str = ""
+    cell: int | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class LoadProblem:
+    """A top-level statement that raised, hung or ended the process."""
+
+    cell: int
+    line: int | None
+    message: str
+    kind: str  # raised, timeout or crashed
+
+
+@dataclass(frozen=True)
+class RunResult:
+    outcomes: dict[int, CallOutcome]
+    load_problems: tuple[LoadProblem, ...]
+    defined: tuple[str, ...]
+    output: str
+    output_chars: int
+
+
+def encode_argument(value: Any) -> Any:
+    """Plain JSON for an argument: arrays as shape and flat data, ints as ints."""
+    if isinstance(value, np.ndarray):
+        return {"array": list(value.shape), "data": value.astype(float).ravel().tolist()}
+    if isinstance(value, (np.integer, int)):
+        return int(value)
+    return float(value)
+
+
+class UnreadableValue(ValueError):
+    """An event's value is not in the wire format."""
+
+
+def decode_value(value: Any, depth: int = 0) -> Any:
+    """Rebuild a student's answer from the wire format, trusting nothing about it."""
+    if depth > 32:
+        raise UnreadableValue("nested too deeply")
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, list):
+        return [decode_value(item, depth + 1) for item in value]
+    if isinstance(value, dict):
+        if "array" in value:
+            shape, data = value.get("array"), value.get("data")
+            if (not isinstance(shape, list) or not isinstance(data, list)
+                    or not all(isinstance(n, int) and n >= 0 for n in shape)
+                    or int(np.prod(shape, dtype=np.int64)) != len(data)
+                    or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in data)):
+                raise UnreadableValue("malformed array")
+            return np.array(data, dtype=float).reshape(shape)
+        if isinstance(value.get("str"), str):
+            return value["str"]
+        if isinstance(value.get("unsupported"), str):
+            return Unsupported(value["unsupported"][:100])
+    raise UnreadableValue("unknown value")
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """An answer of a type that is neither a number, a sequence, a string nor an array."""
+
+    type_name: str
+
+
+@dataclass
+class _Attempt:
+    """The state of one child process's run, updated as its events arrive."""
+
+    running_call: int | None = None
+    running_stmt: tuple[int, int, int] | None = None  # cell, statement index, line
+    loaded: bool = False
+    deadline: float = 0.0
+    defined: tuple[str, ...] = ()
+    problems: list[LoadProblem] = field(default_factory=list)
+    student_started: bool = False
+    ended_by: str | None = None  # timeout or crashed, when the process did not finish its job
+    ended_message: str = ""
+
+
+def _child_environment(scratch: str) -> dict[str, str]:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": scratch,
+        "TMPDIR": scratch,
+        "LANG": "C.UTF-8",
+        "PYTHONIOENCODING": "utf-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        # One BLAS thread: the arrays are tiny, and many threads would strain the memory limit.
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
+    return env
+
+
+class _Output:
+    """The student's printed output: counted in full, kept up to a limit."""
+
+    def __init__(self, limit: int):
+        self.limit, self.kept, self.total = limit, bytearray(), 0
+
+    def add(self, data: bytes) -> None:
+        self.total += len(data)
+        room = self.limit - len(self.kept)
+        if room > 0:
+            self.kept += data[:room]
+
+    def text(self) -> str:
+        return self.kept.decode("utf-8", "replace")
+
+
+def run(cells: list[Cell], calls: list[Call], limits: Limits = Limits()) -> RunResult:
+    """Load the cells in a fresh sandboxed process and make the calls; never raises for
+    anything the student's code does (SandboxError is the sandbox's own failure)."""
+    pending = {call.key: call for call in calls}
+    outcomes: dict[int, CallOutcome] = {}
+    stop_at: dict[int, int] = {}
+    problems: dict[tuple[int, int | None], LoadProblem] = {}
+    defined: tuple[str, ...] = ()
+    output = _Output(limits.max_output)
+    scratch = tempfile.mkdtemp(prefix="grade-")
+    try:
+        # Each pass either finishes, or ends one call or one top-level statement for good.
+        for _ in range(len(calls) + sum(c.source.count("\n") + 1 for c in cells) + 2):
+            attempt = _run_once(cells, list(pending.values()), stop_at, limits, scratch, output,
+                                outcomes)
+            for problem in attempt.problems:
+                problems.setdefault((problem.cell, problem.line), problem)
+            if attempt.loaded:
+                defined = attempt.defined
+            for key in list(pending):
+                if key in outcomes:
+                    del pending[key]
+            ended = _after_kill(attempt, pending, outcomes, stop_at, problems)
+            if not ended:
+                break
+        else:
+            raise SandboxError("the submission's process had to be restarted too many times")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    ordered = tuple(sorted(problems.values(), key=lambda p: (p.cell, p.line or 0)))
+    return RunResult(outcomes, ordered, defined, output.text(), output.total)
+
+
+def _after_kill(attempt: _Attempt, pending: dict[int, Call], outcomes: dict[int, CallOutcome],
+                stop_at: dict[int, int], problems: dict) -> bool:
+    """Record what a killed or dead process was doing; True if another pass is needed."""
+    kind, message = attempt.ended_by, attempt.ended_message
+    if kind is None:
+        return False
+    if attempt.running_call is not None:
+        call = pending.pop(attempt.running_call)
+        outcomes[call.key] = CallOutcome(kind, message=message)
+        for other in list(pending.values()):
+            if other.group == call.group:
+                del pending[other.key]
+                outcomes[other.key] = CallOutcome(
+                    kind, message=f"not run: an earlier case {_ENDED_PHRASE[kind]}")
+    elif attempt.running_stmt is not None:
+        cell, index, line = attempt.running_stmt
+        stop_at[cell] = index
+        problems[(cell, line)] = LoadProblem(cell, line, message, kind)
+    else:
+        raise SandboxError(f"the sandboxed process {message or 'failed'} before running any student code")
+    return bool(pending) or attempt.running_stmt is not None
+
+
+_ENDED_PHRASE = {"timeout": "ran out of time", "crashed": "ended the process"}
+
+
+def _run_once(cells, calls, stop_at, limits, scratch, output, outcomes) -> _Attempt:
+    job = {
+        "cells": [{"source": c.source, "filename": c.filename} for c in cells],
+        "stop_at": {str(cell): index for cell, index in stop_at.items()},
+        "calls": [{"key": c.key, "names": list(c.names),
+                   "args": [encode_argument(a) for a in c.args]} for c in calls],
+        "max_elements": limits.max_elements,
+    }
+    event_read, event_write = os.pipe()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-I", "-c", _CHILD_SOURCE, str(event_write), str(limits.memory_mb)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            pass_fds=(event_write,), cwd=scratch, env=_child_environment(scratch),
+            start_new_session=True,
+        )
+    finally:
+        os.close(event_write)
+    attempt = _Attempt(deadline=time.monotonic() + _STARTUP_SECONDS)
+    try:
+        try:
+            process.stdin.write(json.dumps(job).encode())
+            process.stdin.close()
+        except BrokenPipeError:
+            pass
+        _watch(process, event_read, attempt, limits, output, outcomes)
+    finally:
+        _kill_group(process)
+        os.close(event_read)
+        process.stdout.close()
+    return attempt
+
+
+def _watch(process, event_read, attempt, limits, output, outcomes) -> None:
+    """Read events and output until the child exits or overruns; fills `attempt`."""
+    selector = selectors.DefaultSelector()
+    selector.register(event_read, selectors.EVENT_READ, "events")
+    selector.register(process.stdout, selectors.EVENT_READ, "output")
+    buffer = bytearray()
+    open_streams = 2
+    while open_streams:
+        remaining = attempt.deadline - time.monotonic()
+        if remaining <= 0:
+            if _student_code_running(attempt):
+                attempt.ended_by = "timeout"
+                attempt.ended_message = f"ran for more than {limits.timeout:g} s"
+            elif not attempt.loaded:
+                attempt.ended_by, attempt.ended_message = "crashed", "did not start in time"
+            return  # else every call is answered: whatever still runs (atexit...) is ignored
+        for key, _ in selector.select(timeout=min(remaining, 1.0)):
+            data = os.read(key.fd if key.data == "events" else process.stdout.fileno(), 65536)
+            if not data:
+                selector.unregister(key.fileobj)
+                open_streams -= 1
+            elif key.data == "output":
+                output.add(data)
+            else:
+                buffer += data
+                if len(buffer) > _MAX_EVENT_LINE and b"\n" not in buffer:
+                    attempt.ended_by, attempt.ended_message = "crashed", "sent an answer too large to read"
+                    return
+                *lines, rest = bytes(buffer).split(b"\n")
+                buffer = bytearray(rest)
+                for line in lines:
+                    _apply_event(line, attempt, limits, outcomes)
+    status = process.wait()
+    if _student_code_running(attempt) or not attempt.loaded:
+        attempt.ended_by, attempt.ended_message = "crashed", _describe_exit(status)
+
+
+def _student_code_running(attempt: _Attempt) -> bool:
+    return attempt.running_call is not None or (attempt.running_stmt is not None
+                                                and not attempt.loaded)
+
+
+def _apply_event(line: bytes, attempt: _Attempt, limits: Limits, outcomes) -> None:
+    try:
+        event = json.loads(line)
+        kind = event["event"]
+    except (ValueError, KeyError, TypeError, RecursionError):
+        return  # not ours: only the child's own writes follow the protocol
+    now = time.monotonic()
+    if kind == "stmt":
+        attempt.running_stmt = (int(event["cell"]), int(event["index"]), event.get("line"))
+        if not attempt.student_started:  # loading all the cells shares one limit
+            attempt.student_started, attempt.deadline = True, now + limits.timeout
+    elif kind == "error":
+        attempt.problems.append(LoadProblem(int(event["cell"]), event.get("line"),
+                                            str(event.get("message", ""))[:500], "raised"))
+    elif kind == "loaded":
+        attempt.loaded, attempt.running_stmt = True, None
+        attempt.deadline = now + limits.timeout
+        attempt.defined = tuple(str(name) for name in event.get("defined", ())[:1000])
+    elif kind == "start":
+        attempt.running_call = int(event["call"])
+        attempt.deadline = now + limits.timeout
+    elif kind == "result":
+        key = int(event["call"])
+        status = event.get("status")
+        if status == "returned":
+            try:
+                outcome = CallOutcome("returned", value=decode_value(event.get("value")))
+            except UnreadableValue as exc:
+                outcome = CallOutcome("refused", message=f"returned a value that could not be read ({exc})")
+        elif status in ("raised", "missing", "refused"):
+            outcome = CallOutcome(status, message=str(event.get("message", ""))[:500],
+                                  cell=event.get("cell"), line=event.get("line"))
+        else:
+            return
+        outcomes.setdefault(key, outcome)
+        attempt.running_call = None
+        attempt.deadline = now + limits.timeout  # for the next call's own start, or the exit
+
+
+def _describe_exit(status: int) -> str:
+    if status < 0:
+        try:
+            name = signal.Signals(-status).name
+        except ValueError:
+            name = f"signal {-status}"
+        return f"was killed by {name}"
+    return f"ended the process with exit code {status}"
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    process.wait()
