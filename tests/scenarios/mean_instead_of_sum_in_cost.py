@@ -1,0 +1,13 @@
+# A mistake in one function costs that question and no other. With one example a mean is
+# the sum, so the two one-example cases still pass.
+# base: solution
+# expect status: graded
+# expect score: 19.4
+# expect cost: wrong 0.4
+# expect feedback cost: entries differ
+
+import numpy as np
+
+
+def cost(y, yHat):
+    return 0.5 * np.mean((y - yHat) ** 2, axis=0, keepdims=True)

@@ -1,0 +1,22 @@
+# A top-level exception does not zero the file: what was defined before it is graded.
+# base: none
+# expect status: graded
+# expect score: 2
+# expect forward: passed 2
+# expect cost: missing 0
+# expect load_error: line 18: NameError
+import numpy as np
+
+
+def forward(X, W1, W2):
+    z2 = X @ W1
+    a2 = 1 / (1 + np.exp(-z2))
+    z3 = a2 @ W2
+    return z2, a2, z3, 1 / (1 + np.exp(-z3))
+
+
+print(forward(X, W1, W2))  # a student's own test, with names that exist only in their notebook
+
+
+def cost(y, yHat):
+    return 0.5 * np.sum((y - yHat) ** 2, axis=0, keepdims=True)

@@ -1,0 +1,79 @@
+"""The `grade` command as a user runs it: report shape, exit status, a clean stdout."""
+
+import json
+
+from conftest import ROOT, run_cli, run_json, with_solution
+
+SOLUTION_PATH = str(ROOT / "solutions" / "backprop.py")
+STUB_PATH = str(ROOT / "exercises" / "backprop.py")
+
+
+def test_model_answer_scores_full_marks_in_the_json_report():
+    report = run_json(SOLUTION_PATH)
+    assert report["assignment"] == "backprop" and report["seed"] == 0
+    (submission,) = report["submissions"]
+    assert submission["student"] == "backprop" and submission["path"] == SOLUTION_PATH
+    assert (submission["status"], submission["error"]) == ("graded", None)
+    assert (submission["score"], submission["max_score"]) == (20, 20)
+    for question in submission["questions"]:
+        assert set(question) >= {"id", "worksheet", "score", "max_score", "status", "feedback"}
+        assert question["status"] == "passed" and question["score"] == question["max_score"]
+
+
+def test_untouched_stub_scores_zero_and_is_still_graded():
+    (submission,) = run_json(STUB_PATH)["submissions"]
+    assert (submission["status"], submission["score"]) == ("graded", 0)
+    assert {q["status"] for q in submission["questions"]} == {"raised"}
+
+
+def test_table_shows_each_question_with_its_worksheet_reference_and_the_total():
+    result = run_cli(SOLUTION_PATH)
+    assert result.returncode == 0
+    assert "dJdW2" in result.stdout and "Q11, Q14-Q16" in result.stdout
+    assert "total: 20 / 20" in result.stdout
+
+
+def test_student_prints_never_reach_stdout(tmp_path):
+    noisy = with_solution(
+        "import sys\n"
+        "print('HELLO FROM THE STUDENT ' * 50)\n"
+        "sys.stderr.write('ERR FROM THE STUDENT\\n')\n"
+        "_dz3dW2 = dz3dW2\n"
+        "def dz3dW2(a2):\n"
+        "    print('{not json')\n"
+        "    return _dz3dW2(a2)\n"
+    )
+    path = tmp_path / "noisy.py"
+    path.write_text(noisy)
+    result = run_cli(str(path), "--format", "json")
+    assert result.returncode == 0
+    report = json.loads(result.stdout)  # still valid JSON
+    excerpt = report["submissions"][0].pop("output")
+    assert "STUDENT" not in json.dumps(report) and "STUDENT" not in result.stderr
+    assert report["submissions"][0]["score"] == 20
+    assert "HELLO FROM THE STUDENT" in excerpt  # kept, capped, for the feedback
+    assert len(excerpt) < 5000
+
+
+def test_seed_is_reported_and_changes_nothing_for_a_right_answer():
+    report = run_json(SOLUTION_PATH, "--seed", "42")
+    assert report["seed"] == 42 and report["submissions"][0]["score"] == 20
+
+
+def test_syntax_error_exits_zero_with_status_error(tmp_path):
+    path = tmp_path / "broken.py"
+    path.write_text("def forward(:\n")
+    (submission,) = run_json(str(path))["submissions"]
+    assert submission["status"] == "error" and "line 1" in submission["error"]
+
+
+def test_missing_path_is_a_one_line_error_and_a_nonzero_exit(tmp_path):
+    result = run_cli(str(tmp_path / "nope.py"))
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "nope.py" in result.stderr
+
+
+def test_bad_option_is_a_usage_error():
+    result = run_cli(SOLUTION_PATH, "--timeout", "soon")
+    assert result.returncode == 2 and "Traceback" not in result.stderr

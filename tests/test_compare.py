@@ -1,0 +1,67 @@
+"""Comparison messages: shapes first, then how many entries, the worst, the errors."""
+
+import numpy as np
+
+from grader import assignment, compare
+from grader.sandbox import Unsupported
+
+
+def test_equal_within_tolerance_is_right():
+    expected = np.array([[0.0101512], [0.0101512]])
+    assert compare.compare_array(expected * (1 + 1e-7), expected) is None
+
+
+def test_shape_mismatch_names_both_shapes_and_nothing_else():
+    message = compare.compare_array(np.ones((1, 3)), np.ones((3, 1)))
+    assert message == "shape (1, 3), but the answer has shape (3, 1)"
+
+
+def test_value_mismatch_counts_entries_and_shows_the_worst_with_both_values():
+    expected = np.array([[1.0, 2.0], [3.0, 4.0]])
+    got = expected.copy()
+    got[1, 0] = 3.5
+    got[0, 1] = 2.1
+    message = compare.compare_array(got, expected)
+    assert message.startswith("2 of 4 entries differ (rtol 1e-05, atol 1e-08)")
+    assert "worst [1, 0]: got 3.5, expected 3" in message
+    assert "max abs error 0.5, max rel error 0.166667" in message
+
+
+def test_nan_is_wrong_and_the_worst_entry():
+    message = compare.compare_array(np.array([1.0, np.nan]), np.array([1.5, 2.0]))
+    assert "2 of 2 entries differ" in message and "worst [1]: got nan" in message
+
+
+def test_relative_error_is_against_the_reference_and_infinite_at_zero():
+    rel = compare.relative_error(np.array([2.0, 1.0, 0.0]), np.array([1.0, 0.0, 0.0]))
+    assert list(rel) == [1.0, np.inf, 0.0]
+
+
+def test_unreadable_answers_are_described():
+    assert "None (is a `return` missing?)" in compare.compare_array(None, np.ones(2))
+    assert "a dict" in compare.compare_array(Unsupported("dict"), np.ones(2))
+    assert "cannot read" in compare.compare_array([[1, 2], [3]], np.ones(2))
+
+
+def test_shapes_accept_tuples_lists_and_integral_arrays_but_not_floats_or_bools():
+    assert compare.compare_shape([2, 3], (2, 3)) is None
+    assert compare.compare_shape(np.array([2.0, 3.0]), (2, 3)) is None
+    assert "tuple of ints" in compare.compare_shape([2.5, 3], (2, 3))
+    assert "tuple of ints" in compare.compare_shape([True, 3], (1, 3))
+    assert compare.compare_shape([3, 2], (2, 3)) == (
+        "returned (3, 2), which is not the dimension asked for")
+
+
+def test_tuple_answers_name_the_wrong_part():
+    forward = assignment.question("forward")
+    expected = [np.ones((1, 3)), np.ones((1, 3)), np.ones((1, 1)), np.ones((1, 1))]
+    got = [np.ones((1, 3)), np.zeros((1, 3)), np.ones((1, 1)), np.ones((1, 1))]
+    assert compare.compare(forward, got, expected).startswith("a2: 3 of 3 entries differ")
+    assert "expected a tuple of 4 (z2, a2, z3, yHat)" in compare.compare(forward, got[:3], expected)
+
+
+def test_cost_accepts_a_plain_number_for_one_output_and_the_series_vector_form():
+    cost = assignment.question("cost")
+    assert compare.compare(cost, 0.25, np.array([[0.25]])) is None
+    assert compare.compare(cost, np.array([0.25, 0.5]), np.array([[0.25, 0.5]])) is None
+    assert "shape (2, 1)" in compare.compare(cost, np.array([[0.25], [0.5]]), np.array([[0.25, 0.5]]))

@@ -1,0 +1,65 @@
+"""One submission per file in tests/scenarios, its expected outcome in its header comments.
+
+Header lines (all optional but `base`):
+  # base: solution | none            prepend the model answer, or grade the file as it is
+  # expect status: graded | error
+  # expect score: 19                 the submission's total
+  # expect error: text               text the status-error message contains
+  # expect <question>: <status> <score>
+  # expect feedback <question>: text text the question's feedback contains
+  # expect load_error: text          text one of the top-level errors contains
+Questions not named in the header are expected to score full marks when the total says so.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from conftest import FAST, SOLUTION, scores, statuses
+from grader.grading import grade_path
+
+SCENARIOS = sorted((Path(__file__).parent / "scenarios").glob("*.py"))
+
+
+def _header(text: str) -> dict[str, list[str]]:
+    expected: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        if line.startswith("# base:"):
+            expected["base"] = [line.split(":", 1)[1].strip()]
+        elif line.startswith("# expect "):
+            key, value = line[len("# expect "):].split(":", 1)
+            expected.setdefault(key.strip(), []).append(value.strip())
+    return expected
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda p: p.stem)
+def test_scenario(scenario, tmp_path):
+    text = scenario.read_text(encoding="utf-8")
+    expected = _header(text)
+    source = SOLUTION + "\n\n" + text if expected["base"] == ["solution"] else text
+    path = tmp_path / "student.py"
+    path.write_text(source, encoding="utf-8")
+    result = grade_path(path, FAST)
+
+    assert result.status == expected.pop("status", ["graded"])[0], result.error
+    for text in expected.pop("error", []):
+        assert text in result.error
+    if "score" in expected:
+        assert result.score == pytest.approx(float(expected.pop("score")[0]))
+    for text in expected.pop("load_error", []):
+        assert any(text in str(e) for e in result.load_errors), result.load_errors
+    feedback = {q.question.id: q.feedback for q in result.questions}
+    expected.pop("base")
+    for key, values in expected.items():
+        if key.startswith("feedback "):
+            assert values[0] in feedback[key.split()[1]], feedback[key.split()[1]]
+        else:
+            status, score = values[0].split()
+            assert statuses(result)[key] == status, feedback[key]
+            assert scores(result)[key] == pytest.approx(float(score))
+
+
+def test_every_scenario_expects_something():
+    for scenario in SCENARIOS:
+        header = _header(scenario.read_text(encoding="utf-8"))
+        assert "base" in header and len(header) > 1, scenario.name
