@@ -1,44 +1,155 @@
-"""The `grade` command: parse options, call the core, print. No grading logic lives here."""
+"""The `grade` command: parse options, call the core, print. No grading logic lives here.
+
+Exit status: 0 whenever grading ran, whatever the scores; 1 for a path that can't be used
+(a one-line message); 2 for a usage error; 130 when interrupted (finished results are kept).
+"""
 
 from __future__ import annotations
 
+import os
+import sys
+import time
 from pathlib import Path
 
 import click
 
 from grader import assignment, report, sandbox
-from grader.grading import Options, grade_path
+from grader.batch import grade_all
+from grader.discovery import DiscoveryError, discover
+from grader.grading import Options
 from grader.results import Report
+from grader.store import ResultStore, default_directory
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+class DefaultGroup(click.Group):
+    """`grade PATH...` runs the default command; `grade extract ...` names another."""
+
+    default_command = "run"
+
+    def parse_args(self, ctx, args):
+        if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
+            args = [self.default_command, *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="backprop-grader")
+def main():
+    """Grade backpropagation worksheet submissions.
+
+    `grade PATH...` grades files (.py, .ipynb) and class folders; see `grade run --help`.
+    """
+
+
+@main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--format", "output_format", type=click.Choice(["table", "json"]),
-              default="table", show_default=True, help="How to print the report.")
+@click.option("--format", "output_format", type=click.Choice(["table", "json", "csv"]),
+              default="table", show_default=True,
+              help="table: a score card (one file) or the class table; json: everything; "
+                   "csv: the gradebook.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report to this file instead of standard output.")
+@click.option("--feedback-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write one Markdown feedback file per student into this folder.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Submissions graded at once  [default: the machine's cores]")
 @click.option("--seed", type=int, default=assignment.DEFAULT_SEED, show_default=True,
               help="Seed of the random cases; the same seed always gives the same grade.")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=sandbox.Limits.timeout,
               show_default=True,
-              help="Seconds for loading the file, and again for each call to a function.")
+              help="Seconds for loading a file, and again for each call to a function.")
 @click.option("--memory-mb", type=click.IntRange(min=64), default=sandbox.Limits.memory_mb,
-              show_default=True, help="Memory limit of the student's process.")
-def main(paths, output_format, seed, timeout, memory_mb):
-    """Grade backpropagation worksheet submissions.
+              show_default=True, help="Memory limit of a student's process.")
+@click.option("--force", is_flag=True, help="Grade again even files graded before and unchanged.")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where results are kept between runs  [default: ~/.cache/backprop-grader]")
+@click.option("--no-cache", is_flag=True, help="Neither read nor keep results between runs.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def run(paths, output_format, output, feedback_dir, jobs, seed, timeout, memory_mb, force,
+        cache_dir, no_cache, quiet):
+    """Grade submissions: files (.py, .ipynb) and class folders.
 
-    Runs each submission's functions in a separate, limited process, compares them with the
-    model answer on the worksheet's numbers and on seeded cases of other sizes, and prints a
-    score card per question. The exit status is 0 whenever grading ran, whatever the score.
+    In a class folder each .py or .ipynb is one student, and so is each subfolder. Every
+    submission runs in its own limited process; each result is kept as soon as it is graded,
+    so running the same command again resumes where an interrupted run stopped.
 
     Example:
 
         grade alice.py
 
-        grade alice.py --format json
+        grade submissions/ --format csv -o gradebook.csv --feedback-dir feedback/
     """
-    missing = [p for p in paths if not p.exists()]
-    if missing:
-        raise click.ClickException(f"no such file: {missing[0]}")
+    try:
+        entries = discover(list(paths))
+    except DiscoveryError as exc:
+        raise click.ClickException(str(exc)) from None
     options = Options(seed=seed, limits=sandbox.Limits(timeout=timeout, memory_mb=memory_mb))
-    results = tuple(grade_path(path, options) for path in paths)
-    graded = Report(assignment.ASSIGNMENT, seed, results)
-    click.echo(report.to_json(graded) if output_format == "json" else report.to_table(graded))
+    store = None if no_cache else ResultStore(cache_dir or default_directory())
+    if feedback_dir is not None:
+        feedback_dir.mkdir(parents=True, exist_ok=True)
+    show_progress = not quiet and len(entries) > 1 and sys.stderr.isatty()
+    results = {}
+    started = time.monotonic()
+    progress = _progress(len(entries)) if show_progress else None
+    try:
+        for graded in grade_all(entries, options, jobs=jobs or os.cpu_count() or 1, store=store,
+                                force=force):
+            results[(graded.result.student, graded.result.path)] = graded.result
+            if feedback_dir is not None:
+                _write_feedback(feedback_dir, graded.result)
+            if progress is not None:
+                progress.update(1, f"{len(results) / (time.monotonic() - started):.1f}/s")
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted: {len(results)} of {len(entries)} graded and kept; run the "
+                   f"same command again to resume", err=True)
+        sys.exit(130)
+    finally:
+        if progress is not None:
+            progress.render_finish()
+    ordered = tuple(results[(e.student, str(e.path))] for e in entries)
+    graded_report = Report(assignment.ASSIGNMENT, seed, ordered)
+    renderers = {"json": report.to_json, "csv": report.to_csv, "table": report.to_table}
+    text = renderers[output_format](graded_report)
+    if output is not None:
+        output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    else:
+        click.echo(text, nl=not text.endswith("\n"))
+
+
+def _progress(total: int):
+    bar = click.progressbar(length=total, file=sys.stderr, show_pos=True, show_eta=True,
+                            label="grading", item_show_func=lambda rate: rate)
+    bar.render_progress()
+    return bar
+
+
+def _write_feedback(folder: Path, result) -> None:
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in result.student)
+    (folder / f"{safe}.md").write_text(report.to_markdown(result), encoding="utf-8")
+
+
+@main.command()
+@click.argument("notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the script here instead of standard output.")
+def extract(notebook, output):
+    """Print the exact Python the grader runs for a notebook, with # In[n] cell markers.
+
+    IPython syntax (magics, shell escapes, help) appears as comments, as the grader sets it
+    aside.
+
+    Example:
+
+        grade extract alice.ipynb -o alice_as_graded.py
+    """
+    from grader.loading import SubmissionError, read_text
+    from grader.notebooks import NotebookError, read_notebook, to_script
+
+    try:
+        script = to_script(read_notebook(notebook, read_text(notebook)))
+    except (SubmissionError, NotebookError) as exc:
+        raise click.ClickException(f"{notebook}: {exc}") from None
+    if output is not None:
+        output.write_text(script, encoding="utf-8")
+    else:
+        click.echo(script, nl=False)

@@ -54,14 +54,14 @@ _OUTCOME_STATUS = {
 }
 
 
-def _case_result(check: Check, outcome: sandbox.CallOutcome) -> CaseResult:
+def _case_result(submission: Submission, check: Check, outcome: sandbox.CallOutcome) -> CaseResult:
     if outcome.status == "returned":
         message = compare.compare(check.question, outcome.value, check.expected)
         status = Status.PASSED if message is None else Status.WRONG
         return CaseResult(check.case.id, check.case.label, status, message or "")
     message = outcome.message
     if outcome.status == "raised" and outcome.line is not None:
-        message = f"{message} (line {outcome.line})"
+        message = f"{message} ({_where(submission, outcome.cell, outcome.line)})"
     return CaseResult(check.case.id, check.case.label, _OUTCOME_STATUS[outcome.status], message)
 
 
@@ -79,11 +79,12 @@ def _feedback(question: Question, cases: tuple[CaseResult, ...]) -> str:
     return f"{first.case_label}: {first.message}{tally}"
 
 
-def _where(submission: Submission, problem: sandbox.LoadProblem) -> str:
-    line = f"line {problem.line}" if problem.line is not None else "top level"
-    if len(submission.cells) == 1:
-        return line
-    return f"cell {problem.cell + 1}, {line}"
+def _where(submission: Submission, cell: int | None, line: int | None) -> str:
+    """'line 12' in a .py file, 'cell 3, line 2' in a notebook (code cells counted from 1)."""
+    where = f"line {line}" if line is not None else "top level"
+    if not submission.notebook or cell is None:
+        return where
+    return f"cell {cell + 1}, {where}"
 
 
 def grade_submission(submission: Submission, options: Options = Options()) -> SubmissionResult:
@@ -94,18 +95,20 @@ def grade_submission(submission: Submission, options: Options = Options()) -> Su
     try:
         run = sandbox.run(list(submission.cells), calls, options.limits)
     except sandbox.SandboxError as exc:
-        return SubmissionResult(submission.student, submission.path, error=str(exc))
+        return SubmissionResult(submission.student, submission.path, error=f"sandbox failure: {exc}")
     by_question: dict[str, list[CaseResult]] = {}
     for key, check in enumerate(checks):
-        by_question.setdefault(check.question.id, []).append(_case_result(check, run.outcomes[key]))
+        by_question.setdefault(check.question.id, []).append(
+            _case_result(submission, check, run.outcomes[key]))
     questions = tuple(
         QuestionResult(q, tuple(by_question[q.id]), _feedback(q, tuple(by_question[q.id])))
         for q in assignment.QUESTIONS
     )
-    load_errors = tuple(LoadError(_where(submission, p), p.message) for p in run.load_problems)
+    load_errors = tuple(LoadError(_where(submission, p.cell, p.line), p.message)
+                        for p in run.load_problems)
     output = run.output + ("\n[... output cut]" if run.output_chars > len(run.output) else "")
     return SubmissionResult(submission.student, submission.path, questions=questions,
-                            load_errors=load_errors, output=output)
+                            load_errors=load_errors, output=output, notes=submission.notes)
 
 
 def grade_path(path: Path, options: Options = Options(), student: str | None = None) -> SubmissionResult:

@@ -7,6 +7,7 @@ import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.notebooks import NotebookError, read_notebook
 from grader.sandbox import Cell
 
 MAX_FILE_BYTES = 2 * 1024 * 1024  # far beyond any honest answer to this worksheet
@@ -21,6 +22,8 @@ class Submission:
     student: str
     path: str
     cells: tuple[Cell, ...]
+    notebook: bool = False
+    notes: tuple[str, ...] = ()  # what the grader did to the source, for the student to see
 
 
 def read_text(path: Path) -> str:
@@ -67,8 +70,24 @@ def load_python(path: Path, student: str | None = None) -> Submission:
     return Submission(student or path.stem, str(path), (Cell(source, path.name),))
 
 
+def load_notebook(path: Path, student: str | None = None) -> Submission:
+    """A notebook is its code cells, IPython syntax set aside; a cell that can't compile is
+    reported when it runs, and the cells after it still run."""
+    try:
+        code = read_notebook(path, read_text(path))
+    except NotebookError as exc:
+        raise SubmissionError(str(exc)) from None
+    notes = tuple(f"IPython syntax not run: {line}" for line in code.ignored)
+    return Submission(student or path.stem, str(path), code.cells, notebook=True, notes=notes)
+
+
+SUFFIXES = (".py", ".ipynb")
+
+
 def load(path: Path, student: str | None = None) -> Submission:
     """Any supported hand-in, by its suffix."""
     if path.suffix == ".py":
         return load_python(path, student)
-    raise SubmissionError(f"not a .py file: {path.name}")
+    if path.suffix == ".ipynb":
+        return load_notebook(path, student)
+    raise SubmissionError(f"not a .py or .ipynb file: {path.name}")

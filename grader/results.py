@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import Any
 
 from grader.assignment import Question
+
+
+# Errors that say nothing about the submission; results carrying them are never stored.
+TRANSIENT_ERROR_PREFIXES = ("internal grader error", "sandbox failure")
 
 
 class Status(str, enum.Enum):
@@ -74,10 +79,16 @@ class SubmissionResult:
     load_errors: tuple[LoadError, ...] = ()
     output: str = ""  # an excerpt of what the student's code printed
     flags: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = ()  # what the grader did to the source (IPython lines set aside)
 
     @property
     def status(self) -> str:
         return "error" if self.error is not None else "graded"
+
+    @property
+    def error_is_transient(self) -> bool:
+        """The grader failed, not the submission: grading again may succeed."""
+        return self.error is not None and self.error.startswith(TRANSIENT_ERROR_PREFIXES)
 
     @property
     def score(self) -> float:
@@ -95,3 +106,56 @@ class Report:
     assignment: str
     seed: int
     submissions: tuple[SubmissionResult, ...]
+
+
+def submission_to_dict(result: SubmissionResult) -> dict[str, Any]:
+    """The JSON report's entry for one submission; `submission_from_dict` reads it back."""
+    return {
+        "student": result.student,
+        "path": result.path,
+        "status": result.status,
+        "error": result.error,
+        "score": float(result.score),
+        "max_score": _number(result.max_score),
+        "flags": list(result.flags),
+        "notes": list(result.notes),
+        "load_errors": [{"where": e.where, "message": e.message} for e in result.load_errors],
+        "output": result.output,
+        "questions": [_question_to_dict(q) for q in result.questions],
+    }
+
+
+def _question_to_dict(result: QuestionResult) -> dict[str, Any]:
+    return {
+        "id": result.question.id,
+        "worksheet": result.question.worksheet,
+        "score": float(result.score),
+        "max_score": _number(result.question.points),
+        "status": result.status.value,
+        "feedback": result.feedback,
+        "cases": [{"case": c.case_id, "label": c.case_label, "status": c.status.value,
+                   "message": c.message} for c in result.cases],
+    }
+
+
+def submission_from_dict(data: dict[str, Any]) -> SubmissionResult:
+    """Rebuild a result the grader itself wrote (a stored result, never student output)."""
+    from grader.assignment import question
+
+    questions = tuple(
+        QuestionResult(question(q["id"]),
+                       tuple(CaseResult(c["case"], c["label"], Status(c["status"]), c["message"])
+                             for c in q["cases"]),
+                       q["feedback"])
+        for q in data["questions"]
+    )
+    return SubmissionResult(
+        student=data["student"], path=data["path"], error=data["error"], questions=questions,
+        load_errors=tuple(LoadError(e["where"], e["message"]) for e in data["load_errors"]),
+        output=data["output"], flags=tuple(data["flags"]), notes=tuple(data["notes"]),
+    )
+
+
+def _number(x: float) -> float | int:
+    """Whole numbers as ints in reports (20, not 20.0)."""
+    return int(x) if float(x).is_integer() else round(x, 4)

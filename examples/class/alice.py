@@ -1,0 +1,65 @@
+# Alice: every function done, tested against the series' numbers first.
+import numpy as np
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def forward(X, W1, W2):
+    z2 = X @ W1
+    a2 = sigmoid(z2)
+    z3 = a2 @ W2
+    return z2, a2, z3, sigmoid(z3)
+
+
+def cost(y, yHat):
+    return 0.5 * np.sum((y - yHat) ** 2, axis=0, keepdims=True)
+
+
+def dJdW1_shape(input_layer_size, hidden_layer_size, output_layer_size):
+    return (input_layer_size, hidden_layer_size)
+
+
+def dJdW2_shape(input_layer_size, hidden_layer_size, output_layer_size):
+    return (hidden_layer_size, output_layer_size)
+
+
+def sigmoid_prime(z):
+    s = sigmoid(z)
+    return s * (1 - s)
+
+
+def delta3_shape(num_examples, output_layer_size):
+    return (num_examples, output_layer_size)
+
+
+def delta3(y, yHat, z3):
+    return -(y - yHat) * sigmoid_prime(z3)
+
+
+def dz3dW2(a2):
+    return a2.T
+
+
+def dJdW2(a2, delta3):
+    return a2.T @ delta3
+
+
+def delta2(delta3, W2, z2):
+    return (delta3 @ W2.T) * sigmoid_prime(z2)
+
+
+def dJdW1(X, delta2):
+    return X.T @ delta2
+
+
+def cost_function_prime(X, y, W1, W2):
+    z2, a2, z3, yHat = forward(X, W1, W2)
+    d3 = delta3(y, yHat, z3)
+    return dJdW1(X, delta2(d3, W2, z2)), dJdW2(a2, d3)
+
+
+if __name__ == "__main__":
+    X = np.array([[3, 5], [5, 1], [10, 2]]) / np.array([10, 5])
+    print(cost_function_prime(X, np.array([[0.75], [0.82], [0.93]]), np.ones((2, 3)), np.ones((3, 1))))

@@ -1,0 +1,65 @@
+"""Grade many submissions in parallel; every result is saved the moment it exists.
+
+Each submission already runs in its own sandboxed process, so the pool here is of threads that
+wait on those processes. One submission that fails in any way becomes its own "error" row and
+never stops the others.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import Callable, Iterable, Iterator
+
+from grader.discovery import Entry
+from grader.grading import Options, grade_path
+from grader.results import SubmissionResult
+from grader.store import ResultStore
+
+
+@dataclass(frozen=True)
+class Graded:
+    result: SubmissionResult
+    from_store: bool  # graded in an earlier run, the file unchanged since
+
+
+def _options_text(options: Options) -> str:
+    limits = options.limits
+    return f"seed={options.seed};timeout={limits.timeout};memory={limits.memory_mb}"
+
+
+def grade_one(entry: Entry, options: Options, store: ResultStore | None, force: bool) -> Graded:
+    """One entry, from the store when its file is unchanged, else graded and stored."""
+    if entry.error is not None:
+        return Graded(SubmissionResult(entry.student, str(entry.path), error=entry.error), False)
+    key = None
+    if store is not None:
+        try:
+            key = store.key(entry.path.read_bytes(), _options_text(options))
+        except OSError:
+            key = None  # grade_path reports why the file can't be read
+        if key is not None and not force:
+            stored = store.get(key, entry.student, str(entry.path))
+            if stored is not None:
+                return Graded(stored, True)
+    try:
+        result = grade_path(entry.path, options, entry.student)
+    except Exception as exc:  # the grader's own failure: report it, keep going, don't store it
+        return Graded(SubmissionResult(entry.student, str(entry.path),
+                                       error=f"internal grader error: {type(exc).__name__}: {exc}"), False)
+    if key is not None and not result.error_is_transient:
+        store.put(key, result)
+    return Graded(result, False)
+
+
+def grade_all(entries: list[Entry], options: Options, *, jobs: int = 1,
+              store: ResultStore | None = None, force: bool = False) -> Iterator[Graded]:
+    """Yield each entry's result as it completes (not in entry order)."""
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = [pool.submit(grade_one, entry, options, store, force) for entry in entries]
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        finally:
+            for future in futures:
+                future.cancel()

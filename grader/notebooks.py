@@ -1,0 +1,99 @@
+"""Jupyter notebooks as cells of plain Python.
+
+IPython syntax (line and cell magics, shell escapes, help) is never executed: each such line is
+replaced by `pass` with the original kept as a comment, so indentation stays valid and line
+numbers stay those of the notebook. A cell that is valid Python is left exactly as written.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.sandbox import Cell
+
+# Cell magics whose body is Python: the magic line goes, the body is graded.
+_PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
+_IPYTHON_LINE = re.compile(
+    r"""^(?P<indent>\s*)(?P<syntax>
+        %%?\w.*                      # line or cell magic
+      | !.*                          # shell escape
+      | \w[\w.]*\s*=\s*[!%].*        # x = !ls, y = %who_ls
+      | \?+[\w.]+\s*                 # ?name
+      | [\w.]+\?{1,2}\s*             # name? and name??
+    )$""",
+    re.VERBOSE,
+)
+
+
+class NotebookError(Exception):
+    """The file is not a notebook nbformat can read; the message is one line."""
+
+
+@dataclass(frozen=True)
+class NotebookCode:
+    """The code cells of a notebook, ready to run, and the IPython lines that were set aside."""
+
+    cells: tuple[Cell, ...]
+    ignored: tuple[str, ...]  # "cell 2, line 1: %matplotlib inline"
+
+
+def _compiles(source: str) -> bool:
+    try:
+        compile(source, "<cell>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
+def strip_ipython(source: str) -> tuple[str, list[tuple[int, str]]]:
+    """The cell as plain Python, and (line number, text) of each IPython line set aside."""
+    if _compiles(source):
+        return source, []
+    lines = source.split("\n")
+    first = lines[0].strip()
+    if first.startswith("%%") and first[2:].split(" ")[0] not in _PYTHON_CELL_MAGICS:
+        # %%bash, %%html, %%writefile...: the whole cell is another language.
+        return "\n".join(f"# {line}" for line in lines), [(1, first)]
+    ignored = []
+    for number, line in enumerate(lines, start=1):
+        match = _IPYTHON_LINE.match(line)
+        if match:
+            ignored.append((number, match["syntax"].strip()))
+            lines[number - 1] = f"{match['indent']}pass  # not run by the grader: {match['syntax']}"
+    return "\n".join(lines), ignored
+
+
+def read_notebook(path: Path, text: str) -> NotebookCode:
+    """Code cells of a v3 or v4 notebook (v3 upgraded), numbered from 1 among code cells."""
+    import nbformat
+
+    try:
+        notebook = nbformat.reads(text, as_version=4)
+    except Exception as exc:  # nbformat raises JSON, validation and version errors alike
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise NotebookError(f"not a valid notebook ({reason[:200]})") from None
+    cells, ignored = [], []
+    code_cells = [c for c in notebook.get("cells", []) if c.get("cell_type") == "code"]
+    for number, cell in enumerate(code_cells, start=1):
+        source, set_aside = strip_ipython(cell_source(cell))
+        cells.append(Cell(source, cell_filename(path.name, number)))
+        ignored += [f"cell {number}, line {line}: {text}" for line, text in set_aside]
+    return NotebookCode(tuple(cells), tuple(ignored))
+
+
+def cell_source(cell) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def cell_filename(notebook_name: str, number: int) -> str:
+    """The name a cell's code is compiled under; tracebacks show it."""
+    return f"{notebook_name} [cell {number}]"
+
+
+def to_script(code: NotebookCode) -> str:
+    """The Python the grader runs, as one file with `# In[n]` markers between cells."""
+    parts = [f"# In[{number}]:\n\n{cell.source}\n" for number, cell in enumerate(code.cells, 1)]
+    return "\n\n".join(parts)

@@ -1,0 +1,72 @@
+"""Graded results kept on disk, so that an interrupted batch resumes and loses nothing.
+
+A result is stored under a key made of the submission's bytes, every option that changes a
+grade, and a fingerprint of the grader and the model answer: a file that has not changed since
+it was graded, by this same grader, is not graded again. Results are the grader's own JSON,
+written atomically one file per result the moment each submission is graded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import replace
+from functools import lru_cache
+from pathlib import Path
+
+from grader.results import SubmissionResult, submission_from_dict, submission_to_dict
+
+_FORMAT = 1
+
+
+def default_directory() -> Path:
+    """$BACKPROP_GRADER_CACHE, else the user's cache folder."""
+    if os.environ.get("BACKPROP_GRADER_CACHE"):
+        return Path(os.environ["BACKPROP_GRADER_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "backprop-grader"
+
+
+@lru_cache(maxsize=1)
+def fingerprint() -> str:
+    """Changes whenever the grader's code or the model answer changes."""
+    digest = hashlib.sha256(str(_FORMAT).encode())
+    package = Path(__file__).resolve().parent
+    from grader import assignment
+
+    sources = sorted(package.glob("*.py")) + [Path(assignment.load_reference().__file__)]
+    for source in sources:
+        digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()
+
+
+class ResultStore:
+    def __init__(self, directory: Path):
+        self.directory = directory
+
+    def key(self, content: bytes, options_text: str) -> str:
+        digest = hashlib.sha256(fingerprint().encode())
+        digest.update(options_text.encode() + b"\0" + content)
+        return digest.hexdigest()
+
+    def _path(self, key: str) -> Path:
+        return self.directory / key[:2] / f"{key}.json"
+
+    def get(self, key: str, student: str, path: str) -> SubmissionResult | None:
+        """The stored result, relabelled for this student and path; None if absent or unreadable."""
+        try:
+            data = json.loads(self._path(key).read_text(encoding="utf-8"))
+            return replace(submission_from_dict(data), student=student, path=path)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def put(self, key: str, result: SubmissionResult) -> None:
+        """Write atomically: a crash mid-write never leaves a half result behind."""
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(submission_to_dict(result), out)
+        os.replace(temporary, target)
