@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator
+from typing import Iterator
 
+from grader import sandbox
 from grader.discovery import Entry
 from grader.grading import Options, grade_path
 from grader.results import SubmissionResult
@@ -35,7 +36,8 @@ def grade_one(entry: Entry, options: Options, store: ResultStore | None, force: 
     key = None
     if store is not None:
         try:
-            key = store.key(entry.path.read_bytes(), _options_text(options))
+            identity = f"{entry.path.resolve()};{_options_text(options)}"
+            key = store.key(entry.path.read_bytes(), identity)
         except OSError:
             key = None  # grade_path reports why the file can't be read
         if key is not None and not force:
@@ -60,6 +62,8 @@ def grade_all(entries: list[Entry], options: Options, *, jobs: int = 1,
         try:
             for future in as_completed(futures):
                 yield future.result()
-        finally:
+        except BaseException:  # KeyboardInterrupt above all: stop now, keep what is done
             for future in futures:
                 future.cancel()
+            sandbox.cancel_all()
+            raise

@@ -89,12 +89,14 @@ def run(paths, output_format, output, feedback_dir, jobs, seed, timeout, memory_
         feedback_dir.mkdir(parents=True, exist_ok=True)
     show_progress = not quiet and len(entries) > 1 and sys.stderr.isatty()
     results = {}
+    from_store = 0
     started = time.monotonic()
     progress = _progress(len(entries)) if show_progress else None
     try:
         for graded in grade_all(entries, options, jobs=jobs or os.cpu_count() or 1, store=store,
                                 force=force):
             results[(graded.result.student, graded.result.path)] = graded.result
+            from_store += graded.from_store
             if feedback_dir is not None:
                 _write_feedback(feedback_dir, graded.result)
             if progress is not None:
@@ -106,6 +108,9 @@ def run(paths, output_format, output, feedback_dir, jobs, seed, timeout, memory_
     finally:
         if progress is not None:
             progress.render_finish()
+    if from_store:
+        click.echo(f"{from_store} of {len(entries)} unchanged since an earlier run: results kept "
+                   f"from then (--force grades them again)", err=True)
     ordered = tuple(results[(e.student, str(e.path))] for e in entries)
     graded_report = Report(assignment.ASSIGNMENT, seed, ordered)
     renderers = {"json": report.to_json, "csv": report.to_csv, "table": report.to_table}

@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,21 @@ _MAX_EVENT_LINE = 16 * 1024 * 1024
 
 class SandboxError(Exception):
     """The sandbox itself could not run the submission (not the student's fault)."""
+
+
+# Live children, so that an interrupted batch can end them all at once (they run in sessions
+# of their own, out of reach of the terminal's Ctrl-C).
+_live: set[subprocess.Popen] = set()
+_live_lock = threading.Lock()
+_cancelled = threading.Event()
+
+
+def cancel_all() -> None:
+    """End every running submission and refuse new ones: the grader is stopping."""
+    _cancelled.set()
+    with _live_lock:
+        for process in list(_live):
+            _kill_group(process, wait=False)
 
 
 @dataclass(frozen=True)
@@ -248,6 +264,8 @@ _ENDED_PHRASE = {"timeout": "ran out of time", "crashed": "ended the process"}
 
 
 def _run_once(cells, calls, stop_at, limits, scratch, output, outcomes) -> _Attempt:
+    if _cancelled.is_set():
+        raise SandboxError("cancelled: the grader is stopping")
     job = {
         "cells": [{"source": c.source, "filename": c.filename} for c in cells],
         "stop_at": {str(cell): index for cell, index in stop_at.items()},
@@ -265,6 +283,8 @@ def _run_once(cells, calls, stop_at, limits, scratch, output, outcomes) -> _Atte
         )
     finally:
         os.close(event_write)
+    with _live_lock:
+        _live.add(process)
     attempt = _Attempt(deadline=time.monotonic() + _STARTUP_SECONDS)
     try:
         try:
@@ -275,8 +295,12 @@ def _run_once(cells, calls, stop_at, limits, scratch, output, outcomes) -> _Atte
         _watch(process, event_read, attempt, limits, output, outcomes)
     finally:
         _kill_group(process)
+        with _live_lock:
+            _live.discard(process)
         os.close(event_read)
         process.stdout.close()
+    if _cancelled.is_set():
+        raise SandboxError("cancelled: the grader is stopping")
     return attempt
 
 
@@ -371,9 +395,10 @@ def _describe_exit(status: int) -> str:
     return f"ended the process with exit code {status}"
 
 
-def _kill_group(process: subprocess.Popen) -> None:
+def _kill_group(process: subprocess.Popen, wait: bool = True) -> None:
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
-    process.wait()
+    if wait:
+        process.wait()

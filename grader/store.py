@@ -46,9 +46,10 @@ class ResultStore:
     def __init__(self, directory: Path):
         self.directory = directory
 
-    def key(self, content: bytes, options_text: str) -> str:
+    def key(self, content: bytes, identity: str) -> str:
+        """The key of a file's content graded as `identity` (its path and the options)."""
         digest = hashlib.sha256(fingerprint().encode())
-        digest.update(options_text.encode() + b"\0" + content)
+        digest.update(identity.encode() + b"\0" + content)
         return digest.hexdigest()
 
     def _path(self, key: str) -> Path:

@@ -69,3 +69,18 @@ def scores(result) -> dict[str, float]:
 
 def statuses(result) -> dict[str, str]:
     return {q.question.id: q.status.value for q in result.questions}
+
+
+@pytest.fixture(autouse=True)
+def private_result_store(tmp_path_factory, monkeypatch):
+    """Keep every test's stored results out of the user's cache, and apart from each other."""
+    monkeypatch.setenv("BACKPROP_GRADER_CACHE", str(tmp_path_factory.mktemp("store")))
+
+
+def notebook_text(*cells: str, markdown_first: str | None = None) -> str:
+    """A v4 notebook whose code cells hold `cells`, in order."""
+    import nbformat
+
+    parts = [nbformat.v4.new_markdown_cell(markdown_first)] if markdown_first else []
+    parts += [nbformat.v4.new_code_cell(source) for source in cells]
+    return nbformat.writes(nbformat.v4.new_notebook(cells=parts))

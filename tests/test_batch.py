@@ -1,0 +1,203 @@
+"""A whole class: discovery, parallel jobs, the gradebook, feedback files, nothing lost."""
+
+import csv
+import io
+import json
+import os
+import pty
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import FAST, ROOT, SOLUTION, notebook_text, run_cli, with_solution
+from grader.batch import grade_all
+from grader.discovery import DiscoveryError, discover
+from grader.store import ResultStore
+
+SAMPLE = ROOT / "examples" / "class"
+
+
+@pytest.fixture
+def klass(tmp_path):
+    """A small class: files, a notebook, folders, a broken file and things to skip."""
+    root = tmp_path / "class"
+    (root / "dora").mkdir(parents=True)
+    (root / "eve" / "notes").mkdir(parents=True)
+    (root / "fred").mkdir()
+    (root / ".ipynb_checkpoints").mkdir()
+    (root / "__pycache__").mkdir()
+    (root / "amy.py").write_text(SOLUTION)
+    (root / "ben.py").write_text(with_solution("def dJdW2(a2, delta3):\n    return a2.T\n"))
+    (root / "cat.ipynb").write_text(notebook_text("%matplotlib inline", SOLUTION))
+    (root / "dora" / "backprop.py").write_text(SOLUTION)
+    (root / "dora" / "scratch.py").write_text("print(1)\n")
+    (root / "eve" / "a.py").write_text(SOLUTION)
+    (root / "eve" / "notes" / "b.py").write_text(SOLUTION)
+    (root / "gus.ipynb").write_text("{ not json")
+    (root / "hal.py").write_text("def forward(:\n")
+    (root / ".hidden.py").write_text(SOLUTION)
+    (root / ".ipynb_checkpoints" / "cat-checkpoint.ipynb").write_text(SOLUTION)
+    (root / "__pycache__" / "x.py").write_text(SOLUTION)
+    (root / "readme.txt").write_text("not a submission")
+    return root
+
+
+def test_discovery_one_entry_per_student(klass):
+    entries = {e.student: e for e in discover([klass])}
+    assert list(entries) == ["amy", "ben", "cat", "dora", "eve", "fred", "gus", "hal"]
+    assert entries["dora"].path.name == "backprop.py"  # named like the exercise
+    assert "several files" in entries["eve"].error and "a.py" in entries["eve"].error
+    assert "notes/b.py" in entries["eve"].error
+    assert "no .py or .ipynb" in entries["fred"].error
+
+
+def test_discovery_of_several_paths_keeps_names_unique(klass, tmp_path):
+    other = tmp_path / "amy.ipynb"
+    other.write_text(notebook_text(SOLUTION))
+    entries = discover([klass / "amy.py", other, klass / "amy.py"])
+    assert [e.student for e in entries] == ["amy.ipynb", "amy.py"]
+
+
+@pytest.mark.parametrize("make", [lambda p: p / "nope", lambda p: p / "empty"])
+def test_a_missing_path_or_an_empty_folder_is_an_error(tmp_path, make):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DiscoveryError):
+        discover([make(tmp_path)])
+    result = run_cli(str(make(tmp_path)))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_class_report_in_json_has_a_row_per_student_in_a_stable_order(klass):
+    result = run_cli(str(klass), "--format", "json", "--jobs", "2", "--timeout", "5")
+    assert result.returncode == 0, result.stderr
+    rows = {s["student"]: s for s in json.loads(result.stdout)["submissions"]}
+    assert list(rows) == ["amy", "ben", "cat", "dora", "eve", "fred", "gus", "hal"]
+    assert [rows[s]["score"] for s in ("amy", "ben", "cat", "dora")] == [20, 15, 20, 20]
+    assert {s for s, r in rows.items() if r["status"] == "error"} == {"eve", "fred", "gus", "hal"}
+    assert "not a valid notebook" in rows["gus"]["error"]
+
+
+def test_parallel_and_serial_runs_give_the_same_report(klass):
+    serial = run_cli(str(klass), "--format", "json", "--jobs", "1", "--no-cache")
+    parallel = run_cli(str(klass), "--format", "json", "--jobs", "2", "--no-cache")
+    assert serial.returncode == parallel.returncode == 0
+    assert json.loads(serial.stdout) == json.loads(parallel.stdout)
+
+
+def test_csv_is_a_gradebook(klass):
+    result = run_cli(str(klass), "--format", "csv")
+    rows = list(csv.reader(io.StringIO(result.stdout)))
+    header = rows[0]
+    assert header[:5] == ["student", "path", "status", "score", "max_score"]
+    assert header[5:17] == ["forward", "cost", "dJdW1_shape", "dJdW2_shape", "sigmoid_prime",
+                            "delta3_shape", "delta3", "dz3dW2", "dJdW2", "delta2", "dJdW1",
+                            "cost_function_prime"]
+    ben = next(r for r in rows if r[0] == "ben")
+    assert ben[2:5] == ["graded", "15", "20"] and ben[header.index("dJdW2")] == "0"
+    hal = next(r for r in rows if r[0] == "hal")
+    assert hal[2] == "error" and "SyntaxError" in hal[header.index("error")]
+
+
+def test_table_has_the_class_summary(klass):
+    out = run_cli(str(klass)).stdout
+    assert "class summary: 8 submissions, 4 graded, 4 could not be graded" in out
+    assert "total: mean 18.8, median 20 (of 20)" in out
+    assert "dJdW2                Q11, Q14-Q16       1.5 / 2   75%" in out
+
+
+def test_feedback_dir_gets_one_markdown_file_per_student(klass, tmp_path):
+    folder = tmp_path / "feedback"
+    assert run_cli(str(klass), "--feedback-dir", str(folder)).returncode == 0
+    files = sorted(p.name for p in folder.iterdir())
+    assert files == [f"{s}.md" for s in ("amy", "ben", "cat", "dora", "eve", "fred", "gus", "hal")]
+    ben = (folder / "ben.md").read_text()
+    assert "**Score: 15 / 20**" in ben and "### `dJdW2` (Q11, Q14-Q16)" in ben
+    assert "| `forward` | equations (1)-(4) | 2 / 2 | correct on all 5 cases |" in ben
+    assert "**Not graded.**" in (folder / "hal.md").read_text()
+
+
+def test_rerun_keeps_unchanged_results_and_regrades_changed_files(klass, tmp_path):
+    store = ResultStore(tmp_path / "store")
+    entries = discover([klass])
+    first = list(grade_all(entries, FAST, jobs=2, store=store))
+    assert not any(g.from_store for g in first)
+    (klass / "ben.py").write_text(SOLUTION)
+    second = {g.result.student: g for g in grade_all(discover([klass]), FAST, jobs=2, store=store)}
+    assert not second["ben"].from_store and second["ben"].result.score == 20
+    assert all(g.from_store for s, g in second.items() if s not in ("ben", "eve", "fred"))
+    forced = list(grade_all(discover([klass]), FAST, jobs=2, store=store, force=True))
+    assert not any(g.from_store for g in forced)
+
+
+def test_an_interrupted_batch_keeps_what_it_finished_and_resumes(tmp_path):
+    root = tmp_path / "class"
+    root.mkdir()
+    for name in ("a", "b", "c"):
+        (root / f"{name}.py").write_text(SOLUTION)
+    # Sorted last and graded last with one job: still loading when the run is interrupted.
+    (root / "z.py").write_text("import time\ntime.sleep(30)\n")
+    store = tmp_path / "store"
+    command = [sys.executable, "-m", "grader", str(root), "--jobs", "1", "--timeout", "20",
+               "--cache-dir", str(store), "--format", "json"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while len(list(store.glob("*/*.json"))) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert "interrupted: 3 of 4 graded and kept" in err
+    assert len(list(store.glob("*/*.json"))) == 3  # the half-graded one was not kept
+
+    (root / "z.py").write_text(SOLUTION)  # the hang fixed; the rest unchanged
+    again = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0
+    assert "3 of 4 unchanged since an earlier run" in again.stderr
+    assert [s["score"] for s in json.loads(again.stdout)["submissions"]] == [20] * 4
+
+
+def test_one_hanging_submission_does_not_stop_the_class(tmp_path):
+    root = tmp_path / "class"
+    root.mkdir()
+    (root / "a.py").write_text(SOLUTION)
+    (root / "b.py").write_text(with_solution("import time\nfor _ in range(600):\n    time.sleep(0.1)\n"))
+    result = run_cli(str(root), "--timeout", "1", "--format", "json")
+    rows = json.loads(result.stdout)["submissions"]
+    assert [r["score"] for r in rows] == [20, 20]
+    assert "ran for more than 1 s" in rows[1]["load_errors"][0]["message"]
+
+
+def test_progress_bar_on_a_terminal_and_silent_otherwise(klass):
+    quiet = run_cli(str(klass))
+    assert quiet.stderr == ""
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "grader", str(klass), "--no-cache"],
+                               stdout=subprocess.DEVNULL, stderr=secondary)
+    os.close(secondary)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(primary, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    process.wait(timeout=60)
+    os.close(primary)
+    text = seen.decode(errors="replace")
+    assert "grading" in text and "8/8" in text and "/s" in text
+
+
+def test_the_sample_class_grades(tmp_path):
+    result = run_cli(str(SAMPLE), "--format", "json", "--no-cache")
+    rows = {r["student"]: r for r in json.loads(result.stdout)["submissions"]}
+    assert rows["alice"]["score"] == 20
+    assert rows["bob"]["questions"][8]["score"] == 0  # the worksheet's Q11 mistake
+    assert rows["erin"]["status"] == "error" and rows["grace"]["status"] == "error"
+    assert rows["carol"]["notes"] and rows["carol"]["load_errors"]
+    assert rows["dan"]["path"].endswith("dan/backprop.py")

@@ -1,0 +1,119 @@
+"""Notebooks: code cells in order, IPython syntax set aside, failing cells don't stop the rest."""
+
+import json
+import subprocess
+import sys
+
+import nbformat
+
+from conftest import ROOT, SOLUTION, notebook_text, run_cli, statuses
+from grader.notebooks import strip_ipython
+
+sys.path.insert(0, str(ROOT / "exercises"))
+import make_notebook  # noqa: E402
+
+
+def test_magics_shell_escapes_and_help_are_set_aside_and_listed(grade):
+    source = notebook_text("%matplotlib inline\n!pip install numpy\nnp.dot?", SOLUTION, "%%time\nx = 1")
+    result = grade(source, "carol.ipynb")
+    assert result.score == 20
+    assert result.notes == (
+        "IPython syntax not run: cell 1, line 1: %matplotlib inline",
+        "IPython syntax not run: cell 1, line 2: !pip install numpy",
+        "IPython syntax not run: cell 1, line 3: np.dot?",
+        "IPython syntax not run: cell 3, line 1: %%time",
+    )
+
+
+def test_python_cells_are_left_exactly_as_written():
+    source = "x = 10 % 3\ntext = '''\n!not a shell escape\n'''\n"
+    assert strip_ipython(source) == (source, [])
+
+
+def test_an_indented_magic_keeps_its_block_valid():
+    stripped, ignored = strip_ipython("if True:\n    %time f()\n")
+    compile(stripped, "<cell>", "exec")
+    assert ignored == [(2, "%time f()")]
+
+
+def test_a_cell_magic_of_another_language_is_set_aside_whole():
+    stripped, ignored = strip_ipython("%%bash\necho hi\nrm -rf /\n")
+    assert all(line.startswith("#") for line in stripped.splitlines())
+    assert ignored == [(1, "%%bash")]
+
+
+def test_a_failing_cell_is_reported_with_its_number_and_later_cells_still_run(grade):
+    source = notebook_text("import numpy as np", "plt.plot([1, 2])", SOLUTION)
+    result = grade(source, "nb.ipynb")
+    assert result.score == 20
+    (error,) = result.load_errors
+    assert error.where == "cell 2, line 1" and "NameError" in error.message
+
+
+def test_a_cell_with_a_syntax_error_is_reported_and_the_others_graded(grade):
+    source = notebook_text(SOLUTION, "def broken(:\n    pass")
+    result = grade(source, "nb.ipynb")
+    assert result.status == "graded" and result.score == 20
+    assert "cell 2" in result.load_errors[0].where and "SyntaxError" in result.load_errors[0].message
+
+
+def test_errors_in_functions_point_at_the_cell_and_its_line(grade):
+    source = notebook_text(SOLUTION, "x = 1\ndef dz3dW2(a2):\n    return a2.T @ undefined_name")
+    result = grade(source, "nb.ipynb")
+    assert statuses(result)["dz3dW2"] == "raised"
+    message = [q for q in result.questions if q.question.id == "dz3dW2"][0].cases[0].message
+    assert message.endswith("(cell 2, line 3)")
+
+
+def test_invalid_notebook_json_is_an_error_with_a_reason(grade):
+    result = grade('{"cells": [', "broken.ipynb")
+    assert result.status == "error" and result.error.startswith("not a valid notebook")
+
+
+def test_a_v3_notebook_is_upgraded_and_graded(grade):
+    v3 = {"nbformat": 3, "nbformat_minor": 0, "metadata": {},
+          "worksheets": [{"cells": [{"cell_type": "code", "language": "python", "input": SOLUTION,
+                                     "outputs": [], "metadata": {}}], "metadata": {}}]}
+    assert grade(json.dumps(v3), "old.ipynb").score == 20
+
+
+def test_extract_writes_the_python_the_grader_runs_with_cell_markers(tmp_path):
+    notebook = tmp_path / "carol.ipynb"
+    notebook.write_text(notebook_text("%matplotlib inline\nimport numpy as np", "x = np.ones(2)\nprint(x)"))
+    out = tmp_path / "carol.py"
+    result = run_cli("extract", str(notebook), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    script = out.read_text()
+    assert script.index("# In[1]:") < script.index("# In[2]:")
+    assert "pass  # not run by the grader: %matplotlib inline" in script
+    ran = subprocess.run([sys.executable, str(out)], capture_output=True, text=True, timeout=60)
+    assert ran.returncode == 0 and ran.stdout.strip() == "[1. 1.]"
+
+
+def test_extract_of_a_broken_notebook_is_a_one_line_error(tmp_path):
+    notebook = tmp_path / "bad.ipynb"
+    notebook.write_text("not json")
+    result = run_cli("extract", str(notebook))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_student_notebook_is_in_sync_with_the_stub():
+    stub = (ROOT / "exercises" / "backprop.py").read_text()
+    assert (ROOT / "exercises" / "backprop.ipynb").read_text() == make_notebook.build(stub)
+
+
+def test_the_student_notebook_has_every_question_and_scores_zero_until_answered(grade):
+    path = ROOT / "exercises" / "backprop.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    markdown = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+    for question in ("Q1.", "Q2.", "Q6.", "Q7, Q13.", "Q9, Q10.", "Q11, Q14-Q16.", "Q17.", "Your Mission"):
+        assert question in markdown
+    result = grade(path.read_text(), "backprop.ipynb")
+    assert result.status == "graded" and result.score == 0
+
+
+def test_the_student_notebook_answered_scores_full_marks(grade):
+    notebook = nbformat.read(ROOT / "exercises" / "backprop.ipynb", as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell(SOLUTION))  # answers replace the stubs
+    assert grade(nbformat.writes(notebook), "answered.ipynb").score == 20
