@@ -1,51 +1,294 @@
-"""The program that runs inside a student's sandboxed process.
+"""The program that runs a student's code, in processes of its own.
 
-It is started as ``python -I -c <this file's text> EVENT_FD MEMORY_MB`` with the job as JSON on
-stdin, and it must stay small and import only the standard library and numpy: it never imports
-the grader, and it decides nothing. It runs the student's cells one top-level statement at a
-time, calls the functions it is asked to call, and writes what happened as JSON lines on
-EVENT_FD, one event per line, answers encoded as plain numbers and lists. Every verdict is made
-by the grader from those plain values.
+Started as ``python -I -c <this file's text> EVENT_FD`` with the job as JSON on stdin. It must
+stay small and import only the standard library and numpy: it never imports the grader, and
+it decides nothing. Two processes:
 
-Events, in order:
-  {"event": "stmt", "cell": c, "index": i, "line": n}     before each top-level statement
-  {"event": "error", "cell": c, "line": n, "message": m}  a statement raised; the cell stops
-  {"event": "loaded", "defined": [names]}                 every cell has run
-  {"event": "start", "call": k}                           before each call
+* the supervisor (this process) reads the job, sets resource limits, imports numpy, and, where
+  it may, enters new PID, mount and network namespaces; it forks the runner, waits for it,
+  then kills whatever the runner left behind (it is a child subreaper, so even processes that
+  detached themselves come back to it) and reports how the runner ended;
+* the runner hides the grader's files and private folders, drops to an unprivileged user when
+  started as root, installs an audit hook that blocks and flags reaching for the answer key,
+  then runs the student's cells one top-level statement at a time and makes the calls.
+
+Events, JSON lines on EVENT_FD:
+  {"event": "isolation", ...}                              what protections are in force
+  {"event": "flag", "flag": text}                          something suspicious was attempted
+  {"event": "stmt", "cell": c, "index": i, "line": n}      before each top-level statement
+  {"event": "error", "cell": c, "line": n, "message": m}   a statement raised; the cell stops
+  {"event": "loaded", "defined": [names]}                  every cell has run
+  {"event": "start", "call": k}                            before each call
   {"event": "result", "call": k, "status": "returned", "value": v}
-                                        ... "status": "raised" | "missing", "message": m
+                                       ... "status": "raised" | "missing" | "refused", "message": m
+  {"event": "exit", "code": n} or {"event": "exit", "signal": n}   how the runner ended
 """
 
+import __future__
+import ast
 import json
 import os
 import resource
+import signal
 import sys
 import traceback
+import types
 
+CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET = 0x00020000, 0x20000000, 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_SET_CHILD_SUBREAPER = 1, 38, 36
 
-def _limit_resources(memory_mb):
-    # Set before any student code exists; the grader also kills the process group on timeout.
-    if memory_mb > 0:
-        limit = memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+# Imported before privileges are dropped: without namespaces an unprivileged user may be
+# unable to read the Python installation (under /root, say) to import them later.
+PRELOAD = ("math", "random", "itertools", "functools", "collections", "copy", "time",
+           "statistics", "fractions", "decimal", "typing", "dataclasses", "re", "string",
+           "operator", "numpy.linalg", "numpy.random")
 
 
 def main():
     event_fd = int(sys.argv[1])
-    _limit_resources(int(sys.argv[2]))
     job = json.loads(sys.stdin.buffer.read())
-    # input() must fail at once rather than wait: stdin is now empty and at EOF.
+    # input() must fail at once rather than wait: stdin is now /dev/null, at EOF.
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
     sys.stdin = open(os.devnull)
+    supervise(job, event_fd)
 
+
+def _libc():
+    import ctypes
+
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _send(event_fd, **event):
+    os.write(event_fd, (json.dumps(event) + "\n").encode())
+
+
+def _limit_resources(limits):
+    def cap(kind, value):
+        try:
+            resource.setrlimit(kind, (value, value))
+        except (ValueError, OSError):
+            pass
+
+    if limits["memory_mb"] > 0:
+        cap(resource.RLIMIT_AS, limits["memory_mb"] * 1024 * 1024)
+    cap(resource.RLIMIT_CORE, 0)
+    cap(resource.RLIMIT_CPU, int(limits["cpu_seconds"]))  # a backstop if the grader dies
+    cap(resource.RLIMIT_FSIZE, 16 * 1024 * 1024)
+    cap(resource.RLIMIT_NOFILE, 256)
+
+
+def supervise(job, event_fd):
+    """Limits, namespaces, fork the runner, clean up after it, report how it ended."""
+    _limit_resources(job["limits"])
+    import importlib
+
+    import numpy  # noqa: F401 - loaded once here, inherited by the runner
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+    libc = _libc()
+    libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    plan = job["isolation"]
+    namespaces = False
+    if plan["namespaces"]:
+        namespaces = libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET) == 0
+    runner = os.fork()
+    if runner == 0:
+        try:
+            run_student(job, event_fd, namespaces)
+        except BaseException as exc:  # noqa: B036 - the sandbox's own failure: say what it was
+            _send(event_fd, event="fatal", message=f"{type(exc).__name__}: {exc}"[:300])
+        finally:
+            os._exit(0)
+    status = None
+    while status is None:
+        try:
+            pid, waited = os.waitpid(-1, 0)
+        except ChildProcessError:
+            break
+        if pid == runner:
+            status = waited
+    kill_descendants()
+    if status is not None and os.WIFSIGNALED(status):
+        _send(event_fd, event="exit", signal=os.WTERMSIG(status))
+    else:
+        _send(event_fd, event="exit", code=os.WEXITSTATUS(status) if status is not None else 0)
+    os._exit(0)
+
+
+def kill_descendants():
+    """Stop every descendant (stopped processes can't fork), then kill them all."""
+    me = os.getpid()
+    seen = set()
+    for _ in range(50):
+        children = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat", "rb") as stat:
+                        fields = stat.read().rsplit(b")", 1)[1].split()
+                except OSError:
+                    continue
+                children.setdefault(int(fields[1]), []).append(int(entry))
+        found, queue = set(), [me]
+        while queue:
+            for child in children.get(queue.pop(), []):
+                if child not in found:
+                    found.add(child)
+                    queue.append(child)
+        new = found - seen
+        if not new:
+            break
+        for pid in new:
+            try:
+                os.kill(pid, signal.SIGSTOP)
+            except OSError:
+                pass
+        seen |= new
+    for pid in seen:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    while True:
+        try:
+            os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if not any(_alive(pid) for pid in seen):
+            break
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except OSError:
+        return False
+
+
+def _mount(libc, source, target, fstype, flags, data=None):
+    encode = lambda s: None if s is None else s.encode()  # noqa: E731
+    if libc.mount(encode(source), encode(target), encode(fstype), flags, encode(data)) != 0:
+        import ctypes
+
+        raise OSError(ctypes.get_errno(), f"mount {target}")
+
+
+def _inside(path, folder):
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def hide_paths(libc, hide):
+    """In a private mount namespace: a fresh /proc, private temporary folders, and an empty
+    read-only folder over each hidden path; the Python installation stays visible."""
+    _mount(libc, None, "/", None, MS_REC | MS_PRIVATE)
+    _mount(libc, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    keep = sorted({os.path.realpath(p) for p in [sys.prefix, sys.base_prefix, sys.exec_prefix,
+                                                 *sys.path] if p and os.path.isdir(p)})
+    hidden = []
+    for folder in sorted({os.path.realpath(p) for p in hide if os.path.isdir(p)}, key=len):
+        if folder in keep:
+            continue  # the installation itself: hiding it would break Python
+        inner = [k for k in keep if _inside(k, folder)]
+        reexpose = [k for k in inner if not any(_inside(k, o) and k != o for o in inner)]
+        handles = {k: os.open(k, os.O_PATH) for k in reexpose}
+        _mount(libc, "tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=755")
+        for k, handle in handles.items():
+            os.makedirs(k, exist_ok=True)
+            _mount(libc, f"/proc/self/fd/{handle}", k, None, MS_BIND | MS_REC)
+            os.close(handle)
+        _mount(libc, None, folder, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        hidden.append(folder)
+    for shared in ("/tmp", "/var/tmp", "/dev/shm"):
+        if os.path.isdir(shared):
+            _mount(libc, "tmpfs", shared, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=1777")
+    return hidden
+
+
+def run_student(job, event_fd, namespaces):
+    """The runner: isolate, then run the student's code."""
+    plan = job["isolation"]
+    libc = _libc()
+    report = {"namespaces": namespaces, "hidden": [], "user": os.getuid(), "problems": [],
+              "limits": {name: resource.getrlimit(getattr(resource, name))[0]
+                         for name in ("RLIMIT_AS", "RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_NOFILE")}}
+    if namespaces:
+        try:
+            report["hidden"] = hide_paths(libc, plan["hide"])
+        except OSError as exc:
+            report["problems"].append(f"could not hide folders: {exc}")
+    if plan["uid"] is not None:
+        try:
+            resource.setrlimit(resource.RLIMIT_NPROC, (64, 64))
+            os.setgroups([])
+            os.setgid(plan["gid"])
+            os.setuid(plan["uid"])
+        except OSError as exc:
+            report["problems"].append(f"could not drop privileges: {exc}")
+        report["user"] = os.getuid()
+        if not os.access(os.path.join(sys.prefix, "lib"), os.R_OK | os.X_OK):
+            report["problems"].append("the unprivileged user cannot read the Python installation: "
+                                      "only preloaded modules can be imported")
+    libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    _send(event_fd, event="isolation", **report)
+    run_job(job, event_fd)
+
+
+def install_audit_hook(event_fd, protected):
+    """Block and flag the answer key and the network; flag programs started. Audit hooks
+    can't be removed once added (PEP 578)."""
+    realpath, fspath, write, dumps = os.path.realpath, os.fspath, os.write, json.dumps
+    flagged = set()
+
+    def flag(text):
+        if text not in flagged:
+            flagged.add(text)
+            write(event_fd, (dumps({"event": "flag", "flag": text}) + "\n").encode())
+
+    def hook(event, args):
+        if event == "import":
+            root = str(args[0]).split(".")[0]
+            if root in ("grader", "solutions"):
+                flag(f"imported {root}")
+                raise ImportError(f"{args[0]} is not importable from a submission")
+        elif event == "open":
+            path = args[0]
+            if isinstance(path, (str, bytes)) or hasattr(path, "__fspath__"):
+                try:
+                    real = realpath(fspath(path))
+                    real = real.decode() if isinstance(real, bytes) else real
+                except Exception:
+                    return
+                if any(_inside(real, folder) for folder in protected):
+                    flag("opened the grader's files")
+                    raise PermissionError(f"{path}: the grader's files are off limits")
+        elif event.startswith("socket.") and event != "socket.__new__":
+            flag("used the network")
+            raise PermissionError("submissions have no network")
+        elif event in ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn"):
+            flag("started a program")
+
+    sys.addaudithook(hook)
+
+
+def run_job(job, event_fd):
     import numpy as np
 
-    # Bound before student code runs, so that patching numpy or json cannot change how
-    # answers are encoded.
+    # Bound before student code runs, so that patching builtins, numpy or json cannot change
+    # how answers are encoded.
     write, dumps = os.write, json.dumps
     asarray, ndarray, view = np.asarray, np.ndarray, np.ndarray.view
     integer, floating, bool_ = np.integer, np.floating, np.bool_
+    _isinstance, _len, _int, _float, _bool, _str, _type = isinstance, len, int, float, bool, str, type
+    _list, _tuple, _dict, _callable = list, tuple, dict, callable
     max_elements = job["max_elements"]
+    memory_mb = job["limits"]["memory_mb"]
 
     def send(**event):
         write(event_fd, (dumps(event) + "\n").encode())
@@ -55,40 +298,36 @@ def main():
 
     def encode(value, budget):
         """Plain JSON for an answer: numbers, lists, {"array": shape, "data": [...]}."""
-        if value is None or isinstance(value, (bool, bool_)):
-            return None if value is None else bool(value)
-        if isinstance(value, int) and not isinstance(value, bool):
-            return int(value)
-        if isinstance(value, (float, floating)):
-            return float(value)
-        if isinstance(value, integer):
-            return int(value)
-        if isinstance(value, str):
-            return {"str": value[:1000]}
-        if isinstance(value, (list, tuple)):
-            if len(value) > budget[0]:
-                raise TooBig(f"a sequence of {len(value)} items")
+        if value is None or _isinstance(value, (_bool, bool_)):
+            return None if value is None else _bool(value)
+        if _isinstance(value, (_int, integer)):
+            return _int(value)
+        if _isinstance(value, (_float, floating)):
+            return _float(value)
+        if _isinstance(value, _str):
+            return {"str": _str.__str__(value)[:1000]}
+        if _isinstance(value, (_list, _tuple)):
+            if _len(value) > budget[0]:
+                raise TooBig(f"a sequence of {_len(value)} items")
             return [encode(item, budget) for item in value]
-        if isinstance(value, ndarray):
+        if _isinstance(value, ndarray):
             array = view(value, ndarray)  # drop any subclass: its shape or __eq__ may lie
         else:
             try:
-                array = asarray(value)
+                array = view(asarray(value), ndarray)
             except Exception:
-                return {"unsupported": type(value).__name__}
-            array = view(array, ndarray)
+                return {"unsupported": _type(value).__name__}
         if array.size > budget[0]:
-            raise TooBig(f"an array of shape {tuple(array.shape)}")
+            raise TooBig(f"an array of shape {_tuple(array.shape)}")
         budget[0] -= array.size
-        if array.dtype.kind not in "biuf":
-            try:
-                array = array.astype(float)
-            except Exception:
-                return {"unsupported": f"array of {array.dtype}"}
-        return {"array": list(array.shape), "data": array.astype(float).ravel().tolist()}
+        try:
+            plain = array.astype(np.float64)
+        except Exception:
+            return {"unsupported": f"array of {array.dtype}"}
+        return {"array": _list(array.shape), "data": plain.ravel().tolist()}
 
     def decode(value):
-        if isinstance(value, dict):
+        if _isinstance(value, _dict):
             return np.array(value["data"], dtype=float).reshape(value["array"])
         return value
 
@@ -100,34 +339,40 @@ def main():
         return cell, line
 
     def describe(exc):
-        if isinstance(exc, SystemExit):
+        if _isinstance(exc, SystemExit):
             return f"called sys.exit({exc.code!r})" if exc.code is not None else "called sys.exit()"
-        text = str(exc)
-        return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-    import __future__
-    import ast
-    import types
+        if _isinstance(exc, MemoryError):
+            return f"out of memory: a submission may use at most {memory_mb} MB"
+        try:
+            text = _str(exc)
+        except Exception:
+            text = ""
+        return f"{_type(exc).__name__}: {text}" if text else _type(exc).__name__
 
     module = types.ModuleType("submission")
     module.__file__ = job["cells"][0]["filename"] if job["cells"] else "submission.py"
     sys.modules["submission"] = module
     namespace = module.__dict__
     filenames = {cell["filename"]: index for index, cell in enumerate(job["cells"])}
-    stop_at = {int(cell): index for cell, index in job["stop_at"].items()}
-    flags = 0
-
+    stop_at = {_int(cell): index for cell, index in job["stop_at"].items()}
+    parsed = []
     for cell_index, cell in enumerate(job["cells"]):
         try:
-            tree = ast.parse(cell["source"], cell["filename"])
+            parsed.append(ast.parse(cell["source"], cell["filename"]))
         except (SyntaxError, ValueError) as exc:
+            parsed.append(None)
             send(event="error", cell=cell_index, line=getattr(exc, "lineno", None),
-                 message=f"{type(exc).__name__}: {getattr(exc, 'msg', exc)}")
+                 message=f"{_type(exc).__name__}: {getattr(exc, 'msg', exc)}")
+
+    install_audit_hook(event_fd, job["isolation"]["protected"])
+    flags = 0
+    for cell_index, (cell, tree) in enumerate(zip(job["cells"], parsed)):
+        if tree is None:
             continue
         for index, statement in enumerate(tree.body):
-            if index >= stop_at.get(cell_index, len(tree.body)):
+            if index >= stop_at.get(cell_index, _len(tree.body)):
                 break
-            if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
+            if _isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
                 for alias in statement.names:
                     feature = getattr(__future__, alias.name, None)
                     flags |= getattr(feature, "compiler_flag", 0)
@@ -136,18 +381,17 @@ def main():
                 code = compile(ast.Module(body=[statement], type_ignores=[]), cell["filename"],
                                "exec", flags=flags, dont_inherit=True)
                 exec(code, namespace)
-            except BaseException as exc:  # noqa: B036 - SystemExit too: the module stops here
-                cell_no, line = error_line(exc.__traceback__, filenames)
+            except BaseException as exc:  # noqa: B036 - SystemExit too: the cell stops here
+                _, line = error_line(exc.__traceback__, filenames)
                 send(event="error", cell=cell_index, line=line or statement.lineno,
                      message=describe(exc))
                 break
-    send(event="loaded", defined=sorted(k for k, v in namespace.items()
-                                        if callable(v) and not k.startswith("__")))
-    sys.stdout.flush()
+    send(event="loaded", defined=sorted(k for k, v in _list(namespace.items())
+                                        if _callable(v) and not k.startswith("__")))
 
     for call in job["calls"]:
         key = call["key"]
-        function = next((namespace[n] for n in call["names"] if callable(namespace.get(n))), None)
+        function = next((namespace[n] for n in call["names"] if _callable(namespace.get(n))), None)
         if function is None:
             send(event="result", call=key, status="missing", message="not defined")
             continue
@@ -166,7 +410,12 @@ def main():
                  cell=cell_no, line=line)
             continue
         send(event="result", call=key, status="returned", value=encoded)
-    sys.stdout.flush()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BaseException:  # noqa: B036 - the student may have replaced or closed them
+        pass
 
 
-main()
+if __name__ == "__main__":
+    main()

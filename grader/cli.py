@@ -26,14 +26,32 @@ class DefaultGroup(click.Group):
 
     default_command = "run"
 
+    group_options = ("--sandbox-info", "--version")
+
     def parse_args(self, ctx, args):
-        if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
+        first = args[0] if args else None
+        if first and first not in self.commands and first not in ctx.help_option_names \
+                and first not in self.group_options:
             args = [self.default_command, *args]
         return super().parse_args(ctx, args)
 
 
+def _print_sandbox_info(ctx, _param, value):
+    if not value or ctx.resilient_parsing:
+        return
+    from grader.grading import answer_key_paths
+
+    limits = sandbox.Limits()
+    isolation = sandbox.probe(sandbox.Confinement(protected=answer_key_paths()), limits)
+    click.echo(report.sandbox_info(isolation, os.geteuid() == 0, limits.memory_mb, limits.timeout))
+    ctx.exit(0)
+
+
 @click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="backprop-grader")
+@click.option("--sandbox-info", is_flag=True, expose_value=False, is_eager=True,
+              callback=_print_sandbox_info,
+              help="Show which protections a submission gets on this machine, and exit.")
 def main():
     """Grade backpropagation worksheet submissions.
 
@@ -83,7 +101,10 @@ def run(paths, output_format, output, feedback_dir, jobs, seed, timeout, memory_
         entries = discover(list(paths))
     except DiscoveryError as exc:
         raise click.ClickException(str(exc)) from None
-    options = Options(seed=seed, limits=sandbox.Limits(timeout=timeout, memory_mb=memory_mb))
+    # Each class folder named is private: no submission may read its classmates' files.
+    private = tuple(str(p.resolve() if p.is_dir() else p.resolve().parent) for p in paths)
+    options = Options(seed=seed, limits=sandbox.Limits(timeout=timeout, memory_mb=memory_mb),
+                      private_paths=private)
     store = None if no_cache else ResultStore(cache_dir or default_directory())
     if feedback_dir is not None:
         feedback_dir.mkdir(parents=True, exist_ok=True)

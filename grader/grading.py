@@ -24,6 +24,15 @@ class Options:
 
     seed: int = assignment.DEFAULT_SEED
     limits: sandbox.Limits = field(default_factory=sandbox.Limits)
+    # Folders a submission must not read (the class folders being graded); each submission's
+    # own folder is added.
+    private_paths: tuple[str, ...] = ()
+
+
+def answer_key_paths() -> tuple[str, ...]:
+    """The grader's package and the model answer's: blocked and flagged in the sandbox."""
+    reference = Path(assignment.load_reference().__file__).parent
+    return (str(Path(__file__).resolve().parent), str(reference.resolve()))
 
 
 @dataclass(frozen=True)
@@ -92,8 +101,12 @@ def grade_submission(submission: Submission, options: Options = Options()) -> Su
     checks = plan(options.seed)
     calls = [sandbox.Call(key, check.question.names, check.args, check.question.id)
              for key, check in enumerate(checks)]
+    confinement = sandbox.Confinement(
+        protected=answer_key_paths(),
+        hidden=(*options.private_paths, str(Path(submission.path).resolve().parent)),
+    )
     try:
-        run = sandbox.run(list(submission.cells), calls, options.limits)
+        run = sandbox.run(list(submission.cells), calls, options.limits, confinement)
     except sandbox.SandboxError as exc:
         return SubmissionResult(submission.student, submission.path, error=f"sandbox failure: {exc}")
     by_question: dict[str, list[CaseResult]] = {}
@@ -108,7 +121,8 @@ def grade_submission(submission: Submission, options: Options = Options()) -> Su
                         for p in run.load_problems)
     output = run.output + ("\n[... output cut]" if run.output_chars > len(run.output) else "")
     return SubmissionResult(submission.student, submission.path, questions=questions,
-                            load_errors=load_errors, output=output, notes=submission.notes)
+                            load_errors=load_errors, output=output, notes=submission.notes,
+                            flags=run.flags)
 
 
 def grade_path(path: Path, options: Options = Options(), student: str | None = None) -> SubmissionResult:

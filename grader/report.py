@@ -165,3 +165,34 @@ def to_markdown(result: SubmissionResult) -> str:
     if extra:
         lines += ["", "## Also", "", *[f"- {line}" for line in extra]]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def sandbox_info(isolation: dict, running_as_root: bool, memory_mb: int, timeout: float) -> str:
+    """What protects the grader from a submission here, one line per protection."""
+    def row(ok: bool, what: str, detail: str = "") -> str:
+        return f"  [{'x' if ok else ' '}] {what}" + (f": {detail}" if detail else "")
+
+    namespaces = bool(isolation.get("namespaces"))
+    user = isolation.get("user")
+    limits = isolation.get("limits", {})
+    lines = [f"sandbox on this machine (grader running as {'root' if running_as_root else 'a normal user'}):",
+             row(True, "a separate process for every submission; the grader's process never runs student code"),
+             row(True, "answers cross as plain JSON numbers, rebuilt and judged in the grader"),
+             row(True, "time limit per call and for loading", f"{timeout:g} s (--timeout), enforced by killing the process"),
+             row(limits.get("RLIMIT_AS", -1) > 0, "memory limit", f"{memory_mb} MB (--memory-mb)"),
+             row(True, "stdin closed, output captured and capped, CPU-time, file-size and open-file limits"),
+             row(user not in (None, 0), "runs as an unprivileged user",
+                 f"uid {user}" if user not in (None, 0) else "the grader is not root: runs as the grader's own user"),
+             row(namespaces, "own PID namespace: no process outlives its grading",
+                 "" if namespaces else "no: processes are stopped and killed by the supervisor instead"),
+             row(namespaces, "own network namespace: no network",
+                 "" if namespaces else "no: only Python sockets are blocked"),
+             row(namespaces, "own mount namespace: private /tmp, hidden folders",
+                 ", ".join(isolation.get("hidden", [])) or ("" if namespaces else "no: nothing hidden")),
+             row(True, "importing grader or solutions, or opening their files, blocked and flagged",
+                 "audit hook")]
+    for problem in isolation.get("problems", []):
+        lines.append(f"  warning: {problem}")
+    if not running_as_root:
+        lines.append("  (run as root, as in CI or an autograder container, for namespaces and a separate user)")
+    return "\n".join(lines)

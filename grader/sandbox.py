@@ -66,6 +66,16 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Confinement:
+    """What the student's process must not see: `protected` (the grader and the model answer)
+    is blocked and flagged; `hidden` folders (private ones, other students') appear empty where
+    the platform allows."""
+
+    protected: tuple[str, ...] = ()
+    hidden: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Cell:
     """A unit of student source; a .py file is one cell, a notebook one per code cell."""
 
@@ -111,6 +121,8 @@ class RunResult:
     defined: tuple[str, ...]
     output: str
     output_chars: int
+    flags: tuple[str, ...] = ()  # what the student's code tried that it should not
+    isolation: dict = field(default_factory=dict)  # the protections in force, as reported
 
 
 def encode_argument(value: Any) -> Any:
@@ -170,6 +182,10 @@ class _Attempt:
     student_started: bool = False
     ended_by: str | None = None  # timeout or crashed, when the process did not finish its job
     ended_message: str = ""
+    exit: dict | None = None  # how the runner ended, as its supervisor saw it
+    fatal: str = ""  # the sandbox's own failure inside the child, if any
+    flags: list[str] = field(default_factory=list)
+    isolation: dict = field(default_factory=dict)
 
 
 def _child_environment(scratch: str) -> dict[str, str]:
@@ -204,7 +220,35 @@ class _Output:
         return self.kept.decode("utf-8", "replace")
 
 
-def run(cells: list[Cell], calls: list[Call], limits: Limits = Limits()) -> RunResult:
+def _unprivileged_user() -> tuple[int, int] | None:
+    """(uid, gid) to run student code as when the grader runs as root; None otherwise."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        import pwd
+
+        entry = pwd.getpwnam("nobody")
+        return entry.pw_uid, entry.pw_gid
+    except (ImportError, KeyError):
+        return 65534, 65534
+
+
+def _isolation_plan(confinement: Confinement) -> dict:
+    user = _unprivileged_user()
+    homes = {str(Path.home()), "/root", "/home"}
+    return {
+        # New namespaces need root (CAP_SYS_ADMIN); the child reports whether they took.
+        "namespaces": user is not None and os.environ.get("BACKPROP_GRADER_NAMESPACES") != "0",
+        "uid": user[0] if user else None,
+        "gid": user[1] if user else None,
+        "protected": sorted({os.path.realpath(p) for p in confinement.protected}),
+        "hide": sorted({os.path.realpath(p) for p in (*confinement.protected, *confinement.hidden,
+                                                       *homes)}),
+    }
+
+
+def run(cells: list[Cell], calls: list[Call], limits: Limits = Limits(),
+        confinement: Confinement = Confinement()) -> RunResult:
     """Load the cells in a fresh sandboxed process and make the calls; never raises for
     anything the student's code does (SandboxError is the sandbox's own failure)."""
     pending = {call.key: call for call in calls}
@@ -212,13 +256,20 @@ def run(cells: list[Cell], calls: list[Call], limits: Limits = Limits()) -> RunR
     stop_at: dict[int, int] = {}
     problems: dict[tuple[int, int | None], LoadProblem] = {}
     defined: tuple[str, ...] = ()
+    flags: list[str] = []
+    isolation: dict = {}
     output = _Output(limits.max_output)
+    plan = _isolation_plan(confinement)
     scratch = tempfile.mkdtemp(prefix="grade-")
+    if plan["uid"] is not None:
+        os.chown(scratch, plan["uid"], plan["gid"])
     try:
         # Each pass either finishes, or ends one call or one top-level statement for good.
         for _ in range(len(calls) + sum(c.source.count("\n") + 1 for c in cells) + 2):
-            attempt = _run_once(cells, list(pending.values()), stop_at, limits, scratch, output,
-                                outcomes)
+            attempt = _run_once(cells, list(pending.values()), stop_at, limits, plan, scratch,
+                                output, outcomes)
+            flags += [f for f in attempt.flags if f not in flags]
+            isolation = isolation or attempt.isolation
             for problem in attempt.problems:
                 problems.setdefault((problem.cell, problem.line), problem)
             if attempt.loaded:
@@ -234,7 +285,8 @@ def run(cells: list[Cell], calls: list[Call], limits: Limits = Limits()) -> RunR
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     ordered = tuple(sorted(problems.values(), key=lambda p: (p.cell, p.line or 0)))
-    return RunResult(outcomes, ordered, defined, output.text(), output.total)
+    return RunResult(outcomes, ordered, defined, output.text(), output.total, tuple(flags),
+                     isolation)
 
 
 def _after_kill(attempt: _Attempt, pending: dict[int, Call], outcomes: dict[int, CallOutcome],
@@ -256,14 +308,16 @@ def _after_kill(attempt: _Attempt, pending: dict[int, Call], outcomes: dict[int,
         stop_at[cell] = index
         problems[(cell, line)] = LoadProblem(cell, line, message, kind)
     else:
-        raise SandboxError(f"the sandboxed process {message or 'failed'} before running any student code")
+        detail = f" ({attempt.fatal})" if attempt.fatal else ""
+        raise SandboxError(f"the sandboxed process {message or 'failed'} before running any "
+                           f"student code{detail}")
     return bool(pending) or attempt.running_stmt is not None
 
 
 _ENDED_PHRASE = {"timeout": "ran out of time", "crashed": "ended the process"}
 
 
-def _run_once(cells, calls, stop_at, limits, scratch, output, outcomes) -> _Attempt:
+def _run_once(cells, calls, stop_at, limits, plan, scratch, output, outcomes) -> _Attempt:
     if _cancelled.is_set():
         raise SandboxError("cancelled: the grader is stopping")
     job = {
@@ -272,19 +326,24 @@ def _run_once(cells, calls, stop_at, limits, scratch, output, outcomes) -> _Atte
         "calls": [{"key": c.key, "names": list(c.names),
                    "args": [encode_argument(a) for a in c.args]} for c in calls],
         "max_elements": limits.max_elements,
+        "limits": {"memory_mb": limits.memory_mb,
+                   # CPU seconds are a backstop for a grader that died: the grader itself
+                   # stops each call at its wall-clock limit.
+                   "cpu_seconds": _STARTUP_SECONDS + limits.timeout * (len(calls) + 2)},
+        "isolation": plan,
     }
     event_read, event_write = os.pipe()
     try:
-        process = subprocess.Popen(
-            [sys.executable, "-I", "-c", _CHILD_SOURCE, str(event_write), str(limits.memory_mb)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            pass_fds=(event_write,), cwd=scratch, env=_child_environment(scratch),
-            start_new_session=True,
-        )
+        with _live_lock:
+            process = subprocess.Popen(
+                [sys.executable, "-I", "-c", _CHILD_SOURCE, str(event_write)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                pass_fds=(event_write,), cwd=scratch, env=_child_environment(scratch),
+                start_new_session=True,
+            )
+            _live.add(process)
     finally:
         os.close(event_write)
-    with _live_lock:
-        _live.add(process)
     attempt = _Attempt(deadline=time.monotonic() + _STARTUP_SECONDS)
     try:
         try:
@@ -338,7 +397,7 @@ def _watch(process, event_read, attempt, limits, output, outcomes) -> None:
                     _apply_event(line, attempt, limits, outcomes)
     status = process.wait()
     if _student_code_running(attempt) or not attempt.loaded:
-        attempt.ended_by, attempt.ended_message = "crashed", _describe_exit(status)
+        attempt.ended_by, attempt.ended_message = "crashed", _describe_exit(attempt.exit, status)
 
 
 def _student_code_running(attempt: _Attempt) -> bool:
@@ -360,6 +419,16 @@ def _apply_event(line: bytes, attempt: _Attempt, limits: Limits, outcomes) -> No
     elif kind == "error":
         attempt.problems.append(LoadProblem(int(event["cell"]), event.get("line"),
                                             str(event.get("message", ""))[:500], "raised"))
+    elif kind == "flag":
+        text = str(event.get("flag", ""))[:100]
+        if text and text not in attempt.flags:
+            attempt.flags.append(text)
+    elif kind == "isolation":
+        attempt.isolation = event
+    elif kind == "fatal":
+        attempt.fatal = str(event.get("message", ""))[:300]
+    elif kind == "exit" and attempt.exit is None:
+        attempt.exit = event
     elif kind == "loaded":
         attempt.loaded, attempt.running_stmt = True, None
         attempt.deadline = now + limits.timeout
@@ -385,7 +454,11 @@ def _apply_event(line: bytes, attempt: _Attempt, limits: Limits, outcomes) -> No
         attempt.deadline = now + limits.timeout  # for the next call's own start, or the exit
 
 
-def _describe_exit(status: int) -> str:
+def _describe_exit(runner_exit: dict | None, status: int) -> str:
+    """How the runner ended, from its supervisor's report, else from the process's status."""
+    if runner_exit is not None:
+        number = runner_exit.get("signal")
+        status = -int(number) if isinstance(number, int) else int(runner_exit.get("code") or 0)
     if status < 0:
         try:
             name = signal.Signals(-status).name
@@ -396,9 +469,52 @@ def _describe_exit(status: int) -> str:
 
 
 def _kill_group(process: subprocess.Popen, wait: bool = True) -> None:
+    """Kill the supervisor and everything under it: the runner is PID 1 of its own namespace
+    where namespaces are available (killing it ends every process in it), and otherwise every
+    descendant is stopped first, so that none can fork away while the rest are killed."""
+    for pid in _descendants(process.pid):
+        _signal(pid, signal.SIGSTOP)
+    for pid in [process.pid, *_descendants(process.pid)]:
+        _signal(pid, signal.SIGKILL)
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
     if wait:
         process.wait()
+
+
+def _signal(pid: int, number: int) -> None:
+    try:
+        os.kill(pid, number)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _descendants(root: int) -> list[int]:
+    """Every live process below `root`, parents before children, read from /proc."""
+    children: dict[int, list[int]] = {}
+    try:
+        entries = [e for e in os.listdir("/proc") if e.isdigit()]
+    except OSError:
+        return []
+    for entry in entries:
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                parent = int(stat.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(entry))
+    found, queue = [], [root]
+    while queue:
+        for child in children.get(queue.pop(0), []):
+            if child not in found:
+                found.append(child)
+                queue.append(child)
+    return found
+
+
+def probe(confinement: Confinement = Confinement(), limits: Limits = Limits()) -> dict:
+    """The protections a submission gets on this machine, as its own process reports them."""
+    result = run([Cell("pass", "probe.py")], [], limits, confinement)
+    return result.isolation
