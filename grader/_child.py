@@ -251,12 +251,24 @@ def install_audit_hook(event_fd, protected):
             flagged.add(text)
             write(event_fd, (dumps({"event": "flag", "flag": text}) + "\n").encode())
 
+    def refuse_import(name):
+        root = str(name).split(".")[0]
+        if root in ("grader", "solutions"):
+            flag(f"imported {root}")
+            raise ImportError(f"{name} is not importable from a submission")
+
+    class AnswerKeyFinder:
+        """importlib.import_module raises no "import" audit event: refuse it here too."""
+
+        @staticmethod
+        def find_spec(name, path=None, target=None):
+            refuse_import(name)
+
+    sys.meta_path.insert(0, AnswerKeyFinder)
+
     def hook(event, args):
         if event == "import":
-            root = str(args[0]).split(".")[0]
-            if root in ("grader", "solutions"):
-                flag(f"imported {root}")
-                raise ImportError(f"{args[0]} is not importable from a submission")
+            refuse_import(args[0])
         elif event == "open":
             path = args[0]
             if isinstance(path, (str, bytes)) or hasattr(path, "__fspath__"):
@@ -271,6 +283,8 @@ def install_audit_hook(event_fd, protected):
         elif event.startswith("socket.") and event != "socket.__new__":
             flag("used the network")
             raise PermissionError("submissions have no network")
+        elif event in ("os.fork", "os.forkpty"):
+            flag("started a process")
         elif event in ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn"):
             flag("started a program")
 
@@ -283,7 +297,8 @@ def run_job(job, event_fd):
     # Bound before student code runs, so that patching builtins, numpy or json cannot change
     # how answers are encoded.
     write, dumps = os.write, json.dumps
-    asarray, ndarray, view = np.asarray, np.ndarray, np.ndarray.view
+    asarray, ndarray, view, new_array = np.asarray, np.ndarray, np.ndarray.view, np.array
+    float64 = np.float64
     integer, floating, bool_ = np.integer, np.floating, np.bool_
     _isinstance, _len, _int, _float, _bool, _str, _type = isinstance, len, int, float, bool, str, type
     _list, _tuple, _dict, _callable = list, tuple, dict, callable
@@ -321,14 +336,14 @@ def run_job(job, event_fd):
             raise TooBig(f"an array of shape {_tuple(array.shape)}")
         budget[0] -= array.size
         try:
-            plain = array.astype(np.float64)
+            plain = array.astype(float64)
         except Exception:
             return {"unsupported": f"array of {array.dtype}"}
         return {"array": _list(array.shape), "data": plain.ravel().tolist()}
 
     def decode(value):
         if _isinstance(value, _dict):
-            return np.array(value["data"], dtype=float).reshape(value["array"])
+            return new_array(value["data"], dtype=float64).reshape(value["array"])
         return value
 
     def error_line(tb, filenames):
@@ -395,10 +410,9 @@ def run_job(job, event_fd):
         if function is None:
             send(event="result", call=key, status="missing", message="not defined")
             continue
-        args = [decode(arg) for arg in call["args"]]
         send(event="start", call=key)
         try:
-            value = function(*args)
+            value = function(*[decode(arg) for arg in call["args"]])
             encoded = encode(value, [max_elements])
         except TooBig as exc:
             send(event="result", call=key, status="refused",

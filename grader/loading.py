@@ -43,13 +43,20 @@ def read_text(path: Path) -> str:
                               "(was a binary or a zip handed in?)")
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        return data.decode(encoding)
-    except (SyntaxError, LookupError) as exc:
-        raise SubmissionError(f"the file's coding declaration is not usable: {exc}") from None
+    except SyntaxError as exc:
+        # Raised both for a bad declaration and for no declaration on non-UTF-8 bytes.
+        encoding, problem = "utf-8", str(exc)
+    else:
+        problem = None
+    try:
+        text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         raise SubmissionError(
-            f"the file is not {exc.encoding} text (byte 0x{data[exc.start]:02x} at offset "
-            f"{exc.start}) and has no coding declaration; save it as UTF-8") from None
+            f"the file is not {exc.encoding.upper()} text (byte 0x{data[exc.start]:02x} at "
+            f"offset {exc.start}) and has no usable coding declaration; save it as UTF-8") from None
+    if problem is not None:
+        raise SubmissionError(f"the file's coding declaration is not usable: {problem}")
+    return text
 
 
 def check_compiles(source: str, filename: str) -> None:

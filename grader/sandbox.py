@@ -284,6 +284,8 @@ def run(cells: list[Cell], calls: list[Call], limits: Limits = Limits(),
             raise SandboxError("the submission's process had to be restarted too many times")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    for key in pending:  # the process ended without making them (it was tampered with)
+        outcomes[key] = CallOutcome("crashed", message="the process ended before this call was made")
     ordered = tuple(sorted(problems.values(), key=lambda p: (p.cell, p.line or 0)))
     return RunResult(outcomes, ordered, defined, output.text(), output.total, tuple(flags),
                      isolation)

@@ -1,0 +1,337 @@
+"""Hostile and broken submissions: one test per threat, each bounded in time.
+
+Every hostile submission here limits itself (loops and sleeps that end within a minute,
+allocations a 24 GB machine survives, children that exit on their own), so a regression in the
+sandbox makes a test fail or run slow, never harms the machine running it.
+"""
+
+import csv
+import io
+import json
+import os
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import FAST, ROOT, SOLUTION, run_cli, scores, statuses, with_solution
+from grader import sandbox
+from grader.grading import Options
+
+ONE_SECOND = Options(limits=sandbox.Limits(timeout=1.0))
+AS_ROOT = os.geteuid() == 0
+needs_root = pytest.mark.skipif(not AS_ROOT, reason="namespaces and a separate user need root")
+
+
+@pytest.fixture(params=["namespaces", "no-namespaces"])
+def mode(request, monkeypatch):
+    """Run a test with the full sandbox and again as on a machine without namespaces."""
+    if request.param == "no-namespaces":
+        monkeypatch.setenv("BACKPROP_GRADER_NAMESPACES", "0")
+    elif not AS_ROOT:
+        pytest.skip("namespaces need root")
+    return request.param
+
+
+def question(result, question_id):
+    return next(q for q in result.questions if q.question.id == question_id)
+
+
+# 1. An infinite loop at import.
+def test_01_loop_at_import_is_a_timeout(grade):
+    started = time.monotonic()
+    result = grade(with_solution("import time\nend = time.time() + 30\nwhile time.time() < end:\n    pass\n"),
+                   options=ONE_SECOND)
+    assert time.monotonic() - started < 15
+    assert result.score == 20 and "ran for more than 1 s" in result.load_errors[0].message
+
+
+# 2. An infinite loop inside one function, swallowing every exception.
+def test_02_loop_in_a_function_catching_everything_costs_that_question(grade):
+    source = with_solution(
+        "import time\n"
+        "def delta3_shape(n, o):\n"
+        "    end = time.time() + 30\n"
+        "    while time.time() < end:\n"
+        "        try:\n"
+        "            pass\n"
+        "        except BaseException:\n"
+        "            pass\n")
+    started = time.monotonic()
+    result = grade(source, options=ONE_SECOND)
+    assert time.monotonic() - started < 15
+    assert statuses(result)["delta3_shape"] == "timeout" and result.score == 19
+
+
+# 3. sys.exit, os._exit and a segfault, in a function and at top level.
+@pytest.mark.parametrize("ending", ["import sys; sys.exit(3)", "import os; os._exit(3)",
+                                    "import ctypes; ctypes.string_at(0)"])
+def test_03_ending_the_process_in_a_function_costs_that_question(grade, ending):
+    result = grade(with_solution(f"def dz3dW2(a2):\n    {ending}\n"))
+    assert scores(result)["dz3dW2"] == 0 and result.score == 19
+
+
+@pytest.mark.parametrize("ending", ["import os; os._exit(0)", "import ctypes; ctypes.string_at(0)",
+                                    "raise SystemExit"])
+def test_03_ending_the_process_at_top_level_keeps_what_was_defined(grade, ending):
+    result = grade(SOLUTION + f"\n{ending}\ndef dz3dW2(a2):\n    return 'never defined'\n")
+    assert result.score == 20
+    assert len(result.load_errors) == 1
+
+
+def test_03_a_segfault_is_named(grade):
+    result = grade(with_solution("def dz3dW2(a2):\n    import ctypes\n    ctypes.string_at(0)\n"))
+    assert statuses(result)["dz3dW2"] == "crashed"
+    assert "SIGSEGV" in question(result, "dz3dW2").cases[0].message
+
+
+# 4. A memory hog.
+def test_04_a_memory_hog_is_stopped_and_reported_as_out_of_memory(grade):
+    limited = Options(limits=sandbox.Limits(timeout=5, memory_mb=512))
+    hog = "import numpy as np\ndef dz3dW2(a2):\n    return np.ones(300_000_000)\n"  # 2.4 GB
+    result = grade(with_solution(hog), options=limited)
+    assert result.score == 19
+    assert "out of memory" in question(result, "dz3dW2").cases[0].message
+
+
+def test_04_a_memory_hog_at_top_level(grade):
+    limited = Options(limits=sandbox.Limits(timeout=5, memory_mb=512))
+    result = grade(with_solution("import numpy as np\nbig = np.ones(300_000_000)\n"), options=limited)
+    assert result.score == 20 and "out of memory" in result.load_errors[0].message
+
+
+# 5. Output, and a huge return value.
+def test_05_output_is_capped_and_never_reaches_the_report(tmp_path):
+    path = tmp_path / "loud.py"
+    path.write_text(with_solution("import sys\nfor _ in range(2000):\n    print('x' * 5000)\n"
+                                  "    sys.stderr.write('{\"not\": json\\n')\n"))
+    result = run_cli(str(path), "--format", "json")
+    report = json.loads(result.stdout)
+    assert report["submissions"][0]["score"] == 20
+    assert len(report["submissions"][0]["output"]) < 5000
+    assert len(result.stdout) < 20000
+
+
+def test_05_a_huge_return_value_is_refused(grade):
+    huge = "import numpy as np\ndef dJdW2(a2, delta3):\n    return np.broadcast_to(1.0, (20000, 20000))\n"
+    result = grade(with_solution(huge))
+    assert statuses(result)["dJdW2"] == "wrong"
+    assert "array of shape (20000, 20000)" in question(result, "dJdW2").cases[0].message
+    assert result.score == 15  # dJdW2, and cost_function_prime which calls it
+
+
+# 6. stdin.
+def test_06_input_fails_at_once(grade):
+    started = time.monotonic()
+    result = grade(with_solution("name = input('your name? ')\n"), options=ONE_SECOND)
+    assert time.monotonic() - started < 10
+    assert "EOFError" in result.load_errors[0].message and result.score == 20
+
+
+# 7. Tampering.
+def test_07_patching_numpy_and_json_changes_nothing(grade):
+    tamper = (
+        "import numpy as np, json, math\n"
+        "np.allclose = np.isclose = lambda *a, **k: True\n"
+        "np.testing.assert_allclose = lambda *a, **k: None\n"
+        "np.asarray = np.array = lambda *a, **k: 'patched'\n"
+        "json.dumps = lambda *a, **k: '{}'\n"
+        "math.isclose = lambda *a, **k: True\n"
+        "def dJdW2(a2, delta3):\n"
+        "    return a2.T\n")
+    result = grade(with_solution(tamper))
+    assert scores(result)["dJdW2"] == 0 and scores(result)["forward"] == 2
+
+
+def test_07_patching_builtins_changes_nothing(grade):
+    tamper = (
+        "import builtins\n"
+        "builtins.isinstance = lambda *a: True\n"
+        "builtins.len = lambda *a: 0\n"
+        "builtins.float = lambda *a: 0.0\n")
+    assert grade(with_solution(tamper)).score == 20
+
+
+def test_07_an_ndarray_subclass_that_lies_is_read_as_plain_data(grade):
+    liar = (
+        "import numpy as np\n"
+        "class Liar(np.ndarray):\n"
+        "    def __eq__(self, other):\n"
+        "        return True\n"
+        "    @property\n"
+        "    def shape(self):\n"
+        "        return (3, 1)\n"
+        "    def tolist(self):\n"
+        "        return [[0.0101512]] * 3\n"
+        "def dJdW2(a2, delta3):\n"
+        "    return np.zeros((7, 7)).view(Liar)\n")
+    result = grade(with_solution(liar))
+    assert scores(result)["dJdW2"] == 0
+    assert question(result, "dJdW2").cases[0].message.startswith("shape (7, 7), but the answer")
+
+
+# 8. Reaching for the answer key.
+@pytest.mark.parametrize("reach, flag", [
+    ("import solutions.backprop as key", "imported solutions"),
+    ("import importlib; key = importlib.import_module('solu' + 'tions.backprop')", "imported solutions"),
+    ("from grader import assignment", "imported grader"),
+    (f"key = open({str(ROOT / 'solutions' / 'backprop.py')!r}).read()", "opened the grader's files"),
+])
+def test_08_the_answer_key_is_blocked_and_flagged(grade, reach, flag, mode):
+    source = f"try:\n    {reach}\n    LEAKED = True\nexcept Exception:\n    LEAKED = False\n" \
+             "def dz3dW2(a2):\n    return a2.T if not LEAKED else None\n"
+    result = grade(source)
+    assert flag in result.flags
+    assert scores(result)["dz3dW2"] == 1  # the attempt failed: LEAKED stayed False
+
+
+def test_08_flags_show_in_every_report(tmp_path):
+    path = tmp_path / "peek.py"
+    path.write_text(with_solution("try:\n    import solutions\nexcept ImportError:\n    pass\n"))
+    report = json.loads(run_cli(str(path), "--format", "json").stdout)
+    assert report["submissions"][0]["flags"] == ["imported solutions"]
+    rows = list(csv.DictReader(io.StringIO(run_cli(str(path), "--format", "csv").stdout)))
+    assert rows[0]["flags"] == "imported solutions"
+    assert "flags: imported solutions" in run_cli(str(path)).stdout
+
+
+# 9. Processes left behind.
+def _running(marker: str) -> bool:
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                    if marker.encode() in cmdline.read():
+                        with open(f"/proc/{entry}/stat", "rb") as stat:
+                            if stat.read().rsplit(b")", 1)[1].split()[0] != b"Z":
+                                return True
+            except OSError:
+                pass
+    return False
+
+
+@pytest.mark.parametrize("where", ["function", "top level"])
+def test_09_children_that_detach_and_exec_are_killed(grade, mode, where):
+    marker = f"31.{os.getpid()}{len(where)}{len(mode)}"  # `sleep` ends by itself in 31 s anyway
+    spawn = (
+        "import os, time\n"
+        "def spawn():\n"
+        "    if os.fork() == 0:\n"
+        "        os.setsid()\n"
+        "        if os.fork() == 0:\n"
+        f"            os.execvp('sleep', ['sleep', '{marker}'])\n"
+        "        os._exit(0)\n"
+        "    end = time.time() + 5\n"  # until the detached `sleep` really runs
+        "    while time.time() < end:\n"
+        "        for pid in filter(str.isdigit, os.listdir('/proc')):\n"
+        "            try:\n"
+        f"                if b'{marker}' in open(f'/proc/{{pid}}/cmdline', 'rb').read():\n"
+        "                    return\n"
+        "            except OSError:\n"
+        "                pass\n"
+    )
+    call = "spawn()\n" if where == "top level" else "def dz3dW2(a2):\n    spawn()\n    return a2.T\n"
+    result = grade(with_solution(spawn + call))
+    assert result.score == 20 and "started a process" in result.flags
+    assert not _running(marker)
+
+
+# 10. Files.
+def test_10_student_code_cannot_write_outside_its_scratch_folder(grade, tmp_path, mode):
+    home = Path.home()
+    shared = Path(f"/tmp/shared-tmp-probe-{tmp_path.name}.txt")
+    targets = [str(tmp_path / "instructor.txt"), str(home / "pwned.txt"), str(ROOT / "pwned.txt")]
+    probe = (
+        "import os\n"
+        f"TARGETS = {targets!r}\n"
+        "WROTE = []\n"
+        "for target in TARGETS:\n"
+        "    try:\n"
+        "        with open(target, 'w') as out:\n"
+        "            out.write('x')\n"
+        "        WROTE.append(target)\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "with open('scratch.txt', 'w') as out:\n"
+        "    out.write('fine')\n"
+        f"with open('{shared}', 'w') as out:\n"
+        "    out.write('private')\n"
+        "def dz3dW2(a2):\n"
+        "    raise RuntimeError(repr((WROTE, os.getcwd())))\n"
+    )
+    result = grade(with_solution(probe))
+    wrote, scratch = eval(question(result, "dz3dW2").cases[0].message.split(": ", 1)[1].rsplit(" (line", 1)[0])
+    if AS_ROOT:
+        assert wrote == []
+    for target in targets:
+        assert not Path(target).exists() or not AS_ROOT
+    assert not Path(scratch).exists()  # removed afterwards
+    if mode == "namespaces":
+        assert not shared.exists()  # its /tmp was its own
+    shared.unlink(missing_ok=True)  # without namespaces /tmp is shared: a documented limit
+
+
+# 11. Network.
+@needs_root
+def test_11_no_network(grade, mode):
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    server.settimeout(0.2)
+    port = server.getsockname()[1]
+    # A shell reaches for the network too: below Python, where no audit hook applies.
+    probe = (
+        "import os\n"
+        "try:\n"
+        "    import socket\n"
+        f"    socket.create_connection(('127.0.0.1', {port}), timeout=2)\n"
+        "except Exception:\n"
+        "    pass\n"
+        f"os.system('exec 3<>/dev/tcp/127.0.0.1/{port}')\n" if mode == "namespaces" else ""
+    )
+    result = grade(with_solution(probe))
+    with pytest.raises(socket.timeout):
+        server.accept()
+    server.close()
+    if mode == "namespaces":
+        assert "used the network" in result.flags
+
+
+# 12. Never root.
+@needs_root
+def test_12_student_code_never_runs_as_root(grade, mode):
+    result = grade(with_solution("import os\ndef dz3dW2(a2):\n    raise RuntimeError(os.getuid())\n"))
+    uid = int(question(result, "dz3dW2").cases[0].message.split(": ")[1].split(" ")[0])
+    assert uid != 0
+
+
+# 13. Bad files.
+@pytest.mark.parametrize("content, reason", [
+    (b"", "the file is empty"),
+    (b"   \n\n", "the file is empty"),
+    (bytes(range(256)) * 4, "NUL bytes"),
+    (b"import numpy\x00\n", "NUL bytes"),
+    ("# caf\u00e9\n".encode("latin-1") + SOLUTION.encode(), "not UTF-8 text (byte 0xe9"),
+    (b"x = 1\n" * 400_000, "more than the"),
+], ids=["empty", "blank", "binary", "nul", "latin-1", "huge"])
+def test_13_bad_files_get_a_one_line_reason(grade, content, reason):
+    result = grade(content, "bad.py")
+    assert result.status == "error" and reason in result.error
+    assert "\n" not in result.error
+
+
+def test_13_a_coding_declaration_is_honoured(grade):
+    source = "# -*- coding: latin-1 -*-\n# caf\u00e9\n" + SOLUTION
+    assert grade(source.encode("latin-1"), "latin.py").score == 20
+
+
+def test_13_bad_files_in_a_class_each_get_their_own_row(tmp_path):
+    root = tmp_path / "class"
+    root.mkdir()
+    (root / "a.py").write_text(SOLUTION)
+    (root / "b.py").write_bytes(b"")
+    (root / "c.py").write_bytes(b"\x00\x01")
+    (root / "d.ipynb").write_bytes(b"\xff\xfe")
+    rows = json.loads(run_cli(str(root), "--format", "json").stdout)["submissions"]
+    assert [r["status"] for r in rows] == ["graded", "error", "error", "error"]
