@@ -77,3 +77,15 @@ def test_missing_path_is_a_one_line_error_and_a_nonzero_exit(tmp_path):
 def test_bad_option_is_a_usage_error():
     result = run_cli(SOLUTION_PATH, "--timeout", "soon")
     assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_sandbox_info_lists_the_protections_in_force():
+    result = run_cli("--sandbox-info")
+    assert result.returncode == 0
+    assert "[x] a separate process for every submission" in result.stdout
+    assert "[x] memory limit: 1024 MB" in result.stdout
+    import os
+
+    if os.geteuid() == 0:
+        assert "[x] runs as an unprivileged user" in result.stdout
+        assert "[x] own PID namespace" in result.stdout
