@@ -141,7 +141,9 @@ _SERIES_Y = np.array([[75], [82], [93]], dtype=float) / 100
 
 # Sizes of the seeded cases, (numExamples, input, hidden, output): a hidden size other than 3,
 # more than one output and a single example, so that an answer sized for the worksheet fails.
-_SEEDED_SIZES = ((5, 2, 4, 1), (1, 3, 2, 2), (4, 3, 5, 3))
+# Two square corners make common slips computable, so they can be told apart from the right
+# answer: output size = hidden size (delta3 @ W2 without the transpose), examples = inputs (X @ delta2).
+_SEEDED_SIZES = ((5, 2, 4, 1), (1, 3, 2, 2), (3, 3, 5, 3))
 
 
 def worksheet_cases() -> list[Case]:

@@ -2,7 +2,7 @@
 
 The expected values are computed once per seed by calling the reference (the model answer), in
 this process; the student's functions are called in the sandbox on the same arguments; the
-verdicts are made here, by `compare`.
+verdicts, the diagnoses and any credit carried forward are decided here.
 """
 
 from __future__ import annotations
@@ -12,10 +12,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from grader import assignment, compare, sandbox
+from grader import assignment, carry, catalogue, compare, diagnose, feedback, sandbox
 from grader.assignment import Case, Question
 from grader.loading import Submission, SubmissionError, load
-from grader.results import CaseResult, LoadError, QuestionResult, Status, SubmissionResult
+from grader.results import (CaseResult, Diagnosis, LoadError, QuestionResult, Status,
+                            SubmissionResult)
+
+# Rounds of extra calls the carried-forward replay may ask for: one per link of the longest
+# chain in the model answer (cost_function_prime: forward, delta3, delta2, dJdW1, dJdW2).
+_CARRY_ROUNDS = 6
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,8 @@ class Options:
     # Folders a submission must not read (the class folders being graded); each submission's
     # own folder is added.
     private_paths: tuple[str, ...] = ()
+    carry_forward: bool = True  # credit an answer that is right given the student's own earlier functions
+    catalogues: tuple[str, ...] = (str(catalogue.DEFAULT_CATALOGUE),)
 
 
 def answer_key_paths() -> tuple[str, ...]:
@@ -57,35 +64,30 @@ def plan(seed: int) -> tuple[Check, ...]:
     return tuple(checks)
 
 
+@lru_cache(maxsize=8)
+def mistakes_by_question(catalogues: tuple[str, ...]) -> dict[str, tuple[catalogue.Mistake, ...]]:
+    found: dict[str, list[catalogue.Mistake]] = {}
+    for mistake in catalogue.load(tuple(Path(p) for p in catalogues)):
+        found.setdefault(mistake.question, []).append(mistake)
+    return {question: tuple(items) for question, items in found.items()}
+
+
+@lru_cache(maxsize=8)
+def mistake_answers(seed: int, catalogues: tuple[str, ...]) -> tuple[tuple[Any, ...], ...]:
+    """For each check, each catalogued mistake's answer on its arguments (or FAILED)."""
+    reference = assignment.load_reference()
+    by_question = mistakes_by_question(catalogues)
+    return tuple(
+        tuple(catalogue.evaluate(m, reference, check.args, check.expected)
+              for m in by_question.get(check.question.id, ()))
+        for check in plan(seed)
+    )
+
+
 _OUTCOME_STATUS = {
     "raised": Status.RAISED, "refused": Status.WRONG, "missing": Status.MISSING,
     "timeout": Status.TIMEOUT, "crashed": Status.CRASHED,
 }
-
-
-def _case_result(submission: Submission, check: Check, outcome: sandbox.CallOutcome) -> CaseResult:
-    if outcome.status == "returned":
-        message = compare.compare(check.question, outcome.value, check.expected)
-        status = Status.PASSED if message is None else Status.WRONG
-        return CaseResult(check.case.id, check.case.label, status, message or "")
-    message = outcome.message
-    if outcome.status == "raised" and outcome.line is not None:
-        message = f"{message} ({_where(submission, outcome.cell, outcome.line)})"
-    return CaseResult(check.case.id, check.case.label, _OUTCOME_STATUS[outcome.status], message)
-
-
-def _feedback(question: Question, cases: tuple[CaseResult, ...]) -> str:
-    """One line: all good, or the first problem with the case it happened on."""
-    failing = [c for c in cases if c.status is not Status.PASSED]
-    if not failing:
-        return f"correct on all {len(cases)} cases"
-    first = failing[0]
-    if first.status is Status.MISSING:
-        return f"not defined: write a function named {question.id}"
-    if all(c.message.startswith("NotImplementedError") for c in failing) and len(failing) == len(cases):
-        return "not answered yet: the function still raises NotImplementedError"
-    tally = f" ({len(cases) - len(failing)}/{len(cases)} cases correct)"
-    return f"{first.case_label}: {first.message}{tally}"
 
 
 def _where(submission: Submission, cell: int | None, line: int | None) -> str:
@@ -94,6 +96,63 @@ def _where(submission: Submission, cell: int | None, line: int | None) -> str:
     if not submission.notebook or cell is None:
         return where
     return f"cell {cell + 1}, {where}"
+
+
+def _case_result(submission: Submission, check: Check, outcome: sandbox.CallOutcome,
+                 carried: carry.Replay | None, options: Options) -> CaseResult:
+    case = check.case
+    if outcome.status == "returned":
+        message = compare.compare(check.question, outcome.value, check.expected)
+        if message is None:
+            return CaseResult(case.id, case.label, Status.PASSED, worksheet=case.worksheet)
+        if carried is not None:
+            status = Status.PASSED if options.carry_forward else Status.WRONG
+            return CaseResult(case.id, case.label, status, message, carried.wrong, case.worksheet)
+        return CaseResult(case.id, case.label, Status.WRONG, message, worksheet=case.worksheet)
+    message = outcome.message
+    if outcome.status == "raised" and outcome.line is not None:
+        message = f"{message} ({_where(submission, outcome.cell, outcome.line)})"
+    return CaseResult(case.id, case.label, _OUTCOME_STATUS[outcome.status], message,
+                      worksheet=case.worksheet)
+
+
+def _carried_forward(run_again, checks, outcomes) -> dict[int, carry.Replay]:
+    """Checks whose wrong answer is the reference's formula applied to the student's own
+    wrong functions: key -> the replay that matched."""
+    reference = assignment.load_reference()
+    known = carry.Known({})
+    for key, check in enumerate(checks):
+        outcome = outcomes[key]
+        known.add(check.question.id, check.args, outcome.status, outcome.value)
+    pending = [key for key, check in enumerate(checks)
+               if outcomes[key].status == "returned"
+               and carry.dependencies(reference, check.question.id)
+               and compare.compare(check.question, outcomes[key].value, check.expected) is not None]
+    matched: dict[int, carry.Replay] = {}
+    for _ in range(_CARRY_ROUNDS):
+        needs: list[carry.NeedCall] = []
+        still = []
+        for key in pending:
+            check = checks[key]
+            try:
+                replayed = carry.replay(reference, check.question.id, check.args, known)
+            except carry.NeedCall as need:
+                if not any(n.function == need.function and carry._same_args(n.args, need.args)
+                           for n in needs):
+                    needs.append(need)
+                still.append(key)
+                continue
+            except Exception:  # the student's answers break the reference's formula: no credit
+                continue
+            if replayed.wrong and compare.compare(check.question, outcomes[key].value,
+                                                  replayed.value) is None:
+                matched[key] = replayed
+        if not needs:
+            break
+        for need, outcome in zip(needs, run_again(needs)):
+            known.add(need.function, need.args, outcome.status, outcome.value)
+        pending = still
+    return matched
 
 
 def grade_submission(submission: Submission, options: Options = Options()) -> SubmissionResult:
@@ -105,24 +164,47 @@ def grade_submission(submission: Submission, options: Options = Options()) -> Su
         protected=answer_key_paths(),
         hidden=(*options.private_paths, str(Path(submission.path).resolve().parent)),
     )
+
+    def run_again(needs: list[carry.NeedCall]) -> list[sandbox.CallOutcome]:
+        extra = [sandbox.Call(key, assignment.question(need.function).names, need.args, need.function)
+                 for key, need in enumerate(needs)]
+        again = sandbox.run(list(submission.cells), extra, options.limits, confinement)
+        return [again.outcomes[call.key] for call in extra]
+
     try:
         run = sandbox.run(list(submission.cells), calls, options.limits, confinement)
+        carried = _carried_forward(run_again, checks, run.outcomes)
     except sandbox.SandboxError as exc:
         return SubmissionResult(submission.student, submission.path, error=f"sandbox failure: {exc}")
-    by_question: dict[str, list[CaseResult]] = {}
-    for key, check in enumerate(checks):
-        by_question.setdefault(check.question.id, []).append(
-            _case_result(submission, check, run.outcomes[key]))
-    questions = tuple(
-        QuestionResult(q, tuple(by_question[q.id]), _feedback(q, tuple(by_question[q.id])))
-        for q in assignment.QUESTIONS
-    )
+
+    answers = mistake_answers(options.seed, options.catalogues)
+    mistakes = mistakes_by_question(options.catalogues)
+    questions = []
+    for question in assignment.QUESTIONS:
+        keys = [key for key, check in enumerate(checks) if check.question is question]
+        cases = tuple(_case_result(submission, checks[k], run.outcomes[k], carried.get(k), options)
+                      for k in keys)
+        found = None
+        if not any(c.carried_from for c in cases):
+            evidence = [diagnose.Evidence(_student_value(run.outcomes[k]), checks[k].expected,
+                                          answers[k]) for k in keys]
+            found = diagnose.diagnose(question, mistakes.get(question.id, ()), evidence)
+        near = feedback.near_miss(question, run.defined) if cases[0].status is Status.MISSING else None
+        questions.append(QuestionResult(
+            question, cases, feedback.question_feedback(question, cases, diagnosis=found, near_miss=near),
+            Diagnosis(found.id, found.summary) if found else None))
     load_errors = tuple(LoadError(_where(submission, p.cell, p.line), p.message)
                         for p in run.load_problems)
     output = run.output + ("\n[... output cut]" if run.output_chars > len(run.output) else "")
-    return SubmissionResult(submission.student, submission.path, questions=questions,
+    return SubmissionResult(submission.student, submission.path, questions=tuple(questions),
                             load_errors=load_errors, output=output, notes=submission.notes,
                             flags=run.flags)
+
+
+def _student_value(outcome: sandbox.CallOutcome) -> Any:
+    if outcome.status == "returned":
+        return outcome.value
+    return diagnose.RAISED if outcome.status == "raised" else diagnose.UNKNOWN
 
 
 def grade_path(path: Path, options: Options = Options(), student: str | None = None) -> SubmissionResult:

@@ -103,7 +103,24 @@ def class_summary(report: Report) -> str:
                      f"{full:.0%}"))
     lines.append(tabulate(rows, headers=("question", "worksheet", "mean", "full marks"),
                           disable_numparse=True))
+    mistakes = common_mistakes(report)
+    if mistakes:
+        lines += ["", "common mistakes (what to re-teach):"]
+        lines += [f"  {question}: {count} student{'s' * (count != 1)} {summary}"
+                  for question, summary, count in mistakes]
     return "\n".join(lines)
+
+
+def common_mistakes(report: Report, per_question: int = 3) -> list[tuple[str, str, int]]:
+    """(question id, mistake summary, students) for the most common diagnoses, by question."""
+    from collections import Counter
+
+    found = []
+    for index, question in enumerate(QUESTIONS):
+        counts = Counter(s.questions[index].diagnosis.summary for s in report.submissions
+                         if s.error is None and s.questions[index].diagnosis is not None)
+        found += [(question.id, summary, count) for summary, count in counts.most_common(per_question)]
+    return found
 
 
 def to_table(report: Report) -> str:

@@ -35,6 +35,18 @@ class CaseResult:
     case_label: str
     status: Status
     message: str = ""  # why it is not passed, for the student
+    # The student's own functions this answer is built on that are wrong: the answer is right
+    # given them (error carried forward).
+    carried_from: tuple[str, ...] = ()
+    worksheet: bool = False  # one of the worksheet's own cases
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """A catalogued mistake the student's answer matches."""
+
+    id: str
+    summary: str  # for the class view: "7 students <summary>"
 
 
 @dataclass(frozen=True)
@@ -42,6 +54,7 @@ class QuestionResult:
     question: Question
     cases: tuple[CaseResult, ...]
     feedback: str
+    diagnosis: Diagnosis | None = None
 
     @property
     def passed_cases(self) -> int:
@@ -133,8 +146,11 @@ def _question_to_dict(result: QuestionResult) -> dict[str, Any]:
         "max_score": _number(result.question.points),
         "status": result.status.value,
         "feedback": result.feedback,
+        "diagnosis": result.diagnosis.id if result.diagnosis else None,
+        "diagnosis_summary": result.diagnosis.summary if result.diagnosis else None,
         "cases": [{"case": c.case_id, "label": c.case_label, "status": c.status.value,
-                   "message": c.message} for c in result.cases],
+                   "message": c.message, "carried_from": list(c.carried_from),
+                   "worksheet": c.worksheet} for c in result.cases],
     }
 
 
@@ -144,9 +160,11 @@ def submission_from_dict(data: dict[str, Any]) -> SubmissionResult:
 
     questions = tuple(
         QuestionResult(question(q["id"]),
-                       tuple(CaseResult(c["case"], c["label"], Status(c["status"]), c["message"])
+                       tuple(CaseResult(c["case"], c["label"], Status(c["status"]), c["message"],
+                                        tuple(c["carried_from"]), c["worksheet"])
                              for c in q["cases"]),
-                       q["feedback"])
+                       q["feedback"],
+                       Diagnosis(q["diagnosis"], q["diagnosis_summary"]) if q["diagnosis"] else None)
         for q in data["questions"]
     )
     return SubmissionResult(

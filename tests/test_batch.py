@@ -76,7 +76,8 @@ def test_the_class_report_in_json_has_a_row_per_student_in_a_stable_order(klass)
     assert result.returncode == 0, result.stderr
     rows = {s["student"]: s for s in json.loads(result.stdout)["submissions"]}
     assert list(rows) == ["amy", "ben", "cat", "dora", "eve", "fred", "gus", "hal"]
-    assert [rows[s]["score"] for s in ("amy", "ben", "cat", "dora")] == [20, 15, 20, 20]
+    # ben's dJdW2 is wrong; his cost_function_prime is right given it (carried forward)
+    assert [rows[s]["score"] for s in ("amy", "ben", "cat", "dora")] == [20, 18, 20, 20]
     assert {s for s, r in rows.items() if r["status"] == "error"} == {"eve", "fred", "gus", "hal"}
     assert "not a valid notebook" in rows["gus"]["error"]
 
@@ -97,7 +98,7 @@ def test_csv_is_a_gradebook(klass):
                             "delta3_shape", "delta3", "dz3dW2", "dJdW2", "delta2", "dJdW1",
                             "cost_function_prime"]
     ben = next(r for r in rows if r[0] == "ben")
-    assert ben[2:5] == ["graded", "15", "20"] and ben[header.index("dJdW2")] == "0"
+    assert ben[2:5] == ["graded", "18", "20"] and ben[header.index("dJdW2")] == "0"
     hal = next(r for r in rows if r[0] == "hal")
     assert hal[2] == "error" and "SyntaxError" in hal[header.index("error")]
 
@@ -105,8 +106,10 @@ def test_csv_is_a_gradebook(klass):
 def test_table_has_the_class_summary(klass):
     out = run_cli(str(klass)).stdout
     assert "class summary: 8 submissions, 4 graded, 4 could not be graded" in out
-    assert "total: mean 18.8, median 20 (of 20)" in out
-    assert "dJdW2                Q11, Q14-Q16       1.5 / 2   75%" in out
+    assert "total: mean 19.5, median 20 (of 20)" in out
+    dJdW2_row = next(line for line in out.splitlines() if line.startswith("dJdW2 "))
+    assert dJdW2_row.split()[1:] == ["Q11,", "Q14-Q16", "1.5", "/", "2", "75%"]
+    assert "common mistakes (what to re-teach):\n  dJdW2: 1 student left out delta(3)" in out
 
 
 def test_feedback_dir_gets_one_markdown_file_per_student(klass, tmp_path):
@@ -115,7 +118,7 @@ def test_feedback_dir_gets_one_markdown_file_per_student(klass, tmp_path):
     files = sorted(p.name for p in folder.iterdir())
     assert files == [f"{s}.md" for s in ("amy", "ben", "cat", "dora", "eve", "fred", "gus", "hal")]
     ben = (folder / "ben.md").read_text()
-    assert "**Score: 15 / 20**" in ben and "### `dJdW2` (Q11, Q14-Q16)" in ben
+    assert "**Score: 18 / 20**" in ben and "### `dJdW2` (Q11, Q14-Q16)" in ben
     assert "| `forward` | equations (1)-(4) | 2 / 2 | correct on all 5 cases |" in ben
     assert "**Not graded.**" in (folder / "hal.md").read_text()
 

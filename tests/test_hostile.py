@@ -110,7 +110,7 @@ def test_05_output_is_capped_and_never_reaches_the_report(tmp_path):
     report = json.loads(result.stdout)
     assert report["submissions"][0]["score"] == 20
     assert len(report["submissions"][0]["output"]) < 5000
-    assert len(result.stdout) < 20000
+    assert len(result.stdout) < 50_000  # the report alone, not the 10 MB printed
 
 
 def test_05_a_huge_return_value_is_refused(grade):

@@ -7,6 +7,7 @@ Header lines (all optional but `base`):
   # expect error: text               text the status-error message contains
   # expect <question>: <status> <score>
   # expect feedback <question>: text text the question's feedback contains
+  # expect diagnosis <question>: id  the catalogued mistake named (or: none)
   # expect load_error: text          text one of the top-level errors contains
 Questions not named in the header are expected to score full marks when the total says so.
 """
@@ -49,10 +50,13 @@ def test_scenario(scenario, tmp_path):
     for text in expected.pop("load_error", []):
         assert any(text in str(e) for e in result.load_errors), result.load_errors
     feedback = {q.question.id: q.feedback for q in result.questions}
+    diagnoses = {q.question.id: q.diagnosis.id if q.diagnosis else "none" for q in result.questions}
     expected.pop("base")
     for key, values in expected.items():
         if key.startswith("feedback "):
             assert values[0] in feedback[key.split()[1]], feedback[key.split()[1]]
+        elif key.startswith("diagnosis "):
+            assert diagnoses[key.split()[1]] == values[0], feedback[key.split()[1]]
         else:
             status, score = values[0].split()
             assert statuses(result)[key] == status, feedback[key]

@@ -1,10 +1,11 @@
 # A mistake in one function costs that question and no other. With one example a mean is
-# the sum, so the two one-example cases still pass.
+# the sum, so the two one-example cases still pass; the mistake is named.
 # base: solution
 # expect status: graded
 # expect score: 19.4
 # expect cost: wrong 0.4
-# expect feedback cost: entries differ
+# expect diagnosis cost: cost.mean
+# expect feedback cost: This averages over the examples, but equation (5) sums
 
 import numpy as np
 

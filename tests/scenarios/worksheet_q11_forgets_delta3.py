@@ -1,11 +1,13 @@
 # The filled-in worksheet's Q11: dJ/dW2 = (a2)^T, the backpropagating error forgotten.
-# cost_function_prime calls it, so it loses its points too.
+# cost_function_prime calls it and is otherwise right: its credit is carried forward.
 # base: solution
 # expect status: graded
-# expect score: 15
+# expect score: 18
 # expect dJdW2: wrong 0
-# expect cost_function_prime: wrong 0
-# expect feedback dJdW2: worksheet Q11 (one example): 3 of 3 entries differ
+# expect diagnosis dJdW2: dJdW2.missing_delta3
+# expect feedback dJdW2: the backpropagating error delta(3) is left out
+# expect cost_function_prime: passed 3
+# expect feedback cost_function_prime: right given your own dJdW2 (Q11, Q14-Q16), which is wrong
 
 
 def dJdW2(a2, delta3):

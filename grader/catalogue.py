@@ -1,0 +1,92 @@
+"""The misconception catalogue: known wrong answers, kept as data in a TOML file.
+
+The default catalogue lives beside the model answer (`solutions/misconceptions.toml`); an
+instructor adds entries there or in a file of their own (`grade --catalogue FILE`). Each
+entry's answer is a Python expression evaluated here, in the grader, on the same inputs as
+the model answer: instructor-written, never student-written.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from types import CodeType, ModuleType
+from typing import Any
+
+import numpy as np
+
+from grader import assignment
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+DEFAULT_CATALOGUE = Path(assignment.load_reference().__file__).with_name("misconceptions.toml")
+
+
+class CatalogueError(Exception):
+    """The catalogue file is unusable; the message says which entry and why."""
+
+
+@dataclass(frozen=True)
+class Mistake:
+    id: str
+    question: str
+    answer: str
+    summary: str
+    explain: str
+    code: CodeType
+
+
+class Failed:
+    """The entry's formula raised on these inputs (a shape mismatch, say)."""
+
+    def __repr__(self) -> str:
+        return "Failed"
+
+
+FAILED = Failed()
+
+
+def load(paths: tuple[Path, ...] = (DEFAULT_CATALOGUE,)) -> tuple[Mistake, ...]:
+    """Every entry of the files, in order, validated."""
+    ids = {q.id for q in assignment.QUESTIONS}
+    mistakes = []
+    for path in paths:
+        try:
+            document = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise CatalogueError(f"{path}: {exc}") from None
+        for number, entry in enumerate(document.get("mistake", []), start=1):
+            where = f"{path.name}, mistake {number}"
+            missing = {"id", "question", "answer", "summary", "explain"} - set(entry)
+            if missing:
+                raise CatalogueError(f"{where}: missing {', '.join(sorted(missing))}")
+            questions = entry["question"] if isinstance(entry["question"], list) else [entry["question"]]
+            for question in questions:
+                if question not in ids:
+                    raise CatalogueError(f"{where} ({entry['id']}): no question {question!r}")
+                try:
+                    code = compile(entry["answer"], f"<{entry['id']}>", "eval")
+                except SyntaxError as exc:
+                    raise CatalogueError(f"{where} ({entry['id']}): answer is not an expression: {exc.msg}") from None
+                mistakes.append(Mistake(entry["id"], question, entry["answer"], entry["summary"],
+                                        entry["explain"], code))
+    return tuple(mistakes)
+
+
+def evaluate(mistake: Mistake, reference: ModuleType, args: tuple, expected: Any) -> Any:
+    """The entry's answer for one call's arguments, or FAILED."""
+    function = getattr(reference, mistake.question)
+    names = list(inspect.signature(function).parameters)
+    scope = {"np": np, "f": reference.sigmoid, "fprime": reference.sigmoid_prime,
+             "expected": expected, **dict(zip(names, (np.copy(a) if isinstance(a, np.ndarray) else a
+                                                     for a in args)))}
+    try:
+        with np.errstate(all="ignore"):
+            return eval(mistake.code, scope)  # noqa: S307 - instructor-written catalogue
+    except Exception:
+        return FAILED
