@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterator
 
 from grader import sandbox
@@ -25,8 +26,15 @@ class Graded:
 
 
 def _options_text(options: Options) -> str:
+    """Everything besides the file that changes its grade, catalogue contents included."""
+    import hashlib
+
     limits = options.limits
-    return f"seed={options.seed};timeout={limits.timeout};memory={limits.memory_mb}"
+    catalogues = hashlib.sha256()
+    for path in options.catalogues:
+        catalogues.update(Path(path).read_bytes())
+    return (f"seed={options.seed};timeout={limits.timeout};memory={limits.memory_mb};"
+            f"carry={options.carry_forward};catalogues={catalogues.hexdigest()}")
 
 
 def grade_one(entry: Entry, options: Options, store: ResultStore | None, force: bool) -> Graded:

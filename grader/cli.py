@@ -16,7 +16,8 @@ import click
 from grader import assignment, report, sandbox
 from grader.batch import grade_all
 from grader.discovery import DiscoveryError, discover
-from grader.grading import Options
+from grader.catalogue import DEFAULT_CATALOGUE, CatalogueError
+from grader.grading import Options, mistakes_by_question
 from grader.results import Report
 from grader.store import ResultStore, default_directory
 
@@ -78,13 +79,19 @@ def main():
               help="Seconds for loading a file, and again for each call to a function.")
 @click.option("--memory-mb", type=click.IntRange(min=64), default=sandbox.Limits.memory_mb,
               show_default=True, help="Memory limit of a student's process.")
+@click.option("--no-carry-forward", is_flag=True,
+              help="No credit for an answer that is right only given the student's own wrong "
+                   "earlier function (it is still pointed out).")
+@click.option("--catalogue", "catalogues", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A TOML file of further known mistakes to diagnose (repeatable).")
 @click.option("--force", is_flag=True, help="Grade again even files graded before and unchanged.")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where results are kept between runs  [default: ~/.cache/backprop-grader]")
 @click.option("--no-cache", is_flag=True, help="Neither read nor keep results between runs.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-def run(paths, output_format, output, feedback_dir, jobs, seed, timeout, memory_mb, force,
-        cache_dir, no_cache, quiet):
+def run(paths, output_format, output, feedback_dir, jobs, seed, timeout, memory_mb,
+        no_carry_forward, catalogues, force, cache_dir, no_cache, quiet):
     """Grade submissions: files (.py, .ipynb) and class folders.
 
     In a class folder each .py or .ipynb is one student, and so is each subfolder. Every
@@ -104,7 +111,12 @@ def run(paths, output_format, output, feedback_dir, jobs, seed, timeout, memory_
     # Each class folder named is private: no submission may read its classmates' files.
     private = tuple(str(p.resolve() if p.is_dir() else p.resolve().parent) for p in paths)
     options = Options(seed=seed, limits=sandbox.Limits(timeout=timeout, memory_mb=memory_mb),
-                      private_paths=private)
+                      private_paths=private, carry_forward=not no_carry_forward,
+                      catalogues=(str(DEFAULT_CATALOGUE), *(str(c) for c in catalogues)))
+    try:
+        mistakes_by_question(options.catalogues)
+    except CatalogueError as exc:
+        raise click.ClickException(str(exc)) from None
     store = None if no_cache else ResultStore(cache_dir or default_directory())
     if feedback_dir is not None:
         feedback_dir.mkdir(parents=True, exist_ok=True)

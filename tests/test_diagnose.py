@@ -1,0 +1,183 @@
+"""Diagnoses, carried-forward credit, near-miss names and hard-coding, end to end."""
+
+import json
+
+import pytest
+
+from conftest import SOLUTION, run_cli, scores, statuses, with_solution
+from grader import catalogue
+from grader.grading import Options
+
+# One realistic student function per catalogued mistake: what a student would write.
+MISTAKES = {
+    "forward.missing_output_sigmoid":
+        "def forward(X, W1, W2):\n    z2 = X @ W1\n    a2 = sigmoid(z2)\n    z3 = a2 @ W2\n    return z2, a2, z3, z3\n",
+    "forward.missing_hidden_sigmoid":
+        "def forward(X, W1, W2):\n    z2 = X @ W1\n    z3 = z2 @ W2\n    return z2, z2, z3, sigmoid(z3)\n",
+    "cost.missing_half": "def cost(y, yHat):\n    return np.sum((y - yHat) ** 2, axis=0, keepdims=True)\n",
+    "cost.mean": "def cost(y, yHat):\n    return 0.5 * np.mean((y - yHat) ** 2, axis=0, keepdims=True)\n",
+    "cost.not_summed": "def cost(y, yHat):\n    return 0.5 * (y - yHat) ** 2\n",
+    "cost.summed_over_outputs": "def cost(y, yHat):\n    return 0.5 * np.sum((y - yHat) ** 2)\n",
+    "shape.swapped": "def dJdW1_shape(i, h, o):\n    return (h, i)\n",
+    "sigmoid_prime.applied_to_z": "def sigmoid_prime(z):\n    return z * (1 - z)\n",
+    "sigmoid_prime.not_differentiated": "def sigmoid_prime(z):\n    return 1 / (1 + np.exp(-z))\n",
+    "delta3.sign": "def delta3(y, yHat, z3):\n    return (y - yHat) * sigmoid_prime(z3)\n",
+    "delta3.missing_fprime": "def delta3(y, yHat, z3):\n    return -(y - yHat)\n",
+    "delta3.fprime_of_yhat": "def delta3(y, yHat, z3):\n    return -(y - yHat) * sigmoid_prime(yHat)\n",
+    "dz3dW2.transposed": "def dz3dW2(a2):\n    return a2\n",
+    "dJdW2.missing_delta3": "def dJdW2(a2, delta3):\n    return a2.T\n",
+    "dJdW2.transposed": "def dJdW2(a2, delta3):\n    return np.dot(delta3.T, a2)\n",
+    "dJdW2.elementwise": "def dJdW2(a2, delta3):\n    return a2 * delta3\n",
+    "dJdW2.mean": "def dJdW2(a2, delta3):\n    return np.dot(a2.T, delta3) / a2.shape[0]\n",
+    "delta2.W2_not_transposed": "def delta2(delta3, W2, z2):\n    return np.dot(delta3, W2) * sigmoid_prime(z2)\n",
+    "delta2.elementwise": "def delta2(delta3, W2, z2):\n    return delta3 * W2.T * sigmoid_prime(z2)\n",
+    "delta2.fprime_of_a2": "def delta2(delta3, W2, z2):\n    a2 = sigmoid(z2)\n    return np.dot(delta3, W2.T) * sigmoid_prime(a2)\n",
+    "delta2.missing_fprime": "def delta2(delta3, W2, z2):\n    return np.dot(delta3, W2.T)\n",
+    "dJdW1.X_not_transposed": "def dJdW1(X, delta2):\n    return np.dot(X, delta2)\n",
+    "dJdW1.mean": "def dJdW1(X, delta2):\n    return X.T @ delta2 / len(X)\n",
+    "cost_function_prime.swapped":
+        "_right = cost_function_prime\ndef cost_function_prime(X, y, W1, W2):\n    a, b = _right(X, y, W1, W2)\n    return b, a\n",
+    "cost_function_prime.mean":
+        "_right = cost_function_prime\ndef cost_function_prime(X, y, W1, W2):\n    a, b = _right(X, y, W1, W2)\n    return a / len(X), b / len(X)\n",
+}
+
+
+def _question_of(source: str) -> str:
+    name = source.split("def ")[-1].split("(")[0]
+    return {"dJdW1_shape": "dJdW1_shape"}.get(name, name)
+
+
+def test_every_catalogued_mistake_has_a_test_and_the_required_ids_exist():
+    ids = {m.id for m in catalogue.load()}
+    assert ids == set(MISTAKES)
+    assert {"dJdW2.missing_delta3", "dJdW2.transposed", "sigmoid_prime.applied_to_z",
+            "sigmoid_prime.not_differentiated", "delta3.sign", "delta3.missing_fprime",
+            "dz3dW2.transposed", "shape.swapped"} <= ids
+
+
+@pytest.mark.parametrize("mistake_id", sorted(MISTAKES))
+def test_the_mistake_is_diagnosed_and_nothing_else_is(grade, mistake_id):
+    source = MISTAKES[mistake_id]
+    question_id = _question_of(source)
+    result = grade(with_solution(source))
+    diagnoses = {q.question.id: q.diagnosis.id for q in result.questions if q.diagnosis}
+    assert diagnoses == {question_id: mistake_id}
+    explained = next(q for q in result.questions if q.question.id == question_id)
+    assert explained.feedback.startswith(next(m.explain for m in catalogue.load() if m.id == mistake_id))
+
+
+@pytest.mark.parametrize("source", [
+    "def delta3_shape(n, o):\n    return (o, n)\n",
+    "def dJdW2_shape(i, h, o):\n    return [o, h]\n",
+])
+def test_shape_swapped_covers_every_shape_question(grade, source):
+    result = grade(with_solution(source))
+    assert [q.diagnosis.id for q in result.questions if q.diagnosis] == ["shape.swapped"]
+
+
+def test_a_right_answer_never_gets_a_diagnosis(grade):
+    result = grade(SOLUTION)
+    assert all(q.diagnosis is None for q in result.questions)
+
+
+def test_an_unknown_mistake_gets_the_plain_comparison(grade):
+    result = grade(with_solution("def dJdW2(a2, delta3):\n    return a2.T @ delta3 + 0.5\n"))
+    dJdW2 = next(q for q in result.questions if q.question.id == "dJdW2")
+    assert dJdW2.diagnosis is None and "entries differ" in dJdW2.feedback
+
+
+WRONG_FPRIME = "def sigmoid_prime(z):\n    return z * (1 - z)\n"
+
+
+def test_error_carried_forward_gets_the_credit(grade):
+    result = grade(with_solution(WRONG_FPRIME))
+    assert scores(result)["sigmoid_prime"] == 0
+    for question in ("delta3", "delta2", "cost_function_prime"):  # all built on sigmoid_prime
+        assert statuses(result)[question] == "passed" and scores(result)[question] > 0
+    delta3 = next(q for q in result.questions if q.question.id == "delta3")
+    assert delta3.feedback.startswith("right given your own sigmoid_prime (Q6), which is wrong")
+    assert all(c.carried_from == ("sigmoid_prime",) for c in delta3.cases)
+    assert result.score == 18
+
+
+def test_no_carry_forward_takes_the_credit_away_but_still_explains(grade):
+    result = grade(with_solution(WRONG_FPRIME), options=Options(carry_forward=False))
+    assert scores(result)["delta3"] == 0 and result.score == 20 - 2 - 2 - 2 - 3
+    delta3 = next(q for q in result.questions if q.question.id == "delta3")
+    assert "wrong only because your sigmoid_prime (Q6) is wrong" in delta3.feedback
+
+
+def test_carried_forward_through_a_chain_of_calls(grade):
+    # cost_function_prime calls forward, then delta3 on forward's (wrong) yHat, then delta2 on
+    # that delta3...: each link's arguments exist only once the previous one is answered.
+    result = grade(with_solution(MISTAKES["forward.missing_output_sigmoid"]))
+    assert scores(result)["forward"] == 0
+    assert statuses(result)["cost_function_prime"] == "passed"
+    cfp = next(q for q in result.questions if q.question.id == "cost_function_prime")
+    assert "right given your own forward" in cfp.feedback
+
+
+def test_an_answer_wrong_in_itself_is_not_carried_forward(grade):
+    result = grade(with_solution(WRONG_FPRIME + MISTAKES["delta3.sign"]))
+    assert scores(result)["delta3"] == 0 and statuses(result)["delta3"] == "wrong"
+
+
+@pytest.mark.parametrize("defined, expected", [
+    ("def sigmoidprime(z):\n    return z\n", "found `sigmoidprime`; rename it to `sigmoid_prime`"),
+    ("def dJdw2(a2, delta3):\n    return a2\n", "found `dJdw2`; rename it to `dJdW2`"),
+    ("def Sigmoid_Prime(z):\n    return z\n", "found `Sigmoid_Prime`; rename it to `sigmoid_prime`"),
+])
+def test_near_miss_names_are_named(grade, defined, expected):
+    name = "sigmoid_prime" if "igmoid" in defined else "dJdW2"
+    result = grade(with_solution(f"del {name}\n" + defined))
+    question = next(q for q in result.questions if q.question.id == name)
+    assert question.status.value == "missing" and question.feedback == f"not defined: {expected}"
+
+
+def test_another_contract_function_is_not_a_near_miss(grade):
+    result = grade(with_solution("del dJdW2\n"))
+    question = next(q for q in result.questions if q.question.id == "dJdW2")
+    assert question.feedback == "not defined: write a function named dJdW2"
+
+
+def test_right_on_the_worksheet_only_is_called_hard_coded(grade):
+    result = grade(with_solution("def dJdW1_shape(i, h, o):\n    return (2, 3)\n"))
+    question = next(q for q in result.questions if q.question.id == "dJdW1_shape")
+    assert question.feedback.startswith("correct on the worksheet's numbers only: is something "
+                                        "hard-coded, or sized for 3 hidden units?")
+
+
+def test_numeric_messages_read_like_numpy(grade):
+    result = grade(with_solution("def dJdW1(X, delta2):\n    return X.T @ delta2 * 1.01\n"))
+    message = next(q for q in result.questions if q.question.id == "dJdW1").feedback
+    assert message.startswith("worksheet Q11 (one example): 6 of 6 entries differ (rtol 1e-05, atol 1e-08); worst [")
+    assert "max abs error" in message and "max rel error 0.01" in message
+
+
+def test_the_json_report_names_the_diagnosis(tmp_path):
+    path = tmp_path / "bob.py"
+    path.write_text(with_solution(MISTAKES["dJdW2.missing_delta3"]))
+    report = json.loads(run_cli(str(path), "--format", "json").stdout)
+    questions = {q["id"]: q for q in report["submissions"][0]["questions"]}
+    assert questions["dJdW2"]["diagnosis"] == "dJdW2.missing_delta3"
+    assert questions["forward"]["diagnosis"] is None
+
+
+def test_an_instructor_can_extend_the_catalogue(tmp_path):
+    extra = tmp_path / "ours.toml"
+    extra.write_text('[[mistake]]\nid = "dz3dW2.doubled"\nquestion = "dz3dW2"\nanswer = "2 * a2.T"\n'
+                     'summary = "doubled it"\nexplain = "Twice too big: see Q10."\n')
+    path = tmp_path / "s.py"
+    path.write_text(with_solution("def dz3dW2(a2):\n    return 2 * a2.T\n"))
+    report = json.loads(run_cli(str(path), "--format", "json", "--catalogue", str(extra)).stdout)
+    dz3dW2 = next(q for q in report["submissions"][0]["questions"] if q["id"] == "dz3dW2")
+    assert dz3dW2["diagnosis"] == "dz3dW2.doubled" and dz3dW2["feedback"].startswith("Twice too big")
+
+
+def test_a_broken_catalogue_is_a_one_line_error(tmp_path):
+    extra = tmp_path / "bad.toml"
+    extra.write_text('[[mistake]]\nid = "x"\nquestion = "nope"\nanswer = "1"\nsummary = "s"\nexplain = "e"\n')
+    (tmp_path / "s.py").write_text(SOLUTION)
+    result = run_cli(str(tmp_path / "s.py"), "--catalogue", str(extra))
+    assert result.returncode == 1 and "no question 'nope'" in result.stderr
+    assert "Traceback" not in result.stderr
