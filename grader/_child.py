@@ -41,19 +41,87 @@ PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_SET_CHILD_SUBREAPER = 1, 38, 36
 
 # Imported before privileges are dropped: without namespaces an unprivileged user may be
 # unable to read the Python installation (under /root, say) to import them later.
-PRELOAD = ("math", "random", "itertools", "functools", "collections", "copy", "time",
+PRELOAD = ("ctypes", "math", "random", "itertools", "functools", "collections", "copy", "time",
            "statistics", "fractions", "decimal", "typing", "dataclasses", "re", "string",
            "operator", "numpy.linalg", "numpy.random")
 
 
 def main():
+    if sys.argv[1] == "serve":
+        serve(int(sys.argv[2]))
     event_fd = int(sys.argv[1])
     job = json.loads(sys.stdin.buffer.read())
-    # input() must fail at once rather than wait: stdin is now /dev/null, at EOF.
+    _stdin_at_eof()
+    supervise(job, event_fd)
+
+
+def _stdin_at_eof():
+    # input() must fail at once rather than wait: stdin is /dev/null, at EOF.
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
+    os.close(devnull)
     sys.stdin = open(os.devnull)
-    supervise(job, event_fd)
+
+
+def _preload():
+    import importlib
+
+    import numpy  # noqa: F401 - loaded once, inherited by every runner
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+
+
+def _receive(control):
+    """One request: a 4-byte length with two file descriptors, then the JSON."""
+    import socket
+
+    head, fds, _, _ = socket.recv_fds(control, 4, 2)
+    if len(head) < 4:
+        return None, []
+    size = int.from_bytes(head, "big")
+    data = bytearray()
+    while len(data) < size:
+        chunk = control.recv(min(size - len(data), 1 << 20))
+        if not chunk:
+            return None, fds
+        data += chunk
+    return json.loads(data), fds
+
+
+def serve(control_fd):
+    """The warm worker: numpy imported once, then one forked supervisor per request. Each
+    child starts as a fresh process would (own session, stdin at EOF, output to its own pipe,
+    its own folder and environment); the worker reports its pid, then its exit status."""
+    import socket
+
+    control = socket.socket(fileno=control_fd)
+    _preload()
+    while True:
+        request, fds = _receive(control)
+        if request is None or len(fds) != 2:
+            os._exit(0)  # the grader has gone
+        event_fd, output_fd = fds
+        pid = os.fork()
+        if pid == 0:
+            try:
+                control.close()
+                os.setsid()
+                os.dup2(output_fd, 1)
+                os.dup2(output_fd, 2)
+                os.close(output_fd)
+                _stdin_at_eof()
+                os.chdir(request["cwd"])
+                os.environ.clear()
+                os.environ.update(request["env"])
+                supervise(request["job"], event_fd)
+            finally:
+                os._exit(0)
+        os.close(event_fd)
+        os.close(output_fd)
+        control.sendall((json.dumps({"pid": pid}) + "\n").encode())
+        _, status = os.waitpid(pid, 0)
+        control.sendall((json.dumps({"status": os.waitstatus_to_exitcode(status)}) + "\n").encode())
 
 
 def _libc():
@@ -84,12 +152,7 @@ def _limit_resources(limits):
 def supervise(job, event_fd):
     """Limits, namespaces, fork the runner, clean up after it, report how it ended."""
     _limit_resources(job["limits"])
-    import importlib
-
-    import numpy  # noqa: F401 - loaded once here, inherited by the runner
-
-    for name in PRELOAD:
-        importlib.import_module(name)
+    _preload()  # already done, in a warm worker
     libc = _libc()
     libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     plan = job["isolation"]
@@ -112,7 +175,8 @@ def supervise(job, event_fd):
             break
         if pid == runner:
             status = waited
-    kill_descendants()
+    if not namespaces:  # with them, the runner was PID 1: the kernel has ended the rest
+        kill_descendants()
     if status is not None and os.WIFSIGNALED(status):
         _send(event_fd, event="exit", signal=os.WTERMSIG(status))
     else:

@@ -69,10 +69,12 @@ def compare_array(value: Any, expected: np.ndarray,
     if got.shape != expected.shape:
         return (f"shape {fmt_shape(got.shape)}, but the answer has shape "
                 f"{fmt_shape(expected.shape)}")
-    wrong = ~np.isclose(got, expected, rtol=RTOL, atol=ATOL)
+    with np.errstate(invalid="ignore", over="ignore"):
+        absolute = np.abs(got - expected)
+        # numpy.isclose's rule, written out: it costs ten times more on arrays this small.
+        wrong = ~((absolute <= ATOL + RTOL * np.abs(expected)) | (got == expected))
     if not wrong.any():
         return None
-    absolute = np.abs(got - expected)
     relative = relative_error(got, expected)
     # NaN and inf are the worst possible entries: rank them first.
     ranking = np.where(np.isfinite(absolute), absolute, np.inf)

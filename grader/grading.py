@@ -65,6 +65,13 @@ def plan(seed: int) -> tuple[Check, ...]:
 
 
 @lru_cache(maxsize=8)
+def calls(seed: int) -> tuple[sandbox.Call, ...]:
+    """The sandbox calls of every check, built once per seed and reused for every submission."""
+    return tuple(sandbox.Call(key, check.question.names, check.args, check.question.id)
+                 for key, check in enumerate(plan(seed)))
+
+
+@lru_cache(maxsize=8)
 def mistakes_by_question(catalogues: tuple[str, ...]) -> dict[str, tuple[catalogue.Mistake, ...]]:
     found: dict[str, list[catalogue.Mistake]] = {}
     for mistake in catalogue.load(tuple(Path(p) for p in catalogues)):
@@ -158,8 +165,6 @@ def _carried_forward(run_again, checks, outcomes) -> dict[int, carry.Replay]:
 def grade_submission(submission: Submission, options: Options = Options()) -> SubmissionResult:
     """Run the submission's cells in the sandbox and grade every question."""
     checks = plan(options.seed)
-    calls = [sandbox.Call(key, check.question.names, check.args, check.question.id)
-             for key, check in enumerate(checks)]
     confinement = sandbox.Confinement(
         protected=answer_key_paths(),
         hidden=(*options.private_paths, str(Path(submission.path).resolve().parent)),
@@ -172,7 +177,8 @@ def grade_submission(submission: Submission, options: Options = Options()) -> Su
         return [again.outcomes[call.key] for call in extra]
 
     try:
-        run = sandbox.run(list(submission.cells), calls, options.limits, confinement)
+        run = sandbox.run(list(submission.cells), list(calls(options.seed)), options.limits,
+                          confinement)
         carried = _carried_forward(run_again, checks, run.outcomes)
     except sandbox.SandboxError as exc:
         return SubmissionResult(submission.student, submission.path, error=f"sandbox failure: {exc}")
@@ -185,7 +191,8 @@ def grade_submission(submission: Submission, options: Options = Options()) -> Su
         cases = tuple(_case_result(submission, checks[k], run.outcomes[k], carried.get(k), options)
                       for k in keys)
         found = None
-        if not any(c.carried_from for c in cases):
+        if not any(c.carried_from for c in cases) and \
+                any(c.status is not Status.PASSED for c in cases):
             evidence = [diagnose.Evidence(_student_value(run.outcomes[k]), checks[k].expected,
                                           answers[k]) for k in keys]
             found = diagnose.diagnose(question, mistakes.get(question.id, ()), evidence)

@@ -18,18 +18,17 @@ import os
 import selectors
 import shutil
 import signal
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-_CHILD_SOURCE = (Path(__file__).with_name("_child.py")).read_text(encoding="utf-8")
+from grader import processes
 
 # Python and numpy must start within this, whatever --timeout says; it is not student time.
 _STARTUP_SECONDS = 30.0
@@ -40,19 +39,13 @@ class SandboxError(Exception):
     """The sandbox itself could not run the submission (not the student's fault)."""
 
 
-# Live children, so that an interrupted batch can end them all at once (they run in sessions
-# of their own, out of reach of the terminal's Ctrl-C).
-_live: set[subprocess.Popen] = set()
-_live_lock = threading.Lock()
 _cancelled = threading.Event()
 
 
 def cancel_all() -> None:
     """End every running submission and refuse new ones: the grader is stopping."""
     _cancelled.set()
-    with _live_lock:
-        for process in list(_live):
-            _kill_group(process, wait=False)
+    processes.kill_all()
 
 
 @dataclass(frozen=True)
@@ -91,6 +84,12 @@ class Call:
     names: tuple[str, ...]
     args: tuple
     group: str  # calls of one group (a question) are skipped after one of them times out
+
+    @cached_property
+    def wire(self) -> dict:
+        """The call as the child reads it (computed once: a class reuses the same calls)."""
+        return {"key": self.key, "names": list(self.names),
+                "args": [encode_argument(a) for a in self.args]}
 
 
 @dataclass(frozen=True)
@@ -151,10 +150,15 @@ def decode_value(value: Any, depth: int = 0) -> Any:
             shape, data = value.get("array"), value.get("data")
             if (not isinstance(shape, list) or not isinstance(data, list)
                     or not all(isinstance(n, int) and n >= 0 for n in shape)
-                    or int(np.prod(shape, dtype=np.int64)) != len(data)
-                    or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in data)):
+                    or int(np.prod(shape, dtype=np.int64)) != len(data)):
                 raise UnreadableValue("malformed array")
-            return np.array(data, dtype=float).reshape(shape)
+            try:
+                array = np.array(data)
+            except (ValueError, TypeError):
+                raise UnreadableValue("malformed array") from None
+            if array.ndim != 1 or (array.size and array.dtype.kind not in "fi"):
+                raise UnreadableValue("malformed array")  # strings, booleans, objects
+            return array.astype(float).reshape(shape)
         if isinstance(value.get("str"), str):
             return value["str"]
         if isinstance(value.get("unsupported"), str):
@@ -325,8 +329,7 @@ def _run_once(cells, calls, stop_at, limits, plan, scratch, output, outcomes) ->
     job = {
         "cells": [{"source": c.source, "filename": c.filename} for c in cells],
         "stop_at": {str(cell): index for cell, index in stop_at.items()},
-        "calls": [{"key": c.key, "names": list(c.names),
-                   "args": [encode_argument(a) for a in c.args]} for c in calls],
+        "calls": [c.wire for c in calls],
         "max_elements": limits.max_elements,
         "limits": {"memory_mb": limits.memory_mb,
                    # CPU seconds are a backstop for a grader that died: the grader itself
@@ -334,42 +337,27 @@ def _run_once(cells, calls, stop_at, limits, plan, scratch, output, outcomes) ->
                    "cpu_seconds": _STARTUP_SECONDS + limits.timeout * (len(calls) + 2)},
         "isolation": plan,
     }
-    event_read, event_write = os.pipe()
-    try:
-        with _live_lock:
-            process = subprocess.Popen(
-                [sys.executable, "-I", "-c", _CHILD_SOURCE, str(event_write)],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                pass_fds=(event_write,), cwd=scratch, env=_child_environment(scratch),
-                start_new_session=True,
-            )
-            _live.add(process)
-    finally:
-        os.close(event_write)
+    process = processes.start(job, scratch, _child_environment(scratch))
     attempt = _Attempt(deadline=time.monotonic() + _STARTUP_SECONDS)
     try:
-        try:
-            process.stdin.write(json.dumps(job).encode())
-            process.stdin.close()
-        except BrokenPipeError:
-            pass
-        _watch(process, event_read, attempt, limits, output, outcomes)
+        _watch(process, attempt, limits, output, outcomes)
     finally:
-        _kill_group(process)
-        with _live_lock:
-            _live.discard(process)
-        os.close(event_read)
-        process.stdout.close()
+        if attempt.exit is not None and attempt.isolation.get("namespaces") and attempt.ended_by is None:
+            process.wait()  # the runner was PID 1 of its namespace: nothing of it is left
+        else:
+            process.kill()
+        processes.forget(process)
+        process.close()
     if _cancelled.is_set():
         raise SandboxError("cancelled: the grader is stopping")
     return attempt
 
 
-def _watch(process, event_read, attempt, limits, output, outcomes) -> None:
+def _watch(process: processes.Started, attempt, limits, output, outcomes) -> None:
     """Read events and output until the child exits or overruns; fills `attempt`."""
     selector = selectors.DefaultSelector()
-    selector.register(event_read, selectors.EVENT_READ, "events")
-    selector.register(process.stdout, selectors.EVENT_READ, "output")
+    selector.register(process.event_read, selectors.EVENT_READ, "events")
+    selector.register(process.output_read, selectors.EVENT_READ, "output")
     buffer = bytearray()
     open_streams = 2
     while open_streams:
@@ -382,7 +370,7 @@ def _watch(process, event_read, attempt, limits, output, outcomes) -> None:
                 attempt.ended_by, attempt.ended_message = "crashed", "did not start in time"
             return  # else every call is answered: whatever still runs (atexit...) is ignored
         for key, _ in selector.select(timeout=min(remaining, 1.0)):
-            data = os.read(key.fd if key.data == "events" else process.stdout.fileno(), 65536)
+            data = os.read(key.fd, 65536)
             if not data:
                 selector.unregister(key.fileobj)
                 open_streams -= 1
@@ -468,52 +456,6 @@ def _describe_exit(runner_exit: dict | None, status: int) -> str:
             name = f"signal {-status}"
         return f"was killed by {name}"
     return f"ended the process with exit code {status}"
-
-
-def _kill_group(process: subprocess.Popen, wait: bool = True) -> None:
-    """Kill the supervisor and everything under it: the runner is PID 1 of its own namespace
-    where namespaces are available (killing it ends every process in it), and otherwise every
-    descendant is stopped first, so that none can fork away while the rest are killed."""
-    for pid in _descendants(process.pid):
-        _signal(pid, signal.SIGSTOP)
-    for pid in [process.pid, *_descendants(process.pid)]:
-        _signal(pid, signal.SIGKILL)
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    if wait:
-        process.wait()
-
-
-def _signal(pid: int, number: int) -> None:
-    try:
-        os.kill(pid, number)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _descendants(root: int) -> list[int]:
-    """Every live process below `root`, parents before children, read from /proc."""
-    children: dict[int, list[int]] = {}
-    try:
-        entries = [e for e in os.listdir("/proc") if e.isdigit()]
-    except OSError:
-        return []
-    for entry in entries:
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as stat:
-                parent = int(stat.read().rsplit(b")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(parent, []).append(int(entry))
-    found, queue = [], [root]
-    while queue:
-        for child in children.get(queue.pop(0), []):
-            if child not in found:
-                found.append(child)
-                queue.append(child)
-    return found
 
 
 def probe(confinement: Confinement = Confinement(), limits: Limits = Limits()) -> dict:
