@@ -75,3 +75,39 @@ def grade_all(entries: list[Entry], options: Options, *, jobs: int = 1,
                 future.cancel()
             sandbox.cancel_all()
             raise
+
+
+class Spool:
+    """Finished results kept on disk, not in memory, until the report is written in order:
+    a class of thousands costs the grader a few bytes per student."""
+
+    def __init__(self) -> None:
+        import tempfile
+
+        self._file = tempfile.TemporaryFile()
+        self._where: dict[tuple[str, str], tuple[int, int]] = {}
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    def add(self, result: SubmissionResult) -> None:
+        import json
+
+        from grader.results import submission_to_dict
+
+        data = json.dumps(submission_to_dict(result)).encode()
+        self._file.seek(0, 2)
+        self._where[(result.student, result.path)] = (self._file.tell(), len(data))
+        self._file.write(data)
+
+    def get(self, student: str, path: str) -> SubmissionResult:
+        import json
+
+        from grader.results import submission_from_dict
+
+        offset, size = self._where[(student, path)]
+        self._file.seek(offset)
+        return submission_from_dict(json.loads(self._file.read(size)))
+
+    def close(self) -> None:
+        self._file.close()

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from grader import assignment, report, sandbox
-from grader.batch import grade_all
+from grader.batch import Spool, grade_all
 from grader.discovery import DiscoveryError, discover
 from grader.catalogue import DEFAULT_CATALOGUE, CatalogueError
 from grader.grading import Options, mistakes_by_question
@@ -121,14 +121,14 @@ def run(paths, output_format, output, feedback_dir, jobs, seed, timeout, memory_
     if feedback_dir is not None:
         feedback_dir.mkdir(parents=True, exist_ok=True)
     show_progress = not quiet and len(entries) > 1 and sys.stderr.isatty()
-    results = {}
+    results = Spool()
     from_store = 0
     started = time.monotonic()
     progress = _progress(len(entries)) if show_progress else None
     try:
         for graded in grade_all(entries, options, jobs=jobs or os.cpu_count() or 1, store=store,
                                 force=force):
-            results[(graded.result.student, graded.result.path)] = graded.result
+            results.add(graded.result)
             from_store += graded.from_store
             if feedback_dir is not None:
                 _write_feedback(feedback_dir, graded.result)
@@ -144,14 +144,28 @@ def run(paths, output_format, output, feedback_dir, jobs, seed, timeout, memory_
     if from_store:
         click.echo(f"{from_store} of {len(entries)} unchanged since an earlier run: results kept "
                    f"from then (--force grades them again)", err=True)
-    ordered = tuple(results[(e.student, str(e.path))] for e in entries)
+    if len(entries) == 1:
+        ordered = [results.get(entries[0].student, str(entries[0].path))]
+    else:  # read back one at a time, in order, while the report is written
+        ordered = (results.get(e.student, str(e.path)) for e in entries)
     graded_report = Report(assignment.ASSIGNMENT, seed, ordered)
-    renderers = {"json": report.to_json, "csv": report.to_csv, "table": report.to_table}
-    text = renderers[output_format](graded_report)
-    if output is not None:
-        output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    if output_format == "json":
+        chunks = report.json_chunks(graded_report)
+    elif output_format == "csv":
+        chunks = report.csv_chunks(graded_report)
     else:
-        click.echo(text, nl=not text.endswith("\n"))
+        chunks = iter([report.to_table(graded_report) + "\n"])
+    with (output.open("w", encoding="utf-8") if output is not None else _stdout()) as out:
+        for chunk in chunks:
+            out.write(chunk)
+    results.close()
+
+
+def _stdout():
+    """Standard output as a context manager that is not closed afterwards."""
+    import contextlib
+
+    return contextlib.nullcontext(click.get_text_stream("stdout"))
 
 
 def _progress(total: int):

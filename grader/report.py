@@ -6,18 +6,25 @@ import csv
 import io
 import json
 import statistics
+from collections import Counter
+from typing import Iterator
 
-from grader.assignment import QUESTIONS
+from grader.assignment import MAX_SCORE, QUESTIONS
 from grader.results import QuestionResult, Report, SubmissionResult, _number, submission_to_dict
 
 
+def json_chunks(report: Report) -> Iterator[str]:
+    """The JSON report in pieces, one submission at a time: a class is never held whole."""
+    yield (f'{{\n  "assignment": {json.dumps(report.assignment)},\n  "seed": {report.seed},\n'
+           f'  "submissions": [')
+    for index, submission in enumerate(report.submissions):
+        text = json.dumps(submission_to_dict(submission), indent=2, allow_nan=False)
+        yield ("," if index else "") + "\n    " + text.replace("\n", "\n    ")
+    yield "\n  ]\n}\n"
+
+
 def to_json(report: Report) -> str:
-    document = {
-        "assignment": report.assignment,
-        "seed": report.seed,
-        "submissions": [submission_to_dict(s) for s in report.submissions],
-    }
-    return json.dumps(document, indent=2, allow_nan=False)
+    return "".join(json_chunks(report))
 
 
 def _score(result: QuestionResult) -> str:
@@ -56,77 +63,85 @@ def _column(question_id: str) -> str:
     return question_id.replace("_", "_\n")
 
 
+class ClassStats:
+    """The class summary, accumulated one submission at a time."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.totals: list[float] = []  # one number per graded submission: the median needs them
+        self.sums = [0.0] * len(QUESTIONS)
+        self.full = [0] * len(QUESTIONS)
+        self.mistakes: list[Counter] = [Counter() for _ in QUESTIONS]
+
+    def add(self, result: SubmissionResult) -> None:
+        self.count += 1
+        if result.error is not None:
+            return
+        self.totals.append(result.score)
+        for index, question in enumerate(result.questions):
+            self.sums[index] += question.score
+            self.full[index] += question.score >= question.question.points
+            if question.diagnosis is not None:
+                self.mistakes[index][question.diagnosis.summary] += 1
+
+    def common_mistakes(self, per_question: int = 3) -> list[tuple[str, str, int]]:
+        """(question id, mistake summary, students) for the most common diagnoses."""
+        return [(question.id, summary, count)
+                for question, counter in zip(QUESTIONS, self.mistakes)
+                for summary, count in counter.most_common(per_question)]
+
+    def render(self) -> str:
+        """Mean and median total, per question the mean and the share at full marks, then the
+        most common mistakes: what to re-teach."""
+        from tabulate import tabulate
+
+        graded = len(self.totals)
+        head = (f"class summary: {self.count} submission{'s' * (self.count != 1)}, {graded} "
+                f"graded, {self.count - graded} could not be graded")
+        if not graded:
+            return head
+        lines = [head, f"total: mean {statistics.mean(self.totals):.3g}, median "
+                       f"{statistics.median(self.totals):.3g} (of {_number(MAX_SCORE):g})"]
+        rows = [(q.id, q.worksheet, f"{self.sums[i] / graded:.3g} / {_number(q.points):g}",
+                 f"{self.full[i] / graded:.0%}") for i, q in enumerate(QUESTIONS)]
+        lines.append(tabulate(rows, headers=("question", "worksheet", "mean", "full marks"),
+                              disable_numparse=True))
+        mistakes = self.common_mistakes()
+        if mistakes:
+            lines += ["", "common mistakes (what to re-teach):"]
+            lines += [f"  {question}: {count} student{'s' * (count != 1)} {summary}"
+                      for question, summary, count in mistakes]
+        return "\n".join(lines)
+
+
 def class_table(report: Report) -> str:
     """One row per student with each question's score and the total, then the summary."""
     from tabulate import tabulate
 
-    rows = []
+    rows, problems, stats = [], [], ClassStats()
     for s in report.submissions:
+        stats.add(s)
         if s.error is not None:
             rows.append([s.student, *[""] * len(QUESTIONS), "error"])
+            problems.append(f"  {s.student}: {s.error}")
         else:
             rows.append([s.student, *[f"{_number(q.score):g}" for q in s.questions],
                          f"{_number(s.score):g}"])
+            problems += [f"  {s.student}: {line}" for line in _afterword(s)]
     headers = ["student", *[_column(q.id) for q in QUESTIONS], "total"]
     align = ("left", *["right"] * (len(headers) - 1))
     lines = [tabulate(rows, headers=headers, colalign=align, disable_numparse=True)]
-    problems = [f"  {s.student}: {s.error}" for s in report.submissions if s.error is not None]
-    problems += [f"  {s.student}: {line}" for s in report.submissions if s.error is None
-                 for line in _afterword(s)]
     if problems:
         lines += ["", "notes:", *problems]
-    lines += ["", class_summary(report)]
+    lines += ["", stats.render()]
     return "\n".join(lines)
-
-
-def class_summary(report: Report) -> str:
-    """Mean and median total, per question the mean and the share at full marks."""
-    from tabulate import tabulate
-
-    graded = [s for s in report.submissions if s.error is None]
-    failed = len(report.submissions) - len(graded)
-    head = (f"class summary: {len(report.submissions)} submission"
-            f"{'s' * (len(report.submissions) != 1)}, {len(graded)} graded, "
-            f"{failed} could not be graded")
-    if not graded:
-        return head
-    totals = [s.score for s in graded]
-    max_score = graded[0].max_score
-    lines = [head, f"total: mean {statistics.mean(totals):.3g}, median "
-                   f"{statistics.median(totals):.3g} (of {_number(max_score):g})"]
-    rows = []
-    for index, question in enumerate(QUESTIONS):
-        results = [s.questions[index] for s in graded]
-        mean = statistics.mean(r.score for r in results)
-        full = sum(r.score >= question.points for r in results) / len(results)
-        rows.append((question.id, question.worksheet, f"{mean:.3g} / {_number(question.points):g}",
-                     f"{full:.0%}"))
-    lines.append(tabulate(rows, headers=("question", "worksheet", "mean", "full marks"),
-                          disable_numparse=True))
-    mistakes = common_mistakes(report)
-    if mistakes:
-        lines += ["", "common mistakes (what to re-teach):"]
-        lines += [f"  {question}: {count} student{'s' * (count != 1)} {summary}"
-                  for question, summary, count in mistakes]
-    return "\n".join(lines)
-
-
-def common_mistakes(report: Report, per_question: int = 3) -> list[tuple[str, str, int]]:
-    """(question id, mistake summary, students) for the most common diagnoses, by question."""
-    from collections import Counter
-
-    found = []
-    for index, question in enumerate(QUESTIONS):
-        counts = Counter(s.questions[index].diagnosis.summary for s in report.submissions
-                         if s.error is None and s.questions[index].diagnosis is not None)
-        found += [(question.id, summary, count) for summary, count in counts.most_common(per_question)]
-    return found
 
 
 def to_table(report: Report) -> str:
     """A score card for one submission, the class table for several."""
-    if len(report.submissions) == 1:
-        return score_card(report.submissions[0])
+    submissions = list(report.submissions) if isinstance(report.submissions, (list, tuple)) else None
+    if submissions is not None and len(submissions) == 1:
+        return score_card(submissions[0])
     return class_table(report)
 
 
@@ -143,14 +158,21 @@ def csv_row(result: SubmissionResult) -> list[str]:
             result.error or "", "; ".join(result.flags)]
 
 
-def to_csv(report: Report) -> str:
-    """The gradebook: one row per student, ready for a spreadsheet or an LMS import."""
+def csv_chunks(report: Report) -> Iterator[str]:
+    """The gradebook, a row at a time: one row per student, for a spreadsheet or an LMS."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for submission in report.submissions:
         writer.writerow(csv_row(submission))
-    return buffer.getvalue()
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()
+
+
+def to_csv(report: Report) -> str:
+    return "".join(csv_chunks(report))
 
 
 def _md(text: str) -> str:

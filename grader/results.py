@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable
 
 from grader.assignment import Question
 
@@ -118,7 +118,8 @@ class SubmissionResult:
 class Report:
     assignment: str
     seed: int
-    submissions: tuple[SubmissionResult, ...]
+    # A sequence, or an iterable read once by a renderer, so that a class need not be held whole.
+    submissions: Iterable[SubmissionResult]
 
 
 def submission_to_dict(result: SubmissionResult) -> dict[str, Any]:
