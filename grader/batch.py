@@ -7,7 +7,7 @@ never stops the others.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -64,14 +64,27 @@ def grade_one(entry: Entry, options: Options, store: ResultStore | None, force: 
 
 def grade_all(entries: list[Entry], options: Options, *, jobs: int = 1,
               store: ResultStore | None = None, force: bool = False) -> Iterator[Graded]:
-    """Yield each entry's result as it completes (not in entry order)."""
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(grade_one, entry, options, store, force) for entry in entries]
+    """Yield each entry's result as it completes (not in entry order). Only a few entries are
+    in flight at once, so no result is held after it has been yielded."""
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    jobs = max(1, jobs)
+    queue = iter(entries)
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        running = set()
         try:
-            for future in as_completed(futures):
-                yield future.result()
+            while True:
+                for entry in queue:
+                    running.add(pool.submit(grade_one, entry, options, store, force))
+                    if len(running) >= 2 * jobs:
+                        break
+                if not running:
+                    return
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield future.result()
         except BaseException:  # KeyboardInterrupt above all: stop now, keep what is done
-            for future in futures:
+            for future in running:
                 future.cancel()
             sandbox.cancel_all()
             raise
