@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from grader import assignment, report, sandbox
+from grader import assignment, processes, report, sandbox
 from grader.batch import Spool, grade_all
 from grader.discovery import DiscoveryError, discover
 from grader.catalogue import DEFAULT_CATALOGUE, CatalogueError
@@ -108,6 +108,8 @@ def run(paths, output_format, output, feedback_dir, jobs, seed, timeout, memory_
         entries = discover(list(paths))
     except DiscoveryError as exc:
         raise click.ClickException(str(exc)) from None
+    jobs = jobs or os.cpu_count() or 1
+    processes.prewarm(min(jobs, len(entries)))
     # Each class folder named is private: no submission may read its classmates' files.
     private = tuple(str(p.resolve() if p.is_dir() else p.resolve().parent) for p in paths)
     options = Options(seed=seed, limits=sandbox.Limits(timeout=timeout, memory_mb=memory_mb),
@@ -126,7 +128,7 @@ def run(paths, output_format, output, feedback_dir, jobs, seed, timeout, memory_
     started = time.monotonic()
     progress = _progress(len(entries)) if show_progress else None
     try:
-        for graded in grade_all(entries, options, jobs=jobs or os.cpu_count() or 1, store=store,
+        for graded in grade_all(entries, options, jobs=jobs, store=store,
                                 force=force):
             results.add(graded.result)
             from_store += graded.from_store

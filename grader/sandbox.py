@@ -192,22 +192,6 @@ class _Attempt:
     isolation: dict = field(default_factory=dict)
 
 
-def _child_environment(scratch: str) -> dict[str, str]:
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": scratch,
-        "TMPDIR": scratch,
-        "LANG": "C.UTF-8",
-        "PYTHONIOENCODING": "utf-8",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        # One BLAS thread: the arrays are tiny, and many threads would strain the memory limit.
-        "OPENBLAS_NUM_THREADS": "1",
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-    }
-    return env
-
-
 class _Output:
     """The student's printed output: counted in full, kept up to a limit."""
 
@@ -337,7 +321,7 @@ def _run_once(cells, calls, stop_at, limits, plan, scratch, output, outcomes) ->
                    "cpu_seconds": _STARTUP_SECONDS + limits.timeout * (len(calls) + 2)},
         "isolation": plan,
     }
-    process = processes.start(job, scratch, _child_environment(scratch))
+    process = processes.start(job, scratch, processes.environment(scratch))
     attempt = _Attempt(deadline=time.monotonic() + _STARTUP_SECONDS)
     try:
         _watch(process, attempt, limits, output, outcomes)
