@@ -6,6 +6,7 @@ Exit status: 0 whenever grading ran, whatever the scores; 1 for a path that can'
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from grader import assignment, processes, report, sandbox
+from grader import assignment, gradescope, processes, report, sandbox
 from grader.batch import Spool, grade_all
 from grader.discovery import DiscoveryError, discover
 from grader.catalogue import DEFAULT_CATALOGUE, CatalogueError
@@ -62,14 +63,17 @@ def main():
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--format", "output_format", type=click.Choice(["table", "json", "csv"]),
-              default="table", show_default=True,
+@click.option("--format", "output_format",
+              type=click.Choice(["table", "json", "csv", "gradescope"]), default="table",
+              show_default=True,
               help="table: a score card (one file) or the class table; json: everything; "
-                   "csv: the gradebook.")
+                   "csv: the gradebook; gradescope: results.json for one submission.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report to this file instead of standard output.")
 @click.option("--feedback-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Write one Markdown feedback file per student into this folder.")
+@click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write a one-page HTML class report: gradebook, charts, common mistakes.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Submissions graded at once  [default: the machine's cores]")
 @click.option("--seed", type=int, default=assignment.DEFAULT_SEED, show_default=True,
@@ -90,7 +94,7 @@ def main():
               help="Where results are kept between runs  [default: ~/.cache/backprop-grader]")
 @click.option("--no-cache", is_flag=True, help="Neither read nor keep results between runs.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-def run(paths, output_format, output, feedback_dir, jobs, seed, timeout, memory_mb,
+def run(paths, output_format, output, feedback_dir, html_file, jobs, seed, timeout, memory_mb,
         no_carry_forward, catalogues, force, cache_dir, no_cache, quiet):
     """Grade submissions: files (.py, .ipynb) and class folders.
 
@@ -108,6 +112,8 @@ def run(paths, output_format, output, feedback_dir, jobs, seed, timeout, memory_
         entries = discover(list(paths))
     except DiscoveryError as exc:
         raise click.ClickException(str(exc)) from None
+    if output_format == "gradescope" and len(entries) != 1:
+        raise click.UsageError(f"--format gradescope grades one submission; {len(entries)} found")
     jobs = jobs or os.cpu_count() or 1
     processes.prewarm(min(jobs, len(entries)))
     # Each class folder named is private: no submission may read its classmates' files.
@@ -151,7 +157,10 @@ def run(paths, output_format, output, feedback_dir, jobs, seed, timeout, memory_
     else:  # read back one at a time, in order, while the report is written
         ordered = (results.get(e.student, str(e.path)) for e in entries)
     graded_report = Report(assignment.ASSIGNMENT, seed, ordered)
-    if output_format == "json":
+    if output_format == "gradescope":
+        results_json = gradescope.results_json(ordered[0], time.monotonic() - started)
+        chunks = iter([json.dumps(results_json, indent=2) + "\n"])
+    elif output_format == "json":
         chunks = report.json_chunks(graded_report)
     elif output_format == "csv":
         chunks = report.csv_chunks(graded_report)
@@ -160,6 +169,11 @@ def run(paths, output_format, output, feedback_dir, jobs, seed, timeout, memory_
     with (output.open("w", encoding="utf-8") if output is not None else _stdout()) as out:
         for chunk in chunks:
             out.write(chunk)
+    if html_file is not None:
+        from grader.html_report import to_html
+
+        html_file.write_text(to_html(results.get(e.student, str(e.path)) for e in entries),
+                             encoding="utf-8")
     results.close()
 
 
@@ -207,3 +221,46 @@ def extract(notebook, output):
         output.write_text(script, encoding="utf-8")
     else:
         click.echo(script, nl=False)
+
+
+@main.command("gradescope")
+@click.option("--submission", "submission_dir", type=click.Path(path_type=Path),
+              default=Path("/autograder/submission"), show_default=True,
+              help="The folder Gradescope puts the student's files in.")
+@click.option("--results", "results_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("/autograder/results/results.json"), show_default=True,
+              help="Where Gradescope reads the results.")
+@click.option("--seed", type=int, default=assignment.DEFAULT_SEED, show_default=True)
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=sandbox.Limits.timeout,
+              show_default=True)
+@click.option("--memory-mb", type=click.IntRange(min=64), default=sandbox.Limits.memory_mb,
+              show_default=True)
+def gradescope_command(submission_dir, results_file, seed, timeout, memory_mb):
+    """Grade a Gradescope submission: what an autograder's run_autograder calls.
+
+    Finds the .py or .ipynb in the submission folder, grades it, and writes results.json. A
+    valid results file is written whatever happens, so the student always sees why.
+
+    Example:
+
+        grade gradescope --submission /autograder/submission
+    """
+    from grader.grading import grade_path
+    from grader.results import SubmissionResult
+
+    started = time.monotonic()
+    options = Options(seed=seed, limits=sandbox.Limits(timeout=timeout, memory_mb=memory_mb),
+                      private_paths=(str(submission_dir.resolve()),))
+    try:
+        path = gradescope.find_submission(submission_dir)
+        result = grade_path(path, options, student=path.stem)
+    except gradescope.NoSubmission as exc:
+        result = SubmissionResult("submission", str(submission_dir), error=str(exc))
+    except Exception as exc:  # the grader's own failure: still a results file that says so
+        result = SubmissionResult("submission", str(submission_dir),
+                                  error=f"internal grader error: {type(exc).__name__}: {exc}")
+    document = gradescope.results_json(result, time.monotonic() - started)
+    results_file.parent.mkdir(parents=True, exist_ok=True)
+    results_file.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    click.echo(f"{result.student}: {result.score:g} / {result.max_score:g}"
+               + (f" ({result.error})" if result.error else ""))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,27 @@ class Entry:
     student: str
     path: Path
     error: str | None = None
+    # Set for files named by an LMS download: entries of one student are ordered by it and
+    # the latest is kept.
+    recency: tuple | None = None
+
+
+# Canvas: login_[LATE_]userid_attachmentid_originalname, e.g. smithjane_12345_6789012_backprop.py
+_CANVAS = re.compile(r"^(?P<login>[^_\s]+?)(?:_late)?_(?P<user>\d+)_(?P<attachment>\d+)_(?P<rest>.+)$",
+                     re.IGNORECASE)
+# Moodle: "Full Name_participantid_assignsubmission_file_" folders (or the same as a file prefix)
+_MOODLE = re.compile(r"^(?P<name>.+?)_(?P<user>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<rest>.*)$")
+
+
+def lms_student(name: str) -> tuple[str, int] | None:
+    """(student label, order within the student) for a Canvas or Moodle download name."""
+    moodle = _MOODLE.match(name)
+    if moodle:
+        return f"{moodle['name']} ({moodle['user']})", 0
+    canvas = _CANVAS.match(name)
+    if canvas:
+        return f"{canvas['login']} ({canvas['user']})", int(canvas["attachment"])
+    return None
 
 
 def _visible(path: Path) -> bool:
@@ -41,15 +63,24 @@ def _gradable_files(folder: Path) -> list[Path]:
     return found
 
 
+def _latest(files: list[Path]) -> Path:
+    return max(files, key=lambda f: ((lms_student(f.name) or ("", 0))[1], f.stat().st_mtime))
+
+
 def _folder_entry(folder: Path) -> Entry:
+    lms = lms_student(folder.name)
+    student = lms[0] if lms else folder.name
     files = _gradable_files(folder)
+    recency = (0, folder.stat().st_mtime) if lms else None
     if len(files) == 1:
-        return Entry(folder.name, files[0])
+        return Entry(student, files[0], recency=recency)
     if not files:
-        return Entry(folder.name, folder, error="the folder holds no .py or .ipynb file")
+        return Entry(student, folder, error="the folder holds no .py or .ipynb file", recency=recency)
     named = [f for f in files if f.stem == ASSIGNMENT]
     if len(named) == 1:
-        return Entry(folder.name, named[0])
+        return Entry(student, named[0], recency=recency)
+    if lms:  # an LMS keeps every upload: the latest one is the submission
+        return Entry(student, _latest(files), recency=recency)
     listed = ", ".join(str(f.relative_to(folder)) for f in files)
     return Entry(folder.name, folder, error=f"several files could be the submission ({listed}); "
                                               f"name the one to grade {ASSIGNMENT}.py or {ASSIGNMENT}.ipynb")
@@ -63,8 +94,27 @@ def _directory_entries(directory: Path) -> list[Entry]:
         if child.is_dir():
             entries.append(_folder_entry(child))
         elif child.suffix in SUFFIXES:
-            entries.append(Entry(child.stem, child))
-    return entries
+            lms = lms_student(child.name)
+            if lms:
+                entries.append(Entry(lms[0], child, recency=(lms[1], child.stat().st_mtime)))
+            else:
+                entries.append(Entry(child.stem, child))
+    return _latest_per_student(entries)
+
+
+def _latest_per_student(entries: list[Entry]) -> list[Entry]:
+    """Of several LMS entries for one student, keep the latest gradable one."""
+    kept: dict[str, Entry] = {}
+    others = []
+    for entry in entries:
+        if entry.recency is None:
+            others.append(entry)
+            continue
+        current = kept.get(entry.student)
+        gradable_first = (entry.error is None, entry.recency)  # a gradable upload beats any other
+        if current is None or gradable_first > (current.error is None, current.recency):
+            kept[entry.student] = entry
+    return others + list(kept.values())
 
 
 def discover(paths: list[Path]) -> list[Entry]:

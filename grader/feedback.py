@@ -19,7 +19,8 @@ def _names(functions: tuple[str, ...]) -> str:
 
 
 def question_feedback(question: Question, cases: tuple[CaseResult, ...], *,
-                      diagnosis: Mistake | None = None, near_miss: str | None = None) -> str:
+                      diagnosis: Mistake | None = None, near_miss: str | None = None,
+                      series_class: bool = False) -> str:
     failing = [c for c in cases if c.status is not Status.PASSED]
     carried = tuple(dict.fromkeys(name for c in cases for name in c.carried_from))
     correct = f" ({len(cases) - len(failing)}/{len(cases)} cases correct)"
@@ -33,6 +34,9 @@ def question_feedback(question: Question, cases: tuple[CaseResult, ...], *,
     if first.status is Status.MISSING:
         if near_miss:
             return f"not defined: found `{near_miss}`; rename it to `{question.id}`"
+        if series_class:
+            return (f"not defined: the Neural_Network class answers forward, sigmoid_prime, cost "
+                    f"and cost_function_prime only; add the stub's {_signature(question)}")
         return f"not defined: write a function named {question.id}"
     if len(failing) == len(cases) and all(c.message.startswith("NotImplementedError") for c in failing):
         return "not answered yet: the function still raises NotImplementedError"
@@ -48,6 +52,13 @@ def question_feedback(question: Question, cases: tuple[CaseResult, ...], *,
         return ("correct on the worksheet's numbers only: is something hard-coded, or sized for "
                 f"3 hidden units? {first.case_label}: {first.message}{correct}")
     return f"{first.case_label}: {first.message}{correct}"
+
+
+def _signature(question: Question) -> str:
+    import inspect
+
+    function = getattr(assignment.load_reference(), question.id)
+    return f"{question.id}({', '.join(inspect.signature(function).parameters)})"
 
 
 def near_miss(question: Question, defined: tuple[str, ...]) -> str | None:

@@ -67,8 +67,18 @@ def plan(seed: int) -> tuple[Check, ...]:
 @lru_cache(maxsize=8)
 def calls(seed: int) -> tuple[sandbox.Call, ...]:
     """The sandbox calls of every check, built once per seed and reused for every submission."""
-    return tuple(sandbox.Call(key, check.question.names, check.args, check.question.id)
+    return tuple(sandbox.Call(key, check.question.names, check.args, check.question.id,
+                              _network(check) if check.question.id in SERIES_QUESTIONS else None)
                  for key, check in enumerate(plan(seed)))
+
+
+# The questions a submission written as the series' Neural_Network class can answer.
+SERIES_QUESTIONS = ("forward", "sigmoid_prime", "cost", "cost_function_prime")
+
+
+def _network(check: Check) -> tuple:
+    net = check.case.network
+    return (net.X, net.y, net.W1, net.W2)
 
 
 @lru_cache(maxsize=8)
@@ -183,6 +193,12 @@ def grade_submission(submission: Submission, options: Options = Options()) -> Su
     except sandbox.SandboxError as exc:
         return SubmissionResult(submission.student, submission.path, error=f"sandbox failure: {exc}")
 
+    series_class = "Neural_Network" in run.defined
+    notes = submission.notes
+    adapted = [q for q in SERIES_QUESTIONS if series_class
+               and not set(assignment.question(q).names) & set(run.defined)]
+    if adapted:
+        notes += (f"graded the series' Neural_Network class for {', '.join(adapted)}",)
     answers = mistake_answers(options.seed, options.catalogues)
     mistakes = mistakes_by_question(options.catalogues)
     questions = []
@@ -197,14 +213,15 @@ def grade_submission(submission: Submission, options: Options = Options()) -> Su
                                           answers[k]) for k in keys]
             found = diagnose.diagnose(question, mistakes.get(question.id, ()), evidence)
         near = feedback.near_miss(question, run.defined) if cases[0].status is Status.MISSING else None
-        questions.append(QuestionResult(
-            question, cases, feedback.question_feedback(question, cases, diagnosis=found, near_miss=near),
-            Diagnosis(found.id, found.summary) if found else None))
+        text = feedback.question_feedback(question, cases, diagnosis=found, near_miss=near,
+                                          series_class=series_class)
+        questions.append(QuestionResult(question, cases, text,
+                                        Diagnosis(found.id, found.summary) if found else None))
     load_errors = tuple(LoadError(_where(submission, p.cell, p.line), p.message)
                         for p in run.load_problems)
     output = run.output + ("\n[... output cut]" if run.output_chars > len(run.output) else "")
     return SubmissionResult(submission.student, submission.path, questions=tuple(questions),
-                            load_errors=load_errors, output=output, notes=submission.notes,
+                            load_errors=load_errors, output=output, notes=notes,
                             flags=run.flags)
 
 

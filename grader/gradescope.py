@@ -1,0 +1,84 @@
+"""Gradescope: results.json as its autograder specification defines it, and the command a
+Gradescope `run_autograder` calls.
+
+Specification: https://gradescope-autograders.readthedocs.io/en/latest/specs/ - a top-level
+score, execution_time (seconds), output and tests; each test has a name, number, score,
+max_score, status ("passed"/"failed"), output and visibility.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from grader import assignment
+from grader.loading import SUFFIXES
+from grader.results import SubmissionResult, _number
+
+
+def _case_lines(question) -> list[str]:
+    return [f"  {c.case_label}: {c.status.value}" + (f": {c.message}" if c.message else "")
+            for c in question.cases if c.status.value != "passed" or c.carried_from]
+
+
+def results_json(result: SubmissionResult, execution_time: float) -> dict[str, Any]:
+    """The results.json document for one submission, graded or not."""
+    overall = []
+    if result.error is not None:
+        overall.append(f"Your submission could not be graded: {result.error}")
+    overall += [f"While loading your file, {e}: what was defined before it was graded."
+                for e in result.load_errors]
+    overall += list(result.notes)
+    if result.flags:
+        overall.append("Flagged for the instructor: " + ", ".join(result.flags))
+    if result.error is None:
+        overall.append(f"Total: {_number(result.score):g} / {_number(result.max_score):g}")
+    tests = []
+    by_id = {q.question.id: q for q in result.questions}
+    for number, question in enumerate(assignment.QUESTIONS, start=1):
+        graded = by_id.get(question.id)
+        score = graded.score if graded else 0.0
+        output = graded.feedback if graded else f"not graded: {result.error}"
+        if graded:
+            output = "\n".join([output, *_case_lines(graded)])
+        tests.append({
+            "name": f"{question.id} ({question.worksheet})",
+            "number": str(number),
+            "score": float(score),
+            "max_score": float(question.points),
+            "status": "passed" if score >= question.points else "failed",
+            "output": output,
+            "visibility": "visible",
+        })
+    return {
+        "score": float(result.score),
+        "execution_time": max(1, round(execution_time)),
+        "output": "\n".join(overall),
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+    }
+
+
+class NoSubmission(Exception):
+    """The submission folder holds nothing to grade; the message says what was found."""
+
+
+def find_submission(folder: Path) -> Path:
+    """The one .py or .ipynb in a Gradescope submission folder (searched recursively); with
+    several, the one named like the exercise, else a notebook, else the first by name."""
+    if not folder.is_dir():
+        raise NoSubmission(f"no submission folder at {folder}")
+    found = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in SUFFIXES
+                   and not any(part.startswith(".") or part in ("__pycache__", ".ipynb_checkpoints")
+                               for part in p.relative_to(folder).parts))
+    if not found:
+        names = ", ".join(sorted(p.name for p in folder.iterdir())) or "nothing"
+        raise NoSubmission(f"no .py or .ipynb file was submitted (found: {names}); submit "
+                           f"{assignment.ASSIGNMENT}.py or {assignment.ASSIGNMENT}.ipynb")
+    for preferred in (f"{assignment.ASSIGNMENT}.ipynb", f"{assignment.ASSIGNMENT}.py"):
+        for path in found:
+            if path.name == preferred:
+                return path
+    notebooks = [p for p in found if p.suffix == ".ipynb"]
+    return (notebooks or found)[0]

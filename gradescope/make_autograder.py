@@ -1,0 +1,50 @@
+"""Build the zip an instructor uploads to Gradescope as the assignment's autograder.
+
+    python gradescope/make_autograder.py            # writes autograder.zip here
+    python gradescope/make_autograder.py -o FILE
+
+The zip holds setup.sh and run_autograder at its root (as Gradescope requires) and the grader's
+source, which setup.sh installs with pip.
+"""
+
+from __future__ import annotations
+
+import argparse
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = ["pyproject.toml", "README.md", "grader", "solutions"]
+
+
+def build(target: Path) -> list[str]:
+    """Write the zip; return the names it holds."""
+    names = []
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for script in ("setup.sh", "run_autograder"):
+            info = zipfile.ZipInfo(script)
+            info.external_attr = 0o100755 << 16  # executable, as Gradescope runs them directly
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, (ROOT / "gradescope" / script).read_bytes())
+            names.append(script)
+        for item in SOURCE:
+            path = ROOT / item
+            files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file()
+                                                          and "__pycache__" not in p.parts)
+            for file in files:
+                name = file.relative_to(ROOT).as_posix()
+                archive.write(file, name)
+                names.append(name)
+    return names
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Build the Gradescope autograder zip.")
+    parser.add_argument("-o", "--output", type=Path, default=Path("autograder.zip"))
+    args = parser.parse_args()
+    names = build(args.output)
+    print(f"{args.output}: {len(names)} files; upload it as the assignment's autograder")
+
+
+if __name__ == "__main__":
+    main()
