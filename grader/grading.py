@@ -172,8 +172,10 @@ def _carried_forward(run_again, checks, outcomes) -> dict[int, carry.Replay]:
     return matched
 
 
-def grade_submission(submission: Submission, options: Options = Options()) -> SubmissionResult:
-    """Run the submission's cells in the sandbox and grade every question."""
+def grade_submission(submission: Submission, options: Options = Options(),
+                     runner=sandbox.run) -> SubmissionResult:
+    """Run the submission's cells in the sandbox and grade every question. `runner` is
+    `sandbox.run` but for the in-process self-check, which answers the same calls."""
     checks = plan(options.seed)
     confinement = sandbox.Confinement(
         protected=answer_key_paths(),
@@ -183,12 +185,11 @@ def grade_submission(submission: Submission, options: Options = Options()) -> Su
     def run_again(needs: list[carry.NeedCall]) -> list[sandbox.CallOutcome]:
         extra = [sandbox.Call(key, assignment.question(need.function).names, need.args, need.function)
                  for key, need in enumerate(needs)]
-        again = sandbox.run(list(submission.cells), extra, options.limits, confinement)
+        again = runner(list(submission.cells), extra, options.limits, confinement)
         return [again.outcomes[call.key] for call in extra]
 
     try:
-        run = sandbox.run(list(submission.cells), list(calls(options.seed)), options.limits,
-                          confinement)
+        run = runner(list(submission.cells), list(calls(options.seed)), options.limits, confinement)
         carried = _carried_forward(run_again, checks, run.outcomes)
     except sandbox.SandboxError as exc:
         return SubmissionResult(submission.student, submission.path, error=f"sandbox failure: {exc}")

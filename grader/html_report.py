@@ -34,7 +34,7 @@ def histogram_svg(totals: list[float], width: int = 420, height: int = 200) -> s
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 30}" '
              f'role="img" aria-label="histogram of totals">']
     for index, count in enumerate(bins):
-        h = (height - 10) * count / top
+        h = (height - 20) * count / top  # room above the tallest bar for its count
         x = 30 + index * bar
         parts.append(f'<rect x="{x:.1f}" y="{height - h:.1f}" width="{bar - 4:.1f}" height="{h:.1f}" '
                      f'fill="#4a78c2"><title>{_number(index * MAX_SCORE / 10):g}-'

@@ -1,0 +1,119 @@
+"""`check()`: a student grades the functions of their running notebook against the same cases.
+
+    from grader import check
+    check("dJdW2")   # one question
+    check()          # all of them
+
+It runs in the student's own process, for speed and convenience: it is a self-check, not a
+grade. The grade is the sandboxed one (`grade`), which never trusts the student's process.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from typing import Any
+
+import numpy as np
+
+from grader import assignment, sandbox
+from grader._child import SERIES_METHODS, _series_adapter
+from grader.grading import Options, grade_submission
+from grader.loading import Submission
+from grader.results import SubmissionResult
+
+
+def _plain(value: Any, depth: int = 0) -> Any:
+    """A returned value as the sandbox would deliver it: numbers, lists, float arrays."""
+    if depth > 32:
+        return sandbox.Unsupported("deeply nested value")
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (np.bool_, np.integer, np.floating)):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return [_plain(item, depth + 1) for item in value]
+    try:
+        return np.array(np.ndarray.view(np.asarray(value), np.ndarray), dtype=float)
+    except (TypeError, ValueError):
+        return sandbox.Unsupported(type(value).__name__)
+
+
+def _in_process(namespace: dict):
+    """A runner answering the grader's calls with the namespace's functions, in this process."""
+    def run(cells, calls, limits, confinement) -> sandbox.RunResult:
+        series = namespace.get("Neural_Network")
+        outcomes = {}
+        for call in calls:
+            function = next((namespace[n] for n in call.names if callable(namespace.get(n))), None)
+            if function is None and isinstance(series, type) and call.names[0] in SERIES_METHODS \
+                    and call.network is not None:
+                function = _series_adapter(series, call.names[0], call.network)
+            if function is None:
+                outcomes[call.key] = sandbox.CallOutcome("missing", message="not defined")
+                continue
+            args = [np.copy(a) if isinstance(a, np.ndarray) else a for a in call.args]
+            try:
+                outcomes[call.key] = sandbox.CallOutcome("returned", value=_plain(function(*args)))
+            except Exception as exc:
+                text = str(exc)
+                line = traceback.extract_tb(exc.__traceback__)[-1].lineno if exc.__traceback__ else None
+                outcomes[call.key] = sandbox.CallOutcome(
+                    "raised", message=f"{type(exc).__name__}: {text}" if text else type(exc).__name__,
+                    line=line)
+        defined = tuple(sorted(k for k, v in namespace.items() if callable(v) and not k.startswith("_")))
+        return sandbox.RunResult(outcomes, (), defined, "", 0)
+
+    return run
+
+
+class ScoreCard:
+    """The self-check's result: an HTML table in Jupyter, text anywhere else."""
+
+    def __init__(self, result: SubmissionResult, question: str | None):
+        self.result = result
+        self.questions = [q for q in result.questions if question in (None, q.question.id)]
+
+    @property
+    def score(self) -> float:
+        return round(sum(q.score for q in self.questions), 4)
+
+    @property
+    def max_score(self) -> float:
+        return sum(q.question.points for q in self.questions)
+
+    def __repr__(self) -> str:
+        from tabulate import tabulate
+
+        rows = [(q.question.id, q.question.worksheet, f"{q.score:g} / {q.question.points:g}",
+                 q.feedback) for q in self.questions]
+        table = tabulate(rows, headers=("question", "worksheet", "score", "feedback"),
+                         maxcolwidths=[None, None, None, 70])
+        return f"{table}\nself-check: {self.score:g} / {self.max_score:g}"
+
+    def _repr_html_(self) -> str:
+        import html
+
+        rows = "".join(
+            f"<tr><td><code>{html.escape(q.question.id)}</code></td><td>{html.escape(q.question.worksheet)}</td>"
+            f"<td style=\"text-align:right\">{q.score:g} / {q.question.points:g}</td>"
+            f"<td style=\"text-align:left\">{'&#10004; ' if q.score >= q.question.points else ''}"
+            f"{html.escape(q.feedback)}</td></tr>"
+            for q in self.questions)
+        return ("<table><tr><th>question</th><th>worksheet</th><th>score</th><th>feedback</th></tr>"
+                f"{rows}<tr><td colspan=\"2\"><b>self-check</b></td><td style=\"text-align:right\">"
+                f"<b>{self.score:g} / {self.max_score:g}</b></td><td style=\"text-align:left\">"
+                "the grade is the sandboxed one, from <code>grade</code></td></tr></table>")
+
+
+def check(question: str | None = None, namespace: dict | None = None, *,
+          seed: int = assignment.DEFAULT_SEED) -> ScoreCard:
+    """Grade the functions defined where check() is called (or in `namespace`); `question`
+    picks one question id, else all are shown."""
+    if question is not None:
+        assignment.question(question)  # KeyError naming the valid ids for a typo
+    if namespace is None:
+        namespace = sys._getframe(1).f_globals
+    submission = Submission("notebook", "<self-check>", ())
+    result = grade_submission(submission, Options(seed=seed), runner=_in_process(namespace))
+    return ScoreCard(result, question)

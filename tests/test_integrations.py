@@ -1,0 +1,221 @@
+"""Where instructors and students already work: Gradescope, Jupyter, LMS downloads, HTML."""
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import zipfile
+from html.parser import HTMLParser
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import ROOT, SOLUTION, notebook_text, run_cli, with_solution
+from grader import gradescope
+from grader.discovery import discover, lms_student
+
+BOB = (ROOT / "examples" / "class" / "bob.py").read_text()
+
+
+# 1. Gradescope
+def _check_results_json(document: dict) -> None:
+    """Field by field, as the autograder specification defines results.json."""
+    assert isinstance(document["score"], float)
+    assert isinstance(document["execution_time"], int) and document["execution_time"] >= 1
+    assert isinstance(document["output"], str)
+    assert document["visibility"] in ("hidden", "after_due_date", "after_published", "visible")
+    assert document["stdout_visibility"] in ("hidden", "visible")
+    assert len(document["tests"]) == 12
+    for number, test in enumerate(document["tests"], start=1):
+        assert set(test) == {"name", "number", "score", "max_score", "status", "output", "visibility"}
+        assert test["number"] == str(number)
+        assert isinstance(test["score"], float) and isinstance(test["max_score"], float)
+        assert 0 <= test["score"] <= test["max_score"]
+        assert test["status"] == ("passed" if test["score"] == test["max_score"] else "failed")
+        assert test["visibility"] == "visible" and test["output"]
+    assert document["score"] == pytest.approx(sum(t["score"] for t in document["tests"]))
+
+
+def test_format_gradescope_prints_a_results_json(tmp_path):
+    path = tmp_path / "bob.py"
+    path.write_text(BOB)
+    result = run_cli(str(path), "--format", "gradescope")
+    document = json.loads(result.stdout)
+    _check_results_json(document)
+    assert document["score"] == 18.0
+    dJdW2 = next(t for t in document["tests"] if t["name"] == "dJdW2 (Q11, Q14-Q16)")
+    assert dJdW2["status"] == "failed" and "delta(3) is left out" in dJdW2["output"]
+
+
+def test_format_gradescope_wants_one_submission(tmp_path):
+    (tmp_path / "a.py").write_text(SOLUTION)
+    (tmp_path / "b.py").write_text(SOLUTION)
+    result = run_cli(str(tmp_path), "--format", "gradescope")
+    assert result.returncode == 2 and "grades one submission" in result.stderr
+
+
+@pytest.fixture
+def autograder(tmp_path):
+    root = tmp_path / "autograder"
+    (root / "submission").mkdir(parents=True)
+    return root
+
+
+def _run_autograder(root: Path) -> dict:
+    result = run_cli("gradescope", "--submission", str(root / "submission"),
+                     "--results", str(root / "results" / "results.json"), "--timeout", "5")
+    assert result.returncode == 0, result.stderr
+    return json.loads((root / "results" / "results.json").read_text())
+
+
+def test_grade_gradescope_grades_the_submitted_notebook(autograder):
+    (autograder / "submission" / "backprop.ipynb").write_text(notebook_text("%matplotlib inline", SOLUTION))
+    (autograder / "submission" / "scratch.py").write_text("print('not this one')\n")
+    document = _run_autograder(autograder)
+    _check_results_json(document)
+    assert document["score"] == 20.0
+    assert "IPython syntax not run: cell 1, line 1: %matplotlib inline" in document["output"]
+
+
+def test_grade_gradescope_writes_valid_results_even_with_nothing_to_grade(autograder):
+    (autograder / "submission" / "answers.pdf").write_bytes(b"%PDF")
+    document = _run_autograder(autograder)
+    _check_results_json(document)
+    assert document["score"] == 0.0
+    assert "no .py or .ipynb file was submitted (found: answers.pdf)" in document["output"]
+
+
+def test_grade_gradescope_reports_a_broken_file_and_flags(autograder):
+    (autograder / "submission" / "backprop.py").write_text("def forward(:\n")
+    document = _run_autograder(autograder)
+    _check_results_json(document)
+    assert "could not be graded: SyntaxError" in document["output"]
+    (autograder / "submission" / "backprop.py").write_text(
+        with_solution("try:\n    import solutions\nexcept ImportError:\n    pass\n"))
+    assert "Flagged for the instructor: imported solutions" in _run_autograder(autograder)["output"]
+
+
+def test_the_autograder_zip_holds_what_gradescope_needs(tmp_path):
+    target = tmp_path / "autograder.zip"
+    subprocess.run([sys.executable, str(ROOT / "gradescope" / "make_autograder.py"), "-o", str(target)],
+                   check=True, capture_output=True)
+    with zipfile.ZipFile(target) as archive:
+        names = set(archive.namelist())
+        for script in ("setup.sh", "run_autograder"):
+            mode = archive.getinfo(script).external_attr >> 16
+            assert mode & stat.S_IXUSR, script
+        assert {"pyproject.toml", "grader/cli.py", "grader/_child.py", "solutions/backprop.py",
+                "solutions/misconceptions.toml"} <= names
+        assert not any("__pycache__" in name for name in names)
+        assert "grader gradescope" in archive.read("run_autograder").decode()
+
+
+def test_gradescope_submission_preference(tmp_path):
+    (tmp_path / "notes.py").write_text("")
+    (tmp_path / "work.ipynb").write_text("{}")
+    assert gradescope.find_submission(tmp_path).name == "work.ipynb"
+    (tmp_path / "backprop.py").write_text("")
+    assert gradescope.find_submission(tmp_path).name == "backprop.py"
+
+
+# 2. Jupyter self-check, in a real kernel
+def test_check_in_an_executed_notebook():
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(ROOT / "exercises" / "backprop.ipynb", as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell(BOB))
+    notebook.cells.append(nbformat.v4.new_code_cell("from grader import check\ncheck('dJdW2')"))
+    notebook.cells.append(nbformat.v4.new_code_cell("card = check()\nprint(card.score)\ncard"))
+    NotebookClient(notebook, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(ROOT)}}).execute()
+    one, everything = notebook.cells[-2], notebook.cells[-1]
+    html = one.outputs[0]["data"]["text/html"]
+    assert "<code>dJdW2</code>" in html and "0 / 2" in html and "<code>forward</code>" not in html
+    assert "self-check: 0 / 2" in one.outputs[0]["data"]["text/plain"]
+    printed = next(o for o in everything.outputs if o.get("name") == "stdout")["text"]
+    assert printed.strip() == "18.0"
+    table = next(o for o in everything.outputs if "data" in o)["data"]["text/html"]
+    assert table.count("<tr>") == 14 and "right given your own dJdW2" in table
+
+
+def test_check_names_a_mistyped_question():
+    with pytest.raises(KeyError, match="no question 'dJdw2'"):
+        from grader import check
+
+        check("dJdw2", namespace={})
+
+
+# 3. The series' own class: tests/scenarios/series_neural_network_class.py
+
+
+# 4. LMS downloads
+@pytest.mark.parametrize("name, expected", [
+    ("smithjane_12345_6789012_backprop.py", ("smithjane (12345)", 6789012)),
+    ("smithjane_LATE_12345_6789012_backprop-1.ipynb", ("smithjane (12345)", 6789012)),
+    ("Jane Smith_12345_assignsubmission_file_", ("Jane Smith (12345)", 0)),
+    ("Jane Smith_12345_assignsubmission_file_backprop.py", ("Jane Smith (12345)", 0)),
+    ("alice.py", None),
+    ("backprop_v2.py", None),
+])
+def test_lms_names_are_parsed(name, expected):
+    assert lms_student(name) == expected
+
+
+def test_an_lms_download_is_one_row_per_student_with_the_latest_file(tmp_path):
+    (tmp_path / "smithjane_12345_6789012_backprop.py").write_text("x = 1\n")
+    (tmp_path / "smithjane_12345_6789099_backprop-1.py").write_text(SOLUTION)
+    (tmp_path / "doejohn_LATE_22222_7000001_backprop.py").write_text(SOLUTION)
+    moodle = tmp_path / "Ann Lee_33333_assignsubmission_file_"
+    moodle.mkdir()
+    (moodle / "draft.py").write_text("x = 1\n")
+    os.utime(moodle / "draft.py", (1_000_000_000, 1_000_000_000))
+    (moodle / "final.py").write_text(SOLUTION)
+    (tmp_path / "Ann Lee_33333_assignsubmission_onlinetext_").mkdir()
+    entries = {e.student: e for e in discover([tmp_path])}
+    assert set(entries) == {"smithjane (12345)", "doejohn (22222)", "Ann Lee (33333)"}
+    assert entries["smithjane (12345)"].path.name == "smithjane_12345_6789099_backprop-1.py"
+    assert entries["Ann Lee (33333)"].path.name == "final.py"
+    assert all(e.error is None for e in entries.values())
+
+
+# 5. The HTML class report
+class _Page(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags, self.links, self.text = [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.links += [v for k, v in attrs if k in ("src", "href") and v]
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_the_html_report_is_one_self_contained_page(tmp_path):
+    page_path = tmp_path / "class.html"
+    result = run_cli(str(ROOT / "examples" / "class"), "--html", str(page_path), "-q")
+    assert result.returncode == 0, result.stderr
+    page = _Page()
+    page.feed(page_path.read_text())
+    assert page.links == []  # nothing fetched at view time
+    assert page.tags.count("svg") == 2 and page.tags.count("table") == 2
+    text = " ".join(page.text)
+    assert "7 submissions, 5 graded, 2 could not be graded" in text
+    assert "1 left out delta(3)" in text and "alice" in text and "not graded" in text
+
+
+@pytest.mark.skipif(not shutil.which("chromium"), reason="needs Debian's chromium")
+def test_the_html_report_renders_in_a_headless_browser(tmp_path):
+    page_path = tmp_path / "class.html"
+    run_cli(str(ROOT / "examples" / "class"), "--html", str(page_path), "-q")
+    shot = tmp_path / "shot.png"
+    subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}",
+                    "--window-size=1200,1400", page_path.as_uri()],
+                   capture_output=True, timeout=120)
+    assert shot.exists() and shot.stat().st_size > 10_000
