@@ -54,6 +54,25 @@ def dJdW2_shape(input_layer_size, hidden_layer_size, output_layer_size):
     raise NotImplementedError
 
 
+def dJdyHat(y, yHat):
+    """Q4. "Using the chain rule, derive an expression for dJ/dW(2) in terms of y, yHat and
+    dyHat/dW(2)." Its first factor: dJ/dyHat for J = sum of 1/2 (y - yHat)^2.
+
+    Return dJ/dyHat, one entry per example and output: the shape of y.
+    """
+    raise NotImplementedError
+
+
+def per_example_dJdW2(a2, delta3):
+    """Q3, Q14. "Use the sum rule for differentiation to move the summation outside the
+    gradient." Each example contributes its own dJ/dW(2); the sum of them is dJ/dW(2).
+
+    Return every example's own dJ/dW(2), stacked: shape (numExamples, hiddenLayerSize,
+    outputLayerSize), entry i being example i's. Summed over axis 0, it is dJ/dW(2).
+    """
+    raise NotImplementedError
+
+
 def sigmoid_prime(z):
     """Q6. "yHat and z(3) are connected by our sigmoid activation function f(z) = 1/(1 + e^(-z)).
     dyHat/dz(3) = f'(z) = ___"
@@ -77,6 +96,12 @@ def delta3(y, yHat, z3):
     Use your sigmoid_prime. Shape (numExamples, outputLayerSize).
     """
     raise NotImplementedError
+
+
+# Q12. "What do the rows and columns of your "a" matrix represent?" (z(3) = a(2) W(2), with
+# numExamples = 3.) Set each to one of: "examples", "hidden units", "input features", "outputs".
+A2_ROWS = None
+A2_COLUMNS = None
 
 
 def dz3dW2(a2):

@@ -4,8 +4,9 @@
     python exercises/make_notebook.py --check  # exit 1 if the notebook is out of date
 
 Each function of the stub becomes a Markdown cell (its question, from the docstring) and a
-code cell (the function exactly as in the .py file). Cell ids are fixed so that the output is
-the same on every run.
+code cell (the function exactly as in the .py file); a group of constants becomes a Markdown
+cell from the comment above it and a code cell. Cell ids are fixed so that the output is the
+same on every run.
 """
 
 from __future__ import annotations
@@ -21,25 +22,47 @@ STUB = HERE / "backprop.py"
 NOTEBOOK = HERE / "backprop.ipynb"
 
 
+def _comment_above(lines: list[str], lineno: int) -> tuple[str, int]:
+    """The comment block right above a line (1-based), as text, and its first line number."""
+    start = lineno - 1
+    while start > 0 and lines[start - 1].startswith("#"):
+        start -= 1
+    block = [line.lstrip("# ").rstrip() for line in lines[start:lineno - 1]]
+    return " ".join(block), start + 1
+
+
 def build(source: str) -> str:
     """The notebook's JSON text for a stub's source."""
     tree = ast.parse(source)
     lines = source.splitlines()
-    functions = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
     intro = ast.get_docstring(tree) or ""
     intro = intro.replace("grade backprop.py", "grade backprop.ipynb")
-    docstring_end = tree.body[0].end_lineno if intro else 0
-    preamble = "\n".join(lines[docstring_end:functions[0].lineno - 1]).strip()
+    body = tree.body[1:] if intro else tree.body
+    first_block = next(i for i, node in enumerate(body) if isinstance(node, (ast.FunctionDef, ast.Assign)))
+    preamble = "\n".join(lines[body[0].lineno - 1:body[first_block].lineno - 1]).strip()
 
-    title, _, body = intro.partition("\n")
-    cells = [nbformat.v4.new_markdown_cell(f"# {title.rstrip('.')}\n\n{body.strip()}"),
+    title, _, rest_of_intro = intro.partition("\n")
+    cells = [nbformat.v4.new_markdown_cell(f"# {title.rstrip('.')}\n\n{rest_of_intro.strip()}"),
              nbformat.v4.new_code_cell(preamble)]
-    for function in functions:
-        doc = ast.get_docstring(function) or ""
-        title, _, rest = doc.partition("\n")
-        heading = f"## `{function.name}`: {title}"
-        cells.append(nbformat.v4.new_markdown_cell(heading + ("\n\n" + rest.strip() if rest.strip() else "")))
-        code = "\n".join(lines[function.lineno - 1:function.end_lineno])
+    index = first_block
+    while index < len(body):
+        node = body[index]
+        if isinstance(node, ast.FunctionDef):
+            doc = ast.get_docstring(node) or ""
+            heading, _, rest = doc.partition("\n")
+            text = f"## `{node.name}`: {heading}" + ("\n\n" + rest.strip() if rest.strip() else "")
+            code = "\n".join(lines[node.lineno - 1:node.end_lineno])
+            index += 1
+        else:  # a group of constants, explained by the comment above it
+            group = [node]
+            while index + len(group) < len(body) and isinstance(body[index + len(group)], ast.Assign):
+                group.append(body[index + len(group)])
+            comment, start = _comment_above(lines, node.lineno)
+            names = ", ".join(f"`{t.id}`" for g in group for t in g.targets if isinstance(t, ast.Name))
+            text = f"## {names}: {comment}"
+            code = "\n".join(lines[start - 1:group[-1].end_lineno])
+            index += len(group)
+        cells.append(nbformat.v4.new_markdown_cell(text))
         cells.append(nbformat.v4.new_code_cell(code))
     for number, cell in enumerate(cells):
         cell["id"] = f"cell-{number:02d}"

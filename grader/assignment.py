@@ -26,6 +26,17 @@ class Kind(enum.Enum):
     ARRAY = "array"
     SHAPE = "shape"
     ARRAYS = "arrays"  # a fixed-length tuple of arrays, named by Question.parts
+    CHOICES = "choices"  # constants, each one of CHOICES, named by Question.constants
+
+
+# The answers a CHOICES question accepts, each with the spellings read as it: case and
+# surrounding spaces are ignored, and the singular is as good as the plural.
+CHOICES = {
+    "examples": ("example", "examples"),
+    "hidden units": ("hidden unit", "hidden units"),
+    "input features": ("input feature", "input features"),
+    "outputs": ("output", "outputs"),
+}
 
 
 @dataclass(frozen=True)
@@ -66,14 +77,25 @@ class Question:
     arguments: Callable[[Network, ModuleType], tuple]
     aliases: tuple[str, ...] = ()
     parts: tuple[str, ...] = ()
+    # For a CHOICES question: the module-level names whose values are the answer (read, not
+    # called), and the one case it is asked on.
+    constants: tuple[str, ...] = ()
+    only_case: str | None = None
     # Reads a student's decoded answer into the reference's layout where the worksheet allows
     # more than one form (J for one output may be a plain number); None keeps it as it is.
     normalise: Callable[[Any, Any], Any] | None = field(default=None, compare=False)
 
     @property
     def names(self) -> tuple[str, ...]:
-        """Every name the student's function may be defined under, the contract's first."""
-        return (self.id, *self.aliases)
+        """Every name the student's function may be defined under, the contract's first; for
+        a CHOICES question, the constants it reads."""
+        return self.constants or (self.id, *self.aliases)
+
+    def expected(self, reference: ModuleType, args: tuple) -> Any:
+        """The model answer's value for these arguments."""
+        if self.constants:
+            return [getattr(reference, name) for name in self.constants]
+        return getattr(reference, self.id)(*args)
 
 
 def _forward(net: Network, ref: ModuleType):
@@ -93,26 +115,32 @@ def _normalise_cost(answer: Any, expected: np.ndarray) -> Any:
     return answer
 
 
+# The points live here, and only here: they total 20.
 QUESTIONS: tuple[Question, ...] = (
-    Question("forward", "equations (1)-(4)", 2, Kind.ARRAYS,
+    Question("forward", "equations (1)-(4)", 1, Kind.ARRAYS,
              lambda n, ref: (n.X, n.W1, n.W2), parts=("z2", "a2", "z3", "yHat")),
     Question("cost", "equation (5)", 1, Kind.ARRAY,
              lambda n, ref: (n.y, _forward(n, ref)[3]), normalise=_normalise_cost),
     Question("dJdW1_shape", "Q1", 1, Kind.SHAPE, lambda n, ref: n.sizes[1:]),
     Question("dJdW2_shape", "Q2", 1, Kind.SHAPE, lambda n, ref: n.sizes[1:]),
+    Question("per_example_dJdW2", "Q3, Q14", 1, Kind.ARRAY,
+             lambda n, ref: (_forward(n, ref)[1], _delta3(n, ref))),
+    Question("dJdyHat", "Q4", 1, Kind.ARRAY, lambda n, ref: (n.y, _forward(n, ref)[3])),
     Question("sigmoid_prime", "Q6", 2, Kind.ARRAY,
              lambda n, ref: (_forward(n, ref)[0],), aliases=("sigmoidPrime",)),
     Question("delta3_shape", "Q7, Q13", 1, Kind.SHAPE, lambda n, ref: (n.sizes[0], n.sizes[3])),
-    Question("delta3", "after Q6, Q13", 2, Kind.ARRAY,
+    Question("delta3", "Q5, after Q6, Q13", 2, Kind.ARRAY,
              lambda n, ref: (n.y, _forward(n, ref)[3], _forward(n, ref)[2])),
-    Question("dz3dW2", "Q9, Q10", 1, Kind.ARRAY, lambda n, ref: (_forward(n, ref)[1][:1],)),
+    Question("dz3dW2", "Q8-Q10", 1, Kind.ARRAY, lambda n, ref: (_forward(n, ref)[1][:1],)),
+    Question("a2_rows_and_columns", "Q12", 1, Kind.CHOICES, lambda n, ref: (),
+             constants=("A2_ROWS", "A2_COLUMNS"), only_case="q16"),
     Question("dJdW2", "Q11, Q14-Q16", 2, Kind.ARRAY,
              lambda n, ref: (_forward(n, ref)[1], _delta3(n, ref))),
     Question("delta2", "Q17", 2, Kind.ARRAY,
              lambda n, ref: (_delta3(n, ref), n.W2, _forward(n, ref)[0])),
-    Question("dJdW1", "Q17", 2, Kind.ARRAY,
+    Question("dJdW1", "Q17", 1, Kind.ARRAY,
              lambda n, ref: (n.X, ref.delta2(_delta3(n, ref), n.W2, _forward(n, ref)[0]))),
-    Question("cost_function_prime", "Your Mission", 3, Kind.ARRAYS,
+    Question("cost_function_prime", "Your Mission", 2, Kind.ARRAYS,
              lambda n, ref: (n.X, n.y, n.W1, n.W2), aliases=("costFunctionPrime",),
              parts=("dJdW1", "dJdW2")),
 )

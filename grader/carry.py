@@ -59,7 +59,10 @@ def _same_args(a: tuple, b: tuple) -> bool:
 
 def dependencies(reference: ModuleType, question_id: str) -> tuple[str, ...]:
     """The graded functions that the reference's function for a question calls."""
-    names = getattr(reference, question_id).__code__.co_names
+    function = getattr(reference, question_id, None)
+    if function is None:  # answered by constants, not a function
+        return ()
+    names = function.__code__.co_names
     graded = {q.id for q in assignment.QUESTIONS}
     return tuple(name for name in names if name in graded and name != question_id)
 

@@ -80,8 +80,8 @@ def load(paths: tuple[Path, ...] = (DEFAULT_CATALOGUE,)) -> tuple[Mistake, ...]:
 
 def evaluate(mistake: Mistake, reference: ModuleType, args: tuple, expected: Any) -> Any:
     """The entry's answer for one call's arguments, or FAILED."""
-    function = getattr(reference, mistake.question)
-    names = list(inspect.signature(function).parameters)
+    function = getattr(reference, mistake.question, None)
+    names = list(inspect.signature(function).parameters) if function else []
     scope = {"np": np, "f": reference.sigmoid, "fprime": reference.sigmoid_prime,
              "expected": expected, **dict(zip(names, (np.copy(a) if isinstance(a, np.ndarray) else a
                                                      for a in args)))}

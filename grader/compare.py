@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from grader.assignment import ATOL, RTOL, Kind, Question
+from grader.assignment import ATOL, CHOICES, RTOL, Kind, Question
 from grader.sandbox import Unsupported
 
 
@@ -98,8 +98,37 @@ def compare_shape(value: Any, expected: tuple[int, ...]) -> str | None:
     return None
 
 
+def _choice(value: Any) -> str | None:
+    """The canonical choice a student's text stands for, or None."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip().lower()
+    return next((choice for choice, spellings in CHOICES.items() if text in spellings), None)
+
+
+def compare_choices(question: Question, value: Any, expected: list[str]) -> str | None:
+    """Each constant must be one of the choices (any case, singular or plural) and the right one."""
+    listed = ", ".join(f'"{c}"' for c in CHOICES)
+    if not isinstance(value, list) or len(value) != len(expected):
+        return f"set {' and '.join(question.constants)}, each to one of {listed}"
+    wrong = []
+    for name, given, right in zip(question.constants, value, expected):
+        choice = _choice(given)
+        if given is None:
+            return f"{name} is not set yet: set it to one of {listed}"
+        if choice is None:
+            return f"{name} is {describe(given)}: set it to one of {listed}"
+        if choice != right:
+            wrong.append(name)
+    if wrong:
+        return f"{' and '.join(wrong)}: not what {'they represent' if len(wrong) > 1 else 'it represents'}"
+    return None
+
+
 def compare(question: Question, value: Any, expected: Any) -> str | None:
     """Compare an answer of any kind with the reference's value for the same call."""
+    if question.kind is Kind.CHOICES:
+        return compare_choices(question, value, expected)
     if question.kind is Kind.SHAPE:
         return compare_shape(value, tuple(expected))
     if question.kind is Kind.ARRAY:

@@ -23,13 +23,13 @@ def question_feedback(question: Question, cases: tuple[CaseResult, ...], *,
                       series_class: bool = False) -> str:
     failing = [c for c in cases if c.status is not Status.PASSED]
     carried = tuple(dict.fromkeys(name for c in cases for name in c.carried_from))
-    correct = f" ({len(cases) - len(failing)}/{len(cases)} cases correct)"
+    correct = f" ({len(cases) - len(failing)}/{len(cases)} cases correct)" if len(cases) > 1 else ""
     if not failing:
         if carried:
             verb = "is" if len(carried) == 1 else "are"
             return (f"right given your own {_names(carried)}, which {verb} wrong: credit carried "
                     f"forward here; fix {' and '.join(carried)}")
-        return f"correct on all {len(cases)} cases"
+        return f"correct on all {len(cases)} cases" if len(cases) > 1 else "correct"
     first = failing[0]
     if first.status is Status.MISSING:
         if near_miss:
@@ -51,12 +51,16 @@ def question_feedback(question: Question, cases: tuple[CaseResult, ...], *,
             all(c.status is Status.WRONG for c in failing):
         return ("correct on the worksheet's numbers only: is something hard-coded, or sized for "
                 f"3 hidden units? {first.case_label}: {first.message}{correct}")
+    if len(cases) == 1:  # a question asked once: no case to name, no tally to keep
+        return first.message
     return f"{first.case_label}: {first.message}{correct}"
 
 
 def _signature(question: Question) -> str:
     import inspect
 
+    if question.constants:
+        return " and ".join(question.constants)
     function = getattr(assignment.load_reference(), question.id)
     return f"{question.id}({', '.join(inspect.signature(function).parameters)})"
 

@@ -59,8 +59,10 @@ def plan(seed: int) -> tuple[Check, ...]:
     checks = []
     for question in assignment.QUESTIONS:
         for case in assignment.cases(seed):
+            if question.only_case not in (None, case.id):
+                continue
             args = tuple(question.arguments(case.network, reference))
-            checks.append(Check(question, case, args, getattr(reference, question.id)(*args)))
+            checks.append(Check(question, case, args, question.expected(reference, args)))
     return tuple(checks)
 
 
@@ -68,7 +70,8 @@ def plan(seed: int) -> tuple[Check, ...]:
 def calls(seed: int) -> tuple[sandbox.Call, ...]:
     """The sandbox calls of every check, built once per seed and reused for every submission."""
     return tuple(sandbox.Call(key, check.question.names, check.args, check.question.id,
-                              _network(check) if check.question.id in SERIES_QUESTIONS else None)
+                              _network(check) if check.question.id in SERIES_QUESTIONS else None,
+                              read=bool(check.question.constants))
                  for key, check in enumerate(plan(seed)))
 
 

@@ -87,6 +87,7 @@ class Call:
     # (X, y, W1, W2) of the case, for answering the call with the series' Neural_Network
     # class when the submission defines that instead of the function.
     network: tuple | None = None
+    read: bool = False  # the answer is the values of `names`, module-level constants
 
     @cached_property
     def wire(self) -> dict:
@@ -95,6 +96,8 @@ class Call:
                 "args": [encode_argument(a) for a in self.args]}
         if self.network is not None:
             wire["network"] = [encode_argument(a) for a in self.network]
+        if self.read:
+            wire["read"] = True
         return wire
 
 

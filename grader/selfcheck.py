@@ -45,6 +45,12 @@ def _in_process(namespace: dict):
         series = namespace.get("Neural_Network")
         outcomes = {}
         for call in calls:
+            if call.read:
+                missing = [n for n in call.names if n not in namespace]
+                outcomes[call.key] = (sandbox.CallOutcome("missing", message="not defined") if missing
+                                      else sandbox.CallOutcome("returned", value=_plain(
+                                          [namespace[n] for n in call.names])))
+                continue
             function = next((namespace[n] for n in call.names if callable(namespace.get(n))), None)
             if function is None and isinstance(series, type) and call.names[0] in SERIES_METHODS \
                     and call.network is not None:

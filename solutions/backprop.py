@@ -41,6 +41,19 @@ def dJdW2_shape(input_layer_size, hidden_layer_size, output_layer_size):
     return (hidden_layer_size, output_layer_size)
 
 
+def dJdyHat(y, yHat):
+    """Q4: the chain rule's first factor, dJ/dyHat = -(y - yHat), one entry per example and output."""
+    return -(y - yHat)
+
+
+def per_example_dJdW2(a2, delta3):
+    """Q3, Q14: each example's own dJ/dW2, stacked: shape (numExamples, hidden, outputs).
+
+    Entry i is (a2_i)^T delta3_i; the sum over axis 0 (the sum rule of Q3) is dJ/dW2.
+    """
+    return a2[:, :, np.newaxis] * delta3[:, np.newaxis, :]
+
+
 def sigmoid_prime(z):
     """Q6: f'(z) = e^(-z) / (1 + e^(-z))^2, elementwise."""
     return np.exp(-z) / ((1 + np.exp(-z)) ** 2)
@@ -54,6 +67,12 @@ def delta3_shape(num_examples, output_layer_size):
 def delta3(y, yHat, z3):
     """The backpropagating error delta3 = -(y - yHat) f'(z3), elementwise."""
     return -(y - yHat) * sigmoid_prime(z3)
+
+
+# Q12: in z(3) = a(2) W(2) with three examples, the rows of a(2) are the examples and its
+# columns the hidden units.
+A2_ROWS = "examples"
+A2_COLUMNS = "hidden units"
 
 
 def dz3dW2(a2):

@@ -94,9 +94,10 @@ def test_csv_is_a_gradebook(klass):
     rows = list(csv.reader(io.StringIO(result.stdout)))
     header = rows[0]
     assert header[:5] == ["student", "path", "status", "score", "max_score"]
-    assert header[5:17] == ["forward", "cost", "dJdW1_shape", "dJdW2_shape", "sigmoid_prime",
-                            "delta3_shape", "delta3", "dz3dW2", "dJdW2", "delta2", "dJdW1",
-                            "cost_function_prime"]
+    assert header[5:20] == ["forward", "cost", "dJdW1_shape", "dJdW2_shape", "per_example_dJdW2",
+                            "dJdyHat", "sigmoid_prime", "delta3_shape", "delta3", "dz3dW2",
+                            "a2_rows_and_columns", "dJdW2", "delta2", "dJdW1", "cost_function_prime"]
+    assert header[20:] == ["error", "flags"]
     ben = next(r for r in rows if r[0] == "ben")
     assert ben[2:5] == ["graded", "18", "20"] and ben[header.index("dJdW2")] == "0"
     hal = next(r for r in rows if r[0] == "hal")
@@ -119,7 +120,7 @@ def test_feedback_dir_gets_one_markdown_file_per_student(klass, tmp_path):
     assert files == [f"{s}.md" for s in ("amy", "ben", "cat", "dora", "eve", "fred", "gus", "hal")]
     ben = (folder / "ben.md").read_text()
     assert "**Score: 18 / 20**" in ben and "### `dJdW2` (Q11, Q14-Q16)" in ben
-    assert "| `forward` | equations (1)-(4) | 2 / 2 | correct on all 5 cases |" in ben
+    assert "| `forward` | equations (1)-(4) | 1 / 1 | correct on all 5 cases |" in ben
     assert "**Not graded.**" in (folder / "hal.md").read_text()
 
 
@@ -200,7 +201,10 @@ def test_the_sample_class_grades(tmp_path):
     result = run_cli(str(SAMPLE), "--format", "json", "--no-cache")
     rows = {r["student"]: r for r in json.loads(result.stdout)["submissions"]}
     assert rows["alice"]["score"] == 20
-    assert rows["bob"]["questions"][8]["score"] == 0  # the worksheet's Q11 mistake
+    bob = {q["id"]: q for q in rows["bob"]["questions"]}
+    assert bob["dJdW2"]["diagnosis"] == "dJdW2.missing_delta3"  # the worksheet's Q11 mistake
+    dan = {q["id"]: q for q in rows["dan"]["questions"]}
+    assert dan["a2_rows_and_columns"]["diagnosis"] == "a2_rows_and_columns.swapped"
     assert rows["erin"]["status"] == "error" and rows["grace"]["status"] == "error"
     assert rows["carol"]["notes"] and rows["carol"]["load_errors"]
     assert rows["dan"]["path"].endswith("dan/backprop.py")

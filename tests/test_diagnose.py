@@ -35,6 +35,13 @@ MISTAKES = {
     "delta2.missing_fprime": "def delta2(delta3, W2, z2):\n    return np.dot(delta3, W2.T)\n",
     "dJdW1.X_not_transposed": "def dJdW1(X, delta2):\n    return np.dot(X, delta2)\n",
     "dJdW1.mean": "def dJdW1(X, delta2):\n    return X.T @ delta2 / len(X)\n",
+    "dJdyHat.sign": "def dJdyHat(y, yHat):\n    return y - yHat\n",
+    "dJdyHat.half_kept": "def dJdyHat(y, yHat):\n    return -0.5 * (y - yHat)\n",
+    "per_example_dJdW2.examples_last":
+        "def per_example_dJdW2(a2, delta3):\n    return np.einsum('ij,ik->jki', a2, delta3)\n",
+    "per_example_dJdW2.transposed":
+        "def per_example_dJdW2(a2, delta3):\n    return np.array([np.outer(d, a) for a, d in zip(a2, delta3)])\n",
+    "a2_rows_and_columns.swapped": "A2_ROWS = 'hidden unit'\nA2_COLUMNS = 'Examples'\n",
     "cost_function_prime.swapped":
         "_right = cost_function_prime\ndef cost_function_prime(X, y, W1, W2):\n    a, b = _right(X, y, W1, W2)\n    return b, a\n",
     "cost_function_prime.mean":
@@ -43,8 +50,9 @@ MISTAKES = {
 
 
 def _question_of(source: str) -> str:
-    name = source.split("def ")[-1].split("(")[0]
-    return {"dJdW1_shape": "dJdW1_shape"}.get(name, name)
+    if "A2_ROWS" in source:
+        return "a2_rows_and_columns"
+    return source.split("def ")[-1].split("(")[0]
 
 
 def test_every_catalogued_mistake_has_a_test_and_the_required_ids_exist():
@@ -102,7 +110,7 @@ def test_error_carried_forward_gets_the_credit(grade):
 
 def test_no_carry_forward_takes_the_credit_away_but_still_explains(grade):
     result = grade(with_solution(WRONG_FPRIME), options=Options(carry_forward=False))
-    assert scores(result)["delta3"] == 0 and result.score == 20 - 2 - 2 - 2 - 3
+    assert scores(result)["delta3"] == 0 and result.score == 20 - 2 - 2 - 2 - 2
     delta3 = next(q for q in result.questions if q.question.id == "delta3")
     assert "wrong only because your sigmoid_prime (Q6) is wrong" in delta3.feedback
 

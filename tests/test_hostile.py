@@ -118,7 +118,7 @@ def test_05_a_huge_return_value_is_refused(grade):
     result = grade(with_solution(huge))
     assert statuses(result)["dJdW2"] == "wrong"
     assert "array of shape (20000, 20000)" in question(result, "dJdW2").cases[0].message
-    assert result.score == 15  # dJdW2, and cost_function_prime which calls it
+    assert result.score == 16  # dJdW2, and cost_function_prime which calls it
 
 
 # 6. stdin.
@@ -141,7 +141,7 @@ def test_07_patching_numpy_and_json_changes_nothing(grade):
         "def dJdW2(a2, delta3):\n"
         "    return a2.T\n")
     result = grade(with_solution(tamper))
-    assert scores(result)["dJdW2"] == 0 and scores(result)["forward"] == 2
+    assert scores(result)["dJdW2"] == 0 and scores(result)["forward"] == 1
 
 
 def test_07_patching_builtins_changes_nothing(grade):

@@ -28,7 +28,7 @@ def _check_results_json(document: dict) -> None:
     assert isinstance(document["output"], str)
     assert document["visibility"] in ("hidden", "after_due_date", "after_published", "visible")
     assert document["stdout_visibility"] in ("hidden", "visible")
-    assert len(document["tests"]) == 12
+    assert len(document["tests"]) == 15
     for number, test in enumerate(document["tests"], start=1):
         assert set(test) == {"name", "number", "score", "max_score", "status", "output", "visibility"}
         assert test["number"] == str(number)
@@ -138,7 +138,7 @@ def test_check_in_an_executed_notebook():
     printed = next(o for o in everything.outputs if o.get("name") == "stdout")["text"]
     assert printed.strip() == "18.0"
     table = next(o for o in everything.outputs if "data" in o)["data"]["text/html"]
-    assert table.count("<tr>") == 14 and "right given your own dJdW2" in table
+    assert table.count("<tr>") == 17 and "right given your own dJdW2" in table
 
 
 def test_check_names_a_mistyped_question():

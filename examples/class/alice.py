@@ -60,6 +60,18 @@ def cost_function_prime(X, y, W1, W2):
     return dJdW1(X, delta2(d3, W2, z2)), dJdW2(a2, d3)
 
 
+def dJdyHat(y, yHat):
+    return -(y - yHat)
+
+
+def per_example_dJdW2(a2, delta3):
+    return np.einsum("ij,ik->ijk", a2, delta3)
+
+
+A2_ROWS = "examples"
+A2_COLUMNS = "hidden units"
+
+
 if __name__ == "__main__":
     X = np.array([[3, 5], [5, 1], [10, 2]]) / np.array([10, 5])
     print(cost_function_prime(X, np.array([[0.75], [0.82], [0.93]]), np.ones((2, 3)), np.ones((3, 1))))

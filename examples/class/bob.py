@@ -60,3 +60,15 @@ def cost_function_prime(X, y, W1, W2):
     d3 = delta3(y, yHat, z3)
     d2 = delta2(d3, W2, z2)
     return dJdW1(X, d2), dJdW2(a2, d3)
+
+
+def dJdyHat(y, yHat):
+    return -(y - yHat)
+
+
+def per_example_dJdW2(a2, delta3):
+    return np.einsum("ij,ik->ijk", a2, delta3)
+
+
+A2_ROWS = "examples"
+A2_COLUMNS = "hidden units"

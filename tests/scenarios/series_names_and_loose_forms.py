@@ -1,8 +1,8 @@
 # The series' camelCase names, shapes as lists, and J as the series' (outputLayerSize,) vector.
 # base: none
-# expect score: 7
+# expect score: 6
 # expect sigmoid_prime: passed 2
-# expect cost_function_prime: passed 3
+# expect cost_function_prime: passed 2
 # expect dJdW1_shape: passed 1
 # expect cost: passed 1
 import numpy as np

@@ -1,11 +1,11 @@
 # The series' own Neural_Network class (Part 4, with Part 7's Lambda): graded on the questions
 # it answers, the grader setting W1 and W2; the others name the stub functions to add.
 # base: none
-# expect score: 8
-# expect forward: passed 2
+# expect score: 6
+# expect forward: passed 1
 # expect cost: passed 1
 # expect sigmoid_prime: passed 2
-# expect cost_function_prime: passed 3
+# expect cost_function_prime: passed 2
 # expect dJdW2: missing 0
 # expect feedback dJdW2: the Neural_Network class answers forward, sigmoid_prime, cost and cost_function_prime only; add the stub's dJdW2(a2, delta3)
 import numpy as np

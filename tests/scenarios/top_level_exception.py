@@ -1,8 +1,8 @@
 # A top-level exception does not zero the file: what was defined before it is graded.
 # base: none
 # expect status: graded
-# expect score: 2
-# expect forward: passed 2
+# expect score: 1
+# expect forward: passed 1
 # expect cost: missing 0
 # expect load_error: line 18: NameError
 import numpy as np

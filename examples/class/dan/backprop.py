@@ -57,3 +57,16 @@ def cost_function_prime(X, y, W1, W2):
     z2, a2, z3, yHat = forward(X, W1, W2)
     d3 = delta3(y, yHat, z3)
     return dJdW1(X, delta2(d3, W2, z2)), np.dot(a2.T, d3)
+
+
+def dJdyHat(y, yHat):
+    return -(y - yHat)
+
+
+def per_example_dJdW2(a2, delta3):
+    return np.array([np.outer(a2[i], delta3[i]) for i in range(len(a2))])
+
+
+# Q12: the matrix is a(2) W(2)... so the rows go with W2's rows?
+A2_ROWS = "Hidden Units"
+A2_COLUMNS = "example"
