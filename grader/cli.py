@@ -264,3 +264,25 @@ def gradescope_command(submission_dir, results_file, seed, timeout, memory_mb):
     results_file.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     click.echo(f"{result.student}: {result.score:g} / {result.max_score:g}"
                + (f" ({result.error})" if result.error else ""))
+
+
+@main.command()
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+def key(output_format):
+    """Print the answer key: the worksheet's numeric answers, from the model answer.
+
+    The dimensions of Q1, Q2, Q7 and Q13, Q11's forward pass, delta(3) and dJ/dW(2), Q16's
+    dJ/dW(2), and Q17's delta(2) and dJ/dW(1) on Q16's data, to 6 significant digits.
+
+    Example:
+
+        grade key --format json > key.json
+    """
+    from grader import key as answer_key
+
+    entries = answer_key.answer_key()
+    if output_format == "json":
+        click.echo(json.dumps(answer_key.to_json_document(entries), indent=2))
+    else:
+        click.echo(answer_key.to_table(entries))
