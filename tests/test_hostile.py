@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FAST, ROOT, SOLUTION, run_cli, scores, statuses, with_solution
-from grader import sandbox
+from grader import assignment, sandbox
 from grader.grading import Options
 
 ONE_SECOND = Options(limits=sandbox.Limits(timeout=1.0))
@@ -176,7 +176,7 @@ def test_07_an_ndarray_subclass_that_lies_is_read_as_plain_data(grade):
     ("import solutions.backprop as key", "imported solutions"),
     ("import importlib; key = importlib.import_module('solu' + 'tions.backprop')", "imported solutions"),
     ("from grader import assignment", "imported grader"),
-    (f"key = open({str(ROOT / 'solutions' / 'backprop.py')!r}).read()", "opened the grader's files"),
+    (f"key = open({assignment.load_reference().__file__!r}).read()", "opened the grader's files"),
 ])
 def test_08_the_answer_key_is_blocked_and_flagged(grade, reach, flag, mode):
     source = f"try:\n    {reach}\n    LEAKED = True\nexcept Exception:\n    LEAKED = False\n" \
