@@ -41,7 +41,7 @@ PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_SET_CHILD_SUBREAPER = 1, 38, 36
 
 # Imported before privileges are dropped: without namespaces an unprivileged user may be
 # unable to read the Python installation (under /root, say) to import them later.
-PRELOAD = ("ctypes", "math", "random", "itertools", "functools", "collections", "copy", "time",
+PRELOAD = ("ctypes", "numpy.testing", "math", "random", "itertools", "functools", "collections", "copy", "time",
            "statistics", "fractions", "decimal", "typing", "dataclasses", "re", "string",
            "operator", "numpy.linalg", "numpy.random")
 
@@ -247,30 +247,39 @@ def _inside(path, folder):
     return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
+def _cover(libc, folder, keep, writable):
+    """Mount an empty tmpfs over `folder`, keeping visible the installation paths below it."""
+    inner = [k for k in keep if _inside(k, folder)]
+    reexpose = [k for k in inner if not any(_inside(k, o) and k != o for o in inner)]
+    handles = {k: os.open(k, os.O_PATH) for k in reexpose}  # opened before they are covered
+    options = "size=16m,mode=1777" if writable else "size=64k,mode=755"
+    _mount(libc, "tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, options)
+    for k, handle in handles.items():
+        os.makedirs(k, exist_ok=True)
+        _mount(libc, f"/proc/self/fd/{handle}", k, None, MS_BIND | MS_REC)
+        os.close(handle)
+    if not writable:
+        _mount(libc, None, folder, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
 def hide_paths(libc, hide):
     """In a private mount namespace: a fresh /proc, private temporary folders, and an empty
-    read-only folder over each hidden path; the Python installation stays visible."""
+    read-only folder over each hidden path. The Python installation stays visible wherever it
+    is, a virtual environment under /tmp or a Python under /root included."""
     _mount(libc, None, "/", None, MS_REC | MS_PRIVATE)
     _mount(libc, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     keep = sorted({os.path.realpath(p) for p in [sys.prefix, sys.base_prefix, sys.exec_prefix,
                                                  *sys.path] if p and os.path.isdir(p)})
+    # The shared temporary folders first: a hidden folder inside one is then already gone.
+    for shared in ("/tmp", "/var/tmp", "/dev/shm"):
+        if os.path.isdir(shared) and shared not in keep:
+            _cover(libc, os.path.realpath(shared), keep, writable=True)
     hidden = []
     for folder in sorted({os.path.realpath(p) for p in hide if os.path.isdir(p)}, key=len):
         if folder in keep:
             continue  # the installation itself: hiding it would break Python
-        inner = [k for k in keep if _inside(k, folder)]
-        reexpose = [k for k in inner if not any(_inside(k, o) and k != o for o in inner)]
-        handles = {k: os.open(k, os.O_PATH) for k in reexpose}
-        _mount(libc, "tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=755")
-        for k, handle in handles.items():
-            os.makedirs(k, exist_ok=True)
-            _mount(libc, f"/proc/self/fd/{handle}", k, None, MS_BIND | MS_REC)
-            os.close(handle)
-        _mount(libc, None, folder, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        _cover(libc, folder, keep, writable=False)
         hidden.append(folder)
-    for shared in ("/tmp", "/var/tmp", "/dev/shm"):
-        if os.path.isdir(shared):
-            _mount(libc, "tmpfs", shared, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=1777")
     return hidden
 
 

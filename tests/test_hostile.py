@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FAST, ROOT, SOLUTION, run_cli, scores, statuses, with_solution
+from conftest import ROOT, SOLUTION, run_cli, scores, statuses, with_solution
 from grader import assignment, sandbox
 from grader.grading import Options
 
@@ -141,6 +141,7 @@ def test_07_patching_numpy_and_json_changes_nothing(grade):
         "def dJdW2(a2, delta3):\n"
         "    return a2.T\n")
     result = grade(with_solution(tamper))
+    assert not result.load_errors  # every patch ran
     assert scores(result)["dJdW2"] == 0 and scores(result)["forward"] == 1
 
 
@@ -150,7 +151,8 @@ def test_07_patching_builtins_changes_nothing(grade):
         "builtins.isinstance = lambda *a: True\n"
         "builtins.len = lambda *a: 0\n"
         "builtins.float = lambda *a: 0.0\n")
-    assert grade(with_solution(tamper)).score == 20
+    result = grade(with_solution(tamper))
+    assert not result.load_errors and result.score == 20
 
 
 def test_07_an_ndarray_subclass_that_lies_is_read_as_plain_data(grade):
