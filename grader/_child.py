@@ -317,6 +317,7 @@ def install_audit_hook(event_fd, protected):
     """Block and flag the answer key and the network; flag programs started. Audit hooks
     can't be removed once added (PEP 578)."""
     realpath, fspath, write, dumps = os.path.realpath, os.fspath, os.write, json.dumps
+    _isinstance, _hasattr, _any, _str, _bytes = isinstance, hasattr, any, str, bytes
     flagged = set()
 
     def flag(text):
@@ -344,13 +345,13 @@ def install_audit_hook(event_fd, protected):
             refuse_import(args[0])
         elif event == "open":
             path = args[0]
-            if isinstance(path, (str, bytes)) or hasattr(path, "__fspath__"):
+            if _isinstance(path, (_str, _bytes)) or _hasattr(path, "__fspath__"):
                 try:
                     real = realpath(fspath(path))
-                    real = real.decode() if isinstance(real, bytes) else real
+                    real = real.decode() if _isinstance(real, _bytes) else real
                 except Exception:
                     return
-                if any(_inside(real, folder) for folder in protected):
+                if _any(_inside(real, folder) for folder in protected):
                     flag("opened the grader's files")
                     raise PermissionError(f"{path}: the grader's files are off limits")
         elif event.startswith("socket.") and event != "socket.__new__":
@@ -480,6 +481,20 @@ def run_job(job, event_fd):
                  message=f"{_type(exc).__name__}: {getattr(exc, 'msg', exc)}")
 
     install_audit_hook(event_fd, job["isolation"]["protected"])
+    import builtins
+
+    # Student code may patch builtins (len, isinstance...); the grader's side of this process
+    # puts them back after every statement and call, so that its own work is unaffected.
+    pristine = dict(builtins.__dict__)
+    live_builtins = builtins.__dict__
+
+    def restore_builtins():
+        for name in [k for k in live_builtins if k not in pristine]:
+            del live_builtins[name]
+        for name, value in pristine.items():
+            if live_builtins.get(name) is not value:
+                live_builtins[name] = value
+
     flags = 0
     for cell_index, (cell, tree) in enumerate(zip(job["cells"], parsed)):
         if tree is None:
@@ -496,7 +511,9 @@ def run_job(job, event_fd):
                 code = compile(ast.Module(body=[statement], type_ignores=[]), cell["filename"],
                                "exec", flags=flags, dont_inherit=True)
                 exec(code, namespace)
+                restore_builtins()
             except BaseException as exc:  # noqa: B036 - SystemExit too: the cell stops here
+                restore_builtins()
                 _, line = error_line(exc.__traceback__, filenames)
                 send(event="error", cell=cell_index, line=line or statement.lineno,
                      message=describe(exc))
@@ -528,7 +545,10 @@ def run_job(job, event_fd):
             continue
         send(event="start", call=key)
         try:
-            value = function(*[decode(arg) for arg in call["args"]])
+            try:
+                value = function(*[decode(arg) for arg in call["args"]])
+            finally:
+                restore_builtins()
             encoded = encode(value, [max_elements])
         except TooBig as exc:
             send(event="result", call=key, status="refused",
