@@ -337,3 +337,27 @@ def test_13_bad_files_in_a_class_each_get_their_own_row(tmp_path):
     (root / "d.ipynb").write_bytes(b"\xff\xfe")
     rows = json.loads(run_cli(str(root), "--format", "json").stdout)["submissions"]
     assert [r["status"] for r in rows] == ["graded", "error", "error", "error"]
+
+
+# 7, continued: student code can write to the event pipe too.
+def test_forged_events_are_ignored_or_cost_only_the_forger(grade):
+    forge = (
+        "import os\n"
+        "JUNK = (b'{\"event\": \"start\", \"call\": \"x\"}\\n{\"event\": \"result\", \"call\": 99999, '\n"
+        "        b'\"status\": \"raised\", \"cell\": \"a\", \"line\": [1]}\\n{\"event\": \"stmt\", \"cell\": \"a\"}\\n'\n"
+        "        b'{\"event\": \"isolation\", \"namespaces\": true}\\n[1, 2]\\n\"text\"\\n{not json\\n')\n"
+        "for fd in range(3, 64):\n"
+        "    try:\n"
+        "        os.write(fd, JUNK)\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "def dz3dW2(a2):\n"
+        "    for fd in range(3, 64):\n"
+        "        try:\n"
+        "            os.write(fd, JUNK)\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "    return a2.T\n"
+    )
+    result = grade(with_solution(forge))
+    assert result.status == "graded" and result.score == 20
