@@ -42,12 +42,12 @@ class Known:
 
     def find(self, function: str, args: tuple):
         for known_args, status, value in self.calls.get(function, []):
-            if _same_args(known_args, args):
+            if same_args(known_args, args):
                 return status, value
         return None
 
 
-def _same_args(a: tuple, b: tuple) -> bool:
+def same_args(a: tuple, b: tuple) -> bool:
     if len(a) != len(b):
         return False
     for x, y in zip(a, b):

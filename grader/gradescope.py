@@ -13,7 +13,7 @@ from typing import Any
 
 from grader import assignment
 from grader.loading import SUFFIXES
-from grader.results import SubmissionResult, _number
+from grader.results import SubmissionResult, display_number
 
 
 def _case_lines(question) -> list[str]:
@@ -32,7 +32,7 @@ def results_json(result: SubmissionResult, execution_time: float) -> dict[str, A
     if result.flags:
         overall.append("Flagged for the instructor: " + ", ".join(result.flags))
     if result.error is None:
-        overall.append(f"Total: {_number(result.score):g} / {_number(result.max_score):g}")
+        overall.append(f"Total: {display_number(result.score):g} / {display_number(result.max_score):g}")
     tests = []
     by_id = {q.question.id: q for q in result.questions}
     for number, question in enumerate(assignment.QUESTIONS, start=1):

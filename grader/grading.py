@@ -157,7 +157,7 @@ def _carried_forward(run_again, checks, outcomes) -> dict[int, carry.Replay]:
             try:
                 replayed = carry.replay(reference, check.question.id, check.args, known)
             except carry.NeedCall as need:
-                if not any(n.function == need.function and carry._same_args(n.args, need.args)
+                if not any(n.function == need.function and carry.same_args(n.args, need.args)
                            for n in needs):
                     needs.append(need)
                 still.append(key)

@@ -7,7 +7,7 @@ from typing import Iterable
 
 from grader.assignment import MAX_SCORE, QUESTIONS
 from grader.report import ClassStats
-from grader.results import SubmissionResult, _number
+from grader.results import SubmissionResult, display_number
 
 _STYLE = """
 body { font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #222; }
@@ -21,7 +21,7 @@ td.full { background: #e6f4ea; } td.zero { background: #fce8e6; } td.part { back
 
 def _cell(score: float, points: float) -> str:
     kind = "full" if score >= points else "zero" if score == 0 else "part"
-    return f'<td class="n {kind}">{_number(score):g}</td>'
+    return f'<td class="n {kind}">{display_number(score):g}</td>'
 
 
 def histogram_svg(totals: list[float], width: int = 420, height: int = 200) -> str:
@@ -37,14 +37,14 @@ def histogram_svg(totals: list[float], width: int = 420, height: int = 200) -> s
         h = (height - 20) * count / top  # room above the tallest bar for its count
         x = 30 + index * bar
         parts.append(f'<rect x="{x:.1f}" y="{height - h:.1f}" width="{bar - 4:.1f}" height="{h:.1f}" '
-                     f'fill="#4a78c2"><title>{_number(index * MAX_SCORE / 10):g}-'
-                     f'{_number((index + 1) * MAX_SCORE / 10):g}: {count}</title></rect>')
+                     f'fill="#4a78c2"><title>{display_number(index * MAX_SCORE / 10):g}-'
+                     f'{display_number((index + 1) * MAX_SCORE / 10):g}: {count}</title></rect>')
         if count:
             parts.append(f'<text x="{x + bar / 2 - 2:.1f}" y="{height - h - 3:.1f}" font-size="11" '
                          f'text-anchor="middle">{count}</text>')
         parts.append(f'<text x="{x:.1f}" y="{height + 14}" font-size="10">'
-                     f'{_number(index * MAX_SCORE / 10):g}</text>')
-    parts.append(f'<text x="{width - 14}" y="{height + 14}" font-size="10">{_number(MAX_SCORE):g}</text>')
+                     f'{display_number(index * MAX_SCORE / 10):g}</text>')
+    parts.append(f'<text x="{width - 14}" y="{height + 14}" font-size="10">{display_number(MAX_SCORE):g}</text>')
     parts.append(f'<text x="{width / 2}" y="{height + 28}" font-size="11" text-anchor="middle">'
                  'total score</text></svg>')
     return "".join(parts)
@@ -62,7 +62,7 @@ def questions_svg(means: list[float], width: int = 460) -> str:
         parts.append(f'<text x="0" y="{y + 14}" font-size="11">{html.escape(question.id)}</text>')
         parts.append(f'<rect x="150" y="{y + 3}" width="{(width - 200) * share:.1f}" height="{row - 8}" '
                      f'fill="#4a78c2"><title>{question.id}: mean {mean:.3g} / '
-                     f'{_number(question.points):g}</title></rect>')
+                     f'{display_number(question.points):g}</title></rect>')
         parts.append(f'<text x="{150 + (width - 200) * share + 4:.1f}" y="{y + 14}" '
                      f'font-size="11">{share:.0%}</text>')
     parts.append("</svg>")
@@ -81,13 +81,13 @@ def to_html(submissions: Iterable[SubmissionResult], title: str = "Backpropagati
             continue
         flags = f' <span class="flags">({html.escape(", ".join(s.flags))})</span>' if s.flags else ""
         cells = "".join(_cell(q.score, q.question.points) for q in s.questions)
-        rows.append(f"<tr><td>{name}{flags}</td>{cells}<td class=\"n\"><b>{_number(s.score):g}</b></td></tr>")
+        rows.append(f"<tr><td>{name}{flags}</td>{cells}<td class=\"n\"><b>{display_number(s.score):g}</b></td></tr>")
     graded = len(stats.totals)
     means = [total / graded if graded else 0.0 for total in stats.sums]
     head = "".join(f'<th title="{html.escape(q.worksheet)}">{html.escape(q.id)}</th>' for q in QUESTIONS)
     summary_rows = "".join(
         f"<tr><td>{html.escape(q.id)}</td><td>{html.escape(q.worksheet)}</td>"
-        f'<td class="n">{means[i]:.3g} / {_number(q.points):g}</td>'
+        f'<td class="n">{means[i]:.3g} / {display_number(q.points):g}</td>'
         f'<td class="n">{(stats.full[i] / graded if graded else 0):.0%}</td>'
         f"<td>{'; '.join(f'{count} {html.escape(summary)}' for summary, count in stats.mistakes[i].most_common(3))}</td></tr>"
         for i, q in enumerate(QUESTIONS))
@@ -95,7 +95,7 @@ def to_html(submissions: Iterable[SubmissionResult], title: str = "Backpropagati
 
     overview = (f"{stats.count} submissions, {graded} graded, {stats.count - graded} could not be graded"
                 + (f"; mean {statistics.mean(stats.totals):.3g}, median "
-                   f"{statistics.median(stats.totals):.3g} of {_number(MAX_SCORE):g}" if graded else ""))
+                   f"{statistics.median(stats.totals):.3g} of {display_number(MAX_SCORE):g}" if graded else ""))
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}: class report</title>
 <style>{_STYLE}</style></head><body>

@@ -10,7 +10,7 @@ from collections import Counter
 from typing import Iterator
 
 from grader.assignment import MAX_SCORE, QUESTIONS
-from grader.results import QuestionResult, Report, SubmissionResult, _number, submission_to_dict
+from grader.results import QuestionResult, Report, SubmissionResult, display_number, submission_to_dict
 
 
 def json_chunks(report: Report) -> Iterator[str]:
@@ -28,11 +28,11 @@ def to_json(report: Report) -> str:
 
 
 def _score(result: QuestionResult) -> str:
-    return f"{_number(result.score):g} / {_number(result.question.points):g}"
+    return f"{display_number(result.score):g} / {display_number(result.question.points):g}"
 
 
 def _total(result: SubmissionResult) -> str:
-    return f"{_number(result.score):g} / {_number(result.max_score):g}"
+    return f"{display_number(result.score):g} / {display_number(result.max_score):g}"
 
 
 def _afterword(result: SubmissionResult) -> list[str]:
@@ -101,8 +101,8 @@ class ClassStats:
         if not graded:
             return head
         lines = [head, f"total: mean {statistics.mean(self.totals):.3g}, median "
-                       f"{statistics.median(self.totals):.3g} (of {_number(MAX_SCORE):g})"]
-        rows = [(q.id, q.worksheet, f"{self.sums[i] / graded:.3g} / {_number(q.points):g}",
+                       f"{statistics.median(self.totals):.3g} (of {display_number(MAX_SCORE):g})"]
+        rows = [(q.id, q.worksheet, f"{self.sums[i] / graded:.3g} / {display_number(q.points):g}",
                  f"{self.full[i] / graded:.0%}") for i, q in enumerate(QUESTIONS)]
         lines.append(tabulate(rows, headers=("question", "worksheet", "mean", "full marks"),
                               disable_numparse=True))
@@ -125,8 +125,8 @@ def class_table(report: Report) -> str:
             rows.append([s.student, *[""] * len(QUESTIONS), "error"])
             problems.append(f"  {s.student}: {s.error}")
         else:
-            rows.append([s.student, *[f"{_number(q.score):g}" for q in s.questions],
-                         f"{_number(s.score):g}"])
+            rows.append([s.student, *[f"{display_number(q.score):g}" for q in s.questions],
+                         f"{display_number(s.score):g}"])
             problems += [f"  {s.student}: {line}" for line in _afterword(s)]
     headers = ["student", *[_column(q.id) for q in QUESTIONS], "total"]
     align = ("left", *["right"] * (len(headers) - 1))
@@ -150,10 +150,10 @@ CSV_COLUMNS = ("student", "path", "status", "score", "max_score", *(q.id for q i
 
 
 def csv_row(result: SubmissionResult) -> list[str]:
-    scores = {q.question.id: f"{_number(q.score):g}" for q in result.questions}
+    scores = {q.question.id: f"{display_number(q.score):g}" for q in result.questions}
     return [result.student, result.path, result.status,
-            f"{_number(result.score):g}" if result.error is None else "",
-            f"{_number(result.max_score):g}",
+            f"{display_number(result.score):g}" if result.error is None else "",
+            f"{display_number(result.max_score):g}",
             *(scores.get(q.id, "") for q in QUESTIONS),
             result.error or "", "; ".join(result.flags)]
 

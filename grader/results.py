@@ -130,7 +130,7 @@ def submission_to_dict(result: SubmissionResult) -> dict[str, Any]:
         "status": result.status,
         "error": result.error,
         "score": float(result.score),
-        "max_score": _number(result.max_score),
+        "max_score": display_number(result.max_score),
         "flags": list(result.flags),
         "notes": list(result.notes),
         "load_errors": [{"where": e.where, "message": e.message} for e in result.load_errors],
@@ -144,7 +144,7 @@ def _question_to_dict(result: QuestionResult) -> dict[str, Any]:
         "id": result.question.id,
         "worksheet": result.question.worksheet,
         "score": float(result.score),
-        "max_score": _number(result.question.points),
+        "max_score": display_number(result.question.points),
         "status": result.status.value,
         "feedback": result.feedback,
         "diagnosis": result.diagnosis.id if result.diagnosis else None,
@@ -175,6 +175,6 @@ def submission_from_dict(data: dict[str, Any]) -> SubmissionResult:
     )
 
 
-def _number(x: float) -> float | int:
+def display_number(x: float) -> float | int:
     """Whole numbers as ints in reports (20, not 20.0)."""
     return int(x) if float(x).is_integer() else round(x, 4)
