@@ -80,7 +80,8 @@ def main():
               help="Seed of the random cases; the same seed always gives the same grade.")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=sandbox.Limits.timeout,
               show_default=True,
-              help="Seconds for loading a file, and again for each call to a function.")
+              help="Seconds for loading a file, and again for each call to a function; a "
+                   "submission's whole run is capped at 6 times this.")
 @click.option("--memory-mb", type=click.IntRange(min=64), default=sandbox.Limits.memory_mb,
               show_default=True, help="Memory limit of a student's process.")
 @click.option("--no-carry-forward", is_flag=True,

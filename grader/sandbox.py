@@ -33,6 +33,8 @@ from grader import processes
 # Python and numpy must start within this, whatever --timeout says; it is not student time.
 _STARTUP_SECONDS = 30.0
 _MAX_EVENT_LINE = 16 * 1024 * 1024
+# Added to a submission's time budget for the process starts of its reloads.
+_BUDGET_SLACK = 5.0
 
 
 class SandboxError(Exception):
@@ -53,6 +55,9 @@ class Limits:
     """Bounds on one submission's process."""
 
     timeout: float = 10.0  # seconds for loading the cells, and again for each call
+    # A submission's whole run (every reload included) may take this many timeouts at most:
+    # a file whose every function hangs costs a bounded time, not one timeout per question.
+    budget_timeouts: float = 6.0
     memory_mb: int = 1024  # address space of the student's process
     max_output: int = 4000  # characters of the student's printed output kept for feedback
     max_elements: int = 100_000  # numbers one answer may hold
@@ -190,12 +195,17 @@ class _Attempt:
     running_stmt: tuple[int, int, int] | None = None  # cell, statement index, line
     loaded: bool = False
     deadline: float = 0.0
+    budget_end: float = float("inf")  # no deadline is ever later than this
     defined: tuple[str, ...] = ()
     problems: list[LoadProblem] = field(default_factory=list)
     student_started: bool = False
     ended_by: str | None = None  # timeout or crashed, when the process did not finish its job
     ended_message: str = ""
     exit: dict | None = None  # how the runner ended, as its supervisor saw it
+
+    def limit(self, now: float, limits: "Limits") -> float:
+        """The deadline of a step starting now: its own timeout, within the whole budget."""
+        return min(now + limits.timeout, self.budget_end)
     fatal: str = ""  # the sandbox's own failure inside the child, if any
     flags: list[str] = field(default_factory=list)
     isolation: dict = field(default_factory=dict)
@@ -257,14 +267,17 @@ def run(cells: list[Cell], calls: list[Call], limits: Limits = Limits(),
     isolation: dict = {}
     output = _Output(limits.max_output)
     plan = _isolation_plan(confinement)
+    budget_end = time.monotonic() + _BUDGET_SLACK + limits.timeout * limits.budget_timeouts
     scratch = tempfile.mkdtemp(prefix="grade-")
     if plan["uid"] is not None:
         os.chown(scratch, plan["uid"], plan["gid"])
     try:
         # Each pass either finishes, or ends one call or one top-level statement for good.
         for _ in range(len(calls) + sum(c.source.count("\n") + 1 for c in cells) + 2):
+            if time.monotonic() >= budget_end:
+                break
             attempt = _run_once(cells, list(pending.values()), stop_at, limits, plan, scratch,
-                                output, outcomes)
+                                output, outcomes, budget_end)
             flags += [f for f in attempt.flags if f not in flags]
             isolation = isolation or attempt.isolation
             for problem in attempt.problems:
@@ -281,8 +294,11 @@ def run(cells: list[Cell], calls: list[Call], limits: Limits = Limits(),
             raise SandboxError("the submission's process had to be restarted too many times")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    for key in pending:  # the process ended without making them (it was tampered with)
-        outcomes[key] = CallOutcome("crashed", message="the process ended before this call was made")
+    spent = time.monotonic() >= budget_end
+    for key in pending:  # out of time, or the process ended without making them (tampering)
+        outcomes[key] = CallOutcome("timeout", message=f"not run: the submission's time "
+                                    f"({limits.timeout * limits.budget_timeouts:g} s in all) ran out") \
+            if spent else CallOutcome("crashed", message="the process ended before this call was made")
     ordered = tuple(sorted(problems.values(), key=lambda p: (p.cell, p.line or 0)))
     return RunResult(outcomes, ordered, defined, output.text(), output.total, tuple(flags),
                      isolation)
@@ -321,7 +337,7 @@ def _after_kill(attempt: _Attempt, pending: dict[int, Call], outcomes: dict[int,
 _ENDED_PHRASE = {"timeout": "ran out of time", "crashed": "ended the process"}
 
 
-def _run_once(cells, calls, stop_at, limits, plan, scratch, output, outcomes) -> _Attempt:
+def _run_once(cells, calls, stop_at, limits, plan, scratch, output, outcomes, budget_end) -> _Attempt:
     if _cancelled.is_set():
         raise SandboxError("cancelled: the grader is stopping")
     job = {
@@ -336,7 +352,8 @@ def _run_once(cells, calls, stop_at, limits, plan, scratch, output, outcomes) ->
         "isolation": plan,
     }
     process = processes.start(job, scratch, processes.environment(scratch))
-    attempt = _Attempt(deadline=time.monotonic() + _STARTUP_SECONDS)
+    attempt = _Attempt(deadline=min(time.monotonic() + _STARTUP_SECONDS, budget_end),
+                       budget_end=budget_end)
     try:
         _watch(process, attempt, limits, output, outcomes)
     finally:
@@ -409,7 +426,7 @@ def _apply(event: dict, attempt: _Attempt, limits: Limits, outcomes) -> None:
     if kind == "stmt":
         attempt.running_stmt = (int(event["cell"]), int(event["index"]), _whole(event.get("line")))
         if not attempt.student_started:  # loading all the cells shares one limit
-            attempt.student_started, attempt.deadline = True, now + limits.timeout
+            attempt.student_started, attempt.deadline = True, attempt.limit(now, limits)
     elif kind == "error":
         attempt.problems.append(LoadProblem(int(event["cell"]), _whole(event.get("line")),
                                             str(event.get("message", ""))[:500], "raised"))
@@ -425,11 +442,11 @@ def _apply(event: dict, attempt: _Attempt, limits: Limits, outcomes) -> None:
         attempt.exit = event
     elif kind == "loaded":
         attempt.loaded, attempt.running_stmt = True, None
-        attempt.deadline = now + limits.timeout
+        attempt.deadline = attempt.limit(now, limits)
         attempt.defined = tuple(str(name) for name in event.get("defined", ())[:1000])
     elif kind == "start":
         attempt.running_call = int(event["call"])
-        attempt.deadline = now + limits.timeout
+        attempt.deadline = attempt.limit(now, limits)
     elif kind == "result":
         key = int(event["call"])
         status = event.get("status")
@@ -445,7 +462,7 @@ def _apply(event: dict, attempt: _Attempt, limits: Limits, outcomes) -> None:
             return
         outcomes.setdefault(key, outcome)
         attempt.running_call = None
-        attempt.deadline = now + limits.timeout  # for the next call's own start, or the exit
+        attempt.deadline = attempt.limit(now, limits)  # for the next call's start, or the exit
 
 
 def _whole(value: Any) -> int | None:

@@ -361,3 +361,19 @@ def test_forged_events_are_ignored_or_cost_only_the_forger(grade):
     )
     result = grade(with_solution(forge))
     assert result.status == "graded" and result.score == 20
+
+
+# 2, continued: a file whose every function hangs costs a bounded time, not one per question.
+def test_every_function_hanging_is_bounded_by_the_submission_budget(grade):
+    hang = "import time\n" + "".join(
+        f"def {name}(*args):\n    time.sleep(30)\n"
+        for name in ("forward", "cost", "dJdW1_shape", "dJdW2_shape", "per_example_dJdW2",
+                     "dJdyHat", "sigmoid_prime", "delta3_shape", "delta3", "dz3dW2", "dJdW2",
+                     "delta2", "dJdW1", "cost_function_prime"))
+    started = time.monotonic()
+    result = grade(hang, options=ONE_SECOND)
+    assert time.monotonic() - started < 15  # 6 timeouts of 1 s, and process start-ups
+    assert result.status == "graded" and result.score == 0
+    timed_out = [q for q in result.questions if q.status.value == "timeout"]
+    assert len(timed_out) == 14
+    assert any("time (6 s in all) ran out" in c.message for q in timed_out for c in q.cases)
