@@ -193,7 +193,10 @@ def grade_submission(submission: Submission, options: Options = Options(),
 
     try:
         run = runner(list(submission.cells), list(calls(options.seed)), options.limits, confinement)
-        carried = _carried_forward(run_again, checks, run.outcomes)
+        # A file that already ran out of time is not run again for carried-forward credit.
+        slow = any(o.status == "timeout" for o in run.outcomes.values()) or \
+            any(p.kind == "timeout" for p in run.load_problems)
+        carried = {} if slow else _carried_forward(run_again, checks, run.outcomes)
     except sandbox.SandboxError as exc:
         return SubmissionResult(submission.student, submission.path, error=f"sandbox failure: {exc}")
 
