@@ -83,8 +83,8 @@ class Started:
                 pass
 
 
-def start(job: dict, cwd: str, env: dict[str, str]) -> Started:
-    """Start a supervisor for `job` in folder `cwd` with environment `env`."""
+def start(job: str, cwd: str, env: dict[str, str]) -> Started:
+    """Start a supervisor for `job` (its JSON text) in folder `cwd` with environment `env`."""
     event_read, event_write = os.pipe()
     output_read, output_write = os.pipe()
     try:
@@ -118,7 +118,7 @@ def _fresh(job, cwd, env, event_write, output_write) -> Started:
         pass_fds=(event_write,), cwd=cwd, env=env, start_new_session=True,
     )
     try:
-        process.stdin.write(json.dumps(job).encode())
+        process.stdin.write(job.encode())
         process.stdin.close()
     except BrokenPipeError:
         pass
@@ -140,7 +140,7 @@ class _Worker:
         self.replies = ours.makefile("rb")
 
     def fork(self, job, cwd, env, event_write, output_write) -> Started:
-        payload = json.dumps({"job": job, "cwd": cwd, "env": env}).encode()
+        payload = f'{{"job": {job}, "cwd": {json.dumps(cwd)}, "env": {json.dumps(env)}}}'.encode()
         socket.send_fds(self.control, [len(payload).to_bytes(4, "big")], [event_write, output_write])
         self.control.sendall(payload)
         pid = json.loads(self._reply())["pid"]

@@ -105,6 +105,10 @@ class Call:
             wire["read"] = True
         return wire
 
+    @cached_property
+    def wire_json(self) -> str:
+        return json.dumps(self.wire)
+
 
 @dataclass(frozen=True)
 class CallOutcome:
@@ -192,6 +196,8 @@ class _Attempt:
     """The state of one child process's run, updated as its events arrive."""
 
     running_call: int | None = None
+    # The calls in the order the child makes them: the one running is the first unanswered.
+    order: list[int] = field(default_factory=list)
     running_stmt: tuple[int, int, int] | None = None  # cell, statement index, line
     loaded: bool = False
     deadline: float = 0.0
@@ -343,7 +349,6 @@ def _run_once(cells, calls, stop_at, limits, plan, scratch, output, outcomes, bu
     job = {
         "cells": [{"source": c.source, "filename": c.filename} for c in cells],
         "stop_at": {str(cell): index for cell, index in stop_at.items()},
-        "calls": [c.wire for c in calls],
         "max_elements": limits.max_elements,
         "limits": {"memory_mb": limits.memory_mb,
                    # CPU seconds are a backstop for a grader that died: the grader itself
@@ -351,9 +356,11 @@ def _run_once(cells, calls, stop_at, limits, plan, scratch, output, outcomes, bu
                    "cpu_seconds": _STARTUP_SECONDS + limits.timeout * (len(calls) + 2)},
         "isolation": plan,
     }
-    process = processes.start(job, scratch, processes.environment(scratch))
+    # The calls' JSON is made once per call and reused: a class sends the same calls each time.
+    job_json = json.dumps(job)[:-1] + ', "calls": [' + ", ".join(c.wire_json for c in calls) + "]}"
+    process = processes.start(job_json, scratch, processes.environment(scratch))
     attempt = _Attempt(deadline=min(time.monotonic() + _STARTUP_SECONDS, budget_end),
-                       budget_end=budget_end)
+                       budget_end=budget_end, order=[call.key for call in calls])
     try:
         _watch(process, attempt, limits, output, outcomes)
     finally:
@@ -442,11 +449,9 @@ def _apply(event: dict, attempt: _Attempt, limits: Limits, outcomes) -> None:
         attempt.exit = event
     elif kind == "loaded":
         attempt.loaded, attempt.running_stmt = True, None
+        attempt.running_call = _next_call(attempt, outcomes)
         attempt.deadline = attempt.limit(now, limits)
         attempt.defined = tuple(str(name) for name in event.get("defined", ())[:1000])
-    elif kind == "start":
-        attempt.running_call = int(event["call"])
-        attempt.deadline = attempt.limit(now, limits)
     elif kind == "result":
         key = int(event["call"])
         status = event.get("status")
@@ -461,8 +466,14 @@ def _apply(event: dict, attempt: _Attempt, limits: Limits, outcomes) -> None:
         else:
             return
         outcomes.setdefault(key, outcome)
-        attempt.running_call = None
-        attempt.deadline = attempt.limit(now, limits)  # for the next call's start, or the exit
+        attempt.running_call = _next_call(attempt, outcomes)
+        attempt.deadline = attempt.limit(now, limits)  # for the next call, or the exit
+
+
+def _next_call(attempt: _Attempt, outcomes: dict) -> int | None:
+    """The call the child is making now: it makes them in order, one at a time, so it is the
+    first one without an answer."""
+    return next((key for key in attempt.order if key not in outcomes), None)
 
 
 def _whole(value: Any) -> int | None:
