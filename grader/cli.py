@@ -153,10 +153,8 @@ def run(paths, output_format, output, feedback_dir, html_file, jobs, seed, timeo
     if from_store:
         click.echo(f"{from_store} of {len(entries)} unchanged since an earlier run: results kept "
                    f"from then (--force grades them again)", err=True)
-    if len(entries) == 1:
-        ordered = [results.get(entries[0].student, str(entries[0].path))]
-    else:  # read back one at a time, in order, while the report is written
-        ordered = (results.get(e.student, str(e.path)) for e in entries)
+    # One result is a score card; a class is read back one at a time while it is written.
+    ordered = list(results.in_order(entries)) if len(entries) == 1 else results.in_order(entries)
     graded_report = Report(assignment.ASSIGNMENT, seed, ordered)
     if output_format == "gradescope":
         results_json = gradescope.results_json(ordered[0], time.monotonic() - started)
@@ -173,8 +171,7 @@ def run(paths, output_format, output, feedback_dir, html_file, jobs, seed, timeo
     if html_file is not None:
         from grader.html_report import to_html
 
-        html_file.write_text(to_html(results.get(e.student, str(e.path)) for e in entries),
-                             encoding="utf-8")
+        html_file.write_text(to_html(results.in_order(entries)), encoding="utf-8")
     results.close()
 
 
