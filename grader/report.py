@@ -58,9 +58,6 @@ def score_card(result: SubmissionResult) -> str:
     return "\n".join([header, table, f"total: {_total(result)}", *_afterword(result)])
 
 
-def _column(question_id: str) -> str:
-    """A narrow header: ids break after their underscores."""
-    return question_id.replace("_", "_\n")
 
 
 class ClassStats:
@@ -102,9 +99,10 @@ class ClassStats:
             return head
         lines = [head, f"total: mean {statistics.mean(self.totals):.3g}, median "
                        f"{statistics.median(self.totals):.3g} (of {display_number(MAX_SCORE):g})"]
-        rows = [(q.id, q.worksheet, f"{self.sums[i] / graded:.3g} / {display_number(q.points):g}",
+        rows = [(i + 1, q.id, q.worksheet,
+                 f"{self.sums[i] / graded:.3g} / {display_number(q.points):g}",
                  f"{self.full[i] / graded:.0%}") for i, q in enumerate(QUESTIONS)]
-        lines.append(tabulate(rows, headers=("question", "worksheet", "mean", "full marks"),
+        lines.append(tabulate(rows, headers=("#", "question", "worksheet", "mean", "full marks"),
                               disable_numparse=True))
         mistakes = self.common_mistakes()
         if mistakes:
@@ -128,7 +126,8 @@ def class_table(report: Report) -> str:
             rows.append([s.student, *[f"{display_number(q.score):g}" for q in s.questions],
                          f"{display_number(s.score):g}"])
             problems += [f"  {s.student}: {line}" for line in _afterword(s)]
-    headers = ["student", *[_column(q.id) for q in QUESTIONS], "total"]
+    # Questions are numbered to keep the table narrow; the summary below says which is which.
+    headers = ["student", *[str(number) for number in range(1, len(QUESTIONS) + 1)], "total"]
     align = ("left", *["right"] * (len(headers) - 1))
     lines = [tabulate(rows, headers=headers, colalign=align, disable_numparse=True)]
     if problems:
