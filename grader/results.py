@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from grader.assignment import Question
+from grader.assignment import MAX_SCORE, Question
 
 
 # Errors that say nothing about the submission; results carrying them are never stored.
@@ -109,8 +109,6 @@ class SubmissionResult:
 
     @property
     def max_score(self) -> float:
-        from grader.assignment import MAX_SCORE
-
         return MAX_SCORE
 
 
