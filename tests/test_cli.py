@@ -91,3 +91,20 @@ def test_sandbox_info_lists_the_protections_in_force():
     if os.geteuid() == 0:
         assert "[x] runs as an unprivileged user" in result.stdout
         assert "[x] own PID namespace" in result.stdout
+
+
+def test_every_command_has_help_with_an_example():
+    from click.testing import CliRunner
+
+    from grader.cli import main
+
+    for name, command in main.commands.items():
+        result = CliRunner().invoke(main, [name, "--help"])
+        assert result.exit_code == 0, name
+        assert "Example:" in result.output, name
+
+
+def test_a_path_named_like_nothing_special_runs_the_default_command(tmp_path):
+    (tmp_path / "keyboard.py").write_text("")
+    result = run_cli(str(tmp_path / "keyboard.py"), "--format", "json")
+    assert json.loads(result.stdout)["submissions"][0]["error"] == "the file is empty"
