@@ -50,14 +50,14 @@ def _visible(path: Path) -> bool:
     return not path.name.startswith(".") and path.name not in _SKIPPED_DIRS
 
 
-def _gradable_files(folder: Path) -> list[Path]:
+def gradable_files(folder: Path) -> list[Path]:
     """Every .py or .ipynb under a student's folder, hidden and cache folders skipped."""
     found = []
     for child in sorted(folder.iterdir()):
         if not _visible(child):
             continue
         if child.is_dir():
-            found += _gradable_files(child)
+            found += gradable_files(child)
         elif child.suffix in SUFFIXES:
             found.append(child)
     return found
@@ -70,7 +70,7 @@ def _latest(files: list[Path]) -> Path:
 def _folder_entry(folder: Path) -> Entry:
     lms = lms_student(folder.name)
     student = lms[0] if lms else folder.name
-    files = _gradable_files(folder)
+    files = gradable_files(folder)
     recency = (0, folder.stat().st_mtime) if lms else None
     if len(files) == 1:
         return Entry(student, files[0], recency=recency)

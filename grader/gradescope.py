@@ -12,13 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from grader import assignment
-from grader.loading import SUFFIXES
+from grader.discovery import gradable_files
+from grader.report import case_lines
 from grader.results import SubmissionResult, display_number
-
-
-def _case_lines(question) -> list[str]:
-    return [f"  {c.case_label}: {c.status.value}" + (f": {c.message}" if c.message else "")
-            for c in question.cases if c.status.value != "passed" or c.carried_from]
 
 
 def results_json(result: SubmissionResult, execution_time: float) -> dict[str, Any]:
@@ -40,7 +36,7 @@ def results_json(result: SubmissionResult, execution_time: float) -> dict[str, A
         score = graded.score if graded else 0.0
         output = graded.feedback if graded else f"not graded: {result.error}"
         if graded:
-            output = "\n".join([output, *_case_lines(graded)])
+            output = "\n".join([output, *case_lines(graded, "  ")])
         tests.append({
             "name": f"{question.id} ({question.worksheet})",
             "number": str(number),
@@ -69,9 +65,7 @@ def find_submission(folder: Path) -> Path:
     several, the one named like the exercise, else a notebook, else the first by name."""
     if not folder.is_dir():
         raise NoSubmission(f"no submission folder at {folder}")
-    found = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in SUFFIXES
-                   and not any(part.startswith(".") or part in ("__pycache__", ".ipynb_checkpoints")
-                               for part in p.relative_to(folder).parts))
+    found = sorted(gradable_files(folder))
     if not found:
         names = ", ".join(sorted(p.name for p in folder.iterdir())) or "nothing"
         raise NoSubmission(f"no .py or .ipynb file was submitted (found: {names}); submit "

@@ -7,7 +7,7 @@ import io
 import json
 import statistics
 from collections import Counter
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from grader.assignment import MAX_SCORE, QUESTIONS
 from grader.results import QuestionResult, Report, SubmissionResult, display_number, submission_to_dict
@@ -45,17 +45,28 @@ def _afterword(result: SubmissionResult) -> list[str]:
     return lines
 
 
-def score_card(result: SubmissionResult) -> str:
-    """One submission: a row per question, the total, then what went wrong while loading."""
+def questions_table(questions: Iterable[QuestionResult]) -> str:
+    """A row per question: id, worksheet reference, score and the one-line feedback."""
     from tabulate import tabulate
 
+    rows = [(q.question.id, q.question.worksheet, _score(q), q.feedback) for q in questions]
+    return tabulate(rows, headers=("question", "worksheet", "score", "feedback"),
+                    maxcolwidths=[None, None, None, 70])
+
+
+def case_lines(question: QuestionResult, prefix: str) -> list[str]:
+    """One line per case that is not simply right: its status and what was wrong."""
+    return [f"{prefix}{c.case_label}: {c.status.value}" + (f": {c.message}" if c.message else "")
+            for c in question.cases if c.status.value != "passed" or c.carried_from]
+
+
+def score_card(result: SubmissionResult) -> str:
+    """One submission: a row per question, the total, then what went wrong while loading."""
     header = f"{result.student} ({result.path})"
     if result.error is not None:
         return f"{header}\nnot graded: {result.error}"
-    rows = [(q.question.id, q.question.worksheet, _score(q), q.feedback) for q in result.questions]
-    table = tabulate(rows, headers=("question", "worksheet", "score", "feedback"),
-                     maxcolwidths=[None, None, None, 70])
-    return "\n".join([header, table, f"total: {_total(result)}", *_afterword(result)])
+    return "\n".join([header, questions_table(result.questions), f"total: {_total(result)}",
+                      *_afterword(result)])
 
 
 
@@ -196,8 +207,7 @@ def to_markdown(result: SubmissionResult) -> str:
         for q in details:
             lines.append(f"### `{q.question.id}` ({q.question.worksheet})")
             lines.append("")
-            lines += [f"- {c.case_label}: {c.status.value}" + (f": {c.message}" if c.message else "")
-                      for c in q.cases if c.status.value != "passed"]
+            lines += case_lines(q, "- ")
             lines.append("")
     extra = _afterword(result)
     if extra:

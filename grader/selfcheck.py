@@ -89,13 +89,9 @@ class ScoreCard:
         return sum(q.question.points for q in self.questions)
 
     def __repr__(self) -> str:
-        from tabulate import tabulate
+        from grader.report import questions_table
 
-        rows = [(q.question.id, q.question.worksheet, f"{q.score:g} / {q.question.points:g}",
-                 q.feedback) for q in self.questions]
-        table = tabulate(rows, headers=("question", "worksheet", "score", "feedback"),
-                         maxcolwidths=[None, None, None, 70])
-        return f"{table}\nself-check: {self.score:g} / {self.max_score:g}"
+        return f"{questions_table(self.questions)}\nself-check: {self.score:g} / {self.max_score:g}"
 
     def _repr_html_(self) -> str:
         import html
