@@ -24,11 +24,14 @@ AS_ROOT = os.geteuid() == 0
 needs_root = pytest.mark.skipif(not AS_ROOT, reason="namespaces and a separate user need root")
 
 
-@pytest.fixture(params=["namespaces", "no-namespaces"])
+@pytest.fixture(params=["namespaces", "no-namespaces", "as-user"])
 def mode(request, monkeypatch):
-    """Run a test with the full sandbox and again as on a machine without namespaces."""
+    """Run a test with the full sandbox, again as on a root machine without namespaces, and
+    again as for a grader run by a normal user (no namespaces, no change of user)."""
     if request.param == "no-namespaces":
         monkeypatch.setenv("BACKPROP_GRADER_NAMESPACES", "0")
+    elif request.param == "as-user":
+        monkeypatch.setattr(sandbox, "_unprivileged_user", lambda: None)
     elif not AS_ROOT:
         pytest.skip("namespaces need root")
     return request.param
@@ -264,10 +267,12 @@ def test_10_student_code_cannot_write_outside_its_scratch_folder(grade, tmp_path
     )
     result = grade(with_solution(probe))
     wrote, scratch = eval(question(result, "dz3dW2").cases[0].message.split(": ", 1)[1].rsplit(" (line", 1)[0])
-    if AS_ROOT:
+    separate_user = AS_ROOT and mode != "as-user"
+    if separate_user:
         assert wrote == []
-    for target in targets:
-        assert not Path(target).exists() or not AS_ROOT
+        assert not any(Path(target).exists() for target in targets)
+    for target in wrote:  # as the grader's own user, its folders are writable: a documented limit
+        Path(target).unlink()
     assert not Path(scratch).exists()  # removed afterwards
     if mode == "namespaces":
         assert not shared.exists()  # its /tmp was its own
@@ -303,6 +308,8 @@ def test_11_no_network(grade, mode):
 # 12. Never root.
 @needs_root
 def test_12_student_code_never_runs_as_root(grade, mode):
+    if mode == "as-user":
+        pytest.skip("a grader run by a normal user runs submissions as that user")
     result = grade(with_solution("import os\ndef dz3dW2(a2):\n    raise RuntimeError(os.getuid())\n"))
     uid = int(question(result, "dz3dW2").cases[0].message.split(": ")[1].split(" ")[0])
     assert uid != 0
