@@ -136,10 +136,22 @@ def serve(control_fd):
         control.sendall((json.dumps({"status": os.waitstatus_to_exitcode(status)}) + "\n").encode())
 
 
-def _libc():
-    import ctypes
+class _Libc:
+    """The C library's Linux calls; on a system without one of them (macOS has no prctl or
+    unshare) the call reports failure and the sandbox does without it."""
 
-    return ctypes.CDLL(None, use_errno=True)
+    def __init__(self):
+        import ctypes
+
+        self._c = ctypes.CDLL(None, use_errno=True)
+
+    def __getattr__(self, name):
+        function = getattr(self._c, name, None)
+        return function if function is not None else (lambda *args: -1)
+
+
+def _libc():
+    return _Libc()
 
 
 def _send(event_fd, **event):
@@ -169,7 +181,7 @@ def supervise(job, event_fd):
     libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     plan = job["isolation"]
     namespaces = False
-    if plan["namespaces"]:
+    if plan["namespaces"] and sys.platform.startswith("linux"):
         namespaces = libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET) == 0
     if plan["uid"] is not None and not namespaces:
         _preload(everything=True)  # cheap when a warm worker did it already
@@ -205,7 +217,11 @@ def kill_descendants():
     seen = set()
     for _ in range(50):
         children = {}
-        for entry in os.listdir("/proc"):
+        try:
+            entries = os.listdir("/proc")
+        except OSError:  # no /proc (macOS): the process group kill from outside must do
+            return
+        for entry in entries:
             if entry.isdigit():
                 try:
                     with open(f"/proc/{entry}/stat", "rb") as stat:
