@@ -384,3 +384,29 @@ def test_every_function_hanging_is_bounded_by_the_submission_budget(grade):
     timed_out = [q for q in result.questions if q.status.value == "timeout"]
     assert len(timed_out) == 14
     assert any("time (6 s in all) ran out" in c.message for q in timed_out for c in q.cases)
+
+
+# 10, continued: the private /tmp must not hide a Python that lives under /tmp (a venv).
+@needs_root
+def test_a_python_installed_under_tmp_stays_usable_inside_the_sandbox(tmp_path):
+    import subprocess
+    import sys
+    import sysconfig
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages",
+                    str(venv)], check=True, timeout=120)
+    python = venv / "bin" / "python"
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    assert site.startswith(str(tmp_path)) and sysconfig.get_paths()["purelib"] != site
+    Path(site, "only_in_the_venv.py").write_text("VALUE = 42\n")
+    submission = tmp_path / "class" / "alice.py"
+    submission.parent.mkdir()
+    submission.write_text(with_solution(
+        "def dz3dW2(a2):\n    import only_in_the_venv  # imported late, inside the sandbox\n"
+        "    return a2.T * only_in_the_venv.VALUE / 42\n"))
+    result = subprocess.run([str(python), "-m", "grader", str(submission), "--format", "json",
+                             "--no-cache"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    report = json.loads(result.stdout)["submissions"][0]
+    assert report["score"] == 20, report["questions"][9]["feedback"]
