@@ -106,7 +106,7 @@ def mistake_answers(seed: int, catalogues: tuple[str, ...]) -> tuple[tuple[Any, 
 
 _OUTCOME_STATUS = {
     "raised": Status.RAISED, "refused": Status.WRONG, "missing": Status.MISSING,
-    "timeout": Status.TIMEOUT, "crashed": Status.CRASHED,
+    "timeout": Status.TIMEOUT, "crashed": Status.RAISED,
 }
 
 
@@ -130,6 +130,8 @@ def _case_result(submission: Submission, check: Check, outcome: sandbox.CallOutc
             return CaseResult(case.id, case.label, status, message, carried.wrong, case.worksheet)
         return CaseResult(case.id, case.label, Status.WRONG, message, worksheet=case.worksheet)
     message = outcome.message
+    if outcome.status == "crashed":
+        message = f"the function {message}" if message.startswith(("was killed", "ended")) else message
     if outcome.status == "raised" and outcome.line is not None:
         message = f"{message} ({_where(submission, outcome.cell, outcome.line)})"
     return CaseResult(case.id, case.label, _OUTCOME_STATUS[outcome.status], message,

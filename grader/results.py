@@ -14,18 +14,19 @@ TRANSIENT_ERROR_PREFIXES = ("internal grader error", "sandbox failure")
 
 
 class Status(str, enum.Enum):
-    """How one case, or a whole question, went; for a question, the worst case decides."""
+    """How one case, or a whole question, went; for a question, the worst case decides. These
+    are the report's statuses; a function that ended its process (a segfault, os._exit) is
+    "raised", with a message saying how it ended."""
 
     PASSED = "passed"
     WRONG = "wrong"
     RAISED = "raised"
     TIMEOUT = "timeout"
-    CRASHED = "crashed"
     MISSING = "missing"
 
 
 # A question's status is its worst case's: a missing function outranks everything.
-_SEVERITY = [Status.PASSED, Status.WRONG, Status.RAISED, Status.CRASHED, Status.TIMEOUT,
+_SEVERITY = [Status.PASSED, Status.WRONG, Status.RAISED, Status.TIMEOUT,
              Status.MISSING]
 
 
