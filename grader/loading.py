@@ -10,7 +10,9 @@ from pathlib import Path
 from grader.notebooks import NotebookError, read_notebook
 from grader.sandbox import Cell
 
-MAX_FILE_BYTES = 2 * 1024 * 1024  # far beyond any honest answer to this worksheet
+MAX_SOURCE_BYTES = 2 * 1024 * 1024  # of Python: far beyond any honest answer to this worksheet
+# A notebook also carries its outputs (plots are embedded images): only its code must be small.
+MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
 
 
 class SubmissionError(Exception):
@@ -26,13 +28,17 @@ class Submission:
     notes: tuple[str, ...] = ()  # what the grader did to the source, for the student to see
 
 
-def read_text(path: Path) -> str:
+def _too_big(size: int, limit: int, what: str = "the file") -> SubmissionError:
+    return SubmissionError(f"{what} is {size // 1024} KiB, more than the {limit // 1024} KiB a "
+                           f"submission may be")
+
+
+def read_text(path: Path, limit: int = MAX_SOURCE_BYTES) -> str:
     """The file's text, decoded as Python would (UTF-8 unless a PEP 263 line says otherwise)."""
     try:
         size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise SubmissionError(f"the file is {size // 1024} KiB, more than the "
-                                  f"{MAX_FILE_BYTES // 1024} KiB a submission may be")
+        if size > limit:
+            raise _too_big(size, limit)
         data = path.read_bytes()
     except OSError as exc:
         raise SubmissionError(f"cannot read the file: {exc.strerror or exc}") from None
@@ -81,9 +87,12 @@ def load_notebook(path: Path, student: str | None = None) -> Submission:
     """A notebook is its code cells, IPython syntax set aside; a cell that can't compile is
     reported when it runs, and the cells after it still run."""
     try:
-        code = read_notebook(path, read_text(path))
+        code = read_notebook(path, read_text(path, MAX_NOTEBOOK_BYTES))
     except NotebookError as exc:
         raise SubmissionError(str(exc)) from None
+    size = sum(len(cell.source.encode()) for cell in code.cells)
+    if size > MAX_SOURCE_BYTES:
+        raise _too_big(size, MAX_SOURCE_BYTES, "the notebook's code")
     notes = tuple(f"IPython syntax not run: {line}" for line in code.ignored)
     return Submission(student or path.stem, str(path), code.cells, notebook=True, notes=notes)
 

@@ -117,3 +117,19 @@ def test_the_student_notebook_answered_scores_full_marks(grade):
     notebook = nbformat.read(ROOT / "exercises" / "backprop.ipynb", as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell(SOLUTION))  # answers replace the stubs
     assert grade(nbformat.writes(notebook), "answered.ipynb").score == 20
+
+
+def test_a_notebook_with_large_outputs_is_graded(grade):
+    # Plots are embedded in a notebook's outputs: megabytes that are not code.
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(SOLUTION)])
+    notebook.cells[0].outputs = [nbformat.v4.new_output(
+        "display_data", data={"image/png": "iVBORw0KGgo" * 400_000})]  # about 4.4 MB
+    text = nbformat.writes(notebook)
+    assert len(text) > 4_000_000
+    assert grade(text, "plots.ipynb").score == 20
+
+
+def test_a_notebook_with_too_much_code_is_refused(grade):
+    text = notebook_text(SOLUTION, "x = 1\n" * 400_000)
+    result = grade(text, "huge.ipynb")
+    assert result.status == "error" and result.error.startswith("the notebook's code is")
