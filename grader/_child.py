@@ -500,6 +500,15 @@ def run_job(job, event_fd):
     module.__file__ = job["cells"][0]["filename"] if job["cells"] else "submission.py"
     sys.modules["submission"] = module
     namespace = module.__dict__
+
+    class NoIPython:
+        """What get_ipython() returns here: a notebook exported as a script calls it for its
+        magics (get_ipython().run_line_magic(...)), and those are not run, as in a notebook."""
+
+        def __getattr__(self, name):
+            return lambda *args, **kwargs: None
+
+    namespace["get_ipython"] = NoIPython
     filenames = {cell["filename"]: index for index, cell in enumerate(job["cells"])}
     stop_at = {_int(cell): index for cell, index in job["stop_at"].items()}
     parsed = []

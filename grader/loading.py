@@ -76,11 +76,18 @@ def check_compiles(source: str, filename: str) -> None:
         raise SubmissionError(f"Python cannot compile the file: {exc}") from None
 
 
+def ipython_calls(source: str) -> list[str]:
+    """Lines of a notebook exported as a script that call IPython (its magics, shell escapes)."""
+    return [f"line {number}: {line.strip()}" for number, line in enumerate(source.splitlines(), 1)
+            if "get_ipython()" in line and not line.lstrip().startswith("#")]
+
+
 def load_python(path: Path, student: str | None = None) -> Submission:
     """A .py file is one cell."""
     source = read_text(path)
     check_compiles(source, path.name)
-    return Submission(student or path.stem, str(path), (Cell(source, path.name),))
+    notes = tuple(f"IPython call not run: {line}" for line in ipython_calls(source))
+    return Submission(student or path.stem, str(path), (Cell(source, path.name),), notes=notes)
 
 
 def load_notebook(path: Path, student: str | None = None) -> Submission:

@@ -9,6 +9,7 @@ Header lines (all optional but `base`):
   # expect feedback <question>: text text the question's feedback contains
   # expect diagnosis <question>: id  the catalogued mistake named (or: none)
   # expect load_error: text          text one of the top-level errors contains
+  # expect note: text                text one of the notes contains
 Questions not named in the header are expected to score full marks when the total says so.
 """
 
@@ -49,6 +50,8 @@ def test_scenario(scenario, tmp_path):
         assert result.score == pytest.approx(float(expected.pop("score")[0]))
     for text in expected.pop("load_error", []):
         assert any(text in str(e) for e in result.load_errors), result.load_errors
+    for text in expected.pop("note", []):
+        assert any(text in note for note in result.notes), result.notes
     feedback = {q.question.id: q.feedback for q in result.questions}
     diagnoses = {q.question.id: q.diagnosis.id if q.diagnosis else "none" for q in result.questions}
     expected.pop("base")
