@@ -28,9 +28,16 @@ _idle: list["_Worker"] = []  # started ahead of need by prewarm(), taken by grad
 _idle_lock = threading.Lock()
 
 
+# Kept from the grader's environment: machine settings that numpy's BLAS needs to run right
+# on some processors, not secrets.
+_PASSED_THROUGH = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
 def environment(home: str) -> dict[str, str]:
-    """The whole environment of a student's process: nothing of the grader's leaks in."""
+    """The whole environment of a student's process: nothing of the grader's leaks in but the
+    BLAS settings of this machine."""
     return {
+        **{name: os.environ[name] for name in _PASSED_THROUGH if name in os.environ},
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": home,
         "TMPDIR": home,
