@@ -127,6 +127,10 @@ def run(paths, output_format, output, feedback_dir, html_file, jobs, seed, timeo
     except CatalogueError as exc:
         raise click.ClickException(str(exc)) from None
     store = None if no_cache else ResultStore(cache_dir or default_directory())
+    if store is not None and (problem := store.usable()) is not None:
+        click.echo(f"warning: results can't be kept in {store.directory} ({problem}); grading "
+                   f"without resuming", err=True)
+        store = None
     if feedback_dir is not None:
         feedback_dir.mkdir(parents=True, exist_ok=True)
     show_progress = not quiet and len(entries) > 1 and sys.stderr.isatty()

@@ -63,11 +63,25 @@ class ResultStore:
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
-    def put(self, key: str, result: SubmissionResult) -> None:
-        """Write atomically: a crash mid-write never leaves a half result behind."""
+    def usable(self) -> str | None:
+        """None if results can be kept here, else why not."""
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            tempfile.TemporaryFile(dir=self.directory).close()
+        except OSError as exc:
+            return exc.strerror or str(exc)
+        return None
+
+    def put(self, key: str, result: SubmissionResult) -> bool:
+        """Write atomically: a crash mid-write never leaves a half result behind. False if the
+        result could not be kept (a full disk, say): grading goes on without it."""
         target = self._path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(submission_to_dict(result), out)
-        os.replace(temporary, target)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump(submission_to_dict(result), out)
+            os.replace(temporary, target)
+        except OSError:
+            return False
+        return True

@@ -210,3 +210,13 @@ def test_the_sample_class_grades(tmp_path):
     assert rows["erin"]["status"] == "error" and rows["grace"]["status"] == "error"
     assert rows["carol"]["notes"] and rows["carol"]["load_errors"]
     assert rows["dan"]["path"].endswith("dan/backprop.py")
+
+
+def test_an_unusable_result_store_warns_and_grading_goes_on(tmp_path):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the store should be")
+    (tmp_path / "a.py").write_text(SOLUTION)
+    result = run_cli(str(tmp_path / "a.py"), "--cache-dir", str(blocked / "store"), "--format", "json")
+    assert result.returncode == 0
+    assert result.stderr.startswith("warning: results can't be kept in")
+    assert json.loads(result.stdout)["submissions"][0]["score"] == 20
