@@ -394,12 +394,15 @@ def test_a_python_installed_under_tmp_stays_usable_inside_the_sandbox(tmp_path):
     import sysconfig
 
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages",
-                    str(venv)], check=True, timeout=120)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True,
+                   timeout=120)
     python = venv / "bin" / "python"
     site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                           capture_output=True, text=True, check=True).stdout.strip()
     assert site.startswith(str(tmp_path)) and sysconfig.get_paths()["purelib"] != site
+    # The grader's own dependencies, from the interpreter running the tests (itself maybe a venv).
+    ours = [p for p in sys.path if p.endswith("site-packages") and Path(p).is_dir()]
+    Path(site, "grader_dependencies.pth").write_text("\n".join(ours) + "\n")
     Path(site, "only_in_the_venv.py").write_text("VALUE = 42\n")
     submission = tmp_path / "class" / "alice.py"
     submission.parent.mkdir()
