@@ -23,10 +23,6 @@ def json_chunks(report: Report) -> Iterator[str]:
     yield "\n  ]\n}\n"
 
 
-def to_json(report: Report) -> str:
-    return "".join(json_chunks(report))
-
-
 def _score(result: QuestionResult) -> str:
     return f"{display_number(result.score):g} / {display_number(result.question.points):g}"
 
@@ -180,9 +176,6 @@ def csv_chunks(report: Report) -> Iterator[str]:
         buffer.truncate()
     yield buffer.getvalue()
 
-
-def to_csv(report: Report) -> str:
-    return "".join(csv_chunks(report))
 
 
 def _md(text: str) -> str:
