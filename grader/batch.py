@@ -53,7 +53,7 @@ def grade_one(entry: Entry, options: Options, store: ResultStore | None, force: 
             if stored is not None:
                 return Graded(stored, True)
     try:
-        result = grade_path(entry.path, options, entry.student)
+        result = grade_path(entry.path, options, entry.student, entry.folder)
     except Exception as exc:  # the grader's own failure: report it, keep going, don't store it
         return Graded(SubmissionResult(entry.student, str(entry.path),
                                        error=f"internal grader error: {type(exc).__name__}: {exc}"), False)

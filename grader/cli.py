@@ -255,7 +255,7 @@ def gradescope_command(submission_dir, results_file, seed, timeout, memory_mb):
                       private_paths=(str(submission_dir.resolve()),))
     try:
         path = gradescope.find_submission(submission_dir)
-        result = grade_path(path, options, student=path.stem)
+        result = grade_path(path, options, student=path.stem, folder=submission_dir)
     except gradescope.NoSubmission as exc:
         result = SubmissionResult("submission", str(submission_dir), error=str(exc))
     except Exception as exc:  # the grader's own failure: still a results file that says so

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from grader.assignment import ASSIGNMENT
@@ -23,6 +23,9 @@ class Entry:
     student: str
     path: Path
     error: str | None = None
+    # The student's own folder, when they handed in a folder: its other .py files are theirs
+    # to import. None for a file among classmates' files.
+    folder: Path | None = None
     # Set for files named by an LMS download: entries of one student are ordered by it and
     # the latest is kept.
     recency: tuple | None = None
@@ -63,6 +66,23 @@ def gradable_files(folder: Path) -> list[Path]:
     return found
 
 
+_IMPORT = re.compile(r"(?:^|[\s;\"'])(?:from|import)\s+([A-Za-z_]\w*)")
+
+
+def _imported_modules(files: list[Path]) -> dict[Path, set[str]]:
+    """For each file, the module names the other files import (read as text, bounded)."""
+    from grader.loading import MAX_NOTEBOOK_BYTES, SubmissionError, read_bytes
+
+    names: dict[Path, set[str]] = {}
+    for file in files:
+        try:
+            text = read_bytes(file, MAX_NOTEBOOK_BYTES).decode("utf-8", "replace")
+        except SubmissionError:
+            text = ""
+        names[file] = set(_IMPORT.findall(text))
+    return {file: set().union(*(n for other, n in names.items() if other != file)) for file in files}
+
+
 def _latest(files: list[Path]) -> Path:
     return max(files, key=lambda f: ((lms_student(f.name) or ("", 0))[1], f.stat().st_mtime))
 
@@ -73,14 +93,20 @@ def _folder_entry(folder: Path) -> Entry:
     files = gradable_files(folder)
     recency = (0, folder.stat().st_mtime) if lms else None
     if len(files) == 1:
-        return Entry(student, files[0], recency=recency)
+        return Entry(student, files[0], recency=recency, folder=folder)
     if not files:
         return Entry(student, folder, error="the folder holds no .py or .ipynb file", recency=recency)
     named = [f for f in files if f.stem == ASSIGNMENT]
     if len(named) == 1:
-        return Entry(student, named[0], recency=recency)
+        return Entry(student, named[0], recency=recency, folder=folder)
+    # A notebook and the modules it imports (partFour.py beside it): the .py files another
+    # file imports are modules, not the hand-in.
+    imported = _imported_modules(files)
+    candidates = [f for f in files if not (f.suffix == ".py" and f.stem in imported.get(f, ()))]
+    if len(candidates) == 1 and not lms:
+        return Entry(student, candidates[0], recency=recency, folder=folder)
     if lms:  # an LMS keeps every upload: the latest one is the submission
-        return Entry(student, _latest(files), recency=recency)
+        return Entry(student, _latest(files), recency=recency, folder=folder)
     listed = ", ".join(str(f.relative_to(folder)) for f in files)
     return Entry(folder.name, folder, error=f"several files could be the submission ({listed}); "
                                               f"name the one to grade {ASSIGNMENT}.py or {ASSIGNMENT}.ipynb")
@@ -141,4 +167,4 @@ def _unique(entries: list[Entry], rename) -> list[Entry]:
     counts: dict[str, int] = {}
     for entry in entries:
         counts[entry.student] = counts.get(entry.student, 0) + 1
-    return [Entry(rename(e), e.path, e.error) if counts[e.student] > 1 else e for e in entries]
+    return [replace(e, student=rename(e)) if counts[e.student] > 1 else e for e in entries]

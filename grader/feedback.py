@@ -20,7 +20,7 @@ def _names(functions: tuple[str, ...]) -> str:
 
 def question_feedback(question: Question, cases: tuple[CaseResult, ...], *,
                       diagnosis: Mistake | None = None, near_miss: str | None = None,
-                      series_class: bool = False) -> str:
+                      series_class: bool = False, fragment: str | None = None) -> str:
     failing = [c for c in cases if c.status is not Status.PASSED]
     carried = tuple(dict.fromkeys(name for c in cases for name in c.carried_from))
     correct = f" ({len(cases) - len(failing)}/{len(cases)} cases correct)" if len(cases) > 1 else ""
@@ -32,6 +32,9 @@ def question_feedback(question: Question, cases: tuple[CaseResult, ...], *,
         return f"correct on all {len(cases)} cases" if len(cases) > 1 else "correct"
     first = failing[0]
     if first.status is Status.MISSING:
+        if fragment:
+            return (f"not defined: your `{fragment}` takes self, a method pasted outside its class; "
+                    f"keep it in the Neural_Network class, or write the stub's {_signature(question)}")
         if near_miss:
             return f"not defined: found `{near_miss}`; rename it to `{question.id}`"
         if series_class:

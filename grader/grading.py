@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from grader import assignment, carry, catalogue, compare, diagnose, feedback, sandbox
+from grader._standins import SERIES_WORK, missing_message
 from grader.assignment import Case, Question
 from grader.loading import Submission, SubmissionError, load
 from grader.results import (CaseResult, Diagnosis, LoadError, QuestionResult, Status,
@@ -190,11 +191,13 @@ def grade_submission(submission: Submission, options: Options = Options(),
     def run_again(needs: list[carry.NeedCall]) -> list[sandbox.CallOutcome]:
         extra = [sandbox.Call(key, assignment.question(need.function).names, need.args, need.function)
                  for key, need in enumerate(needs)]
-        again = runner(list(submission.cells), extra, options.limits, confinement)
+        again = runner(list(submission.cells), extra, options.limits, confinement,
+                       submission.modules)
         return [again.outcomes[call.key] for call in extra]
 
     try:
-        run = runner(list(submission.cells), list(calls(options.seed)), options.limits, confinement)
+        run = runner(list(submission.cells), list(calls(options.seed)), options.limits, confinement,
+                     submission.modules)
         # A file that already ran out of time is not run again for carried-forward credit.
         slow = any(o.status == "timeout" for o in run.outcomes.values()) or \
             any(p.kind == "timeout" for p in run.load_problems)
@@ -203,11 +206,7 @@ def grade_submission(submission: Submission, options: Options = Options(),
         return SubmissionResult(submission.student, submission.path, error=f"sandbox failure: {exc}")
 
     series_class = "Neural_Network" in run.defined
-    notes = submission.notes
-    adapted = [q for q in SERIES_QUESTIONS if series_class
-               and not set(assignment.question(q).names) & set(run.defined)]
-    if adapted:
-        notes += (f"graded the series' Neural_Network class for {', '.join(adapted)}",)
+    notes = submission.notes + _run_notes(run, checks, submission)
     answers = mistake_answers(options.seed, options.catalogues)
     mistakes = mistakes_by_question(options.catalogues)
     questions = []
@@ -221,9 +220,12 @@ def grade_submission(submission: Submission, options: Options = Options(),
             evidence = [diagnose.Evidence(_student_value(run.outcomes[k]), checks[k].expected,
                                           answers[k]) for k in keys]
             found = diagnose.diagnose(question, mistakes.get(question.id, ()), evidence)
-        near = feedback.near_miss(question, run.defined) if cases[0].status is Status.MISSING else None
+        near = fragment = None
+        if cases[0].status is Status.MISSING:
+            near = feedback.near_miss(question, run.defined)
+            fragment = next((n for n in question.names if n in run.fragments), None)
         text = feedback.question_feedback(question, cases, diagnosis=found, near_miss=near,
-                                          series_class=series_class)
+                                          series_class=series_class, fragment=fragment)
         questions.append(QuestionResult(question, cases, text,
                                         Diagnosis(found.id, found.summary) if found else None))
     load_errors = tuple(LoadError(_where(submission, p.cell, p.line), p.message)
@@ -231,7 +233,32 @@ def grade_submission(submission: Submission, options: Options = Options(),
     output = run.output + ("\n[... output cut]" if run.output_chars > len(run.output) else "")
     return SubmissionResult(submission.student, submission.path, questions=tuple(questions),
                             load_errors=load_errors, output=output, notes=notes,
-                            flags=run.flags)
+                            flags=run.flags, missing_packages=run.missing)
+
+
+def _run_notes(run: sandbox.RunResult, checks: tuple[Check, ...], submission: Submission) -> tuple[str, ...]:
+    """What the grader provided or stood in for while the submission ran, one line each."""
+    notes = []
+    adapted = tuple(dict.fromkeys(checks[key].question.id for key, outcome in run.outcomes.items()
+                                  if outcome.via == "class" and key < len(checks)))
+    if adapted:
+        notes.append(f"graded the series' Neural_Network class for {', '.join(adapted)}")
+    notes += [f"{missing_message(package)} (only the code that uses it could not run)"
+              for package in run.missing]
+    if run.standins:
+        modules = " and ".join(run.standins)
+        texts = [p.message for p in run.load_problems] + [o.message for o in run.outcomes.values()]
+        lacking = [name for name in SERIES_WORK
+                   if any(f"name '{name}' is not defined" in text for text in texts)]
+        if lacking:
+            files = " and ".join(f"{m}.py" for m in run.standins)
+            notes.append(f"{modules} not handed in: the grader's stand-in holds only the series' "
+                         f"data (X, y and np), not your {' and '.join(lacking)}; hand in {files} "
+                         f"with your {'notebook' if submission.notebook else 'file'}")
+        else:
+            notes.append(f"{modules} not handed in: the grader provided the series' data "
+                         f"(X, y and np)")
+    return tuple(notes)
 
 
 def _student_value(outcome: sandbox.CallOutcome) -> Any:
@@ -240,10 +267,12 @@ def _student_value(outcome: sandbox.CallOutcome) -> Any:
     return diagnose.RAISED if outcome.status == "raised" else diagnose.UNKNOWN
 
 
-def grade_path(path: Path, options: Options = Options(), student: str | None = None) -> SubmissionResult:
-    """Grade one hand-in on disk; a file that can't be read or compiled gets status error."""
+def grade_path(path: Path, options: Options = Options(), student: str | None = None,
+               folder: Path | None = None) -> SubmissionResult:
+    """Grade one hand-in on disk; a file that can't be read or compiled gets status error.
+    `folder` is the student's own folder, whose other .py files the hand-in may import."""
     try:
-        submission = load(path, student)
+        submission = load(path, student, folder)
     except SubmissionError as exc:
         return SubmissionResult(student or path.stem, str(path), error=str(exc))
     return grade_submission(submission, options)

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import io
+import os
+import re
+import stat
 import tokenize
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from grader.notebooks import NotebookError, read_notebook
-from grader.sandbox import Cell
+from grader.notebooks import NotebookError, honoured_magic, read_notebook
+from grader.sandbox import Cell, Module
 
 MAX_SOURCE_BYTES = 2 * 1024 * 1024  # of Python: far beyond any honest answer to this worksheet
 # A notebook also carries its outputs (plots are embedded images): only its code must be small.
 MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
+# A student's own modules (the other .py files of their folder) share the code's limit.
+MAX_MODULES = 50
 
 
 class SubmissionError(Exception):
@@ -26,6 +31,7 @@ class Submission:
     cells: tuple[Cell, ...]
     notebook: bool = False
     notes: tuple[str, ...] = ()  # what the grader did to the source, for the student to see
+    modules: tuple[Module, ...] = ()  # the student's own .py files, importable by name
 
 
 def _too_big(size: int, limit: int, what: str = "the file") -> SubmissionError:
@@ -33,15 +39,42 @@ def _too_big(size: int, limit: int, what: str = "the file") -> SubmissionError:
                            f"submission may be")
 
 
-def read_text(path: Path, limit: int = MAX_SOURCE_BYTES) -> str:
-    """The file's text, decoded as Python would (UTF-8 unless a PEP 263 line says otherwise)."""
+def read_bytes(path: Path, limit: int) -> bytes:
+    """At most `limit` bytes of a regular file, never following a link at its last step and
+    never blocking on a FIFO or a device."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        size = path.stat().st_size
-        if size > limit:
-            raise _too_big(size, limit)
-        data = path.read_bytes()
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if os.path.islink(path):
+            raise SubmissionError("the file is a symbolic link: hand in the file itself") from None
+        raise SubmissionError(f"cannot read the file: {exc.strerror or exc}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise SubmissionError("not a regular file (a FIFO, device or socket): nothing to grade")
+        if info.st_size > limit:
+            raise _too_big(info.st_size, limit)
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
     except OSError as exc:
         raise SubmissionError(f"cannot read the file: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if len(data) > limit:  # it grew while being read
+        raise _too_big(len(data), limit)
+    return data
+
+
+def read_text(path: Path, limit: int = MAX_SOURCE_BYTES) -> str:
+    """The file's text, decoded as Python would (UTF-8 unless a PEP 263 line says otherwise)."""
+    data = read_bytes(path, limit)
     if not data.strip():
         raise SubmissionError("the file is empty")
     if b"\0" in data:
@@ -76,6 +109,30 @@ def check_compiles(source: str, filename: str) -> None:
         raise SubmissionError(f"Python cannot compile the file: {exc}") from None
 
 
+# A notebook exported as a script writes its magics as calls: `%pylab inline` becomes
+# get_ipython().run_line_magic('pylab', 'inline') (or .magic('pylab inline') before IPython 7).
+_EXPORTED_MAGIC = re.compile(
+    r"""^(?P<indent>\s*)get_ipython\(\)\.(?:run_line_magic\(\s*['"](?P<name>\w+)['"]\s*,\s*['"](?P<args>[^'"]*)['"]\s*\)"""
+    r"""|magic\(\s*['"](?P<old>\w+)\s*(?P<oldargs>[^'"]*)['"]\s*\))\s*$""")
+
+
+def honour_exported_magics(source: str) -> str:
+    """The magics the grader honours in a notebook (%pylab, %matplotlib), honoured in its
+    exported script too, line for line."""
+    if "get_ipython()" not in source:
+        return source
+    lines = source.split("\n")
+    for index, line in enumerate(lines):
+        match = _EXPORTED_MAGIC.match(line)
+        if match:
+            name = match["name"] or match["old"]
+            args = (match["args"] if match["name"] else match["oldargs"]) or ""
+            honoured = honoured_magic(match["indent"], f"%{name} {args}".strip())
+            if honoured is not None:
+                lines[index] = honoured
+    return "\n".join(lines)
+
+
 def ipython_calls(source: str) -> list[str]:
     """Lines of a notebook exported as a script that call IPython (its magics, shell escapes)."""
     return [f"line {number}: {line.strip()}" for number, line in enumerate(source.splitlines(), 1)
@@ -84,10 +141,34 @@ def ipython_calls(source: str) -> list[str]:
 
 def load_python(path: Path, student: str | None = None) -> Submission:
     """A .py file is one cell."""
-    source = read_text(path)
+    source = honour_exported_magics(read_text(path))
     check_compiles(source, path.name)
     notes = tuple(f"IPython call not run: {line}" for line in ipython_calls(source))
     return Submission(student or path.stem, str(path), (Cell(source, path.name),), notes=notes)
+
+
+def own_modules(path: Path, folder: Path | None) -> tuple[tuple[Module, ...], tuple[str, ...]]:
+    """The other .py files beside a hand-in inside the student's own folder, as modules its
+    code may import (`from partFour import *`), and a note for each file that was left out.
+    Without a folder of the student's own (a file in a class folder) there are none: the
+    files beside it are classmates'."""
+    if folder is None:
+        return (), ()
+    modules, notes, total = [], [], 0
+    for candidate in sorted(path.parent.iterdir()):
+        if candidate.suffix != ".py" or candidate == path or not candidate.stem.isidentifier():
+            continue
+        if len(modules) == MAX_MODULES:
+            notes.append(f"more than {MAX_MODULES} other .py files: the rest can't be imported")
+            break
+        try:
+            source = read_text(candidate, MAX_SOURCE_BYTES - total)
+        except SubmissionError as exc:
+            notes.append(f"{candidate.name} can't be imported: {exc}")
+            continue
+        total += len(source.encode())
+        modules.append(Module(candidate.stem, source, candidate.name))
+    return tuple(modules), tuple(notes)
 
 
 def load_notebook(path: Path, student: str | None = None) -> Submission:
@@ -107,10 +188,14 @@ def load_notebook(path: Path, student: str | None = None) -> Submission:
 SUFFIXES = (".py", ".ipynb")
 
 
-def load(path: Path, student: str | None = None) -> Submission:
-    """Any supported hand-in, by its suffix."""
+def load(path: Path, student: str | None = None, folder: Path | None = None) -> Submission:
+    """Any supported hand-in, by its suffix; `folder` is the student's own folder, whose other
+    .py files the hand-in may import."""
     if path.suffix == ".py":
-        return load_python(path, student)
-    if path.suffix == ".ipynb":
-        return load_notebook(path, student)
-    raise SubmissionError(f"not a .py or .ipynb file: {path.name}")
+        submission = load_python(path, student)
+    elif path.suffix == ".ipynb":
+        submission = load_notebook(path, student)
+    else:
+        raise SubmissionError(f"not a .py or .ipynb file: {path.name}")
+    modules, notes = own_modules(path, folder)
+    return replace(submission, modules=modules, notes=submission.notes + notes)

@@ -2,7 +2,10 @@
 
 IPython syntax (line and cell magics, shell escapes, help) is never executed: each such line is
 replaced by `pass` with the original kept as a comment, so indentation stays valid and line
-numbers stay those of the notebook. A cell that is valid Python is left exactly as written.
+numbers stay those of the notebook. Two magics are honoured instead, as one line of the Python
+IPython itself runs for them: `%pylab` (numpy's names and the plotting names, which do nothing
+when graded) and `%matplotlib` (nothing to do). A cell that is valid Python is left exactly as
+written.
 """
 
 from __future__ import annotations
@@ -25,6 +28,22 @@ _IPYTHON_LINE = re.compile(
     )$""",
     re.VERBOSE,
 )
+
+
+# What IPython runs for %pylab (IPython.core.pylabtools.import_pylab), on one line.
+PYLAB = ("import numpy; import matplotlib; from matplotlib import pylab, mlab, pyplot; "
+         "np = numpy; plt = pyplot; from matplotlib.pylab import *; from numpy import *; "
+         "from IPython.display import display; from IPython.core.pylabtools import figsize, getfigs")
+
+
+def honoured_magic(indent: str, syntax: str) -> str | None:
+    """The line a magic the grader honours becomes, or None to set it aside."""
+    words = syntax.split()
+    if words[0] == "%matplotlib":
+        return f"{indent}pass  # {syntax}: nothing to do when graded"
+    if words[0] == "%pylab" and not indent:  # `import *` is allowed at top level only
+        return f"{PYLAB}  # {syntax}: what IPython runs for it; plots do nothing when graded"
+    return None
 
 
 class NotebookError(Exception):
@@ -60,6 +79,10 @@ def strip_ipython(source: str) -> tuple[str, list[tuple[int, str]]]:
     for number, line in enumerate(lines, start=1):
         match = _IPYTHON_LINE.match(line)
         if match:
+            honoured = honoured_magic(match["indent"], match["syntax"].strip())
+            if honoured is not None:
+                lines[number - 1] = honoured
+                continue
             ignored.append((number, match["syntax"].strip()))
             lines[number - 1] = f"{match['indent']}pass  # not run by the grader: {match['syntax']}"
     return "\n".join(lines), ignored
@@ -93,7 +116,36 @@ def cell_filename(notebook_name: str, number: int) -> str:
     return f"{notebook_name} [cell {number}]"
 
 
+# Said at the top of `grade extract`'s script: what the grader gives the code besides itself.
+STANDINS_HEADER = """\
+# The Python the grader runs for this notebook, cell by cell. When it is graded:
+# - matplotlib, pylab, seaborn, mpl_toolkits and IPython are stand-ins: every plotting or
+#   display call does nothing (installed or not), so plots cost nothing;
+# - partOne ... partSix, unless handed in beside the notebook, hold only the series' data
+#   (X, y and numpy as np), never anything graded;
+# - a top-level import of a package not installed there binds a stand-in: only code that
+#   uses it fails, with an error naming the package.
+"""
+_STANDIN_IMPORT = re.compile(r"^\s*(?:import|from)\s+(?P<module>[A-Za-z_]\w*)[^#\\]*$")
+
+
+def _annotate_standins(source: str) -> str:
+    """Each one-line import of a stand-in module marked as such, as a trailing comment."""
+    from grader._standins import PLOTTING_ROOTS, SERIES_MODULES
+
+    lines = source.split("\n")
+    for index, line in enumerate(lines):
+        match = _STANDIN_IMPORT.match(line)
+        if match and match["module"] in PLOTTING_ROOTS:
+            lines[index] = f"{line}  # grader: a stand-in, plotting does nothing"
+        elif match and match["module"] in SERIES_MODULES:
+            lines[index] = f"{line}  # grader: your {match['module']}.py if handed in, else the series' data only"
+    return "\n".join(lines)
+
+
 def to_script(code: NotebookCode) -> str:
-    """The Python the grader runs, as one file with `# In[n]` markers between cells."""
-    parts = [f"# In[{number}]:\n\n{cell.source}\n" for number, cell in enumerate(code.cells, 1)]
-    return "\n\n".join(parts)
+    """The Python the grader runs, as one file with `# In[n]` markers between cells, the
+    stand-ins it provides said as comments (comments only: the code is what runs)."""
+    parts = [f"# In[{number}]:\n\n{_annotate_standins(cell.source)}\n"
+             for number, cell in enumerate(code.cells, 1)]
+    return STANDINS_HEADER + "\n\n" + "\n\n".join(parts)

@@ -19,7 +19,11 @@ import sys
 import threading
 from pathlib import Path
 
-CHILD_SOURCE = (Path(__file__).with_name("_child.py")).read_text(encoding="utf-8")
+# The program that runs student code: these files, in this order, as one script (it must not
+# import the grader, so its parts are joined rather than imported).
+CHILD_PARTS = ("_standins.py", "_child.py")
+CHILD_SOURCE = "\n\n".join(Path(__file__).with_name(part).read_text(encoding="utf-8")
+                           for part in CHILD_PARTS)
 
 _live: set["Started"] = set()
 _live_lock = threading.Lock()

@@ -76,11 +76,13 @@ class ClassStats:
         self.sums = [0.0] * len(QUESTIONS)
         self.full = [0] * len(QUESTIONS)
         self.mistakes: list[Counter] = [Counter() for _ in QUESTIONS]
+        self.missing_packages: Counter = Counter()  # package -> students importing it
 
     def add(self, result: SubmissionResult) -> None:
         self.count += 1
         if result.error is not None:
             return
+        self.missing_packages.update(set(result.missing_packages))
         self.totals.append(result.score)
         for index, question in enumerate(result.questions):
             self.sums[index] += question.score
@@ -111,6 +113,11 @@ class ClassStats:
                  f"{self.full[i] / graded:.0%}") for i, q in enumerate(QUESTIONS)]
         lines.append(tabulate(rows, headers=("#", "question", "worksheet", "mean", "full marks"),
                               disable_numparse=True))
+        if self.missing_packages:
+            lines += ["", "imported, but not found where this was graded (a package to install, "
+                          "or a student's file not handed in):"]
+            lines += [f"  {count} student{'s' * (count != 1)} import{'s' * (count == 1)} {package}"
+                      for package, count in self.missing_packages.most_common()]
         mistakes = self.common_mistakes()
         if mistakes:
             lines += ["", "common mistakes (what to re-teach):"]

@@ -94,6 +94,7 @@ class SubmissionResult:
     output: str = ""  # an excerpt of what the student's code printed
     flags: tuple[str, ...] = field(default=())
     notes: tuple[str, ...] = ()  # what the grader did to the source (IPython lines set aside)
+    missing_packages: tuple[str, ...] = ()  # imported, but not installed where it was graded
 
     @property
     def status(self) -> str:
@@ -132,6 +133,7 @@ def submission_to_dict(result: SubmissionResult) -> dict[str, Any]:
         "max_score": display_number(result.max_score),
         "flags": list(result.flags),
         "notes": list(result.notes),
+        "missing_packages": list(result.missing_packages),
         "load_errors": [{"where": e.where, "message": e.message} for e in result.load_errors],
         "output": result.output,
         "questions": [_question_to_dict(q) for q in result.questions],
@@ -171,6 +173,7 @@ def submission_from_dict(data: dict[str, Any]) -> SubmissionResult:
         student=data["student"], path=data["path"], error=data["error"], questions=questions,
         load_errors=tuple(LoadError(e["where"], e["message"]) for e in data["load_errors"]),
         output=data["output"], flags=tuple(data["flags"]), notes=tuple(data["notes"]),
+        missing_packages=tuple(data.get("missing_packages", ())),
     )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import selectors
 import shutil
 import signal
@@ -82,6 +83,15 @@ class Cell:
 
 
 @dataclass(frozen=True)
+class Module:
+    """One of the student's own .py files, importable by name from their submission."""
+
+    name: str
+    source: str
+    filename: str
+
+
+@dataclass(frozen=True)
 class Call:
     """One call to make: the first of `names` that is defined, with plain arguments."""
 
@@ -119,6 +129,8 @@ class CallOutcome:
     message: str = ""
     cell: int | None = None
     line: int | None = None
+    # "class" when the series' Neural_Network class answered, not a function of that name.
+    via: str | None = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +152,10 @@ class RunResult:
     output_chars: int
     flags: tuple[str, ...] = ()  # what the student's code tried that it should not
     isolation: dict = field(default_factory=dict)  # the protections in force, as reported
+    missing: tuple[str, ...] = ()  # packages imported that are not installed here
+    standins: tuple[str, ...] = ()  # the series' support modules given as data-only stand-ins
+    # Top-level functions whose first parameter is self: methods pasted outside their class.
+    fragments: tuple[str, ...] = ()
 
 
 def encode_argument(value: Any) -> Any:
@@ -215,6 +231,9 @@ class _Attempt:
     fatal: str = ""  # the sandbox's own failure inside the child, if any
     flags: list[str] = field(default_factory=list)
     isolation: dict = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+    standins: list[str] = field(default_factory=list)
+    fragments: tuple[str, ...] = ()
 
 
 class _Output:
@@ -261,7 +280,7 @@ def _isolation_plan(confinement: Confinement) -> dict:
 
 
 def run(cells: list[Cell], calls: list[Call], limits: Limits = Limits(),
-        confinement: Confinement = Confinement()) -> RunResult:
+        confinement: Confinement = Confinement(), modules: tuple[Module, ...] = ()) -> RunResult:
     """Load the cells in a fresh sandboxed process and make the calls; never raises for
     anything the student's code does (SandboxError is the sandbox's own failure)."""
     pending = {call.key: call for call in calls}
@@ -269,7 +288,10 @@ def run(cells: list[Cell], calls: list[Call], limits: Limits = Limits(),
     stop_at: dict[int, int] = {}
     problems: dict[tuple[int, int | None], LoadProblem] = {}
     defined: tuple[str, ...] = ()
+    fragments: tuple[str, ...] = ()
     flags: list[str] = []
+    missing: list[str] = []
+    standins: list[str] = []
     isolation: dict = {}
     output = _Output(limits.max_output)
     plan = _isolation_plan(confinement)
@@ -282,14 +304,16 @@ def run(cells: list[Cell], calls: list[Call], limits: Limits = Limits(),
         for _ in range(len(calls) + sum(c.source.count("\n") + 1 for c in cells) + 2):
             if time.monotonic() >= budget_end:
                 break
-            attempt = _run_once(cells, list(pending.values()), stop_at, limits, plan, scratch,
-                                output, outcomes, budget_end)
+            attempt = _run_once(cells, modules, list(pending.values()), stop_at, limits, plan,
+                                scratch, output, outcomes, budget_end)
             flags += [f for f in attempt.flags if f not in flags]
+            missing += [m for m in attempt.missing if m not in missing]
+            standins += [m for m in attempt.standins if m not in standins]
             isolation = isolation or attempt.isolation
             for problem in attempt.problems:
                 problems.setdefault((problem.cell, problem.line), problem)
             if attempt.loaded:
-                defined = attempt.defined
+                defined, fragments = attempt.defined, attempt.fragments
             for key in list(pending):
                 if key in outcomes:
                     del pending[key]
@@ -307,7 +331,7 @@ def run(cells: list[Cell], calls: list[Call], limits: Limits = Limits(),
             if spent else CallOutcome("crashed", message="the process ended before this call was made")
     ordered = tuple(sorted(problems.values(), key=lambda p: (p.cell, p.line or 0)))
     return RunResult(outcomes, ordered, defined, output.text(), output.total, tuple(flags),
-                     isolation)
+                     isolation, tuple(missing), tuple(standins), fragments)
 
 
 def _after_kill(attempt: _Attempt, pending: dict[int, Call], outcomes: dict[int, CallOutcome],
@@ -343,11 +367,13 @@ def _after_kill(attempt: _Attempt, pending: dict[int, Call], outcomes: dict[int,
 _ENDED_PHRASE = {"timeout": "ran out of time", "crashed": "ended the process"}
 
 
-def _run_once(cells, calls, stop_at, limits, plan, scratch, output, outcomes, budget_end) -> _Attempt:
+def _run_once(cells, modules, calls, stop_at, limits, plan, scratch, output, outcomes,
+              budget_end) -> _Attempt:
     if _cancelled.is_set():
         raise SandboxError("cancelled: the grader is stopping")
     job = {
         "cells": [{"source": c.source, "filename": c.filename} for c in cells],
+        "modules": {m.name: {"source": m.source, "filename": m.filename} for m in modules},
         "stop_at": {str(cell): index for cell, index in stop_at.items()},
         "max_elements": limits.max_elements,
         "limits": {"memory_mb": limits.memory_mb,
@@ -441,6 +467,10 @@ def _apply(event: dict, attempt: _Attempt, limits: Limits, outcomes) -> None:
         text = str(event.get("flag", ""))[:100]
         if text and text not in attempt.flags:
             attempt.flags.append(text)
+    elif kind == "missing":
+        _note_name(attempt.missing, event.get("package"))
+    elif kind == "standin":
+        _note_name(attempt.standins, event.get("module"))
     elif kind == "isolation" and not attempt.isolation:  # the runner's own comes first
         attempt.isolation = event
     elif kind == "fatal":
@@ -452,22 +482,34 @@ def _apply(event: dict, attempt: _Attempt, limits: Limits, outcomes) -> None:
         attempt.running_call = _next_call(attempt, outcomes)
         attempt.deadline = attempt.limit(now, limits)
         attempt.defined = tuple(str(name) for name in event.get("defined", ())[:1000])
+        attempt.fragments = tuple(str(name) for name in event.get("fragments", ())[:1000])
     elif kind == "result":
         key = int(event["call"])
         status = event.get("status")
+        via = "class" if event.get("via") == "class" else None
         if status == "returned":
             try:
-                outcome = CallOutcome("returned", value=decode_value(event.get("value")))
+                outcome = CallOutcome("returned", value=decode_value(event.get("value")), via=via)
             except UnreadableValue as exc:
                 outcome = CallOutcome("refused", message=f"returned a value that could not be read ({exc})")
         elif status in ("raised", "missing", "refused"):
             outcome = CallOutcome(status, message=str(event.get("message", ""))[:500],
-                                  cell=_whole(event.get("cell")), line=_whole(event.get("line")))
+                                  cell=_whole(event.get("cell")), line=_whole(event.get("line")),
+                                  via=via)
         else:
             return
         outcomes.setdefault(key, outcome)
         attempt.running_call = _next_call(attempt, outcomes)
         attempt.deadline = attempt.limit(now, limits)  # for the next call, or the exit
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
+
+
+def _note_name(names: list[str], value: Any) -> None:
+    """Keep a module or package name the child reported, if it is one (at most 20)."""
+    if isinstance(value, str) and _NAME.fullmatch(value) and value not in names and len(names) < 20:
+        names.append(value)
 
 
 def _next_call(attempt: _Attempt, outcomes: dict) -> int | None:

@@ -2,9 +2,11 @@
 
     python gradescope/make_autograder.py            # writes autograder.zip here
     python gradescope/make_autograder.py -o FILE
+    python gradescope/make_autograder.py --requirements requirements.txt
 
 The zip holds setup.sh and run_autograder at its root (as Gradescope requires) and the grader's
-source, which setup.sh installs with pip.
+source, which setup.sh installs with pip. With --requirements, the packages listed there
+(scipy, say) are installed too, and students' code may import them.
 """
 
 from __future__ import annotations
@@ -17,10 +19,13 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ["pyproject.toml", "README.md", "grader", "solutions"]
 
 
-def build(target: Path) -> list[str]:
+def build(target: Path, requirements: Path | None = None) -> list[str]:
     """Write the zip; return the names it holds."""
     names = []
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        if requirements is not None:
+            archive.write(requirements, "requirements.txt")
+            names.append("requirements.txt")
         for script in ("setup.sh", "run_autograder"):
             info = zipfile.ZipInfo(script)
             info.external_attr = 0o100755 << 16  # executable, as Gradescope runs them directly
@@ -41,8 +46,12 @@ def build(target: Path) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description="Build the Gradescope autograder zip.")
     parser.add_argument("-o", "--output", type=Path, default=Path("autograder.zip"))
+    parser.add_argument("--requirements", type=Path, default=None,
+                        help="a pip requirements file of packages students may import")
     args = parser.parse_args()
-    names = build(args.output)
+    if args.requirements is not None and not args.requirements.is_file():
+        parser.error(f"no such file: {args.requirements}")
+    names = build(args.output, args.requirements)
     print(f"{args.output}: {len(names)} files; upload it as the assignment's autograder")
 
 

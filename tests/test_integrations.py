@@ -72,12 +72,14 @@ def _run_autograder(root: Path) -> dict:
 
 
 def test_grade_gradescope_grades_the_submitted_notebook(autograder):
-    (autograder / "submission" / "backprop.ipynb").write_text(notebook_text("%matplotlib inline", SOLUTION))
+    (autograder / "submission" / "backprop.ipynb").write_text(
+        notebook_text("%matplotlib inline\n%load_ext autoreload", SOLUTION))
     (autograder / "submission" / "scratch.py").write_text("print('not this one')\n")
     document = _run_autograder(autograder)
     _check_results_json(document)
     assert document["score"] == 20.0
-    assert "IPython syntax not run: cell 1, line 1: %matplotlib inline" in document["output"]
+    assert "IPython syntax not run: cell 1, line 2: %load_ext autoreload" in document["output"]
+    assert "%matplotlib" not in document["output"]  # honoured: it has nothing to do
 
 
 def test_grade_gradescope_writes_valid_results_even_with_nothing_to_grade(autograder):
@@ -204,7 +206,7 @@ def test_the_html_report_is_one_self_contained_page(tmp_path):
     assert page.links == []  # nothing fetched at view time
     assert page.tags.count("svg") == 2 and page.tags.count("table") == 2
     text = " ".join(page.text)
-    assert "7 submissions, 5 graded, 2 could not be graded" in text
+    assert "8 submissions, 6 graded, 2 could not be graded" in text
     assert "1 left out delta(3)" in text and "alice" in text and "not graded" in text
 
 

@@ -14,11 +14,12 @@ import make_notebook  # noqa: E402
 
 
 def test_magics_shell_escapes_and_help_are_set_aside_and_listed(grade):
-    source = notebook_text("%matplotlib inline\n!pip install numpy\nnp.dot?", SOLUTION, "%%time\nx = 1")
+    source = notebook_text("%load_ext autoreload\n!pip install numpy\nnp.dot?", SOLUTION,
+                           "%%time\nx = 1")
     result = grade(source, "carol.ipynb")
     assert result.score == 20
     assert result.notes == (
-        "IPython syntax not run: cell 1, line 1: %matplotlib inline",
+        "IPython syntax not run: cell 1, line 1: %load_ext autoreload",
         "IPython syntax not run: cell 1, line 2: !pip install numpy",
         "IPython syntax not run: cell 1, line 3: np.dot?",
         "IPython syntax not run: cell 3, line 1: %%time",
@@ -85,7 +86,7 @@ def test_extract_writes_the_python_the_grader_runs_with_cell_markers(tmp_path):
     assert result.returncode == 0, result.stderr
     script = out.read_text()
     assert script.index("# In[1]:") < script.index("# In[2]:")
-    assert "pass  # not run by the grader: %matplotlib inline" in script
+    assert "pass  # %matplotlib inline: nothing to do when graded" in script
     ran = subprocess.run([sys.executable, str(out)], capture_output=True, text=True, timeout=60)
     assert ran.returncode == 0 and ran.stdout.strip() == "[1. 1.]"
 

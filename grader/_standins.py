@@ -1,0 +1,275 @@
+"""Stand-ins for what a hand-in imports that grading does not need, or cannot have.
+
+Part of the program that runs a student's code (`processes.CHILD_SOURCE` is this file followed
+by `_child.py`): it imports only the standard library and numpy, and decides nothing.
+
+* Plotting and display (matplotlib, pylab, seaborn, mpl_toolkits, IPython) are always
+  stand-ins, installed or not: every function does nothing, so a notebook that plots is graded
+  on its code, nothing waits for a window, nothing is written, the same verdict everywhere,
+  and a submission that does not plot pays nothing for it.
+* The series' support modules (partOne ... partSix), when the student did not hand in their
+  own: numpy as `np` and the series' data `X` and `y`, never anything that answers a question.
+* The student's own modules (other .py files of their folder), served from memory.
+* A package not installed where grading runs: a top-level import of it binds `Missing`
+  stand-ins, and only code that uses one fails, with an error naming the package.
+"""
+
+import ast
+import sys
+import types
+from importlib.machinery import ModuleSpec
+
+PLOTTING_ROOTS = ("matplotlib", "pylab", "seaborn", "mpl_toolkits", "IPython")
+SERIES_MODULES = ("partOne", "partTwo", "partThree", "partFour", "partFive", "partSix")
+# What the series' support modules define beyond its data: the student's own earlier work,
+# which a stand-in never provides.
+SERIES_WORK = ("Neural_Network", "trainer", "computeNumericalGradient")
+SERIES_DATA = (
+    "import numpy as np\n"
+    "X = np.array(([3, 5], [5, 1], [10, 2]), dtype=float)\n"
+    "y = np.array(([75], [82], [93]), dtype=float)\n"
+    "X = X / np.amax(X, axis=0)\n"
+    "y = y / 100\n"
+)
+# Packages a course may use that are often not installed where grading runs; any other name
+# may as well be a file of the student's that was not handed in.
+KNOWN_PACKAGES = frozenset((
+    "scipy", "torch", "tensorflow", "keras", "sklearn", "pandas", "sympy", "jax", "autograd",
+    "numba", "cupy", "tqdm", "PIL", "cv2", "statsmodels", "plotly", "bokeh", "theano", "mxnet",
+    "xgboost", "lightgbm", "h5py", "skimage", "nltk", "gym", "networkx", "ipywidgets",
+))
+_PYPLOT_NAMES = (
+    "plot", "figure", "subplot", "subplots", "show", "xlabel", "ylabel", "title", "legend",
+    "grid", "xlim", "ylim", "scatter", "bar", "barh", "hist", "imshow", "contour", "contourf",
+    "colorbar", "savefig", "close", "clf", "cla", "gca", "gcf", "axis", "text", "annotate",
+    "semilogx", "semilogy", "loglog", "tight_layout", "suptitle", "errorbar", "fill_between",
+    "axhline", "axvline", "xticks", "yticks", "pause", "ion", "ioff", "draw", "figtext",
+    "subplots_adjust", "clabel", "rcParams", "style", "cm", "get_cmap", "twinx", "pcolor",
+    "pcolormesh", "quiver", "stem", "step", "pie", "boxplot", "matshow", "polar", "rc",
+    "xscale", "yscale", "margins", "figlegend", "ginput", "waitforbuttonpress",
+)
+
+
+def missing_message(name):
+    """What a student reads when their code uses a module that is not here."""
+    root = name.partition(".")[0]
+    if root in KNOWN_PACKAGES:
+        return f"{root} is not installed where this is graded: ask your instructor, or use numpy"
+    return (f"there is no module {root} where this is graded: if it is a file of yours, hand it "
+            f"in with your work; if it is a package, ask your instructor, or use numpy")
+
+
+class Inert:
+    """What every plotting or display call gives here: it takes anything and does nothing."""
+
+    __slots__ = ()
+
+    def __call__(self, *args, **kwargs):
+        return INERT
+
+    def __getattr__(self, name):
+        if name.startswith("__"):  # not an array, a path, a number: numpy must not mistake it
+            raise AttributeError(name)
+        return INERT
+
+    def __setattr__(self, name, value):
+        pass
+
+    def __getitem__(self, key):
+        return INERT
+
+    def __setitem__(self, key, value):
+        pass
+
+    def __iter__(self):  # `line, = plt.plot(x, y)`
+        return iter((INERT,))
+
+    def __enter__(self):
+        return INERT
+
+    def __exit__(self, *exc):
+        return False
+
+    def __repr__(self):
+        return "<does nothing when graded>"
+
+
+INERT = Inert()
+
+
+def _subplots(nrows=1, ncols=1, *args, squeeze=True, **kwargs):
+    """(figure, axes) as matplotlib shapes them, so `fig, (a, b) = subplots(1, 2)` unpacks."""
+    import numpy as np
+
+    axes = np.frompyfunc(lambda _: INERT, 1, 1)(np.zeros((int(nrows), int(ncols))))
+    if squeeze:
+        axes = axes.flat[0] if axes.size == 1 else axes.reshape(-1) if 1 in axes.shape else axes
+    return INERT, axes
+
+
+class InertModule(types.ModuleType):
+    """A plotting or display module: every name in it is inert."""
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        if name in ("pyplot", "pylab"):  # `from matplotlib import pyplot`: the real stand-in
+            import importlib
+
+            return importlib.import_module(f"{self.__name__}.{name}")
+        return INERT
+
+
+def _pyplot_names():
+    names = {name: INERT for name in _PYPLOT_NAMES}
+    names.update(subplots=_subplots, hist=lambda *a, **k: (INERT, INERT, INERT))
+    return names
+
+
+def _pylab_names():
+    """What `from pylab import *` binds: pyplot's names, then numpy's (fft, random, linalg
+    too), then the builtins pylab puts back, as matplotlib.pylab does."""
+    import builtins
+    import datetime
+
+    import numpy
+    import numpy.fft
+    import numpy.linalg
+    import numpy.ma
+    import numpy.random
+
+    names = _pyplot_names()
+    for module in (numpy, numpy.fft, numpy.random, numpy.linalg):
+        names.update((name, getattr(module, name)) for name in module.__all__
+                     if hasattr(module, name))
+    names.update(np=numpy, ma=numpy.ma, datetime=datetime)
+    for name in ("bytes", "abs", "bool", "max", "min", "pow", "round"):
+        names[name] = getattr(builtins, name)
+    return names
+
+
+class _PlottingLoader:
+    @staticmethod
+    def create_module(spec):
+        module = InertModule(spec.name)
+        module.__path__ = []  # a package: any submodule is a stand-in too
+        leaf = spec.name.rpartition(".")[2]
+        names = _pylab_names() if leaf == "pylab" else _pyplot_names() if leaf == "pyplot" else {}
+        module.__dict__.update(names)
+        if names:
+            module.__all__ = [name for name in names if not name.startswith("_")]
+        return module
+
+    @staticmethod
+    def exec_module(module):
+        pass
+
+
+class _SourceLoader:
+    """Runs a module's source from memory: a student's own file, or a series stand-in."""
+
+    def __init__(self, source, filename):
+        self.source, self.filename = source, filename
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        module.__file__ = self.filename
+        exec(compile(self.source, self.filename, "exec", dont_inherit=True), module.__dict__)
+
+
+class PlottingFinder:
+    """First on sys.meta_path: plotting and display modules are always the stand-ins."""
+
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name.partition(".")[0] in PLOTTING_ROOTS:
+            return ModuleSpec(name, _PlottingLoader, is_package=True)
+        return None
+
+
+class StudentModuleFinder:
+    """Last on sys.meta_path, so that a student's file never shadows the standard library or
+    numpy: their own modules, else the series' stand-ins. `served(name)` is told of each
+    series stand-in used."""
+
+    def __init__(self, modules, served):
+        self.modules, self.served = modules, served
+
+    def find_spec(self, name, path=None, target=None):
+        own = self.modules.get(name)
+        if own is not None:
+            return ModuleSpec(name, _SourceLoader(own["source"], own["filename"]))
+        if name in SERIES_MODULES:
+            self.served(name)
+            return ModuleSpec(name, _SourceLoader(SERIES_DATA, f"<the series' {name}: data only>"))
+        return None
+
+
+def install_finders(modules, served):
+    sys.meta_path.insert(0, PlottingFinder)
+    sys.meta_path.append(StudentModuleFinder(modules, served))
+
+
+class MissingPackageError(ModuleNotFoundError):
+    pass
+
+
+class Missing:
+    """A name bound by an import that failed here: any use of it raises, naming the package."""
+
+    __slots__ = ("_name",)
+
+    def __init__(self, name):
+        object.__setattr__(self, "_name", name)
+
+    def _fail(self, *args, **kwargs):
+        raise MissingPackageError(missing_message(self._name), name=self._name)
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return Missing(f"{self._name}.{name}")
+
+    def __mro_entries__(self, bases):  # class Net(torch.nn.Module): fails, naming torch
+        self._fail()
+
+    def __repr__(self):
+        return f"<{self._name}: not installed where this is graded>"
+
+    __call__ = __array__ = __getitem__ = __setitem__ = __iter__ = __len__ = __bool__ = _fail
+    __setattr__ = __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _fail
+    __truediv__ = __rtruediv__ = __matmul__ = __rmatmul__ = __pow__ = __neg__ = _fail
+    __float__ = __int__ = __index__ = __enter__ = _fail
+
+
+def bind_missing(statement, error, namespace, run_import):
+    """After a top-level import raised `error`: if the module it names is not installed, bind a
+    Missing stand-in for each name the statement would bind (the others are imported as
+    usual, by `run_import(statement)`) and return the missing root modules, else None."""
+    if not isinstance(statement, (ast.Import, ast.ImportFrom)) or getattr(statement, "level", 0):
+        return None
+    failed = (error.name or "").partition(".")[0]
+    if isinstance(statement, ast.ImportFrom):
+        if (statement.module or "").partition(".")[0] != failed:
+            return None  # the module exists but raised while importing something else
+        for alias in statement.names:
+            if alias.name != "*":
+                namespace[alias.asname or alias.name] = Missing(f"{statement.module}.{alias.name}")
+        return [failed]
+    if failed not in {alias.name.partition(".")[0] for alias in statement.names}:
+        return None
+    missing = []
+    for alias in statement.names:
+        single = ast.copy_location(ast.Import(names=[alias]), statement)
+        try:
+            run_import(single)
+        except ModuleNotFoundError as exc:
+            root = (exc.name or "").partition(".")[0]
+            if root != alias.name.partition(".")[0]:
+                raise
+            bound = alias.asname or root
+            namespace[bound] = Missing(alias.name if alias.asname else root)
+            missing.append(root)
+    return missing

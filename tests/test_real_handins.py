@@ -1,0 +1,328 @@
+"""What courses really get handed in: notebooks that plot, %pylab, the series' style (support
+modules, method fragments, the class), leftover imports of packages that are not installed, a
+folder with the student's own modules. Each scores what its code earns."""
+
+import importlib.util
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from conftest import FAST, ROOT, SOLUTION, notebook_text, run_cli, scores, statuses
+from grader.grading import grade_path
+
+STUB = (ROOT / "exercises" / "backprop.py").read_text(encoding="utf-8")
+
+# A package no grading machine here has: the test is about a package that is not installed.
+MISSING = next((name for name in ("torch", "tensorflow", "jax", "mxnet")
+                if importlib.util.find_spec(name) is None), None)
+needs_missing = pytest.mark.skipif(MISSING is None, reason="every candidate package is installed")
+
+# The series' class as its Part 4 builds it, written afresh for these tests; `np` comes from
+# whatever the notebook imported (%pylab, or an import).
+SERIES_CLASS = textwrap.dedent("""\
+    class Neural_Network(object):
+        def __init__(self):
+            self.inputLayerSize = 2
+            self.outputLayerSize = 1
+            self.hiddenLayerSize = 3
+            self.W1 = np.random.randn(self.inputLayerSize, self.hiddenLayerSize)
+            self.W2 = np.random.randn(self.hiddenLayerSize, self.outputLayerSize)
+
+        def forward(self, X):
+            self.z2 = np.dot(X, self.W1)
+            self.a2 = self.sigmoid(self.z2)
+            self.z3 = np.dot(self.a2, self.W2)
+            return self.sigmoid(self.z3)
+
+        def sigmoid(self, z):
+            return 1 / (1 + np.exp(-z))
+
+        def sigmoidPrime(self, z):
+            return np.exp(-z) / ((1 + np.exp(-z)) ** 2)
+
+        def costFunction(self, X, y):
+            self.yHat = self.forward(X)
+            return 0.5 * np.sum((y - self.yHat) ** 2, axis=0)
+
+        def costFunctionPrime(self, X, y):
+            self.yHat = self.forward(X)
+            delta3 = np.multiply(-(y - self.yHat), self.sigmoidPrime(self.z3))
+            dJdW2 = np.dot(self.a2.T, delta3)
+            delta2 = np.dot(delta3, self.W2.T) * self.sigmoidPrime(self.z2)
+            dJdW1 = np.dot(X.T, delta2)
+            return dJdW1, dJdW2
+    """)
+
+# A method pasted at top level, as the series' notebook shows one before the whole class.
+FRAGMENT = textwrap.dedent("""\
+    # Part of the class (won't work alone):
+    def costFunctionPrime(self, X, y):
+        self.yHat = self.forward(X)
+        delta3 = np.multiply(-(y - self.yHat), self.sigmoidPrime(self.z3))
+        dJdW2 = np.dot(self.a2.T, delta3)
+    """)
+
+# The four questions the series' class answers: 1 + 1 + 2 + 2 points.
+SERIES_POINTS = 6
+
+
+def _function_sources(source: str, *names: str) -> list[str]:
+    import ast
+
+    return [ast.get_source_segment(source, node) for node in ast.parse(source).body
+            if isinstance(node, ast.FunctionDef) and node.name in names]
+
+
+def _solution_without(*names: str) -> str:
+    """The model answer with some functions left out (so a class can answer them)."""
+    import ast
+
+    tree = ast.parse(SOLUTION)
+    lines = SOLUTION.splitlines()
+    for node in reversed(tree.body):
+        if isinstance(node, ast.FunctionDef) and node.name in names:
+            del lines[node.lineno - 1:node.end_lineno]
+    return "\n".join(lines)
+
+
+def test_the_series_part4_notebook_in_its_own_style_scores_what_its_class_earns(grade):
+    source = notebook_text(
+        "from IPython.display import YouTubeVideo\nYouTubeVideo('GlcnxUlrtek')",
+        "%pylab inline\n#Import code from last time\nfrom partTwo import *",
+        "def sigmoid(z):\n    return 1/(1+np.exp(-z))",
+        "def sigmoidPrime(z):\n    return np.exp(-z)/((1+np.exp(-z))**2)",
+        "testValues = np.arange(-5,5,0.01)\nplot(testValues, sigmoid(testValues), linewidth=2)\n"
+        "plot(testValues, sigmoidPrime(testValues), linewidth=2)\ngrid(1)\n"
+        "legend(['sigmoid', 'sigmoidPrime'])",
+        FRAGMENT,
+        SERIES_CLASS,
+        "NN = Neural_Network()\ncost1 = NN.costFunction(X, y)\n"
+        "dJdW1, dJdW2 = NN.costFunctionPrime(X, y)\nprint(cost1)",
+    )
+    result = grade(source, "part4.ipynb")
+    assert result.load_errors == ()
+    assert result.score == SERIES_POINTS
+    assert {q: s for q, s in scores(result).items() if s} == {
+        "forward": 1, "cost": 1, "sigmoid_prime": 2, "cost_function_prime": 2}
+    assert "graded the series' Neural_Network class for forward, cost, cost_function_prime" in result.notes
+    assert any(note.startswith("partTwo not handed in: the grader provided the series' data")
+               for note in result.notes)
+    assert not any("%pylab" in note for note in result.notes)  # honoured, not set aside
+
+
+def test_pylab_gives_numpy_names_and_plotting_names_that_do_nothing(grade):
+    answers = SOLUTION.replace("import numpy as np", "")
+    answers = answers.replace("np.exp(", "exp(").replace("np.dot(", "dot(")
+    source = notebook_text(
+        "%pylab inline",
+        answers,
+        "z = linspace(-5, 5, 101)\nplot(z, sigmoid_prime(z)); xlabel('z'); title('f prime')\n"
+        "fig, (left, right) = subplots(1, 2)\nleft.plot(z); right.hist(randn(100))\n"
+        "line, = plot(z)\nsavefig('fprime.png')\nshow()\nassert norm(array([3.0, 4.0])) == 5",
+    )
+    result = grade(source, "pylab.ipynb")
+    assert result.load_errors == () and result.score == 20
+
+
+def test_plotting_is_a_stand_in_even_inside_the_graded_functions(grade):
+    plotting = textwrap.dedent("""\
+        import numpy as np
+        import matplotlib
+        matplotlib.use('Agg')
+        import matplotlib.pyplot as plt
+        import seaborn as sns
+        from mpl_toolkits.mplot3d import Axes3D
+        sns.set()
+        plt.rcParams['figure.figsize'] = (8, 6)
+
+        def sigmoid_prime(z):
+            fig, ax = plt.subplots()
+            ax.plot(z.ravel())
+            plt.savefig('/tmp/should-not-exist.png')
+            plt.show()
+            return np.exp(-z) / ((1 + np.exp(-z)) ** 2)
+        """)
+    result = grade(notebook_text(SOLUTION.replace("def sigmoid_prime", "def _unused"), plotting),
+                   "plots.ipynb")
+    assert result.load_errors == () and result.score == 20
+
+
+def test_display_and_youtube_cells_do_nothing(grade):
+    display = textwrap.dedent("""\
+        from IPython.display import display, Markdown, HTML, Image, YouTubeVideo, clear_output
+        from IPython import display as ipd
+        from IPython.core.display import Math
+        YouTubeVideo('GlcnxUlrtek')
+        display(Markdown('**backprop**'), HTML('<b>x</b>'))
+        ipd.display(Image(filename='images/simpleNetwork.png'))
+        clear_output(wait=True)
+        Math(r'\\delta^{(3)}')
+        """)
+    result = grade(notebook_text(display, SOLUTION), "display.ipynb")
+    assert result.load_errors == () and result.score == 20
+
+
+def test_a_submission_that_does_not_plot_imports_no_plotting(grade):
+    # If the grader imported matplotlib (or its stand-in) on every submission's behalf, this
+    # student's Q1 answer would see it.
+    probe = SOLUTION + textwrap.dedent("""\
+
+        import sys as _sys
+
+        def dJdW1_shape(input_layer_size, hidden_layer_size, output_layer_size):
+            plotting = [m for m in _sys.modules if m.split('.')[0] in ('matplotlib', 'pylab', 'IPython')]
+            return (input_layer_size, hidden_layer_size) if not plotting else (0, 0)
+        """)
+    assert scores(grade(probe))["dJdW1_shape"] == 1
+
+
+@needs_missing
+def test_a_leftover_import_of_a_missing_package_costs_nothing(grade):
+    result = grade(SOLUTION + f"\n\nimport {MISSING}  # tried it once\n")
+    assert result.score == 20 and result.load_errors == ()
+    assert result.missing_packages == (MISSING,)
+    assert sum(MISSING in note for note in result.notes) == 1
+
+
+@needs_missing
+def test_a_missing_package_costs_only_the_function_that_uses_it(grade):
+    source = SOLUTION.replace("import numpy as np",
+                              f"import numpy as np, {MISSING} as tt\nfrom {MISSING}.special import expit")
+    source += "\n\ndef sigmoid_prime(z):\n    return expit(z) * (1 - expit(z))\n"
+    result = grade(source)
+    assert result.load_errors == ()
+    assert scores(result)["sigmoid_prime"] == 0 and statuses(result)["sigmoid_prime"] == "raised"
+    feedback = {q.question.id: q.feedback for q in result.questions}
+    assert f"{MISSING} is not installed where this is graded: ask your instructor, or use numpy" \
+        in feedback["sigmoid_prime"]
+    assert "not defined" not in feedback["sigmoid_prime"]
+    # What does not call it is untouched.
+    untouched = [q for q in result.questions
+                 if q.question.id not in ("sigmoid_prime", "delta3", "delta2", "cost_function_prime")]
+    assert all(q.score == q.question.points for q in untouched)
+
+
+@needs_missing
+def test_a_missing_base_class_fails_its_class_statement_only(grade):
+    source = SOLUTION + f"\n\nimport {MISSING}\n\nclass Net({MISSING}.nn.Module):\n    pass\n"
+    result = grade(source)
+    assert result.score == 20
+    (error,) = result.load_errors
+    assert f"{MISSING} is not installed where this is graded" in error.message
+
+
+def test_a_file_of_the_students_not_handed_in_is_named_as_such(grade):
+    result = grade(SOLUTION + "\n\nfrom helpers import plot_cost\n")
+    assert result.score == 20
+    assert any("there is no module helpers where this is graded: if it is a file of yours, hand "
+               "it in" in note for note in result.notes)
+
+
+def test_the_class_summary_counts_students_who_import_a_missing_package(tmp_path):
+    missing = MISSING or "no_such_package_here"
+    for name in ("ana", "ben", "cai"):
+        (tmp_path / f"{name}.py").write_text(SOLUTION + f"\nimport {missing}\n")
+    (tmp_path / "dee.py").write_text(SOLUTION)
+    result = run_cli(str(tmp_path), "--no-cache", "-q")
+    assert result.returncode == 0, result.stderr
+    assert f"3 students import {missing}" in result.stdout
+    csv_like = run_cli(str(tmp_path), "--no-cache", "--format", "json")
+    document = json.loads(csv_like.stdout)
+    assert sorted(s["student"] for s in document["submissions"] if s["missing_packages"]) == \
+        ["ana", "ben", "cai"]
+
+
+def test_a_method_fragment_is_not_taken_as_the_answer(grade):
+    # The fragment alone: not an answer, and the feedback says why.
+    result = grade(SOLUTION.replace("def cost_function_prime", "def _model_cfp") + "\n\n" +
+                   "import numpy as np\n" + FRAGMENT)
+    cfp = next(q for q in result.questions if q.question.id == "cost_function_prime")
+    assert cfp.status.value == "missing"
+    assert "`costFunctionPrime` takes self" in cfp.feedback and "outside its class" in cfp.feedback
+
+
+def test_the_stub_left_as_handed_out_does_not_hide_the_series_class(grade):
+    # The stub's forward, cost, sigmoid_prime and cost_function_prime still raise
+    # NotImplementedError; the class pasted below answers them.
+    answered = _solution_without("forward", "cost", "sigmoid_prime", "cost_function_prime")
+    # Their own delta3 and delta2 compute f'(z) inline, as a student answering around the
+    # stub's untouched sigmoid_prime would.
+    answered = answered.replace("sigmoid_prime(", "_fprime(") + \
+        "\n\ndef _fprime(z):\n    return np.exp(-z) / ((1 + np.exp(-z)) ** 2)\n"
+    stub_parts = "\n\n\n".join(_function_sources(STUB, "forward", "cost", "sigmoid_prime",
+                                                "cost_function_prime"))
+    result = grade(answered + "\n\n\n" + stub_parts + "\n\n\n" + SERIES_CLASS)
+    assert result.score == 20, {q.question.id: q.feedback for q in result.questions if q.score < q.question.points}
+    assert any(note.startswith("graded the series' Neural_Network class for forward, cost, "
+                               "sigmoid_prime, cost_function_prime") for note in result.notes)
+
+
+def test_a_series_module_stand_in_never_holds_the_class_and_says_to_hand_it_in(grade):
+    source = notebook_text("%pylab inline\nfrom partFour import *",
+                           "NN = Neural_Network()\nnumgrad = NN.computeGradients(X, y)")
+    result = grade(source, "part5.ipynb")
+    assert result.score == 0
+    assert any("NameError: name 'Neural_Network' is not defined" in e.message for e in result.load_errors)
+    note = next(n for n in result.notes if n.startswith("partFour not handed in"))
+    assert "not your Neural_Network" in note and "hand in partFour.py with your notebook" in note
+
+
+def test_a_folder_notebook_imports_its_own_module_and_not_a_classmates(tmp_path):
+    ana = tmp_path / "class" / "ana"
+    ana.mkdir(parents=True)
+    (ana / "partFour.py").write_text("import numpy as np\n\nX = np.array([[0.3, 1.0], [0.5, 0.2], [1.0, 0.4]])\n"
+                                     "y = np.array([[0.75], [0.82], [0.93]])\n\n" + SERIES_CLASS)
+    (ana / "work.ipynb").write_text(notebook_text("%pylab inline\nfrom partFour import *",
+                                                  "NN = Neural_Network()\nJ = NN.costFunction(X, y)"))
+    ben = tmp_path / "class" / "ben"
+    ben.mkdir()
+    (ben / "backprop.ipynb").write_text(notebook_text("from partFour import *\nfrom work import *"))
+    document = json.loads(run_cli(str(tmp_path / "class"), "--no-cache", "--format", "json").stdout)
+    by_student = {s["student"]: s for s in document["submissions"]}
+    assert by_student["ana"]["path"].endswith("work.ipynb")  # partFour.py is its module
+    assert by_student["ana"]["score"] == SERIES_POINTS and by_student["ana"]["load_errors"] == []
+    assert not any("not handed in" in note for note in by_student["ana"]["notes"])
+    # ben can't import ana's files: `work` is nowhere for him, partFour is the data stand-in.
+    assert by_student["ben"]["missing_packages"] == ["work"]
+    assert any(note.startswith("there is no module work where this is graded")
+               for note in by_student["ben"]["notes"])
+
+
+def test_a_lone_file_in_a_class_folder_gets_no_modules(tmp_path):
+    (tmp_path / "ana.py").write_text(SOLUTION.replace("def forward", "def _unused") +
+                                     "\nfrom ben import forward\n")
+    (tmp_path / "ben.py").write_text(SOLUTION)
+    result = grade_path(tmp_path / "ana.py", FAST)
+    assert scores(result)["forward"] == 0
+
+
+def test_extract_shows_the_stand_ins_and_the_magics_honoured(tmp_path):
+    notebook = tmp_path / "series.ipynb"
+    notebook.write_text(notebook_text("%pylab inline\nfrom partTwo import *",
+                                      "import matplotlib.pyplot as plt\nplot([1, 2])\n%timeit dot(X, X.T)"))
+    result = run_cli("extract", str(notebook))
+    assert result.returncode == 0, result.stderr
+    script = result.stdout
+    assert "from matplotlib.pylab import *; from numpy import *" in script
+    assert "# %pylab inline: what IPython runs for it" in script
+    assert "from partTwo import *  # grader: your partTwo.py if handed in, else the series' data only" in script
+    assert "import matplotlib.pyplot as plt  # grader: a stand-in, plotting does nothing" in script
+    assert "pass  # not run by the grader: %timeit dot(X, X.T)" in script
+    assert script.startswith("# The Python the grader runs for this notebook")
+
+
+def test_the_autograder_can_carry_a_requirements_file(tmp_path):
+    import zipfile
+
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("scipy\n")
+    target = tmp_path / "autograder.zip"
+    subprocess.run([sys.executable, str(ROOT / "gradescope" / "make_autograder.py"), "-o", str(target),
+                    "--requirements", str(requirements)], check=True, capture_output=True)
+    with zipfile.ZipFile(target) as archive:
+        assert archive.read("requirements.txt") == b"scipy\n"
+        setup = archive.read("setup.sh").decode()
+    assert "-r /autograder/source/requirements.txt" in setup
