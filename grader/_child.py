@@ -405,26 +405,145 @@ SERIES_METHODS = {"forward": "forward", "sigmoid_prime": "sigmoidPrime", "cost":
                   "cost_function_prime": "costFunctionPrime"}
 
 
-def _series_adapter(series, question, network):
-    """A function with the contract's signature, answered by a Neural_Network built with the
-    case's sizes and weights (the series' class keeps them in attributes)."""
-    X, y, W1, W2 = network
+def _series_adapter(series, question, traced=None):
+    """A function with the contract's signature, answered by a fresh Neural_Network whose
+    weights come from the call's own arguments (the series' class keeps them in attributes).
+    `traced(question_id, function)` wraps the class's sigmoidPrime so that its use is seen."""
+
+    def network(W1=None, W2=None):
+        net = series()
+        if W1 is not None:
+            net.inputLayerSize, net.hiddenLayerSize = W1.shape
+            net.outputLayerSize = W2.shape[1]
+            net.W1, net.W2 = W1.copy(), W2.copy()
+        if traced is not None and callable(getattr(net, "sigmoidPrime", None)):
+            net.sigmoidPrime = traced("sigmoid_prime", net.sigmoidPrime)
+        return net
+
+    import numpy as np
 
     def answer(*args):
-        net = series()
-        net.inputLayerSize, net.hiddenLayerSize = W1.shape
-        net.outputLayerSize = W2.shape[1]
-        net.W1, net.W2 = W1.copy(), W2.copy()
         if question == "forward":
+            X, W1, W2 = args
+            net = network(W1, W2)
             yHat = net.forward(X.copy())
             return net.z2, net.a2, net.z3, yHat
         if question == "sigmoid_prime":
-            return net.sigmoidPrime(*args)
-        if question == "cost":
-            return net.costFunction(X.copy(), y.copy())
-        return net.costFunctionPrime(X.copy(), y.copy())
+            return network().sigmoidPrime(*args)
+        if question == "cost":  # J of these predictions: the class's forward gives yHat
+            y, yHat = args
+            net = network()
+            net.forward = lambda X: yHat.copy()
+            return net.costFunction(np.zeros((len(y), 1)), y.copy())
+        X, y, W1, W2 = args
+        return network(W1, W2).costFunctionPrime(X.copy(), y.copy())
 
     return answer
+
+
+def _plain_name(name):
+    """A parameter name as compared with the stub's: `y_hat` is `yHat`, `delta_3` is `delta3`."""
+    return name.replace("_", "").lower()
+
+
+def positional_names(function):
+    """The names of a plain function's positional parameters, or None (*args, a builtin...)."""
+    code = getattr(function, "__code__", None)
+    if not isinstance(code, types.CodeType) or code.co_flags & 0x04:  # CO_VARARGS
+        return None
+    names = code.co_varnames[:code.co_argcount]
+    return names[1:] if getattr(function, "__self__", None) is not None else names
+
+
+def reordered_names(function, stub):
+    """The function's parameter names if they are the stub's in another order, else None."""
+    names = positional_names(function)
+    if names is None or len(names) != len(stub) or [_plain_name(n) for n in names] == \
+            [_plain_name(n) for n in stub]:
+        return None
+    if sorted(_plain_name(n) for n in names) != sorted(_plain_name(n) for n in stub):
+        return None
+    return names
+
+
+def in_stub_order(function, stub, args, kwargs):
+    """A call's arguments as the stub orders them (the function's own parameters may be the
+    stub's in another order, or some given by keyword), or None if they can't be matched."""
+    names = positional_names(function)
+    if not kwargs and (names is None or reordered_names(function, stub) is None):
+        return list(args)
+    if names is None or len(args) > len(names) or not set(kwargs) <= set(names):
+        return None
+    given = dict(zip(names, args), **kwargs)
+    by_plain = {_plain_name(n): v for n, v in given.items()}
+    if len(by_plain) != len(stub) or set(by_plain) != {_plain_name(n) for n in stub}:
+        return None
+    return [by_plain[_plain_name(n)] for n in stub]
+
+
+class Tracer:
+    """Which graded functions a judged call used, with what, and what each gave back, as the
+    grader needs it to carry an earlier function's error forward: only an error the student's
+    function really built on, from this very run. Bounded: at most MAX_NODES calls and
+    MAX_DEPTH levels per judged call; past that it records nothing more and says so."""
+
+    MAX_NODES, MAX_DEPTH = 64, 6
+
+    def __init__(self, encode, params, max_elements):
+        self.encode, self.params, self.max_elements = encode, params, max_elements
+        self.stack = None  # the open calls' children lists while a judged call runs
+        self.nodes = 0
+        self.budget = [0]
+        self.truncated = False
+
+    def start(self):
+        self.stack, self.nodes, self.budget, self.truncated = [[]], 0, [self.max_elements], False
+
+    def finish(self):
+        children, self.stack = self.stack[0], None
+        return children
+
+    def wrap(self, question_id, function):
+        tracer = self
+        stub = self.params.get(question_id, ())
+
+        def traced(*args, **kwargs):
+            stack = tracer.stack
+            if stack is None:  # not inside a judged call
+                return function(*args, **kwargs)
+            if tracer.nodes >= tracer.MAX_NODES or len(stack) > tracer.MAX_DEPTH:
+                tracer.truncated = True
+                return function(*args, **kwargs)
+            node = {"f": question_id}
+            try:
+                ordered = in_stub_order(function, stub, args, kwargs)
+                node["args"] = None if ordered is None else \
+                    [tracer.encode(a, tracer.budget) for a in ordered]
+            except Exception:  # too big, or unreadable: this call is not recorded
+                tracer.truncated = True
+                return function(*args, **kwargs)
+            tracer.nodes += 1
+            stack[-1].append(node)
+            stack.append([])
+            try:
+                value = function(*args, **kwargs)
+            except BaseException as exc:  # noqa: B036 - recorded, then raised on as before
+                node["raised"] = type(exc).__name__
+                raise
+            finally:
+                children = stack.pop()
+                if children:
+                    node["calls"] = children
+            try:  # encoded now, before the caller can change it in place
+                node["value"] = tracer.encode(value, tracer.budget)
+            except Exception:
+                node["value"] = {"unsupported": "too big to record"}
+                tracer.truncated = True
+            return value
+
+        import functools
+
+        return functools.update_wrapper(traced, function)
 
 
 def run_job(job, event_fd):
@@ -453,6 +572,8 @@ def run_job(job, event_fd):
             return None if value is None else _bool(value)
         if _isinstance(value, (_int, integer)):
             return _int(value)
+        if _isinstance(value, floating) and value.dtype != float64:  # float32: say so
+            return {"array": [], "data": [_float(value)], "dtype": _str(value.dtype)}
         if _isinstance(value, (_float, floating)):
             return _float(value)
         if _isinstance(value, _str):
@@ -475,7 +596,10 @@ def run_job(job, event_fd):
             plain = array.astype(float64)
         except Exception:
             return {"unsupported": f"array of {array.dtype}"}
-        return {"array": _list(array.shape), "data": plain.ravel().tolist()}
+        encoded = {"array": _list(array.shape), "data": plain.ravel().tolist()}
+        if array.dtype.kind == "f" and array.dtype != float64:
+            encoded["dtype"] = _str(array.dtype)
+        return encoded
 
     def decode(value):
         if _isinstance(value, _dict):
@@ -611,6 +735,19 @@ def run_job(job, event_fd):
 
     series = namespace.get("Neural_Network")
     series = series if _isinstance(series, _type) else None
+    # Each graded function the student defined is traced: a judged call records the graded
+    # functions it used. The judged call itself is made on the function as defined.
+    tracer = Tracer(encode, job["params"], max_elements)
+    originals = {}
+    for name, question_id in job["graded"].items():
+        value = namespace.get(name)
+        if _isinstance(value, types.FunctionType) and name not in fragments:
+            originals[name] = value
+            namespace[name] = tracer.wrap(question_id, value)
+
+    def traced_method(question_id, method):
+        return tracer.wrap(question_id, method)
+
     for call in job["calls"]:
         key = call["key"]
         if call.get("read"):  # module-level constants: their values are the answer
@@ -623,29 +760,40 @@ def run_job(job, event_fd):
             except BaseException as exc:  # noqa: B036 - a value whose encoding misbehaves
                 send(event="result", call=key, status="raised", message=describe(exc))
             continue
-        function = next((namespace[n] for n in call["names"] if _callable(namespace.get(n))
-                         and n not in fragments), None)
+        question_id = call["question"]
+        function = next((originals.get(n, namespace[n]) for n in call["names"]
+                         if _callable(namespace.get(n)) and n not in fragments), None)
         adapter = None
-        if series is not None and call["names"][0] in SERIES_METHODS and "network" in call:
-            adapter = _series_adapter(series, call["names"][0], [decode(a) for a in call["network"]])
+        if series is not None and question_id in SERIES_METHODS:
+            adapter = _series_adapter(series, question_id, traced_method)
         via = None
         if function is None and adapter is not None:
             function, adapter, via = adapter, None, "class"
         if function is None:
             send(event="result", call=key, status="missing", message="not defined")
             continue
+        stub = job["params"].get(question_id, ())
+        reordered = reordered_names(function, stub) if via is None else None
+        tracer.start()
         try:
             try:
+                args = [decode(arg) for arg in call["args"]]
                 try:
-                    value = function(*[decode(arg) for arg in call["args"]])
+                    if reordered is None:
+                        value = function(*args)
+                    else:  # the stub's parameters in another order: called by name
+                        by_plain = {_plain_name(n): a for n, a in zip(stub, args)}
+                        value = function(**{n: by_plain[_plain_name(n)] for n in reordered})
                 except NotImplementedError:
                     # The stub's function left as handed out does not hide the series' class.
                     if adapter is None:
                         raise
-                    via = "class"
+                    via, reordered = "class", None
+                    tracer.start()
                     value = adapter(*[decode(arg) for arg in call["args"]])
             finally:
                 restore_builtins()
+                trace = tracer.finish()
             encoded = encode(value, [max_elements])
         except TooBig as exc:
             send(event="result", call=key, status="refused",
@@ -654,9 +802,11 @@ def run_job(job, event_fd):
         except BaseException as exc:  # noqa: B036 - SystemExit and KeyboardInterrupt too
             cell_no, line = error_line(exc.__traceback__, filenames)
             send(event="result", call=key, status="raised", message=describe(exc),
-                 cell=cell_no, line=line, via=via)
+                 cell=cell_no, line=line, via=via, trace=trace, truncated=tracer.truncated,
+                 reordered=reordered and _list(reordered))
             continue
-        send(event="result", call=key, status="returned", value=encoded, via=via)
+        send(event="result", call=key, status="returned", value=encoded, via=via, trace=trace,
+             truncated=tracer.truncated, reordered=reordered and _list(reordered))
     try:
         sys.stdout.flush()
         sys.stderr.flush()

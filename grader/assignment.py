@@ -76,6 +76,9 @@ class Question:
     # intermediate value (yHat, delta3, ...) so that each question is graded on its own.
     arguments: Callable[[Network, ModuleType], tuple]
     aliases: tuple[str, ...] = ()
+    # Names that mean the same thing (`sigmoid_derivative` for sigmoid_prime): not graded
+    # under them, but the feedback says what to rename.
+    synonyms: tuple[str, ...] = ()
     parts: tuple[str, ...] = ()
     # For a CHOICES question: the module-level names whose values are the answer (read, not
     # called), and the one case it is asked on.
@@ -118,31 +121,58 @@ def _normalise_cost(answer: Any, expected: np.ndarray) -> Any:
 # The points live here, and only here: they total 20.
 QUESTIONS: tuple[Question, ...] = (
     Question("forward", "equations (1)-(4)", 1, Kind.ARRAYS,
-             lambda n, ref: (n.X, n.W1, n.W2), parts=("z2", "a2", "z3", "yHat")),
+             lambda n, ref: (n.X, n.W1, n.W2), parts=("z2", "a2", "z3", "yHat"),
+             synonyms=("forward_propagation", "forward_prop", "forward_pass", "feedforward",
+                       "feed_forward", "forwardProp", "forwardPropagation", "predict")),
     Question("cost", "equation (5)", 1, Kind.ARRAY,
-             lambda n, ref: (n.y, _forward(n, ref)[3]), normalise=_normalise_cost),
-    Question("dJdW1_shape", "Q1", 1, Kind.SHAPE, lambda n, ref: n.sizes[1:]),
-    Question("dJdW2_shape", "Q2", 1, Kind.SHAPE, lambda n, ref: n.sizes[1:]),
+             lambda n, ref: (n.y, _forward(n, ref)[3]), normalise=_normalise_cost,
+             synonyms=("cost_function", "costFunction", "compute_cost", "loss", "J",
+                       "cost_func", "squared_error", "sse")),
+    Question("dJdW1_shape", "Q1", 1, Kind.SHAPE, lambda n, ref: n.sizes[1:],
+             synonyms=("dJdW1_dim", "dJdW1_dims", "dJdW1_dimension", "dJdW1_size",
+                       "shape_dJdW1", "dim_dJdW1")),
+    Question("dJdW2_shape", "Q2", 1, Kind.SHAPE, lambda n, ref: n.sizes[1:],
+             synonyms=("dJdW2_dim", "dJdW2_dims", "dJdW2_dimension", "dJdW2_size",
+                       "shape_dJdW2", "dim_dJdW2")),
     Question("per_example_dJdW2", "Q3, Q14", 1, Kind.ARRAY,
-             lambda n, ref: (_forward(n, ref)[1], _delta3(n, ref))),
-    Question("dJdyHat", "Q4", 1, Kind.ARRAY, lambda n, ref: (n.y, _forward(n, ref)[3])),
+             lambda n, ref: (_forward(n, ref)[1], _delta3(n, ref)),
+             synonyms=("dJdW2_per_example", "per_example_gradients", "per_example_grad",
+                       "example_dJdW2", "dJdW2_each")),
+    Question("dJdyHat", "Q4", 1, Kind.ARRAY, lambda n, ref: (n.y, _forward(n, ref)[3]),
+             synonyms=("dJ_dyHat", "dJ_dy_hat", "dcost_dyhat", "cost_derivative", "dJdy",
+                       "dJ_dyhat", "dcost")),
     Question("sigmoid_prime", "Q6", 2, Kind.ARRAY,
-             lambda n, ref: (_forward(n, ref)[0],), aliases=("sigmoidPrime",)),
-    Question("delta3_shape", "Q7, Q13", 1, Kind.SHAPE, lambda n, ref: (n.sizes[0], n.sizes[3])),
+             lambda n, ref: (_forward(n, ref)[0],), aliases=("sigmoidPrime",),
+             synonyms=("sigmoid_derivative", "sigmoidDerivative", "sigmoid_deriv", "dsigmoid",
+                       "d_sigmoid", "sigmoid_grad", "sigmoid_gradient", "sigmoidGradient",
+                       "derivative_sigmoid", "deriv_sigmoid", "fprime", "f_prime", "sigmoid_d")),
+    Question("delta3_shape", "Q7, Q13", 1, Kind.SHAPE, lambda n, ref: (n.sizes[0], n.sizes[3]),
+             synonyms=("delta3_dim", "delta3_dims", "delta3_dimension", "delta3_size",
+                       "shape_delta3")),
     Question("delta3", "Q5, after Q6, Q13", 2, Kind.ARRAY,
-             lambda n, ref: (n.y, _forward(n, ref)[3], _forward(n, ref)[2])),
-    Question("dz3dW2", "Q8-Q10", 1, Kind.ARRAY, lambda n, ref: (_forward(n, ref)[1][:1],)),
+             lambda n, ref: (n.y, _forward(n, ref)[3], _forward(n, ref)[2]),
+             synonyms=("delta_3", "delta_three", "output_delta", "dJdz3", "dJ_dz3", "d3",
+                       "delta_output")),
+    Question("dz3dW2", "Q8-Q10", 1, Kind.ARRAY, lambda n, ref: (_forward(n, ref)[1][:1],),
+             synonyms=("dz3_dW2", "dz3dw2")),
     Question("a2_rows_and_columns", "Q12", 1, Kind.CHOICES, lambda n, ref: (),
              constants=("A2_ROWS", "A2_COLUMNS"), only_case="q16"),
     Question("dJdW2", "Q11, Q14-Q16", 2, Kind.ARRAY,
-             lambda n, ref: (_forward(n, ref)[1], _delta3(n, ref))),
+             lambda n, ref: (_forward(n, ref)[1], _delta3(n, ref)),
+             synonyms=("dJ_dW2", "grad_W2", "gradient_W2", "dW2", "W2_gradient", "dJdw2")),
     Question("delta2", "Q17", 2, Kind.ARRAY,
-             lambda n, ref: (_delta3(n, ref), n.W2, _forward(n, ref)[0])),
+             lambda n, ref: (_delta3(n, ref), n.W2, _forward(n, ref)[0]),
+             synonyms=("delta_2", "delta_two", "hidden_delta", "dJdz2", "dJ_dz2", "d2",
+                       "delta_hidden")),
     Question("dJdW1", "Q17", 1, Kind.ARRAY,
-             lambda n, ref: (n.X, ref.delta2(_delta3(n, ref), n.W2, _forward(n, ref)[0]))),
+             lambda n, ref: (n.X, ref.delta2(_delta3(n, ref), n.W2, _forward(n, ref)[0])),
+             synonyms=("dJ_dW1", "grad_W1", "gradient_W1", "dW1", "W1_gradient", "dJdw1")),
     Question("cost_function_prime", "Your Mission", 2, Kind.ARRAYS,
              lambda n, ref: (n.X, n.y, n.W1, n.W2), aliases=("costFunctionPrime",),
-             parts=("dJdW1", "dJdW2")),
+             parts=("dJdW1", "dJdW2"),
+             synonyms=("cost_prime", "costPrime", "gradients", "backprop", "backpropagation",
+                       "back_propagation", "backward", "backward_pass", "gradient", "dJdW",
+                       "cost_gradient", "cost_function_gradient")),
 )
 
 MAX_SCORE = sum(q.points for q in QUESTIONS)

@@ -34,7 +34,8 @@ def _options_text(options: Options) -> str:
     for path in options.catalogues:
         catalogues.update(Path(path).read_bytes())
     return (f"seed={options.seed};timeout={limits.timeout};memory={limits.memory_mb};"
-            f"carry={options.carry_forward};catalogues={catalogues.hexdigest()}")
+            f"carry={options.carry_forward};feedback={options.feedback};"
+            f"catalogues={catalogues.hexdigest()}")
 
 
 def grade_one(entry: Entry, options: Options, store: ResultStore | None, force: bool) -> Graded:

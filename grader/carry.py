@@ -1,10 +1,11 @@
 """Error carried forward: is a wrong answer right, given the student's own earlier functions?
 
-The model answer's function for a question is replayed here, in the grader, with each graded
-function it calls (delta3 calls sigmoid_prime; cost_function_prime calls forward, delta3, ...)
-replaced by the student's answers to those calls. The student's answers come from the sandbox:
-first from the calls already made for their own questions, then, for arguments only the replay
-produces, from further rounds of calls. The reference's math is reused, never restated.
+The student's process records, for each judged call, the graded functions that call used (with
+the arguments and what each gave back): see `sandbox.Traced`. Here, in the grader, the model
+answer's function for the question is replayed with every graded function it reaches, at any
+depth, answered by the student's recorded answer to that same call where there is one, and by
+the model answer where there is none. Credit is carried forward only for an error the student's
+function really built on, in this very run; the reference's math is reused, never restated.
 """
 
 from __future__ import annotations
@@ -12,96 +13,151 @@ from __future__ import annotations
 import types
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any, Iterator
 
 import numpy as np
 
 from grader import assignment, compare
-
-
-class NeedCall(Exception):
-    """The replay needs the student's answer to a call not made yet."""
-
-    def __init__(self, function: str, args: tuple):
-        super().__init__(function)
-        self.function, self.args = function, args
+from grader.sandbox import Traced
 
 
 class StudentFailed(Exception):
-    """The student's function raised or gave nothing on a call the replay needs."""
-
-
-@dataclass
-class Known:
-    """The student's answers so far: function id -> [(args, outcome status, value)]."""
-
-    calls: dict[str, list[tuple[tuple, str, Any]]]
-
-    def add(self, function: str, args: tuple, status: str, value: Any) -> None:
-        self.calls.setdefault(function, []).append((args, status, value))
-
-    def find(self, function: str, args: tuple):
-        for known_args, status, value in self.calls.get(function, []):
-            if same_args(known_args, args):
-                return status, value
-        return None
+    """A recorded call the replay needs raised in the student's process."""
 
 
 def same_args(a: tuple, b: tuple) -> bool:
+    """Two calls' arguments are the same call: equal shapes, and numbers equal but for the last
+    bits (the student's own forward pass may round differently from the model answer's)."""
     if len(a) != len(b):
         return False
     for x, y in zip(a, b):
-        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-        if x.shape != y.shape or not np.allclose(x, y, rtol=1e-9, atol=1e-12):
+        x, y = compare.as_array(x), compare.as_array(y)
+        if x is None or y is None or x.shape != y.shape:
+            return False
+        if x.size and not np.max(np.abs(x - y)) <= 1e-12 + 1e-9 * np.max(np.abs(y)):
             return False
     return True
 
 
+def graded_functions(reference: ModuleType) -> tuple[str, ...]:
+    """The question ids answered by a function of the model answer."""
+    return tuple(q.id for q in assignment.QUESTIONS if callable(getattr(reference, q.id, None)))
+
+
 def dependencies(reference: ModuleType, question_id: str) -> tuple[str, ...]:
-    """The graded functions that the reference's function for a question calls."""
+    """The graded functions that the reference's function for a question calls directly."""
     function = getattr(reference, question_id, None)
     if function is None:  # answered by constants, not a function
         return ()
-    names = function.__code__.co_names
-    graded = {q.id for q in assignment.QUESTIONS}
-    return tuple(name for name in names if name in graded and name != question_id)
+    graded = set(graded_functions(reference))
+    return tuple(name for name in function.__code__.co_names if name in graded and name != question_id)
+
+
+def flatten(trace: tuple[Traced, ...]) -> Iterator[Traced]:
+    for node in trace:
+        yield node
+        yield from flatten(node.calls)
+
+
+def _student_value(value: Any) -> Any:
+    """A recorded answer as the reference's code expects it: arrays, and tuples for several."""
+    if isinstance(value, list):
+        return tuple(_student_value(v) for v in value)
+    if isinstance(value, (int, float)) or value is None:
+        return value
+    return np.asarray(value, dtype=float) if compare.as_array(value) is not None else value
+
+
+def is_wrong(reference: ModuleType, node: Traced) -> bool:
+    """The recorded answer differs from the model answer on the same arguments, or it raised
+    where the model answer does not: a failure on arguments that break the model answer too
+    (a wrong shape handed down) is not this function's fault."""
+    if node.args is None:
+        return node.status != "returned"  # arguments that could not be matched
+    try:
+        with np.errstate(all="ignore"):
+            right = getattr(reference, node.function)(*_copies(node.args))
+    except Exception:
+        return False
+    if node.status != "returned":
+        return True
+    return compare.compare(assignment.question(node.function), node.value, right) is not None
+
+
+def _copies(args: tuple) -> list:
+    return [np.array(a, dtype=float) if isinstance(a, np.ndarray) else a for a in args]
 
 
 @dataclass(frozen=True)
 class Replay:
-    value: Any  # the reference's answer, built on the student's own functions
-    wrong: tuple[str, ...]  # the student's functions that differed from the reference on the way
+    value: Any  # the reference's answer built on the student's recorded answers
+    raised: bool  # the reference's formula failed on them (a shape that breaks a product)
+    wrong: tuple[Traced, ...]  # the recorded answers it used that were wrong
 
 
-def replay(reference: ModuleType, question_id: str, args: tuple, known: Known) -> Replay:
-    """Run the reference for a question with its graded dependencies answered by the student.
-    Raises NeedCall for an answer not known yet, StudentFailed if the student's answer is
-    unusable, and lets the reference's own errors through (a wrong shape breaking a product)."""
-    wrong: list[str] = []
+def replay(reference: ModuleType, question_id: str, args: tuple, trace: tuple[Traced, ...]) -> Replay:
+    """Run the reference for a question where every graded function it reaches is answered by
+    the student's recorded answer to that very call, if there is one."""
+    recorded = [node for node in flatten(trace) if node.args is not None]
+    used_wrong: list[Traced] = []
+    scope = dict(vars(reference))
 
-    def student(name: str) -> Callable:
+    def answered(name: str):
+        reference_function = getattr(reference, name)
+        rebound = types.FunctionType(reference_function.__code__, scope, reference_function.__name__,
+                                     reference_function.__defaults__, reference_function.__closure__)
+
         def answer(*call_args):
-            found = known.find(name, call_args)
-            if found is None:
-                raise NeedCall(name, call_args)
-            status, value = found
-            if status != "returned":
+            node = next((n for n in recorded if n.function == name and same_args(n.args, call_args)),
+                        None)
+            if node is None:  # the student's code did not make this call: the model's answer
+                return rebound(*call_args)
+            if is_wrong(reference, node):
+                used_wrong.append(node)
+            if node.status != "returned":
                 raise StudentFailed(name)
-            right = getattr(reference, name)(*call_args)
-            if compare.compare(assignment.question(name), value, right) is not None:
-                wrong.append(name)
-            if isinstance(value, list):
-                return tuple(np.asarray(v, dtype=float) if not isinstance(v, (int, float)) else v
-                             for v in value)
-            return np.asarray(value, dtype=float) if not isinstance(value, (int, float)) else value
+            return _student_value(node.value)
         return answer
 
-    function = getattr(reference, question_id)
-    scope = dict(vars(reference))
-    for name in dependencies(reference, question_id):
-        scope[name] = student(name)
-    rebound = types.FunctionType(function.__code__, scope, function.__name__,
-                                 function.__defaults__, function.__closure__)
-    with np.errstate(all="ignore"):
-        value = rebound(*[np.copy(a) if isinstance(a, np.ndarray) else a for a in args])
-    return Replay(value, tuple(dict.fromkeys(wrong)))
+    for name in graded_functions(reference):
+        scope[name] = answered(name)
+    top = getattr(reference, question_id)
+    rebound_top = types.FunctionType(top.__code__, scope, top.__name__, top.__defaults__,
+                                     top.__closure__)
+    try:
+        with np.errstate(all="ignore"):
+            value, raised = rebound_top(*_copies(args)), False
+    except Exception:  # StudentFailed, or the reference breaking on the student's values
+        value, raised = None, True
+    return Replay(value, raised, tuple(dict.fromkeys(used_wrong)))
+
+
+def finite(value: Any) -> bool:
+    """Every number in a replayed answer is finite: an infinite one accepts nothing."""
+    parts = value if isinstance(value, tuple) else (value,)
+    for part in parts:
+        array = compare.as_array(part)
+        if array is None or not np.all(np.isfinite(array)):
+            return False
+    return True
+
+
+def trivial(value: Any, expected: Any) -> bool:
+    """The replayed answer is constant (all zeros, say) where the right answer is not: the
+    earlier error left nothing of this question to get right."""
+    parts = value if isinstance(value, tuple) else (value,)
+    wanted = expected if isinstance(expected, tuple) else (expected,)
+    for got, right in zip(parts, wanted):
+        got, right = compare.as_array(got), compare.as_array(right)
+        if got is None or right is None:
+            return False
+        if got.size > 1 and np.ptp(got) == 0 and np.ptp(right) > 0:
+            return True
+        if got.size == 1 and right.size == 1 and float(got.ravel()[0]) == 0 != float(right.ravel()[0]):
+            return True
+    return False
+
+
+def wrong_calls(reference: ModuleType, node: Traced) -> list[Traced]:
+    """The graded calls a recorded call made in turn that were themselves wrong."""
+    return [child for child in node.calls if is_wrong(reference, child)]

@@ -18,7 +18,7 @@ from grader import assignment, gradescope, processes, report, sandbox
 from grader.batch import Spool, grade_all
 from grader.discovery import DiscoveryError, discover
 from grader.catalogue import DEFAULT_CATALOGUE, CatalogueError
-from grader.grading import Options, mistakes_by_question
+from grader.grading import FEEDBACK_LEVELS, Options, mistakes_by_question
 from grader.results import Report
 from grader.store import ResultStore, default_directory
 
@@ -87,6 +87,10 @@ def main():
 @click.option("--no-carry-forward", is_flag=True,
               help="No credit for an answer that is right only given the student's own wrong "
                    "earlier function (it is still pointed out).")
+@click.option("--feedback", "feedback_level", type=click.Choice(FEEDBACK_LEVELS), default="full",
+              show_default=True,
+              help="What students are shown: full; no-expected (no expected value or shape, so "
+                   "not the worksheet's answers); score-only.")
 @click.option("--catalogue", "catalogues", multiple=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A TOML file of further known mistakes to diagnose (repeatable).")
@@ -96,7 +100,7 @@ def main():
 @click.option("--no-cache", is_flag=True, help="Neither read nor keep results between runs.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def run(paths, output_format, output, feedback_dir, html_file, jobs, seed, timeout, memory_mb,
-        no_carry_forward, catalogues, force, cache_dir, no_cache, quiet):
+        no_carry_forward, feedback_level, catalogues, force, cache_dir, no_cache, quiet):
     """Grade submissions: files (.py, .ipynb) and class folders.
 
     In a class folder each .py or .ipynb is one student, and so is each subfolder. Every
@@ -121,7 +125,8 @@ def run(paths, output_format, output, feedback_dir, html_file, jobs, seed, timeo
     private = tuple(str(p.resolve() if p.is_dir() else p.resolve().parent) for p in paths)
     options = Options(seed=seed, limits=sandbox.Limits(timeout=timeout, memory_mb=memory_mb),
                       private_paths=private, carry_forward=not no_carry_forward,
-                      catalogues=(str(DEFAULT_CATALOGUE), *(str(c) for c in catalogues)))
+                      catalogues=(str(DEFAULT_CATALOGUE), *(str(c) for c in catalogues)),
+                      feedback=feedback_level)
     try:
         mistakes_by_question(options.catalogues)
     except CatalogueError as exc:
@@ -237,7 +242,9 @@ def extract(notebook, output):
               show_default=True)
 @click.option("--memory-mb", type=click.IntRange(min=64), default=sandbox.Limits.memory_mb,
               show_default=True)
-def gradescope_command(submission_dir, results_file, seed, timeout, memory_mb):
+@click.option("--feedback", "feedback_level", type=click.Choice(FEEDBACK_LEVELS), default="full",
+              show_default=True, help="What the student is shown (see `grade run --help`).")
+def gradescope_command(submission_dir, results_file, seed, timeout, memory_mb, feedback_level):
     """Grade a Gradescope submission: what an autograder's run_autograder calls.
 
     Finds the .py or .ipynb in the submission folder, grades it, and writes results.json. A
@@ -252,7 +259,7 @@ def gradescope_command(submission_dir, results_file, seed, timeout, memory_mb):
 
     started = time.monotonic()
     options = Options(seed=seed, limits=sandbox.Limits(timeout=timeout, memory_mb=memory_mb),
-                      private_paths=(str(submission_dir.resolve()),))
+                      private_paths=(str(submission_dir.resolve()),), feedback=feedback_level)
     try:
         path = gradescope.find_submission(submission_dir)
         result = grade_path(path, options, student=path.stem, folder=submission_dir)

@@ -3,6 +3,12 @@
 Every function returns None when the answer is right and otherwise one sentence a student can
 act on. Relative error is defined once (against the reference) and the same definition serves
 the verdict's tolerance and the message, in one number format.
+
+An entry matches when |got - expected| <= atol + rtol |expected|, where atol is at least rtol
+times the array's scale (its largest finite magnitude), as `assert_allclose` users set atol
+from the data: an entry near zero is judged against the size of its neighbours, not against
+1e-8. An answer computed in float32 gets float32's share of rounding (rtol 1e-4). A value that
+is not finite matches only itself: inf with inf of the same sign, NaN never.
 """
 
 from __future__ import annotations
@@ -13,6 +19,9 @@ import numpy as np
 
 from grader.assignment import ATOL, CHOICES, RTOL, Kind, Question
 from grader.sandbox import Unsupported
+
+# The relative tolerance for an answer computed in float32 (float16 is as good as wrong).
+RTOL_FLOAT32 = 1e-4
 
 
 def fmt(x: float) -> str:
@@ -58,32 +67,79 @@ def as_array(value: Any) -> np.ndarray | None:
     return array
 
 
+def tolerances(expected: np.ndarray, rtol: float = RTOL) -> tuple[float, float]:
+    """(rtol, atol) for an answer: atol from the array's scale, never below ATOL."""
+    finite = np.abs(expected[np.isfinite(expected)]) if expected.size else expected
+    scale = float(finite.max()) if finite.size else 0.0
+    return rtol, max(ATOL, rtol * scale)
+
+
+def wrong_entries(got: np.ndarray, expected: np.ndarray, rtol: float = RTOL) -> np.ndarray:
+    """A boolean array: which entries are not within tolerance (shapes already equal)."""
+    rtol, atol = tolerances(expected, rtol)
+    with np.errstate(invalid="ignore", over="ignore"):
+        close = np.abs(got - expected) <= atol + rtol * np.abs(expected)
+    # Where the answer is not finite, only the same value matches (inf - inf is NaN, and
+    # |x - inf| <= inf would accept anything).
+    close = np.where(np.isfinite(expected) & np.isfinite(got), close, got == expected)
+    return ~close
+
+
 def compare_array(value: Any, expected: np.ndarray,
-                  normalise: Callable[[Any, Any], Any] | None = None) -> str | None:
-    """Shape must match exactly, then every entry within RTOL and ATOL of the reference."""
+                  normalise: Callable[[Any, Any], Any] | None = None, *,
+                  rtol: float = RTOL, reveal: bool = True) -> str | None:
+    """Shape must match exactly, then every entry within tolerance of the reference. With
+    `reveal` False the message gives no expected value, nor the expected shape."""
     got = as_array(value)
     if got is None:
         return f"returned {describe(value)}, which numpy cannot read as an array of numbers"
     if normalise is not None:
         got = normalise(got, expected)
     if got.shape != expected.shape:
+        if not reveal:
+            return f"shape {fmt_shape(got.shape)}, which is not the shape of the answer"
         return (f"shape {fmt_shape(got.shape)}, but the answer has shape "
                 f"{fmt_shape(expected.shape)}")
-    with np.errstate(invalid="ignore", over="ignore"):
-        absolute = np.abs(got - expected)
-        # numpy.isclose's rule, written out: it costs ten times more on arrays this small.
-        wrong = ~((absolute <= ATOL + RTOL * np.abs(expected)) | (got == expected))
+    wrong = wrong_entries(got, expected, rtol)
     if not wrong.any():
         return None
+    rtol, atol = tolerances(expected, rtol)
+    with np.errstate(invalid="ignore", over="ignore"):
+        absolute = np.abs(got - expected)
     relative = relative_error(got, expected)
     # NaN and inf are the worst possible entries: rank them first.
     ranking = np.where(np.isfinite(absolute), absolute, np.inf)
     worst = np.unravel_index(int(np.argmax(np.where(wrong, ranking, -1.0))), got.shape)
     where = "[" + ", ".join(str(int(i)) for i in worst) + "]" if got.ndim else "value"
-    return (f"{int(wrong.sum())} of {wrong.size} entries differ (rtol {RTOL:g}, atol {ATOL:g}); "
+    if not reveal:
+        return f"{int(wrong.sum())} of {wrong.size} entries differ; worst {where}: got {fmt(got[worst])}"
+    return (f"{int(wrong.sum())} of {wrong.size} entries differ (rtol {rtol:g}, atol {atol:.3g}); "
             f"worst {where}: got {fmt(got[worst])}, expected {fmt(expected[worst])}; "
             f"max abs error {fmt(np.max(np.where(wrong, absolute, 0)))}, "
             f"max rel error {fmt(np.max(np.where(wrong, relative, 0)))}")
+
+
+def error_size(question: Question, value: Any, expected: Any) -> float:
+    """How far a wrong answer is from the right one, relative to the answer's scale: a few
+    times rtol is rounding; inf for a wrong structure or shape."""
+    if question.kind is Kind.ARRAY:
+        pairs = [(value, expected)]
+    elif question.kind is Kind.ARRAYS and isinstance(value, list) and len(value) == len(question.parts):
+        pairs = list(zip(value, expected))
+    else:
+        return float("inf")
+    worst = 0.0
+    for got, want in pairs:
+        got, want = as_array(got), np.asarray(want, dtype=float)
+        if got is not None and question.normalise is not None and question.kind is Kind.ARRAY:
+            got = question.normalise(got, want)
+        if got is None or got.shape != want.shape:
+            return float("inf")
+        scale = max(float(np.max(np.abs(want))) if want.size else 0.0, ATOL)
+        with np.errstate(invalid="ignore", over="ignore"):
+            difference = float(np.max(np.abs(got - want))) if got.size else 0.0
+        worst = max(worst, difference / scale if np.isfinite(difference) else float("inf"))
+    return worst
 
 
 def compare_shape(value: Any, expected: tuple[int, ...]) -> str | None:
@@ -125,19 +181,23 @@ def compare_choices(question: Question, value: Any, expected: list[str]) -> str 
     return None
 
 
-def compare(question: Question, value: Any, expected: Any) -> str | None:
-    """Compare an answer of any kind with the reference's value for the same call."""
+def compare(question: Question, value: Any, expected: Any, *, precision: str | None = None,
+            reveal: bool = True) -> str | None:
+    """Compare an answer of any kind with the reference's value for the same call; `precision`
+    is "float32" for an answer computed in float32."""
+    rtol = RTOL_FLOAT32 if precision == "float32" else RTOL
     if question.kind is Kind.CHOICES:
         return compare_choices(question, value, expected)
     if question.kind is Kind.SHAPE:
         return compare_shape(value, tuple(expected))
     if question.kind is Kind.ARRAY:
-        return compare_array(value, np.asarray(expected, dtype=float), question.normalise)
+        return compare_array(value, np.asarray(expected, dtype=float), question.normalise,
+                             rtol=rtol, reveal=reveal)
     parts = question.parts
     if not isinstance(value, list) or len(value) != len(parts):
         return f"returned {describe(value)}; expected a tuple of {len(parts)} ({', '.join(parts)})"
     for name, got, want in zip(parts, value, expected):
-        message = compare_array(got, np.asarray(want, dtype=float))
+        message = compare_array(got, np.asarray(want, dtype=float), rtol=rtol, reveal=reveal)
         if message is not None:
             return f"{name}: {message}"
     return None

@@ -1,8 +1,9 @@
 """Pure: the one line of feedback a question gets, from its case results and what was found.
 
 The order is that of a good teaching assistant: what is missing, then the mistake by name,
-then a mistake carried forward from an earlier question, then an answer right only on the
-worksheet's numbers, then the plain comparison.
+then a mistake carried forward from an earlier question (naming the first wrong function in the
+chain), then an answer right only on the worksheet's numbers, then the plain comparison; then
+what is worth knowing even when it is right (parameters in another order, float32).
 """
 
 from __future__ import annotations
@@ -18,16 +19,40 @@ def _names(functions: tuple[str, ...]) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
+def _verb(functions: tuple[str, ...]) -> str:
+    return "is" if len(functions) == 1 else "are"
+
+
 def question_feedback(question: Question, cases: tuple[CaseResult, ...], *,
                       diagnosis: Mistake | None = None, near_miss: str | None = None,
-                      series_class: bool = False, fragment: str | None = None) -> str:
+                      series_class: bool = False, fragment: str | None = None,
+                      reordered: tuple[str, ...] | None = None, hard_coded: bool = False) -> str:
+    text = _main_line(question, cases, diagnosis=diagnosis, near_miss=near_miss,
+                      series_class=series_class, fragment=fragment, hard_coded=hard_coded)
+    if reordered and cases[0].status is not Status.MISSING:
+        stub = _parameters(question)
+        text += (f". Your parameters ({', '.join(reordered)}) are the stub's in another order "
+                 f"({', '.join(stub)}): graded by name, but keep the stub's order")
+    if any(c.precision for c in cases) and all(c.status is Status.PASSED for c in cases):
+        kind = next(c.precision for c in cases if c.precision)
+        text += f". Computed in {kind}: right to {kind}'s precision"
+    return text
+
+
+def _main_line(question: Question, cases: tuple[CaseResult, ...], *, diagnosis: Mistake | None,
+               near_miss: str | None, series_class: bool, fragment: str | None,
+               hard_coded: bool) -> str:
     failing = [c for c in cases if c.status is not Status.PASSED]
     carried = tuple(dict.fromkeys(name for c in cases for name in c.carried_from))
     correct = f" ({len(cases) - len(failing)}/{len(cases)} cases correct)" if len(cases) > 1 else ""
     if not failing:
+        crash = next((c for c in cases if c.carried_kind == "crash"), None)
+        if crash is not None:
+            return (f"fails only because your {_names(carried)} {_verb(carried)} wrong ({crash.case_label}: "
+                    f"{crash.message}): right given {'it' if len(carried) == 1 else 'them'}, credit "
+                    f"carried forward here; fix {' and '.join(carried)}")
         if carried:
-            verb = "is" if len(carried) == 1 else "are"
-            return (f"right given your own {_names(carried)}, which {verb} wrong: credit carried "
+            return (f"right given your own {_names(carried)}, which {_verb(carried)} wrong: credit carried "
                     f"forward here; fix {' and '.join(carried)}")
         return f"correct on all {len(cases)} cases" if len(cases) > 1 else "correct"
     first = failing[0]
@@ -40,18 +65,24 @@ def question_feedback(question: Question, cases: tuple[CaseResult, ...], *,
         if series_class:
             return (f"not defined: the Neural_Network class answers forward, sigmoid_prime, cost "
                     f"and cost_function_prime only; add the stub's {_signature(question)}")
+        if question.constants:
+            return f"not defined: set {' and '.join(question.constants)}"
         return f"not defined: write a function named {question.id}"
     if len(failing) == len(cases) and all(c.message.startswith("NotImplementedError") for c in failing):
         return "not answered yet: the function still raises NotImplementedError"
     if diagnosis is not None:
         return f"{diagnosis.explain}{correct}"
+    trivial = [c for c in failing if c.carried_kind == "trivial"]
+    if trivial:
+        roots = tuple(dict.fromkeys(name for c in trivial for name in c.carried_from))
+        return (f"right given your own {_names(roots)}, but {'its' if len(roots) == 1 else 'their'} "
+                f"error leaves this answer constant where the right one is not: no credit carried "
+                f"forward; fix {' and '.join(roots)} first{correct}")
     if carried and all(c.carried_from for c in failing):
-        verb = "is" if len(carried) == 1 else "are"
-        return (f"wrong only because your {_names(carried)} {verb} wrong: right given them "
-                f"(no credit carried forward in this grading){correct}")
-    worksheet = [c for c in cases if c.worksheet]
-    if worksheet and all(c.status is Status.PASSED for c in worksheet) and \
-            all(c.status is Status.WRONG for c in failing):
+        return (f"wrong only because your {_names(carried)} {_verb(carried)} wrong: right given "
+                f"{'it' if len(carried) == 1 else 'them'} (no credit carried forward in this "
+                f"grading){correct}")
+    if hard_coded:
         return ("correct on the worksheet's numbers only: is something hard-coded, or sized for "
                 f"3 hidden units? {first.case_label}: {first.message}{correct}")
     if len(cases) == 1:  # a question asked once: no case to name, no tally to keep
@@ -59,31 +90,35 @@ def question_feedback(question: Question, cases: tuple[CaseResult, ...], *,
     return f"{first.case_label}: {first.message}{correct}"
 
 
-def _signature(question: Question) -> str:
+def _parameters(question: Question) -> tuple[str, ...]:
     import inspect
 
+    return tuple(inspect.signature(getattr(assignment.load_reference(), question.id)).parameters)
+
+
+def _signature(question: Question) -> str:
     if question.constants:
         return " and ".join(question.constants)
-    function = getattr(assignment.load_reference(), question.id)
-    return f"{question.id}({', '.join(inspect.signature(function).parameters)})"
+    return f"{question.id}({', '.join(_parameters(question))})"
+
+
+def _plain(name: str) -> str:
+    return name.lower().replace("_", "")
 
 
 def near_miss(question: Question, defined: tuple[str, ...]) -> str | None:
-    """A defined name that looks like a misspelling of the question's function."""
+    """A defined name that is the question's function under another name: a misspelling, or
+    a name that means the same (`sigmoid_derivative` for `sigmoid_prime`)."""
     import difflib
 
     contract = {name for q in assignment.QUESTIONS for name in q.names} | {"sigmoid"}
     candidates = [name for name in defined if name not in contract]
-
-    def plain(name: str) -> str:
-        return name.lower().replace("_", "")
-
-    for wanted in question.names:
+    for wanted in (*question.names, *question.synonyms):
         for name in candidates:
-            if plain(name) == plain(wanted):
+            if _plain(name) == _plain(wanted):
                 return name
-    matches = difflib.get_close_matches(plain(question.id), [plain(c) for c in candidates],
+    matches = difflib.get_close_matches(_plain(question.id), [_plain(c) for c in candidates],
                                         n=1, cutoff=0.85)
     if matches:
-        return next(c for c in candidates if plain(c) == matches[0])
+        return next(c for c in candidates if _plain(c) == matches[0])
     return None

@@ -35,7 +35,9 @@ def results_json(result: SubmissionResult, execution_time: float) -> dict[str, A
         graded = by_id.get(question.id)
         score = graded.score if graded else 0.0
         output = graded.feedback if graded else f"not graded: {result.error}"
-        if graded:
+        if graded and not graded.feedback:  # the instructor shows scores only (--feedback)
+            output = "score only: no feedback is shown for this question"
+        elif graded:
             output = "\n".join([output, *case_lines(graded, "  ")])
         tests.append({
             "name": f"{question.id} ({question.worksheet})",

@@ -1,16 +1,20 @@
 """Orchestration: a submission's cells in, a SubmissionResult out.
 
 The expected values are computed once per seed by calling the reference (the model answer), in
-this process; the student's functions are called in the sandbox on the same arguments; the
-verdicts, the diagnoses and any credit carried forward are decided here.
+this process; the student's functions are called in the sandbox on the same arguments, once;
+the verdicts, the diagnoses and any credit carried forward are decided here, from that one run.
 """
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from grader import assignment, carry, catalogue, compare, diagnose, feedback, sandbox
 from grader._standins import SERIES_WORK, missing_message
@@ -19,9 +23,12 @@ from grader.loading import Submission, SubmissionError, load
 from grader.results import (CaseResult, Diagnosis, LoadError, QuestionResult, Status,
                             SubmissionResult)
 
-# Rounds of extra calls the carried-forward replay may ask for: one per link of the longest
-# chain in the model answer (cost_function_prime: forward, delta3, delta2, dJdW1, dJdW2).
-_CARRY_ROUNDS = 6
+# How much of the grading a student sees: everything; everything but the expected values
+# (the worksheet's numbers, the answers' shapes); or the scores alone.
+FEEDBACK_LEVELS = ("full", "no-expected", "score-only")
+# An answer right on the worksheet's numbers and off by more than this (relative to the
+# answer's scale) on the others is probably hard-coded; less is rounding.
+_GROSSLY_WRONG = 1e-2
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,7 @@ class Options:
     private_paths: tuple[str, ...] = ()
     carry_forward: bool = True  # credit an answer that is right given the student's own earlier functions
     catalogues: tuple[str, ...] = (str(catalogue.DEFAULT_CATALOGUE),)
+    feedback: str = "full"  # one of FEEDBACK_LEVELS
 
 
 def answer_key_paths() -> tuple[str, ...]:
@@ -71,18 +79,18 @@ def plan(seed: int) -> tuple[Check, ...]:
 def calls(seed: int) -> tuple[sandbox.Call, ...]:
     """The sandbox calls of every check, built once per seed and reused for every submission."""
     return tuple(sandbox.Call(key, check.question.names, check.args, check.question.id,
-                              _network(check) if check.question.id in SERIES_QUESTIONS else None,
                               read=bool(check.question.constants))
                  for key, check in enumerate(plan(seed)))
 
 
-# The questions a submission written as the series' Neural_Network class can answer.
-SERIES_QUESTIONS = ("forward", "sigmoid_prime", "cost", "cost_function_prime")
-
-
-def _network(check: Check) -> tuple:
-    net = check.case.network
-    return (net.X, net.y, net.W1, net.W2)
+@lru_cache(maxsize=1)
+def contract() -> sandbox.Contract:
+    """Every name a graded function may have, and the stub's parameter names per question."""
+    reference = assignment.load_reference()
+    graded = tuple((name, q.id) for q in assignment.QUESTIONS if not q.constants for name in q.names)
+    params = tuple((q.id, tuple(inspect.signature(getattr(reference, q.id)).parameters))
+                   for q in assignment.QUESTIONS if not q.constants)
+    return sandbox.Contract(graded, params)
 
 
 @lru_cache(maxsize=8)
@@ -119,17 +127,16 @@ def _where(submission: Submission, cell: int | None, line: int | None) -> str:
     return f"cell {cell + 1}, {where}"
 
 
-def _case_result(submission: Submission, check: Check, outcome: sandbox.CallOutcome,
-                 carried: carry.Replay | None, options: Options) -> CaseResult:
+def _plain_result(submission: Submission, check: Check, outcome: sandbox.CallOutcome,
+                  reveal: bool) -> CaseResult:
+    """The case's verdict on its own: right, wrong (with why), or how it failed."""
     case = check.case
     if outcome.status == "returned":
-        message = compare.compare(check.question, outcome.value, check.expected)
-        if message is None:
-            return CaseResult(case.id, case.label, Status.PASSED, worksheet=case.worksheet)
-        if carried is not None:
-            status = Status.PASSED if options.carry_forward else Status.WRONG
-            return CaseResult(case.id, case.label, status, message, carried.wrong, case.worksheet)
-        return CaseResult(case.id, case.label, Status.WRONG, message, worksheet=case.worksheet)
+        message = compare.compare(check.question, outcome.value, check.expected,
+                                  precision=outcome.precision, reveal=reveal)
+        status = Status.PASSED if message is None else Status.WRONG
+        return CaseResult(case.id, case.label, status, message or "", worksheet=case.worksheet,
+                          precision=outcome.precision)
     message = outcome.message
     if outcome.status == "crashed":
         message = f"the function {message}" if message.startswith(("was killed", "ended")) else message
@@ -139,43 +146,75 @@ def _case_result(submission: Submission, check: Check, outcome: sandbox.CallOutc
                       worksheet=case.worksheet)
 
 
-def _carried_forward(run_again, checks, outcomes) -> dict[int, carry.Replay]:
-    """Checks whose wrong answer is the reference's formula applied to the student's own
-    wrong functions: key -> the replay that matched."""
+def _roots(reference, node: sandbox.Traced, judged: dict[str, QuestionResult]) -> list[str]:
+    """The first wrong functions behind a wrong recorded answer: the function itself when its
+    own question shows its code is wrong, else whatever it built on."""
+    own = judged.get(node.function)
+    if own is None or any(c.status is not Status.PASSED and not c.carried_from for c in own.cases):
+        return [node.function]
+    inner = [root for child in carry.wrong_calls(reference, node)
+             for root in _roots(reference, child, judged)]
+    carried = [name for c in own.cases for name in c.carried_from]
+    return inner or carried or [node.function]
+
+
+def _judge(submission: Submission, check: Check, outcome: sandbox.CallOutcome,
+           judged: dict[str, QuestionResult], options: Options) -> CaseResult:
+    """The case's verdict, carrying an earlier function's error forward where the answer (or
+    the failure) is the model answer's, built on what the student's own functions gave."""
+    plain = _plain_result(submission, check, outcome, options.feedback == "full")
+    if plain.status is Status.PASSED or outcome.status not in ("returned", "raised") \
+            or not outcome.trace:
+        return plain
     reference = assignment.load_reference()
-    known = carry.Known({})
-    for key, check in enumerate(checks):
-        outcome = outcomes[key]
-        known.add(check.question.id, check.args, outcome.status, outcome.value)
-    pending = [key for key, check in enumerate(checks)
-               if outcomes[key].status == "returned"
-               and carry.dependencies(reference, check.question.id)
-               and compare.compare(check.question, outcomes[key].value, check.expected) is not None]
-    matched: dict[int, carry.Replay] = {}
-    for _ in range(_CARRY_ROUNDS):
-        needs: list[carry.NeedCall] = []
-        still = []
-        for key in pending:
-            check = checks[key]
-            try:
-                replayed = carry.replay(reference, check.question.id, check.args, known)
-            except carry.NeedCall as need:
-                if not any(n.function == need.function and carry.same_args(n.args, need.args)
-                           for n in needs):
-                    needs.append(need)
-                still.append(key)
-                continue
-            except Exception:  # the student's answers break the reference's formula: no credit
-                continue
-            if replayed.wrong and compare.compare(check.question, outcomes[key].value,
-                                                  replayed.value) is None:
-                matched[key] = replayed
-        if not needs:
-            break
-        for need, outcome in zip(needs, run_again(needs)):
-            known.add(need.function, need.args, outcome.status, outcome.value)
-        pending = still
-    return matched
+    replayed = carry.replay(reference, check.question.id, check.args, outcome.trace)
+    if not replayed.wrong:
+        return plain  # nothing it built on was wrong: the error is its own
+    roots = tuple(dict.fromkeys(root for node in replayed.wrong
+                                for root in _roots(reference, node, judged)))
+    roots = tuple(r for r in roots if r != check.question.id) or roots
+    credit = Status.PASSED if options.carry_forward else plain.status
+    if outcome.status == "raised":
+        # It failed only because what it was given by its own earlier function broke the
+        # formula (a wrong shape in a product), or that function raised.
+        if not replayed.raised:
+            return plain
+        return CaseResult(plain.case_id, plain.case_label, credit, plain.message, roots,
+                          plain.worksheet, carried_kind="crash")
+    if replayed.raised or not carry.finite(replayed.value) or compare.compare(
+            check.question, outcome.value, replayed.value, precision=outcome.precision) is not None:
+        return plain
+    if carry.trivial(replayed.value, check.expected):
+        return CaseResult(plain.case_id, plain.case_label, plain.status, plain.message, roots,
+                          plain.worksheet, carried_kind="trivial", precision=outcome.precision)
+    return CaseResult(plain.case_id, plain.case_label, credit, plain.message, roots,
+                      plain.worksheet, carried_kind="value", precision=outcome.precision)
+
+
+def _hard_coded(question: Question, cases: tuple[CaseResult, ...], checks: list[Check],
+                outcomes: list[sandbox.CallOutcome]) -> bool:
+    """Right on the worksheet's numbers, and grossly wrong (not off by rounding) on the others."""
+    worksheet = [c for c in cases if c.worksheet]
+    failing = [(c, check, outcome) for c, check, outcome in zip(cases, checks, outcomes)
+               if c.status is not Status.PASSED]
+    return bool(worksheet and failing) and all(c.status is Status.PASSED for c in worksheet) and all(
+        c.status is Status.WRONG and outcome.status == "returned"
+        and compare.error_size(question, outcome.value, check.expected) > _GROSSLY_WRONG
+        for c, check, outcome in failing)
+
+
+def answer_digest(values: list[Any]) -> str:
+    """A short fingerprint of a question's answers on every case, to 6 significant digits:
+    students with the same digest gave the same answer."""
+    def canonical(value: Any) -> str:
+        if isinstance(value, list):
+            return "[" + ",".join(canonical(v) for v in value) + "]"
+        array = compare.as_array(value)
+        if array is None:
+            return repr(value)[:200]
+        return f"{array.shape}:" + ",".join(f"{x:.6g}" for x in array.ravel())
+
+    return hashlib.sha256("|".join(canonical(v) for v in values).encode()).hexdigest()[:16]
 
 
 def grade_submission(submission: Submission, options: Options = Options(),
@@ -187,21 +226,9 @@ def grade_submission(submission: Submission, options: Options = Options(),
         protected=answer_key_paths(),
         hidden=(*options.private_paths, str(Path(submission.path).resolve().parent)),
     )
-
-    def run_again(needs: list[carry.NeedCall]) -> list[sandbox.CallOutcome]:
-        extra = [sandbox.Call(key, assignment.question(need.function).names, need.args, need.function)
-                 for key, need in enumerate(needs)]
-        again = runner(list(submission.cells), extra, options.limits, confinement,
-                       submission.modules)
-        return [again.outcomes[call.key] for call in extra]
-
     try:
         run = runner(list(submission.cells), list(calls(options.seed)), options.limits, confinement,
-                     submission.modules)
-        # A file that already ran out of time is not run again for carried-forward credit.
-        slow = any(o.status == "timeout" for o in run.outcomes.values()) or \
-            any(p.kind == "timeout" for p in run.load_problems)
-        carried = {} if slow else _carried_forward(run_again, checks, run.outcomes)
+                     submission.modules, contract())
     except sandbox.SandboxError as exc:
         return SubmissionResult(submission.student, submission.path, error=f"sandbox failure: {exc}")
 
@@ -209,11 +236,11 @@ def grade_submission(submission: Submission, options: Options = Options(),
     notes = submission.notes + _run_notes(run, checks, submission)
     answers = mistake_answers(options.seed, options.catalogues)
     mistakes = mistakes_by_question(options.catalogues)
-    questions = []
-    for question in assignment.QUESTIONS:
+    judged: dict[str, QuestionResult] = {}
+    for question in assignment.QUESTIONS:  # in order: an earlier question is judged first
         keys = [key for key, check in enumerate(checks) if check.question is question]
-        cases = tuple(_case_result(submission, checks[k], run.outcomes[k], carried.get(k), options)
-                      for k in keys)
+        outcomes = [run.outcomes[k] for k in keys]
+        cases = tuple(_judge(submission, checks[k], run.outcomes[k], judged, options) for k in keys)
         found = None
         if not any(c.carried_from for c in cases) and \
                 any(c.status is not Status.PASSED for c in cases):
@@ -224,14 +251,27 @@ def grade_submission(submission: Submission, options: Options = Options(),
         if cases[0].status is Status.MISSING:
             near = feedback.near_miss(question, run.defined)
             fragment = next((n for n in question.names if n in run.fragments), None)
-        text = feedback.question_feedback(question, cases, diagnosis=found, near_miss=near,
-                                          series_class=series_class, fragment=fragment)
-        questions.append(QuestionResult(question, cases, text,
-                                        Diagnosis(found.id, found.summary) if found else None))
+        reordered = next((o.reordered for o in outcomes if o.reordered), None)
+        text = feedback.question_feedback(
+            question, cases, diagnosis=found, near_miss=near, series_class=series_class,
+            fragment=fragment, reordered=reordered,
+            hard_coded=_hard_coded(question, cases, [checks[k] for k in keys], outcomes))
+        unanswered = all(c.status is Status.MISSING for c in cases) or all(
+            c.status is Status.RAISED and c.message.startswith("NotImplementedError") for c in cases)
+        if options.feedback == "score-only":
+            text, cases = "", tuple(c.without_message() for c in cases)
+        digest = None
+        if found is None and all(c.status is Status.WRONG and not c.carried_from for c in cases
+                                 if c.status is not Status.PASSED) \
+                and any(c.status is Status.WRONG for c in cases):
+            digest = answer_digest([o.value for o in outcomes])
+        judged[question.id] = QuestionResult(question, cases, text,
+                                             Diagnosis(found.id, found.summary) if found else None,
+                                             answer_digest=digest, unanswered=unanswered)
     load_errors = tuple(LoadError(_where(submission, p.cell, p.line), p.message)
                         for p in run.load_problems)
     output = run.output + ("\n[... output cut]" if run.output_chars > len(run.output) else "")
-    return SubmissionResult(submission.student, submission.path, questions=tuple(questions),
+    return SubmissionResult(submission.student, submission.path, questions=tuple(judged.values()),
                             load_errors=load_errors, output=output, notes=notes,
                             flags=run.flags, missing_packages=run.missing)
 

@@ -6,7 +6,7 @@ import html
 from typing import Iterable
 
 from grader.assignment import MAX_SCORE, QUESTIONS
-from grader.report import ClassStats
+from grader.summary import ClassStats
 from grader.results import SubmissionResult, display_number
 
 _STYLE = """
@@ -82,15 +82,23 @@ def to_html(submissions: Iterable[SubmissionResult], title: str = "Backpropagati
         flags = f' <span class="flags">({html.escape(", ".join(s.flags))})</span>' if s.flags else ""
         cells = "".join(_cell(q.score, q.question.points) for q in s.questions)
         rows.append(f"<tr><td>{name}{flags}</td>{cells}<td class=\"n\"><b>{display_number(s.score):g}</b></td></tr>")
-    graded = len(stats.totals)
-    means = [total / graded if graded else 0.0 for total in stats.sums]
+    graded = stats.graded
+    means = [stats.mean(q.id) for q in QUESTIONS]
     head = "".join(f'<th title="{html.escape(q.worksheet)}">{html.escape(q.id)}</th>' for q in QUESTIONS)
     summary_rows = "".join(
         f"<tr><td>{html.escape(q.id)}</td><td>{html.escape(q.worksheet)}</td>"
-        f'<td class="n">{means[i]:.3g} / {display_number(q.points):g}</td>'
-        f'<td class="n">{(stats.full[i] / graded if graded else 0):.0%}</td>'
-        f"<td>{'; '.join(f'{count} {html.escape(summary)}' for summary, count in stats.mistakes[i].most_common(3))}</td></tr>"
-        for i, q in enumerate(QUESTIONS))
+        f'<td class="n">{stats.mean(q.id):.3g} / {display_number(q.points):g}</td>'
+        f'<td class="n">{stats.share_full(q.id):.0%}</td>'
+        f'<td class="n">{q.lost}</td><td class="n">{q.diagnosed}</td><td class="n">{q.grouped}</td>'
+        f'<td class="n">{q.not_answered}</td><td class="n">{q.other}</td>'
+        f"<td>{'; '.join(f'{count} {html.escape(summary)}' for summary, count in q.diagnoses.most_common(3))}</td></tr>"
+        for q in stats.questions.values())
+    groups = "".join(
+        f"<li><code>{html.escape(question)}</code>: {len(students)} students gave the same wrong "
+        f"answer, which no catalogue entry explains: {html.escape(', '.join(students))}</li>"
+        for question, students in stats.uncatalogued())
+    groups = (f"<h2>The same wrong answer, unexplained: candidates for the catalogue</h2><ul>{groups}</ul>"
+              if groups else "")
     import statistics
 
     overview = (f"{stats.count} submissions, {graded} graded, {stats.count - graded} could not be graded"
@@ -104,8 +112,10 @@ def to_html(submissions: Iterable[SubmissionResult], title: str = "Backpropagati
 <div class="charts"><figure>{histogram_svg(stats.totals)}<figcaption>Totals</figcaption></figure>
 <figure>{questions_svg(means)}<figcaption>Mean score per question</figcaption></figure></div>
 <h2>Per question, and the most common mistakes</h2>
-<table><tr><th>question</th><th>worksheet</th><th>mean</th><th>full marks</th><th>most common mistakes (students)</th></tr>
+<table><tr><th>question</th><th>worksheet</th><th>mean</th><th>full marks</th><th>lost points</th>
+<th>diagnosed</th><th>same wrong</th><th>not answered</th><th>other</th><th>most common mistakes (students)</th></tr>
 {summary_rows}</table>
+{groups}
 <h2>Gradebook</h2>
 <table><tr><th>student</th>{head}<th>total</th></tr>
 {"".join(rows)}</table>

@@ -6,21 +6,25 @@ import csv
 import io
 import json
 import statistics
-from collections import Counter
 from typing import Iterable, Iterator
 
 from grader.assignment import MAX_SCORE, QUESTIONS
 from grader.results import QuestionResult, Report, SubmissionResult, display_number, submission_to_dict
+from grader.summary import ClassStats
 
 
 def json_chunks(report: Report) -> Iterator[str]:
-    """The JSON report in pieces, one submission at a time: a class is never held whole."""
+    """The JSON report in pieces, one submission at a time (a class is never held whole),
+    then the class summary."""
     yield (f'{{\n  "assignment": {json.dumps(report.assignment)},\n  "seed": {report.seed},\n'
            f'  "submissions": [')
+    stats = ClassStats()
     for index, submission in enumerate(report.submissions):
+        stats.add(submission)
         text = json.dumps(submission_to_dict(submission), indent=2, allow_nan=False)
         yield ("," if index else "") + "\n    " + text.replace("\n", "\n    ")
-    yield "\n  ]\n}\n"
+    summary = json.dumps(stats.to_dict(), indent=2, allow_nan=False).replace("\n", "\n  ")
+    yield f"\n  ],\n  \"summary\": {summary}\n}}\n"
 
 
 def _score(result: QuestionResult) -> str:
@@ -67,63 +71,44 @@ def score_card(result: SubmissionResult) -> str:
 
 
 
-class ClassStats:
-    """The class summary, accumulated one submission at a time."""
+def render_summary(stats: ClassStats) -> str:
+    """Mean and median total; per question the mean, the share at full marks and where the
+    lost points went; the most common mistakes (what to re-teach); then the wrong answers
+    several students share that no catalogue entry explains (the catalogue's next entries)."""
+    from tabulate import tabulate
 
-    def __init__(self) -> None:
-        self.count = 0
-        self.totals: list[float] = []  # one number per graded submission: the median needs them
-        self.sums = [0.0] * len(QUESTIONS)
-        self.full = [0] * len(QUESTIONS)
-        self.mistakes: list[Counter] = [Counter() for _ in QUESTIONS]
-        self.missing_packages: Counter = Counter()  # package -> students importing it
-
-    def add(self, result: SubmissionResult) -> None:
-        self.count += 1
-        if result.error is not None:
-            return
-        self.missing_packages.update(set(result.missing_packages))
-        self.totals.append(result.score)
-        for index, question in enumerate(result.questions):
-            self.sums[index] += question.score
-            self.full[index] += question.score >= question.question.points
-            if question.diagnosis is not None:
-                self.mistakes[index][question.diagnosis.summary] += 1
-
-    def common_mistakes(self, per_question: int = 3) -> list[tuple[str, str, int]]:
-        """(question id, mistake summary, students) for the most common diagnoses."""
-        return [(question.id, summary, count)
-                for question, counter in zip(QUESTIONS, self.mistakes)
-                for summary, count in counter.most_common(per_question)]
-
-    def render(self) -> str:
-        """Mean and median total, per question the mean and the share at full marks, then the
-        most common mistakes: what to re-teach."""
-        from tabulate import tabulate
-
-        graded = len(self.totals)
-        head = (f"class summary: {self.count} submission{'s' * (self.count != 1)}, {graded} "
-                f"graded, {self.count - graded} could not be graded")
-        if not graded:
-            return head
-        lines = [head, f"total: mean {statistics.mean(self.totals):.3g}, median "
-                       f"{statistics.median(self.totals):.3g} (of {display_number(MAX_SCORE):g})"]
-        rows = [(i + 1, q.id, q.worksheet,
-                 f"{self.sums[i] / graded:.3g} / {display_number(q.points):g}",
-                 f"{self.full[i] / graded:.0%}") for i, q in enumerate(QUESTIONS)]
-        lines.append(tabulate(rows, headers=("#", "question", "worksheet", "mean", "full marks"),
-                              disable_numparse=True))
-        if self.missing_packages:
-            lines += ["", "imported, but not found where this was graded (a package to install, "
-                          "or a student's file not handed in):"]
-            lines += [f"  {count} student{'s' * (count != 1)} import{'s' * (count == 1)} {package}"
-                      for package, count in self.missing_packages.most_common()]
-        mistakes = self.common_mistakes()
-        if mistakes:
-            lines += ["", "common mistakes (what to re-teach):"]
-            lines += [f"  {question}: {count} student{'s' * (count != 1)} {summary}"
-                      for question, summary, count in mistakes]
-        return "\n".join(lines)
+    graded = stats.graded
+    head = (f"class summary: {stats.count} submission{'s' * (stats.count != 1)}, {graded} "
+            f"graded, {stats.count - graded} could not be graded")
+    if not graded:
+        return head
+    lines = [head, f"total: mean {statistics.mean(stats.totals):.3g}, median "
+                   f"{statistics.median(stats.totals):.3g} (of {display_number(MAX_SCORE):g})"]
+    rows = [(i + 1, q.id, q.worksheet, f"{stats.mean(q.id):.3g} / {display_number(q.points):g}",
+             f"{stats.share_full(q.id):.0%}", q.lost, q.diagnosed, q.grouped, q.not_answered, q.other)
+            for i, q in enumerate(stats.questions.values())]
+    lines.append(tabulate(rows, headers=("#", "question", "worksheet", "mean", "full", "lost",
+                                         "diagnosed", "same wrong", "unanswered", "other"),
+                          disable_numparse=True))
+    lines.append("(full: share at full marks; the students who lost points there, each counted "
+                 "once: diagnosed, the same wrong answer as a classmate, unanswered, or other)")
+    if stats.missing_packages:
+        lines += ["", "imported, but not found where this was graded (a package to install, "
+                      "or a student's file not handed in):"]
+        lines += [f"  {count} student{'s' * (count != 1)} import{'s' * (count == 1)} {package}"
+                  for package, count in stats.missing_packages.most_common()]
+    mistakes = stats.common_mistakes()
+    if mistakes:
+        lines += ["", "common mistakes (what to re-teach):"]
+        lines += [f"  {question}: {count} student{'s' * (count != 1)} {summary}"
+                  for question, summary, count in mistakes]
+    groups = stats.uncatalogued()
+    if groups:
+        lines += ["", "the same wrong answer, which no catalogue entry explains (candidates for "
+                      "the catalogue):"]
+        lines += [f"  {question}: {len(students)} students gave the same wrong answer, which no "
+                  f"catalogue entry explains: {', '.join(students)}" for question, students in groups]
+    return "\n".join(lines)
 
 
 def class_table(report: Report) -> str:
@@ -146,7 +131,7 @@ def class_table(report: Report) -> str:
     lines = [tabulate(rows, headers=headers, colalign=align, disable_numparse=True)]
     if problems:
         lines += ["", "notes:", *problems]
-    lines += ["", stats.render()]
+    lines += ["", render_summary(stats)]
     return "\n".join(lines)
 
 
@@ -201,7 +186,7 @@ def to_markdown(result: SubmissionResult) -> str:
               "| question | worksheet | score | feedback |", "|---|---|---|---|"]
     lines += [f"| `{q.question.id}` | {q.question.worksheet} | {_score(q)} | {_md(q.feedback)} |"
               for q in result.questions]
-    details = [q for q in result.questions if q.score < q.question.points]
+    details = [q for q in result.questions if q.score < q.question.points and q.feedback]
     if details:
         lines += ["", "## What to look at", ""]
         for q in details:

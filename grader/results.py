@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable
 
 from grader.assignment import MAX_SCORE, Question
@@ -37,9 +37,16 @@ class CaseResult:
     status: Status
     message: str = ""  # why it is not passed, for the student
     # The student's own functions this answer is built on that are wrong: the answer is right
-    # given them (error carried forward).
+    # given them (error carried forward). carried_kind says how: "value" (right given their
+    # answers), "crash" (it failed only because of them), "trivial" (right given them, but
+    # their error left nothing to get right: no credit).
     carried_from: tuple[str, ...] = ()
     worksheet: bool = False  # one of the worksheet's own cases
+    carried_kind: str = ""
+    precision: str | None = None  # "float32" for an answer computed in float32
+
+    def without_message(self) -> "CaseResult":
+        return replace(self, message="")
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,10 @@ class QuestionResult:
     cases: tuple[CaseResult, ...]
     feedback: str
     diagnosis: Diagnosis | None = None
+    # For a wrong answer no catalogue entry explains: a fingerprint of the answers on every
+    # case, so that students who gave the same wrong answer can be grouped.
+    answer_digest: str | None = None
+    unanswered: bool = False  # not defined, or the stub's NotImplementedError still there
 
     @property
     def passed_cases(self) -> int:
@@ -150,8 +161,11 @@ def _question_to_dict(result: QuestionResult) -> dict[str, Any]:
         "feedback": result.feedback,
         "diagnosis": result.diagnosis.id if result.diagnosis else None,
         "diagnosis_summary": result.diagnosis.summary if result.diagnosis else None,
+        "answer_digest": result.answer_digest,
+        "unanswered": result.unanswered,
         "cases": [{"case": c.case_id, "label": c.case_label, "status": c.status.value,
                    "message": c.message, "carried_from": list(c.carried_from),
+                   "carried_kind": c.carried_kind, "precision": c.precision,
                    "worksheet": c.worksheet} for c in result.cases],
     }
 
@@ -163,10 +177,12 @@ def submission_from_dict(data: dict[str, Any]) -> SubmissionResult:
     questions = tuple(
         QuestionResult(question(q["id"]),
                        tuple(CaseResult(c["case"], c["label"], Status(c["status"]), c["message"],
-                                        tuple(c["carried_from"]), c["worksheet"])
+                                        tuple(c["carried_from"]), c["worksheet"],
+                                        c.get("carried_kind", ""), c.get("precision"))
                              for c in q["cases"]),
                        q["feedback"],
-                       Diagnosis(q["diagnosis"], q["diagnosis_summary"]) if q["diagnosis"] else None)
+                       Diagnosis(q["diagnosis"], q["diagnosis_summary"]) if q["diagnosis"] else None,
+                       q.get("answer_digest"), q.get("unanswered", False))
         for q in data["questions"]
     )
     return SubmissionResult(

@@ -92,25 +92,34 @@ class Module:
 
 
 @dataclass(frozen=True)
+class Contract:
+    """What the student's process must know of the assignment to make the calls: every name a
+    graded function may have (with its question), and each question's parameters as the stub
+    names them (a function with the same names in another order is called by name)."""
+
+    graded: tuple[tuple[str, str], ...] = ()  # (name, question id)
+    params: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (question id, parameter names)
+
+    @cached_property
+    def wire(self) -> dict:
+        return {"graded": dict(self.graded), "params": {q: list(p) for q, p in self.params}}
+
+
+@dataclass(frozen=True)
 class Call:
     """One call to make: the first of `names` that is defined, with plain arguments."""
 
     key: int
     names: tuple[str, ...]
     args: tuple
-    group: str  # calls of one group (a question) are skipped after one of them times out
-    # (X, y, W1, W2) of the case, for answering the call with the series' Neural_Network
-    # class when the submission defines that instead of the function.
-    network: tuple | None = None
+    group: str  # the question: its calls are skipped after one of them times out
     read: bool = False  # the answer is the values of `names`, module-level constants
 
     @cached_property
     def wire(self) -> dict:
         """The call as the child reads it (computed once: a class reuses the same calls)."""
-        wire = {"key": self.key, "names": list(self.names),
+        wire = {"key": self.key, "names": list(self.names), "question": self.group,
                 "args": [encode_argument(a) for a in self.args]}
-        if self.network is not None:
-            wire["network"] = [encode_argument(a) for a in self.network]
         if self.read:
             wire["read"] = True
         return wire
@@ -118,6 +127,19 @@ class Call:
     @cached_property
     def wire_json(self) -> str:
         return json.dumps(self.wire)
+
+
+@dataclass(frozen=True, eq=False)  # compared by identity: one node is one recorded call
+class Traced:
+    """A graded function that a judged call used, as the student's process recorded it: its
+    question, the arguments in the stub's order (None if they could not be matched), and
+    what it gave back (or raised), with the graded calls it made in turn."""
+
+    function: str
+    args: tuple | None
+    status: str  # returned or raised
+    value: Any = None
+    calls: tuple["Traced", ...] = ()
 
 
 @dataclass(frozen=True)
@@ -131,6 +153,10 @@ class CallOutcome:
     line: int | None = None
     # "class" when the series' Neural_Network class answered, not a function of that name.
     via: str | None = None
+    trace: tuple[Traced, ...] = ()  # the graded functions the call used
+    truncated: bool = False  # the trace stopped at its bounds
+    reordered: tuple[str, ...] | None = None  # the stub's parameters, in the student's order
+    precision: str | None = None  # "float32" when the answer was computed in less than float64
 
 
 @dataclass(frozen=True)
@@ -171,16 +197,19 @@ class UnreadableValue(ValueError):
     """An event's value is not in the wire format."""
 
 
-def decode_value(value: Any, depth: int = 0) -> Any:
-    """Rebuild a student's answer from the wire format, trusting nothing about it."""
+def decode_value(value: Any, depth: int = 0, precision: set | None = None) -> Any:
+    """Rebuild a student's answer from the wire format, trusting nothing about it. The names
+    of float types narrower than float64 that it was computed in go into `precision`."""
     if depth > 32:
         raise UnreadableValue("nested too deeply")
     if value is None or isinstance(value, (bool, int, float)):
         return value
     if isinstance(value, list):
-        return [decode_value(item, depth + 1) for item in value]
+        return [decode_value(item, depth + 1, precision) for item in value]
     if isinstance(value, dict):
         if "array" in value:
+            if value.get("dtype") in ("float32", "float16") and precision is not None:
+                precision.add(value["dtype"])
             shape, data = value.get("array"), value.get("data")
             if (not isinstance(shape, list) or not isinstance(data, list)
                     or not all(isinstance(n, int) and n >= 0 for n in shape)
@@ -198,6 +227,34 @@ def decode_value(value: Any, depth: int = 0) -> Any:
         if isinstance(value.get("unsupported"), str):
             return Unsupported(value["unsupported"][:100])
     raise UnreadableValue("unknown value")
+
+
+_MAX_TRACED = 256
+
+
+def decode_trace(nodes: Any, questions: set[str], depth: int = 0, seen: list | None = None) -> tuple[Traced, ...]:
+    """Rebuild a judged call's trace, validated node by node; UnreadableValue if malformed."""
+    seen = [0] if seen is None else seen
+    if not isinstance(nodes, list) or depth > 8:
+        raise UnreadableValue("malformed trace")
+    traced = []
+    for node in nodes:
+        seen[0] += 1
+        if seen[0] > _MAX_TRACED or not isinstance(node, dict) or node.get("f") not in questions:
+            raise UnreadableValue("malformed trace")
+        args = node.get("args")
+        args = None if args is None else tuple(decode_value(a) for a in _as_list(args))
+        status = "raised" if "raised" in node else "returned"
+        value = decode_value(node.get("value")) if status == "returned" else None
+        calls = decode_trace(node.get("calls", []), questions, depth + 1, seen)
+        traced.append(Traced(node["f"], args, status, value, calls))
+    return tuple(traced)
+
+
+def _as_list(value: Any) -> list:
+    if not isinstance(value, list):
+        raise UnreadableValue("malformed trace")
+    return value
 
 
 @dataclass(frozen=True)
@@ -234,6 +291,7 @@ class _Attempt:
     missing: list[str] = field(default_factory=list)
     standins: list[str] = field(default_factory=list)
     fragments: tuple[str, ...] = ()
+    questions: set[str] = field(default_factory=set)  # the ids a trace may name
 
 
 class _Output:
@@ -280,7 +338,8 @@ def _isolation_plan(confinement: Confinement) -> dict:
 
 
 def run(cells: list[Cell], calls: list[Call], limits: Limits = Limits(),
-        confinement: Confinement = Confinement(), modules: tuple[Module, ...] = ()) -> RunResult:
+        confinement: Confinement = Confinement(), modules: tuple[Module, ...] = (),
+        contract: Contract = Contract()) -> RunResult:
     """Load the cells in a fresh sandboxed process and make the calls; never raises for
     anything the student's code does (SandboxError is the sandbox's own failure)."""
     pending = {call.key: call for call in calls}
@@ -304,8 +363,8 @@ def run(cells: list[Cell], calls: list[Call], limits: Limits = Limits(),
         for _ in range(len(calls) + sum(c.source.count("\n") + 1 for c in cells) + 2):
             if time.monotonic() >= budget_end:
                 break
-            attempt = _run_once(cells, modules, list(pending.values()), stop_at, limits, plan,
-                                scratch, output, outcomes, budget_end)
+            attempt = _run_once(cells, modules, contract, list(pending.values()), stop_at, limits,
+                                plan, scratch, output, outcomes, budget_end)
             flags += [f for f in attempt.flags if f not in flags]
             missing += [m for m in attempt.missing if m not in missing]
             standins += [m for m in attempt.standins if m not in standins]
@@ -367,7 +426,7 @@ def _after_kill(attempt: _Attempt, pending: dict[int, Call], outcomes: dict[int,
 _ENDED_PHRASE = {"timeout": "ran out of time", "crashed": "ended the process"}
 
 
-def _run_once(cells, modules, calls, stop_at, limits, plan, scratch, output, outcomes,
+def _run_once(cells, modules, contract, calls, stop_at, limits, plan, scratch, output, outcomes,
               budget_end) -> _Attempt:
     if _cancelled.is_set():
         raise SandboxError("cancelled: the grader is stopping")
@@ -381,12 +440,14 @@ def _run_once(cells, modules, calls, stop_at, limits, plan, scratch, output, out
                    # stops each call at its wall-clock limit.
                    "cpu_seconds": _STARTUP_SECONDS + limits.timeout * (len(calls) + 2)},
         "isolation": plan,
+        **contract.wire,
     }
     # The calls' JSON is made once per call and reused: a class sends the same calls each time.
     job_json = json.dumps(job)[:-1] + ', "calls": [' + ", ".join(c.wire_json for c in calls) + "]}"
     process = processes.start(job_json, scratch, processes.environment(scratch))
     attempt = _Attempt(deadline=min(time.monotonic() + _STARTUP_SECONDS, budget_end),
-                       budget_end=budget_end, order=[call.key for call in calls])
+                       budget_end=budget_end, order=[call.key for call in calls],
+                       questions={question for _, question in contract.graded})
     try:
         _watch(process, attempt, limits, output, outcomes)
     finally:
@@ -487,15 +548,26 @@ def _apply(event: dict, attempt: _Attempt, limits: Limits, outcomes) -> None:
         key = int(event["call"])
         status = event.get("status")
         via = "class" if event.get("via") == "class" else None
+        try:
+            trace = decode_trace(event.get("trace") or [], attempt.questions)
+        except (UnreadableValue, RecursionError):
+            trace = ()  # a forged or broken trace: nothing is carried forward from it
+        truncated = event.get("truncated") is True
+        reordered = event.get("reordered")
+        reordered = tuple(str(n)[:100] for n in reordered[:10]) if isinstance(reordered, list) else None
         if status == "returned":
+            precision: set = set()
             try:
-                outcome = CallOutcome("returned", value=decode_value(event.get("value")), via=via)
+                value = decode_value(event.get("value"), precision=precision)
+                outcome = CallOutcome("returned", value=value, via=via, trace=trace,
+                                      truncated=truncated, reordered=reordered,
+                                      precision=min(precision) if precision else None)
             except UnreadableValue as exc:
                 outcome = CallOutcome("refused", message=f"returned a value that could not be read ({exc})")
         elif status in ("raised", "missing", "refused"):
             outcome = CallOutcome(status, message=str(event.get("message", ""))[:500],
                                   cell=_whole(event.get("cell")), line=_whole(event.get("line")),
-                                  via=via)
+                                  via=via, trace=trace, truncated=truncated, reordered=reordered)
         else:
             return
         outcomes.setdefault(key, outcome)

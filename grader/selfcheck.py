@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import sys
 import traceback
+import types
 from typing import Any
 
 import numpy as np
 
 from grader import assignment, sandbox
-from grader._child import SERIES_METHODS, _series_adapter
+from grader._child import (SERIES_METHODS, Tracer, _plain_name, _series_adapter,
+                           reordered_names)
 from grader.grading import Options, grade_submission
 from grader.loading import Submission
 from grader.results import SubmissionResult
@@ -39,38 +41,69 @@ def _plain(value: Any, depth: int = 0) -> Any:
         return sandbox.Unsupported(type(value).__name__)
 
 
+def _traced(nodes: list) -> tuple[sandbox.Traced, ...]:
+    """The tracer's records, already plain values here, as the grader reads them."""
+    return tuple(sandbox.Traced(node["f"], None if node.get("args") is None else tuple(node["args"]),
+                                "raised" if "raised" in node else "returned", node.get("value"),
+                                _traced(node.get("calls", [])))
+                 for node in nodes)
+
+
 def _in_process(namespace: dict):
-    """A runner answering the grader's calls with the namespace's functions, in this process."""
-    def run(cells, calls, limits, confinement, modules=()) -> sandbox.RunResult:
+    """A runner answering the grader's calls with the namespace's functions, in this process.
+    While it runs, the graded functions of the namespace are traced as in the sandbox (so that
+    credit is carried forward the same way); they are put back afterwards."""
+    def run(cells, calls, limits, confinement, modules=(), contract=sandbox.Contract()) -> sandbox.RunResult:
         series = namespace.get("Neural_Network")
+        series = series if isinstance(series, type) else None
+        params = dict(contract.params)
+        tracer = Tracer(lambda value, budget: _plain(value), params, limits.max_elements)
+        originals = {name: namespace[name] for name, _ in contract.graded
+                     if isinstance(namespace.get(name), types.FunctionType)}
+        namespace.update({name: tracer.wrap(question, originals[name])
+                          for name, question in contract.graded if name in originals})
         outcomes = {}
-        for call in calls:
-            if call.read:
-                missing = [n for n in call.names if n not in namespace]
-                outcomes[call.key] = (sandbox.CallOutcome("missing", message="not defined") if missing
-                                      else sandbox.CallOutcome("returned", value=_plain(
-                                          [namespace[n] for n in call.names])))
-                continue
-            function = next((namespace[n] for n in call.names if callable(namespace.get(n))), None)
-            if function is None and isinstance(series, type) and call.names[0] in SERIES_METHODS \
-                    and call.network is not None:
-                function = _series_adapter(series, call.names[0], call.network)
-            if function is None:
-                outcomes[call.key] = sandbox.CallOutcome("missing", message="not defined")
-                continue
-            args = [np.copy(a) if isinstance(a, np.ndarray) else a for a in call.args]
-            try:
-                outcomes[call.key] = sandbox.CallOutcome("returned", value=_plain(function(*args)))
-            except Exception as exc:
-                text = str(exc)
-                line = traceback.extract_tb(exc.__traceback__)[-1].lineno if exc.__traceback__ else None
-                outcomes[call.key] = sandbox.CallOutcome(
-                    "raised", message=f"{type(exc).__name__}: {text}" if text else type(exc).__name__,
-                    line=line)
+        try:
+            for call in calls:
+                outcomes[call.key] = _answer(call, namespace, originals, series, tracer, params)
+        finally:
+            namespace.update(originals)
         defined = tuple(sorted(k for k, v in namespace.items() if callable(v) and not k.startswith("_")))
         return sandbox.RunResult(outcomes, (), defined, "", 0)
 
     return run
+
+
+def _answer(call, namespace, originals, series, tracer, params) -> sandbox.CallOutcome:
+    if call.read:
+        if any(n not in namespace for n in call.names):
+            return sandbox.CallOutcome("missing", message="not defined")
+        return sandbox.CallOutcome("returned", value=_plain([namespace[n] for n in call.names]))
+    function = next((originals.get(n, namespace[n]) for n in call.names if callable(namespace.get(n))), None)
+    via = None
+    if function is None and series is not None and call.group in SERIES_METHODS:
+        function, via = _series_adapter(series, call.group, tracer.wrap), "class"
+    if function is None:
+        return sandbox.CallOutcome("missing", message="not defined")
+    args = [np.copy(a) if isinstance(a, np.ndarray) else a for a in call.args]
+    stub = params.get(call.group, ())
+    reordered = reordered_names(function, stub) if via is None else None
+    tracer.start()
+    try:
+        if reordered is None:
+            value = function(*args)
+        else:
+            by_plain = {_plain_name(n): a for n, a in zip(stub, args)}
+            value = function(**{n: by_plain[_plain_name(n)] for n in reordered})
+    except Exception as exc:
+        trace = _traced(tracer.finish())
+        text = str(exc)
+        line = traceback.extract_tb(exc.__traceback__)[-1].lineno if exc.__traceback__ else None
+        return sandbox.CallOutcome("raised", message=f"{type(exc).__name__}: {text}" if text
+                                   else type(exc).__name__, line=line, via=via, trace=trace)
+    trace = _traced(tracer.finish())
+    return sandbox.CallOutcome("returned", value=_plain(value), via=via, trace=trace,
+                               reordered=reordered and tuple(reordered))
 
 
 class ScoreCard:
@@ -109,13 +142,15 @@ class ScoreCard:
 
 
 def check(question: str | None = None, namespace: dict | None = None, *,
-          seed: int = assignment.DEFAULT_SEED) -> ScoreCard:
+          seed: int = assignment.DEFAULT_SEED, feedback: str = "full") -> ScoreCard:
     """Grade the functions defined where check() is called (or in `namespace`); `question`
-    picks one question id, else all are shown."""
+    picks one question id, else all are shown. `feedback` is "full", "no-expected" or
+    "score-only", as for `grade --feedback`."""
     if question is not None:
         assignment.question(question)  # KeyError naming the valid ids for a typo
     if namespace is None:
         namespace = sys._getframe(1).f_globals
     submission = Submission("notebook", "<self-check>", ())
-    result = grade_submission(submission, Options(seed=seed), runner=_in_process(namespace))
+    result = grade_submission(submission, Options(seed=seed, feedback=feedback),
+                              runner=_in_process(namespace))
     return ScoreCard(result, question)

@@ -109,7 +109,9 @@ def test_table_has_the_class_summary(klass):
     assert "class summary: 8 submissions, 4 graded, 4 could not be graded" in out
     assert "total: mean 19.5, median 20 (of 20)" in out
     dJdW2_row = next(line for line in out.splitlines() if " dJdW2 " in line)
-    assert dJdW2_row.split() == ["12", "dJdW2", "Q11,", "Q14-Q16", "1.5", "/", "2", "75%"]
+    # mean, share at full marks, then the one student who lost points: diagnosed.
+    assert dJdW2_row.split() == ["12", "dJdW2", "Q11,", "Q14-Q16", "1.5", "/", "2", "75%",
+                                 "1", "1", "0", "0", "0"]
     header = out.splitlines()[0].split()
     assert header == ["student", *map(str, range(1, 16)), "total"]
     assert "common mistakes (what to re-teach):\n  dJdW2: 1 student left out delta(3)" in out

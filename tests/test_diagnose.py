@@ -21,6 +21,7 @@ MISTAKES = {
     "shape.swapped": "def dJdW1_shape(i, h, o):\n    return (h, i)\n",
     "sigmoid_prime.applied_to_z": "def sigmoid_prime(z):\n    return z * (1 - z)\n",
     "sigmoid_prime.not_differentiated": "def sigmoid_prime(z):\n    return 1 / (1 + np.exp(-z))\n",
+    "sigmoid_prime.no_square": "def sigmoid_prime(z):\n    return np.exp(-z) / (1 + np.exp(-z))\n",
     "delta3.sign": "def delta3(y, yHat, z3):\n    return (y - yHat) * sigmoid_prime(z3)\n",
     "delta3.missing_fprime": "def delta3(y, yHat, z3):\n    return -(y - yHat)\n",
     "delta3.fprime_of_yhat": "def delta3(y, yHat, z3):\n    return -(y - yHat) * sigmoid_prime(yHat)\n",
@@ -44,6 +45,21 @@ MISTAKES = {
     "a2_rows_and_columns.swapped": "A2_ROWS = 'hidden unit'\nA2_COLUMNS = 'Examples'\n",
     "cost_function_prime.swapped":
         "_right = cost_function_prime\ndef cost_function_prime(X, y, W1, W2):\n    a, b = _right(X, y, W1, W2)\n    return b, a\n",
+    "cost_function_prime.sign":
+        "def cost_function_prime(X, y, W1, W2):\n    z2, a2, z3, yHat = forward(X, W1, W2)\n"
+        "    d3 = (y - yHat) * sigmoid_prime(z3)\n    d2 = np.dot(d3, W2.T) * sigmoid_prime(z2)\n"
+        "    return np.dot(X.T, d2), np.dot(a2.T, d3)\n",
+    "cost_function_prime.regularised":  # the series' Part 7 class, as functions
+        "def cost_function_prime(X, y, W1, W2):\n    Lambda = 0.0001\n"
+        "    z2, a2, z3, yHat = forward(X, W1, W2)\n"
+        "    d3 = np.multiply(-(y - yHat), sigmoid_prime(z3))\n"
+        "    dJdW2 = np.dot(a2.T, d3) / X.shape[0] + Lambda * W2\n"
+        "    d2 = np.dot(d3, W2.T) * sigmoid_prime(z2)\n"
+        "    dJdW1 = np.dot(X.T, d2) / X.shape[0] + Lambda * W1\n    return dJdW1, dJdW2\n",
+    "cost_function_prime.regularised_sum":
+        "def cost_function_prime(X, y, W1, W2):\n    lam = 1e-4\n"
+        "    z2, a2, z3, yHat = forward(X, W1, W2)\n    d3 = -(y - yHat) * sigmoid_prime(z3)\n"
+        "    d2 = (d3 @ W2.T) * sigmoid_prime(z2)\n    return X.T @ d2 + lam * W1, a2.T @ d3 + lam * W2\n",
     "cost_function_prime.mean":
         "_right = cost_function_prime\ndef cost_function_prime(X, y, W1, W2):\n    a, b = _right(X, y, W1, W2)\n    return a / len(X), b / len(X)\n",
 }
@@ -81,6 +97,11 @@ def test_the_mistake_is_diagnosed_and_nothing_else_is(grade, mistake_id):
 def test_shape_swapped_covers_every_shape_question(grade, source):
     result = grade(with_solution(source))
     assert [q.diagnosis.id for q in result.questions if q.diagnosis] == ["shape.swapped"]
+
+
+def test_one_minus_f_is_the_derivative_without_its_square(grade):
+    result = grade(with_solution("def sigmoid_prime(z):\n    return 1 - sigmoid(z)\n"))
+    assert [q.diagnosis.id for q in result.questions if q.diagnosis] == ["sigmoid_prime.no_square"]
 
 
 def test_a_right_answer_never_gets_a_diagnosis(grade):
@@ -158,7 +179,9 @@ def test_right_on_the_worksheet_only_is_called_hard_coded(grade):
 def test_numeric_messages_read_like_numpy(grade):
     result = grade(with_solution("def dJdW1(X, delta2):\n    return X.T @ delta2 * 1.01\n"))
     message = next(q for q in result.questions if q.question.id == "dJdW1").feedback
-    assert message.startswith("worksheet Q11 (one example): 6 of 6 entries differ (rtol 1e-05, atol 1e-08); worst [")
+    # atol is rtol times the answer's scale (its largest entry, 0.00217404 here), at least 1e-8.
+    assert message.startswith("worksheet Q11 (one example): 6 of 6 entries differ (rtol 1e-05, "
+                              "atol 2.17e-08); worst [")
     assert "max abs error" in message and "max rel error 0.01" in message
 
 

@@ -5,7 +5,7 @@
 # expect score: 18
 # expect dJdW2: wrong 0
 # expect diagnosis dJdW2: dJdW2.missing_delta3
-# expect feedback dJdW2: the backpropagating error delta(3) is left out
+# expect feedback dJdW2: The backpropagating error delta(3) is left out
 # expect cost_function_prime: passed 2
 # expect feedback cost_function_prime: right given your own dJdW2 (Q11, Q14-Q16), which is wrong
 

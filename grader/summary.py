@@ -1,0 +1,119 @@
+"""The class summary, accumulated one submission at a time: what an instructor re-teaches.
+
+Per question: the mean and the share at full marks, and every student who lost points there,
+accounted for once: a catalogued mistake (diagnosed), the same wrong answer as a classmate that
+no catalogue entry explains (grouped: the next entries for the catalogue), not answered, or
+other. Pure: results in, numbers out; the renderers in `report` and `html_report` show it.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from grader.assignment import MAX_SCORE, QUESTIONS
+from grader.results import SubmissionResult, display_number
+
+
+@dataclass
+class QuestionStats:
+    """One question across the class."""
+
+    id: str
+    points: float
+    worksheet: str
+    total: float = 0.0
+    full: int = 0
+    lost: int = 0
+    diagnosed: int = 0
+    not_answered: int = 0
+    diagnoses: Counter = field(default_factory=Counter)  # summary -> students
+    diagnosis_ids: Counter = field(default_factory=Counter)  # catalogue id -> students
+    answers: dict[str, list[str]] = field(default_factory=dict)  # wrong answer digest -> students
+
+    def groups(self) -> list[list[str]]:
+        """Students who gave the same wrong answer that no catalogue entry explains, largest
+        group first."""
+        return sorted((students for students in self.answers.values() if len(students) > 1),
+                      key=lambda students: (-len(students), students))
+
+    @property
+    def grouped(self) -> int:
+        return sum(len(students) for students in self.groups())
+
+    @property
+    def other(self) -> int:
+        return self.lost - self.diagnosed - self.grouped - self.not_answered
+
+
+class ClassStats:
+    """The class summary, accumulated one submission at a time."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.totals: list[float] = []  # one number per graded submission: the median needs them
+        self.questions = {q.id: QuestionStats(q.id, q.points, q.worksheet) for q in QUESTIONS}
+        self.missing_packages: Counter = Counter()  # package -> students importing it
+
+    def add(self, result: SubmissionResult) -> None:
+        self.count += 1
+        if result.error is not None:
+            return
+        self.totals.append(result.score)
+        self.missing_packages.update(set(result.missing_packages))
+        for graded in result.questions:
+            stats = self.questions[graded.question.id]
+            stats.total += graded.score
+            if graded.score >= graded.question.points:
+                stats.full += 1
+                continue
+            stats.lost += 1
+            if graded.diagnosis is not None:
+                stats.diagnosed += 1
+                stats.diagnoses[graded.diagnosis.summary] += 1
+                stats.diagnosis_ids[graded.diagnosis.id] += 1
+            elif graded.unanswered:
+                stats.not_answered += 1
+            elif graded.answer_digest is not None:
+                stats.answers.setdefault(graded.answer_digest, []).append(result.student)
+
+    @property
+    def graded(self) -> int:
+        return len(self.totals)
+
+    def mean(self, question_id: str) -> float:
+        return self.questions[question_id].total / self.graded if self.graded else 0.0
+
+    def share_full(self, question_id: str) -> float:
+        return self.questions[question_id].full / self.graded if self.graded else 0.0
+
+    def common_mistakes(self, per_question: int = 3) -> list[tuple[str, str, int]]:
+        """(question id, mistake summary, students) for the most common diagnoses."""
+        return [(stats.id, summary, count) for stats in self.questions.values()
+                for summary, count in stats.diagnoses.most_common(per_question)]
+
+    def uncatalogued(self) -> list[tuple[str, list[str]]]:
+        """(question id, students) for each group of identical wrong answers nobody explains."""
+        return [(stats.id, students) for stats in self.questions.values() for students in stats.groups()]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The class summary object of the JSON report."""
+        return {
+            "submissions": self.count,
+            "graded": self.graded,
+            "not_graded": self.count - self.graded,
+            "mean": round(statistics.mean(self.totals), 4) if self.totals else None,
+            "median": round(statistics.median(self.totals), 4) if self.totals else None,
+            "max_score": display_number(MAX_SCORE),
+            "missing_packages": dict(self.missing_packages.most_common()),
+            "questions": [{
+                "id": s.id, "worksheet": s.worksheet, "mean": round(self.mean(s.id), 4),
+                "full_marks": s.full, "lost_points": s.lost, "diagnosed": s.diagnosed,
+                "grouped": s.grouped, "not_answered": s.not_answered, "other": s.other,
+                "diagnoses": dict(s.diagnosis_ids.most_common()),
+                "uncatalogued_groups": [{"students": students, "count": len(students)}
+                                        for students in s.groups()],
+            } for s in self.questions.values()],
+        }
