@@ -48,9 +48,10 @@ def _main_line(question: Question, cases: tuple[CaseResult, ...], *, diagnosis: 
     if not failing:
         crash = next((c for c in cases if c.carried_kind == "crash"), None)
         if crash is not None:
-            return (f"fails only because your {_names(carried)} {_verb(carried)} wrong ({crash.case_label}: "
-                    f"{crash.message}): right given {'it' if len(carried) == 1 else 'them'}, credit "
-                    f"carried forward here; fix {' and '.join(carried)}")
+            return (f"fails only because your {_names(carried)} {_verb(carried)} wrong: on "
+                    f"{crash.case_label}, what {'it' if len(carried) == 1 else 'they'} gave breaks "
+                    f"the rest. Right given {'it' if len(carried) == 1 else 'them'}: credit carried "
+                    f"forward here; fix {' and '.join(carried)}")
         if carried:
             return (f"right given your own {_names(carried)}, which {_verb(carried)} wrong: credit carried "
                     f"forward here; fix {' and '.join(carried)}")

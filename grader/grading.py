@@ -179,7 +179,10 @@ def _judge(submission: Submission, check: Check, outcome: sandbox.CallOutcome,
         # formula (a wrong shape in a product), or that function raised.
         if not replayed.raised:
             return plain
-        return CaseResult(plain.case_id, plain.case_label, credit, plain.message, roots,
+        # Not where it broke (a line of a correct function), but what it was given.
+        message = (f"{outcome.message}, only because your {' and '.join(roots)} gave a wrong "
+                   f"answer on this case")
+        return CaseResult(plain.case_id, plain.case_label, credit, message, roots,
                           plain.worksheet, carried_kind="crash")
     if replayed.raised or not carry.finite(replayed.value) or compare.compare(
             check.question, outcome.value, replayed.value, precision=outcome.precision) is not None:

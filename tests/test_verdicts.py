@@ -107,8 +107,9 @@ def test_a_crash_caused_by_an_earlier_wrong_function_is_carried_and_names_it(gra
     assert cfp.score == 2 and statuses(result)["cost_function_prime"] == "passed"
     crashed = [c for c in cfp.cases if c.carried_kind == "crash"]
     assert crashed and all(c.carried_from == ("delta2",) for c in cfp.cases)
-    assert cfp.feedback.startswith("fails only because your delta2 (Q17) is wrong (")
-    assert "fix delta2" in cfp.feedback
+    assert cfp.feedback.startswith("fails only because your delta2 (Q17) is wrong: on worksheet Q11")
+    assert "fix delta2" in cfp.feedback and "line" not in cfp.feedback
+    assert all("line" not in c.message and "only because your delta2" in c.message for c in crashed)
     assert result.score == 20 - 2
 
 
