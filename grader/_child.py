@@ -310,12 +310,39 @@ def hide_paths(libc, hide):
         if os.path.isdir(shared) and shared not in keep:
             _cover(libc, os.path.realpath(shared), keep, writable=True)
     hidden = []
-    for folder in sorted({os.path.realpath(p) for p in hide if os.path.isdir(p)}, key=len):
-        if folder in keep:
-            continue  # the installation itself: hiding it would break Python
-        _cover(libc, folder, keep, writable=False)
-        hidden.append(folder)
+    for target in sorted({os.path.realpath(p) for p in hide}, key=len):
+        if target in keep or not os.path.lexists(target):
+            continue  # the installation itself (hiding it would break Python), or already gone
+        if os.path.isdir(target):
+            _cover(libc, target, keep, writable=False)
+        else:  # a file (an instructor's catalogue): it reads as empty
+            _mount(libc, "/dev/null", target, None, MS_BIND)
+        hidden.append(target)
     return hidden
+
+
+def what_can_be_read(path):
+    """What this process can read of a copy of the answer key: hidden (gone or empty),
+    unreadable (there, but permissions refuse it) or readable."""
+    try:
+        if not os.path.isdir(path):
+            with open(path, "rb") as handle:
+                return "readable" if handle.read(1) else "hidden"
+        if not os.listdir(path):
+            return "hidden"
+        for root, _, files in os.walk(path):
+            for name in files:
+                try:
+                    with open(os.path.join(root, name), "rb") as handle:
+                        handle.read(1)
+                    return "readable"
+                except OSError:
+                    continue
+        return "unreadable"
+    except FileNotFoundError:
+        return "hidden"
+    except OSError:
+        return "unreadable"
 
 
 def run_student(job, event_fd, namespaces):
@@ -344,6 +371,8 @@ def run_student(job, event_fd, namespaces):
                                       "only preloaded modules can be imported")
     libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if plan.get("report_copies"):  # --sandbox-info: as the student's code would find them
+        report["copies"] = {path: what_can_be_read(path) for path in plan["protected"]}
     _send(event_fd, event="isolation", **report)
     run_job(job, event_fd)
 

@@ -7,6 +7,7 @@ never stops the others.
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,8 @@ from typing import Iterator
 
 from grader import sandbox
 from grader.discovery import Entry
-from grader.grading import Options, grade_path
+from grader.grading import Options, grade_submission
+from grader.loading import SubmissionError, load
 from grader.results import SubmissionResult
 from grader.store import ResultStore
 
@@ -39,22 +41,25 @@ def _options_text(options: Options) -> str:
 
 
 def grade_one(entry: Entry, options: Options, store: ResultStore | None, force: bool) -> Graded:
-    """One entry, from the store when its file is unchanged, else graded and stored."""
+    """One entry, from the store when what it hands in is unchanged, else graded and stored.
+    The hand-in is read once, bounded, and never through a link, before anything else."""
     if entry.error is not None:
-        return Graded(SubmissionResult(entry.student, str(entry.path), error=entry.error), False)
+        return Graded(SubmissionResult(entry.student, str(entry.path), error=entry.error,
+                                       flags=entry.flags), False)
+    try:
+        submission = load(entry.path, entry.student, entry.folder)
+    except SubmissionError as exc:
+        return Graded(SubmissionResult(entry.student, str(entry.path), error=str(exc)), False)
     key = None
     if store is not None:
-        try:
-            identity = f"{entry.path.resolve()};{_options_text(options)}"
-            key = store.key(entry.path.read_bytes(), identity)
-        except OSError:
-            key = None  # grade_path reports why the file can't be read
-        if key is not None and not force:
+        identity = f"{os.path.abspath(entry.path)};{_options_text(options)}"
+        key = store.key(submission.content(), identity)
+        if not force:
             stored = store.get(key, entry.student, str(entry.path))
             if stored is not None:
                 return Graded(stored, True)
     try:
-        result = grade_path(entry.path, options, entry.student, entry.folder)
+        result = grade_submission(submission, options)
     except Exception as exc:  # the grader's own failure: report it, keep going, don't store it
         return Graded(SubmissionResult(entry.student, str(entry.path),
                                        error=f"internal grader error: {type(exc).__name__}: {exc}"), False)

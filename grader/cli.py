@@ -44,7 +44,8 @@ def _print_sandbox_info(ctx, _param, value):
     from grader.grading import answer_key_paths
 
     limits = sandbox.Limits()
-    isolation = sandbox.probe(sandbox.Confinement(protected=answer_key_paths()), limits)
+    isolation = sandbox.probe(sandbox.Confinement(protected=answer_key_paths(), report_copies=True),
+                              limits)
     click.echo(report.sandbox_info(isolation, os.geteuid() == 0, limits.memory_mb, limits.timeout))
     ctx.exit(0)
 
@@ -264,7 +265,7 @@ def gradescope_command(submission_dir, results_file, seed, timeout, memory_mb, f
         path = gradescope.find_submission(submission_dir)
         result = grade_path(path, options, student=path.stem, folder=submission_dir)
     except gradescope.NoSubmission as exc:
-        result = SubmissionResult("submission", str(submission_dir), error=str(exc))
+        result = SubmissionResult("submission", str(submission_dir), error=str(exc), flags=exc.flags)
     except Exception as exc:  # the grader's own failure: still a results file that says so
         result = SubmissionResult("submission", str(submission_dir),
                                   error=f"internal grader error: {type(exc).__name__}: {exc}")
@@ -273,6 +274,34 @@ def gradescope_command(submission_dir, results_file, seed, timeout, memory_mb, f
     results_file.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     click.echo(f"{result.student}: {result.score:g} / {result.max_score:g}"
                + (f" ({result.error})" if result.error else ""))
+
+
+@main.command()
+@click.option("--also", "extra", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Another folder or file to seal: the autograder's source, say (repeatable).")
+def seal(extra):
+    """Make every copy of the model answer and the grader readable by their owner only.
+
+    For a machine where the sandbox has no namespaces to hide them (or as a second wall where
+    it has): the copies the grader finds (the one running, the installed package's, an
+    editable install's source) and the ones named with --also become unreadable to other
+    users, such as the one student code runs as. Gradescope's setup.sh runs it.
+
+    Example:
+
+        grade seal --also /autograder/source
+    """
+    from grader import copies
+
+    paths = tuple(sorted({*copies.answer_key_copies(), *(str(p.resolve()) for p in extra)}))
+    try:
+        changed = copies.seal(paths)
+    except OSError as exc:
+        raise click.ClickException(f"cannot seal {exc.filename}: {exc.strerror}") from None
+    click.echo(f"sealed {len(paths)} cop{'y' if len(paths) == 1 else 'ies'} ({len(changed)} files "
+               f"and folders changed): readable by their owner only")
+    for path in paths:
+        click.echo(f"  {path}")
 
 
 @main.command()

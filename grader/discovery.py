@@ -1,8 +1,16 @@
-"""Find the submissions in the paths an instructor names: one entry per student."""
+"""Find the submissions in the paths an instructor names: one entry per student.
+
+Nothing inside a class folder is followed: a symbolic link (to a classmate's file, to the
+model answer, to `/`) is never read, and makes its student's row an error, flagged for the
+instructor; so does a FIFO, device or socket named like a hand-in. A folder the instructor
+names on the command line may itself be a link: that is their choice, not a student's.
+"""
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -29,6 +37,7 @@ class Entry:
     # Set for files named by an LMS download: entries of one student are ordered by it and
     # the latest is kept.
     recency: tuple | None = None
+    flags: tuple[str, ...] = ()  # for the instructor: what the hand-in tried (a link)
 
 
 # Canvas: login_[LATE_]userid_attachmentid_originalname, e.g. smithjane_12345_6789012_backprop.py
@@ -49,19 +58,56 @@ def lms_student(name: str) -> tuple[str, int] | None:
     return None
 
 
-def _visible(path: Path) -> bool:
-    return not path.name.startswith(".") and path.name not in _SKIPPED_DIRS
+def _visible(name: str) -> bool:
+    return not name.startswith(".") and name not in _SKIPPED_DIRS
 
 
-def gradable_files(folder: Path) -> list[Path]:
-    """Every .py or .ipynb under a student's folder, hidden and cache folders skipped."""
+LINK_FLAG = "handed in a symbolic link"
+SPECIAL_FLAG = "handed in a special file"
+
+
+class Refused(Exception):
+    """Something in a hand-in that is never read; `flag` is what the instructor is told."""
+
+    def __init__(self, message: str, flag: str | None = None):
+        super().__init__(message)
+        self.flag = flag
+
+
+def _kind(path: Path) -> str:
+    """file, folder, link or special, never following a link."""
+    mode = os.lstat(path).st_mode
+    if stat.S_ISLNK(mode):
+        return "link"
+    if stat.S_ISDIR(mode):
+        return "folder"
+    return "file" if stat.S_ISREG(mode) else "special"
+
+
+def _children(folder: Path) -> list[Path]:
+    try:
+        return sorted(folder / name for name in os.listdir(folder) if _visible(name))
+    except OSError as exc:
+        raise Refused(f"the folder {folder.name} can't be read ({exc.strerror})") from None
+
+
+def gradable_files(folder: Path, top: Path | None = None) -> list[Path]:
+    """Every .py or .ipynb under a student's folder, hidden and cache folders skipped. Raises
+    Refused for a link or a special file anywhere in it, or a folder that can't be read."""
+    top = top or folder
     found = []
-    for child in sorted(folder.iterdir()):
-        if not _visible(child):
-            continue
-        if child.is_dir():
-            found += gradable_files(child)
+    for child in _children(folder):
+        kind = _kind(child)
+        where = child.relative_to(top)
+        if kind == "link":
+            raise Refused(f"{where} is a symbolic link: links are not graded; hand in the files "
+                          f"themselves", LINK_FLAG)
+        if kind == "folder":
+            found += gradable_files(child, top)
         elif child.suffix in SUFFIXES:
+            if kind == "special":
+                raise Refused(f"{where} is not a regular file (a FIFO, device or socket): "
+                              f"nothing to grade", SPECIAL_FLAG)
             found.append(child)
     return found
 
@@ -84,14 +130,18 @@ def _imported_modules(files: list[Path]) -> dict[Path, set[str]]:
 
 
 def _latest(files: list[Path]) -> Path:
-    return max(files, key=lambda f: ((lms_student(f.name) or ("", 0))[1], f.stat().st_mtime))
+    return max(files, key=lambda f: ((lms_student(f.name) or ("", 0))[1], os.lstat(f).st_mtime))
 
 
 def _folder_entry(folder: Path) -> Entry:
     lms = lms_student(folder.name)
     student = lms[0] if lms else folder.name
-    files = gradable_files(folder)
-    recency = (0, folder.stat().st_mtime) if lms else None
+    recency = (0, os.lstat(folder).st_mtime) if lms else None
+    try:
+        files = gradable_files(folder)
+    except Refused as refused:
+        return Entry(student, folder, error=str(refused), recency=recency,
+                     flags=(refused.flag,) if refused.flag else ())
     if len(files) == 1:
         return Entry(student, files[0], recency=recency, folder=folder)
     if not files:
@@ -112,19 +162,33 @@ def _folder_entry(folder: Path) -> Entry:
                                               f"name the one to grade {ASSIGNMENT}.py or {ASSIGNMENT}.ipynb")
 
 
+def file_entry(path: Path, student: str | None = None) -> Entry:
+    """A hand-in that is one file: graded if it is a regular file, else an error row."""
+    lms = lms_student(path.name)
+    student = student or (lms[0] if lms else path.stem)
+    info = os.lstat(path)
+    recency = (lms[1], info.st_mtime) if lms else None
+    kind = _kind(path)
+    if kind == "link":
+        return Entry(student, path, recency=recency, flags=(LINK_FLAG,),
+                     error="the hand-in is a symbolic link: links are not graded; hand in the file itself")
+    if kind == "special":
+        return Entry(student, path, recency=recency, flags=(SPECIAL_FLAG,),
+                     error="not a regular file (a FIFO, device or socket): nothing to grade")
+    return Entry(student, path, recency=recency)
+
+
 def _directory_entries(directory: Path) -> list[Entry]:
     entries = []
-    for child in sorted(directory.iterdir()):
-        if not _visible(child):
-            continue
-        if child.is_dir():
+    for child in _children(directory):
+        kind = _kind(child)
+        if kind == "folder":
             entries.append(_folder_entry(child))
+        elif kind == "link" and not child.suffix:  # a link named like a student's folder
+            entries.append(Entry(child.name, child, flags=(LINK_FLAG,),
+                                 error="the hand-in is a symbolic link: links are not graded"))
         elif child.suffix in SUFFIXES:
-            lms = lms_student(child.name)
-            if lms:
-                entries.append(Entry(lms[0], child, recency=(lms[1], child.stat().st_mtime)))
-            else:
-                entries.append(Entry(child.stem, child))
+            entries.append(file_entry(child))
     return _latest_per_student(entries)
 
 
@@ -144,20 +208,25 @@ def _latest_per_student(entries: list[Entry]) -> list[Entry]:
 
 
 def discover(paths: list[Path]) -> list[Entry]:
-    """Entries for files and class folders, sorted by student; names made unique."""
+    """Entries for files and class folders, sorted by student; names made unique. Two
+    students are never merged into one: only the very same path named twice is."""
     entries: list[Entry] = []
     for path in paths:
-        if not path.exists():
+        if not os.path.lexists(path):
             raise DiscoveryError(f"no such file or folder: {path}")
-        if path.is_dir():
-            found = _directory_entries(path)
+        if path.is_dir():  # a folder named by the instructor: followed if it is a link
+            try:
+                found = _directory_entries(Path(os.path.realpath(path)))
+            except Refused as refused:
+                raise DiscoveryError(str(refused)) from None
             if not found:
                 raise DiscoveryError(f"no submissions (.py, .ipynb or student folders) in {path}")
             entries += found
         else:
-            entries.append(Entry(path.stem, path))
-    seen: set[Path] = set()
-    distinct = [e for e in entries if not (e.path.resolve() in seen or seen.add(e.path.resolve()))]
+            entries.append(file_entry(path))
+    seen: set[str] = set()
+    distinct = [e for e in entries if not (os.path.abspath(e.path) in seen
+                                           or seen.add(os.path.abspath(e.path)))]
     named = _unique(distinct, lambda e: e.path.name)
     return sorted(_unique(named, lambda e: str(e.path)), key=lambda e: (e.student.lower(), str(e.path)))
 

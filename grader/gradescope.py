@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from grader import assignment
-from grader.discovery import gradable_files
+from grader.discovery import Refused, gradable_files
 from grader.report import case_lines
 from grader.results import SubmissionResult, display_number
 
@@ -59,15 +59,24 @@ def results_json(result: SubmissionResult, execution_time: float) -> dict[str, A
 
 
 class NoSubmission(Exception):
-    """The submission folder holds nothing to grade; the message says what was found."""
+    """The submission folder holds nothing to grade; the message says what was found, and
+    `flags` what the instructor is told (a link handed in)."""
+
+    def __init__(self, message: str, flags: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.flags = flags
 
 
 def find_submission(folder: Path) -> Path:
-    """The one .py or .ipynb in a Gradescope submission folder (searched recursively); with
-    several, the one named like the exercise, else a notebook, else the first by name."""
+    """The one .py or .ipynb in a Gradescope submission folder (searched recursively, never
+    through a link: a link or special file anywhere in it is refused); with several, the one
+    named like the exercise, else a notebook, else the first by name."""
     if not folder.is_dir():
         raise NoSubmission(f"no submission folder at {folder}")
-    found = sorted(gradable_files(folder))
+    try:
+        found = sorted(gradable_files(folder))
+    except Refused as refused:
+        raise NoSubmission(str(refused), (refused.flag,) if refused.flag else ()) from None
     if not found:
         names = ", ".join(sorted(p.name for p in folder.iterdir())) or "nothing"
         raise NoSubmission(f"no .py or .ipynb file was submitted (found: {names}); submit "

@@ -45,10 +45,12 @@ class Options:
     feedback: str = "full"  # one of FEEDBACK_LEVELS
 
 
-def answer_key_paths() -> tuple[str, ...]:
-    """The grader's package and the model answer's: blocked and flagged in the sandbox."""
-    reference = Path(assignment.load_reference().__file__).parent
-    return (str(Path(__file__).resolve().parent), str(reference.resolve()))
+def answer_key_paths(options: Options | None = None) -> tuple[str, ...]:
+    """Every copy of the grader's package and the model answer, and the catalogues in use:
+    hidden from the sandbox, blocked and flagged."""
+    from grader import copies
+
+    return copies.answer_key_copies(options.catalogues if options else ())
 
 
 @dataclass(frozen=True)
@@ -226,7 +228,7 @@ def grade_submission(submission: Submission, options: Options = Options(),
     `sandbox.run` but for the in-process self-check, which answers the same calls."""
     checks = plan(options.seed)
     confinement = sandbox.Confinement(
-        protected=answer_key_paths(),
+        protected=answer_key_paths(options),
         hidden=(*options.private_paths, str(Path(submission.path).resolve().parent)),
     )
     try:

@@ -33,6 +33,12 @@ class Submission:
     notes: tuple[str, ...] = ()  # what the grader did to the source, for the student to see
     modules: tuple[Module, ...] = ()  # the student's own .py files, importable by name
 
+    def content(self) -> bytes:
+        """Everything of the hand-in that is run, as bytes: what its stored result is keyed by."""
+        parts = [f"{c.filename}\0{c.source}" for c in self.cells]
+        parts += [f"{m.filename}\0{m.source}" for m in self.modules]
+        return "\0\0".join(parts).encode()
+
 
 def _too_big(size: int, limit: int, what: str = "the file") -> SubmissionError:
     return SubmissionError(f"{what} is {size // 1024} KiB, more than the {limit // 1024} KiB a "

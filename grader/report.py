@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import statistics
 from typing import Iterable, Iterator
 
@@ -147,13 +148,25 @@ CSV_COLUMNS = ("student", "path", "status", "score", "max_score", *(q.id for q i
                "error", "flags")
 
 
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """A cell no spreadsheet will run: text starting with =, +, -, @, a tab or a carriage
+    return gets a leading apostrophe (OWASP's advice on CSV injection); numbers stay numbers."""
+    if cell[:1] in ("=", "+", "-", "@", "\t", "\r") and not _NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
+
+
 def csv_row(result: SubmissionResult) -> list[str]:
     scores = {q.question.id: f"{display_number(q.score):g}" for q in result.questions}
-    return [result.student, result.path, result.status,
-            f"{display_number(result.score):g}" if result.error is None else "",
-            f"{display_number(result.max_score):g}",
-            *(scores.get(q.id, "") for q in QUESTIONS),
-            result.error or "", "; ".join(result.flags)]
+    row = [result.student, result.path, result.status,
+           f"{display_number(result.score):g}" if result.error is None else "",
+           f"{display_number(result.max_score):g}",
+           *(scores.get(q.id, "") for q in QUESTIONS),
+           result.error or "", "; ".join(result.flags)]
+    return [spreadsheet_safe(cell) for cell in row]
 
 
 def csv_chunks(report: Report) -> Iterator[str]:
@@ -224,6 +237,15 @@ def sandbox_info(isolation: dict, running_as_root: bool, memory_mb: int, timeout
                  ", ".join(isolation.get("hidden", [])) or ("" if namespaces else "no: nothing hidden")),
              row(True, "importing grader or solutions, or opening their files, blocked and flagged",
                  "audit hook")]
+    copies = isolation.get("copies", {})
+    if copies:
+        exposed = [path for path, state in copies.items() if state == "readable"]
+        lines.append(row(not exposed, "every copy of the answer key out of a submission's reach",
+                         f"{len(copies)} found" if not exposed else
+                         f"{len(exposed)} of {len(copies)} READABLE: run as root, or `grade seal`"))
+        what = {"hidden": "hidden (the sandbox sees an empty folder)",
+                "unreadable": "unreadable (permissions)", "readable": "READABLE by student code"}
+        lines += [f"        {path}: {what.get(state, state)}" for path, state in copies.items()]
     for problem in isolation.get("problems", []):
         lines.append(f"  warning: {problem}")
     if not running_as_root:

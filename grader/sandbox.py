@@ -66,12 +66,13 @@ class Limits:
 
 @dataclass(frozen=True)
 class Confinement:
-    """What the student's process must not see: `protected` (the grader and the model answer)
-    is blocked and flagged; `hidden` folders (private ones, other students') appear empty where
-    the platform allows."""
+    """What the student's process must not see: `protected` (every copy of the grader and the
+    model answer, the catalogues) is blocked and flagged; `hidden` folders (private ones, other
+    students') appear empty where the platform allows, and so does everything protected."""
 
     protected: tuple[str, ...] = ()
     hidden: tuple[str, ...] = ()
+    report_copies: bool = False  # say what the student's process can read of each protected path
 
 
 @dataclass(frozen=True)
@@ -332,6 +333,7 @@ def _isolation_plan(confinement: Confinement) -> dict:
         "uid": user[0] if user else None,
         "gid": user[1] if user else None,
         "protected": sorted({os.path.realpath(p) for p in confinement.protected}),
+        "report_copies": confinement.report_copies,
         "hide": sorted({os.path.realpath(p) for p in (*confinement.protected, *confinement.hidden,
                                                        *homes)}),
     }

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder's image.
+# AUTOGRADER (default /autograder) lets the project's tests run it on a layout of their own.
 set -euo pipefail
+AUTOGRADER=${AUTOGRADER:-/autograder}
 if ! command -v python3 >/dev/null || ! python3 -m pip --version >/dev/null 2>&1; then
     apt-get update && apt-get install -y python3 python3-pip
 fi
@@ -8,8 +10,11 @@ fi
 pip_install() {
     python3 -m pip install "$@" || python3 -m pip install --break-system-packages "$@"
 }
-pip_install /autograder/source
+pip_install "$AUTOGRADER/source"
 # Packages the instructor lets students import (scipy, say): requirements.txt in the zip.
-if [ -f /autograder/source/requirements.txt ]; then
-    pip_install -r /autograder/source/requirements.txt
+if [ -f "$AUTOGRADER/source/requirements.txt" ]; then
+    pip_install -r "$AUTOGRADER/source/requirements.txt"
 fi
+# Student code runs as another user: leave it nothing of the answer key to read, neither the
+# bundle's source nor the copy pip just installed.
+python3 -m grader seal --also "$AUTOGRADER/source"

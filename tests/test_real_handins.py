@@ -324,4 +324,4 @@ def test_the_autograder_can_carry_a_requirements_file(tmp_path):
     with zipfile.ZipFile(target) as archive:
         assert archive.read("requirements.txt") == b"scipy\n"
         setup = archive.read("setup.sh").decode()
-    assert "-r /autograder/source/requirements.txt" in setup
+    assert '-r "$AUTOGRADER/source/requirements.txt"' in setup

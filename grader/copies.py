@@ -1,0 +1,71 @@
+"""Every copy of the answer key on this machine that the grader can know of.
+
+The model answer (`solutions/`), the grader's own package (which computes from it) and the
+misconception catalogues exist wherever the grader was installed from or to: the copy that is
+running, the installed distribution's files (a `pip install` puts a second copy in
+site-packages; Gradescope's `setup.sh` does exactly that beside `/autograder/source`), an
+editable install's source tree, and any folder on the import path that holds them. Each copy is
+hidden from the sandbox and blocked by its audit hook; `grade seal` makes them unreadable to
+other users for machines without namespaces.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+DISTRIBUTION = "backprop-grader"
+# What marks a folder as a copy of ours, not some other package of the same name.
+_MARKERS = {"grader": ("_child.py", "grading.py"), "solutions": ("backprop.py", "misconceptions.toml")}
+
+
+def _ours(folder: Path, name: str) -> bool:
+    return folder.is_dir() and all((folder / marker).is_file() for marker in _MARKERS[name])
+
+
+@lru_cache(maxsize=1)
+def package_copies() -> tuple[str, ...]:
+    """Real paths of every copy of the `grader` and `solutions` folders found."""
+    from grader import assignment
+
+    found = {Path(__file__).resolve().parent, Path(assignment.load_reference().__file__).resolve().parent}
+    try:
+        from importlib import metadata
+
+        files = metadata.distribution(DISTRIBUTION).files or ()
+    except Exception:  # not installed (run from a checkout), or unreadable metadata
+        files = ()
+    for file in files:
+        top = file.parts[0] if file.parts else ""
+        if top in _MARKERS and len(file.parts) > 1:  # the folder the file's first part names
+            found.add(Path(file.locate()).resolve().parents[len(file.parts) - 2])
+    for entry in {*sys.path, os.getcwd()}:
+        for name in _MARKERS:
+            candidate = Path(entry or ".") / name
+            if _ours(candidate, name):
+                found.add(candidate.resolve())
+    return tuple(sorted(str(p) for p in found if p.exists()))
+
+
+def answer_key_copies(catalogues: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """Every copy of the package and model answer, and the catalogue files in use."""
+    return tuple(sorted({*package_copies(), *(os.path.realpath(c) for c in catalogues)}))
+
+
+def seal(paths: tuple[str, ...]) -> list[str]:
+    """Make each path, and everything in it, readable by its owner only; return the paths
+    whose mode changed."""
+    changed = []
+    for path in paths:
+        targets = [path]
+        if os.path.isdir(path):
+            for root, folders, files in os.walk(path):
+                targets += [os.path.join(root, name) for name in folders + files]
+        for target in targets:
+            mode = os.lstat(target).st_mode
+            if not os.path.islink(target) and mode & 0o077:
+                os.chmod(target, mode & 0o7700)
+                changed.append(target)
+    return changed
