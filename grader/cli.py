@@ -18,7 +18,7 @@ from grader import assignment, gradescope, processes, report, sandbox
 from grader.batch import Spool, grade_all
 from grader.discovery import DiscoveryError, discover
 from grader.catalogue import DEFAULT_CATALOGUE, CatalogueError
-from grader.grading import FEEDBACK_LEVELS, Options, mistakes_by_question
+from grader.grading import FEEDBACK_LEVELS, Options, answer_key_paths, mistakes_by_question
 from grader.results import Report
 from grader.store import ResultStore, default_directory
 
@@ -41,8 +41,6 @@ class DefaultGroup(click.Group):
 def _print_sandbox_info(ctx, _param, value):
     if not value or ctx.resilient_parsing:
         return
-    from grader.grading import answer_key_paths
-
     limits = sandbox.Limits()
     isolation = sandbox.probe(sandbox.Confinement(protected=answer_key_paths(), report_copies=True),
                               limits)
@@ -121,18 +119,22 @@ def run(paths, output_format, output, feedback_dir, html_file, jobs, seed, timeo
     if output_format == "gradescope" and len(entries) != 1:
         raise click.UsageError(f"--format gradescope grades one submission; {len(entries)} found")
     jobs = jobs or os.cpu_count() or 1
-    processes.prewarm(min(jobs, len(entries)))
-    # Each class folder named is private: no submission may read its classmates' files.
+    store = None if no_cache else ResultStore(cache_dir or default_directory())
+    # Each class folder named is private (no submission may read its classmates' files), and
+    # so is every place the grader writes: feedback, reports, the result store.
     private = tuple(str(p.resolve() if p.is_dir() else p.resolve().parent) for p in paths)
+    outputs = [feedback_dir, output.parent if output else None, html_file.parent if html_file else None,
+               store.directory if store else None]
+    private += tuple(str(p.resolve()) for p in outputs if p is not None and p.resolve() != Path("/"))
     options = Options(seed=seed, limits=sandbox.Limits(timeout=timeout, memory_mb=memory_mb),
                       private_paths=private, carry_forward=not no_carry_forward,
                       catalogues=(str(DEFAULT_CATALOGUE), *(str(c) for c in catalogues)),
                       feedback=feedback_level)
+    processes.prewarm(min(jobs, len(entries)), answer_key_paths(options))
     try:
         mistakes_by_question(options.catalogues)
     except CatalogueError as exc:
         raise click.ClickException(str(exc)) from None
-    store = None if no_cache else ResultStore(cache_dir or default_directory())
     if store is not None and (problem := store.usable()) is not None:
         click.echo(f"warning: results can't be kept in {store.directory} ({problem}); grading "
                    f"without resuming", err=True)

@@ -56,7 +56,8 @@ def _main_line(question: Question, cases: tuple[CaseResult, ...], *, diagnosis: 
             return (f"right given your own {_names(carried)}, which {_verb(carried)} wrong: credit carried "
                     f"forward here; fix {' and '.join(carried)}")
         return f"correct on all {len(cases)} cases" if len(cases) > 1 else "correct"
-    first = failing[0]
+    # The case that failed on its own, not one skipped because an earlier case failed.
+    first = next((c for c in failing if not c.message.startswith("not run:")), failing[0])
     if first.status is Status.MISSING:
         if fragment:
             return (f"not defined: your `{fragment}` takes self, a method pasted outside its class; "

@@ -72,16 +72,28 @@ def plan(seed: int) -> tuple[Check, ...]:
         for case in assignment.cases(seed):
             if question.only_case not in (None, case.id):
                 continue
-            args = tuple(question.arguments(case.network, reference))
+            args = question.args_for(case)
             checks.append(Check(question, case, args, question.expected(reference, args)))
     return tuple(checks)
+
+
+def _stage(question: Question, case: Case, memo: dict) -> int:
+    """When a check may be asked: after every question whose answer its arguments hold."""
+    key = (question.id, case.id)
+    if key not in memo:
+        revealed = question.reveals(case)
+        memo[key] = 1 + max(_stage(assignment.question(q), case, memo) for q in revealed) \
+            if revealed else 0
+    return memo[key]
 
 
 @lru_cache(maxsize=8)
 def calls(seed: int) -> tuple[sandbox.Call, ...]:
     """The sandbox calls of every check, built once per seed and reused for every submission."""
+    memo: dict = {}
     return tuple(sandbox.Call(key, check.question.names, check.args, check.question.id,
-                              read=bool(check.question.constants))
+                              read=bool(check.question.constants),
+                              stage=_stage(check.question, check.case, memo))
                  for key, check in enumerate(plan(seed)))
 
 

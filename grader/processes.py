@@ -1,50 +1,59 @@
-"""Starting and ending the processes that run student code.
+"""The worker processes that run student code for the grader, one per grading thread.
 
-A submission's process is forked from a warm worker: a Python that has imported numpy once and
-forks one supervisor per request (see `_child.serve`), so no submission pays for an interpreter
-start, yet every submission still gets a fresh process of its own. Each grading thread has its
-own worker; if a worker can't be had, a fresh interpreter is started instead, with the same
-behaviour. Either way the result is a `Started` process with two pipes: JSON events, and the
-student's printed output.
+A worker (see `_worker.py`) is a Python that imported numpy once, made its namespaces once and
+forks a fresh, isolated process per submission from a fork server that never held any
+submission: no submission pays for an interpreter start, yet each still gets a new process
+with nothing of another's in its memory. The grader sends a worker one job and reads one
+message back; a worker that does not answer in time is killed with everything under it and
+replaced. `BACKPROP_GRADER_WARM=0` starts a fresh worker for every submission instead.
 """
 
 from __future__ import annotations
 
-import json
+import itertools
 import os
+import select
 import signal
 import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
-# The program that runs student code: these files, in this order, as one script (it must not
-# import the grader, so its parts are joined rather than imported).
-CHILD_PARTS = ("_standins.py", "_child.py")
+from grader import _wire
+
+# The program that runs student code: these files, in this order, as one script. It must not
+# import the grader (the grader is hidden from it), so its parts are joined, not imported.
+CHILD_PARTS = ("_wire.py", "_system.py", "_standins.py", "_runner.py", "_worker.py", "_child.py")
 CHILD_SOURCE = "\n\n".join(Path(__file__).with_name(part).read_text(encoding="utf-8")
                            for part in CHILD_PARTS)
 
-_live: set["Started"] = set()
+_live: set["Worker"] = set()
 _live_lock = threading.Lock()
 _local = threading.local()
-_idle: list["_Worker"] = []  # started ahead of need by prewarm(), taken by grading threads
+_idle: list["Worker"] = []  # started ahead of need by prewarm(), taken by grading threads
 _idle_lock = threading.Lock()
-
+_slots = itertools.count()
 
 # Kept from the grader's environment: machine settings that numpy's BLAS needs to run right
 # on some processors, not secrets.
 _PASSED_THROUGH = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+# Users of the grader's own, one per worker, for student code when the grader is root: far
+# above any real account, and apart for two graders running at once.
+_POOL_BASE = 2_000_000_000 + (os.getpid() % 100_000) * 64
 
 
-def environment(home: str) -> dict[str, str]:
+class WorkerError(Exception):
+    """The worker failed or did not answer in time (not the submission's fault)."""
+
+
+def environment() -> dict[str, str]:
     """The whole environment of a student's process: nothing of the grader's leaks in but the
-    BLAS settings of this machine."""
+    BLAS settings of this machine. HOME and TMPDIR are its private /tmp (or scratch folder)."""
     return {
         **{name: os.environ[name] for name in _PASSED_THROUGH if name in os.environ},
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": home,
-        "TMPDIR": home,
         "LANG": "C.UTF-8",
         "PYTHONIOENCODING": "utf-8",
         "PYTHONDONTWRITEBYTECODE": "1",
@@ -55,181 +64,181 @@ def environment(home: str) -> dict[str, str]:
     }
 
 
-def prewarm(count: int) -> None:
-    """Start `count` warm workers now, so that they load numpy while the grader gets ready."""
+def homes() -> list[str]:
+    """Where people keep their files: hidden from every submission."""
+    return sorted({str(Path.home()), "/root", "/home"})
+
+
+def _process_count(uid: int) -> int:
+    count = 0
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        try:
+            if entry.isdigit() and os.stat(f"/proc/{entry}").st_uid == uid:
+                count += 1
+        except OSError:
+            pass
+    return count
+
+
+def settings(hide: tuple[str, ...], once: bool = False) -> dict:
+    """What a new worker is told: whether to make namespaces, the user student code runs as,
+    the folders hidden for good, and a cap on processes where the user is the grader's own."""
+    root = os.geteuid() == 0
+    slot = next(_slots)
+    uid = _POOL_BASE + slot % 64 if root else None
+    return {
+        "namespaces": os.environ.get("BACKPROP_GRADER_NAMESPACES") != "0",
+        "userns": os.environ.get("BACKPROP_GRADER_USERNS") != "0",
+        "uid": uid, "gid": uid,
+        # A pool user owns no other process; the grader's own user does: leave it room.
+        "processes": 64 if root else _process_count(os.geteuid()) + 256,
+        "hide": sorted({*homes(), *hide}),
+        "once": once,
+    }
+
+
+class Worker:
+    """A worker process, its socket, and what it said it has in force."""
+
+    def __init__(self, hide: tuple[str, ...], once: bool = False):
+        ours, theirs = socket.socketpair()
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", "-c", CHILD_SOURCE, "serve", str(theirs.fileno())],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            pass_fds=(theirs.fileno(),), env=environment(), cwd="/", start_new_session=True,
+        )
+        theirs.close()
+        self.socket, self.key = ours, worker_key(hide)
+        self.reader = _wire.FrameReader()
+        self.frames: list[tuple[bytes, bytes]] = []
+        self.mode: dict | None = None
+        self.socket.sendall(_wire.frame(b"W", _encode(settings(hide, once))))
+        with _live_lock:
+            _live.add(self)
+
+    def _next(self, deadline: float) -> tuple[bytes, bytes]:
+        while not self.frames:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([self.socket], [], [], remaining)[0]:
+                raise WorkerError("the worker did not answer in time")
+            data = self.socket.recv(1 << 20)
+            if not data:
+                raise WorkerError("the worker has gone")
+            try:
+                self.frames += self.reader.feed(data)
+            except _wire.ProtocolError as exc:
+                raise WorkerError(f"the worker sent what is not a message ({exc})") from None
+        return self.frames.pop(0)
+
+    def ready(self, deadline: float) -> dict:
+        """What the worker has in force, once it has set itself up."""
+        if self.mode is None:
+            kind, body = self._next(deadline)
+            if kind != b"w":
+                raise WorkerError("the worker did not start")
+            import numpy as np
+
+            self.mode = _wire.decode(body, np)
+        return self.mode
+
+    def run(self, job: bytes, deadline: float) -> list[tuple[bytes, bytes]]:
+        """Send a job; its frames back, up to the end frame, by the deadline."""
+        self.ready(deadline)
+        self.socket.sendall(job)
+        frames = []
+        while True:
+            kind, body = self._next(deadline)
+            frames.append((kind, body))
+            if kind == b"Z":
+                return frames
+
+    def close(self) -> None:
+        """End the worker and everything under it (its namespace goes with its fork server)."""
+        with _live_lock:
+            _live.discard(self)
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        self.socket.close()
+        self.process.wait()
+
+
+def worker_key(hide: tuple[str, ...]) -> tuple:
+    """What a worker was made for: a job with another key needs another worker."""
+    return (hide, os.environ.get("BACKPROP_GRADER_NAMESPACES"), os.environ.get("BACKPROP_GRADER_USERNS"))
+
+
+def _encode(value) -> bytes:
+    import numpy as np
+
+    return _wire.make_encoder(np)(value, [10 ** 7])
+
+
+def prewarm(count: int, hide: tuple[str, ...]) -> None:
+    """Start `count` workers now, so that they load numpy while the grader gets ready."""
     if os.environ.get("BACKPROP_GRADER_WARM") == "0":
         return
     for _ in range(count):
         try:
-            worker = _Worker(environment("/"))
+            worker = Worker(hide)
         except OSError:
             return
         with _idle_lock:
             _idle.append(worker)
 
 
-class Started:
-    """A student's supervisor process, however it was started."""
-
-    def __init__(self, pid: int, event_read: int, output_read: int, waiter):
-        self.pid, self.event_read, self.output_read = pid, event_read, output_read
-        self._waiter, self._status = waiter, None
-
-    def wait(self) -> int:
-        """The exit status (negative for a signal), once the process has ended."""
-        if self._status is None:
-            self._status = self._waiter()
-        return self._status
-
-    def kill(self, wait: bool = True) -> None:
-        kill_tree(self.pid)
-        if wait:
-            self.wait()
-
-    def close(self) -> None:
-        for fd in (self.event_read, self.output_read):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+def run(job: bytes, hide: tuple[str, ...], deadline: float) -> tuple[list[tuple[bytes, bytes]], dict]:
+    """Run a job on this thread's worker (or a fresh one); its frames and the worker's mode."""
+    if os.environ.get("BACKPROP_GRADER_WARM") == "0":
+        worker = Worker(hide, once=True)
+        try:
+            return worker.run(job, deadline), worker.mode
+        finally:
+            worker.close()
+    for attempt in range(2):  # a worker that died since its last job is replaced once
+        worker = _worker_for(hide)
+        fresh = worker.mode is None
+        try:
+            return worker.run(job, deadline), worker.mode
+        except (WorkerError, OSError):
+            worker.close()
+            _local.worker = None
+            if fresh or attempt:
+                raise
+    raise WorkerError("no worker could be started")  # pragma: no cover - the loop returns
 
 
-def start(job: str, cwd: str, env: dict[str, str]) -> Started:
-    """Start a supervisor for `job` (its JSON text) in folder `cwd` with environment `env`."""
-    event_read, event_write = os.pipe()
-    output_read, output_write = os.pipe()
-    try:
-        with _live_lock:  # so that kill_all never misses a process being started
-            started = _from_worker(job, cwd, env, event_write, output_write) \
-                or _fresh(job, cwd, env, event_write, output_write)
-            started.event_read, started.output_read = event_read, output_read
-            _live.add(started)
-    finally:
-        os.close(event_write)
-        os.close(output_write)
-    return started
-
-
-def forget(started: Started) -> None:
-    with _live_lock:
-        _live.discard(started)
+def _worker_for(hide: tuple[str, ...]) -> Worker:
+    """This thread's worker for these hidden paths: its own, one prewarmed, or a new one."""
+    key = worker_key(hide)
+    worker = getattr(_local, "worker", None)
+    if worker is not None and (worker.key != key or worker.process.poll() is not None):
+        worker.close()
+        worker = _local.worker = None
+    if worker is None:
+        with _idle_lock:
+            worker = next((w for w in _idle if w.key == key), None)
+            if worker is not None:
+                _idle.remove(worker)
+        worker = _local.worker = worker or Worker(hide)
+    return worker
 
 
 def kill_all() -> None:
-    """Kill every running submission at once (the grader is being interrupted)."""
+    """End every worker at once (the grader is being interrupted)."""
     with _live_lock:
-        for started in list(_live):
-            started.kill(wait=False)
-
-
-def _fresh(job, cwd, env, event_write, output_write) -> Started:
-    process = subprocess.Popen(
-        [sys.executable, "-I", "-c", CHILD_SOURCE, str(event_write)],
-        stdin=subprocess.PIPE, stdout=output_write, stderr=output_write,
-        pass_fds=(event_write,), cwd=cwd, env=env, start_new_session=True,
-    )
-    try:
-        process.stdin.write(job.encode())
-        process.stdin.close()
-    except BrokenPipeError:
-        pass
-    return Started(process.pid, -1, -1, process.wait)
-
-
-class _Worker:
-    """A warm worker process and its control socket, owned by one grading thread."""
-
-    def __init__(self, env: dict[str, str]):
-        ours, theirs = socket.socketpair()
-        self.process = subprocess.Popen(
-            [sys.executable, "-I", "-c", CHILD_SOURCE, "serve", str(theirs.fileno())],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            pass_fds=(theirs.fileno(),), env=env, cwd="/", start_new_session=True,
-        )
-        theirs.close()
-        self.control = ours
-        self.replies = ours.makefile("rb")
-
-    def fork(self, job, cwd, env, event_write, output_write) -> Started:
-        payload = f'{{"job": {job}, "cwd": {json.dumps(cwd)}, "env": {json.dumps(env)}}}'.encode()
-        socket.send_fds(self.control, [len(payload).to_bytes(4, "big")], [event_write, output_write])
-        self.control.sendall(payload)
-        pid = json.loads(self._reply())["pid"]
-        return Started(pid, -1, -1, lambda: json.loads(self._reply())["status"])
-
-    def _reply(self) -> bytes:
-        line = self.replies.readline()
-        if not line:
-            raise OSError("the warm worker has gone")
-        return line
-
-    def close(self) -> None:
-        self.control.close()
-        self.process.kill()
-        self.process.wait()
-
-
-def _from_worker(job, cwd, env, event_write, output_write) -> Started | None:
-    """A process forked by this thread's warm worker, or None to fall back to a fresh one."""
-    if os.environ.get("BACKPROP_GRADER_WARM") == "0":
-        return None
-    worker = getattr(_local, "worker", None)
-    if worker is None:
-        with _idle_lock:
-            worker = _local.worker = _idle.pop() if _idle else None
-    for attempt in range(2):  # a worker that died is replaced once
-        if worker is None:
-            try:
-                worker = _local.worker = _Worker(environment("/"))
-            except OSError:
-                return None
+        workers = list(_live)
+    for worker in workers:
         try:
-            return worker.fork(job, cwd, env, event_write, output_write)
-        except (OSError, ValueError, KeyError):
-            worker.close()
-            worker = _local.worker = None
-    return None
+            os.killpg(worker.process.pid, signal.SIGKILL)
+        except OSError:
+            pass
 
 
-def kill_tree(root: int) -> None:
-    """Kill a process and everything under it. Descendants are stopped first, so none can fork
-    away while the others are killed; a runner that is PID 1 of its own namespace takes every
-    process in it down with it."""
-    for pid in descendants(root):
-        _signal(pid, signal.SIGSTOP)
-    for pid in [root, *descendants(root)]:
-        _signal(pid, signal.SIGKILL)
-    try:
-        os.killpg(root, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _signal(pid: int, number: int) -> None:
-    try:
-        os.kill(pid, number)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def descendants(root: int) -> list[int]:
-    """Every live process below `root`, parents before children, read from /proc."""
-    children: dict[int, list[int]] = {}
-    try:
-        entries = [e for e in os.listdir("/proc") if e.isdigit()]
-    except OSError:
-        return []
-    for entry in entries:
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as stat:
-                parent = int(stat.read().rsplit(b")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(parent, []).append(int(entry))
-    found, queue = [], [root]
-    while queue:
-        for child in children.get(queue.pop(0), []):
-            if child not in found:
-                found.append(child)
-                queue.append(child)
-    return found
+def close_all() -> None:
+    """End the workers of this process cleanly (at exit)."""
+    with _live_lock:
+        workers = list(_live)
+    for worker in workers:
+        worker.close()

@@ -1,41 +1,41 @@
-"""Run untrusted student code in a separate process and bring back plain values.
+"""Run untrusted student code in a process of its own and bring back plain values.
 
-The grader never imports, unpickles or evaluates anything the student's process produced: the
-child (``_child.py``) writes JSON lines, and this module turns them into frozen dataclasses of
-numbers, lists and numpy arrays rebuilt here. It decides nothing about right or wrong.
+The grader never imports, unpickles or evaluates anything the student's process produced: a
+worker (see `_worker.py`) runs the submission, checks every frame against what it asked, and
+sends back frames of plain binary values (see `_wire.py`), which this module checks again and
+turns into frozen dataclasses of numbers, lists and numpy arrays. It decides nothing about
+right or wrong.
 
-Each call to a student function has its own time limit. A call that runs over, or that ends
-the process (``os._exit``, a segfault), costs that call: the process and everything under it
-are killed and a fresh one reloads the cells and carries on with the calls still to make. A top-level statement
-that hangs or kills the process is skipped on reload, with the rest of its cell, so that what
-was defined before it is still graded.
+Each call to a student function has its own time limit, and the whole submission a budget; a
+call that runs over or ends the process costs that call, and a fresh process carries on with
+the rest. The worker enforces both; here the grader only bounds its own wait.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import selectors
-import shutil
-import signal
-import tempfile
+import struct
 import threading
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from grader import processes
+from grader import _wire, processes
+from grader._wire import Unsupported  # noqa: F401 - part of this module's vocabulary
 
-# Python and numpy must start within this, whatever --timeout says; it is not student time.
-_STARTUP_SECONDS = 30.0
-_MAX_EVENT_LINE = 16 * 1024 * 1024
-# Added to a submission's time budget for the process starts of its reloads.
-_BUDGET_SLACK = 5.0
+# Beyond the submission's own budget: the worker's start (Python, numpy) and its reporting.
+_SLACK_SECONDS = 60.0
+_KEY = struct.Struct(">I")
+_STATEMENT = struct.Struct(">HII")
+# Every flag a report may carry: the runner's (raised from inside, best-effort) and the
+# worker's (seen from outside). Any other text is not passed on.
+FLAGS = ("imported grader", "imported solutions", "opened the grader's files", "used the network",
+         "started a process", "started a program", "interfered with the grader",
+         "left processes running")
 
 
 class SandboxError(Exception):
@@ -61,14 +61,20 @@ class Limits:
     budget_timeouts: float = 6.0
     memory_mb: int = 1024  # address space of the student's process
     max_output: int = 4000  # characters of the student's printed output kept for feedback
+    max_output_total: int = 64 * 1024 * 1024  # printing more than this ends the run
     max_elements: int = 100_000  # numbers one answer may hold
+    disk_mb: int = 64  # what a submission may write, in each of its temporary folders
+
+    @property
+    def budget(self) -> float:
+        return self.timeout * self.budget_timeouts
 
 
 @dataclass(frozen=True)
 class Confinement:
     """What the student's process must not see: `protected` (every copy of the grader and the
-    model answer, the catalogues) is blocked and flagged; `hidden` folders (private ones, other
-    students') appear empty where the platform allows, and so does everything protected."""
+    model answer, the catalogues) is hidden for good in the worker, blocked and flagged;
+    `hidden` folders (the class being graded, the outputs) appear empty to this submission."""
 
     protected: tuple[str, ...] = ()
     hidden: tuple[str, ...] = ()
@@ -101,10 +107,6 @@ class Contract:
     graded: tuple[tuple[str, str], ...] = ()  # (name, question id)
     params: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (question id, parameter names)
 
-    @cached_property
-    def wire(self) -> dict:
-        return {"graded": dict(self.graded), "params": {q: list(p) for q, p in self.params}}
-
 
 @dataclass(frozen=True)
 class Call:
@@ -115,19 +117,16 @@ class Call:
     args: tuple
     group: str  # the question: its calls are skipped after one of them times out
     read: bool = False  # the answer is the values of `names`, module-level constants
+    # Calls are sent in stages: a call's stage comes after every question whose answer its
+    # arguments hold has been answered, so that no answer reaches the process before its time.
+    stage: int = 0
 
     @cached_property
-    def wire(self) -> dict:
-        """The call as the child reads it (computed once: a class reuses the same calls)."""
-        wire = {"key": self.key, "names": list(self.names), "question": self.group,
-                "args": [encode_argument(a) for a in self.args]}
-        if self.read:
-            wire["read"] = True
-        return wire
-
-    @cached_property
-    def wire_json(self) -> str:
-        return json.dumps(self.wire)
+    def frame(self) -> bytes:
+        """The call as the worker receives it (made once: a class sends the same calls)."""
+        record = {"key": self.key, "names": list(self.names), "question": self.group,
+                  "args": list(self.args), "read": self.read}
+        return _wire.frame(b"C", _KEY.pack(self.key) + _encode(record))
 
 
 @dataclass(frozen=True, eq=False)  # compared by identity: one node is one recorded call
@@ -185,158 +184,8 @@ class RunResult:
     fragments: tuple[str, ...] = ()
 
 
-def encode_argument(value: Any) -> Any:
-    """Plain JSON for an argument: arrays as shape and flat data, ints as ints."""
-    if isinstance(value, np.ndarray):
-        return {"array": list(value.shape), "data": value.astype(float).ravel().tolist()}
-    if isinstance(value, (np.integer, int)):
-        return int(value)
-    return float(value)
-
-
-class UnreadableValue(ValueError):
-    """An event's value is not in the wire format."""
-
-
-def decode_value(value: Any, depth: int = 0, precision: set | None = None) -> Any:
-    """Rebuild a student's answer from the wire format, trusting nothing about it. The names
-    of float types narrower than float64 that it was computed in go into `precision`."""
-    if depth > 32:
-        raise UnreadableValue("nested too deeply")
-    if value is None or isinstance(value, (bool, int, float)):
-        return value
-    if isinstance(value, list):
-        return [decode_value(item, depth + 1, precision) for item in value]
-    if isinstance(value, dict):
-        if "array" in value:
-            if value.get("dtype") in ("float32", "float16") and precision is not None:
-                precision.add(value["dtype"])
-            shape, data = value.get("array"), value.get("data")
-            if (not isinstance(shape, list) or not isinstance(data, list)
-                    or not all(isinstance(n, int) and n >= 0 for n in shape)
-                    or int(np.prod(shape, dtype=np.int64)) != len(data)):
-                raise UnreadableValue("malformed array")
-            try:
-                array = np.array(data)
-            except (ValueError, TypeError):
-                raise UnreadableValue("malformed array") from None
-            if array.ndim != 1 or (array.size and array.dtype.kind not in "fi"):
-                raise UnreadableValue("malformed array")  # strings, booleans, objects
-            return array.astype(float).reshape(shape)
-        if isinstance(value.get("str"), str):
-            return value["str"]
-        if isinstance(value.get("unsupported"), str):
-            return Unsupported(value["unsupported"][:100])
-    raise UnreadableValue("unknown value")
-
-
-_MAX_TRACED = 256
-
-
-def decode_trace(nodes: Any, questions: set[str], depth: int = 0, seen: list | None = None) -> tuple[Traced, ...]:
-    """Rebuild a judged call's trace, validated node by node; UnreadableValue if malformed."""
-    seen = [0] if seen is None else seen
-    if not isinstance(nodes, list) or depth > 8:
-        raise UnreadableValue("malformed trace")
-    traced = []
-    for node in nodes:
-        seen[0] += 1
-        if seen[0] > _MAX_TRACED or not isinstance(node, dict) or node.get("f") not in questions:
-            raise UnreadableValue("malformed trace")
-        args = node.get("args")
-        args = None if args is None else tuple(decode_value(a) for a in _as_list(args))
-        status = "raised" if "raised" in node else "returned"
-        value = decode_value(node.get("value")) if status == "returned" else None
-        calls = decode_trace(node.get("calls", []), questions, depth + 1, seen)
-        traced.append(Traced(node["f"], args, status, value, calls))
-    return tuple(traced)
-
-
-def _as_list(value: Any) -> list:
-    if not isinstance(value, list):
-        raise UnreadableValue("malformed trace")
-    return value
-
-
-@dataclass(frozen=True)
-class Unsupported:
-    """An answer of a type that is neither a number, a sequence, a string nor an array."""
-
-    type_name: str
-
-
-@dataclass
-class _Attempt:
-    """The state of one child process's run, updated as its events arrive."""
-
-    running_call: int | None = None
-    # The calls in the order the child makes them: the one running is the first unanswered.
-    order: list[int] = field(default_factory=list)
-    running_stmt: tuple[int, int, int] | None = None  # cell, statement index, line
-    loaded: bool = False
-    deadline: float = 0.0
-    budget_end: float = float("inf")  # no deadline is ever later than this
-    defined: tuple[str, ...] = ()
-    problems: list[LoadProblem] = field(default_factory=list)
-    student_started: bool = False
-    ended_by: str | None = None  # timeout or crashed, when the process did not finish its job
-    ended_message: str = ""
-    exit: dict | None = None  # how the runner ended, as its supervisor saw it
-
-    def limit(self, now: float, limits: "Limits") -> float:
-        """The deadline of a step starting now: its own timeout, within the whole budget."""
-        return min(now + limits.timeout, self.budget_end)
-    fatal: str = ""  # the sandbox's own failure inside the child, if any
-    flags: list[str] = field(default_factory=list)
-    isolation: dict = field(default_factory=dict)
-    missing: list[str] = field(default_factory=list)
-    standins: list[str] = field(default_factory=list)
-    fragments: tuple[str, ...] = ()
-    questions: set[str] = field(default_factory=set)  # the ids a trace may name
-
-
-class _Output:
-    """The student's printed output: counted in full, kept up to a limit."""
-
-    def __init__(self, limit: int):
-        self.limit, self.kept, self.total = limit, bytearray(), 0
-
-    def add(self, data: bytes) -> None:
-        self.total += len(data)
-        room = self.limit - len(self.kept)
-        if room > 0:
-            self.kept += data[:room]
-
-    def text(self) -> str:
-        return self.kept.decode("utf-8", "replace")
-
-
-def _unprivileged_user() -> tuple[int, int] | None:
-    """(uid, gid) to run student code as when the grader runs as root; None otherwise."""
-    if os.geteuid() != 0:
-        return None
-    try:
-        import pwd
-
-        entry = pwd.getpwnam("nobody")
-        return entry.pw_uid, entry.pw_gid
-    except (ImportError, KeyError):
-        return 65534, 65534
-
-
-def _isolation_plan(confinement: Confinement) -> dict:
-    user = _unprivileged_user()
-    homes = {str(Path.home()), "/root", "/home"}
-    return {
-        # New namespaces need root (CAP_SYS_ADMIN); the child reports whether they took.
-        "namespaces": user is not None and os.environ.get("BACKPROP_GRADER_NAMESPACES") != "0",
-        "uid": user[0] if user else None,
-        "gid": user[1] if user else None,
-        "protected": sorted({os.path.realpath(p) for p in confinement.protected}),
-        "report_copies": confinement.report_copies,
-        "hide": sorted({os.path.realpath(p) for p in (*confinement.protected, *confinement.hidden,
-                                                       *homes)}),
-    }
+def _encode(value: Any) -> bytes:
+    return _wire.make_encoder(np)(value, [10 ** 8])
 
 
 def run(cells: list[Cell], calls: list[Call], limits: Limits = Limits(),
@@ -344,271 +193,178 @@ def run(cells: list[Cell], calls: list[Call], limits: Limits = Limits(),
         contract: Contract = Contract()) -> RunResult:
     """Load the cells in a fresh sandboxed process and make the calls; never raises for
     anything the student's code does (SandboxError is the sandbox's own failure)."""
-    pending = {call.key: call for call in calls}
-    outcomes: dict[int, CallOutcome] = {}
-    stop_at: dict[int, int] = {}
-    problems: dict[tuple[int, int | None], LoadProblem] = {}
-    defined: tuple[str, ...] = ()
-    fragments: tuple[str, ...] = ()
-    flags: list[str] = []
-    missing: list[str] = []
-    standins: list[str] = []
-    isolation: dict = {}
-    output = _Output(limits.max_output)
-    plan = _isolation_plan(confinement)
-    budget_end = time.monotonic() + _BUDGET_SLACK + limits.timeout * limits.budget_timeouts
-    scratch = tempfile.mkdtemp(prefix="grade-")
-    if plan["uid"] is not None:
-        os.chown(scratch, plan["uid"], plan["gid"])
-    try:
-        # Each pass either finishes, or ends one call or one top-level statement for good.
-        for _ in range(len(calls) + sum(c.source.count("\n") + 1 for c in cells) + 2):
-            if time.monotonic() >= budget_end:
-                break
-            attempt = _run_once(cells, modules, contract, list(pending.values()), stop_at, limits,
-                                plan, scratch, output, outcomes, budget_end)
-            flags += [f for f in attempt.flags if f not in flags]
-            missing += [m for m in attempt.missing if m not in missing]
-            standins += [m for m in attempt.standins if m not in standins]
-            isolation = isolation or attempt.isolation
-            for problem in attempt.problems:
-                problems.setdefault((problem.cell, problem.line), problem)
-            if attempt.loaded:
-                defined, fragments = attempt.defined, attempt.fragments
-            for key in list(pending):
-                if key in outcomes:
-                    del pending[key]
-            ended = _after_kill(attempt, pending, outcomes, stop_at, problems)
-            if not ended:
-                break
-        else:
-            raise SandboxError("the submission's process had to be restarted too many times")
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    spent = time.monotonic() >= budget_end
-    for key in pending:  # out of time, or the process ended without making them (tampering)
-        outcomes[key] = CallOutcome("timeout", message=f"not run: the submission's time "
-                                    f"({limits.timeout * limits.budget_timeouts:g} s in all) ran out") \
-            if spent else CallOutcome("crashed", message="the process ended before this call was made")
-    ordered = tuple(sorted(problems.values(), key=lambda p: (p.cell, p.line or 0)))
-    return RunResult(outcomes, ordered, defined, output.text(), output.total, tuple(flags),
-                     isolation, tuple(missing), tuple(standins), fragments)
-
-
-def _after_kill(attempt: _Attempt, pending: dict[int, Call], outcomes: dict[int, CallOutcome],
-                stop_at: dict[int, int], problems: dict) -> bool:
-    """Record what a killed or dead process was doing; True if another pass is needed."""
-    kind, message = attempt.ended_by, attempt.ended_message
-    if kind is None:
-        return False
-    if attempt.running_call is not None:
-        # A key the grader never asked for means the events were forged: charge the first
-        # call still pending, so that every pass still makes progress.
-        call = pending.pop(attempt.running_call, None) or \
-            (pending.pop(next(iter(pending))) if pending else None)
-        if call is None:
-            return False
-        outcomes[call.key] = CallOutcome(kind, message=message)
-        for other in list(pending.values()):
-            if other.group == call.group:
-                del pending[other.key]
-                outcomes[other.key] = CallOutcome(
-                    kind, message=f"not run: an earlier case {_ENDED_PHRASE[kind]}")
-    elif attempt.running_stmt is not None:
-        cell, index, line = attempt.running_stmt
-        stop_at[cell] = index
-        problems[(cell, line)] = LoadProblem(cell, line, message, kind)
-    else:
-        detail = f" ({attempt.fatal})" if attempt.fatal else ""
-        raise SandboxError(f"the sandboxed process {message or 'failed'} before running any "
-                           f"student code{detail}")
-    return bool(pending) or attempt.running_stmt is not None
-
-
-_ENDED_PHRASE = {"timeout": "ran out of time", "crashed": "ended the process"}
-
-
-def _run_once(cells, modules, contract, calls, stop_at, limits, plan, scratch, output, outcomes,
-              budget_end) -> _Attempt:
     if _cancelled.is_set():
         raise SandboxError("cancelled: the grader is stopping")
-    job = {
-        "cells": [{"source": c.source, "filename": c.filename} for c in cells],
-        "modules": {m.name: {"source": m.source, "filename": m.filename} for m in modules},
-        "stop_at": {str(cell): index for cell, index in stop_at.items()},
-        "max_elements": limits.max_elements,
-        "limits": {"memory_mb": limits.memory_mb,
-                   # CPU seconds are a backstop for a grader that died: the grader itself
-                   # stops each call at its wall-clock limit.
-                   "cpu_seconds": _STARTUP_SECONDS + limits.timeout * (len(calls) + 2)},
-        "isolation": plan,
-        **contract.wire,
+    job = _job(cells, calls, limits, confinement, modules, contract)
+    deadline = time.monotonic() + limits.budget + _SLACK_SECONDS
+    try:
+        frames, mode = processes.run(job, tuple(sorted(confinement.protected)), deadline)
+    except (processes.WorkerError, OSError) as exc:
+        raise SandboxError(str(exc)) from None
+    if _cancelled.is_set():
+        raise SandboxError("cancelled: the grader is stopping")
+    return _result(frames, calls, limits, mode)
+
+
+def _job(cells, calls, limits, confinement, modules, contract) -> bytes:
+    stages: dict[int, list] = {}
+    # Constants are read first: reading them runs none of the student's functions.
+    for call in sorted(calls, key=lambda c: (c.stage, not c.read)):
+        stages.setdefault(call.stage, []).append([call.key, call.group])
+    header = {
+        "limits": {"timeout": limits.timeout, "budget_timeouts": limits.budget_timeouts,
+                   "budget": limits.budget, "memory_mb": limits.memory_mb,
+                   "max_output": limits.max_output, "max_output_total": limits.max_output_total,
+                   "disk_mb": limits.disk_mb},
+        "stages": [stages[stage] for stage in sorted(stages)],
+        "plan": {"hide": sorted({os.path.realpath(p) for p in confinement.hidden}),
+                 "protected": sorted({os.path.realpath(p) for p in confinement.protected}),
+                 "report_copies": confinement.report_copies, "env": processes.environment(),
+                 "disk_mb": limits.disk_mb},
+        "program": {"cells": [{"source": c.source, "filename": c.filename} for c in cells],
+                    "modules": {m.name: {"source": m.source, "filename": m.filename} for m in modules},
+                    "graded": dict(contract.graded),
+                    "params": {q: list(p) for q, p in contract.params},
+                    "max_elements": limits.max_elements, "memory_mb": limits.memory_mb},
     }
-    # The calls' JSON is made once per call and reused: a class sends the same calls each time.
-    job_json = json.dumps(job)[:-1] + ', "calls": [' + ", ".join(c.wire_json for c in calls) + "]}"
-    process = processes.start(job_json, scratch, processes.environment(scratch))
-    attempt = _Attempt(deadline=min(time.monotonic() + _STARTUP_SECONDS, budget_end),
-                       budget_end=budget_end, order=[call.key for call in calls],
-                       questions={question for _, question in contract.graded})
-    try:
-        _watch(process, attempt, limits, output, outcomes)
-    finally:
-        if attempt.exit is not None and attempt.isolation.get("namespaces") and attempt.ended_by is None:
-            process.wait()  # the runner was PID 1 of its namespace: nothing of it is left
-        else:
-            process.kill()
-        processes.forget(process)
-        process.close()
-    if _cancelled.is_set():
-        raise SandboxError("cancelled: the grader is stopping")
-    return attempt
-
-
-def _watch(process: processes.Started, attempt, limits, output, outcomes) -> None:
-    """Read events and output until the child exits or overruns; fills `attempt`."""
-    selector = selectors.DefaultSelector()
-    selector.register(process.event_read, selectors.EVENT_READ, "events")
-    selector.register(process.output_read, selectors.EVENT_READ, "output")
-    buffer = bytearray()
-    open_streams = 2
-    while open_streams:
-        remaining = attempt.deadline - time.monotonic()
-        if remaining <= 0:
-            if _student_code_running(attempt):
-                attempt.ended_by = "timeout"
-                attempt.ended_message = f"ran for more than {limits.timeout:g} s"
-            elif not attempt.loaded:
-                attempt.ended_by, attempt.ended_message = "crashed", "did not start in time"
-            return  # else every call is answered: whatever still runs (atexit...) is ignored
-        for key, _ in selector.select(timeout=min(remaining, 1.0)):
-            data = os.read(key.fd, 65536)
-            if not data:
-                selector.unregister(key.fileobj)
-                open_streams -= 1
-            elif key.data == "output":
-                output.add(data)
-            else:
-                buffer += data
-                if len(buffer) > _MAX_EVENT_LINE and b"\n" not in buffer:
-                    attempt.ended_by, attempt.ended_message = "crashed", "sent an answer too large to read"
-                    return
-                *lines, rest = bytes(buffer).split(b"\n")
-                buffer = bytearray(rest)
-                for line in lines:
-                    _apply_event(line, attempt, limits, outcomes)
-    status = process.wait()
-    if _student_code_running(attempt) or not attempt.loaded:
-        attempt.ended_by, attempt.ended_message = "crashed", _describe_exit(attempt.exit, status)
-
-
-def _student_code_running(attempt: _Attempt) -> bool:
-    return attempt.running_call is not None or (attempt.running_stmt is not None
-                                                and not attempt.loaded)
-
-
-def _apply_event(line: bytes, attempt: _Attempt, limits: Limits, outcomes) -> None:
-    """Apply one event line; a line that is not a well-formed event is ignored (student code
-    can write to the pipe too, so nothing it says is taken on trust)."""
-    try:
-        event = json.loads(line)
-        _apply(event, attempt, limits, outcomes)
-    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
-        return
-
-
-def _apply(event: dict, attempt: _Attempt, limits: Limits, outcomes) -> None:
-    kind = event["event"]
-    now = time.monotonic()
-    if kind == "stmt":
-        attempt.running_stmt = (int(event["cell"]), int(event["index"]), _whole(event.get("line")))
-        if not attempt.student_started:  # loading all the cells shares one limit
-            attempt.student_started, attempt.deadline = True, attempt.limit(now, limits)
-    elif kind == "error":
-        attempt.problems.append(LoadProblem(int(event["cell"]), _whole(event.get("line")),
-                                            str(event.get("message", ""))[:500], "raised"))
-    elif kind == "flag":
-        text = str(event.get("flag", ""))[:100]
-        if text and text not in attempt.flags:
-            attempt.flags.append(text)
-    elif kind == "missing":
-        _note_name(attempt.missing, event.get("package"))
-    elif kind == "standin":
-        _note_name(attempt.standins, event.get("module"))
-    elif kind == "isolation" and not attempt.isolation:  # the runner's own comes first
-        attempt.isolation = event
-    elif kind == "fatal":
-        attempt.fatal = str(event.get("message", ""))[:300]
-    elif kind == "exit" and attempt.exit is None:
-        attempt.exit = event
-    elif kind == "loaded":
-        attempt.loaded, attempt.running_stmt = True, None
-        attempt.running_call = _next_call(attempt, outcomes)
-        attempt.deadline = attempt.limit(now, limits)
-        attempt.defined = tuple(str(name) for name in event.get("defined", ())[:1000])
-        attempt.fragments = tuple(str(name) for name in event.get("fragments", ())[:1000])
-    elif kind == "result":
-        key = int(event["call"])
-        status = event.get("status")
-        via = "class" if event.get("via") == "class" else None
-        try:
-            trace = decode_trace(event.get("trace") or [], attempt.questions)
-        except (UnreadableValue, RecursionError):
-            trace = ()  # a forged or broken trace: nothing is carried forward from it
-        truncated = event.get("truncated") is True
-        reordered = event.get("reordered")
-        reordered = tuple(str(n)[:100] for n in reordered[:10]) if isinstance(reordered, list) else None
-        if status == "returned":
-            precision: set = set()
-            try:
-                value = decode_value(event.get("value"), precision=precision)
-                outcome = CallOutcome("returned", value=value, via=via, trace=trace,
-                                      truncated=truncated, reordered=reordered,
-                                      precision=min(precision) if precision else None)
-            except UnreadableValue as exc:
-                outcome = CallOutcome("refused", message=f"returned a value that could not be read ({exc})")
-        elif status in ("raised", "missing", "refused"):
-            outcome = CallOutcome(status, message=str(event.get("message", ""))[:500],
-                                  cell=_whole(event.get("cell")), line=_whole(event.get("line")),
-                                  via=via, trace=trace, truncated=truncated, reordered=reordered)
-        else:
-            return
-        outcomes.setdefault(key, outcome)
-        attempt.running_call = _next_call(attempt, outcomes)
-        attempt.deadline = attempt.limit(now, limits)  # for the next call, or the exit
+    return b"".join([_wire.frame(b"J", _encode(header)), *(c.frame for c in calls), _wire.frame(b"E")])
 
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
 
 
-def _note_name(names: list[str], value: Any) -> None:
-    """Keep a module or package name the child reported, if it is one (at most 20)."""
-    if isinstance(value, str) and _NAME.fullmatch(value) and value not in names and len(names) < 20:
-        names.append(value)
+def _names(values: Any, limit: int = 1000) -> tuple[str, ...]:
+    """Identifiers from a list the student's process sent; anything else is dropped."""
+    if not isinstance(values, list):
+        return ()
+    return tuple(v for v in values[:limit] if isinstance(v, str) and _NAME.fullmatch(v))
 
 
-def _next_call(attempt: _Attempt, outcomes: dict) -> int | None:
-    """The call the child is making now: it makes them in order, one at a time, so it is the
-    first one without an answer."""
-    return next((key for key in attempt.order if key not in outcomes), None)
+def _text(value: Any, limit: int = 500) -> str:
+    return value[:limit] if isinstance(value, str) else ""
 
 
 def _whole(value: Any) -> int | None:
-    """A line or cell number from an event: an int, or None for anything else."""
+    """A line or cell number: an int, or None for anything else."""
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _describe_exit(runner_exit: dict | None, status: int) -> str:
-    """How the runner ended, from its supervisor's report, else from the process's status."""
-    if runner_exit is not None:
-        number = runner_exit.get("signal")
-        status = -int(number) if isinstance(number, int) else int(runner_exit.get("code") or 0)
-    if status < 0:
+def _result(frames, calls, limits: Limits, mode: dict) -> RunResult:
+    """The run, read from the worker's frames; every field checked, anything else ignored."""
+    known = {call.key for call in calls}
+    questions = {call.group for call in calls}
+    outcomes: dict[int, CallOutcome] = {}
+    problems: dict[tuple[int, int | None], LoadProblem] = {}
+    flags: list[str] = []
+    missing: list[str] = []
+    standins: list[str] = []
+    defined: tuple[str, ...] = ()
+    fragments: tuple[str, ...] = ()
+    isolation: dict = {}
+    output, output_total = "", 0
+    for kind, body in frames:
         try:
-            name = signal.Signals(-status).name
-        except ValueError:
-            name = f"signal {-status}"
-        return f"was killed by {name}"
-    return f"ended the process with exit code {status}"
+            if kind == b"!":
+                raise SandboxError(body.decode("utf-8", "replace")[:300])
+            if kind in (b"R", b"O"):
+                key = _KEY.unpack_from(body)[0]
+                if key in known and key not in outcomes:
+                    outcomes[key] = _outcome(kind, body[4:], questions, limits)
+            elif kind == b"E":
+                cell, _, line = _STATEMENT.unpack_from(body)
+                message = body[10:].decode("utf-8", "replace")[:500]
+                problems.setdefault((cell, line or None), LoadProblem(cell, line or None, message, "raised"))
+            elif kind == b"Y":
+                record = _wire.decode(body, np)
+                cell, line = _whole(record.get("cell")), _whole(record.get("line"))
+                if cell is not None and record.get("kind") in ("timeout", "crashed"):
+                    problems[(cell, line)] = LoadProblem(cell, line, _text(record.get("message")), record["kind"])
+            elif kind == b"G":
+                text = body.decode("utf-8", "replace")
+                if text in FLAGS and text not in flags:
+                    flags.append(text)
+            elif kind in (b"M", b"D"):
+                names = missing if kind == b"M" else standins
+                name = body.decode("utf-8", "replace")
+                if _NAME.fullmatch(name) and name not in names and len(names) < 20:
+                    names.append(name)
+            elif kind == b"L":
+                record = _wire.decode(body, np, max_text=_wire.MAX_TEXT)
+                defined, fragments = _names(record.get("defined")), _names(record.get("fragments"))
+            elif kind == b"I" and not isolation:
+                isolation = _wire.decode(body, np, max_numbers=1000, max_text=_wire.MAX_TEXT)
+            elif kind == b"Z":
+                record = _wire.decode(body, np)
+                raw = record.get("output") if isinstance(record.get("output"), bytes) else b""
+                output = raw[:limits.max_output].decode("utf-8", "replace")
+                output_total = _whole(record.get("output_total")) or 0
+        except (_wire.ProtocolError, struct.error, AttributeError, TypeError, ValueError):
+            continue  # a frame that does not read is dropped
+    isolation = {**isolation, "worker": mode or {}}
+    for call in calls:  # the worker accounts for every call; this is a last guard
+        outcomes.setdefault(call.key, CallOutcome("crashed", message="the process ended before this call was made"))
+    ordered = tuple(sorted(problems.values(), key=lambda p: (p.cell, p.line or 0)))
+    return RunResult(outcomes, ordered, defined, output, output_total, tuple(flags), isolation,
+                     tuple(missing), tuple(standins), fragments)
+
+
+def _outcome(kind: bytes, body: bytes, questions: set[str], limits: Limits) -> CallOutcome:
+    precision: set = set()
+    try:
+        record = _wire.decode(body, np, max_numbers=20 * limits.max_elements, precision=precision,
+                              max_text=_wire.MAX_TEXT)
+    except (_wire.ProtocolError, ValueError) as exc:
+        return CallOutcome("refused", message=f"returned a value that could not be read ({exc})")
+    if not isinstance(record, dict):
+        return CallOutcome("refused", message="returned a value that could not be read")
+    status = record.get("status")
+    message = _text(record.get("message"))
+    if kind == b"O":  # decided by the worker
+        return CallOutcome(status if status in ("timeout", "crashed") else "crashed", message=message)
+    via = "class" if record.get("via") == "class" else None
+    try:
+        trace = decode_trace(record.get("trace") or [], questions)
+    except (ValueError, RecursionError):
+        trace = ()  # a forged or broken trace: nothing is carried forward from it
+    truncated = record.get("truncated") is True
+    reordered = _names(record.get("reordered"), 10) or None
+    if status == "returned":
+        value = record.get("value")
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2 ** 53:
+            try:
+                value = float(value)
+            except OverflowError:
+                value = Unsupported("a number too large for a float")
+        return CallOutcome("returned", value=value, via=via, trace=trace, truncated=truncated,
+                           reordered=reordered, precision=min(precision) if precision else None)
+    if status in ("raised", "missing", "refused"):
+        return CallOutcome(status, message=message, cell=_whole(record.get("cell")),
+                           line=_whole(record.get("line")), via=via, trace=trace,
+                           truncated=truncated, reordered=reordered)
+    return CallOutcome("refused", message="returned a value that could not be read")
+
+
+_MAX_TRACED = 256
+
+
+def decode_trace(nodes: Any, questions: set[str], depth: int = 0, seen: list | None = None) -> tuple[Traced, ...]:
+    """A judged call's trace, checked node by node; ValueError if malformed."""
+    seen = [0] if seen is None else seen
+    if not isinstance(nodes, list) or depth > 8:
+        raise ValueError("malformed trace")
+    traced = []
+    for node in nodes:
+        seen[0] += 1
+        if seen[0] > _MAX_TRACED or not isinstance(node, dict) or node.get("f") not in questions:
+            raise ValueError("malformed trace")
+        args = node.get("args")
+        if args is not None and not isinstance(args, list):
+            raise ValueError("malformed trace")
+        status = "raised" if "raised" in node else "returned"
+        calls = decode_trace(node.get("calls") or [], questions, depth + 1, seen)
+        traced.append(Traced(node["f"], None if args is None else tuple(args), status,
+                             node.get("value") if status == "returned" else None, calls))
+    return tuple(traced)
 
 
 def probe(confinement: Confinement = Confinement(), limits: Limits = Limits()) -> dict:

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from grader import assignment, sandbox
-from grader._child import (SERIES_METHODS, Tracer, _plain_name, _series_adapter,
-                           reordered_names)
+from grader._runner import (SERIES_METHODS, Tracer, _plain_name, _series_adapter,
+                            reordered_names)
 from grader.grading import Options, grade_submission
 from grader.loading import Submission
 from grader.results import SubmissionResult

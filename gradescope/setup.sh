@@ -16,5 +16,7 @@ if [ -f "$AUTOGRADER/source/requirements.txt" ]; then
     pip_install -r "$AUTOGRADER/source/requirements.txt"
 fi
 # Student code runs as another user: leave it nothing of the answer key to read, neither the
-# bundle's source nor the copy pip just installed.
+# bundle's source nor the copy pip just installed. From /, so that `-m grader` is the installed
+# copy, never one that happens to sit in the folder this script was started from.
+cd /
 python3 -m grader seal --also "$AUTOGRADER/source"

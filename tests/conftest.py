@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -84,3 +85,77 @@ def notebook_text(*cells: str, markdown_first: str | None = None) -> str:
     parts = [nbformat.v4.new_markdown_cell(markdown_first)] if markdown_first else []
     parts += [nbformat.v4.new_code_cell(source) for source in cells]
     return nbformat.writes(nbformat.v4.new_notebook(cells=parts))
+
+
+# A grader run by a normal user, for real: the tests run as root, so they make a private mount
+# namespace in which the Python installation is reachable (it may live under /root, which other
+# users can't enter), then become that user and run the command.
+NORMAL_USER = 65534
+_AS_USER = r"""
+import json, os, subprocess, sys
+plan = json.loads(sys.argv[1])
+for blocker, needed in plan["covers"]:
+    staged = []
+    for index, path in enumerate(needed):
+        stage = os.path.join(plan["stage"], f"{len(staged)}-{index}")
+        os.makedirs(stage)
+        subprocess.run(["mount", "--bind", path, stage], check=True)
+        staged.append((path, stage))
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=755", "tmpfs", blocker], check=True)
+    for path, stage in staged:
+        os.makedirs(path, exist_ok=True)
+        subprocess.run(["mount", "--move", stage, path], check=True)
+os.setgroups([])
+os.setgid(plan["uid"])
+os.setuid(plan["uid"])
+os.chdir(plan["cwd"])
+os.execvpe(plan["args"][0], plan["args"], plan["env"])
+"""
+
+
+def shared_folder() -> Path:
+    """A new folder that every user may enter (the machine's /tmp may not be such a place)."""
+    import tempfile
+
+    base = next((b for b in ("/tmp", "/var/tmp", "/dev/shm")
+                 if os.path.isdir(b) and os.stat(b).st_mode & 0o001), None)
+    if base is None:
+        pytest.skip("no temporary folder that other users may enter")
+    folder = Path(tempfile.mkdtemp(prefix="grader-test-", dir=base))
+    folder.chmod(0o755)
+    return folder
+
+
+def _covers(paths: list[str]) -> list[tuple[str, list[str]]]:
+    """For each folder others can't enter on the way to a needed path: what must show through."""
+    covers: dict[str, set[str]] = {}
+    for path in paths:
+        parts = Path(path).resolve().parts
+        for depth in range(2, len(parts)):
+            folder = str(Path(*parts[:depth]))
+            if not os.stat(folder).st_mode & 0o001:
+                covers.setdefault(folder, set()).add(str(Path(*parts[:depth + 1])))
+                break
+    return [(folder, sorted(needed)) for folder, needed in sorted(covers.items())]
+
+
+def run_as_user(args: list[str], *, cwd: Path, env: dict | None = None,
+                timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run a command as a normal user (uid 65534), as an instructor without root would."""
+    import sysconfig
+
+    if os.geteuid() != 0:
+        pytest.skip("the tests become a normal user from root")
+    needed = [sys.base_prefix, sys.prefix, sysconfig.get_paths()["purelib"], str(ROOT), str(cwd)]
+    stage = shared_folder()
+    plan = {"covers": _covers(needed), "stage": str(stage), "uid": NORMAL_USER, "cwd": str(cwd),
+            "args": args, "env": {"PATH": os.environ["PATH"], "HOME": str(cwd), "LANG": "C.UTF-8",
+                                  **(env or {})}}
+    try:
+        return subprocess.run(["unshare", "--mount", "--propagation", "private", sys.executable,
+                               "-c", _AS_USER, json.dumps(plan)], capture_output=True, text=True,
+                              timeout=timeout)
+    finally:
+        import shutil
+
+        shutil.rmtree(stage, ignore_errors=True)

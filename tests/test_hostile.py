@@ -9,32 +9,61 @@ import csv
 import io
 import json
 import os
+import shutil
 import socket
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SOLUTION, run_cli, scores, statuses, with_solution
+from conftest import (FAST, NORMAL_USER, ROOT, SOLUTION, run_as_user, run_cli, scores,
+                      shared_folder, statuses, with_solution)
 from grader import assignment, sandbox
-from grader.grading import Options
+from grader.grading import Options, grade_path
+from grader.results import submission_from_dict
 
 ONE_SECOND = Options(limits=sandbox.Limits(timeout=1.0))
 AS_ROOT = os.geteuid() == 0
 needs_root = pytest.mark.skipif(not AS_ROOT, reason="namespaces and a separate user need root")
+# Each way the grader may find itself: root with namespaces (CI, an autograder container),
+# root without them, a normal user whose kernel allows user namespaces, and one whose doesn't.
+MODES = ["namespaces", "no-namespaces", "as-user", "as-user-no-userns"]
 
 
-@pytest.fixture(params=["namespaces", "no-namespaces", "as-user"])
+@pytest.fixture(params=MODES)
 def mode(request, monkeypatch):
-    """Run a test with the full sandbox, again as on a root machine without namespaces, and
-    again as for a grader run by a normal user (no namespaces, no change of user)."""
+    if not AS_ROOT:
+        pytest.skip("the tests take each mode from root")
     if request.param == "no-namespaces":
         monkeypatch.setenv("BACKPROP_GRADER_NAMESPACES", "0")
-    elif request.param == "as-user":
-        monkeypatch.setattr(sandbox, "_unprivileged_user", lambda: None)
-    elif not AS_ROOT:
-        pytest.skip("namespaces need root")
     return request.param
+
+
+@pytest.fixture
+def graded(mode, tmp_path):
+    """graded(source) -> SubmissionResult, graded in the test's mode: in this process as root,
+    or by the `grade` command run by a normal user."""
+
+    def _graded(source: str, name: str = "alice.py", options: Options = FAST):
+        if not mode.startswith("as-user"):
+            path = tmp_path / name
+            path.write_text(source)
+            return grade_path(path, options)
+        folder = shared_folder()
+        try:
+            path = folder / name
+            path.write_text(source)
+            path.chmod(0o644)
+            env = {"BACKPROP_GRADER_USERNS": "0"} if mode == "as-user-no-userns" else {}
+            done = run_as_user([sys.executable, "-m", "grader", str(path), "--no-cache", "--format",
+                                "json", "--timeout", str(options.limits.timeout)], cwd=folder, env=env)
+            assert done.returncode == 0, done.stderr
+            return submission_from_dict(json.loads(done.stdout)["submissions"][0])
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    return _graded
 
 
 def question(result, question_id):
@@ -86,7 +115,9 @@ def test_03_ending_the_process_at_top_level_keeps_what_was_defined(grade, ending
 def test_03_a_segfault_is_named(grade):
     result = grade(with_solution("def dz3dW2(a2):\n    import ctypes\n    ctypes.string_at(0)\n"))
     assert statuses(result)["dz3dW2"] == "raised"
-    assert question(result, "dz3dW2").cases[0].message == "the function was killed by SIGSEGV"
+    messages = [c.message for c in question(result, "dz3dW2").cases]
+    assert "the function was killed by SIGSEGV" in messages
+    assert "the function was killed by SIGSEGV" in question(result, "dz3dW2").feedback
 
 
 # 4. A memory hog.
@@ -183,10 +214,10 @@ def test_07_an_ndarray_subclass_that_lies_is_read_as_plain_data(grade):
     ("from grader import assignment", "imported grader"),
     (f"key = open({assignment.load_reference().__file__!r}).read()", "opened the grader's files"),
 ])
-def test_08_the_answer_key_is_blocked_and_flagged(grade, reach, flag, mode):
+def test_08_the_answer_key_is_blocked_and_flagged(graded, reach, flag, mode):
     source = f"try:\n    {reach}\n    LEAKED = True\nexcept Exception:\n    LEAKED = False\n" \
              "def dz3dW2(a2):\n    return a2.T if not LEAKED else None\n"
-    result = grade(source)
+    result = graded(source)
     assert flag in result.flags
     assert scores(result)["dz3dW2"] == 1  # the attempt failed: LEAKED stayed False
 
@@ -217,7 +248,7 @@ def _running(marker: str) -> bool:
 
 
 @pytest.mark.parametrize("where", ["function", "top level"])
-def test_09_children_that_detach_and_exec_are_killed(grade, mode, where):
+def test_09_children_that_detach_and_exec_are_killed(graded, mode, where):
     marker = f"31.{os.getpid()}{len(where)}{len(mode)}"  # `sleep` ends by itself in 31 s anyway
     spawn = (
         "import os, time\n"
@@ -237,21 +268,27 @@ def test_09_children_that_detach_and_exec_are_killed(grade, mode, where):
         "                pass\n"
     )
     call = "spawn()\n" if where == "top level" else "def dz3dW2(a2):\n    spawn()\n    return a2.T\n"
-    result = grade(with_solution(spawn + call))
+    result = graded(with_solution(spawn + call))
     assert result.score == 20 and "started a process" in result.flags
     assert not _running(marker)
 
 
 # 10. Files.
-def test_10_student_code_cannot_write_outside_its_scratch_folder(grade, tmp_path, mode):
-    home = Path.home()
-    shared = Path(f"/tmp/shared-tmp-probe-{tmp_path.name}.txt")
-    targets = [str(tmp_path / "instructor.txt"), str(home / "pwned.txt"), str(ROOT / "pwned.txt")]
+def test_10_student_code_writes_only_where_its_user_may(graded, mode):
+    """As root, student code runs as a user of the grader's own: it writes nowhere the
+    instructor can. Run by a normal user, it is that user: without namespaces it can write the
+    instructor's own folders (a documented limit); with them, the shared temporary folders
+    (where this one is) are its own, and it never writes root's."""
+    as_user = mode.startswith("as-user")
+    instructor = shared_folder()
+    os.chown(instructor, *(2 * (NORMAL_USER if as_user else 0,)))
+    targets = [str(instructor / "instructor.txt"), str(ROOT / "pwned.txt"), "/root/pwned.txt"]
+    marker = f"/tmp/private-{os.getpid()}-{mode}.txt"
     probe = (
         "import os\n"
         f"TARGETS = {targets!r}\n"
         "WROTE = []\n"
-        "for target in TARGETS:\n"
+        f"for target in TARGETS + [{marker!r}]:\n"
         "    try:\n"
         "        with open(target, 'w') as out:\n"
         "            out.write('x')\n"
@@ -259,60 +296,66 @@ def test_10_student_code_cannot_write_outside_its_scratch_folder(grade, tmp_path
         "    except OSError:\n"
         "        pass\n"
         "with open('scratch.txt', 'w') as out:\n"
-        "    out.write('fine')\n"
-        f"with open('{shared}', 'w') as out:\n"
-        "    out.write('private')\n"
+        "    out.write('its own folder is writable')\n"
         "def dz3dW2(a2):\n"
         "    raise RuntimeError(repr((WROTE, os.getcwd())))\n"
     )
-    result = grade(with_solution(probe))
-    wrote, scratch = eval(question(result, "dz3dW2").cases[0].message.split(": ", 1)[1].rsplit(" (line", 1)[0])
-    separate_user = AS_ROOT and mode != "as-user"
-    if separate_user:
-        assert wrote == []
-        assert not any(Path(target).exists() for target in targets)
-    for target in wrote:  # as the grader's own user, its folders are writable: a documented limit
-        Path(target).unlink()
-    assert not Path(scratch).exists()  # removed afterwards
-    if mode == "namespaces":
-        assert not shared.exists()  # its /tmp was its own
-    shared.unlink(missing_ok=True)  # without namespaces /tmp is shared: a documented limit
+    try:
+        result = graded(with_solution(probe))
+        message = question(result, "dz3dW2").cases[0].message
+        wrote, scratch = eval(message.split(": ", 1)[1].rsplit(" (line", 1)[0])
+        allowed = {targets[0]} if mode == "as-user-no-userns" else set()
+        assert set(wrote) - {marker} == allowed
+        assert not (ROOT / "pwned.txt").exists() and not Path("/root/pwned.txt").exists()
+        if mode in ("namespaces", "as-user"):  # its /tmp was its own: nothing of it is left
+            assert scratch == "/tmp" and marker in wrote and not Path(marker).exists()
+        else:
+            assert not Path(scratch).exists()  # its scratch folder, removed afterwards
+    finally:
+        shutil.rmtree(instructor, ignore_errors=True)
+        Path(marker).unlink(missing_ok=True)  # without namespaces /tmp is shared: documented
 
 
 # 11. Network.
-@needs_root
-def test_11_no_network(grade, mode):
+def test_11_no_network(graded, mode):
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen(1)
     server.settimeout(0.2)
     port = server.getsockname()[1]
-    # A shell reaches for the network too: below Python, where no audit hook applies.
+    namespaces = mode in ("namespaces", "as-user")
     probe = (
         "import os\n"
-        "try:\n"
-        "    import socket\n"
-        f"    socket.create_connection(('127.0.0.1', {port}), timeout=2)\n"
-        "except Exception:\n"
-        "    pass\n"
-        f"os.system('exec 3<>/dev/tcp/127.0.0.1/{port}')\n" if mode == "namespaces" else ""
+        "import socket\n"
+        "for connect in (lambda: socket.create_connection(('127.0.0.1', %d), timeout=2),\n"
+        "                lambda: socket.socket().connect(('127.0.0.1', %d))):\n"
+        "    try:\n"
+        "        connect()\n"
+        "    except Exception:\n"
+        "        pass\n" % (port, port)
     )
-    result = grade(with_solution(probe))
+    if namespaces:  # a shell reaches for the network too, below Python, where no hook applies
+        probe += f"os.system('exec 3<>/dev/tcp/127.0.0.1/{port}')\n"
+    result = graded(with_solution(probe))
     with pytest.raises(socket.timeout):
         server.accept()
     server.close()
-    if mode == "namespaces":
-        assert "used the network" in result.flags
+    assert "used the network" in result.flags  # the audit hook, in every mode
 
 
-# 12. Never root.
-@needs_root
-def test_12_student_code_never_runs_as_root(grade, mode):
-    if mode == "as-user":
-        pytest.skip("a grader run by a normal user runs submissions as that user")
-    result = grade(with_solution("import os\ndef dz3dW2(a2):\n    raise RuntimeError(os.getuid())\n"))
-    uid = int(question(result, "dz3dW2").cases[0].message.split(": ")[1].split(" ")[0])
-    assert uid != 0
+# 12. Never root; never the machine's nobody either.
+def test_12_student_code_never_runs_as_root(graded, mode):
+    result = graded(with_solution(
+        "import os\ndef dz3dW2(a2):\n"
+        "    status = open('/proc/self/status').read()\n"
+        "    caps = [l.split()[1] for l in status.splitlines() if l.startswith('CapEff')][0]\n"
+        "    raise RuntimeError(f'{os.getuid()} {caps}')\n"))
+    uid, capabilities = question(result, "dz3dW2").cases[0].message.split(": ")[1].split(" ")[:2]
+    if mode.startswith("as-user"):  # the instructor's user, with no capability at all
+        assert int(capabilities, 16) == 0
+    else:  # a user of the grader's own, not root and not the machine's nobody
+        assert int(uid) not in (0, 65534) and int(uid) >= 2_000_000_000
+        assert int(capabilities, 16) == 0
 
 
 # 13. Bad files.
@@ -347,7 +390,7 @@ def test_13_bad_files_in_a_class_each_get_their_own_row(tmp_path):
 
 
 # 7, continued: student code can write to the event pipe too.
-def test_forged_events_are_ignored_or_cost_only_the_forger(grade):
+def test_forged_events_cost_only_the_forger(grade):
     forge = (
         "import os\n"
         "JUNK = (b'{\"event\": \"start\", \"call\": \"x\"}\\n{\"event\": \"result\", \"call\": 99999, '\n"
@@ -367,7 +410,10 @@ def test_forged_events_are_ignored_or_cost_only_the_forger(grade):
         "    return a2.T\n"
     )
     result = grade(with_solution(forge))
-    assert result.status == "graded" and result.score == 20
+    # The channel is untrusted input: a forger's run ends there, flagged; only it pays.
+    assert result.status == "graded" and result.score == 0
+    assert result.flags == ("interfered with the grader",)
+    assert "the submission interfered with the grader" in question(result, "forward").feedback
 
 
 # 2, continued: a file whose every function hangs costs a bounded time, not one per question.

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import with_solution
-from grader import sandbox
+from grader import _wire, sandbox
 
 
 def test_arguments_are_fresh_for_every_call(grade):
@@ -17,16 +17,34 @@ def test_arguments_are_fresh_for_every_call(grade):
     assert result.score == 20
 
 
-def test_wire_values_are_rebuilt_and_checked():
-    assert sandbox.decode_value({"array": [2], "data": [1.0, 2.5]}).tolist() == [1.0, 2.5]
-    with pytest.raises(sandbox.UnreadableValue):
-        sandbox.decode_value({"array": [3], "data": [1.0, 2.5]})
-    with pytest.raises(sandbox.UnreadableValue):
-        sandbox.decode_value({"__reduce__": "os.system"})
-    with pytest.raises(sandbox.UnreadableValue):
-        sandbox.decode_value({"array": [1], "data": ["1.0"]})
-    assert isinstance(sandbox.decode_value({"unsupported": "dict"}), sandbox.Unsupported)
-    assert sandbox.encode_argument(np.ones((1, 2))) == {"array": [1, 2], "data": [1.0, 1.0]}
+def test_wire_values_round_trip_as_plain_data():
+    encode = _wire.make_encoder(np)
+    value = {"a": [1, 2.5, None, True, "text", np.arange(6.0).reshape(2, 3)], "b": np.float32(0.5),
+             "c": 10 ** 30, "d": np.ones(2, dtype=np.float32)}
+    precision = set()
+    back = _wire.decode(encode(value, [1000]), np, precision=precision)
+    assert back["a"][:5] == [1, 2.5, None, True, "text"]
+    assert back["a"][5].tolist() == [[0, 1, 2], [3, 4, 5]] and back["a"][5].dtype == float
+    assert back["b"] == 0.5 and back["c"] == 10 ** 30 and back["d"].tolist() == [1.0, 1.0]
+    assert precision == {"float32"}
+    assert isinstance(_wire.decode(encode(object(), [10]), np), sandbox.Unsupported)
+
+
+@pytest.mark.parametrize("data", [
+    b"", b"Z", b"i\x00", b"a d\x01\x00\x00\x00\x05" + b"\x00" * 8,  # fewer numbers than its shape
+    b"l\xff\xff\xff\xff", b"s\x00\x00\x00\x09abc", b"NN", b"a?\x00" + b"\x00" * 8,
+    b"l\x00\x00\x00\x01" * 40 + b"N",  # nested deeper than allowed
+])
+def test_malformed_values_are_refused(data):
+    with pytest.raises(_wire.ProtocolError):
+        _wire.decode(data.replace(b" ", b""), np)
+
+
+def test_a_frame_longer_than_its_limit_is_refused_before_it_is_kept():
+    reader = _wire.FrameReader(limit=100)
+    with pytest.raises(_wire.ProtocolError):
+        reader.feed(b"\x00\x00\x10\x00" + b"x" * 10)
+    assert _wire.split_frames(_wire.frame(b"K", b"abc") + _wire.frame(b"X")) == [(b"K", b"abc"), (b"X", b"")]
 
 
 def test_the_probe_reports_the_limits_in_force():

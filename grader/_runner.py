@@ -1,0 +1,629 @@
+"""The runner: the one process where student code runs, one per submission (and again after a
+timeout), forked by the worker's clean fork server so that it starts with nothing of any other
+submission in its memory.
+
+Part of the program that runs student code (joined into `processes.CHILD_SOURCE`). It reads
+its plan and the student's cells from the worker, isolates itself (a fresh private /tmp,
+/var/tmp and /dev/shm, its own System V IPC, the private folders hidden, a user of the grader's
+own or no capabilities, resource limits), installs an audit hook that blocks and flags reaching
+for the answer key, runs the cells one top-level statement at a time, and then answers the calls
+the worker sends it, stage by stage: a call arrives only once every question whose answer its
+arguments hold has been answered. It decides nothing: the worker and the grader check all it
+says.
+
+Frames it sends (see _wire): I isolation record, S statement (cell, index, line), E error at top
+level, M missing module, D series stand-in served, G flag, L loaded record, R result (call key,
+record). Frames it reads: P program record, T where to stop (after a timeout), K a stage's calls,
+X no more calls.
+"""
+
+import ast
+import json
+import os
+import signal
+import struct
+import sys
+import traceback
+import types
+
+# Every flag a runner may raise; the worker passes no other text on.
+FLAGS = ("imported grader", "imported solutions", "opened the grader's files", "used the network",
+         "started a process", "started a program")
+_STMT = struct.Struct(">HII")
+_KEY = struct.Struct(">I")
+
+
+class Channel:
+    """The runner's two pipes to the worker."""
+
+    def __init__(self, read_fd, write_fd):
+        self.read_fd, self.write_fd, self.reader = read_fd, write_fd, FrameReader()
+        self.pending = []
+
+    def send(self, kind, body=b""):
+        data = memoryview(frame(kind, body))
+        while data:
+            data = data[os.write(self.write_fd, data):]
+
+    def receive(self):
+        while not self.pending:
+            chunk = os.read(self.read_fd, 1 << 16)
+            if not chunk:
+                os._exit(0)  # the worker has gone
+            self.pending += self.reader.feed(chunk)
+        return self.pending.pop(0)
+
+
+def runner_main(read_fd, write_fd, output_fd):
+    """After the fork: become a fresh process, isolate, run the student's code, exit."""
+    os.setsid()
+    os.dup2(output_fd, 1)
+    os.dup2(output_fd, 2)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)  # input() fails at once
+    for fd in (devnull, output_fd):
+        os.close(fd)
+    keep = sorted({0, 1, 2, read_fd, write_fd})
+    for low, high in zip(keep, keep[1:] + [65536]):  # nothing of the worker's stays open
+        os.closerange(low + 1, high)
+    sys.stdin = open(os.devnull)
+    channel = Channel(read_fd, write_fd)
+    import numpy as np
+
+    encode = make_encoder(np, MAX_TEXT)
+    try:
+        kind, body = channel.receive()
+        program = decode(body, np) if kind == b"P" else {}
+        kind, body = channel.receive()
+        stop_at = decode(body, np) if kind == b"T" else {}
+        report = isolate(program.get("plan", {}))
+    except Exception as exc:  # the sandbox's own failure, before any student code: say what
+        channel.send(b"!", f"{type(exc).__name__}: {exc}"[:300].encode())
+        os._exit(1)
+    channel.send(b"I", encode(report, [10_000]))
+    run_program(program, stop_at, channel, encode, np)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BaseException:  # noqa: B036 - the student may have replaced or closed them
+        pass
+    os._exit(0)
+
+
+def isolate(plan):
+    """Confine this process as the plan says; return what is in force, as the grader reports it."""
+    libc = Libc()
+    problems = []
+    hidden = []
+    if plan.get("namespaces"):
+        try:
+            libc.check(libc.unshare(CLONE_NEWNS | CLONE_NEWIPC), "unshare")
+            mount(libc, None, "/", None, MS_REC | MS_PRIVATE)
+            keep = installation_paths()
+            for shared in SHARED_TEMPORARY:
+                if os.path.isdir(shared):
+                    cover(libc, os.path.realpath(shared), keep, writable=True,
+                          size=f"{plan.get('disk_mb', 64)}m")
+            hidden = hide(libc, plan.get("hide", ()), keep)
+            os.chdir("/tmp")
+        except OSError as exc:
+            problems.append(f"could not make private folders: {exc}")
+    if not plan.get("namespaces") or problems:
+        os.chdir(plan.get("scratch") or "/")
+    os.environ.clear()
+    os.environ.update(plan.get("env", {}))
+    limit_resources(plan.get("limits", {"memory_mb": 0, "cpu_seconds": 60}), plan.get("processes"))
+    if plan.get("uid") is not None:
+        try:
+            os.setgroups([])
+            os.setgid(plan["gid"])
+            os.setuid(plan["uid"])
+        except OSError as exc:
+            problems.append(f"could not drop privileges: {exc}")
+        if not os.access(os.path.join(sys.prefix, "lib"), os.R_OK | os.X_OK):
+            problems.append("student code cannot read the Python installation here: only "
+                            "modules imported before it started can be imported")
+    elif plan.get("userns"):
+        try:
+            drop_capabilities(libc)
+        except OSError as exc:
+            problems.append(f"could not drop capabilities: {exc}")
+    libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    report = {"namespaces": bool(plan.get("namespaces")) and not problems,
+              "userns": bool(plan.get("userns")), "user": os.getuid(), "hidden": hidden,
+              "problems": problems, "pool_user": plan.get("uid") is not None}
+    import resource
+
+    report["limits"] = {name: resource.getrlimit(getattr(resource, name))[0]
+                        for name in ("RLIMIT_AS", "RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_NOFILE")}
+    if plan.get("report_copies"):  # --sandbox-info: as the student's code would find them
+        report["copies"] = {path: what_can_be_read(path) for path in plan.get("protected", ())}
+    return report
+
+
+def what_can_be_read(path):
+    """What this process can read of a copy of the answer key: hidden (gone or empty),
+    unreadable (there, but permissions refuse it) or readable."""
+    try:
+        if not os.path.isdir(path):
+            with open(path, "rb") as handle:
+                return "readable" if handle.read(1) else "hidden"
+        if not os.listdir(path):
+            return "hidden"
+        for root, _, files in os.walk(path):
+            for name in files:
+                try:
+                    with open(os.path.join(root, name), "rb") as handle:
+                        handle.read(1)
+                    return "readable"
+                except OSError:
+                    continue
+        return "unreadable"
+    except FileNotFoundError:
+        return "hidden"
+    except OSError:
+        return "unreadable"
+
+
+def install_audit_hook(channel, protected):
+    """Block and flag the answer key and the network; flag processes and programs started.
+    Audit hooks can't be removed once added (PEP 578). A relative path is resolved against the
+    working folder and against every open folder descriptor, so that opening with dir_fd (or
+    after fchdir) is caught too. Best-effort for the flags: the student's code shares this
+    process and can silence its channel; the worker sees what it can from outside."""
+    realpath, join, fspath, listdir, readlink = (os.path.realpath, os.path.join, os.fspath,
+                                                 os.listdir, os.readlink)
+    isdir, getcwd, send, encode_text = os.path.isdir, os.getcwd, channel.send, str.encode
+    _isinstance, _hasattr, _any, _str, _bytes, _int = isinstance, hasattr, any, str, bytes, int
+    flagged = set()
+
+    def flag(text):
+        if text not in flagged:
+            flagged.add(text)
+            send(b"G", encode_text(text))
+
+    def refuse_import(name):
+        root = _str(name).split(".")[0]
+        if root in ("grader", "solutions"):
+            flag(f"imported {root}")
+            raise ImportError(f"{name} is not importable from a submission")
+
+    class AnswerKeyFinder:
+        """importlib.import_module raises no "import" audit event: refuse it here too."""
+
+        @staticmethod
+        def find_spec(name, path=None, target=None):
+            refuse_import(name)
+
+    sys.meta_path.insert(0, AnswerKeyFinder)
+
+    def bases():
+        """Where a relative path may be resolved from: the working folder, open folders."""
+        found = [getcwd()]
+        try:
+            for fd in listdir("/proc/self/fd"):
+                try:
+                    target = readlink(f"/proc/self/fd/{fd}")
+                except OSError:
+                    continue
+                if target.startswith("/") and isdir(target):
+                    found.append(target)
+        except OSError:
+            pass
+        return found
+
+    def reaches_key(path):
+        try:
+            text = fspath(path)
+            text = text.decode() if _isinstance(text, _bytes) else text
+        except Exception:
+            return False
+        candidates = [text] if text.startswith("/") else [join(base, text) for base in bases()]
+        for candidate in candidates:
+            try:
+                real = realpath(candidate)
+            except Exception:
+                continue
+            if _any(inside(real, folder) for folder in protected):
+                return True
+        return False
+
+    def hook(event, args):
+        if event == "import":
+            refuse_import(args[0])
+        elif event == "open":
+            path = args[0]
+            if (_isinstance(path, (_str, _bytes)) or _hasattr(path, "__fspath__")) and reaches_key(path):
+                flag("opened the grader's files")
+                raise PermissionError(f"{path}: the grader's files are off limits")
+        elif event.startswith("socket.") and event != "socket.__new__":
+            flag("used the network")
+            raise PermissionError("submissions have no network")
+        elif event in ("os.fork", "os.forkpty"):
+            flag("started a process")
+        elif event in ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn"):
+            flag("started a program")
+
+    sys.addaudithook(hook)
+
+
+# The questions the series' own Neural_Network class answers, through these methods.
+SERIES_METHODS = {"forward": "forward", "sigmoid_prime": "sigmoidPrime", "cost": "costFunction",
+                  "cost_function_prime": "costFunctionPrime"}
+
+
+def _series_adapter(series, question, traced=None):
+    """A function with the contract's signature, answered by a fresh Neural_Network whose
+    weights come from the call's own arguments (the series' class keeps them in attributes).
+    `traced(question_id, function)` wraps the class's sigmoidPrime so that its use is seen."""
+    import numpy as np
+
+    def network(W1=None, W2=None):
+        net = series()
+        if W1 is not None:
+            net.inputLayerSize, net.hiddenLayerSize = W1.shape
+            net.outputLayerSize = W2.shape[1]
+            net.W1, net.W2 = W1.copy(), W2.copy()
+        if traced is not None and callable(getattr(net, "sigmoidPrime", None)):
+            net.sigmoidPrime = traced("sigmoid_prime", net.sigmoidPrime)
+        return net
+
+    def answer(*args):
+        if question == "forward":
+            X, W1, W2 = args
+            net = network(W1, W2)
+            yHat = net.forward(X.copy())
+            return net.z2, net.a2, net.z3, yHat
+        if question == "sigmoid_prime":
+            return network().sigmoidPrime(*args)
+        if question == "cost":  # J of these predictions: the class's forward gives yHat
+            y, yHat = args
+            net = network()
+            net.forward = lambda X: yHat.copy()
+            return net.costFunction(np.zeros((len(y), 1)), y.copy())
+        X, y, W1, W2 = args
+        return network(W1, W2).costFunctionPrime(X.copy(), y.copy())
+
+    return answer
+
+
+def _plain_name(name):
+    """A parameter name as compared with the stub's: `y_hat` is `yHat`, `delta_3` is `delta3`."""
+    return name.replace("_", "").lower()
+
+
+def positional_names(function):
+    """The names of a plain function's positional parameters, or None (*args, a builtin...)."""
+    code = getattr(function, "__code__", None)
+    if not isinstance(code, types.CodeType) or code.co_flags & 0x04:  # CO_VARARGS
+        return None
+    names = code.co_varnames[:code.co_argcount]
+    return names[1:] if getattr(function, "__self__", None) is not None else names
+
+
+def reordered_names(function, stub):
+    """The function's parameter names if they are the stub's in another order, else None."""
+    names = positional_names(function)
+    if names is None or len(names) != len(stub) or [_plain_name(n) for n in names] == \
+            [_plain_name(n) for n in stub]:
+        return None
+    if sorted(_plain_name(n) for n in names) != sorted(_plain_name(n) for n in stub):
+        return None
+    return names
+
+
+def in_stub_order(function, stub, args, kwargs):
+    """A call's arguments as the stub orders them (the function's own parameters may be the
+    stub's in another order, or some given by keyword), or None if they can't be matched."""
+    names = positional_names(function)
+    if not kwargs and (names is None or reordered_names(function, stub) is None):
+        return list(args)
+    if names is None or len(args) > len(names) or not set(kwargs) <= set(names):
+        return None
+    given = dict(zip(names, args), **kwargs)
+    by_plain = {_plain_name(n): v for n, v in given.items()}
+    if len(by_plain) != len(stub) or set(by_plain) != {_plain_name(n) for n in stub}:
+        return None
+    return [by_plain[_plain_name(n)] for n in stub]
+
+
+class Tracer:
+    """Which graded functions a judged call used, with what, and what each gave back, as the
+    grader needs it to carry an earlier function's error forward: only an error the student's
+    function really built on, from this very run. Bounded: at most MAX_NODES calls and
+    MAX_DEPTH levels per judged call; past that it records nothing more and says so."""
+
+    MAX_NODES, MAX_DEPTH = 64, 6
+
+    def __init__(self, encode, params, max_elements):
+        self.encode, self.params, self.max_elements = encode, params, max_elements
+        self.stack = None  # the open calls' children lists while a judged call runs
+        self.nodes = 0
+        self.budget = [0]
+        self.truncated = False
+
+    def start(self):
+        self.stack, self.nodes, self.budget, self.truncated = [[]], 0, [self.max_elements], False
+
+    def finish(self):
+        children, self.stack = self.stack[0], None
+        return children
+
+    def wrap(self, question_id, function):
+        tracer = self
+        stub = self.params.get(question_id, ())
+
+        def traced(*args, **kwargs):
+            stack = tracer.stack
+            if stack is None:  # not inside a judged call
+                return function(*args, **kwargs)
+            if tracer.nodes >= tracer.MAX_NODES or len(stack) > tracer.MAX_DEPTH:
+                tracer.truncated = True
+                return function(*args, **kwargs)
+            node = {"f": question_id}
+            try:
+                ordered = in_stub_order(function, stub, args, kwargs)
+                node["args"] = None if ordered is None else \
+                    [tracer.encode(a, tracer.budget) for a in ordered]
+            except Exception:  # too big, or unreadable: this call is not recorded
+                tracer.truncated = True
+                return function(*args, **kwargs)
+            tracer.nodes += 1
+            stack[-1].append(node)
+            stack.append([])
+            try:
+                value = function(*args, **kwargs)
+            except BaseException as exc:  # noqa: B036 - recorded, then raised on as before
+                node["raised"] = type(exc).__name__
+                raise
+            finally:
+                children = stack.pop()
+                if children:
+                    node["calls"] = children
+            try:  # encoded now, before the caller can change it in place
+                node["value"] = tracer.encode(value, tracer.budget)
+            except Exception:
+                node["value"] = tracer.encode(None, [0])
+                tracer.truncated = True
+            return value
+
+        import functools
+
+        return functools.update_wrapper(traced, function)
+
+
+def _traced_record(nodes):
+    """Tracer nodes, whose values are encoded already, as records of encoded values."""
+    return [{**{k: v for k, v in node.items() if k not in ("args", "value", "calls")},
+             "args": None if node.get("args") is None else [Encoded(a) for a in node["args"]],
+             **({"value": Encoded(node["value"])} if "value" in node else {}),
+             "calls": _traced_record(node.get("calls", []))}
+            for node in nodes]
+
+
+def run_program(program, stop_at, channel, encode, np):
+    """Run the student's cells, then answer each stage of calls until told there are no more."""
+    max_elements = program.get("max_elements", 100_000)
+    memory_mb = program.get("memory_mb", 0)
+    cells = program.get("cells", [])
+    restore_builtins = _builtins_keeper()
+
+    def send_record(kind, record, prefix=b""):
+        channel.send(kind, prefix + encode(record, [max_elements * 4]))
+
+    missing_sent = set()
+
+    def note_missing(root):
+        if root and root not in missing_sent and len(missing_sent) < 20:
+            missing_sent.add(root)
+            channel.send(b"M", root.encode())
+
+    def describe(exc):
+        if isinstance(exc, ModuleNotFoundError) and isinstance(getattr(exc, "name", None), str):
+            note_missing(exc.name.partition(".")[0])  # a package not installed here: by name
+            return f"ModuleNotFoundError: {missing_message(exc.name)}"
+        if isinstance(exc, SystemExit):
+            return f"called sys.exit({exc.code!r})" if exc.code is not None else "called sys.exit()"
+        if isinstance(exc, MemoryError):
+            return f"out of memory: a submission may use at most {memory_mb} MB"
+        try:
+            text = str(exc)
+        except Exception:
+            text = ""
+        return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+    filenames = {cell["filename"]: index for index, cell in enumerate(cells)}
+
+    def error_line(tb):
+        line = cell = None
+        for entry in traceback.extract_tb(tb):
+            if entry.filename in filenames:
+                cell, line = filenames[entry.filename], entry.lineno
+        return cell, line
+
+    module = types.ModuleType("submission")
+    module.__file__ = cells[0]["filename"] if cells else "submission.py"
+    sys.modules["submission"] = module
+    namespace = module.__dict__
+
+    class NoIPython:
+        """What get_ipython() returns here: a notebook exported as a script calls it for its
+        magics (get_ipython().run_line_magic(...)), and those are not run, as in a notebook."""
+
+        def __getattr__(self, name):
+            return lambda *args, **kwargs: None
+
+    namespace["get_ipython"] = NoIPython
+    served = set()
+
+    def serve_series(name):
+        if name not in served:
+            served.add(name)
+            channel.send(b"D", name.encode())
+
+    install_finders(program.get("modules", {}), serve_series)
+    install_audit_hook(channel, program.get("plan", {}).get("protected", ()))
+    _run_cells(cells, stop_at, namespace, channel, describe, error_line, note_missing, restore_builtins)
+    fragments = sorted(k for k, v in list(namespace.items())
+                       if isinstance(v, types.FunctionType) and _is_method_fragment(v))
+    send_record(b"L", {"defined": sorted(k for k, v in list(namespace.items())
+                                         if callable(v) and not k.startswith("__")),
+                       "fragments": fragments})
+    answer = _answerer(program, namespace, fragments, encode, describe, error_line, restore_builtins)
+    while True:
+        kind, body = channel.receive()
+        if kind != b"K":
+            return
+        for call in decode(body, np):
+            key, record = answer(call)
+            send_record(b"R", record, _KEY.pack(key))
+
+
+def _builtins_keeper():
+    """A function that puts builtins back as they were now: student code may patch them (len,
+    isinstance...), and the runner's own work after each statement and call must not see that."""
+    import builtins
+
+    pristine = dict(builtins.__dict__)
+    live = builtins.__dict__
+
+    def restore():
+        for name in [k for k in live if k not in pristine]:
+            del live[name]
+        for name, value in pristine.items():
+            if live.get(name) is not value:
+                live[name] = value
+
+    return restore
+
+
+def _is_method_fragment(value):
+    """A function pasted out of a class (its first parameter is self): not an answer."""
+    code = getattr(value, "__code__", None)
+    return isinstance(code, types.CodeType) and code.co_argcount > 0 and code.co_varnames[0] == "self"
+
+
+def _run_cells(cells, stop_at, namespace, channel, describe, error_line, note_missing, restore_builtins):
+    """Each top-level statement in order, announced first so that the worker knows which one
+    runs; a statement that raises ends its cell (a missing package's import does not)."""
+    import __future__
+
+    stop_at = {int(cell): index for cell, index in stop_at.items()}
+    flags = 0
+    for cell_index, cell in enumerate(cells):
+        try:
+            tree = ast.parse(cell["source"], cell["filename"])
+        except (SyntaxError, ValueError) as exc:
+            channel.send(b"E", _STMT.pack(cell_index, 0, getattr(exc, "lineno", None) or 0) +
+                         f"{type(exc).__name__}: {getattr(exc, 'msg', exc)}".encode())
+            continue
+        for index, statement in enumerate(tree.body):
+            if index >= stop_at.get(cell_index, len(tree.body)):
+                break
+            if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
+                for alias in statement.names:
+                    feature = getattr(__future__, alias.name, None)
+                    flags |= getattr(feature, "compiler_flag", 0)
+            channel.send(b"S", _STMT.pack(cell_index, index, statement.lineno))
+
+            def run_statement(node, filename=cell["filename"]):
+                code = compile(ast.Module(body=[node], type_ignores=[]), filename, "exec",
+                               flags=flags, dont_inherit=True)
+                exec(code, namespace)
+
+            try:
+                run_statement(statement)
+                restore_builtins()
+            except BaseException as exc:  # noqa: B036 - SystemExit too: the cell stops here
+                restore_builtins()
+                if isinstance(exc, ModuleNotFoundError):
+                    try:  # a package not installed here costs only the code that uses it
+                        missing = bind_missing(statement, exc, namespace, run_statement)
+                    except BaseException as again:  # noqa: B036 - the statement's other imports
+                        exc, missing = again, None
+                    finally:
+                        restore_builtins()
+                    if missing:
+                        for root in missing:
+                            note_missing(root)
+                        continue
+                _, line = error_line(exc.__traceback__)
+                channel.send(b"E", _STMT.pack(cell_index, 0, line or statement.lineno) +
+                             describe(exc).encode("utf-8", "replace"))
+                break
+
+
+def _answerer(program, namespace, fragments, encode, describe, error_line, restore_builtins):
+    """The function that makes one call and returns (key, result record)."""
+    max_elements = program.get("max_elements", 100_000)
+    params = program.get("params", {})
+    series = namespace.get("Neural_Network")
+    series = series if isinstance(series, type) else None
+    # Each graded function the student defined is traced: a judged call records the graded
+    # functions it used. The judged call itself is made on the function as defined.
+    tracer = Tracer(encode, params, max_elements)
+    originals = {}
+    for name, question_id in program.get("graded", {}).items():
+        value = namespace.get(name)
+        if isinstance(value, types.FunctionType) and name not in fragments:
+            originals[name] = value
+            namespace[name] = tracer.wrap(question_id, value)
+
+    def answer(call):
+        key = call["key"]
+        if call.get("read"):  # module-level constants: their values are the answer
+            if not all(name in namespace for name in call["names"]):
+                return key, {"status": "missing", "message": "not defined"}
+            try:
+                value = Encoded(encode([namespace[name] for name in call["names"]], [max_elements]))
+                return key, {"status": "returned", "value": value}
+            except BaseException as exc:  # noqa: B036 - a value whose encoding misbehaves
+                return key, {"status": "raised", "message": describe(exc)}
+        question_id = call["question"]
+        function = next((originals.get(n, namespace[n]) for n in call["names"]
+                         if callable(namespace.get(n)) and n not in fragments), None)
+        adapter = _series_adapter(series, question_id, tracer.wrap) \
+            if series is not None and question_id in SERIES_METHODS else None
+        via = None
+        if function is None and adapter is not None:
+            function, adapter, via = adapter, None, "class"
+        if function is None:
+            return key, {"status": "missing", "message": "not defined"}
+        stub = params.get(question_id, ())
+        reordered = reordered_names(function, stub) if via is None else None
+        tracer.start()
+        trace = []
+        try:
+            try:
+                args = list(call["args"])
+                try:
+                    if reordered is None:
+                        value = function(*args)
+                    else:  # the stub's parameters in another order: called by name
+                        by_plain = {_plain_name(n): a for n, a in zip(stub, args)}
+                        value = function(**{n: by_plain[_plain_name(n)] for n in reordered})
+                except NotImplementedError:
+                    # The stub's function left as handed out does not hide the series' class.
+                    if adapter is None:
+                        raise
+                    via, reordered = "class", None
+                    tracer.start()
+                    value = adapter(*[a.copy() if hasattr(a, "copy") else a for a in call["args"]])
+            finally:
+                restore_builtins()
+                trace = tracer.finish()
+            encoded = Encoded(encode(value, [max_elements]))
+        except TooBig as exc:
+            return key, {"status": "refused",
+                         "message": f"returned {exc}, more than the {max_elements} numbers an answer may hold"}
+        except BaseException as exc:  # noqa: B036 - SystemExit and KeyboardInterrupt too
+            cell, line = error_line(exc.__traceback__)
+            return key, {"status": "raised", "message": describe(exc), "cell": cell, "line": line,
+                         "via": via, "trace": _traced_record(trace), "truncated": tracer.truncated,
+                         "reordered": reordered and list(reordered)}
+        return key, {"status": "returned", "value": encoded, "via": via,
+                     "trace": _traced_record(trace), "truncated": tracer.truncated,
+                     "reordered": reordered and list(reordered)}
+
+    return answer

@@ -1,0 +1,264 @@
+"""What crosses between the grader, its worker and the student's process: frames of bytes,
+and values in a plain binary form (numbers, arrays, lists, text, records; never code).
+
+Part of the program that runs student code (joined into `processes.CHILD_SOURCE`) and imported
+by the grader as `grader._wire`, so that the format has one definition. Standard library and
+numpy only; everything here is bound when this file runs, before any student code.
+
+A frame is a 4-byte big-endian length, then that many bytes: a one-byte kind, then its body.
+
+A value is a one-byte tag, then:
+  N            None                     T / F        True / False
+  i  int64     an int                   I  len text  an int too big for int64, as decimal text
+  d  float64   a float                  s  len utf8  text (at most MAX_TEXT characters)
+  a  dtype ndim shape... float64...     an array of numbers, as float64 (dtype: the type it was
+                                        computed in: d float64 or integer, f float32, h float16)
+  l  count values...                    a list (a tuple travels as a list)
+  m  count (text value)...              a record: text keys, values
+  b  len bytes                          raw bytes (a value encoded already, passed along)
+  u  len utf8  something else: the name of its type
+Lengths and counts are 4-byte big-endian; numbers are little-endian, as numpy keeps them.
+"""
+
+import struct
+
+_LENGTH = struct.Struct(">I")
+_INT = struct.Struct("<q")
+_FLOAT = struct.Struct("<d")
+MAX_FRAME = 48 * 1024 * 1024  # far beyond any honest message: an answer holds 100,000 numbers
+MAX_TEXT = 1000
+MAX_DEPTH = 32
+
+
+class ProtocolError(Exception):
+    """Bytes that are not frames or values of this format."""
+
+
+class TooBig(Exception):
+    """A value beyond the budget of numbers an answer may hold."""
+
+
+class Unsupported:
+    """A value of a type that is not a number, sequence, text or array: its type's name."""
+
+    __slots__ = ("type_name",)
+
+    def __init__(self, type_name):
+        self.type_name = type_name
+
+    def __eq__(self, other):
+        return isinstance(other, Unsupported) and other.type_name == self.type_name
+
+    def __hash__(self):
+        return hash(self.type_name)
+
+    def __repr__(self):
+        return f"Unsupported({self.type_name!r})"
+
+
+class Encoded(bytes):
+    """A value encoded already: written as it is where it stands, not as raw bytes."""
+
+
+def frame(kind, body=b""):
+    return _LENGTH.pack(len(body) + 1) + kind + body
+
+
+class FrameReader:
+    """Frames out of a stream of bytes, read as they come; ProtocolError for a frame longer
+    than `limit`, before any of it is kept."""
+
+    def __init__(self, limit=MAX_FRAME):
+        self.limit, self.buffer = limit, bytearray()
+
+    def feed(self, data):
+        self.buffer += data
+        frames = []
+        while len(self.buffer) >= 4:
+            size = _LENGTH.unpack_from(self.buffer)[0]
+            if size == 0 or size > self.limit:
+                raise ProtocolError(f"a frame of {size} bytes")
+            if len(self.buffer) < 4 + size:
+                break
+            frames.append((bytes(self.buffer[4:5]), bytes(self.buffer[5:4 + size])))
+            del self.buffer[:4 + size]
+        if len(self.buffer) > 4 + self.limit:
+            raise ProtocolError("a frame too long")
+        return frames
+
+
+def split_frames(data):
+    """Every frame of a buffer that holds whole frames only."""
+    reader = FrameReader(limit=max(len(data), 1))
+    frames = reader.feed(data)
+    if reader.buffer:
+        raise ProtocolError("a frame cut short")
+    return frames
+
+
+def make_encoder(np, max_text=None):
+    """The encoder of values, with everything it uses bound now: patching builtins or numpy
+    later changes nothing about how answers are written. Texts are cut at `max_text`
+    characters (a student's answers: MAX_TEXT), or kept whole (the grader's own jobs)."""
+    pack_length, pack_int, pack_float = _LENGTH.pack, _INT.pack, _FLOAT.pack
+    ndarray, view, asarray, float64 = np.ndarray, np.ndarray.view, np.asarray, np.float64
+    integer, floating, bool_ = np.integer, np.floating, np.bool_
+    _isinstance, _len, _int, _float, _bool, _str = isinstance, len, int, float, bool, str
+    _list, _tuple, _dict, _bytes, _type = list, tuple, dict, bytes, type
+    join = b"".join
+    int64_min, int64_max = -(2 ** 63), 2 ** 63 - 1
+    dtype_codes = {"float32": b"f", "float16": b"h"}
+
+    def text(value, tag=b"s"):
+        data = _str.__str__(value)
+        data = (data if max_text is None else data[:max_text]).encode("utf-8", "replace")
+        return tag + pack_length(_len(data)) + data
+
+    def encode(value, budget, depth=0):
+        """The value's bytes; `budget` is a one-item list of numbers still allowed."""
+        if depth > MAX_DEPTH:
+            return text("a value nested too deeply", b"u")
+        if value is None:
+            return b"N"
+        if _isinstance(value, (_bool, bool_)):
+            return b"T" if value else b"F"
+        if _isinstance(value, (_int, integer)):
+            number = _int(value)
+            if int64_min <= number <= int64_max:
+                return b"i" + pack_int(number)
+            return text(_str(number)[:60], b"I")
+        if _isinstance(value, floating) and value.dtype != float64:  # float32 says so
+            return b"a" + dtype_codes.get(_str(value.dtype), b"d") + b"\0" + pack_float(_float(value))
+        if _isinstance(value, (_float, floating)):
+            return b"d" + pack_float(_float(value))
+        if _isinstance(value, _str):
+            return text(value)
+        if _isinstance(value, Encoded):
+            return _bytes(value)
+        if _isinstance(value, _bytes):
+            return b"b" + pack_length(_len(value)) + value
+        if _isinstance(value, _dict):
+            items = [text(key, b"") + encode(item, budget, depth + 1) for key, item in value.items()]
+            return b"m" + pack_length(_len(items)) + join(items)
+        if _isinstance(value, (_list, _tuple)):
+            if _len(value) > budget[0]:
+                raise TooBig(f"a sequence of {_len(value)} items")
+            return b"l" + pack_length(_len(value)) + join(encode(v, budget, depth + 1) for v in value)
+        if _isinstance(value, ndarray):
+            array = view(value, ndarray)  # drop any subclass: its shape or __eq__ may lie
+        else:
+            try:
+                array = view(asarray(value), ndarray)
+            except Exception:
+                return text(_type(value).__name__, b"u")
+        if array.size > budget[0]:
+            raise TooBig(f"an array of shape {_tuple(array.shape)}")
+        budget[0] -= array.size
+        if array.dtype.kind not in "biuf":
+            return text(f"array of {array.dtype}", b"u")
+        code = dtype_codes.get(_str(array.dtype), b"d")
+        try:
+            data = array.astype("<f8").tobytes()
+        except Exception:
+            return text(f"array of {array.dtype}", b"u")
+        shape = join(pack_length(n) for n in array.shape)
+        return b"a" + code + _bytes((array.ndim,)) + shape + data
+
+    return encode
+
+
+def decode(data, np, max_numbers=10_000_000, precision=None, max_text=None):
+    """The value in `data` (bytes holding exactly one value), trusting nothing about it: arrays
+    come back as float64 ndarrays, records as dicts, unknown types as Unsupported; a text
+    longer than `max_text` characters is refused. The type names an array was computed in
+    other than float64 go into `precision`."""
+    view = memoryview(data)
+    budget = [max_numbers]
+
+    def length(at):
+        if at + 4 > len(view):
+            raise ProtocolError("a value cut short")
+        return _LENGTH.unpack_from(view, at)[0], at + 4
+
+    def read_text(at):
+        size, at = length(at)
+        if at + size > len(view) or (max_text is not None and size > 4 * max_text):
+            raise ProtocolError("a text cut short or too long")
+        return bytes(view[at:at + size]).decode("utf-8", "replace"), at + size
+
+    def value(at, depth):
+        if depth > MAX_DEPTH:
+            raise ProtocolError("nested too deeply")
+        if at >= len(view):
+            raise ProtocolError("a value cut short")
+        tag = bytes(view[at:at + 1])
+        at += 1
+        if tag == b"N":
+            return None, at
+        if tag in (b"T", b"F"):
+            return tag == b"T", at
+        if tag == b"i":
+            if at + 8 > len(view):
+                raise ProtocolError("a number cut short")
+            return _INT.unpack_from(view, at)[0], at + 8
+        if tag == b"d":
+            if at + 8 > len(view):
+                raise ProtocolError("a number cut short")
+            return _FLOAT.unpack_from(view, at)[0], at + 8
+        if tag == b"I":
+            digits, at = read_text(at)
+            try:
+                return int(digits[:60]), at
+            except ValueError:
+                raise ProtocolError("not an integer") from None
+        if tag == b"s":
+            return read_text(at)
+        if tag == b"u":
+            name, at = read_text(at)
+            return Unsupported(name[:100]), at
+        if tag == b"b":
+            size, at = length(at)
+            if at + size > len(view):
+                raise ProtocolError("bytes cut short")
+            return bytes(view[at:at + size]), at + size
+        if tag in (b"l", b"m"):
+            count, at = length(at)
+            if count > len(view) - at:  # every item takes a byte at least
+                raise ProtocolError("a list longer than its bytes")
+            items = []
+            for _ in range(count):
+                if tag == b"m":
+                    key, at = read_text(at)
+                    item, at = value(at, depth + 1)
+                    items.append((key, item))
+                else:
+                    item, at = value(at, depth + 1)
+                    items.append(item)
+            return (dict(items) if tag == b"m" else items), at
+        if tag == b"a":
+            if at + 2 > len(view):
+                raise ProtocolError("an array cut short")
+            code, ndim = bytes(view[at:at + 1]), view[at + 1]
+            at += 2
+            if code not in (b"d", b"f", b"h") or ndim > 32:
+                raise ProtocolError("a malformed array")
+            shape = []
+            for _ in range(ndim):
+                n, at = length(at)
+                shape.append(n)
+            size = 1
+            for n in shape:
+                size *= n
+            if size > budget[0] or at + 8 * size > len(view):
+                raise ProtocolError("an array bigger than its bytes")
+            budget[0] -= size
+            array = np.frombuffer(view[at:at + 8 * size], dtype="<f8").reshape(shape).astype(float)
+            if code != b"d" and precision is not None:
+                precision.add("float32" if code == b"f" else "float16")
+            return array, at + 8 * size
+        raise ProtocolError(f"an unknown tag {tag!r}")
+
+    result, end = value(0, 0)
+    if end != len(view):
+        raise ProtocolError("bytes after the value")
+    return result

@@ -1,0 +1,654 @@
+"""The worker: one per grading thread, started once, serving one submission at a time.
+
+Part of the program that runs student code (joined into `processes.CHILD_SOURCE`). No student
+code ever runs in the two processes here:
+
+* the worker (W) talks to the grader: it receives a submission's job, drives the student's
+  process through it, enforces every time limit, checks each frame it gets against what it
+  asked (the channel from the student's process is untrusted input: a frame that is not the
+  answer to the call asked ends the run, flagged), and sends the grader one message of results;
+* the fork server (F), forked by the worker before it reads any job, so that its memory holds
+  nothing of any submission: it forks each runner (see _runner) and reports how the runner
+  ended from the kernel's wait status, never from anything the runner said, then ends every
+  process the runner left.
+
+Where the machine allows (root, or a kernel with unprivileged user namespaces) the worker makes
+new mount, PID and network namespaces once (a user namespace too when not root), and F is PID 1
+of the PID namespace: when a runner ends, F kills everything else in it, so nothing outlives
+its submission, and nothing in it can see or signal the grader. The answer key's copies, the
+home folders and every other folder anyone may write to (/run/lock...) are hidden or made
+read-only there once; each runner then makes its own private /tmp, /var/tmp and /dev/shm.
+
+Frames: grader -> W: W settings (once), then per job J header, C a call (key + record), E end.
+W -> grader: w ready (once), then per job the runner's frames that passed the checks (I, E, M,
+D, G, L, R) and the worker's own: O a call's outcome it decided (timeout, crash), Y a top-level
+statement that overran or ended the process, G a flag, ! the sandbox's own failure, Z the end
+(the output the runner printed). W -> F: one byte, F (fork, with three descriptors) or K (kill).
+F -> W: h what it hid (once), p the runner's pid, x how the runner ended and what it left.
+"""
+
+import gc
+import os
+import select
+import signal
+import socket
+import struct
+import sys
+import time
+
+_STATUS = struct.Struct(">i")
+_NUMBER = struct.Struct(">I")
+_STATEMENT = struct.Struct(">HII")
+# Python and numpy must start within this, whatever the timeout: it is not student time.
+STARTUP_SECONDS = 30.0
+
+
+class Inbox:
+    """Frames from a socket or pipe, one at a time, none lost between reads."""
+
+    def __init__(self, fd, limit=MAX_FRAME):
+        self.fd, self.reader, self.frames = fd, FrameReader(limit), []
+
+    def fileno(self):
+        return self.fd
+
+    def pump(self):
+        """Read what is there (the caller knows it is readable); False at the end."""
+        try:
+            data = os.read(self.fd, 1 << 20)
+        except OSError:  # the other end reset: the end all the same
+            return False
+        if not data:
+            return False
+        self.frames += self.reader.feed(data)
+        return True
+
+    def next(self, timeout=None):
+        """The next frame, or None at the end or after `timeout` seconds."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self.frames:
+            wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not select.select([self.fd], [], [], wait)[0] or not self.pump():
+                return None
+        return self.frames.pop(0)
+
+
+def write_all(fd, data, timeout=5.0):
+    """Write everything, unless the reader stops reading for `timeout` seconds."""
+    view = memoryview(data)
+    try:
+        while view:
+            if not select.select([], [fd], [], timeout)[1]:
+                return False
+            view = view[os.write(fd, view):]
+    except OSError:
+        return False
+    return True
+
+
+def serve(control_fd):
+    """The worker's life: settings from the grader, namespaces, the fork server, then jobs."""
+    libc = Libc()
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # the grader gone, the worker too
+    control = Inbox(control_fd)
+    first = control.next()
+    if first is None or first[0] != b"W":
+        os._exit(0)
+    import numpy as np
+
+    settings = decode(first[1], np)
+    preload()
+    mode = enter_namespaces(libc, settings)
+    # No process of the same user may look inside (its memory, its descriptors): set only now,
+    # as a process that is not dumpable may not write its own user namespace's maps.
+    libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    server, their_end = socket.socketpair()
+    if os.fork() == 0:
+        server.close()
+        os.close(control_fd)
+        fork_server(their_end, settings, mode)
+    their_end.close()
+    inbox = Inbox(server.fileno(), limit=1 << 16)
+    hidden = inbox.next(STARTUP_SECONDS)
+    if hidden is not None:
+        folders, problems = hidden[1].split(b"\0")
+        mode["hidden"] = [p for p in folders.decode().split("\n") if p]
+        mode["problems"] += [p for p in problems.decode().split("\n") if p]
+    encode = make_encoder(np)
+    write_all(control_fd, frame(b"w", encode(mode, [1000])), timeout=None)
+    while True:
+        job = read_job(control, np)
+        if job is None:
+            os._exit(0)  # the grader has gone
+        frames = Submission(job, server, inbox, mode, settings, encode).run()
+        write_all(control_fd, b"".join(frames), timeout=None)
+        if settings.get("once"):
+            os._exit(0)
+
+
+def read_job(control, np):
+    """One job's frames, up to its end: J the header, C each call (key, then its record)."""
+    job = {"calls": {}}
+    while True:
+        got = control.next()
+        if got is None:
+            return None
+        kind, body = got
+        if kind == b"J":
+            job["header"] = decode(body, np)
+        elif kind == b"C":
+            job["calls"][_NUMBER.unpack_from(body)[0]] = body[4:]
+        elif kind == b"E":
+            return job
+
+
+def enter_namespaces(libc, settings):
+    """New mount, PID and network namespaces for this worker and all it forks, if the
+    machine allows; a user namespace too when the grader is not root. What was made."""
+    mode = {"namespaces": False, "userns": False, "problems": [], "hidden": []}
+    if not settings.get("namespaces") or not sys.platform.startswith("linux"):
+        return mode
+    flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET
+    uid, gid = os.getuid(), os.getgid()
+    if uid != 0:
+        if not settings.get("userns"):
+            return mode
+        flags |= CLONE_NEWUSER
+    # Tried first in a throwaway child: a namespace half made can't be left again.
+    probe = os.fork()
+    if probe == 0:
+        os._exit(0 if libc.unshare(flags) == 0 and (uid == 0 or map_user(uid, gid)) else 1)
+    if os.waitstatus_to_exitcode(os.waitpid(probe, 0)[1]) != 0 or libc.unshare(flags) != 0:
+        mode["problems"].append("the kernel refuses new namespaces here")
+        return mode
+    if uid != 0:
+        if not map_user(uid, gid):
+            mode["problems"].append("could not map the user namespace")
+            return mode
+        mode["userns"] = True
+    mode["namespaces"] = True
+    return mode
+
+
+def map_user(uid, gid):
+    """In a new user namespace: the user (uid, gid outside) is root inside, nobody else is."""
+    try:
+        for name, text in (("setgroups", "deny"), ("uid_map", f"0 {uid} 1"),
+                           ("gid_map", f"0 {gid} 1")):
+            with open(f"/proc/self/{name}", "w") as handle:
+                handle.write(text)
+    except OSError:
+        return False
+    return True
+
+
+def fork_server(sock, settings, mode):
+    """F: set up the namespaces' view once, then fork runners on request, report how each
+    ended, and end whatever it left. It never reads a job."""
+    libc = Libc()
+    libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    problems, hidden = [], []
+    if mode["namespaces"]:
+        try:
+            mount(libc, None, "/", None, MS_REC | MS_PRIVATE)
+            mount(libc, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        except OSError as exc:
+            problems.append(f"could not mount a private /proc: {exc}")
+        keep = installation_paths()
+        try:
+            hidden = hide(libc, settings.get("hide", ()), keep)
+            for folder in world_writable_folders():
+                if folder not in keep and os.path.isdir(folder):
+                    cover(libc, folder, keep, writable=False)
+        except OSError as exc:
+            problems.append(f"could not hide folders: {exc}")
+    else:
+        libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)  # orphans come back here to be ended
+    sock.sendall(frame(b"h", "\n".join(hidden).encode() + b"\0" + "\n".join(problems).encode()))
+    gc.collect()
+    gc.freeze()  # the runners share these pages: no collection writes to them after a fork
+    while True:
+        try:
+            request, fds, _, _ = socket.recv_fds(sock, 1, 3)
+        except OSError:
+            os._exit(0)
+        if not request:
+            os._exit(0)  # the worker has gone
+        if request != b"F" or len(fds) != 3:
+            for fd in fds:
+                os.close(fd)
+            continue  # a kill that came too late: nothing runs
+        runner = os.fork()
+        if runner == 0:
+            sock.close()
+            try:
+                runner_main(*fds)
+            finally:
+                os._exit(0)
+        for fd in fds:
+            os.close(fd)
+        sock.sendall(frame(b"p", _NUMBER.pack(runner)))
+        status = await_runner(sock, runner)
+        left = end_everything_else(mode, settings)
+        sock.sendall(frame(b"x", _STATUS.pack(status) + _NUMBER.pack(len(left))))
+
+
+def await_runner(sock, runner):
+    """Wait for the runner to end, killing it when the worker says so; its exit code, or
+    minus the number of the signal that ended it."""
+    try:
+        pidfd = os.pidfd_open(runner)
+    except (AttributeError, OSError):  # not Linux: poll
+        pidfd = None
+    try:
+        while True:
+            ready = select.select([sock] + ([pidfd] if pidfd is not None else []), [], [],
+                                  None if pidfd is not None else 0.02)[0]
+            if sock in ready:
+                data = sock.recv(64)
+                if not data:
+                    os._exit(0)  # the worker has gone
+                if b"K" in data:
+                    for kill in (os.killpg, os.kill):
+                        try:
+                            kill(runner, signal.SIGKILL)
+                        except OSError:
+                            pass
+            pid, status = os.waitpid(runner, os.WNOHANG)
+            if pid == runner:
+                return os.waitstatus_to_exitcode(status)
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
+
+
+def end_everything_else(mode, settings):
+    """Every process the runner left, ended and collected."""
+    left = set()
+    if mode["namespaces"]:  # F is PID 1: everything else in the namespace is the runner's
+        for _ in range(100):
+            others = {p for children in process_tree().values() for p in children} - {os.getpid()}
+            if not others:
+                break
+            left |= others
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except OSError:
+                pass
+            time.sleep(0.001)
+            reap_all()
+    else:
+        left = kill_descendants(os.getpid())
+        if settings.get("uid") is not None:  # and those that left the tree, by their user
+            kill_as(settings["uid"], settings["gid"])
+            remove_leftovers(settings["uid"])
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                time.sleep(0.001)
+        except ChildProcessError:
+            break
+    return left
+
+
+class Fatal(Exception):
+    """The sandbox itself failed before any student code ran (not the student's fault)."""
+
+
+class Submission:
+    """One job, run to the end: a runner forked, its cells loaded, the calls sent stage by
+    stage, every frame checked; a runner that overruns its time or dies costs the statement or
+    call it was in, and a fresh runner carries on with what is left. Returns the frames for the
+    grader: the runner's that passed the checks, and the worker's own."""
+
+    def __init__(self, job, server, inbox, mode, settings, encode):
+        header = job["header"]
+        self.header, self.calls, self.server, self.inbox = header, job["calls"], server, inbox
+        self.mode, self.settings, self.encode = mode, settings, encode
+        self.limits = header["limits"]
+        self.stages = [[(key, group) for key, group in stage] for stage in header["stages"]]
+        self.group = {key: group for stage in self.stages for key, group in stage}
+        self.answered = set()
+        self.stop_at = {}
+        self.out = []  # frames for the grader
+        self.output, self.output_total = bytearray(), 0
+        self.flags = []
+        self.budget_end = time.monotonic() + self.limits["budget"]
+        self.errors = self.notes = 0
+        self.isolation_sent = False
+        self.scratch = None
+
+    def record(self, kind, record, prefix=b""):
+        self.out.append(frame(kind, prefix + self.encode(record, [100_000])))
+
+    def outcome(self, key, status, message):
+        self.answered.add(key)
+        self.record(b"O", {"status": status, "message": message}, _NUMBER.pack(key))
+
+    def flag(self, text):
+        if text not in self.flags:
+            self.flags.append(text)
+            self.out.append(frame(b"G", text.encode()))
+
+    def pending(self):
+        return [key for stage in self.stages for key, _ in stage if key not in self.answered]
+
+    def run(self):
+        try:
+            self.scratch = self.make_scratch()
+            statements = sum(c["source"].count("\n") + 1 for c in self.header["program"]["cells"])
+            for _ in range(len(self.group) + statements + 2):
+                if time.monotonic() >= self.budget_end or not Run(self).go():
+                    break
+            spent = time.monotonic() >= self.budget_end
+            total = self.limits["timeout"] * self.limits["budget_timeouts"]
+            for key in self.pending():
+                if spent:
+                    self.outcome(key, "timeout", f"not run: the submission's time ({total:g} s in all) ran out")
+                else:
+                    self.outcome(key, "crashed", "the process ended before this call was made")
+        except Fatal as exc:
+            self.out.append(frame(b"!", str(exc).encode()))
+        finally:
+            self.remove_scratch()
+        self.record(b"Z", {"output": bytes(self.output), "output_total": self.output_total})
+        return self.out
+
+    def make_scratch(self):
+        """Without namespaces: a folder of the submission's own, where it may write."""
+        if self.mode["namespaces"]:
+            return None
+        import tempfile
+
+        scratch = tempfile.mkdtemp(prefix="grade-")
+        if self.settings.get("uid") is not None:
+            os.chown(scratch, self.settings["uid"], self.settings["gid"])
+        return scratch
+
+    def scratch_bytes(self):
+        total = 0
+        for root, _, files in os.walk(self.scratch or "/nonexistent"):
+            for name in files:
+                try:
+                    total += os.lstat(os.path.join(root, name)).st_blocks * 512
+                except OSError:
+                    pass
+        return total
+
+    def remove_scratch(self):
+        if self.scratch is None:
+            return
+        import shutil
+
+        def writable_again(function, path, _):
+            try:
+                os.chmod(os.path.dirname(path), 0o700)
+                os.chmod(path, 0o700)
+                function(path)
+            except OSError:
+                pass
+
+        shutil.rmtree(self.scratch, onerror=writable_again)
+
+    def plan(self):
+        """The runner's isolation, for this job on this worker."""
+        home = self.scratch or "/tmp"
+        plan = self.header["plan"]
+        return {**plan, "env": {**plan.get("env", {}), "HOME": home, "TMPDIR": home},
+                "namespaces": self.mode["namespaces"],
+                "userns": self.mode["userns"], "uid": self.settings.get("uid"),
+                "gid": self.settings.get("gid"), "scratch": self.scratch,
+                "processes": self.settings.get("processes"),
+                "limits": {"memory_mb": self.limits["memory_mb"],
+                           "cpu_seconds": STARTUP_SECONDS + self.limits["budget"]}}
+
+
+class Run:
+    """One runner's life, from the worker's side: what it may say next, and until when."""
+
+    def __init__(self, submission):
+        self.s = submission
+        self.phase = "isolating"  # then loading, calls, done
+        self.running_stmt = None  # (cell, index, line) of the statement running now
+        self.started_student = False
+        self.stage = 0
+        self.sent = []  # keys of the stage sent, in order
+        self.deadline = min(time.monotonic() + STARTUP_SECONDS, submission.budget_end)
+        self.ended = None  # why the worker ended it: finished, timeout, crashed, interfered
+        self.message = ""
+        self.channel_closed = False
+
+    def go(self):
+        """Fork the runner and see it through; True if a fresh one must carry on."""
+        s = self.s
+        to_runner_read, self.to_runner = os.pipe()
+        from_runner, from_runner_write = os.pipe()
+        output, output_write = os.pipe()
+        try:
+            socket.send_fds(s.server, [b"F"], [to_runner_read, from_runner_write, output_write])
+        finally:
+            for fd in (to_runner_read, from_runner_write, output_write):
+                os.close(fd)
+        self.frames, self.output = Inbox(from_runner), output
+        self.status = None
+        try:
+            got = s.inbox.next(STARTUP_SECONDS)
+            if got is None or got[0] != b"p":
+                raise Fatal("the fork server has gone")
+            program = dict(s.header["program"], plan=s.plan())
+            write_all(self.to_runner, frame(b"P", s.encode(program, [10 ** 7])))
+            write_all(self.to_runner, frame(b"T", s.encode({str(k): v for k, v in s.stop_at.items()}, [1000])))
+            return self.after(self.watch())
+        finally:
+            for fd in (self.to_runner, from_runner, output):
+                os.close(fd)
+            self.settle()
+
+    def settle(self):
+        """However this run ended, the runner is gone before the next one starts: F's word."""
+        if self.status is not None:
+            return
+        self.kill()
+        while True:
+            got = self.s.inbox.next(STARTUP_SECONDS)
+            if got is None:
+                os._exit(1)  # the fork server is stuck: the grader replaces this worker
+            if got[0] == b"x":
+                self.status = _STATUS.unpack_from(got[1])[0]
+                return
+
+    def step(self):
+        """The next limit starts now: its own timeout, within the whole budget."""
+        self.deadline = min(time.monotonic() + self.s.limits["timeout"], self.s.budget_end)
+
+    def watch(self):
+        """Until the runner ends: its frames and output read and checked, its time kept."""
+        s = self.s
+        streams = [self.frames, self.output, s.inbox]
+        while True:
+            if s.inbox.frames:
+                kind, body = s.inbox.frames.pop(0)
+                if kind == b"x":
+                    self.status = _STATUS.unpack_from(body)[0]
+                    if _NUMBER.unpack_from(body, 4)[0]:
+                        s.flag("left processes running")
+                    self.drain(streams)
+                    return self.status
+                continue
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0 and self.ended is None:
+                self.overran()
+                self.kill()
+            ready = select.select(streams, [], [], max(0.0, min(remaining, 1.0)) if self.ended is None else 1.0)[0]
+            for stream in ready:
+                if stream is s.inbox:
+                    if not s.inbox.pump():
+                        raise Fatal("the fork server has gone")
+                elif stream is self.output:
+                    self.read_output(streams)
+                else:
+                    self.read_frames(streams)
+
+    def drain(self, streams):
+        """What the runner wrote before it ended: F has ended every writer, so this ends."""
+        pending = [stream for stream in (self.frames, self.output) if stream in streams]
+        while pending:
+            ready = select.select(pending, [], [], 1.0)[0]
+            if not ready:
+                return
+            for stream in ready:
+                (self.read_output if stream is self.output else self.read_frames)(streams)
+            pending = [stream for stream in pending if stream in streams]
+
+    def read_output(self, streams):
+        s = self.s
+        data = os.read(self.output, 1 << 16)
+        if not data:
+            streams.remove(self.output)
+            return
+        s.output_total += len(data)
+        room = s.limits["max_output"] - len(s.output)
+        if room > 0:
+            s.output += data[:room]
+        if s.output_total > s.limits["max_output_total"] and self.ended is None:
+            self.interfered(f"printed more than {s.limits['max_output_total'] // 2 ** 20} MB")
+
+    def read_frames(self, streams):
+        try:
+            more = self.frames.pump()
+        except ProtocolError as exc:
+            return self.interfered(f"sent what is not a message ({exc})")
+        except OSError:
+            more = False
+        if not more:
+            streams.remove(self.frames)
+            # Every copy of the channel closed while the runner may live on: whatever it does
+            # now, nothing more comes from it.
+            self.channel_closed = self.phase != "done"
+        while self.frames.frames and self.ended is None:
+            self.check(*self.frames.frames.pop(0))
+
+    def check(self, kind, body):
+        """One frame from the runner, against what it may say now."""
+        s = self.s
+        if kind == b"!" and self.phase == "isolating":
+            raise Fatal(f"the sandbox could not start: {body.decode('utf-8', 'replace')[:300]}")
+        if kind == b"I" and self.phase == "isolating":
+            self.phase = "loading"
+            if not s.isolation_sent:
+                s.isolation_sent = True
+                s.out.append(frame(kind, body))
+        elif kind == b"S" and self.phase == "loading" and len(body) == 10:
+            cell, index, line = _STATEMENT.unpack(body)
+            if self.running_stmt is not None and (cell, index) <= self.running_stmt[:2]:
+                return self.interfered("announced a statement out of order")
+            self.running_stmt = (cell, index, line)
+            if not self.started_student:  # loading all the cells shares one limit
+                self.started_student = True
+                self.step()
+        elif kind == b"E" and self.phase == "loading" and len(body) >= 10:
+            s.errors += 1
+            if s.errors <= 1000:
+                s.out.append(frame(kind, body[:10 + 600]))
+        elif kind in (b"M", b"D") and 0 < len(body) <= 100 and body.replace(b"_", b"").isalnum():
+            s.notes += 1
+            if s.notes <= 40:
+                s.out.append(frame(kind, body))
+        elif kind == b"G":
+            if body.decode("utf-8", "replace") in FLAGS:
+                s.flag(body.decode())
+        elif kind == b"L" and self.phase == "loading":
+            self.phase, self.running_stmt = "calls", None
+            s.out.append(frame(kind, body[:1 << 20]))
+            self.next_stage()
+        elif kind == b"R" and self.phase == "calls" and len(body) >= 4:
+            if _NUMBER.unpack_from(body)[0] != self.running_call():
+                return self.interfered("answered a call that was not asked, or twice")
+            s.answered.add(_NUMBER.unpack_from(body)[0])
+            s.out.append(frame(kind, body))
+            self.step()
+            if self.running_call() is None:
+                self.next_stage()
+        else:
+            self.interfered(f"sent a message the grader did not expect ({kind!r} while {self.phase})")
+
+    def next_stage(self):
+        """Send the next stage's calls still pending, or say there are none."""
+        s = self.s
+        if s.scratch is not None and s.scratch_bytes() > s.limits["disk_mb"] * 2 ** 20:
+            return self.interfered(f"wrote more than {s.limits['disk_mb']} MB to disk")
+        while self.stage < len(s.stages):
+            keys = [key for key, _ in s.stages[self.stage] if key not in s.answered]
+            self.stage += 1
+            if keys:
+                self.sent = keys
+                self.step()
+                write_all(self.to_runner, frame(b"K", b"l" + _NUMBER.pack(len(keys)) +
+                                                b"".join(s.calls[k] for k in keys)))
+                return
+        self.phase = "done"
+        self.deadline = min(time.monotonic() + STARTUP_SECONDS, s.budget_end)  # to exit
+        write_all(self.to_runner, frame(b"X"))
+
+    def running_call(self):
+        if self.phase != "calls":
+            return None
+        return next((k for k in self.sent if k not in self.s.answered), None)
+
+    def overran(self):
+        if self.phase == "done":
+            self.ended = "finished"  # every call answered: what still runs (atexit...) is ignored
+        elif self.running_call() is not None or (self.phase == "loading" and self.started_student):
+            self.ended, self.message = "timeout", f"ran for more than {self.s.limits['timeout']:g} s"
+        else:
+            self.ended, self.message = "crashed", "did not start in time"
+
+    def interfered(self, what):
+        self.s.flag("interfered with the grader")
+        self.ended, self.message = "interfered", f"the submission interfered with the grader: it {what}"
+        self.kill()
+
+    def kill(self):
+        self.s.server.sendall(b"K")
+
+    def after(self, status):
+        """What the runner's end means; True if a fresh runner must carry on."""
+        s = self.s
+        if self.ended == "finished" or (self.ended is None and self.phase == "done"):
+            return False
+        if self.ended is None:  # it died on its own before it was done
+            self.ended, self.message = "crashed", describe_exit(status)
+            if self.channel_closed and status == 0:
+                self.message = "closed its channel to the grader"
+        if self.ended == "interfered":
+            for key in s.pending():
+                s.outcome(key, "crashed", f"not run: {self.message}")
+            return False
+        call = self.running_call()
+        if call is not None:
+            s.outcome(call, self.ended, self.message)
+            phrase = {"timeout": "ran out of time", "crashed": "ended the process"}[self.ended]
+            for other in s.pending():
+                if s.group[other] == s.group[call]:
+                    s.outcome(other, self.ended, f"not run: an earlier case {phrase}")
+            return bool(s.pending())
+        if self.phase == "loading" and self.running_stmt is not None:
+            cell, index, line = self.running_stmt
+            s.stop_at[cell] = index
+            s.record(b"Y", {"cell": cell, "line": line, "message": self.message, "kind": self.ended})
+            return True
+        if self.phase in ("isolating", "loading"):
+            raise Fatal(f"the sandboxed process {self.message} before running any student code")
+        return False
+
+
+def describe_exit(status):
+    """How a process ended, from its wait status (minus a signal's number, or an exit code)."""
+    if status < 0:
+        try:
+            name = signal.Signals(-status).name
+        except ValueError:
+            name = f"signal {-status}"
+        return f"was killed by {name}"
+    return f"ended the process with exit code {status}"
