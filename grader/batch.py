@@ -98,13 +98,18 @@ def grade_all(entries: list[Entry], options: Options, *, jobs: int = 1,
 
 class Spool:
     """Finished results kept on disk, not in memory, until the report is written in order:
-    a class of thousands costs the grader a few bytes per student."""
+    a class of thousands costs the grader a few bytes per student. When the disk is full (or
+    there is none to write to), results are kept in memory instead: none is lost."""
 
     def __init__(self) -> None:
         import tempfile
 
-        self._file = tempfile.TemporaryFile()
-        self._where: dict[tuple[str, str], tuple[int, int]] = {}
+        try:
+            self._file = tempfile.TemporaryFile()
+        except OSError:
+            self._file = None
+        self._where: dict[tuple[str, str], tuple[int, int] | bytes] = {}
+        self.in_memory = 0  # results the disk could not take
 
     def __len__(self) -> int:
         return len(self._where)
@@ -115,18 +120,29 @@ class Spool:
         from grader.results import submission_to_dict
 
         data = json.dumps(submission_to_dict(result)).encode()
-        self._file.seek(0, 2)
-        self._where[(result.student, result.path)] = (self._file.tell(), len(data))
-        self._file.write(data)
+        key = (result.student, result.path)
+        try:
+            if self._file is None:
+                raise OSError("no spool file")
+            self._file.seek(0, 2)
+            offset = self._file.tell()
+            self._file.write(data)
+            self._file.flush()
+            self._where[key] = (offset, len(data))
+        except OSError:
+            self._where[key] = data
+            self.in_memory += 1
 
     def get(self, student: str, path: str) -> SubmissionResult:
         import json
 
         from grader.results import submission_from_dict
 
-        offset, size = self._where[(student, path)]
-        self._file.seek(offset)
-        return submission_from_dict(json.loads(self._file.read(size)))
+        where = self._where[(student, path)]
+        if isinstance(where, bytes):
+            return submission_from_dict(json.loads(where))
+        self._file.seek(where[0])
+        return submission_from_dict(json.loads(self._file.read(where[1])))
 
     def in_order(self, entries: list[Entry]) -> Iterator[SubmissionResult]:
         """The results of `entries`, in their order, read back one at a time."""
@@ -134,4 +150,27 @@ class Spool:
             yield self.get(entry.student, str(entry.path))
 
     def close(self) -> None:
-        self._file.close()
+        if self._file is not None:
+            self._file.close()
+
+
+class FeedbackFolder:
+    """One Markdown feedback file per student, each name its own (`bob smith` and `bob_smith`
+    are two files), and the students whose file could not be written (a full disk)."""
+
+    def __init__(self, folder: Path):
+        self.folder, self.used, self.failed = folder, set(), []
+
+    def write(self, result: SubmissionResult) -> None:
+        from grader.report import to_markdown
+
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in result.student).lstrip(".")
+        name, number = safe or "student", 1
+        while name.lower() in self.used:
+            number += 1
+            name = f"{safe}-{number}"
+        self.used.add(name.lower())
+        try:
+            (self.folder / f"{name}.md").write_text(to_markdown(result), encoding="utf-8")
+        except OSError:
+            self.failed.append(result.student)

@@ -15,11 +15,11 @@ from pathlib import Path
 import click
 
 from grader import assignment, gradescope, processes, report, sandbox
-from grader.batch import Spool, grade_all
+from grader.batch import FeedbackFolder, Spool, grade_all
 from grader.discovery import DiscoveryError, discover
 from grader.catalogue import DEFAULT_CATALOGUE, CatalogueError
 from grader.grading import FEEDBACK_LEVELS, Options, answer_key_paths, mistakes_by_question
-from grader.results import Report
+from grader.results import Report, printable
 from grader.store import ResultStore, default_directory
 
 
@@ -139,8 +139,10 @@ def run(paths, output_format, output, feedback_dir, html_file, jobs, seed, timeo
         click.echo(f"warning: results can't be kept in {store.directory} ({problem}); grading "
                    f"without resuming", err=True)
         store = None
+    feedback = None
     if feedback_dir is not None:
         feedback_dir.mkdir(parents=True, exist_ok=True)
+        feedback = FeedbackFolder(feedback_dir)
     show_progress = not quiet and len(entries) > 1 and sys.stderr.isatty()
     results = Spool()
     from_store = 0
@@ -151,8 +153,8 @@ def run(paths, output_format, output, feedback_dir, html_file, jobs, seed, timeo
                                 force=force):
             results.add(graded.result)
             from_store += graded.from_store
-            if feedback_dir is not None:
-                _write_feedback(feedback_dir, graded.result)
+            if feedback is not None:
+                feedback.write(graded.result)
             if progress is not None:
                 progress.update(1, f"{len(results) / (time.monotonic() - started):.1f}/s")
     except KeyboardInterrupt:
@@ -165,33 +167,57 @@ def run(paths, output_format, output, feedback_dir, html_file, jobs, seed, timeo
     if from_store:
         click.echo(f"{from_store} of {len(entries)} unchanged since an earlier run: results kept "
                    f"from then (--force grades them again)", err=True)
-    # One result is a score card; a class is read back one at a time while it is written.
-    ordered = list(results.in_order(entries)) if len(entries) == 1 else results.in_order(entries)
-    graded_report = Report(assignment.ASSIGNMENT, seed, ordered)
-    if output_format == "gradescope":
-        results_json = gradescope.results_json(ordered[0], time.monotonic() - started)
-        chunks = iter([json.dumps(results_json, indent=2) + "\n"])
-    elif output_format == "json":
-        chunks = report.json_chunks(graded_report)
-    elif output_format == "csv":
-        chunks = report.csv_chunks(graded_report)
-    else:
-        chunks = iter([report.to_table(graded_report) + "\n"])
-    with (output.open("w", encoding="utf-8") if output is not None else _stdout()) as out:
-        for chunk in chunks:
-            out.write(chunk)
+    elapsed = time.monotonic() - started
+
+    def chunks():
+        # One result is a score card; a class is read back one at a time while it is written.
+        ordered = list(results.in_order(entries)) if len(entries) == 1 else results.in_order(entries)
+        graded_report = Report(assignment.ASSIGNMENT, seed, ordered)
+        if output_format == "gradescope":
+            return iter([json.dumps(gradescope.results_json(ordered[0], elapsed), indent=2) + "\n"])
+        if output_format == "json":
+            return report.json_chunks(graded_report)
+        if output_format == "csv":
+            return report.csv_chunks(graded_report)
+        return iter([report.to_table(graded_report) + "\n"])
+
+    _write_report(chunks, output)
     if html_file is not None:
         from grader.html_report import to_html
 
-        html_file.write_text(to_html(results.in_order(entries)), encoding="utf-8")
+        try:
+            html_file.write_text(to_html(results.in_order(entries)), encoding="utf-8")
+        except OSError as exc:
+            click.echo(f"warning: the HTML report could not be written to {html_file} "
+                       f"({exc.strerror}); the results are in the report above", err=True)
+    # What could not be kept is said, never dropped silently.
+    if results.in_memory:
+        click.echo(f"warning: the disk took {len(results) - results.in_memory} of {len(results)} "
+                   f"results; the others were kept in memory for this report", err=True)
+    if store is not None and store.failed:
+        click.echo(f"warning: {store.failed} result{'s' * (store.failed != 1)} could not be kept in "
+                   f"{store.directory}: they will be graded again next time", err=True)
+    if feedback is not None and feedback.failed:
+        click.echo(f"warning: no feedback file could be written for {', '.join(feedback.failed)}",
+                   err=True)
     results.close()
 
 
-def _stdout():
-    """Standard output as a context manager that is not closed afterwards."""
-    import contextlib
-
-    return contextlib.nullcontext(click.get_text_stream("stdout"))
+def _write_report(chunks, output: Path | None) -> None:
+    """The report, streamed to its file; if the file can't take it all (a full disk), the
+    whole report again on standard output: a report cut short would drop students."""
+    if output is not None:
+        try:
+            with output.open("w", encoding="utf-8") as out:
+                for chunk in chunks():
+                    out.write(chunk)
+            return
+        except OSError as exc:
+            click.echo(f"warning: the report could not be written to {output} ({exc.strerror}); "
+                       f"here it is", err=True)
+    out = click.get_text_stream("stdout")
+    for chunk in chunks():
+        out.write(chunk)
 
 
 def _progress(total: int):
@@ -199,11 +225,6 @@ def _progress(total: int):
                             label="grading", item_show_func=lambda rate: rate)
     bar.render_progress()
     return bar
-
-
-def _write_feedback(folder: Path, result) -> None:
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in result.student)
-    (folder / f"{safe}.md").write_text(report.to_markdown(result), encoding="utf-8")
 
 
 @main.command()
@@ -274,7 +295,7 @@ def gradescope_command(submission_dir, results_file, seed, timeout, memory_mb, f
     document = gradescope.results_json(result, time.monotonic() - started)
     results_file.parent.mkdir(parents=True, exist_ok=True)
     results_file.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    click.echo(f"{result.student}: {result.score:g} / {result.max_score:g}"
+    click.echo(f"{printable(result.student)}: {result.score:g} / {result.max_score:g}"
                + (f" ({result.error})" if result.error else ""))
 
 

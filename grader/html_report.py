@@ -7,7 +7,7 @@ from typing import Iterable
 
 from grader.assignment import MAX_SCORE, QUESTIONS
 from grader.summary import ClassStats
-from grader.results import SubmissionResult, display_number
+from grader.results import SubmissionResult, display_number, printable
 
 _STYLE = """
 body { font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #222; }
@@ -74,7 +74,7 @@ def to_html(submissions: Iterable[SubmissionResult], title: str = "Backpropagati
     rows = []
     for s in submissions:
         stats.add(s)
-        name = html.escape(s.student)
+        name = html.escape(printable(s.student))
         if s.error is not None:
             rows.append(f'<tr><td>{name}</td><td colspan="{len(QUESTIONS) + 1}" class="error">'
                         f'not graded: {html.escape(s.error)}</td></tr>')

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from grader.notebooks import NotebookError, honoured_magic, read_notebook
+from grader.results import printable
 from grader.sandbox import Cell, Module
 
 MAX_SOURCE_BYTES = 2 * 1024 * 1024  # of Python: far beyond any honest answer to this worksheet
@@ -22,6 +23,9 @@ MAX_MODULES = 50
 
 class SubmissionError(Exception):
     """The hand-in cannot be graded; the message is one line a person can act on."""
+
+    def __str__(self) -> str:
+        return printable(super().__str__())
 
 
 @dataclass(frozen=True)
@@ -141,7 +145,7 @@ def honour_exported_magics(source: str) -> str:
 
 def ipython_calls(source: str) -> list[str]:
     """Lines of a notebook exported as a script that call IPython (its magics, shell escapes)."""
-    return [f"line {number}: {line.strip()}" for number, line in enumerate(source.splitlines(), 1)
+    return [f"line {number}: {printable(line.strip())}" for number, line in enumerate(source.splitlines(), 1)
             if "get_ipython()" in line and not line.lstrip().startswith("#")]
 
 

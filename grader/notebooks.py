@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.results import printable
 from grader.sandbox import Cell
 
 # Cell magics whose body is Python: the magic line goes, the body is graded.
@@ -102,7 +103,7 @@ def read_notebook(path: Path, text: str) -> NotebookCode:
     for number, cell in enumerate(code_cells, start=1):
         source, set_aside = strip_ipython(cell_source(cell))
         cells.append(Cell(source, cell_filename(path.name, number)))
-        ignored += [f"cell {number}, line {line}: {text}" for line, text in set_aside]
+        ignored += [f"cell {number}, line {line}: {printable(text)}" for line, text in set_aside]
     return NotebookCode(tuple(cells), tuple(ignored))
 
 

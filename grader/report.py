@@ -7,10 +7,12 @@ import io
 import json
 import re
 import statistics
+from pathlib import Path
 from typing import Iterable, Iterator
 
 from grader.assignment import MAX_SCORE, QUESTIONS
-from grader.results import QuestionResult, Report, SubmissionResult, display_number, submission_to_dict
+from grader.results import (QuestionResult, Report, SubmissionResult, display_number, printable,
+                            submission_to_dict)
 from grader.summary import ClassStats
 
 
@@ -38,9 +40,9 @@ def _total(result: SubmissionResult) -> str:
 
 def _afterword(result: SubmissionResult) -> list[str]:
     """What went wrong outside the questions, and what the grader changed, one line each."""
-    lines = [f"while loading, {e} (what was defined before it was graded)"
+    lines = [f"while loading, {printable(str(e))} (what was defined before it was graded)"
              for e in result.load_errors]
-    lines += result.notes
+    lines += [printable(note) for note in result.notes]
     if result.flags:
         lines.append("flags: " + ", ".join(result.flags))
     return lines
@@ -63,7 +65,7 @@ def case_lines(question: QuestionResult, prefix: str) -> list[str]:
 
 def score_card(result: SubmissionResult) -> str:
     """One submission: a row per question, the total, then what went wrong while loading."""
-    header = f"{result.student} ({result.path})"
+    header = f"{printable(result.student)} ({printable(result.path)})"
     if result.error is not None:
         return f"{header}\nnot graded: {result.error}"
     return "\n".join([header, questions_table(result.questions), f"total: {_total(result)}",
@@ -120,12 +122,12 @@ def class_table(report: Report) -> str:
     for s in report.submissions:
         stats.add(s)
         if s.error is not None:
-            rows.append([s.student, *[""] * len(QUESTIONS), "error"])
-            problems.append(f"  {s.student}: {s.error}")
+            rows.append([printable(s.student), *[""] * len(QUESTIONS), "error"])
+            problems.append(f"  {printable(s.student)}: {printable(s.error)}")
         else:
-            rows.append([s.student, *[f"{display_number(q.score):g}" for q in s.questions],
+            rows.append([printable(s.student), *[f"{display_number(q.score):g}" for q in s.questions],
                          f"{display_number(s.score):g}"])
-            problems += [f"  {s.student}: {line}" for line in _afterword(s)]
+            problems += [f"  {printable(s.student)}: {line}" for line in _afterword(s)]
     # Questions are numbered to keep the table narrow; the summary below says which is which.
     headers = ["student", *[str(number) for number in range(1, len(QUESTIONS) + 1)], "total"]
     align = ("left", *["right"] * (len(headers) - 1))
@@ -166,7 +168,7 @@ def csv_row(result: SubmissionResult) -> list[str]:
            f"{display_number(result.max_score):g}",
            *(scores.get(q.id, "") for q in QUESTIONS),
            result.error or "", "; ".join(result.flags)]
-    return [spreadsheet_safe(cell) for cell in row]
+    return [spreadsheet_safe(printable(cell)) for cell in row]
 
 
 def csv_chunks(report: Report) -> Iterator[str]:
@@ -189,8 +191,8 @@ def _md(text: str) -> str:
 
 def to_markdown(result: SubmissionResult) -> str:
     """A student's feedback, to hand back as it is."""
-    lines = [f"# Backpropagation worksheet: feedback for {result.student}", "",
-             f"Submission: `{result.path}`", ""]
+    lines = [f"# Backpropagation worksheet: feedback for {_md(printable(result.student))}", "",
+             f"Submission: `{printable(Path(result.path).name).replace('`', chr(39))}`", ""]
     if result.error is not None:
         lines += ["**Not graded.** " + result.error, "",
                   "Fix the problem above and hand in again: nothing in the file could be run."]
@@ -214,29 +216,50 @@ def to_markdown(result: SubmissionResult) -> str:
 
 
 def sandbox_info(isolation: dict, running_as_root: bool, memory_mb: int, timeout: float) -> str:
-    """What protects the grader from a submission here, one line per protection."""
+    """What protects the grader from a submission here, one line per protection, said plainly
+    where one is missing."""
     def row(ok: bool, what: str, detail: str = "") -> str:
         return f"  [{'x' if ok else ' '}] {what}" + (f": {detail}" if detail else "")
 
+    worker = isolation.get("worker", {})
     namespaces = bool(isolation.get("namespaces"))
-    user = isolation.get("user")
+    userns = bool(worker.get("userns"))
     limits = isolation.get("limits", {})
-    lines = [f"sandbox on this machine (grader running as {'root' if running_as_root else 'a normal user'}):",
-             row(True, "a separate process for every submission; the grader's process never runs student code"),
-             row(True, "answers cross as plain JSON numbers, rebuilt and judged in the grader"),
-             row(True, "time limit per call and for loading", f"{timeout:g} s (--timeout), enforced by killing the process"),
-             row(limits.get("RLIMIT_AS", -1) > 0, "memory limit", f"{memory_mb} MB (--memory-mb)"),
-             row(True, "stdin closed, output captured and capped, CPU-time, file-size and open-file limits"),
-             row(user not in (None, 0), "runs as an unprivileged user",
-                 f"uid {user}" if user not in (None, 0) else "the grader is not root: runs as the grader's own user"),
-             row(namespaces, "own PID namespace: no process outlives its grading",
-                 "" if namespaces else "no: processes are stopped and killed by the supervisor instead"),
-             row(namespaces, "own network namespace: no network",
-                 "" if namespaces else "no: only Python sockets are blocked"),
-             row(namespaces, "own mount namespace: private /tmp, hidden folders",
-                 ", ".join(isolation.get("hidden", [])) or ("" if namespaces else "no: nothing hidden")),
-             row(True, "importing grader or solutions, or opening their files, blocked and flagged",
-                 "audit hook")]
+    if isolation.get("pool_user"):
+        user = row(True, "runs as a user of the grader's own, one per worker",
+                   f"uid {isolation.get('user')}: it can't read what others can't, nor signal "
+                   f"anyone's process but its own")
+    elif userns:
+        user = row(False, "runs as a user of the grader's own",
+                   "no: as the instructor's own user, in a user namespace with no capability; "
+                   "it can read what the instructor can, but for the hidden folders")
+    else:
+        user = row(False, "runs as a user of the grader's own",
+                   "NO: student code runs as the instructor, with the instructor's rights: it "
+                   "can read and write what the instructor can and signal the grader's processes")
+    hidden = sorted({*worker.get("hidden", []), *isolation.get("hidden", [])})
+    lines = [
+        f"sandbox on this machine (grader running as {'root' if running_as_root else 'a normal user'}):",
+        row(True, "a separate process for every submission, forked from one that never held another "
+                  "submission; the grader's process never runs student code"),
+        row(True, "answers cross as plain data (numbers, arrays, text), checked, rebuilt and judged "
+                  "in the grader; calls are sent only once the answers they hold are in"),
+        row(True, "time limit per call and for loading", f"{timeout:g} s (--timeout), enforced from "
+                                                           f"outside by killing the process"),
+        row(limits.get("RLIMIT_AS", -1) > 0, "memory limit", f"{memory_mb} MB (--memory-mb)"),
+        row(True, "stdin closed, output captured and capped, CPU-time, file-size and open-file limits"),
+        user,
+        row(namespaces, "own PID namespace: no process outlives its grading, nor sees the grader",
+            "" if namespaces else "no: processes are stopped and killed by the supervisor instead"),
+        row(namespaces, "own network namespace: no network",
+            "" if namespaces else "no: only Python sockets are blocked"),
+        row(namespaces, "own mount and IPC namespaces: private /tmp, /var/tmp, /dev/shm and shared "
+                        "memory, size-capped; hidden folders",
+            ", ".join(hidden) if namespaces else "no: nothing hidden"
+            + ("; what its user leaves in /tmp and shared memory is removed" if isolation.get("pool_user") else "")),
+        row(True, "importing grader or solutions, or opening their files, blocked and flagged",
+            "audit hook (best-effort: it shares the student's process)"),
+    ]
     copies = isolation.get("copies", {})
     if copies:
         exposed = [path for path, state in copies.items() if state == "readable"]
@@ -246,8 +269,11 @@ def sandbox_info(isolation: dict, running_as_root: bool, memory_mb: int, timeout
         what = {"hidden": "hidden (the sandbox sees an empty folder)",
                 "unreadable": "unreadable (permissions)", "readable": "READABLE by student code"}
         lines += [f"        {path}: {what.get(state, state)}" for path, state in copies.items()]
-    for problem in isolation.get("problems", []):
+    for problem in [*worker.get("problems", []), *isolation.get("problems", [])]:
         lines.append(f"  warning: {problem}")
-    if not running_as_root:
-        lines.append("  (run as root, as in CI or an autograder container, for namespaces and a separate user)")
+    if not running_as_root and not namespaces:
+        lines.append("  (run as root, as in CI or an autograder container, or on a kernel that "
+                     "allows user namespaces, for namespaces)")
+    elif not running_as_root:
+        lines.append("  (run as root, as in CI or an autograder container, for a separate user)")
     return "\n".join(lines)

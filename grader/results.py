@@ -193,6 +193,19 @@ def submission_from_dict(data: dict[str, Any]) -> SubmissionResult:
     )
 
 
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x00, 0x20), *range(0x7f, 0xa0))}
+_CONTROL.update({ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"})
+_CONTROL_KEEPING_LINES = {**_CONTROL}
+del _CONTROL_KEEPING_LINES[ord("\n")]
+
+
+def printable(text: str, lines: bool = False) -> str:
+    """Text a student controls (a file name, an exception's message, printed output) as it
+    may be shown: every control character written out as an escape (an ANSI escape code can't
+    redraw a terminal, a newline can't make a fake row); with `lines`, newlines are kept."""
+    return text.translate(_CONTROL_KEEPING_LINES if lines else _CONTROL)
+
+
 def display_number(x: float) -> float | int:
     """Whole numbers as ints in reports (20, not 20.0)."""
     return int(x) if float(x).is_integer() else round(x, 4)

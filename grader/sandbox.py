@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from grader import _wire, processes
+from grader.results import printable
 from grader._wire import Unsupported  # noqa: F401 - part of this module's vocabulary
 
 # Beyond the submission's own budget: the worker's start (Python, numpy) and its reporting.
@@ -241,7 +242,8 @@ def _names(values: Any, limit: int = 1000) -> tuple[str, ...]:
 
 
 def _text(value: Any, limit: int = 500) -> str:
-    return value[:limit] if isinstance(value, str) else ""
+    """A message of the student's process, as it may be shown: bounded, one line, no escapes."""
+    return printable(value[:limit]) if isinstance(value, str) else ""
 
 
 def _whole(value: Any) -> int | None:
@@ -272,7 +274,7 @@ def _result(frames, calls, limits: Limits, mode: dict) -> RunResult:
                     outcomes[key] = _outcome(kind, body[4:], questions, limits)
             elif kind == b"E":
                 cell, _, line = _STATEMENT.unpack_from(body)
-                message = body[10:].decode("utf-8", "replace")[:500]
+                message = _text(body[10:].decode("utf-8", "replace"))
                 problems.setdefault((cell, line or None), LoadProblem(cell, line or None, message, "raised"))
             elif kind == b"Y":
                 record = _wire.decode(body, np)
@@ -296,7 +298,7 @@ def _result(frames, calls, limits: Limits, mode: dict) -> RunResult:
             elif kind == b"Z":
                 record = _wire.decode(body, np)
                 raw = record.get("output") if isinstance(record.get("output"), bytes) else b""
-                output = raw[:limits.max_output].decode("utf-8", "replace")
+                output = printable(raw[:limits.max_output].decode("utf-8", "replace"), lines=True)
                 output_total = _whole(record.get("output_total")) or 0
         except (_wire.ProtocolError, struct.error, AttributeError, TypeError, ValueError):
             continue  # a frame that does not read is dropped

@@ -45,6 +45,7 @@ def fingerprint() -> str:
 class ResultStore:
     def __init__(self, directory: Path):
         self.directory = directory
+        self.failed = 0  # results that could not be kept (a full disk, say)
 
     def key(self, content: bytes, identity: str) -> str:
         """The key of a file's content graded as `identity` (its path and the options)."""
@@ -83,5 +84,10 @@ class ResultStore:
                 json.dump(submission_to_dict(result), out)
             os.replace(temporary, target)
         except OSError:
+            self.failed += 1
+            try:
+                os.unlink(temporary)
+            except (OSError, UnboundLocalError):
+                pass
             return False
         return True
