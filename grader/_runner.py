@@ -30,6 +30,8 @@ import types
 FLAGS = ("imported grader", "imported solutions", "opened the grader's files", "used the network",
          "started a process", "started a program")
 _STMT = struct.Struct(">HII")
+# The runner's exit code when its channel from the worker closed under it.
+LOST_CHANNEL = 75
 _KEY = struct.Struct(">I")
 
 
@@ -42,14 +44,20 @@ class Channel:
 
     def send(self, kind, body=b""):
         data = memoryview(frame(kind, body))
-        while data:
-            data = data[os.write(self.write_fd, data):]
+        try:
+            while data:
+                data = data[os.write(self.write_fd, data):]
+        except OSError:  # the worker has gone, or the student's code closed this end
+            os._exit(LOST_CHANNEL)
 
     def receive(self):
         while not self.pending:
-            chunk = os.read(self.read_fd, 1 << 16)
-            if not chunk:
-                os._exit(0)  # the worker has gone
+            try:
+                chunk = os.read(self.read_fd, 1 << 16)
+            except OSError:
+                chunk = b""
+            if not chunk:  # the worker has gone, or the student's code closed this end
+                os._exit(LOST_CHANNEL)
             self.pending += self.reader.feed(chunk)
         return self.pending.pop(0)
 

@@ -9,7 +9,7 @@ A frame is a 4-byte big-endian length, then that many bytes: a one-byte kind, th
 
 A value is a one-byte tag, then:
   N            None                     T / F        True / False
-  i  int64     an int                   I  len text  an int too big for int64, as decimal text
+  i  int64     an int (a bigger one travels as a float, or as too large)
   d  float64   a float                  s  len utf8  text (at most MAX_TEXT characters)
   a  dtype ndim shape... float64...     an array of numbers, as float64 (dtype: the type it was
                                         computed in: d float64 or integer, f float32, h float16)
@@ -126,7 +126,10 @@ def make_encoder(np, max_text=None):
             number = _int(value)
             if int64_min <= number <= int64_max:
                 return b"i" + pack_int(number)
-            return text(_str(number)[:60], b"I")
+            try:  # beyond int64: as a float, as numpy would read it
+                return b"d" + pack_float(_float(number))
+            except OverflowError:
+                return text("an integer too large for a float", b"u")
         if _isinstance(value, floating) and value.dtype != float64:  # float32 says so
             return b"a" + dtype_codes.get(_str(value.dtype), b"d") + b"\0" + pack_float(_float(value))
         if _isinstance(value, (_float, floating)):
@@ -205,12 +208,6 @@ def decode(data, np, max_numbers=10_000_000, precision=None, max_text=None):
             if at + 8 > len(view):
                 raise ProtocolError("a number cut short")
             return _FLOAT.unpack_from(view, at)[0], at + 8
-        if tag == b"I":
-            digits, at = read_text(at)
-            try:
-                return int(digits[:60]), at
-            except ValueError:
-                raise ProtocolError("not an integer") from None
         if tag == b"s":
             return read_text(at)
         if tag == b"u":

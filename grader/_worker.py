@@ -44,18 +44,25 @@ STARTUP_SECONDS = 30.0
 
 
 class Inbox:
-    """Frames from a socket or pipe, one at a time, none lost between reads."""
+    """Frames from a socket or pipe, one at a time, none lost between reads. Reading never
+    blocks: a stream found readable may have been read since, by another path."""
 
-    def __init__(self, fd, limit=MAX_FRAME):
+    def __init__(self, fd, limit=MAX_FRAME, read=None):
         self.fd, self.reader, self.frames = fd, FrameReader(limit), []
+        if read is None:
+            os.set_blocking(fd, False)
+            read = lambda size: os.read(fd, size)  # noqa: E731
+        self.read = read
 
     def fileno(self):
         return self.fd
 
     def pump(self):
-        """Read what is there (the caller knows it is readable); False at the end."""
+        """Read what is there; False at the end of the stream."""
         try:
-            data = os.read(self.fd, 1 << 20)
+            data = self.read(1 << 20)
+        except BlockingIOError:  # nothing yet: still open
+            return True
         except OSError:  # the other end reset: the end all the same
             return False
         if not data:
@@ -108,7 +115,9 @@ def serve(control_fd):
         os.close(control_fd)
         fork_server(their_end, settings, mode)
     their_end.close()
-    inbox = Inbox(server.fileno(), limit=1 << 16)
+    # Its socket stays blocking for what the worker sends (descriptors): reads don't wait.
+    inbox = Inbox(server.fileno(), limit=1 << 16,
+                  read=lambda size: server.recv(size, socket.MSG_DONTWAIT))
     hidden = inbox.next(STARTUP_SECONDS)
     if hidden is not None:
         folders, problems = hidden[1].split(b"\0")
@@ -430,6 +439,7 @@ class Run:
         finally:
             for fd in (to_runner_read, from_runner_write, output_write):
                 os.close(fd)
+        os.set_blocking(output, False)
         self.frames, self.output = Inbox(from_runner), output
         self.status = None
         try:
@@ -503,7 +513,12 @@ class Run:
 
     def read_output(self, streams):
         s = self.s
-        data = os.read(self.output, 1 << 16)
+        try:
+            data = os.read(self.output, 1 << 16)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
         if not data:
             streams.remove(self.output)
             return
@@ -523,11 +538,20 @@ class Run:
             more = False
         if not more:
             streams.remove(self.frames)
-            # Every copy of the channel closed while the runner may live on: whatever it does
-            # now, nothing more comes from it.
+            # Every copy of the channel closed (or pointed elsewhere) while the runner may live
+            # on: whatever it does now, nothing more comes from it, and that is said.
             self.channel_closed = self.phase != "done"
+            if self.channel_closed and self.s.inbox.frames == [] and not self.exited_soon():
+                self.s.flag("silenced its channel to the grader")
         while self.frames.frames and self.ended is None:
             self.check(*self.frames.frames.pop(0))
+
+    def exited_soon(self):
+        """Whether the runner ended (F has said so within a moment): a runner that ends closes
+        its channel too, and that is no silencing."""
+        if select.select([self.s.inbox], [], [], 0.2)[0]:
+            self.s.inbox.pump()
+        return any(kind == b"x" for kind, _ in self.s.inbox.frames)
 
     def check(self, kind, body):
         """One frame from the runner, against what it may say now."""
@@ -619,8 +643,9 @@ class Run:
             return False
         if self.ended is None:  # it died on its own before it was done
             self.ended, self.message = "crashed", describe_exit(status)
-            if self.channel_closed and status == 0:
-                self.message = "closed its channel to the grader"
+            if status == LOST_CHANNEL:  # its code closed or redirected the runner's channel
+                s.flag("silenced its channel to the grader")
+                self.message = "closed or redirected its channel to the grader"
         if self.ended == "interfered":
             for key in s.pending():
                 s.outcome(key, "crashed", f"not run: {self.message}")

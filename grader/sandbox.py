@@ -36,7 +36,7 @@ _STATEMENT = struct.Struct(">HII")
 # worker's (seen from outside). Any other text is not passed on.
 FLAGS = ("imported grader", "imported solutions", "opened the grader's files", "used the network",
          "started a process", "started a program", "interfered with the grader",
-         "left processes running")
+         "left processes running", "silenced its channel to the grader")
 
 
 class SandboxError(Exception):
@@ -332,11 +332,6 @@ def _outcome(kind: bytes, body: bytes, questions: set[str], limits: Limits) -> C
     reordered = _names(record.get("reordered"), 10) or None
     if status == "returned":
         value = record.get("value")
-        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2 ** 53:
-            try:
-                value = float(value)
-            except OverflowError:
-                value = Unsupported("a number too large for a float")
         return CallOutcome("returned", value=value, via=via, trace=trace, truncated=truncated,
                            reordered=reordered, precision=min(precision) if precision else None)
     if status in ("raised", "missing", "refused"):
