@@ -3,9 +3,10 @@ timeout), forked by the worker's clean fork server so that it starts with nothin
 submission in its memory.
 
 Part of the program that runs student code (joined into `processes.CHILD_SOURCE`). It reads
-its plan and the student's cells from the worker, isolates itself (a fresh private /tmp,
-/var/tmp and /dev/shm, its own System V IPC, the private folders hidden, a user of the grader's
-own or no capabilities, resource limits), installs an audit hook that blocks and flags reaching
+its plan and the student's cells from the worker, isolates itself (its own System V IPC, in the
+worker's namespaces where /tmp, /var/tmp and /dev/shm are private and wiped after each runner
+and the private folders hidden; a user of the grader's own or no capabilities; resource
+limits), installs an audit hook that blocks and flags reaching
 for the answer key, runs the cells one top-level statement at a time, and then answers the calls
 the worker sends it, stage by stage: a call arrives only once every question whose answer its
 arguments hold has been answered. It decides nothing: the worker and the grader check all it
@@ -32,6 +33,11 @@ FLAGS = ("imported grader", "imported solutions", "opened the grader's files", "
 _STMT = struct.Struct(">HII")
 # The runner's exit code when its channel from the worker closed under it.
 LOST_CHANNEL = 75
+# Records cross as lists, their fields in these orders: text keys would cost more than the
+# numbers they carry.
+CALL_FIELDS = ("key", "names", "question", "args", "read")
+RESULT_FIELDS = ("status", "value", "message", "cell", "line", "via", "trace", "truncated", "reordered")
+TRACE_FIELDS = ("f", "args", "value", "raised", "calls")
 _KEY = struct.Struct(">I")
 
 
@@ -41,12 +47,14 @@ class Channel:
     def __init__(self, read_fd, write_fd):
         self.read_fd, self.write_fd, self.reader = read_fd, write_fd, FrameReader()
         self.pending = []
+        # Bound now: sending may happen while student code has patched builtins (mid-cell).
+        self._write, self._pack, self._len, self._view = os.write, _LENGTH.pack, len, memoryview
 
     def send(self, kind, body=b""):
-        data = memoryview(frame(kind, body))
+        data = self._view(self._pack(self._len(body) + 1) + kind + body)
         try:
             while data:
-                data = data[os.write(self.write_fd, data):]
+                data = data[self._write(self.write_fd, data):]
         except OSError:  # the worker has gone, or the student's code closed this end
             os._exit(LOST_CHANNEL)
 
@@ -102,17 +110,9 @@ def isolate(plan):
     """Confine this process as the plan says; return what is in force, as the grader reports it."""
     libc = Libc()
     problems = []
-    hidden = []
-    if plan.get("namespaces"):
+    if plan.get("namespaces"):  # the worker's private /tmp, wiped after each runner
         try:
-            libc.check(libc.unshare(CLONE_NEWNS | CLONE_NEWIPC), "unshare")
-            mount(libc, None, "/", None, MS_REC | MS_PRIVATE)
-            keep = installation_paths()
-            for shared in SHARED_TEMPORARY:
-                if os.path.isdir(shared):
-                    cover(libc, os.path.realpath(shared), keep, writable=True,
-                          size=f"{plan.get('disk_mb', 64)}m")
-            hidden = hide(libc, plan.get("hide", ()), keep)
+            libc.check(libc.unshare(CLONE_NEWIPC), "unshare")  # shared memory of its own
             os.chdir("/tmp")
         except OSError as exc:
             problems.append(f"could not make private folders: {exc}")
@@ -139,7 +139,7 @@ def isolate(plan):
     libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     report = {"namespaces": bool(plan.get("namespaces")) and not problems,
-              "userns": bool(plan.get("userns")), "user": os.getuid(), "hidden": hidden,
+              "userns": bool(plan.get("userns")), "user": os.getuid(),
               "problems": problems, "pool_user": plan.get("uid") is not None}
     import resource
 
@@ -402,11 +402,10 @@ class Tracer:
 
 
 def _traced_record(nodes):
-    """Tracer nodes, whose values are encoded already, as records of encoded values."""
-    return [{**{k: v for k, v in node.items() if k not in ("args", "value", "calls")},
-             "args": None if node.get("args") is None else [Encoded(a) for a in node["args"]],
-             **({"value": Encoded(node["value"])} if "value" in node else {}),
-             "calls": _traced_record(node.get("calls", []))}
+    """Tracer nodes, whose values are encoded already, as lists of TRACE_FIELDS."""
+    return [[node["f"], None if node.get("args") is None else [Encoded(a) for a in node["args"]],
+             Encoded(node["value"]) if "value" in node else None, node.get("raised"),
+             _traced_record(node.get("calls", []))]
             for node in nodes]
 
 
@@ -483,9 +482,9 @@ def run_program(program, stop_at, channel, encode, np):
         kind, body = channel.receive()
         if kind != b"K":
             return
-        for call in decode(body, np):
-            key, record = answer(call)
-            send_record(b"R", record, _KEY.pack(key))
+        for fields in decode(body, np):
+            key, record = answer(dict(zip(CALL_FIELDS, fields)))
+            send_record(b"R", [record.get(name) for name in RESULT_FIELDS], _KEY.pack(key))
 
 
 def _builtins_keeper():
@@ -497,6 +496,8 @@ def _builtins_keeper():
     live = builtins.__dict__
 
     def restore():
+        if live == pristine:  # compared in C, item by item: the usual case costs little
+            return
         for name in [k for k in live if k not in pristine]:
             del live[name]
         for name, value in pristine.items():
@@ -512,42 +513,57 @@ def _is_method_fragment(value):
     return isinstance(code, types.CodeType) and code.co_argcount > 0 and code.co_varnames[0] == "self"
 
 
+# Called before each top-level statement of the student's cells, to tell the worker which runs.
+MARKER = "__grader_statement__"
+
+
 def _run_cells(cells, stop_at, namespace, channel, describe, error_line, note_missing, restore_builtins):
-    """Each top-level statement in order, announced first so that the worker knows which one
-    runs; a statement that raises ends its cell (a missing package's import does not)."""
+    """Each cell compiled once, a marker before each top-level statement announcing it to the
+    worker (so that one that hangs is skipped on the next try); a statement that raises ends
+    its cell, except an import of a package not installed here: the rest of the cell runs on."""
     import __future__
 
+    running = [0]
+    send, pack = channel.send, _STMT.pack
+
+    def announce(cell, index, line):
+        running[0] = index
+        send(b"S", pack(cell, index, line))
+
+    namespace[MARKER] = announce
     stop_at = {int(cell): index for cell, index in stop_at.items()}
     flags = 0
     for cell_index, cell in enumerate(cells):
         try:
             tree = ast.parse(cell["source"], cell["filename"])
         except (SyntaxError, ValueError) as exc:
-            channel.send(b"E", _STMT.pack(cell_index, 0, getattr(exc, "lineno", None) or 0) +
-                         f"{type(exc).__name__}: {getattr(exc, 'msg', exc)}".encode())
+            send(b"E", pack(cell_index, 0, getattr(exc, "lineno", None) or 0) +
+                 f"{type(exc).__name__}: {getattr(exc, 'msg', exc)}".encode())
             continue
-        for index, statement in enumerate(tree.body):
-            if index >= stop_at.get(cell_index, len(tree.body)):
-                break
-            if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
-                for alias in statement.names:
-                    feature = getattr(__future__, alias.name, None)
-                    flags |= getattr(feature, "compiler_flag", 0)
-            channel.send(b"S", _STMT.pack(cell_index, index, statement.lineno))
-
-            def run_statement(node, filename=cell["filename"]):
-                code = compile(ast.Module(body=[node], type_ignores=[]), filename, "exec",
+        body = tree.body[:stop_at.get(cell_index, len(tree.body))]
+        start = 0
+        while start < len(body):
+            for statement in body[start:]:
+                if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
+                    for alias in statement.names:
+                        flags |= getattr(getattr(__future__, alias.name, None), "compiler_flag", 0)
+            running[0] = start
+            try:
+                code = compile(_marked(body, start, cell_index), cell["filename"], "exec",
                                flags=flags, dont_inherit=True)
                 exec(code, namespace)
-
-            try:
-                run_statement(statement)
                 restore_builtins()
+                break
             except BaseException as exc:  # noqa: B036 - SystemExit too: the cell stops here
                 restore_builtins()
+                statement = body[running[0]]
                 if isinstance(exc, ModuleNotFoundError):
+                    def run_import(node, filename=cell["filename"]):
+                        exec(compile(ast.Module(body=[node], type_ignores=[]), filename, "exec",
+                                     flags=flags, dont_inherit=True), namespace)
+
                     try:  # a package not installed here costs only the code that uses it
-                        missing = bind_missing(statement, exc, namespace, run_statement)
+                        missing = bind_missing(statement, exc, namespace, run_import)
                     except BaseException as again:  # noqa: B036 - the statement's other imports
                         exc, missing = again, None
                     finally:
@@ -555,11 +571,36 @@ def _run_cells(cells, stop_at, namespace, channel, describe, error_line, note_mi
                     if missing:
                         for root in missing:
                             note_missing(root)
+                        start = running[0] + 1
                         continue
                 _, line = error_line(exc.__traceback__)
-                channel.send(b"E", _STMT.pack(cell_index, 0, line or statement.lineno) +
-                             describe(exc).encode("utf-8", "replace"))
+                send(b"E", pack(cell_index, 0, line or statement.lineno) +
+                     describe(exc).encode("utf-8", "replace"))
                 break
+
+
+def _marked(body, start, cell):
+    """The statements from `start` on, as one module, each after a call announcing it: the
+    docstring and __future__ imports at the top stay first, as Python requires."""
+    statements = []
+    for index, statement in enumerate(body[start:], start=start):
+        leading = index == len(statements) + start and (
+            (isinstance(statement, ast.ImportFrom) and statement.module == "__future__")
+            or (index == 0 and isinstance(statement, ast.Expr)
+                and isinstance(statement.value, ast.Constant) and isinstance(statement.value.value, str)))
+        if not leading:
+            statements.append(_marker_call(cell, index, statement))
+        statements.append(statement)
+    return ast.Module(body=statements, type_ignores=[])
+
+
+def _marker_call(cell, index, statement):
+    """`MARKER(cell, index, line)`, placed at the statement's own position."""
+    where = {"lineno": statement.lineno, "col_offset": statement.col_offset,
+             "end_lineno": statement.lineno, "end_col_offset": statement.col_offset}
+    arguments = [ast.Constant(value, **where) for value in (cell, index, statement.lineno)]
+    call = ast.Call(ast.Name(MARKER, ast.Load(), **where), arguments, [], **where)
+    return ast.Expr(call, **where)
 
 
 def _answerer(program, namespace, fragments, encode, describe, error_line, restore_builtins):
@@ -577,6 +618,8 @@ def _answerer(program, namespace, fragments, encode, describe, error_line, resto
         if isinstance(value, types.FunctionType) and name not in fragments:
             originals[name] = value
             namespace[name] = tracer.wrap(question_id, value)
+
+    reorderings = {}
 
     def answer(call):
         key = call["key"]
@@ -599,7 +642,9 @@ def _answerer(program, namespace, fragments, encode, describe, error_line, resto
         if function is None:
             return key, {"status": "missing", "message": "not defined"}
         stub = params.get(question_id, ())
-        reordered = reordered_names(function, stub) if via is None else None
+        if via is None and function not in reorderings:  # the same for every call of it
+            reorderings[function] = reordered_names(function, stub)
+        reordered = reorderings[function] if via is None else None
         tracer.start()
         trace = []
         try:

@@ -84,7 +84,8 @@ def cover(libc, folder, keep, writable, size="64m"):
     reexpose = [k for k in inner if not any(inside(k, o) and k != o for o in inner)]
     handles = {k: os.open(k, os.O_PATH) for k in reexpose}  # opened before they are covered
     try:
-        options = f"size={size},mode=1777" if writable else "size=64k,mode=755"
+        # A writable one is bounded in bytes and in files (so that emptying it is quick too).
+        options = f"size={size},nr_inodes=16k,mode=1777" if writable else "size=64k,mode=755"
         mount(libc, "tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, options)
         for k, handle in handles.items():
             os.makedirs(k, exist_ok=True)
@@ -109,6 +110,41 @@ def hide(libc, paths, keep):
             mount(libc, "/dev/null", target, None, MS_BIND)
         hidden.append(target)
     return hidden
+
+
+def wipe(folders):
+    """Everything a runner left in each private temporary folder, removed, on that folder's own
+    filesystem only: a mount point in it (the Python installation shown through it) is never
+    entered. Walked without recursion, however deep a student nested folders."""
+    for folder in folders:
+        try:
+            device = os.lstat(folder).st_dev
+        except OSError:
+            continue
+        stack, emptied = [folder], []
+        while stack:
+            current = stack.pop()
+            try:
+                entries = list(os.scandir(current))
+            except OSError:
+                continue
+            for entry in entries:
+                try:
+                    info = entry.stat(follow_symlinks=False)
+                    if info.st_dev != device:
+                        continue  # another filesystem mounted here: not ours to empty
+                    if stat.S_ISDIR(info.st_mode):
+                        stack.append(entry.path)
+                        emptied.append(entry.path)
+                    else:
+                        os.unlink(entry.path)
+                except OSError:
+                    pass
+        for path in reversed(emptied):  # deepest first; one that holds a mount point stays
+            try:
+                os.rmdir(path)
+            except OSError:
+                pass
 
 
 def world_writable_folders(roots=("/run", "/var", "/dev", "/etc", "/opt", "/srv", "/usr"), depth=3):

@@ -107,17 +107,43 @@ def make_encoder(np, max_text=None):
     _list, _tuple, _dict, _bytes, _type = list, tuple, dict, bytes, type
     join = b"".join
     int64_min, int64_max = -(2 ** 63), 2 ** 63 - 1
-    dtype_codes = {"float32": b"f", "float16": b"h"}
+    # By dtype number: float32 and float16 say what they are; everything else is float64.
+    dtype_codes = {np.dtype(np.float32).num: b"f", np.dtype(np.float16).num: b"h"}
 
     def text(value, tag=b"s"):
         data = _str.__str__(value)
         data = (data if max_text is None else data[:max_text]).encode("utf-8", "replace")
         return tag + pack_length(_len(data)) + data
 
+    def array_bytes(array, budget):
+        if array.size > budget[0]:
+            raise TooBig(f"an array of shape {_tuple(array.shape)}")
+        budget[0] -= array.size
+        if array.dtype.kind not in "biuf":
+            return text(f"array of {array.dtype}", b"u")
+        code = dtype_codes.get(array.dtype.num, b"d")
+        try:
+            data = array.astype("<f8").tobytes()
+        except Exception:
+            return text(f"array of {array.dtype}", b"u")
+        shape = join(pack_length(n) for n in array.shape)
+        return b"a" + code + _bytes((array.ndim,)) + shape + data
+
     def encode(value, budget, depth=0):
         """The value's bytes; `budget` is a one-item list of numbers still allowed."""
         if depth > MAX_DEPTH:
             return text("a value nested too deeply", b"u")
+        kind = _type(value)  # the common exact types first: the rest below, by isinstance
+        if kind is ndarray:
+            return array_bytes(value, budget)
+        if kind is _float:
+            return b"d" + pack_float(value)
+        if kind is Encoded:
+            return _bytes(value)
+        if kind is _list or kind is _tuple:
+            if _len(value) > budget[0]:
+                raise TooBig(f"a sequence of {_len(value)} items")
+            return b"l" + pack_length(_len(value)) + join([encode(v, budget, depth + 1) for v in value])
         if value is None:
             return b"N"
         if _isinstance(value, (_bool, bool_)):
@@ -130,8 +156,8 @@ def make_encoder(np, max_text=None):
                 return b"d" + pack_float(_float(number))
             except OverflowError:
                 return text("an integer too large for a float", b"u")
-        if _isinstance(value, floating) and value.dtype != float64:  # float32 says so
-            return b"a" + dtype_codes.get(_str(value.dtype), b"d") + b"\0" + pack_float(_float(value))
+        if _isinstance(value, floating) and value.dtype.num in dtype_codes:  # float32 says so
+            return b"a" + dtype_codes[value.dtype.num] + b"\0" + pack_float(_float(value))
         if _isinstance(value, (_float, floating)):
             return b"d" + pack_float(_float(value))
         if _isinstance(value, _str):
@@ -148,24 +174,13 @@ def make_encoder(np, max_text=None):
                 raise TooBig(f"a sequence of {_len(value)} items")
             return b"l" + pack_length(_len(value)) + join(encode(v, budget, depth + 1) for v in value)
         if _isinstance(value, ndarray):
-            array = view(value, ndarray)  # drop any subclass: its shape or __eq__ may lie
-        else:
-            try:
-                array = view(asarray(value), ndarray)
-            except Exception:
-                return text(_type(value).__name__, b"u")
-        if array.size > budget[0]:
-            raise TooBig(f"an array of shape {_tuple(array.shape)}")
-        budget[0] -= array.size
-        if array.dtype.kind not in "biuf":
-            return text(f"array of {array.dtype}", b"u")
-        code = dtype_codes.get(_str(array.dtype), b"d")
+            return array_bytes(view(value, ndarray), budget)  # a subclass's shape may lie
         try:
-            data = array.astype("<f8").tobytes()
+            return array_bytes(view(asarray(value), ndarray), budget)
+        except TooBig:
+            raise
         except Exception:
-            return text(f"array of {array.dtype}", b"u")
-        shape = join(pack_length(n) for n in array.shape)
-        return b"a" + code + _bytes((array.ndim,)) + shape + data
+            return text(_type(value).__name__, b"u")
 
     return encode
 
@@ -175,87 +190,102 @@ def decode(data, np, max_numbers=10_000_000, precision=None, max_text=None):
     come back as float64 ndarrays, records as dicts, unknown types as Unsupported; a text
     longer than `max_text` characters is refused. The type names an array was computed in
     other than float64 go into `precision`."""
-    view = memoryview(data)
+    data = bytes(data)
+    end_of_data = len(data)
     budget = [max_numbers]
+    unpack_length, unpack_int, unpack_float = _LENGTH.unpack_from, _INT.unpack_from, _FLOAT.unpack_from
+    frombuffer, text_limit = np.frombuffer, None if max_text is None else 4 * max_text
 
     def length(at):
-        if at + 4 > len(view):
+        if at + 4 > end_of_data:
             raise ProtocolError("a value cut short")
-        return _LENGTH.unpack_from(view, at)[0], at + 4
+        return unpack_length(data, at)[0], at + 4
 
     def read_text(at):
         size, at = length(at)
-        if at + size > len(view) or (max_text is not None and size > 4 * max_text):
+        if at + size > end_of_data or (text_limit is not None and size > text_limit):
             raise ProtocolError("a text cut short or too long")
-        return bytes(view[at:at + size]).decode("utf-8", "replace"), at + size
+        return data[at:at + size].decode("utf-8", "replace"), at + size
+
+    def number(at, unpack):
+        if at + 8 > end_of_data:
+            raise ProtocolError("a number cut short")
+        return unpack(data, at)[0], at + 8
+
+    def items(at, depth, keyed):
+        count, at = length(at)
+        if count > end_of_data - at:  # every item takes a byte at least
+            raise ProtocolError("a list longer than its bytes")
+        found = []
+        for _ in range(count):
+            if keyed:
+                key, at = read_text(at)
+                item, at = value(at, depth + 1)
+                found.append((key, item))
+            else:
+                item, at = value(at, depth + 1)
+                found.append(item)
+        return (dict(found) if keyed else found), at
+
+    def array(at):
+        if at + 2 > end_of_data:
+            raise ProtocolError("an array cut short")
+        code, ndim = data[at], data[at + 1]
+        at += 2
+        if code not in _ARRAY_CODES or ndim > 32:
+            raise ProtocolError("a malformed array")
+        shape = []
+        size = 1
+        for _ in range(ndim):
+            n, at = length(at)
+            shape.append(n)
+            size *= n
+        if size > budget[0] or at + 8 * size > end_of_data:
+            raise ProtocolError("an array bigger than its bytes")
+        budget[0] -= size
+        result = frombuffer(data, dtype="<f8", count=size, offset=at).reshape(shape).astype(float)
+        if code != _ARRAY_CODES[0] and precision is not None:
+            precision.add("float32" if code == _ARRAY_CODES[1] else "float16")
+        return result, at + 8 * size
 
     def value(at, depth):
         if depth > MAX_DEPTH:
             raise ProtocolError("nested too deeply")
-        if at >= len(view):
+        if at >= end_of_data:
             raise ProtocolError("a value cut short")
-        tag = bytes(view[at:at + 1])
+        tag = data[at]
         at += 1
-        if tag == b"N":
+        if tag == _A:
+            return array(at)
+        if tag == _D:
+            return number(at, unpack_float)
+        if tag == _L:
+            return items(at, depth, keyed=False)
+        if tag == _N:
             return None, at
-        if tag in (b"T", b"F"):
-            return tag == b"T", at
-        if tag == b"i":
-            if at + 8 > len(view):
-                raise ProtocolError("a number cut short")
-            return _INT.unpack_from(view, at)[0], at + 8
-        if tag == b"d":
-            if at + 8 > len(view):
-                raise ProtocolError("a number cut short")
-            return _FLOAT.unpack_from(view, at)[0], at + 8
-        if tag == b"s":
+        if tag == _I:
+            return number(at, unpack_int)
+        if tag == _S:
             return read_text(at)
-        if tag == b"u":
+        if tag == _T or tag == _F:
+            return tag == _T, at
+        if tag == _M:
+            return items(at, depth, keyed=True)
+        if tag == _U:
             name, at = read_text(at)
             return Unsupported(name[:100]), at
-        if tag == b"b":
+        if tag == _B:
             size, at = length(at)
-            if at + size > len(view):
+            if at + size > end_of_data:
                 raise ProtocolError("bytes cut short")
-            return bytes(view[at:at + size]), at + size
-        if tag in (b"l", b"m"):
-            count, at = length(at)
-            if count > len(view) - at:  # every item takes a byte at least
-                raise ProtocolError("a list longer than its bytes")
-            items = []
-            for _ in range(count):
-                if tag == b"m":
-                    key, at = read_text(at)
-                    item, at = value(at, depth + 1)
-                    items.append((key, item))
-                else:
-                    item, at = value(at, depth + 1)
-                    items.append(item)
-            return (dict(items) if tag == b"m" else items), at
-        if tag == b"a":
-            if at + 2 > len(view):
-                raise ProtocolError("an array cut short")
-            code, ndim = bytes(view[at:at + 1]), view[at + 1]
-            at += 2
-            if code not in (b"d", b"f", b"h") or ndim > 32:
-                raise ProtocolError("a malformed array")
-            shape = []
-            for _ in range(ndim):
-                n, at = length(at)
-                shape.append(n)
-            size = 1
-            for n in shape:
-                size *= n
-            if size > budget[0] or at + 8 * size > len(view):
-                raise ProtocolError("an array bigger than its bytes")
-            budget[0] -= size
-            array = np.frombuffer(view[at:at + 8 * size], dtype="<f8").reshape(shape).astype(float)
-            if code != b"d" and precision is not None:
-                precision.add("float32" if code == b"f" else "float16")
-            return array, at + 8 * size
-        raise ProtocolError(f"an unknown tag {tag!r}")
+            return data[at:at + size], at + size
+        raise ProtocolError(f"an unknown tag {bytes((tag,))!r}")
 
     result, end = value(0, 0)
-    if end != len(view):
+    if end != end_of_data:
         raise ProtocolError("bytes after the value")
     return result
+
+
+_A, _D, _L, _N, _I, _S, _T, _F, _M, _U, _B = b"adlNisTFmub"
+_ARRAY_CODES = b"dfh"  # float64 (or any integer), float32, float16

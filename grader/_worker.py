@@ -192,19 +192,25 @@ def map_user(uid, gid):
 
 
 def fork_server(sock, settings, mode):
-    """F: set up the namespaces' view once, then fork runners on request, report how each
-    ended, and end whatever it left. It never reads a job."""
+    """F: set up the namespaces' view once (a private /proc; private, size-capped /tmp,
+    /var/tmp and /dev/shm; the answer key's copies and the home folders hidden, every other
+    world-writable folder read-only), then on request hide more folders, fork runners, report
+    how each ended, end whatever it left and wipe the temporary folders. It never reads a job."""
     libc = Libc()
     libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     problems, hidden = [], []
+    keep = installation_paths()
     if mode["namespaces"]:
         try:
             mount(libc, None, "/", None, MS_REC | MS_PRIVATE)
             mount(libc, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
         except OSError as exc:
             problems.append(f"could not mount a private /proc: {exc}")
-        keep = installation_paths()
         try:
+            for shared in SHARED_TEMPORARY:
+                if os.path.isdir(shared):
+                    cover(libc, os.path.realpath(shared), keep, writable=True,
+                          size=f"{settings.get('disk_mb', 64)}m")
             hidden = hide(libc, settings.get("hide", ()), keep)
             for folder in world_writable_folders():
                 if folder not in keep and os.path.isdir(folder):
@@ -216,14 +222,20 @@ def fork_server(sock, settings, mode):
     sock.sendall(frame(b"h", "\n".join(hidden).encode() + b"\0" + "\n".join(problems).encode()))
     gc.collect()
     gc.freeze()  # the runners share these pages: no collection writes to them after a fork
+    requests = Requests(sock)
     while True:
-        try:
-            request, fds, _, _ = socket.recv_fds(sock, 1, 3)
-        except OSError:
-            os._exit(0)
-        if not request:
-            os._exit(0)  # the worker has gone
-        if request != b"F" or len(fds) != 3:
+        kind, body, fds = requests.next()
+        if kind == b"H" and mode["namespaces"]:  # a job's private folders, hidden from now on
+            try:
+                hidden = hide(libc, [p for p in body.decode().split("\n") if p], keep)
+            except OSError:
+                hidden = []
+            sock.sendall(frame(b"h", "\n".join(hidden).encode() + b"\0"))
+            continue
+        if kind == b"H":
+            sock.sendall(frame(b"h", b"\0"))
+            continue
+        if kind != b"F" or len(fds) != 3:
             for fd in fds:
                 os.close(fd)
             continue  # a kill that came too late: nothing runs
@@ -233,16 +245,45 @@ def fork_server(sock, settings, mode):
             try:
                 runner_main(*fds)
             finally:
-                os._exit(0)
+                os._exit(70)  # the runner's own code failed: a sandbox error, not the student's
         for fd in fds:
             os.close(fd)
         sock.sendall(frame(b"p", _NUMBER.pack(runner)))
-        status = await_runner(sock, runner)
+        status = await_runner(requests, runner)
         left = end_everything_else(mode, settings)
+        if mode["namespaces"]:
+            wipe(SHARED_TEMPORARY)
         sock.sendall(frame(b"x", _STATUS.pack(status) + _NUMBER.pack(len(left))))
 
 
-def await_runner(sock, runner):
+class Requests:
+    """The worker's requests to F, framed: H folders to hide, F fork (its three descriptors
+    come with it), K kill. Descriptors are kept in the order they came, for the F frames."""
+
+    def __init__(self, sock):
+        self.sock, self.reader, self.frames, self.fds = sock, FrameReader(1 << 20), [], []
+
+    def pump(self):
+        try:
+            data, fds, _, _ = socket.recv_fds(self.sock, 1 << 16, 3)
+        except OSError:
+            os._exit(0)
+        if not data:
+            os._exit(0)  # the worker has gone
+        self.fds += fds
+        self.frames += self.reader.feed(data)
+
+    def next(self):
+        while not self.frames:
+            self.pump()
+        kind, body = self.frames.pop(0)
+        if kind == b"F":
+            fds, self.fds = self.fds[:3], self.fds[3:]
+            return kind, body, fds
+        return kind, body, []
+
+
+def await_runner(requests, runner):
     """Wait for the runner to end, killing it when the worker says so; its exit code, or
     minus the number of the signal that ended it."""
     try:
@@ -251,18 +292,17 @@ def await_runner(sock, runner):
         pidfd = None
     try:
         while True:
-            ready = select.select([sock] + ([pidfd] if pidfd is not None else []), [], [],
+            ready = select.select([requests.sock] + ([pidfd] if pidfd is not None else []), [], [],
                                   None if pidfd is not None else 0.02)[0]
-            if sock in ready:
-                data = sock.recv(64)
-                if not data:
-                    os._exit(0)  # the worker has gone
-                if b"K" in data:
-                    for kill in (os.killpg, os.kill):
-                        try:
-                            kill(runner, signal.SIGKILL)
-                        except OSError:
-                            pass
+            if requests.sock in ready:
+                requests.pump()
+            if any(kind == b"K" for kind, _ in requests.frames):
+                requests.frames = [f for f in requests.frames if f[0] != b"K"]
+                for kill in (os.killpg, os.kill):
+                    try:
+                        kill(runner, signal.SIGKILL)
+                    except OSError:
+                        pass
             pid, status = os.waitpid(runner, os.WNOHANG)
             if pid == runner:
                 return os.waitstatus_to_exitcode(status)
@@ -328,6 +368,19 @@ class Submission:
         self.isolation_sent = False
         self.scratch = None
 
+    def hide_for_job(self):
+        """Ask F to hide this job's private folders, once: a batch shares them."""
+        wanted = [p for p in self.header["plan"].get("hide", ()) if p not in self.mode["hidden"]
+                  and p not in self.mode.setdefault("asked", [])]
+        if not wanted:
+            return
+        self.mode["asked"] += wanted
+        self.server.sendall(frame(b"H", "\n".join(wanted).encode()))
+        got = self.inbox.next(STARTUP_SECONDS)
+        if got is None or got[0] != b"h":
+            raise Fatal("the fork server has gone")
+        self.mode["hidden"] += [p for p in got[1].split(b"\0")[0].decode().split("\n") if p]
+
     def record(self, kind, record, prefix=b""):
         self.out.append(frame(kind, prefix + self.encode(record, [100_000])))
 
@@ -361,7 +414,8 @@ class Submission:
             self.out.append(frame(b"!", str(exc).encode()))
         finally:
             self.remove_scratch()
-        self.record(b"Z", {"output": bytes(self.output), "output_total": self.output_total})
+        self.record(b"Z", {"output": bytes(self.output), "output_total": self.output_total,
+                           "hidden": list(self.mode["hidden"])})
         return self.out
 
     def make_scratch(self):
@@ -435,7 +489,8 @@ class Run:
         from_runner, from_runner_write = os.pipe()
         output, output_write = os.pipe()
         try:
-            socket.send_fds(s.server, [b"F"], [to_runner_read, from_runner_write, output_write])
+            s.hide_for_job()
+            socket.send_fds(s.server, [frame(b"F")], [to_runner_read, from_runner_write, output_write])
         finally:
             for fd in (to_runner_read, from_runner_write, output_write):
                 os.close(fd)
@@ -634,7 +689,7 @@ class Run:
         self.kill()
 
     def kill(self):
-        self.s.server.sendall(b"K")
+        self.s.server.sendall(frame(b"K"))
 
     def after(self, status):
         """What the runner's end means; True if a fresh runner must carry on."""

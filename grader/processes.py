@@ -93,6 +93,7 @@ def settings(hide: tuple[str, ...], once: bool = False) -> dict:
         # A pool user owns no other process; the grader's own user does: leave it room.
         "processes": 64 if root else _process_count(os.geteuid()) + 256,
         "hide": sorted({*homes(), *hide}),
+        "disk_mb": 64,  # the size of each private temporary folder, wiped after each submission
         "once": once,
     }
 

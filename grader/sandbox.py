@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from grader import _wire, processes
+from grader._runner import RESULT_FIELDS, TRACE_FIELDS
 from grader.results import printable
 from grader._wire import Unsupported  # noqa: F401 - part of this module's vocabulary
 
@@ -125,8 +126,8 @@ class Call:
     @cached_property
     def frame(self) -> bytes:
         """The call as the worker receives it (made once: a class sends the same calls)."""
-        record = {"key": self.key, "names": list(self.names), "question": self.group,
-                  "args": list(self.args), "read": self.read}
+        # A list of CALL_FIELDS, as the runner reads it.
+        record = [self.key, list(self.names), self.group, list(self.args), self.read]
         return _wire.frame(b"C", _KEY.pack(self.key) + _encode(record))
 
 
@@ -300,6 +301,7 @@ def _result(frames, calls, limits: Limits, mode: dict) -> RunResult:
                 raw = record.get("output") if isinstance(record.get("output"), bytes) else b""
                 output = printable(raw[:limits.max_output].decode("utf-8", "replace"), lines=True)
                 output_total = _whole(record.get("output_total")) or 0
+                mode = {**(mode or {}), "hidden": [p for p in record.get("hidden") or [] if isinstance(p, str)]}
         except (_wire.ProtocolError, struct.error, AttributeError, TypeError, ValueError):
             continue  # a frame that does not read is dropped
     isolation = {**isolation, "worker": mode or {}}
@@ -317,6 +319,8 @@ def _outcome(kind: bytes, body: bytes, questions: set[str], limits: Limits) -> C
                               max_text=_wire.MAX_TEXT)
     except (_wire.ProtocolError, ValueError) as exc:
         return CallOutcome("refused", message=f"returned a value that could not be read ({exc})")
+    if kind == b"R" and isinstance(record, list) and len(record) == len(RESULT_FIELDS):
+        record = dict(zip(RESULT_FIELDS, record))
     if not isinstance(record, dict):
         return CallOutcome("refused", message="returned a value that could not be read")
     status = record.get("status")
@@ -350,14 +354,17 @@ def decode_trace(nodes: Any, questions: set[str], depth: int = 0, seen: list | N
     if not isinstance(nodes, list) or depth > 8:
         raise ValueError("malformed trace")
     traced = []
-    for node in nodes:
+    for fields in nodes:
         seen[0] += 1
-        if seen[0] > _MAX_TRACED or not isinstance(node, dict) or node.get("f") not in questions:
+        if not isinstance(fields, list) or len(fields) != len(TRACE_FIELDS):
+            raise ValueError("malformed trace")
+        node = dict(zip(TRACE_FIELDS, fields))
+        if seen[0] > _MAX_TRACED or node["f"] not in questions:
             raise ValueError("malformed trace")
         args = node.get("args")
         if args is not None and not isinstance(args, list):
             raise ValueError("malformed trace")
-        status = "raised" if "raised" in node else "returned"
+        status = "raised" if node.get("raised") is not None else "returned"
         calls = decode_trace(node.get("calls") or [], questions, depth + 1, seen)
         traced.append(Traced(node["f"], None if args is None else tuple(args), status,
                              node.get("value") if status == "returned" else None, calls))

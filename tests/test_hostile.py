@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import socket
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -435,8 +436,6 @@ def test_every_function_hanging_is_bounded_by_the_submission_budget(grade):
 # 10, continued: the private /tmp must not hide a Python that lives under /tmp (a venv).
 @needs_root
 def test_a_python_installed_under_tmp_stays_usable_inside_the_sandbox(tmp_path):
-    import subprocess
-    import sys
     import sysconfig
 
     venv = tmp_path / "venv"
@@ -459,3 +458,32 @@ def test_a_python_installed_under_tmp_stays_usable_inside_the_sandbox(tmp_path):
                              "--no-cache"], capture_output=True, text=True, cwd=ROOT, timeout=120)
     report = json.loads(result.stdout)["submissions"][0]
     assert report["score"] == 20, report["questions"][9]["feedback"]
+    # The worker empties its private /tmp after each submission, never what shows through it.
+    assert Path(site, "only_in_the_venv.py").exists() and (venv / "bin" / "python").exists()
+
+
+@needs_root
+def test_emptying_a_private_folder_never_enters_what_is_mounted_in_it(tmp_path):
+    from grader import processes
+
+    child: dict = {"__name__": "child"}
+    exec(compile(processes.CHILD_SOURCE, "child", "exec"), child)
+    private, installation = tmp_path / "private", tmp_path / "installation"
+    private.mkdir()
+    (installation / "lib").mkdir(parents=True)
+    (installation / "lib" / "numpy.py").write_text("# precious\n")
+    subprocess.run(["mount", "-t", "tmpfs", "tmpfs", str(private)], check=True)
+    try:
+        shown = private / "venv" / "lib"
+        shown.mkdir(parents=True)
+        subprocess.run(["mount", "--bind", str(installation / "lib"), str(shown)], check=True)
+        left = private / "a" / "b" / "c"
+        left.mkdir(parents=True)
+        (left / "student.txt").write_text("x")
+        (private / "top.txt").write_text("x")
+        child["wipe"]([str(private)])
+        assert (installation / "lib" / "numpy.py").read_text() == "# precious\n"
+        assert not (private / "a").exists() and not (private / "top.txt").exists()
+        subprocess.run(["umount", str(shown)], check=True)
+    finally:
+        subprocess.run(["umount", "-l", str(private)], check=False)
