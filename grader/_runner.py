@@ -14,7 +14,7 @@ says.
 
 Frames it sends (see _wire): I isolation record, S statement (cell, index, line), E error at top
 level, M missing module, D series stand-in served, G flag, L loaded record, R result (call key,
-record). Frames it reads: P program record, T where to stop (after a timeout), K a stage's calls,
+then a list of RESULT_FIELDS), V a plain answer (call key, then the value alone). Frames it reads: P program record, T where to stop (after a timeout), K a stage's calls,
 X no more calls.
 """
 
@@ -484,7 +484,12 @@ def run_program(program, stop_at, channel, encode, np):
             return
         for fields in decode(body, np):
             key, record = answer(dict(zip(CALL_FIELDS, fields)))
-            send_record(b"R", [record.get(name) for name in RESULT_FIELDS], _KEY.pack(key))
+            if record.keys() <= {"status", "value", "via", "trace", "truncated", "reordered"} \
+                    and record["status"] == "returned" and not record.get("trace") \
+                    and record.get("via") is None and not record.get("reordered"):
+                channel.send(b"V", _KEY.pack(key) + record["value"])  # a plain answer: its value
+            else:
+                send_record(b"R", [record.get(name) for name in RESULT_FIELDS], _KEY.pack(key))
 
 
 def _builtins_keeper():

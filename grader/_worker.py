@@ -21,7 +21,7 @@ read-only there once; each runner then makes its own private /tmp, /var/tmp and 
 
 Frames: grader -> W: W settings (once), then per job J header, C a call (key + record), E end.
 W -> grader: w ready (once), then per job the runner's frames that passed the checks (I, E, M,
-D, G, L, R) and the worker's own: O a call's outcome it decided (timeout, crash), Y a top-level
+D, G, L, R, V) and the worker's own: O a call's outcome it decided (timeout, crash), Y a top-level
 statement that overran or ended the process, G a flag, ! the sandbox's own failure, Z the end
 (the output the runner printed). W -> F: one byte, F (fork, with three descriptors) or K (kill).
 F -> W: h what it hid (once), p the runner's pid, x how the runner ended and what it left.
@@ -641,7 +641,7 @@ class Run:
             self.phase, self.running_stmt = "calls", None
             s.out.append(frame(kind, body[:1 << 20]))
             self.next_stage()
-        elif kind == b"R" and self.phase == "calls" and len(body) >= 4:
+        elif kind in (b"R", b"V") and self.phase == "calls" and len(body) >= 4:
             if _NUMBER.unpack_from(body)[0] != self.running_call():
                 return self.interfered("answered a call that was not asked, or twice")
             s.answered.add(_NUMBER.unpack_from(body)[0])

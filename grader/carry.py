@@ -81,7 +81,7 @@ def is_wrong(reference: ModuleType, node: Traced) -> bool:
         return False
     if node.status != "returned":
         return True
-    return compare.compare(assignment.question(node.function), node.value, right) is not None
+    return not compare.agrees(assignment.question(node.function), node.value, right)
 
 
 def _copies(args: tuple) -> list:

@@ -27,7 +27,7 @@ def diagnose(question: Question, mistakes: Sequence[Mistake], cases: Sequence[Ev
     told apart from the right answer on at least one; the most often distinguishable wins,
     then the first in the catalogue. None for a right answer or an unknown mistake."""
     def same(value, other) -> bool:
-        return compare.compare(question, value, other) is None
+        return compare.agrees(question, value, other)
 
     if any(case.student is UNKNOWN for case in cases):
         return None

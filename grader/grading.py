@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,10 @@ class Check:
     case: Case
     args: tuple
     expected: Any
+
+    @cached_property
+    def target(self) -> compare.Target:
+        return compare.Target(self.question, self.expected)
 
 
 @lru_cache(maxsize=8)
@@ -145,6 +149,8 @@ def _plain_result(submission: Submission, check: Check, outcome: sandbox.CallOut
                   reveal: bool) -> CaseResult:
     """The case's verdict on its own: right, wrong (with why), or how it failed."""
     case = check.case
+    if outcome.status == "returned" and outcome.precision is None and check.target.right(outcome.value):
+        return CaseResult(case.id, case.label, Status.PASSED, worksheet=case.worksheet)
     if outcome.status == "returned":
         message = compare.compare(check.question, outcome.value, check.expected,
                                   precision=outcome.precision, reveal=reveal)
@@ -198,8 +204,8 @@ def _judge(submission: Submission, check: Check, outcome: sandbox.CallOutcome,
                    f"answer on this case")
         return CaseResult(plain.case_id, plain.case_label, credit, message, roots,
                           plain.worksheet, carried_kind="crash")
-    if replayed.raised or not carry.finite(replayed.value) or compare.compare(
-            check.question, outcome.value, replayed.value, precision=outcome.precision) is not None:
+    if replayed.raised or not carry.finite(replayed.value) or not compare.agrees(
+            check.question, outcome.value, replayed.value, precision=outcome.precision):
         return plain
     if carry.trivial(replayed.value, check.expected):
         return CaseResult(plain.case_id, plain.case_label, plain.status, plain.message, roots,

@@ -19,7 +19,7 @@ import struct
 import threading
 import time
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
@@ -209,27 +209,42 @@ def run(cells: list[Cell], calls: list[Call], limits: Limits = Limits(),
 
 
 def _job(cells, calls, limits, confinement, modules, contract) -> bytes:
+    program = {"cells": [{"source": c.source, "filename": c.filename} for c in cells],
+               "modules": {m.name: {"source": m.source, "filename": m.filename} for m in modules},
+               **_contract(contract),
+               "max_elements": limits.max_elements, "memory_mb": limits.memory_mb}
+    stages_key = tuple((c.key, c.group, c.stage, c.read) for c in calls)
+    header = {**_unchanging(limits, confinement, stages_key), "program": program}
+    return b"".join([_wire.frame(b"J", _encode(header)), *(c.frame for c in calls), _wire.frame(b"E")])
+
+
+@lru_cache(maxsize=32)
+def _unchanging(limits: Limits, confinement: Confinement, stages_key: tuple) -> dict:
+    """The parts of a job that a whole class shares, encoded once."""
     stages: dict[int, list] = {}
     # Constants are read first: reading them runs none of the student's functions.
-    for call in sorted(calls, key=lambda c: (c.stage, not c.read)):
-        stages.setdefault(call.stage, []).append([call.key, call.group])
-    header = {
-        "limits": {"timeout": limits.timeout, "budget_timeouts": limits.budget_timeouts,
-                   "budget": limits.budget, "memory_mb": limits.memory_mb,
-                   "max_output": limits.max_output, "max_output_total": limits.max_output_total,
-                   "disk_mb": limits.disk_mb},
-        "stages": [stages[stage] for stage in sorted(stages)],
-        "plan": {"hide": sorted({os.path.realpath(p) for p in confinement.hidden}),
-                 "protected": sorted({os.path.realpath(p) for p in confinement.protected}),
-                 "report_copies": confinement.report_copies, "env": processes.environment(),
-                 "disk_mb": limits.disk_mb},
-        "program": {"cells": [{"source": c.source, "filename": c.filename} for c in cells],
-                    "modules": {m.name: {"source": m.source, "filename": m.filename} for m in modules},
-                    "graded": dict(contract.graded),
-                    "params": {q: list(p) for q, p in contract.params},
-                    "max_elements": limits.max_elements, "memory_mb": limits.memory_mb},
+    for key, group, stage, read in sorted(stages_key, key=lambda c: (c[2], not c[3])):
+        stages.setdefault(stage, []).append([key, group])
+    return {
+        "limits": _wire.Encoded(_encode({
+            "timeout": limits.timeout, "budget_timeouts": limits.budget_timeouts,
+            "budget": limits.budget, "memory_mb": limits.memory_mb,
+            "max_output": limits.max_output, "max_output_total": limits.max_output_total,
+            "disk_mb": limits.disk_mb})),
+        "stages": _wire.Encoded(_encode([stages[stage] for stage in sorted(stages)])),
+        "plan": _wire.Encoded(_encode({
+            "hide": sorted({os.path.realpath(p) for p in confinement.hidden}),
+            "protected": sorted({os.path.realpath(p) for p in confinement.protected}),
+            "report_copies": confinement.report_copies, "env": processes.environment(),
+            "disk_mb": limits.disk_mb})),
     }
-    return b"".join([_wire.frame(b"J", _encode(header)), *(c.frame for c in calls), _wire.frame(b"E")])
+
+
+@lru_cache(maxsize=8)
+def _contract(contract: Contract) -> dict:
+    """The contract as the runner reads it, encoded once."""
+    return {"graded": _wire.Encoded(_encode(dict(contract.graded))),
+            "params": _wire.Encoded(_encode({q: list(p) for q, p in contract.params}))}
 
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
@@ -269,7 +284,7 @@ def _result(frames, calls, limits: Limits, mode: dict) -> RunResult:
         try:
             if kind == b"!":
                 raise SandboxError(body.decode("utf-8", "replace")[:300])
-            if kind in (b"R", b"O"):
+            if kind in (b"R", b"O", b"V"):
                 key = _KEY.unpack_from(body)[0]
                 if key in known and key not in outcomes:
                     outcomes[key] = _outcome(kind, body[4:], questions, limits)
@@ -319,6 +334,8 @@ def _outcome(kind: bytes, body: bytes, questions: set[str], limits: Limits) -> C
                               max_text=_wire.MAX_TEXT)
     except (_wire.ProtocolError, ValueError) as exc:
         return CallOutcome("refused", message=f"returned a value that could not be read ({exc})")
+    if kind == b"V":  # a plain answer: the value alone
+        return CallOutcome("returned", value=record, precision=min(precision) if precision else None)
     if kind == b"R" and isinstance(record, list) and len(record) == len(RESULT_FIELDS):
         record = dict(zip(RESULT_FIELDS, record))
     if not isinstance(record, dict):
