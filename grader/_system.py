@@ -17,6 +17,8 @@ CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID = 0x00020000, 0x10000000, 0x20000000
 CLONE_NEWNET, CLONE_NEWIPC = 0x40000000, 0x08000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+# mount_setattr(2), Linux 5.12+: one number on every architecture but alpha.
+SYS_MOUNT_SETATTR, AT_FDCWD, AT_RECURSIVE, MOUNT_ATTR_RDONLY = 442, -100, 0x8000, 0x1
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
 PR_SET_CHILD_SUBREAPER, PR_CAPBSET_DROP, PR_SET_SECUREBITS = 36, 24, 28
 # Securebits: root is not special, and that can't be undone (no capabilities from execve).
@@ -147,8 +149,17 @@ def wipe(folders):
                 pass
 
 
+def read_only_everywhere(libc):
+    """Every mount this mount namespace holds, read-only, in one call: mounts made after it
+    (the private temporary folders) are writable, nothing else is, whoever owns it."""
+    attr = (ctypes.c_uint64 * 4)(MOUNT_ATTR_RDONLY, 0, 0, 0)  # set, clear, propagation, userns
+    libc.check(libc.syscall(SYS_MOUNT_SETATTR, AT_FDCWD, b"/", AT_RECURSIVE, attr,
+                            ctypes.sizeof(attr)), "mount_setattr")
+
+
 def world_writable_folders(roots=("/run", "/var", "/dev", "/etc", "/opt", "/srv", "/usr"), depth=3):
-    """Folders anyone may write to, besides the shared temporary ones (/run/lock, say)."""
+    """Folders anyone may write to, besides the shared temporary ones (/run/lock, say): made
+    read-only one by one where the kernel is too old to make everything read-only at once."""
     found = []
 
     def walk(folder, level):

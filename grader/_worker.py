@@ -94,17 +94,18 @@ def write_all(fd, data, timeout=5.0):
 
 
 def serve(control_fd):
-    """The worker's life: settings from the grader, namespaces, the fork server, then jobs."""
+    """The worker's life: numpy and the modules students import loaded (while the grader
+    is still getting ready), then settings from the grader, namespaces, the fork server, jobs."""
     libc = Libc()
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # the grader gone, the worker too
+    import numpy as np
+
+    preload()
     control = Inbox(control_fd)
     first = control.next()
     if first is None or first[0] != b"W":
         os._exit(0)
-    import numpy as np
-
     settings = decode(first[1], np)
-    preload()
     mode = enter_namespaces(libc, settings)
     # No process of the same user may look inside (its memory, its descriptors): set only now,
     # as a process that is not dumpable may not write its own user namespace's maps.
@@ -193,16 +194,22 @@ def map_user(uid, gid):
 
 def fork_server(sock, settings, mode):
     """F: set up the namespaces' view once (a private /proc; private, size-capped /tmp,
-    /var/tmp and /dev/shm; the answer key's copies and the home folders hidden, every other
-    world-writable folder read-only), then on request hide more folders, fork runners, report
+    /var/tmp and /dev/shm; the answer key's copies and the home folders hidden; every other
+    folder read-only), then on request hide more folders, fork runners, report
     how each ended, end whatever it left and wipe the temporary folders. It never reads a job."""
     libc = Libc()
     libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     problems, hidden = [], []
     keep = installation_paths()
     if mode["namespaces"]:
+        read_only = False
         try:
             mount(libc, None, "/", None, MS_REC | MS_PRIVATE)
+            try:  # first: the mounts made below stay writable
+                read_only_everywhere(libc)
+                read_only = True
+            except OSError:
+                pass  # an older kernel: world-writable folders are covered one by one below
             mount(libc, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
         except OSError as exc:
             problems.append(f"could not mount a private /proc: {exc}")
@@ -212,11 +219,13 @@ def fork_server(sock, settings, mode):
                     cover(libc, os.path.realpath(shared), keep, writable=True,
                           size=f"{settings.get('disk_mb', 64)}m")
             hidden = hide(libc, settings.get("hide", ()), keep)
-            for folder in world_writable_folders():
+            for folder in [] if read_only else world_writable_folders():
                 if folder not in keep and os.path.isdir(folder):
                     cover(libc, folder, keep, writable=False)
         except OSError as exc:
             problems.append(f"could not hide folders: {exc}")
+        problems += [] if read_only else ["the kernel can't make every folder read-only at once "
+                                          "(Linux 5.12+): only the world-writable ones are"]
     else:
         libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)  # orphans come back here to be ended
     sock.sendall(frame(b"h", "\n".join(hidden).encode() + b"\0" + "\n".join(problems).encode()))

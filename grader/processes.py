@@ -99,9 +99,11 @@ def settings(hide: tuple[str, ...], once: bool = False) -> dict:
 
 
 class Worker:
-    """A worker process, its socket, and what it said it has in force."""
+    """A worker process, its socket, and what it said it has in force. A worker starts loading
+    numpy as soon as it exists; it is told its settings (`configure`) when the grader knows
+    them, so that its start overlaps the grader's own."""
 
-    def __init__(self, hide: tuple[str, ...], once: bool = False):
+    def __init__(self, hide: tuple[str, ...] | None = None, once: bool = False):
         ours, theirs = socket.socketpair()
         self.process = subprocess.Popen(
             [sys.executable, "-I", "-c", CHILD_SOURCE, "serve", str(theirs.fileno())],
@@ -109,13 +111,19 @@ class Worker:
             pass_fds=(theirs.fileno(),), env=environment(), cwd="/", start_new_session=True,
         )
         theirs.close()
-        self.socket, self.key = ours, worker_key(hide)
+        self.socket, self.key = ours, None
         self.reader = _wire.FrameReader()
         self.frames: list[tuple[bytes, bytes]] = []
         self.mode: dict | None = None
-        self.socket.sendall(_wire.frame(b"W", _encode(settings(hide, once))))
         with _live_lock:
             _live.add(self)
+        if hide is not None:
+            self.configure(hide, once)
+
+    def configure(self, hide: tuple[str, ...], once: bool = False) -> None:
+        """Tell the worker what it is for: it makes its namespaces and fork server then."""
+        self.key = worker_key(hide)
+        self.socket.sendall(_wire.frame(b"W", _encode(settings(hide, once))))
 
     def _next(self, deadline: float) -> tuple[bytes, bytes]:
         while not self.frames:
@@ -176,11 +184,37 @@ def _encode(value) -> bytes:
     return _wire.make_encoder(np)(value, [10 ** 7])
 
 
-def prewarm(count: int, hide: tuple[str, ...]) -> None:
-    """Start `count` workers now, so that they load numpy while the grader gets ready."""
+def start_early() -> None:
+    """Start one worker before the grader has even read its options: the worker's start
+    (numpy, the modules students import) then runs alongside the grader's own."""
     if os.environ.get("BACKPROP_GRADER_WARM") == "0":
         return
-    for _ in range(count):
+    try:
+        worker = Worker()
+    except OSError:
+        return
+    with _idle_lock:
+        _idle.append(worker)
+
+
+def prewarm(count: int, hide: tuple[str, ...]) -> None:
+    """Have `count` workers for these hidden paths starting now: one started early is told its
+    settings, the others are started, so that they load numpy while the grader gets ready."""
+    if os.environ.get("BACKPROP_GRADER_WARM") == "0":
+        return
+    with _idle_lock:
+        early = [w for w in _idle if w.key is None]
+        ready = sum(w.key == worker_key(hide) for w in _idle)
+    for worker in early[:max(0, count - ready)]:
+        try:
+            worker.configure(hide)
+        except OSError:
+            with _idle_lock:
+                _idle.remove(worker)
+            worker.close()
+    with _idle_lock:
+        missing = count - sum(w.key == worker_key(hide) for w in _idle)
+    for _ in range(missing):
         try:
             worker = Worker(hide)
         except OSError:
@@ -219,9 +253,12 @@ def _worker_for(hide: tuple[str, ...]) -> Worker:
         worker = _local.worker = None
     if worker is None:
         with _idle_lock:
-            worker = next((w for w in _idle if w.key == key), None)
+            worker = next((w for w in _idle if w.key == key), None) \
+                or next((w for w in _idle if w.key is None), None)
             if worker is not None:
                 _idle.remove(worker)
+        if worker is not None and worker.key is None:
+            worker.configure(hide)
         worker = _local.worker = worker or Worker(hide)
     return worker
 

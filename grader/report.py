@@ -254,7 +254,7 @@ def sandbox_info(isolation: dict, running_as_root: bool, memory_mb: int, timeout
         row(namespaces, "own network namespace: no network",
             "" if namespaces else "no: only Python sockets are blocked"),
         row(namespaces, "own mount and IPC namespaces: private /tmp, /var/tmp, /dev/shm and shared "
-                        "memory, size-capped; hidden folders",
+                        "memory, size-capped; every other folder read-only; hidden folders",
             ", ".join(hidden) if namespaces else "no: nothing hidden"
             + ("; what its user leaves in /tmp and shared memory is removed" if isolation.get("pool_user") else "")),
         row(True, "importing grader or solutions, or opening their files, blocked and flagged",

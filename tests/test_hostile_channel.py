@@ -440,6 +440,71 @@ def test_11_outputs_writable_places_and_shared_memory_are_private(tmp_path):
     assert sorted(p.name for p in feedback.iterdir()) == ["a_first.md", "b_probe.md"]
 
 
+def _writer(places: list[str], name: str) -> str:
+    """A submission that tries to leave a file in each place, and says where it could."""
+    return with_solution(textwrap.dedent(f"""\
+        import os
+        WROTE = []
+        for place in {places!r}:
+            try:
+                with open(os.path.join(place, {name!r}), "w") as out:
+                    out.write("x")
+                WROTE.append(place)
+            except OSError:
+                pass
+        def dz3dW2(a2):
+            raise RuntimeError(repr(WROTE))
+        """))
+
+
+def _wrote(row: dict) -> list:
+    message = row["questions"][9]["cases"][0]["message"]
+    return eval(message.split(": ", 1)[1].rsplit(" (line", 1)[0])
+
+
+@root_only
+def test_11_nothing_outside_the_private_folders_is_writable_however_deep(tmp_path):
+    """Read-only everywhere, not folder by folder: a world-writable folder five levels down,
+    which no walk of the tree would reach in time, is read-only too."""
+    base = Path(f"/var/lib/grader-test-{os.getpid()}")
+    deep = base / "a" / "b" / "c"
+    name = f"left-by-a-student-{os.getpid()}"
+    try:
+        deep.mkdir(parents=True)
+        for folder in (base, base / "a", base / "a" / "b"):
+            folder.chmod(0o755)
+        deep.chmod(0o777)  # only the deepest: below where a walk of the tree looks
+        folder = _class(tmp_path, writer=_writer([str(deep), "/tmp"], name))
+        rows, _ = _grade_class(folder)
+        assert _wrote(rows["writer"]) == ["/tmp"]  # its own private /tmp, and nothing else
+        assert not (deep / name).exists()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@root_only
+def test_11_a_normal_users_grader_keeps_its_own_files_out_of_reach(tmp_path):
+    """Without root, student code runs as the instructor's own user (in a user namespace):
+    the instructor's folders outside home are read-only to it all the same."""
+    own = Path(f"/var/lib/grader-test-own-{os.getpid()}")
+    klass = shared_folder()
+    name = f"left-by-a-student-{os.getpid()}"
+    try:
+        own.mkdir(mode=0o755)
+        os.chown(own, NORMAL_USER, NORMAL_USER)
+        (klass / "writer.py").write_text(_writer([str(own), "/tmp"], name))
+        (klass / "writer.py").chmod(0o644)
+        done = run_as_user([sys.executable, "-m", "grader", str(klass), "--no-cache", "--format",
+                            "json"], cwd=klass)
+        assert done.returncode == 0, done.stderr
+        row = json.loads(done.stdout)["submissions"][0]
+        assert _wrote(row) == ["/tmp"]
+        assert not (own / name).exists()
+    finally:
+        shutil.rmtree(own, ignore_errors=True)
+        shutil.rmtree(klass, ignore_errors=True)
+
+
 # 12. As a normal user: killing its supervisor, detaching, hunting the grader.
 @root_only
 def test_12_a_normal_users_grader_outlives_its_students_and_nothing_outlives_it(tmp_path):

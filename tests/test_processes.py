@@ -48,3 +48,42 @@ def test_the_benchmark_script_runs(tmp_path):
     assert "mistakes  8 files: grader" in result.stdout and "grader / floor" in result.stdout
     assert "every verdict as when graded alone (sample): True" in result.stdout
     assert "one `grade FILE`" in result.stdout
+
+
+def test_a_worker_started_before_the_options_are_known_grades_once_told_them(grade, monkeypatch):
+    """`grade` starts a worker first thing, before it knows what to hide: that worker learns
+    its settings when the grader does, and grades as any other."""
+    monkeypatch.setattr(processes, "_local", type(processes._local)())  # no worker of this thread
+    monkeypatch.setattr(processes, "_idle", [])
+    processes.start_early()
+    early = processes._idle[0]
+    assert early.key is None
+    assert grade(SOLUTION).score == 20
+    assert processes._local.worker is early and early.key is not None and early.mode is not None
+
+
+def test_prewarm_tells_the_early_worker_its_settings_and_starts_only_the_rest(monkeypatch):
+    monkeypatch.setattr(processes, "_idle", [])
+    processes.start_early()
+    early = processes._idle[0]
+    try:
+        processes.prewarm(2, ())
+        assert len(processes._idle) == 2 and early in processes._idle
+        assert all(w.key == processes.worker_key(()) for w in processes._idle)
+    finally:
+        for worker in processes._idle:
+            worker.close()
+
+
+def test_only_commands_that_grade_start_a_worker_early(monkeypatch):
+    from grader import cli, entry
+
+    started = []
+    monkeypatch.setattr(processes, "start_early", lambda: started.append(True))
+    monkeypatch.setattr(cli, "main", lambda: None)
+    for arguments, expected in ((["alice.py"], 1), (["--help"], 0), (["seal"], 0), ([], 0),
+                                (["gradescope"], 1), (["key"], 0), (["--sandbox-info"], 0)):
+        started.clear()
+        monkeypatch.setattr(sys, "argv", ["grade", *arguments])
+        entry.main()
+        assert len(started) == expected, arguments
