@@ -74,15 +74,18 @@ def grade_all(entries: list[Entry], options: Options, *, jobs: int = 1,
     in flight at once, so no result is held after it has been yielded."""
     from concurrent.futures import FIRST_COMPLETED, wait
 
+    from grader import processes
+
     jobs = max(1, jobs)
+    processes.limit(jobs)  # `jobs` submissions run at once; twice as many threads load and judge
     queue = iter(entries)
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
+    with ThreadPoolExecutor(max_workers=2 * jobs) as pool:
         running = set()
         try:
             while True:
                 for entry in queue:
                     running.add(pool.submit(grade_one, entry, options, store, force))
-                    if len(running) >= 2 * jobs:
+                    if len(running) >= 3 * jobs:
                         break
                 if not running:
                     return

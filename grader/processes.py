@@ -31,8 +31,8 @@ CHILD_SOURCE = "\n\n".join(Path(__file__).with_name(part).read_text(encoding="ut
 
 _live: set["Worker"] = set()
 _live_lock = threading.Lock()
-_local = threading.local()
-_idle: list["Worker"] = []  # started ahead of need by prewarm(), taken by grading threads
+_idle: list["Worker"] = []  # workers not running a job now: taken by grading threads, given back
+_slots_free: threading.BoundedSemaphore | None = None  # set by limit()
 _idle_lock = threading.Lock()
 _slots = itertools.count()
 
@@ -223,44 +223,63 @@ def prewarm(count: int, hide: tuple[str, ...]) -> None:
             _idle.append(worker)
 
 
-def run(job: bytes, hide: tuple[str, ...], deadline: float) -> tuple[list[tuple[bytes, bytes]], dict]:
-    """Run a job on this thread's worker (or a fresh one); its frames and the worker's mode."""
+def limit(count: int) -> None:
+    """At most `count` jobs on workers at once (a batch's --jobs). More grading threads than
+    that may run: while these workers run submissions, the others load and judge, so that a
+    worker never waits for the grader to finish judging its last submission."""
+    global _slots_free
+    _slots_free = threading.BoundedSemaphore(max(1, count))
+
+
+def run(job: bytes, hide: tuple[str, ...], allowance: float) -> tuple[list[tuple[bytes, bytes]], dict]:
+    """Run a job on an idle worker (or a fresh one), within `allowance` seconds of getting
+    one; its frames and the worker's mode."""
     if os.environ.get("BACKPROP_GRADER_WARM") == "0":
         worker = Worker(hide, once=True)
         try:
-            return worker.run(job, deadline), worker.mode
+            return worker.run(job, time.monotonic() + allowance), worker.mode
         finally:
             worker.close()
-    for attempt in range(2):  # a worker that died since its last job is replaced once
-        worker = _worker_for(hide)
-        fresh = worker.mode is None
-        try:
-            return worker.run(job, deadline), worker.mode
-        except (WorkerError, OSError):
-            worker.close()
-            _local.worker = None
-            if fresh or attempt:
-                raise
-    raise WorkerError("no worker could be started")  # pragma: no cover - the loop returns
+    slots = _slots_free
+    if slots is not None:
+        slots.acquire()
+    try:
+        for attempt in range(2):  # a worker that died since its last job is replaced once
+            worker = _checkout(hide)
+            fresh = worker.mode is None
+            try:
+                frames = worker.run(job, time.monotonic() + allowance)
+            except (WorkerError, OSError):
+                worker.close()
+                if fresh or attempt:
+                    raise
+                continue
+            with _idle_lock:
+                _idle.append(worker)
+            return frames, worker.mode
+        raise WorkerError("no worker could be started")  # pragma: no cover - the loop returns
+    finally:
+        if slots is not None:
+            slots.release()
 
 
-def _worker_for(hide: tuple[str, ...]) -> Worker:
-    """This thread's worker for these hidden paths: its own, one prewarmed, or a new one."""
+def _checkout(hide: tuple[str, ...]) -> Worker:
+    """An idle worker for these hidden paths (one made for others is ended), one started
+    early and told its settings now, or a new one."""
     key = worker_key(hide)
-    worker = getattr(_local, "worker", None)
-    if worker is not None and (worker.key != key or worker.process.poll() is not None):
-        worker.close()
-        worker = _local.worker = None
-    if worker is None:
-        with _idle_lock:
-            worker = next((w for w in _idle if w.key == key), None) \
-                or next((w for w in _idle if w.key is None), None)
-            if worker is not None:
-                _idle.remove(worker)
-        if worker is not None and worker.key is None:
-            worker.configure(hide)
-        worker = _local.worker = worker or Worker(hide)
-    return worker
+    with _idle_lock:
+        stale = [w for w in _idle if (w.key is not None and w.key != key) or w.process.poll() is not None]
+        for worker in stale:
+            _idle.remove(worker)
+        worker = next((w for w in reversed(_idle) if w.key == key), None) \
+            or next((w for w in _idle if w.key is None), None)
+        if worker is not None:
+            _idle.remove(worker)
+    for old in stale:
+        old.close()
+    if worker is not None and worker.key is None:
+        worker.configure(hide)
+    return worker or Worker(hide)
 
 
 def kill_all() -> None:

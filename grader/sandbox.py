@@ -17,7 +17,6 @@ import os
 import re
 import struct
 import threading
-import time
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
@@ -198,9 +197,9 @@ def run(cells: list[Cell], calls: list[Call], limits: Limits = Limits(),
     if _cancelled.is_set():
         raise SandboxError("cancelled: the grader is stopping")
     job = _job(cells, calls, limits, confinement, modules, contract)
-    deadline = time.monotonic() + limits.budget + _SLACK_SECONDS
     try:
-        frames, mode = processes.run(job, tuple(sorted(confinement.protected)), deadline)
+        frames, mode = processes.run(job, tuple(sorted(confinement.protected)),
+                                     limits.budget + _SLACK_SECONDS)
     except (processes.WorkerError, OSError) as exc:
         raise SandboxError(str(exc)) from None
     if _cancelled.is_set():

@@ -23,13 +23,14 @@ def test_one_submission_cannot_touch_the_next(grade):
     assert result.score == 20 and not result.load_errors
 
 
-def test_a_worker_that_dies_is_replaced(grade):
+def test_a_worker_that_dies_is_replaced(grade, monkeypatch):
+    monkeypatch.setattr(processes, "_idle", [])
     assert grade(SOLUTION).score == 20
-    worker = processes._local.worker
+    [worker] = processes._idle
     worker.process.kill()
     worker.process.wait()
     assert grade(SOLUTION, "again.py").score == 20
-    assert processes._local.worker is not worker
+    assert worker not in processes._idle and len(processes._idle) == 1
 
 
 def test_without_warm_workers_a_fresh_interpreter_does_the_same(grade, monkeypatch):
@@ -53,13 +54,12 @@ def test_the_benchmark_script_runs(tmp_path):
 def test_a_worker_started_before_the_options_are_known_grades_once_told_them(grade, monkeypatch):
     """`grade` starts a worker first thing, before it knows what to hide: that worker learns
     its settings when the grader does, and grades as any other."""
-    monkeypatch.setattr(processes, "_local", type(processes._local)())  # no worker of this thread
     monkeypatch.setattr(processes, "_idle", [])
     processes.start_early()
     early = processes._idle[0]
     assert early.key is None
     assert grade(SOLUTION).score == 20
-    assert processes._local.worker is early and early.key is not None and early.mode is not None
+    assert processes._idle == [early] and early.key is not None and early.mode is not None
 
 
 def test_prewarm_tells_the_early_worker_its_settings_and_starts_only_the_rest(monkeypatch):
@@ -87,3 +87,30 @@ def test_only_commands_that_grade_start_a_worker_early(monkeypatch):
         monkeypatch.setattr(sys, "argv", ["grade", *arguments])
         entry.main()
         assert len(started) == expected, arguments
+
+
+def test_a_class_runs_on_as_many_workers_as_jobs_while_more_threads_judge(tmp_path, monkeypatch):
+    """--jobs 2: two submissions run at once, on two workers, however many threads load and
+    judge meanwhile; every worker goes back to the pool after its job."""
+    from grader.batch import grade_all
+    from grader.discovery import discover
+    from grader.grading import Options
+
+    monkeypatch.setattr(processes, "_idle", [])
+    running, most = [0], [0]
+    real_run = processes.Worker.run
+
+    def counted(self, job, deadline):
+        running[0] += 1
+        most[0] = max(most[0], running[0])
+        try:
+            return real_run(self, job, deadline)
+        finally:
+            running[0] -= 1
+
+    monkeypatch.setattr(processes.Worker, "run", counted)
+    for index in range(8):
+        (tmp_path / f"s{index}.py").write_text(SOLUTION)
+    results = [g.result for g in grade_all(discover([tmp_path]), Options(), jobs=2)]
+    assert sorted(r.score for r in results) == [20] * 8
+    assert 1 <= most[0] <= 2 and 1 <= len(processes._idle) <= 2  # never more than --jobs
