@@ -626,6 +626,10 @@ def _answerer(program, namespace, fragments, encode, describe, error_line, resto
 
     reorderings = {}
 
+    def trace_bytes(trace):
+        """The trace as bytes of its own: the grader reads it only when a verdict needs it."""
+        return encode(_traced_record(trace), [max_elements * 4]) if trace else None
+
     def answer(call):
         key = call["key"]
         if call.get("read"):  # module-level constants: their values are the answer
@@ -678,10 +682,10 @@ def _answerer(program, namespace, fragments, encode, describe, error_line, resto
         except BaseException as exc:  # noqa: B036 - SystemExit and KeyboardInterrupt too
             cell, line = error_line(exc.__traceback__)
             return key, {"status": "raised", "message": describe(exc), "cell": cell, "line": line,
-                         "via": via, "trace": _traced_record(trace), "truncated": tracer.truncated,
+                         "via": via, "trace": trace_bytes(trace), "truncated": tracer.truncated,
                          "reordered": reordered and list(reordered)}
         return key, {"status": "returned", "value": encoded, "via": via,
-                     "trace": _traced_record(trace), "truncated": tracer.truncated,
+                     "trace": trace_bytes(trace), "truncated": tracer.truncated,
                      "reordered": reordered and list(reordered)}
 
     return answer

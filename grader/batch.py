@@ -101,8 +101,11 @@ def grade_all(entries: list[Entry], options: Options, *, jobs: int = 1,
 
 class Spool:
     """Finished results kept on disk, not in memory, until the report is written in order:
-    a class of thousands costs the grader a few bytes per student. When the disk is full (or
+    a class of thousands costs the grader a few bytes per student. Results are written a
+    chunk at a time (one write for many students, not one each). When the disk is full (or
     there is none to write to), results are kept in memory instead: none is lost."""
+
+    CHUNK = 1 << 20  # bytes of results gathered before they are written
 
     def __init__(self) -> None:
         import tempfile
@@ -112,6 +115,9 @@ class Spool:
         except OSError:
             self._file = None
         self._where: dict[tuple[str, str], tuple[int, int] | bytes] = {}
+        self._pending: list[tuple[tuple[str, str], bytes]] = []
+        self._pending_bytes = 0
+        self._end = 0  # where the next chunk goes
         self.in_memory = 0  # results the disk could not take
 
     def __len__(self) -> int:
@@ -124,17 +130,28 @@ class Spool:
 
         data = json.dumps(submission_to_dict(result)).encode()
         key = (result.student, result.path)
+        self._where[key] = data  # until its chunk is written
+        self._pending.append((key, data))
+        self._pending_bytes += len(data)
+        if self._pending_bytes >= self.CHUNK:
+            self._write_pending()
+
+    def _write_pending(self) -> None:
+        pending, self._pending, self._pending_bytes = self._pending, [], 0
+        if not pending:
+            return
         try:
             if self._file is None:
                 raise OSError("no spool file")
-            self._file.seek(0, 2)
-            offset = self._file.tell()
-            self._file.write(data)
+            self._file.seek(self._end)
+            self._file.write(b"".join(data for _, data in pending))
             self._file.flush()
-            self._where[key] = (offset, len(data))
         except OSError:
-            self._where[key] = data
-            self.in_memory += 1
+            self.in_memory += len(pending)  # they stay where they are: in memory
+            return
+        for key, data in pending:
+            self._where[key] = (self._end, len(data))
+            self._end += len(data)
 
     def get(self, student: str, path: str) -> SubmissionResult:
         import json
@@ -149,6 +166,7 @@ class Spool:
 
     def in_order(self, entries: list[Entry]) -> Iterator[SubmissionResult]:
         """The results of `entries`, in their order, read back one at a time."""
+        self._write_pending()
         for entry in entries:
             yield self.get(entry.student, str(entry.path))
 

@@ -184,10 +184,10 @@ def _judge(submission: Submission, check: Check, outcome: sandbox.CallOutcome,
     the failure) is the model answer's, built on what the student's own functions gave."""
     plain = _plain_result(submission, check, outcome, options.feedback == "full")
     if plain.status is Status.PASSED or outcome.status not in ("returned", "raised") \
-            or not outcome.trace:
+            or not outcome.used:
         return plain
     reference = assignment.load_reference()
-    replayed = carry.replay(reference, check.question.id, check.args, outcome.trace)
+    replayed = carry.replay(reference, check.question.id, check.args, outcome.used)
     if not replayed.wrong:
         return plain  # nothing it built on was wrong: the error is its own
     roots = tuple(dict.fromkeys(root for node in replayed.wrong

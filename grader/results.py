@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any, Iterable
 
 from grader.assignment import MAX_SCORE, Question
@@ -68,18 +69,19 @@ class QuestionResult:
     answer_digest: str | None = None
     unanswered: bool = False  # not defined, or the stub's NotImplementedError still there
 
-    @property
+    # Derived once (the fields never change): a report asks for them again and again.
+    @cached_property
     def passed_cases(self) -> int:
         return sum(c.status is Status.PASSED for c in self.cases)
 
-    @property
+    @cached_property
     def score(self) -> float:
         """The question's points, shared equally across its cases."""
         if not self.cases:
             return 0.0
         return round(self.question.points * self.passed_cases / len(self.cases), 4)
 
-    @property
+    @cached_property
     def status(self) -> Status:
         return max((c.status for c in self.cases), key=_SEVERITY.index, default=Status.MISSING)
 
@@ -116,7 +118,7 @@ class SubmissionResult:
         """The grader failed, not the submission: grading again may succeed."""
         return self.error is not None and self.error.startswith(TRANSIENT_ERROR_PREFIXES)
 
-    @property
+    @cached_property
     def score(self) -> float:
         return round(sum(q.score for q in self.questions), 4)
 

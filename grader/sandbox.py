@@ -158,6 +158,23 @@ class CallOutcome:
     truncated: bool = False  # the trace stopped at its bounds
     reordered: tuple[str, ...] | None = None  # the stub's parameters, in the student's order
     precision: str | None = None  # "float32" when the answer was computed in less than float64
+    # The trace as the worker sent it, read only when a verdict needs it (a right answer never
+    # does), with the questions its nodes may name.
+    trace_data: bytes | None = field(default=None, repr=False)
+    trace_questions: frozenset[str] = field(default=frozenset(), repr=False)
+
+    @cached_property
+    def used(self) -> tuple[Traced, ...]:
+        """The graded functions the call used; a forged or broken trace is no trace at all
+        (nothing is carried forward from it)."""
+        if self.trace_data is None:
+            return self.trace
+        try:
+            nodes = _wire.decode(self.trace_data, np, max_numbers=20 * Limits.max_elements,
+                                 max_text=_wire.MAX_TEXT)
+            return decode_trace(nodes, self.trace_questions)
+        except (_wire.ProtocolError, ValueError, RecursionError):
+            return ()
 
 
 @dataclass(frozen=True)
@@ -269,7 +286,7 @@ def _whole(value: Any) -> int | None:
 def _result(frames, calls, limits: Limits, mode: dict) -> RunResult:
     """The run, read from the worker's frames; every field checked, anything else ignored."""
     known = {call.key for call in calls}
-    questions = {call.group for call in calls}
+    questions = frozenset(call.group for call in calls)
     outcomes: dict[int, CallOutcome] = {}
     problems: dict[tuple[int, int | None], LoadProblem] = {}
     flags: list[str] = []
@@ -326,7 +343,7 @@ def _result(frames, calls, limits: Limits, mode: dict) -> RunResult:
                      tuple(missing), tuple(standins), fragments)
 
 
-def _outcome(kind: bytes, body: bytes, questions: set[str], limits: Limits) -> CallOutcome:
+def _outcome(kind: bytes, body: bytes, questions: frozenset[str], limits: Limits) -> CallOutcome:
     precision: set = set()
     try:
         record = _wire.decode(body, np, max_numbers=20 * limits.max_elements, precision=precision,
@@ -344,20 +361,18 @@ def _outcome(kind: bytes, body: bytes, questions: set[str], limits: Limits) -> C
     if kind == b"O":  # decided by the worker
         return CallOutcome(status if status in ("timeout", "crashed") else "crashed", message=message)
     via = "class" if record.get("via") == "class" else None
-    try:
-        trace = decode_trace(record.get("trace") or [], questions)
-    except (ValueError, RecursionError):
-        trace = ()  # a forged or broken trace: nothing is carried forward from it
+    trace = {"trace_data": record["trace"], "trace_questions": questions} \
+        if isinstance(record.get("trace"), bytes) else {}
     truncated = record.get("truncated") is True
     reordered = _names(record.get("reordered"), 10) or None
     if status == "returned":
         value = record.get("value")
-        return CallOutcome("returned", value=value, via=via, trace=trace, truncated=truncated,
-                           reordered=reordered, precision=min(precision) if precision else None)
+        return CallOutcome("returned", value=value, via=via, truncated=truncated,
+                           reordered=reordered, precision=min(precision) if precision else None, **trace)
     if status in ("raised", "missing", "refused"):
         return CallOutcome(status, message=message, cell=_whole(record.get("cell")),
-                           line=_whole(record.get("line")), via=via, trace=trace,
-                           truncated=truncated, reordered=reordered)
+                           line=_whole(record.get("line")), via=via,
+                           truncated=truncated, reordered=reordered, **trace)
     return CallOutcome("refused", message="returned a value that could not be read")
 
 

@@ -237,6 +237,7 @@ def test_05_the_spool_keeps_in_memory_what_the_disk_refuses(monkeypatch):
     from grader.discovery import Entry
     from grader.results import SubmissionResult
 
+    monkeypatch.setattr(Spool, "CHUNK", 1)  # every result written as it comes
     spool = Spool()
     spool.add(SubmissionResult("ann", "ann.py", error="x"))
 
@@ -247,6 +248,28 @@ def test_05_the_spool_keeps_in_memory_what_the_disk_refuses(monkeypatch):
     spool.add(SubmissionResult("ben", "ben.py", error="y"))
     entries = [Entry("ann", Path("ann.py")), Entry("ben", Path("ben.py"))]
     assert [r.error for r in spool.in_order(entries)] == ["x", "y"] and spool.in_memory == 1
+
+
+def test_05_results_not_yet_written_when_the_disk_fills_are_kept(monkeypatch):
+    """Results gathered for one write: the write refused, every one of them is still there."""
+    from grader.batch import Spool
+    from grader.discovery import Entry
+    from grader.results import SubmissionResult
+
+    spool = Spool()
+    names = [f"s{index}" for index in range(5)]
+    for name in names[:2]:
+        spool.add(SubmissionResult(name, f"{name}.py", error=name))
+    spool._write_pending()  # these two reach the disk
+
+    def full(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(spool._file, "write", full)
+    for name in names[2:]:
+        spool.add(SubmissionResult(name, f"{name}.py", error=name))
+    entries = [Entry(name, Path(f"{name}.py")) for name in names]
+    assert [r.error for r in spool.in_order(entries)] == names and spool.in_memory == 3
 
 
 # 6. Folders a normal user's grader can't read get their own row; the class is graded.

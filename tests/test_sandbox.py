@@ -51,3 +51,27 @@ def test_the_probe_reports_the_limits_in_force():
     isolation = sandbox.probe(limits=sandbox.Limits(memory_mb=700))
     assert isolation["limits"]["RLIMIT_AS"] == 700 * 1024 * 1024
     assert isolation["limits"]["RLIMIT_NOFILE"] == 256
+
+
+def test_a_trace_is_read_only_when_needed_and_a_forged_one_is_no_trace():
+    """A judged call's trace crosses as bytes of its own and is decoded (and checked) only
+    when a verdict needs it: garbage, a function outside the assignment, or nesting past the
+    bound each read as no trace at all, so nothing is carried forward from it."""
+    encode = _wire.make_encoder(np)
+    questions = frozenset({"forward", "sigmoid_prime"})
+
+    def outcome(nodes=None, data=None):
+        data = encode(nodes, [1000]) if data is None else data
+        return sandbox.CallOutcome("returned", value=1.0, trace_data=data, trace_questions=questions)
+
+    good = outcome([["sigmoid_prime", [np.ones(2)], np.ones(2), None, []]])
+    [node] = good.used
+    assert node.function == "sigmoid_prime" and node.status == "returned"
+    assert node.value.tolist() == [1.0, 1.0] and node.args[0].tolist() == [1.0, 1.0]
+    assert outcome(data=b"\xff\x00garbage").used == ()
+    assert outcome([["os.system", None, None, None, []]]).used == ()
+    nested = []
+    for _ in range(12):
+        nested = [["forward", None, None, None, nested]]
+    assert outcome(nested).used == ()
+    assert sandbox.CallOutcome("returned", value=1.0).used == ()
