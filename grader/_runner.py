@@ -14,8 +14,9 @@ says.
 
 Frames it sends (see _wire): I isolation record, S statement (cell, index, line), E error at top
 level, M missing module, D series stand-in served, G flag, L loaded record, R result (call key,
-then a list of RESULT_FIELDS), V a plain answer (call key, then the value alone). Frames it reads: P program record, T where to stop (after a timeout), K a stage's calls,
-X no more calls.
+then a list of RESULT_FIELDS), V a plain answer (call key, then the value alone). Frames it
+reads: P the program (cells, modules, contract) as the grader encoded it, T the worker's plan
+for this runner and where to stop (after a timeout), K a stage's calls, X no more calls.
 """
 
 import ast
@@ -91,8 +92,9 @@ def runner_main(read_fd, write_fd, output_fd):
         kind, body = channel.receive()
         program = decode(body, np) if kind == b"P" else {}
         kind, body = channel.receive()
-        stop_at = decode(body, np) if kind == b"T" else {}
-        report = isolate(program.get("plan", {}))
+        setup = decode(body, np) if kind == b"T" else {}
+        stop_at, program["plan"] = setup.get("stop_at", {}), setup.get("plan", {})
+        report = isolate(program["plan"])
     except Exception as exc:  # the sandbox's own failure, before any student code: say what
         channel.send(b"!", f"{type(exc).__name__}: {exc}"[:300].encode())
         os._exit(1)

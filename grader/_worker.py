@@ -16,8 +16,8 @@ Where the machine allows (root, or a kernel with unprivileged user namespaces) t
 new mount, PID and network namespaces once (a user namespace too when not root), and F is PID 1
 of the PID namespace: when a runner ends, F kills everything else in it, so nothing outlives
 its submission, and nothing in it can see or signal the grader. The answer key's copies, the
-home folders and every other folder anyone may write to (/run/lock...) are hidden or made
-read-only there once; each runner then makes its own private /tmp, /var/tmp and /dev/shm.
+home folders are hidden there once, every other folder made read-only, and /tmp, /var/tmp and
+/dev/shm are private, size-capped and emptied after each runner.
 
 Frames: grader -> W: W settings (once), then per job J header, C a call (key + record), E end.
 W -> grader: w ready (once), then per job the runner's frames that passed the checks (I, E, M,
@@ -408,7 +408,7 @@ class Submission:
     def run(self):
         try:
             self.scratch = self.make_scratch()
-            statements = sum(c["source"].count("\n") + 1 for c in self.header["program"]["cells"])
+            statements = self.header["statements"]
             for _ in range(len(self.group) + statements + 2):
                 if time.monotonic() >= self.budget_end or not Run(self).go():
                     break
@@ -510,9 +510,9 @@ class Run:
             got = s.inbox.next(STARTUP_SECONDS)
             if got is None or got[0] != b"p":
                 raise Fatal("the fork server has gone")
-            program = dict(s.header["program"], plan=s.plan())
-            write_all(self.to_runner, frame(b"P", s.encode(program, [10 ** 7])))
-            write_all(self.to_runner, frame(b"T", s.encode({str(k): v for k, v in s.stop_at.items()}, [1000])))
+            write_all(self.to_runner, frame(b"P", s.header["program"]))  # as the grader encoded it
+            write_all(self.to_runner, frame(b"T", s.encode(
+                {"plan": s.plan(), "stop_at": {str(k): v for k, v in s.stop_at.items()}}, [10 ** 5])))
             return self.after(self.watch())
         finally:
             for fd in (self.to_runner, from_runner, output):

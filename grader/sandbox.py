@@ -230,7 +230,10 @@ def _job(cells, calls, limits, confinement, modules, contract) -> bytes:
                **_contract(contract),
                "max_elements": limits.max_elements, "memory_mb": limits.memory_mb}
     stages_key = tuple((c.key, c.group, c.stage, c.read) for c in calls)
-    header = {**_unchanging(limits, confinement, stages_key), "program": program}
+    # The program crosses the worker as bytes it passes on unread; it is told only how many
+    # lines there are (its bound on fresh runners after timeouts).
+    header = {**_unchanging(limits, confinement, stages_key), "program": _encode(program),
+              "statements": sum(c.source.count("\n") + 1 for c in cells)}
     return b"".join([_wire.frame(b"J", _encode(header)), *(c.frame for c in calls), _wire.frame(b"E")])
 
 
