@@ -16,8 +16,16 @@ grader (`grade FOLDER --jobs 2 --no-cache`) and two references, in the same run:
   (what a grader without a warm process pays for start-ups alone).
 
 Then one `grade FILE` against a bare `python -c "import numpy"`. Printed: medians of the rounds
-and the ratios; peak memory of the grader's own process. Checked: every verdict of the class
-run is the verdict of the same file graded alone (on a sample).
+and the ratios; peak memory of the grader's own process; at the end, the ratios as a table
+beside the targets. Checked: every verdict of the class run is the verdict of the same file
+graded alone (on a sample).
+
+    python benchmarks/bench.py --before ../old-checkout   # a column for an earlier version too
+
+With --before, the grader of that checkout runs in the same rounds, against the same floor,
+so that the two columns are measured alike. Both checkouts are byte-compiled first, as an
+installed package is (a checkout run with PYTHONDONTWRITEBYTECODE=1 would otherwise compile the
+grader's modules at every start, and no installed grader does).
 """
 
 from __future__ import annotations
@@ -72,7 +80,18 @@ def build_class(folder: Path, kind: str, count: int) -> list[Path]:
     return paths
 
 
-def run_grader(folder: Path, jobs: int) -> tuple[float, int, dict]:
+def checkout_env(checkout: Path) -> dict:
+    """The environment that runs the grader of `checkout`: its folder first on the path."""
+    return {**os.environ, "PYTHONPATH": str(checkout)}
+
+
+def byte_compile(checkout: Path) -> None:
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(checkout / "grader"),
+                    str(checkout / "solutions")], check=True, capture_output=True,
+                   env={k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"})
+
+
+def run_grader(folder: Path, jobs: int, checkout: Path = ROOT) -> tuple[float, int, dict]:
     """Wall seconds, peak RSS in KiB of the grader's own process, and the report's rows."""
     measure = (
         "import resource, sys, runpy\n"
@@ -87,7 +106,8 @@ def run_grader(folder: Path, jobs: int) -> tuple[float, int, dict]:
     started = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "-c", measure, str(folder), "--jobs", str(jobs), "--no-cache", "-q",
-         "--format", "json", "-o", str(out)], capture_output=True, text=True, cwd=ROOT)
+         "--format", "json", "-o", str(out)], capture_output=True, text=True, cwd=checkout,
+        env=checkout_env(checkout))
     wall = time.perf_counter() - started
     if result.returncode != 0:
         sys.exit(f"grader failed: {result.stderr[-2000:]}")
@@ -189,11 +209,11 @@ def sources_of(paths: list[Path]) -> list[str]:
             for p in paths]
 
 
-def best_of(command: list[str], times: int = 7) -> float:
+def best_of(command: list[str], times: int = 7, checkout: Path = ROOT) -> float:
     best = float("inf")
     for _ in range(times):
         started = time.perf_counter()
-        subprocess.run(command, check=True, capture_output=True, cwd=ROOT)
+        subprocess.run(command, check=True, capture_output=True, cwd=checkout, env=checkout_env(checkout))
         best = min(best, time.perf_counter() - started)
     return best
 
@@ -212,6 +232,11 @@ def same_alone(folder: Path, rows: dict, sample: int = 6) -> bool:
     return True
 
 
+TARGETS = {"correct": 2, "mistakes": 4, "notebooks": 3, "one": 3}
+LABELS = {"correct": "correct .py, x the floor", "mistakes": "typical mistakes, x the floor",
+          "notebooks": "notebooks, x the floor", "one": "one `grade FILE`, x `import numpy`"}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=300, help="submissions in each class")
@@ -219,40 +244,71 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="rounds; medians are printed")
     parser.add_argument("--only", choices=CLASSES, action="append", help="this class only (repeatable)")
     parser.add_argument("--no-floor", action="store_true", help="skip both floors")
+    parser.add_argument("--before", type=Path, help="a checkout of an earlier version, measured alike")
     args = parser.parse_args()
 
-    rows_out = []
+    checkouts = {"now": ROOT, **({"before": args.before.resolve()} if args.before else {})}
+    for checkout in checkouts.values():
+        byte_compile(checkout)
+    ratios: dict[str, dict[str, float]] = {name: {} for name in checkouts}
     with tempfile.TemporaryDirectory() as tmp:
         for kind in args.only or CLASSES:
             folder = Path(tmp) / kind
             folder.mkdir()
             paths = build_class(folder, kind, args.n)
             sources = sources_of(paths)
-            grader_times, floor_times, naive_times, peaks = [], [], [], []
-            rows = {}
-            for _ in range(args.rounds):
-                wall, rss, rows = run_grader(folder, args.jobs)
-                grader_times.append(wall)
-                peaks.append(rss)
+            times = {name: [] for name in checkouts}
+            peaks = {name: [] for name in checkouts}
+            floor_times, naive_times, rows = [], [], {}
+            for _ in range(args.rounds):  # interleaved: a slow minute of the machine hits all alike
+                for name, checkout in checkouts.items():
+                    wall, rss, found = run_grader(folder, args.jobs, checkout)
+                    times[name].append(wall)
+                    peaks[name].append(rss)
+                    if name == "now":
+                        rows = found
                 if not args.no_floor:
                     floor_times.append(the_floor(sources, args.jobs))
                     naive_times.append(naive_floor(sources, args.jobs))
-            grader = statistics.median(grader_times)
-            line = (f"{kind:9} {args.n} files: grader {grader:.2f} s ({args.n / grader:.0f}/s, "
-                    f"runs {', '.join(f'{t:.2f}' for t in grader_times)}), peak {max(peaks) / 1024:.0f} MB")
-            if not args.no_floor:
-                floor, naive = statistics.median(floor_times), statistics.median(naive_times)
-                line += (f"; floor {floor:.2f} s ({args.n / floor:.0f}/s); grader / floor "
-                         f"{grader / floor:.2f}; naive floor {naive:.2f} s, grader / naive "
-                         f"{grader / naive:.2f}")
-            print(line, flush=True)
+            floor = statistics.median(floor_times) if floor_times else None
+            for name in checkouts:
+                grader = statistics.median(times[name])
+                line = (f"{kind:9} {args.n} files: grader{'' if name == 'now' else ' (' + name + ')'} "
+                        f"{grader:.2f} s ({args.n / grader:.0f}/s, runs "
+                        f"{', '.join(f'{t:.2f}' for t in times[name])}), peak {max(peaks[name]) / 1024:.0f} MB")
+                if floor:
+                    naive = statistics.median(naive_times)
+                    ratios[name][kind] = grader / floor
+                    line += (f"; floor {floor:.2f} s ({args.n / floor:.0f}/s); grader / floor "
+                             f"{grader / floor:.2f}; naive floor {naive:.2f} s, grader / naive "
+                             f"{grader / naive:.2f}")
+                print(line, flush=True)
             print(f"          every verdict as when graded alone (sample): {same_alone(folder, rows)}",
                   flush=True)
-            rows_out.append(line)
     numpy_start = best_of([sys.executable, "-c", "import numpy"])
-    single = best_of([sys.executable, "-m", "grader", str(ROOT / "solutions" / "backprop.py"), "--no-cache"])
-    print(f"one `grade FILE`: {single:.3f} s (best of 7); bare `python -c 'import numpy'`: "
-          f"{numpy_start:.3f} s; ratio {single / numpy_start:.2f}")
+    for name, checkout in checkouts.items():
+        single = best_of([sys.executable, "-m", "grader", str(ROOT / "solutions" / "backprop.py"),
+                          "--no-cache"], checkout=checkout)
+        ratios[name]["one"] = single / numpy_start
+        print(f"one `grade FILE`{'' if name == 'now' else ' (' + name + ')'}: {single:.3f} s (best of 7); "
+              f"bare `python -c 'import numpy'`: {numpy_start:.3f} s; ratio {single / numpy_start:.2f}")
+    print()
+    print(table(ratios, checkouts))
+
+
+def table(ratios: dict[str, dict[str, float]], checkouts: dict) -> str:
+    """The issue's table: each ratio measured here, beside its target."""
+    names = [n for n in ("before", "now") if n in checkouts]
+    rows = [["measured here (--jobs 2, no cache)", *names, "target"]]
+    for kind in (*CLASSES, "one"):
+        if any(kind in ratios[n] for n in names):
+            rows.append([LABELS[kind], *(f"{ratios[n][kind]:.2f}x" if kind in ratios[n] else "-"
+                                         for n in names), f"<= {TARGETS[kind]}x"])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["| " + " | ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
+                               for i, (cell, w) in enumerate(zip(row, widths))) + " |" for row in rows]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
