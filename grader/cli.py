@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -146,6 +147,8 @@ def run(paths, output_format, output, feedback_dir, html_file, jobs, seed, timeo
     show_progress = not quiet and len(entries) > 1 and sys.stderr.isatty()
     results = Spool()
     from_store = 0
+    if output_format == "table":  # loaded while the first submissions run, not after
+        threading.Thread(target=report.prepare_table, daemon=True).start()
     started = time.monotonic()
     progress = _progress(len(entries)) if show_progress else None
     try:
