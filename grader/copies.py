@@ -4,7 +4,9 @@ The model answer (`solutions/`), the grader's own package (which computes from i
 misconception catalogues exist wherever the grader was installed from or to: the copy that is
 running, the installed distribution's files (a `pip install` puts a second copy in
 site-packages; Gradescope's `setup.sh` does exactly that beside `/autograder/source`), an
-editable install's source tree, and any folder on the import path that holds them. Each copy is
+editable install's source tree, any folder on the import path that holds them, and the
+site-packages of every Python the grader can know of (the one a venv was made from, other
+versions under the same prefixes, the user's). Each copy is
 hidden from the sandbox and blocked by its audit hook; `grade seal` makes them unreadable to
 other users for machines without namespaces.
 """
@@ -32,39 +34,67 @@ def package_copies() -> tuple[str, ...]:
     from grader import assignment
 
     found = {Path(__file__).resolve().parent, Path(assignment.load_reference().__file__).resolve().parent}
-    for base, file in _installed_files():
-        parts = Path(file).parts
-        if len(parts) > 1 and parts[0] in _MARKERS:  # the folder the file's first part names
-            found.add((base / parts[0]).resolve())
-    for entry in {*sys.path, os.getcwd()}:
+    for folder in _package_folders():
+        for base, file in _installed_files(folder):
+            parts = Path(file).parts
+            if len(parts) > 1 and parts[0] in _MARKERS:  # the folder the file's first part names
+                found.add((base / parts[0]).resolve())
         for name in _MARKERS:
-            candidate = Path(entry or ".") / name
+            candidate = folder / name
             if _ours(candidate, name):
                 found.add(candidate.resolve())
     return tuple(sorted(str(p) for p in found if p.exists()))
 
 
-def _installed_files() -> list[tuple[Path, str]]:
-    """The files the installed distribution's RECORD lists, each with the folder it is
-    relative to: what importlib.metadata would find first on the import path, read without it
-    (it imports the email package, a tenth of the grader's start)."""
+def _package_folders() -> list[Path]:
+    """Every folder a copy may have been installed to or run from: the import path and the
+    working folder, and the site-packages of every Python the grader can know of. A grader run
+    from a venv still leaves the Python the venv was made from, whose site-packages a student
+    reaches by walking the standard library's folder; a `pip install` for another Python
+    version, or for the user, is as readable."""
+    import sysconfig
+
+    folders = [entry or "." for entry in sys.path] + [os.getcwd()]
+    prefixes = {sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix, "/usr", "/usr/local"}
+    for prefix in sorted(prefixes):
+        for key in ("purelib", "platlib"):
+            folders.append(sysconfig.get_path(key, vars={"base": prefix, "platbase": prefix}))
+        for lib in ("lib", "lib64"):
+            folders += _glob_folders(Path(prefix, lib), "python3*", ("site-packages", "dist-packages"))
+    user_base = os.environ.get("PYTHONUSERBASE") or os.path.expanduser("~/.local")
+    folders += _glob_folders(Path(user_base, "lib"), "python3*", ("site-packages",))
+    return [Path(f) for f in dict.fromkeys(folders) if os.path.isdir(f)]
+
+
+def _glob_folders(parent: Path, pattern: str, names: tuple[str, ...]) -> list[str]:
+    """parent/<pattern>/<name> for each name, where they exist."""
+    try:
+        versions = sorted(parent.glob(pattern))
+    except OSError:
+        return []
+    return [str(v / name) for v in versions for name in names if (v / name).is_dir()]
+
+
+def _installed_files(folder: Path) -> list[tuple[Path, str]]:
+    """The files our distribution's RECORD lists in one folder, each with the folder it is
+    relative to: what importlib.metadata would read, read without it (it imports the email
+    package, a tenth of the grader's start)."""
     wanted = DISTRIBUTION.replace("-", "_").lower()
-    for entry in sys.path:
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    files = []
+    for name in sorted(names):
+        stem, _, suffix = name.rpartition(".")
+        if suffix != "dist-info" or stem.split("-")[0].replace("-", "_").lower() != wanted:
+            continue
         try:
-            names = os.listdir(entry or ".")
+            record = (folder / name / "RECORD").read_text(encoding="utf-8")
         except OSError:
             continue
-        for name in sorted(names):
-            stem, dot, suffix = name.rpartition(".")
-            if suffix != "dist-info" or stem.split("-")[0].replace("-", "_").lower() != wanted:
-                continue
-            try:
-                record = (Path(entry or ".") / name / "RECORD").read_text(encoding="utf-8")
-            except OSError:
-                return []
-            rows = csv.reader(record.splitlines())
-            return [(Path(entry or "."), row[0]) for row in rows if row and row[0]]
-    return []
+        files += [(folder, row[0]) for row in csv.reader(record.splitlines()) if row and row[0]]
+    return files
 
 
 def answer_key_copies(catalogues: tuple[str, ...] = ()) -> tuple[str, ...]:

@@ -67,6 +67,28 @@ def _layout_python(root: Path) -> Path:
     return venv / "bin"
 
 
+def _modes_of_this_machines_copies() -> dict[str, int]:
+    """The mode of every file of each copy this Python's grader knows of: the layout's Python is
+    a venv of this one, so its `grade seal` finds (and rightly seals) a copy pip installed here."""
+    from grader import copies
+
+    modes = {}
+    for copy in copies.package_copies():
+        for folder, _, files in os.walk(copy):
+            for path in [folder, *(os.path.join(folder, name) for name in files)]:
+                modes[path] = os.lstat(path).st_mode
+    return modes
+
+
+def _put_back(modes: dict[str, int]) -> None:
+    for path, mode in modes.items():
+        try:
+            if os.lstat(path).st_mode != mode:
+                os.chmod(path, stat.S_IMODE(mode))
+        except OSError:
+            pass
+
+
 @pytest.fixture(scope="module")
 def gradescope_root():
     """autograder.zip unpacked in <root>/autograder/source, setup.sh run (pip install, seal),
@@ -79,6 +101,7 @@ def gradescope_root():
         pytest.skip("no temporary folder that other users may enter")
     root = Path(tempfile.mkdtemp(prefix="gradescope-layout-", dir=base))
     root.chmod(0o755)
+    machine = _modes_of_this_machines_copies()
     try:
         sys.path.insert(0, str(ROOT / "gradescope"))
         import make_autograder
@@ -106,6 +129,7 @@ def gradescope_root():
         yield root, env
     finally:
         shutil.rmtree(root, ignore_errors=True)
+        _put_back(machine)  # the test leaves this machine's install as it found it
 
 
 def _site_copies(root: Path) -> list[Path]:
@@ -197,7 +221,11 @@ def test_setup_leaves_nothing_of_the_answer_key_readable_to_others(gradescope_ro
             assert os.lstat(path).st_mode & 0o077 == 0, path
     # Without namespaces the permissions are the wall: sandbox-info says so, copy by copy...
     info = _sandbox_info(root, env, namespaces=False)
-    assert "READABLE" not in info and info.count(": unreadable (permissions)") == 4, info
+    layout_copies = [root / "autograder" / "source" / "grader", root / "autograder" / "source" / "solutions",
+                     *_site_copies(root)]
+    assert "READABLE" not in info, info
+    for copy in layout_copies:
+        assert f"{os.path.realpath(copy)}: unreadable (permissions)" in info, info
     # ...and says it when a copy is exposed: the test sees a leak when there is one.
     exposed = _site_copies(root)[0]
     subprocess.run(["chmod", "-R", "o+rX", str(exposed)], check=True)
