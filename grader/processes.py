@@ -1,4 +1,4 @@
-"""The worker processes that run student code for the grader, one per grading thread.
+"""The worker processes that run student code: --jobs of them, shared by the grader's threads.
 
 A worker (see `_worker.py`) is a Python that imported numpy once, made its namespaces once and
 forks a fresh, isolated process per submission from a fork server that never held any
@@ -34,6 +34,9 @@ _live_lock = threading.Lock()
 _idle: list["Worker"] = []  # workers not running a job now: taken by grading threads, given back
 _slots_free: threading.BoundedSemaphore | None = None  # set by limit()
 _idle_lock = threading.Lock()
+# Set once the grader is being interrupted: a job whose worker was killed is not run again on
+# another (it would wait out its time limit before the grader could stop).
+_stopping = threading.Event()
 _slots = itertools.count()
 
 # Kept from the grader's environment: machine settings that numpy's BLAS needs to run right
@@ -244,6 +247,8 @@ def run(job: bytes, hide: tuple[str, ...], allowance: float) -> tuple[list[tuple
     if slots is not None:
         slots.acquire()
     try:
+        if _stopping.is_set():
+            raise WorkerError("the grader is stopping")
         for attempt in range(2):  # a worker that died since its last job is replaced once
             worker = _checkout(hide)
             fresh = worker.mode is None
@@ -251,7 +256,7 @@ def run(job: bytes, hide: tuple[str, ...], allowance: float) -> tuple[list[tuple
                 frames = worker.run(job, time.monotonic() + allowance)
             except (WorkerError, OSError):
                 worker.close()
-                if fresh or attempt:
+                if fresh or attempt or _stopping.is_set():
                     raise
                 continue
             with _idle_lock:
@@ -286,6 +291,7 @@ def kill_all() -> None:
     """End every worker at once (the grader is being interrupted)."""
     with _live_lock:
         workers = list(_live)
+    _stopping.set()
     for worker in workers:
         try:
             os.killpg(worker.process.pid, signal.SIGKILL)

@@ -147,10 +147,11 @@ def test_an_interrupted_batch_keeps_what_it_finished_and_resumes(tmp_path):
     root.mkdir()
     for name in ("a", "b", "c"):
         (root / f"{name}.py").write_text(SOLUTION)
-    # Sorted last and graded last with one job: still loading when the run is interrupted.
-    (root / "z.py").write_text("import time\ntime.sleep(30)\n")
+    # Sorted last and graded last with one job: still loading when the run is interrupted,
+    # which stops it at once: neither its time limit nor its own end is waited for.
+    (root / "z.py").write_text("import time\ntime.sleep(60)\n")
     store = tmp_path / "store"
-    command = [sys.executable, "-m", "grader", str(root), "--jobs", "1", "--timeout", "20",
+    command = [sys.executable, "-m", "grader", str(root), "--jobs", "1", "--timeout", "120",
                "--cache-dir", str(store), "--format", "json"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
