@@ -1,4 +1,4 @@
-"""The worker: one per grading thread, started once, serving one submission at a time.
+"""The worker: one of the grader's --jobs, started once, serving one submission at a time.
 
 Part of the program that runs student code (joined into `processes.CHILD_SOURCE`). No student
 code ever runs in the two processes here:
