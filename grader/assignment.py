@@ -198,6 +198,36 @@ def question(question_id: str) -> Question:
     raise KeyError(f"no question {question_id!r}; questions are {', '.join(q.id for q in QUESTIONS)}")
 
 
+def worksheet_numbers(q: Question) -> set[int]:
+    """The worksheet's question numbers a question answers: "Q11, Q14-Q16" is {11, 14, 15, 16}."""
+    import re
+
+    numbers = set()
+    answered = re.sub(r"after Q\d+", "", q.worksheet)  # "after Q6": builds on it, doesn't answer it
+    for first, last in re.findall(r"Q(\d+)(?:-Q?(\d+))?", answered):
+        numbers.update(range(int(first), int(last or first) + 1))
+    return numbers
+
+
+def questions_named(label: str) -> tuple[Question, ...]:
+    """The questions a student means by `label`: a function's id ("dJdW2", any case) or a
+    worksheet question number ("Q6", "q11", "11"). KeyError says what is accepted."""
+    wanted = label.strip()
+    by_id = [q for q in QUESTIONS if wanted.lower() in (q.id.lower(), *(a.lower() for a in q.aliases))]
+    if by_id:
+        return tuple(by_id)
+    number = wanted[1:] if wanted[:1] in ("Q", "q") else wanted
+    if number.isdigit():
+        found = tuple(q for q in QUESTIONS if int(number) in worksheet_numbers(q))
+        if found:
+            return found
+        covered = sorted(set().union(*(worksheet_numbers(q) for q in QUESTIONS)))
+        raise KeyError(f"no function answers worksheet question Q{int(number)}; the functions answer "
+                       f"Q{covered[0]}-Q{covered[-1]}")
+    raise KeyError(f"no question {label!r}: name a function ({', '.join(q.id for q in QUESTIONS)}) "
+                   f"or a worksheet question such as Q6")
+
+
 def load_reference() -> ModuleType:
     """The model answer, imported in the grader's own (trusted) process."""
     from solutions import backprop

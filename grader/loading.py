@@ -10,6 +10,7 @@ import tokenize
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from grader import self_check_lines
 from grader.notebooks import NotebookError, honoured_magic, read_notebook
 from grader.results import printable
 from grader.sandbox import Cell, Module
@@ -149,11 +150,22 @@ def ipython_calls(source: str) -> list[str]:
             if "get_ipython()" in line and not line.lstrip().startswith("#")]
 
 
+def self_check_note(where: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """One note listing the self-check lines set aside (a notebook may have one per question)."""
+    if not where:
+        return ()
+    shown = "; ".join(where[:5]) + (f"; and {len(where) - 5} more" if len(where) > 5 else "")
+    return (f"self-check lines not run (your grade is the grader's own check): {shown}",)
+
+
 def load_python(path: Path, student: str | None = None) -> Submission:
     """A .py file is one cell."""
     source = honour_exported_magics(read_text(path))
     check_compiles(source, path.name)
+    functions, modules = self_check_lines.check_names([source])
+    source, checks = self_check_lines.set_aside(source, functions, modules)
     notes = tuple(f"IPython call not run: {line}" for line in ipython_calls(source))
+    notes += self_check_note([f"line {line}: {printable(text)}" for line, text in checks])
     return Submission(student or path.stem, str(path), (Cell(source, path.name),), notes=notes)
 
 
@@ -191,7 +203,7 @@ def load_notebook(path: Path, student: str | None = None) -> Submission:
     size = sum(len(cell.source.encode()) for cell in code.cells)
     if size > MAX_SOURCE_BYTES:
         raise _too_big(size, MAX_SOURCE_BYTES, "the notebook's code")
-    notes = tuple(f"IPython syntax not run: {line}" for line in code.ignored)
+    notes = tuple(f"IPython syntax not run: {line}" for line in code.ignored) + self_check_note(code.self_checks)
     return Submission(student or path.stem, str(path), code.cells, notebook=True, notes=notes)
 
 

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader import self_check_lines
 from grader.results import printable
 from grader.sandbox import Cell
 
@@ -57,6 +58,7 @@ class NotebookCode:
 
     cells: tuple[Cell, ...]
     ignored: tuple[str, ...]  # "cell 2, line 1: %matplotlib inline"
+    self_checks: tuple[str, ...] = ()  # "cell 3, line 1: check(\"Q6\")", set aside
 
 
 def _compiles(source: str) -> bool:
@@ -114,13 +116,20 @@ def read_notebook(path: Path, text: str) -> NotebookCode:
     raw_cells = document.get("cells")
     if not isinstance(raw_cells, list) or not all(isinstance(c, dict) for c in raw_cells):
         raise NotebookError("not a valid notebook (its cells are not a list of cells)")
-    cells, ignored = [], []
+    ignored, self_checks = [], []
     code_cells = [c for c in raw_cells if c.get("cell_type") == "code"]
+    sources = []
     for number, cell in enumerate(code_cells, start=1):
         source, set_aside = strip_ipython(cell_source(cell))
-        cells.append(Cell(source, cell_filename(path.name, number)))
+        sources.append(source)
         ignored += [f"cell {number}, line {line}: {printable(text)}" for line, text in set_aside]
-    return NotebookCode(tuple(cells), tuple(ignored))
+    functions, modules = self_check_lines.check_names(sources)
+    cells = []
+    for number, source in enumerate(sources, start=1):
+        source, checks = self_check_lines.set_aside(source, functions, modules)
+        cells.append(Cell(source, cell_filename(path.name, number)))
+        self_checks += [f"cell {number}, line {line}: {printable(text)}" for line, text in checks]
+    return NotebookCode(tuple(cells), tuple(ignored), tuple(self_checks))
 
 
 def _upgraded(text: str) -> dict:

@@ -1,7 +1,8 @@
 """`check()`: a student grades the functions of their running notebook against the same cases.
 
     from grader import check
-    check("dJdW2")   # one question
+    check("dJdW2")   # one function
+    check("Q6")      # the functions that answer a worksheet question
     check()          # all of them
 
 It runs in the student's own process, for speed and convenience: it is a self-check, not a
@@ -109,9 +110,9 @@ def _answer(call, namespace, originals, series, tracer, params) -> sandbox.CallO
 class ScoreCard:
     """The self-check's result: an HTML table in Jupyter, text anywhere else."""
 
-    def __init__(self, result: SubmissionResult, question: str | None):
+    def __init__(self, result: SubmissionResult, wanted: tuple[str, ...] | None):
         self.result = result
-        self.questions = [q for q in result.questions if question in (None, q.question.id)]
+        self.questions = [q for q in result.questions if wanted is None or q.question.id in wanted]
 
     @property
     def score(self) -> float:
@@ -144,13 +145,14 @@ class ScoreCard:
 def check(question: str | None = None, namespace: dict | None = None, *,
           seed: int = assignment.DEFAULT_SEED, feedback: str = "full") -> ScoreCard:
     """Grade the functions defined where check() is called (or in `namespace`); `question`
-    picks one question id, else all are shown. `feedback` is "full", "no-expected" or
-    "score-only", as for `grade --feedback`."""
-    if question is not None:
-        assignment.question(question)  # KeyError naming the valid ids for a typo
+    picks a function ("dJdW2") or a worksheet question ("Q6", "q11"), else all are shown.
+    `feedback` is "full", "no-expected" or "score-only", as for `grade --feedback`."""
+    wanted = None
+    if question is not None:  # KeyError saying what is accepted, for a typo
+        wanted = tuple(q.id for q in assignment.questions_named(question))
     if namespace is None:
         namespace = sys._getframe(1).f_globals
     submission = Submission("notebook", "<self-check>", ())
     result = grade_submission(submission, Options(seed=seed, feedback=feedback),
                               runner=_in_process(namespace))
-    return ScoreCard(result, question)
+    return ScoreCard(result, wanted)

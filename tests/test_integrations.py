@@ -118,9 +118,9 @@ def test_the_autograder_zip_holds_what_gradescope_needs(tmp_path):
 def test_gradescope_submission_preference(tmp_path):
     (tmp_path / "notes.py").write_text("")
     (tmp_path / "work.ipynb").write_text("{}")
-    assert gradescope.find_submission(tmp_path).name == "work.ipynb"
+    assert gradescope.find_submission(tmp_path).graded.path.name == "work.ipynb"
     (tmp_path / "backprop.py").write_text("")
-    assert gradescope.find_submission(tmp_path).name == "backprop.py"
+    assert gradescope.find_submission(tmp_path).graded.path.name == "backprop.py"
 
 
 # 2. Jupyter self-check, in a real kernel
@@ -144,10 +144,12 @@ def test_check_in_an_executed_notebook():
 
 
 def test_check_names_a_mistyped_question():
-    with pytest.raises(KeyError, match="no question 'dJdw2'"):
-        from grader import check
+    from grader import check
 
-        check("dJdw2", namespace={})
+    with pytest.raises(KeyError, match="no question 'dJdW3'"):
+        check("dJdW3", namespace={})
+    with pytest.raises(KeyError, match="no function answers worksheet question Q40"):
+        check("Q40", namespace={})
 
 
 # 3. The series' own class: tests/scenarios/series_neural_network_class.py
