@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator
 
@@ -45,23 +45,26 @@ def grade_one(entry: Entry, options: Options, store: ResultStore | None, force: 
     The hand-in is read once, bounded, and never through a link, before anything else."""
     if entry.error is not None:
         return Graded(SubmissionResult(entry.student, str(entry.path), error=entry.error,
-                                       flags=entry.flags), False)
+                                       flags=entry.flags, late=entry.late), False)
     try:
         submission = load(entry.path, entry.student, entry.folder)
     except SubmissionError as exc:
-        return Graded(SubmissionResult(entry.student, str(entry.path), error=str(exc)), False)
+        return Graded(SubmissionResult(entry.student, str(entry.path), error=str(exc),
+                                       notes=entry.notes, late=entry.late), False)
+    # Which file was chosen among several is said first, in every report.
+    submission = replace(submission, notes=entry.notes + submission.notes)
     key = None
     if store is not None:
-        identity = f"{os.path.abspath(entry.path)};{_options_text(options)}"
+        identity = f"{os.path.abspath(entry.path)};{entry.notes};{entry.late};{_options_text(options)}"
         key = store.key(submission.content(), identity)
         if not force:
             stored = store.get(key, entry.student, str(entry.path))
             if stored is not None:
                 return Graded(stored, True)
     try:
-        result = grade_submission(submission, options)
+        result = replace(grade_submission(submission, options), late=entry.late)
     except Exception as exc:  # the grader's own failure: report it, keep going, don't store it
-        return Graded(SubmissionResult(entry.student, str(entry.path),
+        return Graded(SubmissionResult(entry.student, str(entry.path), late=entry.late,
                                        error=f"internal grader error: {type(exc).__name__}: {exc}"), False)
     if key is not None and not result.error_is_transient:
         store.put(key, result)

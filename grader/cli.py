@@ -6,6 +6,7 @@ Exit status: 0 whenever grading ran, whatever the scores; 1 for a path that can'
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -288,8 +289,10 @@ def gradescope_command(submission_dir, results_file, seed, timeout, memory_mb, f
     options = Options(seed=seed, limits=sandbox.Limits(timeout=timeout, memory_mb=memory_mb),
                       private_paths=(str(submission_dir.resolve()),), feedback=feedback_level)
     try:
-        path = gradescope.find_submission(submission_dir)
+        chosen = gradescope.find_submission(submission_dir)
+        path = chosen.graded.path
         result = grade_path(path, options, student=path.stem, folder=submission_dir)
+        result = dataclasses.replace(result, notes=chosen.notes() + result.notes)
     except gradescope.NoSubmission as exc:
         result = SubmissionResult("submission", str(submission_dir), error=str(exc), flags=exc.flags)
     except Exception as exc:  # the grader's own failure: still a results file that says so

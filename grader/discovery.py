@@ -14,6 +14,7 @@ import stat
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from grader import choice
 from grader.assignment import ASSIGNMENT
 from grader.loading import SUFFIXES
 
@@ -38,10 +39,12 @@ class Entry:
     # the latest is kept.
     recency: tuple | None = None
     flags: tuple[str, ...] = ()  # for the instructor: what the hand-in tried (a link)
+    notes: tuple[str, ...] = ()  # which file was graded among several, and which set aside
+    late: bool = False  # the LMS marked the upload late (Canvas's LATE)
 
 
 # Canvas: login_[LATE_]userid_attachmentid_originalname, e.g. smithjane_12345_6789012_backprop.py
-_CANVAS = re.compile(r"^(?P<login>[^_\s]+?)(?:_late)?_(?P<user>\d+)_(?P<attachment>\d+)_(?P<rest>.+)$",
+_CANVAS = re.compile(r"^(?P<login>[^_\s]+?)(?P<late>_late)?_(?P<user>\d+)_(?P<attachment>\d+)_(?P<rest>.+)$",
                      re.IGNORECASE)
 # Moodle: "Full Name_participantid_assignsubmission_file_" folders (or the same as a file prefix)
 _MOODLE = re.compile(r"^(?P<name>.+?)_(?P<user>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<rest>.*)$")
@@ -55,6 +58,17 @@ def lms_student(name: str) -> tuple[str, int] | None:
     canvas = _CANVAS.match(name)
     if canvas:
         return f"{canvas['login']} ({canvas['user']})", int(canvas["attachment"])
+    return None
+
+
+def lms_details(name: str) -> tuple[str, bool] | None:
+    """(the name the student gave the file, whether the LMS marked it late) for a download name."""
+    moodle = _MOODLE.match(name)
+    if moodle:
+        return moodle["rest"] or name, False
+    canvas = _CANVAS.match(name)
+    if canvas:
+        return canvas["rest"], bool(canvas["late"])
     return None
 
 
@@ -129,8 +143,11 @@ def _imported_modules(files: list[Path]) -> dict[Path, set[str]]:
     return {file: set().union(*(n for other, n in names.items() if other != file)) for file in files}
 
 
-def _latest(files: list[Path]) -> Path:
-    return max(files, key=lambda f: ((lms_student(f.name) or ("", 0))[1], os.lstat(f).st_mtime))
+def _candidates(files: list[Path], folder: Path, lms: bool) -> list[choice.Candidate]:
+    def order(file: Path) -> tuple:
+        return ((lms_student(file.name) or ("", 0))[1], os.lstat(file).st_mtime) if lms else ()
+
+    return [choice.candidate(f, str(f.relative_to(folder)), order(f)) for f in files]
 
 
 def _folder_entry(folder: Path) -> Entry:
@@ -146,20 +163,22 @@ def _folder_entry(folder: Path) -> Entry:
         return Entry(student, files[0], recency=recency, folder=folder)
     if not files:
         return Entry(student, folder, error="the folder holds no .py or .ipynb file", recency=recency)
-    named = [f for f in files if f.stem == ASSIGNMENT]
-    if len(named) == 1:
-        return Entry(student, named[0], recency=recency, folder=folder)
-    # A notebook and the modules it imports (partFour.py beside it): the .py files another
-    # file imports are modules, not the hand-in.
-    imported = _imported_modules(files)
-    candidates = [f for f in files if not (f.suffix == ".py" and f.stem in imported.get(f, ()))]
-    if len(candidates) == 1 and not lms:
-        return Entry(student, candidates[0], recency=recency, folder=folder)
-    if lms:  # an LMS keeps every upload: the latest one is the submission
-        return Entry(student, _latest(files), recency=recency, folder=folder)
-    listed = ", ".join(str(f.relative_to(folder)) for f in files)
-    return Entry(folder.name, folder, error=f"several files could be the submission ({listed}); "
-                                              f"name the one to grade {ASSIGNMENT}.py or {ASSIGNMENT}.ipynb")
+    chosen = pick(files, folder, bool(lms))
+    if not lms and chosen.undecided:  # nothing tells them apart but their names: ask
+        listed = ", ".join(str(c.path.relative_to(folder)) for c in (chosen.graded, *chosen.set_aside))
+        return Entry(folder.name, folder, error=f"several files could be the submission ({listed}); "
+                                                  f"name the one to grade {ASSIGNMENT}.py or {ASSIGNMENT}.ipynb")
+    return Entry(student, chosen.graded.path, recency=recency, folder=folder, notes=chosen.notes())
+
+
+def pick(files: list[Path], folder: Path, lms: bool) -> choice.Choice:
+    """The file of a student's folder to grade (see `choice`). The .py files another file
+    imports (partFour.py beside the notebook) are the student's modules, not the hand-in."""
+    imported = _imported_modules(files) if len(files) > 1 else {}
+    candidates = [f for f in files if not (f.suffix == ".py" and f.stem in imported.get(f, ()))] or files
+    if len(candidates) == 1:
+        return choice.Choice(choice.Candidate(candidates[0], candidates[0].name, 0, False), ())
+    return choice.choose(_candidates(candidates, folder, lms))
 
 
 def file_entry(path: Path, student: str | None = None) -> Entry:
@@ -168,6 +187,7 @@ def file_entry(path: Path, student: str | None = None) -> Entry:
     student = student or (lms[0] if lms else path.stem)
     info = os.lstat(path)
     recency = (lms[1], info.st_mtime) if lms else None
+    late = bool(lms) and lms_details(path.name)[1]
     kind = _kind(path)
     if kind == "link":
         return Entry(student, path, recency=recency, flags=(LINK_FLAG,),
@@ -175,7 +195,7 @@ def file_entry(path: Path, student: str | None = None) -> Entry:
     if kind == "special":
         return Entry(student, path, recency=recency, flags=(SPECIAL_FLAG,),
                      error="not a regular file (a FIFO, device or socket): nothing to grade")
-    return Entry(student, path, recency=recency)
+    return Entry(student, path, recency=recency, late=late)
 
 
 def _directory_entries(directory: Path) -> list[Entry]:
@@ -193,18 +213,28 @@ def _directory_entries(directory: Path) -> list[Entry]:
 
 
 def _latest_per_student(entries: list[Entry]) -> list[Entry]:
-    """Of several LMS entries for one student, keep the latest gradable one."""
-    kept: dict[str, Entry] = {}
+    """Of several LMS entries for one student, the one that does the worksheet (see
+    `choice`), the latest upload only between equals; an error row only if none is gradable."""
+    groups: dict[str, list[Entry]] = {}
     others = []
     for entry in entries:
         if entry.recency is None:
             others.append(entry)
+        else:
+            groups.setdefault(entry.student, []).append(entry)
+    kept = []
+    for group in groups.values():
+        gradable = [e for e in group if e.error is None and e.folder is None]
+        if len(gradable) < 2:  # folders chose among their own files already
+            best = max(group, key=lambda e: (e.error is None, e.recency))
+            kept.append(best)
             continue
-        current = kept.get(entry.student)
-        gradable_first = (entry.error is None, entry.recency)  # a gradable upload beats any other
-        if current is None or gradable_first > (current.error is None, current.recency):
-            kept[entry.student] = entry
-    return others + list(kept.values())
+        by_path = {e.path: e for e in gradable}
+        chosen = choice.choose([choice.candidate(e.path, (lms_details(e.path.name) or (e.path.name,))[0],
+                                                 e.recency) for e in gradable])
+        entry = by_path[chosen.graded.path]
+        kept.append(replace(entry, notes=chosen.notes()))
+    return others + kept
 
 
 def discover(paths: list[Path]) -> list[Entry]:

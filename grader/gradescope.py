@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from grader import assignment
-from grader.discovery import Refused, gradable_files
+from grader.choice import Choice
+from grader.discovery import Refused, gradable_files, pick
 from grader.report import case_lines
 from grader.results import SubmissionResult, display_number
 
@@ -67,10 +68,11 @@ class NoSubmission(Exception):
         self.flags = flags
 
 
-def find_submission(folder: Path) -> Path:
-    """The one .py or .ipynb in a Gradescope submission folder (searched recursively, never
-    through a link: a link or special file anywhere in it is refused); with several, the one
-    named like the exercise, else a notebook, else the first by name."""
+def find_submission(folder: Path) -> Choice:
+    """The .py or .ipynb in a Gradescope submission folder to grade (searched recursively,
+    never through a link: a link or special file anywhere in it is refused); among several,
+    the one that does the worksheet (see `choice`: an untouched stub named backprop.py never
+    beats the real work), the others listed in the results."""
     if not folder.is_dir():
         raise NoSubmission(f"no submission folder at {folder}")
     try:
@@ -81,9 +83,4 @@ def find_submission(folder: Path) -> Path:
         names = ", ".join(sorted(p.name for p in folder.iterdir())) or "nothing"
         raise NoSubmission(f"no .py or .ipynb file was submitted (found: {names}); submit "
                            f"{assignment.ASSIGNMENT}.py or {assignment.ASSIGNMENT}.ipynb")
-    for preferred in (f"{assignment.ASSIGNMENT}.ipynb", f"{assignment.ASSIGNMENT}.py"):
-        for path in found:
-            if path.name == preferred:
-                return path
-    notebooks = [p for p in found if p.suffix == ".ipynb"]
-    return (notebooks or found)[0]
+    return pick(found, folder, lms=False)

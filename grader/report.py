@@ -153,7 +153,7 @@ def to_table(report: Report) -> str:
 
 
 CSV_COLUMNS = ("student", "path", "status", "score", "max_score", *(q.id for q in QUESTIONS),
-               "error", "flags")
+               "error", "flags", "late")
 
 
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
@@ -173,7 +173,7 @@ def csv_row(result: SubmissionResult) -> list[str]:
            f"{display_number(result.score):g}" if result.error is None else "",
            f"{display_number(result.max_score):g}",
            *(scores.get(q.id, "") for q in QUESTIONS),
-           result.error or "", "; ".join(result.flags)]
+           result.error or "", "; ".join(result.flags), "late" if result.late else ""]
     return [spreadsheet_safe(printable(cell)) for cell in row]
 
 

@@ -108,6 +108,7 @@ class SubmissionResult:
     flags: tuple[str, ...] = field(default=())
     notes: tuple[str, ...] = ()  # what the grader did to the source (IPython lines set aside)
     missing_packages: tuple[str, ...] = ()  # imported, but not installed where it was graded
+    late: bool = False  # the LMS marked the hand-in late (Canvas's LATE): kept for the gradebook
 
     @property
     def status(self) -> str:
@@ -147,6 +148,7 @@ def submission_to_dict(result: SubmissionResult) -> dict[str, Any]:
         "flags": list(result.flags),
         "notes": list(result.notes),
         "missing_packages": list(result.missing_packages),
+        "late": result.late,
         "load_errors": [{"where": e.where, "message": e.message} for e in result.load_errors],
         "output": result.output,
         "questions": [_question_to_dict(q) for q in result.questions],
@@ -191,7 +193,7 @@ def submission_from_dict(data: dict[str, Any]) -> SubmissionResult:
         student=data["student"], path=data["path"], error=data["error"], questions=questions,
         load_errors=tuple(LoadError(e["where"], e["message"]) for e in data["load_errors"]),
         output=data["output"], flags=tuple(data["flags"]), notes=tuple(data["notes"]),
-        missing_packages=tuple(data.get("missing_packages", ())),
+        missing_packages=tuple(data.get("missing_packages", ())), late=bool(data.get("late", False)),
     )
 
 

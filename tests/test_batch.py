@@ -97,7 +97,7 @@ def test_csv_is_a_gradebook(klass):
     assert header[5:20] == ["forward", "cost", "dJdW1_shape", "dJdW2_shape", "per_example_dJdW2",
                             "dJdyHat", "sigmoid_prime", "delta3_shape", "delta3", "dz3dW2",
                             "a2_rows_and_columns", "dJdW2", "delta2", "dJdW1", "cost_function_prime"]
-    assert header[20:] == ["error", "flags"]
+    assert header[20:] == ["error", "flags", "late"]
     ben = next(r for r in rows if r[0] == "ben")
     assert ben[2:5] == ["graded", "18", "20"] and ben[header.index("dJdW2")] == "0"
     hal = next(r for r in rows if r[0] == "hal")
