@@ -3,9 +3,11 @@
     python exercises/make_notebook.py          # rewrite the notebook
     python exercises/make_notebook.py --check  # exit 1 if the notebook is out of date
 
-Each function of the stub becomes a Markdown cell (its question, from the docstring) and a
-code cell (the function exactly as in the .py file); a group of constants becomes a Markdown
-cell from the comment above it and a code cell. Cell ids are fixed so that the output is the
+Each function of the stub becomes a Markdown cell (its question, from the docstring), a
+code cell (the function exactly as in the .py file) and a self-check cell (`check("forward")`);
+a group of constants becomes a Markdown cell from the comment above it, a code cell and a
+self-check cell. The introduction says how to self-check, with `backprop_check.py` from
+`grade student-check`. Cell ids are fixed so that the output is the
 same on every run.
 """
 
@@ -20,6 +22,20 @@ import nbformat
 HERE = Path(__file__).resolve().parent
 STUB = HERE / "backprop.py"
 NOTEBOOK = HERE / "backprop.ipynb"
+
+# The questions the grader checks, by function (the notebook must build without the grader).
+QUESTIONS = {"forward", "cost", "dJdW1_shape", "dJdW2_shape", "per_example_dJdW2", "dJdyHat",
+             "sigmoid_prime", "delta3_shape", "delta3", "dz3dW2", "a2_rows_and_columns", "dJdW2",
+             "delta2", "dJdW1", "cost_function_prime"}
+CONSTANTS_QUESTION = "a2_rows_and_columns"
+
+SELF_CHECK = """### Checking your work as you go
+
+Put `backprop_check.py` (your instructor hands it out) beside this notebook and run the cell
+below once. Then run the `check(...)` cell after each question: it checks your function on the
+worksheet's numbers and on practice cases of other sizes, and says what is wrong.
+`check()` checks everything; `check("Q6")` checks a worksheet question. The check cells are not
+graded and may stay in what you hand in; your grade comes from the grader, on more cases."""
 
 
 def _comment_above(lines: list[str], lineno: int) -> tuple[str, int]:
@@ -43,6 +59,8 @@ def build(source: str) -> str:
 
     title, _, rest_of_intro = intro.partition("\n")
     cells = [nbformat.v4.new_markdown_cell(f"# {title.rstrip('.')}\n\n{rest_of_intro.strip()}"),
+             nbformat.v4.new_markdown_cell(SELF_CHECK),
+             nbformat.v4.new_code_cell("from backprop_check import check"),
              nbformat.v4.new_code_cell(preamble)]
     index = first_block
     while index < len(body):
@@ -52,6 +70,7 @@ def build(source: str) -> str:
             heading, _, rest = doc.partition("\n")
             text = f"## `{node.name}`: {heading}" + ("\n\n" + rest.strip() if rest.strip() else "")
             code = "\n".join(lines[node.lineno - 1:node.end_lineno])
+            question = node.name
             index += 1
         else:  # a group of constants, explained by the comment above it
             group = [node]
@@ -61,9 +80,12 @@ def build(source: str) -> str:
             names = ", ".join(f"`{t.id}`" for g in group for t in g.targets if isinstance(t, ast.Name))
             text = f"## {names}: {comment}"
             code = "\n".join(lines[start - 1:group[-1].end_lineno])
+            question = CONSTANTS_QUESTION
             index += len(group)
         cells.append(nbformat.v4.new_markdown_cell(text))
         cells.append(nbformat.v4.new_code_cell(code))
+        if question in QUESTIONS:  # a check after each question, as Otter's notebooks have
+            cells.append(nbformat.v4.new_code_cell(f'check("{question}")'))
     for number, cell in enumerate(cells):
         cell["id"] = f"cell-{number:02d}"
     notebook = nbformat.v4.new_notebook(cells=cells, metadata={

@@ -353,3 +353,43 @@ def key(output_format):
         click.echo(json.dumps(answer_key.to_json_document(entries), indent=2))
     else:
         click.echo(answer_key.to_table(entries))
+
+
+@main.command("student-check")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("backprop_check.py"), show_default=True, help="Where to write the file.")
+@click.option("--seeded", type=int, default=2, show_default=True,
+              help="Practice cases of other sizes besides the worksheet's two (0-3).")
+@click.option("--public-seed", type=int, default=None,
+              help="Seed of the practice cases (default: a fixed one); never the grading seed.")
+@click.option("--seed", type=int, default=assignment.DEFAULT_SEED, show_default=True,
+              help="The seed you grade with: refused as the public seed.")
+@click.option("--catalogue", "catalogues", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="More catalogued mistakes to diagnose (repeatable), as for grading.")
+def student_check(output, seeded, public_seed, seed, catalogues):
+    """Write backprop_check.py, a self-check students can be given: no answers inside.
+
+    One file, numpy only: students put it beside their notebook and run
+    `from backprop_check import check; check()` or `check("Q6")`. It checks on the worksheet's
+    numbers and a few practice cases (not the graded ones), with the grader's comparison and
+    feedback; mistakes are explained only to a student who made them.
+
+    Example:
+
+        grade student-check -o backprop_check.py --seeded 3
+    """
+    from grader import catalogue as mistakes_catalogue
+    from grader import student_check as builder
+
+    public = builder.DEFAULT_PUBLIC_SEED if public_seed is None else public_seed
+    paths = (str(mistakes_catalogue.DEFAULT_CATALOGUE), *(str(Path(c).resolve()) for c in catalogues))
+    try:
+        text = builder.build(public, seeded, seed, paths)
+    except (builder.StudentCheckError, mistakes_catalogue.CatalogueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"can't write {output}: {exc.strerror}") from None
+    click.echo(f"wrote {output} ({len(text.encode()) // 1024} KiB): the worksheet's cases and {seeded} "
+               f"practice case{'s' * (seeded != 1)} (public seed {public}); hand it to students")

@@ -124,15 +124,19 @@ def test_gradescope_submission_preference(tmp_path):
 
 
 # 2. Jupyter self-check, in a real kernel
-def test_check_in_an_executed_notebook():
+def test_check_in_an_executed_notebook(tmp_path):
     from nbclient import NotebookClient
 
+    from grader import student_check
+
+    # The student notebook's own check cells use the file students are given.
+    (tmp_path / "backprop_check.py").write_text(student_check.build())
     notebook = nbformat.read(ROOT / "exercises" / "backprop.ipynb", as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell(BOB))
     notebook.cells.append(nbformat.v4.new_code_cell("from grader import check\ncheck('dJdW2')"))
     notebook.cells.append(nbformat.v4.new_code_cell("card = check()\nprint(card.score)\ncard"))
     NotebookClient(notebook, timeout=120, kernel_name="python3",
-                   resources={"metadata": {"path": str(ROOT)}}).execute()
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
     one, everything = notebook.cells[-2], notebook.cells[-1]
     html = one.outputs[0]["data"]["text/html"]
     assert "<code>dJdW2</code>" in html and "0 / 2" in html and "<code>forward</code>" not in html

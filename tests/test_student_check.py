@@ -1,0 +1,176 @@
+"""`grade student-check`: the file students check their work with holds no answers, needs no
+grader, and says what the grader says."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from conftest import FAST, ROOT, SOLUTION, STUB, run_cli, with_solution
+from grader import assignment, catalogue, student_check
+from grader.grading import grade_submission, plan
+from grader.loading import Submission
+from grader.sandbox import Cell
+
+MODEL_LINE = "return dJdW1(X, d2), dJdW2(a2, d3)"
+# Where the grader can't be imported: what a student's machine is like.
+_NO_GRADER = """
+import sys
+class _NoGrader:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("grader", "solutions"):
+            raise ImportError("the grader is not installed here: " + name)
+sys.meta_path.insert(0, _NoGrader())
+"""
+
+
+@pytest.fixture(scope="module")
+def check_file(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("student")
+    done = run_cli("student-check", "-o", str(folder / "backprop_check.py"))
+    assert done.returncode == 0, done.stderr
+    assert "wrote" in done.stdout and "2 practice cases" in done.stdout
+    return folder / "backprop_check.py"
+
+
+def _check(check_file: Path, source: str, question: str | None = None) -> dict:
+    """check() on `source`'s functions in a fresh Python where the grader can't be imported:
+    each question's score, max_score and feedback."""
+    program = _NO_GRADER + f"""
+import json
+sys.path.insert(0, {str(check_file.parent)!r})
+from backprop_check import check
+namespace = {{}}
+exec(compile({source!r}, "answers.py", "exec"), namespace)
+card = check({question!r}, namespace=namespace)
+print(json.dumps({{"score": card.score, "max_score": card.max_score,
+                  "questions": {{q.id: [q.score, q.max_score, q.feedback] for q in card.questions}}}}))
+"""
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_the_file_needs_numpy_and_the_standard_library_only(check_file):
+    tree = ast.parse(check_file.read_text())
+    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+                for alias in node.names}
+    imported |= {node.module.split(".")[0] for node in ast.walk(tree)
+                 if isinstance(node, ast.ImportFrom) and node.module}
+    assert imported - set(sys.stdlib_module_names) == {"numpy"}
+
+
+def test_the_model_answer_scores_full_marks_and_the_stub_none(check_file):
+    right = _check(check_file, SOLUTION)
+    assert right["score"] == right["max_score"] == 20
+    assert all(feedback.startswith("correct") for _, _, feedback in right["questions"].values())
+    stub = _check(check_file, STUB)
+    assert stub["score"] == 0
+    assert stub["questions"]["delta2"][2] == "not answered yet: the function still raises NotImplementedError"
+
+
+@pytest.mark.parametrize("mistake, question", [
+    ("def dJdW2(a2, delta3):\n    return delta3.T @ a2\n", "dJdW2"),
+    ("def dJdW2(a2, delta3):\n    return a2.T\n", "dJdW2"),
+    ("def sigmoid_prime(z):\n    return z * (1 - z)\n", "sigmoid_prime"),
+    ("def delta2(delta3, W2, z2):\n    return delta3 @ W2.T\n", "delta2"),
+    ("def cost(y, yHat):\n    return np.sum((y - yHat) ** 2, axis=0, keepdims=True)\n", "cost"),
+])
+def test_a_mistake_gets_the_graders_own_words(check_file, mistake, question):
+    source = with_solution(mistake)
+    graded = grade_submission(Submission("s", "s.py", (Cell(source, "s.py"),)), FAST)
+    said = next(q for q in graded.questions if q.question.id == question)
+    assert said.diagnosis is not None  # a catalogued mistake: the grader names it
+    checked = _check(check_file, source, question)["questions"][question]
+    count = re.compile(r" \(\d+/\d+ cases correct\)")
+    assert count.sub("", checked[2]) == count.sub("", said.feedback)
+    assert checked[0] == 0
+
+
+def test_what_builds_on_a_wrong_answer_says_so(check_file):
+    checked = _check(check_file, with_solution("def dJdW2(a2, delta3):\n    return a2.T\n"))
+    assert "your dJdW2 is wrong too" in checked["questions"]["cost_function_prime"][2]
+
+
+def test_check_takes_worksheet_question_numbers(check_file):
+    assert set(_check(check_file, SOLUTION, "Q17")["questions"]) == {"delta2", "dJdW1"}
+    assert set(_check(check_file, SOLUTION, "q6")["questions"]) == {"sigmoid_prime"}
+
+
+def test_no_reference_code_and_no_formula_of_a_mistake_is_in_the_file(check_file):
+    text = check_file.read_text()
+    assert MODEL_LINE not in text
+    for question in assignment.QUESTIONS:
+        assert f"def {question.id}(" not in text
+    reference_lines = {line.strip() for line in SOLUTION.splitlines()
+                       if line.strip().startswith("return ") and len(line.strip()) > 12}
+    assert not [line for line in reference_lines if line in text]
+    for mistake in catalogue.load():
+        assert mistake.explain not in text, mistake.id
+        if len(mistake.answer) > 8:  # a formula, not a bare name such as `a2`
+            assert mistake.answer not in text, mistake.id
+
+
+def test_the_graded_cases_answers_are_not_in_the_file(check_file):
+    text = check_file.read_text()
+    hidden = [check.expected for check in plan(assignment.DEFAULT_SEED) if not check.case.worksheet
+              and not check.question.constants]
+    numbers = [float(x) for value in hidden
+               for part in (value if isinstance(value, tuple) and not isinstance(value[0], int) else (value,))
+               for x in np.ravel(np.asarray(part, dtype=float))]
+    assert len(numbers) > 200
+    leaked = [x for x in numbers if float(x).is_integer() is False and repr(x) in text]
+    assert leaked == []
+    # The test can see numbers when they are there: the worksheet's are.
+    q11 = next(c for c in plan(assignment.DEFAULT_SEED) if c.question.id == "delta3" and c.case.id == "q11")
+    assert repr(float(q11.expected[0, 0])) in text
+
+
+def test_the_public_seed_may_not_be_the_grading_seed(tmp_path):
+    done = run_cli("student-check", "-o", str(tmp_path / "c.py"), "--public-seed", "7", "--seed", "7")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.count("\n") == 1 and "public seed is the grading seed" in done.stderr
+    assert not (tmp_path / "c.py").exists()
+
+
+def test_more_practice_cases_on_request():
+    text = student_check.build(seeded=3)
+    assert "practice 3 (3 examples, layers 3-5-3)" in text
+
+
+def test_the_student_notebook_self_checks_in_a_real_kernel_without_the_grader(check_file, tmp_path):
+    from nbclient import NotebookClient
+
+    (tmp_path / "backprop_check.py").write_text(check_file.read_text())
+    notebook = nbformat.read(ROOT / "exercises" / "backprop.ipynb", as_version=4)
+    checks = [cell for cell in notebook.cells if cell.cell_type == "code" and cell.source.startswith("check(")]
+    assert len(checks) == len(assignment.QUESTIONS)  # a check after each question
+    notebook.cells.insert(0, nbformat.v4.new_code_cell(_NO_GRADER))
+    notebook.cells.append(nbformat.v4.new_code_cell(SOLUTION))
+    notebook.cells.append(nbformat.v4.new_code_cell("card = check()\nprint(card.score, card.max_score)\ncard"))
+    NotebookClient(notebook, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    first = next(c for c in notebook.cells if c.source == 'check("forward")')
+    assert "not answered yet" in first.outputs[0]["data"]["text/plain"]
+    last = notebook.cells[-1]
+    assert next(o for o in last.outputs if o.get("name") == "stdout")["text"].strip() == "20.0 20"
+    assert "<code>cost_function_prime</code>" in next(o for o in last.outputs if "data" in o)["data"]["text/html"]
+
+
+def test_the_student_notebook_handed_in_with_its_check_cells_is_graded_unflagged(grade):
+    notebook = nbformat.read(ROOT / "exercises" / "backprop.ipynb", as_version=4)
+    for cell in notebook.cells:  # the student's work: each stub function replaced by the answer
+        if cell.cell_type == "code" and cell.source.startswith(("def ", "# ")):
+            cell.source = ""
+    notebook.cells.append(nbformat.v4.new_code_cell(SOLUTION))
+    result = grade(nbformat.writes(notebook), "backprop.ipynb")
+    assert result.score == 20 and result.flags == () and result.load_errors == ()
+    assert any(note.startswith("self-check lines not run") for note in result.notes)
