@@ -45,26 +45,26 @@ def grade_one(entry: Entry, options: Options, store: ResultStore | None, force: 
     The hand-in is read once, bounded, and never through a link, before anything else."""
     if entry.error is not None:
         return Graded(SubmissionResult(entry.student, str(entry.path), error=entry.error,
-                                       flags=entry.flags, late=entry.late), False)
+                                       flags=entry.flags, late=entry.late, lms=entry.lms), False)
     try:
         submission = load(entry.path, entry.student, entry.folder)
     except SubmissionError as exc:
         return Graded(SubmissionResult(entry.student, str(entry.path), error=str(exc),
-                                       notes=entry.notes, late=entry.late), False)
+                                       notes=entry.notes, late=entry.late, lms=entry.lms), False)
     # Which file was chosen among several is said first, in every report.
     submission = replace(submission, notes=entry.notes + submission.notes)
     key = None
     if store is not None:
-        identity = f"{os.path.abspath(entry.path)};{entry.notes};{entry.late};{_options_text(options)}"
+        identity = f"{os.path.abspath(entry.path)};{entry.notes};{entry.late};{entry.lms};{_options_text(options)}"
         key = store.key(submission.content(), identity)
         if not force:
             stored = store.get(key, entry.student, str(entry.path))
             if stored is not None:
                 return Graded(stored, True)
     try:
-        result = replace(grade_submission(submission, options), late=entry.late)
+        result = replace(grade_submission(submission, options), late=entry.late, lms=entry.lms)
     except Exception as exc:  # the grader's own failure: report it, keep going, don't store it
-        return Graded(SubmissionResult(entry.student, str(entry.path), late=entry.late,
+        return Graded(SubmissionResult(entry.student, str(entry.path), late=entry.late, lms=entry.lms,
                                        error=f"internal grader error: {type(exc).__name__}: {exc}"), False)
     if key is not None and not result.error_is_transient:
         store.put(key, result)

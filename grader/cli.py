@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from grader import assignment, gradescope, processes, report, sandbox
+from grader import assignment, gradescope, lms, processes, report, sandbox
 from grader.batch import FeedbackFolder, Spool, grade_all
 from grader.discovery import DiscoveryError, discover
 from grader.catalogue import DEFAULT_CATALOGUE, CatalogueError
@@ -65,10 +65,13 @@ def main():
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--format", "output_format",
-              type=click.Choice(["table", "json", "csv", "gradescope"]), default="table",
-              show_default=True,
+              type=click.Choice(["table", "json", "csv", "canvas", "moodle", "gradescope"]),
+              default="table", show_default=True,
               help="table: a score card (one file) or the class table; json: everything; "
-                   "csv: the gradebook; gradescope: results.json for one submission.")
+                   "csv: the gradebook; canvas: Canvas's gradebook import; moodle: Moodle's "
+                   "offline grading worksheet; gradescope: results.json for one submission.")
+@click.option("--assignment-name", default="Backpropagation worksheet", show_default=True,
+              help="The assignment's column in --format canvas (Canvas creates it if new).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report to this file instead of standard output.")
 @click.option("--feedback-dir", type=click.Path(file_okay=False, path_type=Path),
@@ -100,8 +103,8 @@ def main():
               help="Where results are kept between runs  [default: ~/.cache/backprop-grader]")
 @click.option("--no-cache", is_flag=True, help="Neither read nor keep results between runs.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-def run(paths, output_format, output, feedback_dir, html_file, jobs, seed, timeout, memory_mb,
-        no_carry_forward, feedback_level, catalogues, force, cache_dir, no_cache, quiet):
+def run(paths, output_format, assignment_name, output, feedback_dir, html_file, jobs, seed, timeout,
+        memory_mb, no_carry_forward, feedback_level, catalogues, force, cache_dir, no_cache, quiet):
     """Grade submissions: files (.py, .ipynb) and class folders.
 
     In a class folder each .py or .ipynb is one student, and so is each subfolder. Every
@@ -113,6 +116,8 @@ def run(paths, output_format, output, feedback_dir, html_file, jobs, seed, timeo
         grade alice.py
 
         grade submissions/ --format csv -o gradebook.csv --feedback-dir feedback/
+
+        grade canvas-download/ --format canvas -o canvas-import.csv
     """
     try:
         entries = discover(list(paths))
@@ -173,10 +178,17 @@ def run(paths, output_format, output, feedback_dir, html_file, jobs, seed, timeo
                    f"from then (--force grades them again)", err=True)
     elapsed = time.monotonic() - started
 
+    left_out = [lms.LeftOut()]
+
     def chunks():
         # One result is a score card; a class is read back one at a time while it is written.
         ordered = list(results.in_order(entries)) if len(entries) == 1 else results.in_order(entries)
         graded_report = Report(assignment.ASSIGNMENT, seed, ordered)
+        left_out[0] = lms.LeftOut()
+        if output_format == "canvas":
+            return lms.canvas_chunks(ordered, assignment_name, assignment.MAX_SCORE, left_out[0])
+        if output_format == "moodle":
+            return lms.moodle_chunks(ordered, assignment.MAX_SCORE, left_out[0])
         if output_format == "gradescope":
             return iter([json.dumps(gradescope.results_json(ordered[0], elapsed), indent=2) + "\n"])
         if output_format == "json":
@@ -186,6 +198,8 @@ def run(paths, output_format, output, feedback_dir, html_file, jobs, seed, timeo
         return iter([report.to_table(graded_report) + "\n"])
 
     _write_report(chunks, output)
+    for line in left_out[0].lines(output_format.capitalize()):  # never dropped silently
+        click.echo(line, err=True)
     if html_file is not None:
         from grader.html_report import to_html
 

@@ -41,6 +41,7 @@ class Entry:
     flags: tuple[str, ...] = ()  # for the instructor: what the hand-in tried (a link)
     notes: tuple[str, ...] = ()  # which file was graded among several, and which set aside
     late: bool = False  # the LMS marked the upload late (Canvas's LATE)
+    lms: tuple[str, str] | None = None  # ("canvas", user id) or ("moodle", participant number)
 
 
 # Canvas: login_[LATE_]userid_attachmentid_originalname, e.g. smithjane_12345_6789012_backprop.py
@@ -58,6 +59,18 @@ def lms_student(name: str) -> tuple[str, int] | None:
     canvas = _CANVAS.match(name)
     if canvas:
         return f"{canvas['login']} ({canvas['user']})", int(canvas["attachment"])
+    return None
+
+
+def lms_identity(name: str) -> tuple[str, str] | None:
+    """(the LMS, the student's id there) from a download name: ("canvas", user id) or
+    ("moodle", participant number), for the grade files those LMSs import."""
+    moodle = _MOODLE.match(name)
+    if moodle:
+        return "moodle", moodle["user"]
+    canvas = _CANVAS.match(name)
+    if canvas:
+        return "canvas", canvas["user"]
     return None
 
 
@@ -151,6 +164,10 @@ def _candidates(files: list[Path], folder: Path, lms: bool) -> list[choice.Candi
 
 
 def _folder_entry(folder: Path) -> Entry:
+    return replace(_folder_entry_of(folder), lms=lms_identity(folder.name))
+
+
+def _folder_entry_of(folder: Path) -> Entry:
     lms = lms_student(folder.name)
     student = lms[0] if lms else folder.name
     recency = (0, os.lstat(folder).st_mtime) if lms else None
@@ -188,14 +205,15 @@ def file_entry(path: Path, student: str | None = None) -> Entry:
     info = os.lstat(path)
     recency = (lms[1], info.st_mtime) if lms else None
     late = bool(lms) and lms_details(path.name)[1]
+    identity = lms_identity(path.name)
     kind = _kind(path)
     if kind == "link":
-        return Entry(student, path, recency=recency, flags=(LINK_FLAG,),
+        return Entry(student, path, recency=recency, flags=(LINK_FLAG,), lms=identity,
                      error="the hand-in is a symbolic link: links are not graded; hand in the file itself")
     if kind == "special":
-        return Entry(student, path, recency=recency, flags=(SPECIAL_FLAG,),
+        return Entry(student, path, recency=recency, flags=(SPECIAL_FLAG,), lms=identity,
                      error="not a regular file (a FIFO, device or socket): nothing to grade")
-    return Entry(student, path, recency=recency, late=late)
+    return Entry(student, path, recency=recency, late=late, lms=identity)
 
 
 def _directory_entries(directory: Path) -> list[Entry]:

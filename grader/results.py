@@ -109,6 +109,7 @@ class SubmissionResult:
     notes: tuple[str, ...] = ()  # what the grader did to the source (IPython lines set aside)
     missing_packages: tuple[str, ...] = ()  # imported, but not installed where it was graded
     late: bool = False  # the LMS marked the hand-in late (Canvas's LATE): kept for the gradebook
+    lms: tuple[str, str] | None = None  # ("canvas", user id) or ("moodle", participant number)
 
     @property
     def status(self) -> str:
@@ -149,6 +150,7 @@ def submission_to_dict(result: SubmissionResult) -> dict[str, Any]:
         "notes": list(result.notes),
         "missing_packages": list(result.missing_packages),
         "late": result.late,
+        "lms": {"system": result.lms[0], "id": result.lms[1]} if result.lms else None,
         "load_errors": [{"where": e.where, "message": e.message} for e in result.load_errors],
         "output": result.output,
         "questions": [_question_to_dict(q) for q in result.questions],
@@ -194,6 +196,7 @@ def submission_from_dict(data: dict[str, Any]) -> SubmissionResult:
         load_errors=tuple(LoadError(e["where"], e["message"]) for e in data["load_errors"]),
         output=data["output"], flags=tuple(data["flags"]), notes=tuple(data["notes"]),
         missing_packages=tuple(data.get("missing_packages", ())), late=bool(data.get("late", False)),
+        lms=(data["lms"]["system"], data["lms"]["id"]) if data.get("lms") else None,
     )
 
 
