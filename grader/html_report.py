@@ -13,9 +13,12 @@ _STYLE = """
 body { font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #222; }
 h1 { font-size: 1.5em; } h2 { font-size: 1.15em; margin-top: 2em; }
 table { border-collapse: collapse; } th, td { padding: 3px 8px; border-bottom: 1px solid #ddd; }
-th { text-align: left; background: #f4f4f4; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
+th { text-align: left; background: #f4f4f4; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.full { background: #e6f4ea; } td.zero { background: #fce8e6; } td.part { background: #fef7e0; }
 .error { color: #b3261e; } .flags { color: #8a4b00; } .charts { display: flex; gap: 3em; flex-wrap: wrap; }
+table.gradebook th { font-size: 12px; max-width: 7em; vertical-align: bottom; }
+section { margin-top: 1.5em; } section h3 { font-size: 1.05em; margin-bottom: .3em; }
 """
 
 
@@ -24,28 +27,45 @@ def _cell(score: float, points: float) -> str:
     return f'<td class="n {kind}">{display_number(score):g}</td>'
 
 
-def histogram_svg(totals: list[float], width: int = 420, height: int = 200) -> str:
-    """Counts of totals in ten bins from 0 to the maximum score."""
+def _ticks(top: int) -> list[int]:
+    """Whole-number ticks from 0 to at least `top`: at most six of them."""
+    step = max(1, -(-top // 5))
+    return list(range(0, top + step, step))
+
+
+def histogram_svg(totals: list[float], width: int = 440, height: int = 200) -> str:
+    """Counts of totals in ten bins from 0 to the maximum score, with both axes labelled."""
     bins = [0] * 10
     for total in totals:
         bins[min(9, int(total / MAX_SCORE * 10))] += 1
-    top = max(bins) or 1
-    bar = (width - 40) / 10
+    ticks = _ticks(max(bins))
+    top = ticks[-1] or 1
+    left, plot = 44, height - 20  # room for the count axis; room above the tallest bar
+    bar = (width - left - 10) / 10
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 30}" '
              f'role="img" aria-label="histogram of totals">']
+    for tick in ticks:  # the count axis: gridlines and their numbers
+        y = height - plot * tick / top
+        parts.append(f'<line x1="{left - 4}" y1="{y:.1f}" x2="{width - 10}" y2="{y:.1f}" stroke="#ddd"/>'
+                     f'<text x="{left - 7}" y="{y + 4:.1f}" font-size="10" text-anchor="end">{tick}</text>')
+    parts.append(f'<line x1="{left}" y1="{height - plot}" x2="{left}" y2="{height}" stroke="#444"/>'
+                 f'<line x1="{left}" y1="{height}" x2="{width - 10}" y2="{height}" stroke="#444"/>'
+                 f'<text x="12" y="{height - plot / 2:.1f}" font-size="11" text-anchor="middle" '
+                 f'transform="rotate(-90 12 {height - plot / 2:.1f})">students</text>')
     for index, count in enumerate(bins):
-        h = (height - 20) * count / top  # room above the tallest bar for its count
-        x = 30 + index * bar
-        parts.append(f'<rect x="{x:.1f}" y="{height - h:.1f}" width="{bar - 4:.1f}" height="{h:.1f}" '
+        h = plot * count / top
+        x = left + index * bar
+        parts.append(f'<rect x="{x + 2:.1f}" y="{height - h:.1f}" width="{bar - 4:.1f}" height="{h:.1f}" '
                      f'fill="#4a78c2"><title>{display_number(index * MAX_SCORE / 10):g}-'
                      f'{display_number((index + 1) * MAX_SCORE / 10):g}: {count}</title></rect>')
         if count:
-            parts.append(f'<text x="{x + bar / 2 - 2:.1f}" y="{height - h - 3:.1f}" font-size="11" '
+            parts.append(f'<text x="{x + bar / 2:.1f}" y="{height - h - 3:.1f}" font-size="11" '
                          f'text-anchor="middle">{count}</text>')
-        parts.append(f'<text x="{x:.1f}" y="{height + 14}" font-size="10">'
+        parts.append(f'<text x="{x:.1f}" y="{height + 14}" font-size="10" text-anchor="middle">'
                      f'{display_number(index * MAX_SCORE / 10):g}</text>')
-    parts.append(f'<text x="{width - 14}" y="{height + 14}" font-size="10">{display_number(MAX_SCORE):g}</text>')
-    parts.append(f'<text x="{width / 2}" y="{height + 28}" font-size="11" text-anchor="middle">'
+    parts.append(f'<text x="{left + 10 * bar:.1f}" y="{height + 14}" font-size="10" text-anchor="middle">'
+                 f'{display_number(MAX_SCORE):g}</text>')
+    parts.append(f'<text x="{left + 5 * bar:.1f}" y="{height + 28}" font-size="11" text-anchor="middle">'
                  'total score</text></svg>')
     return "".join(parts)
 
@@ -69,22 +89,54 @@ def questions_svg(means: list[float], width: int = 460) -> str:
     return "".join(parts)
 
 
+def _breakable(name: str) -> str:
+    """A question id that may wrap after its underscores, so the gradebook fits a window."""
+    return "_<wbr>".join(html.escape(part) for part in name.split("_"))
+
+
+def _student_section(anchor: str, s: SubmissionResult) -> str:
+    """A student's feedback, as the text score card shows it: each question, then the notes."""
+    from grader.report import afterword
+
+    name = html.escape(printable(s.student))
+    if s.error is not None:
+        body = f'<p class="error">not graded: {html.escape(printable(s.error))}</p>'
+    else:
+        rows = "".join(
+            f"<tr><td><code>{html.escape(q.question.id)}</code></td><td>{html.escape(q.question.worksheet)}</td>"
+            f"{_cell(q.score, q.question.points)}<td>{html.escape(printable(q.feedback))}</td></tr>"
+            for q in s.questions)
+        body = (f"<table><tr><th>question</th><th>worksheet</th><th>score</th><th>feedback</th></tr>"
+                f"{rows}</table>")
+    notes = afterword(s) if s.error is None else [f"flags: {', '.join(s.flags)}"] if s.flags else []
+    listed = "".join(f"<li>{html.escape(line)}</li>" for line in notes)
+    total = "" if s.error is not None else f": {display_number(s.score):g} / {display_number(s.max_score):g}"
+    return (f'<section id="{anchor}"><h3>{name}{total}</h3>{body}'
+            + (f"<ul>{listed}</ul>" if listed else "") + '<p><a href="#gradebook">back to the gradebook</a></p></section>')
+
+
 def to_html(submissions: Iterable[SubmissionResult], title: str = "Backpropagation worksheet") -> str:
+    from grader.report import afterword
+
     stats = ClassStats()
-    rows = []
-    for s in submissions:
+    rows, sections, notes = [], [], []
+    for number, s in enumerate(submissions, start=1):
         stats.add(s)
-        name = html.escape(printable(s.student))
+        anchor = f"student-{number}"
+        name = f'<a href="#{anchor}">{html.escape(printable(s.student))}</a>'
+        sections.append(_student_section(anchor, s))
         if s.error is not None:
-            rows.append(f'<tr><td>{name}</td><td colspan="{len(QUESTIONS) + 1}" class="error">'
-                        f'not graded: {html.escape(s.error)}</td></tr>')
+            rows.append(f'<tr><td>{name}</td><td class="n error">not graded</td>'
+                        f'<td colspan="{len(QUESTIONS)}" class="error">{html.escape(printable(s.error))}</td></tr>')
+            notes.append(f'<li>{name}: {html.escape(printable(s.error))}</li>')
             continue
         flags = f' <span class="flags">({html.escape(", ".join(s.flags))})</span>' if s.flags else ""
         cells = "".join(_cell(q.score, q.question.points) for q in s.questions)
-        rows.append(f"<tr><td>{name}{flags}</td>{cells}<td class=\"n\"><b>{display_number(s.score):g}</b></td></tr>")
+        rows.append(f"<tr><td>{name}{flags}</td><td class=\"n\"><b>{display_number(s.score):g}</b></td>{cells}</tr>")
+        notes += [f"<li>{name}: {html.escape(line)}</li>" for line in afterword(s)]
     graded = stats.graded
     means = [stats.mean(q.id) for q in QUESTIONS]
-    head = "".join(f'<th title="{html.escape(q.worksheet)}">{html.escape(q.id)}</th>' for q in QUESTIONS)
+    head = "".join(f'<th title="{html.escape(q.worksheet)}">{_breakable(q.id)}</th>' for q in QUESTIONS)
     summary_rows = "".join(
         f"<tr><td>{html.escape(q.id)}</td><td>{html.escape(q.worksheet)}</td>"
         f'<td class="n">{stats.mean(q.id):.3g} / {display_number(q.points):g}</td>'
@@ -99,6 +151,7 @@ def to_html(submissions: Iterable[SubmissionResult], title: str = "Backpropagati
         for question, students in stats.uncatalogued())
     groups = (f"<h2>The same wrong answer, unexplained: candidates for the catalogue</h2><ul>{groups}</ul>"
               if groups else "")
+    notes_html = f"<h2>Notes</h2><ul>{''.join(notes)}</ul>" if notes else ""
     import statistics
 
     overview = (f"{stats.count} submissions, {graded} graded, {stats.count - graded} could not be graded"
@@ -116,8 +169,12 @@ def to_html(submissions: Iterable[SubmissionResult], title: str = "Backpropagati
 <th>diagnosed</th><th>same wrong</th><th>not answered</th><th>other</th><th>most common mistakes (students)</th></tr>
 {summary_rows}</table>
 {groups}
-<h2>Gradebook</h2>
-<table><tr><th>student</th>{head}<th>total</th></tr>
+<h2 id="gradebook">Gradebook</h2>
+<p>Each name links to that student's feedback below.</p>
+<table class="gradebook"><tr><th>student</th><th>total</th>{head}</tr>
 {"".join(rows)}</table>
+{notes_html}
+<h2>Feedback, student by student</h2>
+{"".join(sections)}
 </body></html>
 """

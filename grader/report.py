@@ -38,7 +38,7 @@ def _total(result: SubmissionResult) -> str:
     return f"{display_number(result.score):g} / {display_number(result.max_score):g}"
 
 
-def _afterword(result: SubmissionResult) -> list[str]:
+def afterword(result: SubmissionResult) -> list[str]:
     """What went wrong outside the questions, and what the grader changed, one line each."""
     lines = [f"while loading, {printable(str(e))} (what was defined before it was graded)"
              for e in result.load_errors]
@@ -75,7 +75,7 @@ def score_card(result: SubmissionResult) -> str:
     if result.error is not None:
         return f"{header}\nnot graded: {result.error}"
     return "\n".join([header, questions_table(result.questions), f"total: {_total(result)}",
-                      *_afterword(result)])
+                      *afterword(result)])
 
 
 
@@ -133,7 +133,7 @@ def class_table(report: Report) -> str:
         else:
             rows.append([printable(s.student), *[f"{display_number(q.score):g}" for q in s.questions],
                          f"{display_number(s.score):g}"])
-            problems += [f"  {printable(s.student)}: {line}" for line in _afterword(s)]
+            problems += [f"  {printable(s.student)}: {line}" for line in afterword(s)]
     # Questions are numbered to keep the table narrow; the summary below says which is which.
     headers = ["student", *[str(number) for number in range(1, len(QUESTIONS) + 1)], "total"]
     align = ("left", *["right"] * (len(headers) - 1))
@@ -215,7 +215,7 @@ def to_markdown(result: SubmissionResult) -> str:
             lines.append("")
             lines += case_lines(q, "- ")
             lines.append("")
-    extra = _afterword(result)
+    extra = afterword(result)
     if extra:
         lines += ["", "## Also", "", *[f"- {line}" for line in extra]]
     return "\n".join(lines).rstrip() + "\n"

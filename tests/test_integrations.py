@@ -1,7 +1,9 @@
 """Where instructors and students already work: Gradescope, Jupyter, LMS downloads, HTML."""
 
+import html
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -209,21 +211,82 @@ def test_the_html_report_is_one_self_contained_page(tmp_path):
     assert result.returncode == 0, result.stderr
     page = _Page()
     page.feed(page_path.read_text())
-    assert page.links == []  # nothing fetched at view time
-    assert page.tags.count("svg") == 2 and page.tags.count("table") == 2
+    assert page.links and all(link.startswith("#") for link in page.links)  # nothing fetched at view time
+    assert page.tags.count("svg") == 2 and page.tags.count("script") == 0
     text = " ".join(page.text)
     assert "8 submissions, 6 graded, 2 could not be graded" in text
     assert "1 left out delta(3)" in text and "alice" in text and "not graded" in text
 
 
-@pytest.mark.skipif(not shutil.which("chromium"), reason="needs Debian's chromium")
-def test_the_html_report_renders_in_a_headless_browser(tmp_path):
+def test_the_html_report_links_every_student_to_their_feedback_and_shows_the_notes(tmp_path):
+    import html as html_module
+
     page_path = tmp_path / "class.html"
-    run_cli(str(ROOT / "examples" / "class"), "--html", str(page_path), "-q")
+    table = run_cli(str(ROOT / "examples" / "class"), "--html", str(page_path), "-q", "--no-cache")
+    text = page_path.read_text()
+    page = _Page()
+    page.feed(text)
+    anchors = [link[1:] for link in page.links if link.startswith("#student-")]
+    assert len(anchors) >= 8 and all(f'<section id="{a}">' in text for a in anchors)
+    # Every note of the text report (load errors, lines set aside, which file was graded)...
+    notes = table.stdout.split("\nnotes:\n")[1].split("\n\n")[0].splitlines()
+    assert len(notes) >= 6
+    for line in notes:
+        student, _, note = line.strip().partition(": ")
+        assert html_module.escape(note) in text, note  # ...is on the page
+    # The histogram has its axes: counts of students, and the total score.
+    assert ">students</text>" in text and ">total score</text>" in text
+
+
+def test_feedback_files_carry_no_path_of_the_instructors_machine(tmp_path):
+    klass = tmp_path / "my-course-2026" / "class"
+    shutil.copytree(ROOT / "examples" / "class", klass)
+    feedback = tmp_path / "feedback"
+    run_cli(str(klass), "--feedback-dir", str(feedback), "-q", "--no-cache")
+    files = list(feedback.glob("*.md"))
+    assert len(files) == 8
+    for file in files:
+        content = file.read_text()
+        assert str(tmp_path) not in content and "my-course-2026" not in content, file.name
+        assert str(ROOT) not in content and "/root" not in content, file.name
+
+
+@pytest.mark.skipif(not shutil.which("chromium"), reason="needs Debian's chromium (.ci/run installs it)")
+def test_the_html_report_as_a_person_sees_it_in_a_browser(tmp_path):
+    """Laid out by a real browser in a 1280-pixel-wide window: every student's total is on
+    screen without scrolling sideways, each name's link leads to that student's feedback, the
+    charts are drawn; and a picture is made."""
+    page_path = tmp_path / "class.html"
+    run_cli(str(ROOT / "examples" / "class"), "--html", str(page_path), "-q", "--no-cache")
+    # The measurements are taken by a script added to a copy: the report itself has none.
+    probe = tmp_path / "probe.html"
+    probe.write_text(page_path.read_text().replace("</body>", _MEASURE + "</body>"))
+    browser = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,900"]
+    dom = subprocess.run([*browser, "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()],
+                         capture_output=True, text=True, timeout=120).stdout
+    seen = json.loads(html.unescape(re.search(r'data-seen="([^"]*)"', dom).group(1)))
+    assert seen["window"] == 1280
+    assert seen["rows"] == 8 and max(seen["totals_right"]) <= seen["window"], seen
+    assert seen["links"] == seen["rows"] and seen["targets"] == seen["rows"], seen
+    assert all(width > 300 and height > 150 for width, height in seen["charts"]), seen
     shot = tmp_path / "shot.png"
-    subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}",
-                    "--window-size=1200,1400", page_path.as_uri()],
-                   capture_output=True, timeout=120)
+    subprocess.run([*browser, f"--screenshot={shot}", page_path.as_uri()], capture_output=True, timeout=120)
     assert shot.exists() and shot.stat().st_size > 10_000
+
+
+_MEASURE = """<script>
+const rows = [...document.querySelectorAll("table.gradebook tr")].slice(1);
+const seen = {
+  window: window.innerWidth,
+  rows: rows.length,
+  totals_right: rows.map(r => Math.round(r.children[1].getBoundingClientRect().right)),
+  links: rows.filter(r => r.querySelector("a")).length,
+  targets: rows.filter(r => { const a = r.querySelector("a");
+                              return a && document.getElementById(a.getAttribute("href").slice(1)); }).length,
+  charts: [...document.querySelectorAll("svg")].map(s => [s.getBoundingClientRect().width,
+                                                          s.getBoundingClientRect().height]),
+};
+document.body.setAttribute("data-seen", JSON.stringify(seen));
+</script>"""
