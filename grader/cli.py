@@ -65,11 +65,13 @@ def main():
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--format", "output_format",
-              type=click.Choice(["table", "json", "csv", "canvas", "moodle", "gradescope"]),
+              type=click.Choice(["table", "json", "csv", "canvas", "moodle", "gradescope",
+                                 "prairielearn"]),
               default="table", show_default=True,
               help="table: a score card (one file) or the class table; json: everything; "
                    "csv: the gradebook; canvas: Canvas's gradebook import; moodle: Moodle's "
-                   "offline grading worksheet; gradescope: results.json for one submission.")
+                   "offline grading worksheet; gradescope, prairielearn: the results.json of "
+                   "that autograder, for one submission.")
 @click.option("--assignment-name", default="Backpropagation worksheet", show_default=True,
               help="The assignment's column in --format canvas (Canvas creates it if new).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
@@ -123,8 +125,8 @@ def run(paths, output_format, assignment_name, output, feedback_dir, html_file, 
         entries = discover(list(paths))
     except DiscoveryError as exc:
         raise click.ClickException(str(exc)) from None
-    if output_format == "gradescope" and len(entries) != 1:
-        raise click.UsageError(f"--format gradescope grades one submission; {len(entries)} found")
+    if output_format in ("gradescope", "prairielearn") and len(entries) != 1:
+        raise click.UsageError(f"--format {output_format} grades one submission; {len(entries)} found")
     jobs = jobs or os.cpu_count() or 1
     store = None if no_cache else ResultStore(cache_dir or default_directory())
     # Each class folder named is private (no submission may read its classmates' files), and
@@ -191,6 +193,10 @@ def run(paths, output_format, assignment_name, output, feedback_dir, html_file, 
             return lms.moodle_chunks(ordered, assignment.MAX_SCORE, left_out[0])
         if output_format == "gradescope":
             return iter([json.dumps(gradescope.results_json(ordered[0], elapsed), indent=2) + "\n"])
+        if output_format == "prairielearn":
+            from grader import prairielearn
+
+            return iter([json.dumps(prairielearn.results_json(ordered[0]), indent=2) + "\n"])
         if output_format == "json":
             return report.json_chunks(graded_report)
         if output_format == "csv":
@@ -296,27 +302,63 @@ def gradescope_command(submission_dir, results_file, seed, timeout, memory_mb, f
 
         grade gradescope --submission /autograder/submission
     """
+    started = time.monotonic()
+    result = _grade_folder(submission_dir, seed, timeout, memory_mb, feedback_level)
+    _write_results(results_file, gradescope.results_json(result, time.monotonic() - started), result)
+
+
+def _grade_folder(submission_dir: Path, seed: int, timeout: float, memory_mb: int, feedback_level: str):
+    """The one submission an autograder (Gradescope, PrairieLearn) puts in a folder, graded;
+    a result that says why whatever happens."""
     from grader.grading import grade_path
     from grader.results import SubmissionResult
 
-    started = time.monotonic()
     options = Options(seed=seed, limits=sandbox.Limits(timeout=timeout, memory_mb=memory_mb),
                       private_paths=(str(submission_dir.resolve()),), feedback=feedback_level)
     try:
         chosen = gradescope.find_submission(submission_dir)
         path = chosen.graded.path
         result = grade_path(path, options, student=path.stem, folder=submission_dir)
-        result = dataclasses.replace(result, notes=chosen.notes() + result.notes)
+        return dataclasses.replace(result, notes=chosen.notes() + result.notes)
     except gradescope.NoSubmission as exc:
-        result = SubmissionResult("submission", str(submission_dir), error=str(exc), flags=exc.flags)
+        return SubmissionResult("submission", str(submission_dir), error=str(exc), flags=exc.flags)
     except Exception as exc:  # the grader's own failure: still a results file that says so
-        result = SubmissionResult("submission", str(submission_dir),
-                                  error=f"internal grader error: {type(exc).__name__}: {exc}")
-    document = gradescope.results_json(result, time.monotonic() - started)
+        return SubmissionResult("submission", str(submission_dir),
+                                error=f"internal grader error: {type(exc).__name__}: {exc}")
+
+
+def _write_results(results_file: Path, document: dict, result) -> None:
     results_file.parent.mkdir(parents=True, exist_ok=True)
     results_file.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     click.echo(f"{printable(result.student)}: {result.score:g} / {result.max_score:g}"
-               + (f" ({result.error})" if result.error else ""))
+               + (f" ({printable(result.error)})" if result.error else ""))
+
+
+@main.command("prairielearn")
+@click.option("--grade-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("/grade"),
+              show_default=True, help="The grading job's folder: student/ in, results/results.json out.")
+@click.option("--seed", type=int, default=assignment.DEFAULT_SEED, show_default=True)
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=sandbox.Limits.timeout,
+              show_default=True)
+@click.option("--memory-mb", type=click.IntRange(min=64), default=sandbox.Limits.memory_mb,
+              show_default=True)
+@click.option("--feedback", "feedback_level", type=click.Choice(FEEDBACK_LEVELS), default="full",
+              show_default=True, help="What the student is shown (see `grade run --help`).")
+def prairielearn_command(grade_dir, seed, timeout, memory_mb, feedback_level):
+    """Grade a PrairieLearn external grading job: what the question's entrypoint calls.
+
+    Finds the .py or .ipynb the student uploaded (GRADE_DIR/student), grades it, and writes
+    GRADE_DIR/results/results.json as PrairieLearn's external grader expects. A file that
+    can't be run at all is reported "not gradable", so the student loses no attempt.
+
+    Example:
+
+        grade prairielearn --grade-dir /grade
+    """
+    from grader import prairielearn
+
+    result = _grade_folder(grade_dir / "student", seed, timeout, memory_mb, feedback_level)
+    _write_results(grade_dir / "results" / "results.json", prairielearn.results_json(result), result)
 
 
 @main.command()

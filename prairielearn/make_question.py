@@ -1,0 +1,135 @@
+"""Write a ready PrairieLearn question that grades the worksheet with this grader.
+
+    python prairielearn/make_question.py OUT --image DOCKERHUB_USER/backprop-grader
+    python prairielearn/make_question.py OUT --image ... --requirements requirements.txt
+
+OUT then holds three things (see the README's PrairieLearn section):
+
+- image/: the grading image's Dockerfile and the grader's source it installs (and seals: the
+  model answer is readable by root only, and student code never runs as root);
+- questions/backprop/: info.json (external grading on, the image, the entrypoint, a timeout)
+  and question.html (upload a .py or .ipynb; the results shown per question);
+- serverFilesCourse/backprop_grader/run.sh: the entrypoint, `grade prairielearn`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = ["pyproject.toml", "README.md", "grader", "solutions"]
+# The same question keeps the same UUID each time it is written (PrairieLearn keys on it).
+QUESTION_UUID = str(uuid.uuid5(uuid.NAMESPACE_URL, "backprop-grader/questions/backprop"))
+
+DOCKERFILE = """\
+# The grading image for PrairieLearn's external grader: Python, numpy and the grader.
+FROM python:3.11-slim
+COPY backprop-grader /opt/backprop-grader
+RUN pip install --no-cache-dir /opt/backprop-grader \\
+ && if [ -f /opt/backprop-grader/requirements.txt ]; then \\
+        pip install --no-cache-dir -r /opt/backprop-grader/requirements.txt; fi \\
+ && cd / && python -m grader seal --also /opt/backprop-grader
+"""
+
+RUN_SH = """\
+#!/bin/bash
+# PrairieLearn's entrypoint for the backpropagation worksheet: runs in the grading image,
+# reads /grade/student, writes /grade/results/results.json. From /, so that `-m grader` is the
+# copy installed in the image. PL_GRADE_DIR lets the grader's own tests run it elsewhere.
+cd /
+exec python3 -m grader prairielearn --grade-dir "${PL_GRADE_DIR:-/grade}"
+"""
+
+QUESTION_HTML = """\
+<pl-question-panel>
+  <p>Upload your answers to the <b>Backpropagation guided notes</b>: your <code>backprop.py</code>
+  or <code>backprop.ipynb</code> (with any <code>.py</code> file of your own it imports).
+  Each function of the stub is checked on the worksheet's numbers and on networks of other
+  sizes; the feedback says what is wrong and where the worksheet deals with it.</p>
+</pl-question-panel>
+
+<pl-file-upload optional-file-patterns="*.py, *.ipynb"></pl-file-upload>
+
+<pl-submission-panel>
+  <pl-external-grader-results></pl-external-grader-results>
+  <pl-file-preview></pl-file-preview>
+</pl-submission-panel>
+"""
+
+
+def info(image: str, timeout: int) -> dict:
+    return {
+        "uuid": QUESTION_UUID,
+        "title": "Backpropagation guided notes",
+        "topic": "Neural networks",
+        "tags": ["backpropagation", "python", "numpy"],
+        "type": "v3",
+        "singleVariant": True,
+        "gradingMethod": "External",
+        "externalGradingOptions": {
+            "enabled": True,
+            "image": image,
+            "serverFilesCourse": ["backprop_grader/"],
+            "entrypoint": "/grade/serverFilesCourse/backprop_grader/run.sh",
+            "timeout": timeout,
+        },
+    }
+
+
+def build(out: Path, image: str, timeout: int = 120, requirements: Path | None = None) -> list[Path]:
+    """Write the three folders into `out`; return the files written."""
+    written = []
+
+    def write(path: Path, text: str, mode: int = 0o644) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        path.chmod(mode)
+        written.append(path)
+
+    write(out / "image" / "Dockerfile", DOCKERFILE)
+    source = out / "image" / "backprop-grader"
+    for item in SOURCE:
+        path = ROOT / item
+        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file()
+                                                      and "__pycache__" not in p.parts)
+        for file in files:
+            target = source / file.relative_to(ROOT)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(file, target)
+            written.append(target)
+    if requirements is not None:
+        shutil.copyfile(requirements, source / "requirements.txt")
+        written.append(source / "requirements.txt")
+    question = out / "questions" / "backprop"
+    write(question / "info.json", json.dumps(info(image, timeout), indent=2) + "\n")
+    write(question / "question.html", QUESTION_HTML)
+    write(out / "serverFilesCourse" / "backprop_grader" / "run.sh", RUN_SH, 0o755)
+    return written
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Write a PrairieLearn question for the worksheet.")
+    parser.add_argument("out", type=Path, help="the folder to write (image/, questions/, serverFilesCourse/)")
+    parser.add_argument("--image", required=True,
+                        help="the Docker image name you will push (e.g. yourname/backprop-grader)")
+    parser.add_argument("--timeout", type=int, default=120,
+                        help="seconds PrairieLearn gives one grading job (at most 600)")
+    parser.add_argument("--requirements", type=Path, default=None,
+                        help="a pip requirements file of packages students may import")
+    args = parser.parse_args()
+    if not 1 <= args.timeout <= 600:
+        parser.error("--timeout must be between 1 and 600 seconds (PrairieLearn's limit)")
+    if args.requirements is not None and not args.requirements.is_file():
+        parser.error(f"no such file: {args.requirements}")
+    written = build(args.out, args.image, args.timeout, args.requirements)
+    print(f"{args.out}: {len(written)} files. Next: docker build -t {args.image} {args.out / 'image'} "
+          f"&& docker push {args.image}; then copy {args.out / 'questions' / 'backprop'} and "
+          f"{args.out / 'serverFilesCourse' / 'backprop_grader'} into your course")
+
+
+if __name__ == "__main__":
+    main()
