@@ -100,7 +100,15 @@ def run_grader(folder: Path, jobs: int, checkout: Path = ROOT) -> tuple[float, i
         "    runpy.run_module('grader', run_name='__main__')\n"
         "except SystemExit:\n"
         "    pass\n"
-        "sys.stderr.write('MAXRSS %d\\n' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        # VmHWM, not ru_maxrss: ru_maxrss keeps the high-water mark of the parent this process
+        # was forked from before its exec (the benchmark's own, after the floor ran).
+        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "try:\n"
+        "    with open('/proc/self/status') as status:\n"
+        "        peak = next(int(l.split()[1]) for l in status if l.startswith('VmHWM:'))\n"
+        "except (OSError, StopIteration):\n"
+        "    pass\n"
+        "sys.stderr.write('MAXRSS %d\\n' % peak)\n"
     )
     out = folder.parent / f"{folder.name}-report.json"
     started = time.perf_counter()

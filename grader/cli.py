@@ -278,6 +278,21 @@ def extract(notebook, output):
         click.echo(script, nl=False)
 
 
+def _autograder_options(command):
+    """The options an autograder's command shares (Gradescope's, PrairieLearn's)."""
+    for option in reversed([
+        click.option("--seed", type=int, default=assignment.DEFAULT_SEED, show_default=True),
+        click.option("--timeout", type=click.FloatRange(min=0.1), default=sandbox.Limits.timeout,
+                     show_default=True),
+        click.option("--memory-mb", type=click.IntRange(min=64), default=sandbox.Limits.memory_mb,
+                     show_default=True),
+        click.option("--feedback", "feedback_level", type=click.Choice(FEEDBACK_LEVELS), default="full",
+                     show_default=True, help="What the student is shown (see `grade run --help`)."),
+    ]):
+        command = option(command)
+    return command
+
+
 @main.command("gradescope")
 @click.option("--submission", "submission_dir", type=click.Path(path_type=Path),
               default=Path("/autograder/submission"), show_default=True,
@@ -285,13 +300,7 @@ def extract(notebook, output):
 @click.option("--results", "results_file", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("/autograder/results/results.json"), show_default=True,
               help="Where Gradescope reads the results.")
-@click.option("--seed", type=int, default=assignment.DEFAULT_SEED, show_default=True)
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=sandbox.Limits.timeout,
-              show_default=True)
-@click.option("--memory-mb", type=click.IntRange(min=64), default=sandbox.Limits.memory_mb,
-              show_default=True)
-@click.option("--feedback", "feedback_level", type=click.Choice(FEEDBACK_LEVELS), default="full",
-              show_default=True, help="What the student is shown (see `grade run --help`).")
+@_autograder_options
 def gradescope_command(submission_dir, results_file, seed, timeout, memory_mb, feedback_level):
     """Grade a Gradescope submission: what an autograder's run_autograder calls.
 
@@ -337,13 +346,7 @@ def _write_results(results_file: Path, document: dict, result) -> None:
 @main.command("prairielearn")
 @click.option("--grade-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("/grade"),
               show_default=True, help="The grading job's folder: student/ in, results/results.json out.")
-@click.option("--seed", type=int, default=assignment.DEFAULT_SEED, show_default=True)
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=sandbox.Limits.timeout,
-              show_default=True)
-@click.option("--memory-mb", type=click.IntRange(min=64), default=sandbox.Limits.memory_mb,
-              show_default=True)
-@click.option("--feedback", "feedback_level", type=click.Choice(FEEDBACK_LEVELS), default="full",
-              show_default=True, help="What the student is shown (see `grade run --help`).")
+@_autograder_options
 def prairielearn_command(grade_dir, seed, timeout, memory_mb, feedback_level):
     """Grade a PrairieLearn external grading job: what the question's entrypoint calls.
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from grader import assignment, sandbox
+from grader import assignment, sandbox, student_check_runtime
 from grader._runner import (SERIES_METHODS, Tracer, _plain_name, _series_adapter,
                             reordered_names)
 from grader.grading import Options, grade_submission
@@ -26,20 +26,10 @@ from grader.loading import Submission
 from grader.results import SubmissionResult
 
 
-def _plain(value: Any, depth: int = 0) -> Any:
-    """A returned value as the sandbox would deliver it: numbers, lists, float arrays."""
-    if depth > 32:
-        return sandbox.Unsupported("deeply nested value")
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, (np.bool_, np.integer, np.floating)):
-        return value.item()
-    if isinstance(value, (list, tuple)):
-        return [_plain(item, depth + 1) for item in value]
-    try:
-        return np.array(np.ndarray.view(np.asarray(value), np.ndarray), dtype=float)
-    except (TypeError, ValueError):
-        return sandbox.Unsupported(type(value).__name__)
+def _plain(value: Any) -> Any:
+    """A returned value as the sandbox would deliver it: numbers, lists, float arrays (the
+    student check file's own reading, so that both self-checks read answers alike)."""
+    return student_check_runtime._plain(value, unsupported=sandbox.Unsupported)
 
 
 def _traced(nodes: list) -> tuple[sandbox.Traced, ...]:

@@ -28,6 +28,7 @@ import numpy as np
 
 from grader import assignment, catalogue, compare, student_check_runtime
 from grader.assignment import Case
+from grader.sandbox import Unsupported
 
 DEFAULT_PUBLIC_SEED = 20240917  # any seed but the grading one
 DEFAULT_SEEDED = 2
@@ -85,7 +86,8 @@ def _question_data(question: assignment.Question, cases: list[Case], mistakes) -
                    for args, value in zip(arguments, expected)]
         if all(a is catalogue.FAILED for a in answers):
             continue
-        plain = [runtime._RAISED if a is catalogue.FAILED else runtime._plain(a) for a in answers]
+        plain = [runtime._RAISED if a is catalogue.FAILED else runtime._plain(a, unsupported=Unsupported)
+                 for a in answers]
         if all(a is not runtime._RAISED and compare.agrees(question, a, value)
                for a, value in zip(plain, expected)):
             continue  # never told apart from the right answer on these cases

@@ -27,20 +27,22 @@ def _decode(value):
     return value
 
 
-def _plain(value, depth=0):
-    """What the student's function returned, as the grader reads it: numbers, lists, float arrays."""
+def _plain(value, depth=0, unsupported=None):
+    """What the student's function returned, as the grader reads it: numbers, lists, float
+    arrays. The grader's in-process `check()` uses it too, with its own `unsupported`."""
+    unsupported = unsupported or Unsupported
     if depth > 32:
-        return Unsupported("deeply nested value")
+        return unsupported("deeply nested value")
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, (np.bool_, np.integer, np.floating)):
         return value.item()
     if isinstance(value, (list, tuple)):
-        return [_plain(item, depth + 1) for item in value]
+        return [_plain(item, depth + 1, unsupported) for item in value]
     try:
         return np.array(np.ndarray.view(np.asarray(value), np.ndarray), dtype=float)
     except (TypeError, ValueError):
-        return Unsupported(type(value).__name__)
+        return unsupported(type(value).__name__)
 
 
 def _canonical(question_id, answers):
