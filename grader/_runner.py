@@ -298,6 +298,28 @@ def _series_adapter(series, question, traced=None):
     return answer
 
 
+# Not a question: J of the student's own forward and cost with each weight pushed up and down,
+# from which the grader takes a numerical gradient to say where a wrong gradient goes wrong.
+OWN_COST = "_own_cost"
+
+
+def own_cost_values(forward, cost, X, y, W1, W2, epsilon):
+    """J = sum of cost(y, forward(X, W1, W2)[3]) at each weight (W1 then W2, row by row) plus
+    then minus epsilon, every other weight as given: the student's own functions, called as
+    they are; the differences are taken by the grader."""
+    import numpy as np
+
+    values = []
+    for which, W in enumerate((W1, W2)):
+        for index in np.ndindex(*W.shape):
+            for step in (epsilon, -epsilon):
+                weights = [W1.copy(), W2.copy()]
+                weights[which][index] += step
+                yHat = forward(X.copy(), *weights)[3]
+                values.append(float(np.sum(np.asarray(cost(y.copy(), yHat), dtype=float))))
+    return values
+
+
 def _plain_name(name):
     """A parameter name as compared with the stub's: `y_hat` is `yHat`, `delta_3` is `delta3`."""
     return name.replace("_", "").lower()
@@ -628,6 +650,19 @@ def _answerer(program, namespace, fragments, encode, describe, error_line, resto
 
     reorderings = {}
 
+    def own_cost(call):
+        functions = [originals.get(n, namespace.get(n)) for n in call["names"]]
+        if not all(callable(f) for f in functions):
+            return {"status": "missing", "message": "not defined"}
+        try:
+            try:
+                values = own_cost_values(*functions, *call["args"])
+            finally:
+                restore_builtins()
+            return {"status": "returned", "value": Encoded(encode(values, [max_elements]))}
+        except BaseException as exc:  # noqa: B036 - whatever the student's code does
+            return {"status": "raised", "message": describe(exc)}
+
     def trace_bytes(trace):
         """The trace as bytes of its own: the grader reads it only when a verdict needs it."""
         return encode(_traced_record(trace), [max_elements * 4]) if trace else None
@@ -643,6 +678,8 @@ def _answerer(program, namespace, fragments, encode, describe, error_line, resto
             except BaseException as exc:  # noqa: B036 - a value whose encoding misbehaves
                 return key, {"status": "raised", "message": describe(exc)}
         question_id = call["question"]
+        if question_id == OWN_COST:
+            return key, own_cost(call)
         function = next((originals.get(n, namespace[n]) for n in call["names"]
                          if callable(namespace.get(n)) and n not in fragments), None)
         adapter = _series_adapter(series, question_id, tracer.wrap) \

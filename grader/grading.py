@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from grader import assignment, carry, catalogue, compare, diagnose, feedback, sandbox
+from grader import assignment, carry, catalogue, compare, diagnose, feedback, own_gradient, sandbox
 from grader._standins import SERIES_WORK, missing_message
 from grader.assignment import Case, Question
 from grader.loading import Submission, SubmissionError, load
@@ -95,10 +95,15 @@ def _stage(question: Question, case: Case, memo: dict) -> int:
 def calls(seed: int) -> tuple[sandbox.Call, ...]:
     """The sandbox calls of every check, built once per seed and reused for every submission."""
     memo: dict = {}
-    return tuple(sandbox.Call(key, check.question.names, check.args, check.question.id,
-                              read=bool(check.question.constants),
-                              stage=_stage(check.question, check.case, memo))
-                 for key, check in enumerate(plan(seed)))
+    checks = plan(seed)
+    graded = tuple(sandbox.Call(key, check.question.names, check.args, check.question.id,
+                                read=bool(check.question.constants),
+                                stage=_stage(check.question, check.case, memo))
+                   for key, check in enumerate(checks))
+    # One more, after the questions' calls: J of the student's own forward and cost around
+    # the worksheet's weights, for where a wrong gradient goes wrong.
+    case = next(check.case for check in checks if check.case.id == own_gradient.CASE)
+    return graded + (own_gradient.call(len(checks), case),)
 
 
 @lru_cache(maxsize=1)
@@ -279,6 +284,9 @@ def grade_submission(submission: Submission, options: Options = Options(),
             question, cases, diagnosis=found, near_miss=near, series_class=series_class,
             fragment=fragment, reordered=reordered,
             hard_coded=_hard_coded(question, cases, [checks[k] for k in keys], outcomes))
+        if question.id == own_gradient.QUESTION and any(c.status is Status.WRONG for c in cases) \
+                and not any(c.carried_from for c in cases):
+            text += _own_gradient_note(run, checks, keys, judged)
         unanswered = all(c.status is Status.MISSING for c in cases) or all(
             c.status is Status.RAISED and c.message.startswith("NotImplementedError") for c in cases)
         if options.feedback == "score-only":
@@ -297,6 +305,21 @@ def grade_submission(submission: Submission, options: Options = Options(),
     return SubmissionResult(submission.student, submission.path, questions=tuple(judged.values()),
                             load_errors=load_errors, output=output, notes=notes,
                             flags=run.flags, missing_packages=run.missing)
+
+
+def _own_gradient_note(run: sandbox.RunResult, checks: tuple[Check, ...], keys: list[int],
+                       judged: dict[str, QuestionResult]) -> str:
+    """". Your gradient is not the gradient of your own cost...", or "" (see own_gradient)."""
+    key = next((k for k in keys if checks[k].case.id == own_gradient.CASE), None)
+    around = run.outcomes.get(len(checks))
+    if key is None or around is None or around.status != "returned" \
+            or run.outcomes[key].status != "returned":
+        return ""
+    _, _, W1, W2 = checks[key].args
+    upstream = tuple(name for name in ("forward", "cost")
+                     if name in judged and judged[name].score < judged[name].question.points)
+    said = own_gradient.note(run.outcomes[key].value, around.value, W1, W2, upstream)
+    return f". {said}" if said else ""
 
 
 def _run_notes(run: sandbox.RunResult, checks: tuple[Check, ...], submission: Submission) -> tuple[str, ...]:
