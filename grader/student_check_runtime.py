@@ -8,7 +8,7 @@
 import base64
 import hashlib
 import html
-import json
+import json  # for _DATA, which `grade student-check` writes after this code
 import sys
 import traceback
 
