@@ -146,22 +146,67 @@ def test_more_practice_cases_on_request():
     assert "practice 3 (3 examples, layers 3-5-3)" in text
 
 
-def test_the_student_notebook_self_checks_in_a_real_kernel_without_the_grader(check_file, tmp_path):
+def _python_without_the_grader(root: Path) -> Path:
+    """A venv where the grader is not installed: numpy and a Jupyter kernel only (linked from
+    this Python's, through a .pth), as on a student's machine."""
+    from importlib import metadata
+
+    venv = root / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    deps = root / "deps"
+    deps.mkdir()
+    seen, todo = set(), ["ipykernel", "numpy"]
+    while todo:
+        try:
+            dist = metadata.distribution(todo.pop())
+        except metadata.PackageNotFoundError:
+            continue  # a dependency for another platform
+        if dist.metadata["Name"].lower() in seen:
+            continue
+        seen.add(dist.metadata["Name"].lower())
+        todo += [re.split(r"[\s;\[<>=!~(]", r, maxsplit=1)[0] for r in dist.requires or () if "extra ==" not in r]
+        for top in {Path(str(f)).parts[0] for f in dist.files or () if not str(f).startswith("..")}:
+            source = Path(dist.locate_file(top))
+            if source.exists() and not (deps / top).exists():
+                (deps / top).symlink_to(source)
+    python = venv / "bin" / "python"
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    Path(site, "kernel-deps.pth").write_text(f"{deps}\n")
+    return python
+
+
+def test_the_student_notebook_self_checks_in_a_real_kernel_where_the_grader_is_not_installed(
+        check_file, tmp_path, monkeypatch):
     from nbclient import NotebookClient
 
-    (tmp_path / "backprop_check.py").write_text(check_file.read_text())
+    python = _python_without_the_grader(tmp_path)
+    probe = subprocess.run([str(python), "-c", "import numpy, ipykernel\ntry:\n    import grader\n"
+                            "except ImportError:\n    print('no grader')"], capture_output=True, text=True,
+                           cwd=tmp_path)  # not beside a checkout of the grader
+    assert probe.stdout.strip() == "no grader", probe.stderr
+    spec = tmp_path / "jupyter" / "kernels" / "student"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "a student's Python", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "backprop_check.py").write_text(check_file.read_text())
     notebook = nbformat.read(ROOT / "exercises" / "backprop.ipynb", as_version=4)
     checks = [cell for cell in notebook.cells if cell.cell_type == "code" and cell.source.startswith("check(")]
     assert len(checks) == len(assignment.QUESTIONS)  # a check after each question
-    notebook.cells.insert(0, nbformat.v4.new_code_cell(_NO_GRADER))
     notebook.cells.append(nbformat.v4.new_code_cell(SOLUTION))
-    notebook.cells.append(nbformat.v4.new_code_cell("card = check()\nprint(card.score, card.max_score)\ncard"))
-    NotebookClient(notebook, timeout=120, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    notebook.cells.append(nbformat.v4.new_code_cell(
+        "import importlib.util\ncard = check()\n"
+        "print(card.score, card.max_score, importlib.util.find_spec('grader') is None)\ncard"))
+    NotebookClient(notebook, timeout=120, kernel_name="student",
+                   resources={"metadata": {"path": str(work)}}).execute()
     first = next(c for c in notebook.cells if c.source == 'check("forward")')
     assert "not answered yet" in first.outputs[0]["data"]["text/plain"]
     last = notebook.cells[-1]
-    assert next(o for o in last.outputs if o.get("name") == "stdout")["text"].strip() == "20.0 20"
+    assert next(o for o in last.outputs if o.get("name") == "stdout")["text"].strip() == "20.0 20 True"
     assert "<code>cost_function_prime</code>" in next(o for o in last.outputs if "data" in o)["data"]["text/html"]
 
 
