@@ -20,6 +20,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from grader.assignment import ASSIGNMENT, QUESTIONS
+from grader.results import printable
+
+_LISTED = 10  # files named in the note; the rest counted
 
 
 @dataclass(frozen=True)
@@ -60,8 +63,11 @@ class Choice:
         """What every report says, when there was a choice to make."""
         if not self.set_aside:
             return ()
-        aside = "; ".join(f"{c.name} ({c.describe()})" for c in self.set_aside)
-        return (f"graded {self.graded.name} ({self.graded.describe()}); set aside: {aside}",)
+        # File names are the student's text: written out, and a folder of hundreds cut short.
+        shown = [f"{printable(c.name)} ({c.describe()})" for c in self.set_aside[:_LISTED]]
+        more = len(self.set_aside) - _LISTED
+        aside = "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
+        return (f"graded {printable(self.graded.name)} ({self.graded.describe()}); set aside: {aside}",)
 
 
 @lru_cache(maxsize=1)

@@ -162,3 +162,12 @@ def test_canvas_late_is_kept_in_the_gradebook_and_the_json(tmp_path):
     done = run_cli(str(tmp_path), "--format", "csv", "--no-cache")
     gradebook = {r["student"]: r for r in csv.DictReader(io.StringIO(done.stdout))}
     assert gradebook["doejohn (22222)"]["late"] == "late" and gradebook["smithjane (12345)"]["late"] == ""
+
+
+def test_the_note_writes_out_file_names_and_cuts_a_long_list_short():
+    from grader import choice
+
+    candidates = [choice.Candidate(Path(f"/class/eve/f{i}.py"), f"f\x1b[2J{i}.py", i, False) for i in range(15)]
+    [note] = choice.choose(candidates).notes()
+    assert "\x1b" not in note and "f\\x1b[2J14.py" in note
+    assert note.endswith("; and 4 more")
