@@ -113,7 +113,7 @@ os.execvpe(plan["args"][0], plan["args"], plan["env"])
 """
 
 
-def shared_folder() -> Path:
+def shared_folder(prefix: str = "grader-test-") -> Path:
     """A new folder that every user may enter (the machine's /tmp may not be such a place)."""
     import tempfile
 
@@ -121,7 +121,7 @@ def shared_folder() -> Path:
                  if os.path.isdir(b) and os.stat(b).st_mode & 0o001), None)
     if base is None:
         pytest.skip("no temporary folder that other users may enter")
-    folder = Path(tempfile.mkdtemp(prefix="grader-test-", dir=base))
+    folder = Path(tempfile.mkdtemp(prefix=prefix, dir=base))
     folder.chmod(0o755)
     return folder
 
@@ -159,3 +159,19 @@ def run_as_user(args: list[str], *, cwd: Path, env: dict | None = None,
         import shutil
 
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def live_processes_running(text: str) -> set[int]:
+    """Live (not zombie) processes whose command line contains `text`."""
+    found = set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                if text.encode() not in cmdline.read():
+                    continue
+            with open(f"/proc/{pid}/stat", "rb") as stat:
+                if stat.read().rsplit(b")", 1)[1].split()[0] != b"Z":
+                    found.add(int(pid))
+        except OSError:
+            pass
+    return found

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (FAST, NORMAL_USER, ROOT, SOLUTION, run_as_user, run_cli, scores,
-                      shared_folder, statuses, with_solution)
+from conftest import (FAST, NORMAL_USER, ROOT, SOLUTION, live_processes_running, run_as_user,
+                      run_cli, scores, shared_folder, statuses, with_solution)
 from grader import assignment, sandbox
 from grader.grading import Options, grade_path
 from grader.results import submission_from_dict
@@ -235,17 +235,7 @@ def test_08_flags_show_in_every_report(tmp_path):
 
 # 9. Processes left behind.
 def _running(marker: str) -> bool:
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
-                    if marker.encode() in cmdline.read():
-                        with open(f"/proc/{entry}/stat", "rb") as stat:
-                            if stat.read().rsplit(b")", 1)[1].split()[0] != b"Z":
-                                return True
-            except OSError:
-                pass
-    return False
+    return bool(live_processes_running(marker))
 
 
 @pytest.mark.parametrize("where", ["function", "top level"])

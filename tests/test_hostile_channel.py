@@ -9,7 +9,6 @@ are few and exit on their own, allocations are small.
 
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -17,11 +16,10 @@ import textwrap
 import time
 from pathlib import Path
 
-import nbformat
 import pytest
 
-from conftest import (FAST, NORMAL_USER, ROOT, SOLUTION, notebook_text, run_as_user, run_cli,
-                      scores, shared_folder, with_solution)
+from conftest import (FAST, NORMAL_USER, ROOT, SOLUTION, live_processes_running, run_as_user,
+                      run_cli, scores, shared_folder, with_solution)
 from grader import sandbox
 from grader.grading import Options, grade_path
 
@@ -50,34 +48,24 @@ def _grade_class(folder: Path, *options: str, env: dict | None = None, timeout: 
     return {s["student"]: s for s in json.loads(done.stdout)["submissions"]}, done
 
 
+def _graded_as_user(klass: Path, sources: dict[str, str], jobs: int) -> dict:
+    """The class written into a folder every user may enter, graded by a normal user's `grade`."""
+    for name, source in sources.items():
+        (klass / f"{name}.py").write_text(source)
+        (klass / f"{name}.py").chmod(0o644)
+    done = run_as_user([sys.executable, "-m", "grader", str(klass), "--no-cache", "--format",
+                        "json", "--jobs", str(jobs)], cwd=klass)
+    assert done.returncode == 0, done.stderr
+    return {s["student"]: s for s in json.loads(done.stdout)["submissions"]}
+
+
 def _running(marker: str) -> bool:
-    for entry in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
-                if marker.encode() in cmdline.read():
-                    with open(f"/proc/{entry}/stat", "rb") as stat:
-                        if stat.read().rsplit(b")", 1)[1].split()[0] != b"Z":
-                            return True
-        except OSError:
-            pass
-    return False
+    return bool(live_processes_running(marker))
 
 
 def _sandbox_processes() -> set[int]:
     """Live processes running the sandbox's program (workers, fork servers, runners)."""
-    return {int(pid) for pid in filter(str.isdigit, os.listdir("/proc"))
-            if _running_in(pid, "def runner_main")}
-
-
-def _running_in(pid: str, text: str) -> bool:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
-            if text.encode() not in cmdline.read():
-                return False
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            return stat.read().rsplit(b")", 1)[1].split()[0] != b"Z"
-    except OSError:
-        return False
+    return live_processes_running("def runner_main")
 
 
 # Writes bytes to every descriptor the student's process holds: wherever its channel is.
@@ -308,13 +296,7 @@ def test_07_kill_minus_one_takes_down_nobody_else(tmp_path, namespaces):
 def test_07_a_normal_users_grader_survives_kill_minus_one_with_user_namespaces(tmp_path):
     klass = shared_folder()
     try:
-        for name, source in {"ann": SOLUTION, "killer": KILL_ALL, "zoe": SOLUTION}.items():
-            (klass / f"{name}.py").write_text(source)
-            (klass / f"{name}.py").chmod(0o644)
-        done = run_as_user([sys.executable, "-m", "grader", str(klass), "--no-cache", "--format",
-                            "json", "--jobs", "2"], cwd=klass)
-        assert done.returncode == 0, done.stderr
-        rows = {s["student"]: s for s in json.loads(done.stdout)["submissions"]}
+        rows = _graded_as_user(klass, {"ann": SOLUTION, "killer": KILL_ALL, "zoe": SOLUTION}, jobs=2)
         assert rows["ann"]["score"] == 20 and rows["zoe"]["score"] == 20
         info = run_as_user([sys.executable, "-m", "grader", "--sandbox-info"], cwd=klass,
                            env={"BACKPROP_GRADER_USERNS": "0"})
@@ -548,13 +530,7 @@ def test_12_a_normal_users_grader_outlives_its_students_and_nothing_outlives_it(
         """))
     klass = shared_folder()
     try:
-        for name, source in {"ann": SOLUTION, "escape": escape}.items():
-            (klass / f"{name}.py").write_text(source)
-            (klass / f"{name}.py").chmod(0o644)
-        done = run_as_user([sys.executable, "-m", "grader", str(klass), "--no-cache", "--format",
-                            "json", "--jobs", "1"], cwd=klass)
-        assert done.returncode == 0, done.stderr
-        rows = {s["student"]: s for s in json.loads(done.stdout)["submissions"]}
+        rows = _graded_as_user(klass, {"ann": SOLUTION, "escape": escape}, jobs=1)
         assert rows["ann"]["score"] == 20 and rows["escape"]["status"] == "graded"
         time.sleep(0.5)
         assert not _running(marker)

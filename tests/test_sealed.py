@@ -12,14 +12,13 @@ import stat
 import subprocess
 import sys
 import sysconfig
-import tempfile
 import zipfile
 from importlib import metadata
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SOLUTION, run_cli
+from conftest import ROOT, SOLUTION, run_cli, shared_folder
 
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="Gradescope runs its autograder as root")
 
@@ -95,12 +94,7 @@ def gradescope_root():
     the folders Gradescope makes; removed afterwards."""
     # Somewhere any user may walk through, as anyone may walk into /autograder: a test in a
     # folder the student's user can't enter would pass whatever the grader did.
-    base = next((b for b in ("/tmp", "/var/tmp", "/dev/shm")
-                 if os.path.isdir(b) and os.stat(b).st_mode & 0o001), None)
-    if base is None:
-        pytest.skip("no temporary folder that other users may enter")
-    root = Path(tempfile.mkdtemp(prefix="gradescope-layout-", dir=base))
-    root.chmod(0o755)
+    root = shared_folder("gradescope-layout-")
     machine = _modes_of_this_machines_copies()
     try:
         sys.path.insert(0, str(ROOT / "gradescope"))
