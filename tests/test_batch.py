@@ -5,6 +5,7 @@ import io
 import json
 import os
 import pty
+import re
 import signal
 import subprocess
 import sys
@@ -137,7 +138,9 @@ def test_rerun_keeps_unchanged_results_and_regrades_changed_files(klass, tmp_pat
     second = {g.result.student: g for g in grade_all(discover([klass]), FAST, jobs=2, store=store)}
     assert not second["ben"].from_store and second["ben"].result.score == 20
     # What can't be read or compiled is checked again: it costs nothing.
-    assert all(g.from_store for s, g in second.items() if s not in ("ben", "eve", "fred", "gus", "hal"))
+    regraded = {s: g.result.error for s, g in second.items()
+                if s not in ("ben", "eve", "fred", "gus", "hal") and not g.from_store}
+    assert not regraded, regraded  # a result not kept the first time says why (its error)
     forced = list(grade_all(discover([klass]), FAST, jobs=2, store=store, force=True))
     assert not any(g.from_store for g in forced)
 
@@ -147,26 +150,29 @@ def test_an_interrupted_batch_keeps_what_it_finished_and_resumes(tmp_path):
     root.mkdir()
     for name in ("a", "b", "c"):
         (root / f"{name}.py").write_text(SOLUTION)
-    # Sorted last and graded last with one job: still loading when the run is interrupted,
-    # which stops it at once: neither its time limit nor its own end is waited for.
+    # One that hangs: still loading when the run is interrupted, which stops it at once:
+    # neither its time limit nor its own end is waited for. Which of the others are done by
+    # then depends on the order the grading threads took them (no order is promised).
     (root / "z.py").write_text("import time\ntime.sleep(60)\n")
     store = tmp_path / "store"
     command = [sys.executable, "-m", "grader", str(root), "--jobs", "1", "--timeout", "120",
                "--cache-dir", str(store), "--format", "json"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
-    while len(list(store.glob("*/*.json"))) < 3 and time.monotonic() < deadline:
+    while len(list(store.glob("*/*.json"))) < 1 and time.monotonic() < deadline:
         time.sleep(0.05)
+    time.sleep(1)  # the others finish unless z holds the one job slot
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=30)
     assert process.returncode == 130
-    assert "interrupted: 3 of 4 graded and kept" in err
-    assert len(list(store.glob("*/*.json"))) == 3  # the half-graded one was not kept
+    kept = re.search(r"interrupted: (\d) of 4 graded and kept", err)
+    assert kept and 1 <= int(kept[1]) <= 3, err
+    assert len(list(store.glob("*/*.json"))) == int(kept[1])  # the half-graded one was not kept
 
     (root / "z.py").write_text(SOLUTION)  # the hang fixed; the rest unchanged
     again = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0
-    assert "3 of 4 unchanged since an earlier run" in again.stderr
+    assert f"{kept[1]} of 4 unchanged since an earlier run" in again.stderr
     assert [s["score"] for s in json.loads(again.stdout)["submissions"]] == [20] * 4
 
 
