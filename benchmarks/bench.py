@@ -44,7 +44,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SOLUTION = (ROOT / "solutions" / "backprop.py").read_text()
+# The model answer, wherever the checkout being measured keeps it (assignments/ since the
+# assignments became folders; solutions/ before).
+SOLUTION = (ROOT / "assignments" / "backprop" / "solution" / "backprop.py").read_text()
 MISTAKES = [
     "def dJdW2(a2, delta3):\n    return a2.T\n",
     "def sigmoid_prime(z):\n    return z * (1 - z)\n",
@@ -86,8 +88,9 @@ def checkout_env(checkout: Path) -> dict:
 
 
 def byte_compile(checkout: Path) -> None:
+    answers = [str(p) for p in (checkout / "assignments", checkout / "solutions") if p.exists()]
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(checkout / "grader"),
-                    str(checkout / "solutions")], check=True, capture_output=True,
+                    *answers], check=True, capture_output=True,
                    env={k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"})
 
 
@@ -295,7 +298,7 @@ def main() -> None:
                   flush=True)
     numpy_start = best_of([sys.executable, "-c", "import numpy"])
     for name, checkout in checkouts.items():
-        single = best_of([sys.executable, "-m", "grader", str(ROOT / "solutions" / "backprop.py"),
+        single = best_of([sys.executable, "-m", "grader", str(ROOT / "assignments" / "backprop" / "solution" / "backprop.py"),
                           "--no-cache"], checkout=checkout)
         ratios[name]["one"] = single / numpy_start
         print(f"one `grade FILE`{'' if name == 'now' else ' (' + name + ')'}: {single:.3f} s (best of 7); "

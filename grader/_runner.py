@@ -195,8 +195,10 @@ def install_audit_hook(channel, protected):
 
     def refuse_import(name):
         root = _str(name).split(".")[0]
-        if root in ("grader", "solutions"):
-            flag(f"imported {root}")
+        # The grader, or the model answers: `assignments` (and its old name, `solutions`), or
+        # a model answer under the name the grader loads it by.
+        if root in ("grader", "solutions", "assignments") or root.startswith("_assignment_"):
+            flag("imported grader" if root == "grader" else "imported solutions")
             raise ImportError(f"{name} is not importable from a submission")
 
     class AnswerKeyFinder:
@@ -258,44 +260,25 @@ def install_audit_hook(channel, protected):
     sys.addaudithook(hook)
 
 
-# The questions the series' own Neural_Network class answers, through these methods.
-SERIES_METHODS = {"forward": "forward", "sigmoid_prime": "sigmoidPrime", "cost": "costFunction",
-                  "cost_function_prime": "costFunctionPrime"}
+def series_adapter(spec, namespace, traced):
+    """The assignment's adapter for the series' own class, if the student defined that class:
+    a function from a question id to a function with the stub's signature (or None). The
+    adapter's source comes from the assignment's folder (its series.py), through the contract;
+    `traced(question_id, function)` lets a method's use be seen (credit carried forward)."""
+    name = spec.get("class") if isinstance(spec, dict) else None
+    series = namespace.get(name) if name else None
+    if not isinstance(series, type) or not spec.get("adapter"):
+        return None
+    scope = {"__name__": "series_adapter"}
+    exec(compile(spec["adapter"], "<the assignment's series adapter>", "exec"), scope)  # noqa: S102
+    make, questions = scope.get("adapter"), set(spec.get("questions", ()))
+    if not callable(make):
+        return None
 
+    def for_question(question):
+        return make(series, question, traced, namespace) if question in questions else None
 
-def _series_adapter(series, question, traced=None):
-    """A function with the contract's signature, answered by a fresh Neural_Network whose
-    weights come from the call's own arguments (the series' class keeps them in attributes).
-    `traced(question_id, function)` wraps the class's sigmoidPrime so that its use is seen."""
-    import numpy as np
-
-    def network(W1=None, W2=None):
-        net = series()
-        if W1 is not None:
-            net.inputLayerSize, net.hiddenLayerSize = W1.shape
-            net.outputLayerSize = W2.shape[1]
-            net.W1, net.W2 = W1.copy(), W2.copy()
-        if traced is not None and callable(getattr(net, "sigmoidPrime", None)):
-            net.sigmoidPrime = traced("sigmoid_prime", net.sigmoidPrime)
-        return net
-
-    def answer(*args):
-        if question == "forward":
-            X, W1, W2 = args
-            net = network(W1, W2)
-            yHat = net.forward(X.copy())
-            return net.z2, net.a2, net.z3, yHat
-        if question == "sigmoid_prime":
-            return network().sigmoidPrime(*args)
-        if question == "cost":  # J of these predictions: the class's forward gives yHat
-            y, yHat = args
-            net = network()
-            net.forward = lambda X: yHat.copy()
-            return net.costFunction(np.zeros((len(y), 1)), y.copy())
-        X, y, W1, W2 = args
-        return network(W1, W2).costFunctionPrime(X.copy(), y.copy())
-
-    return answer
+    return for_question
 
 
 # Not a question: J of the student's own forward and cost with each weight pushed up and down,
@@ -636,8 +619,6 @@ def _answerer(program, namespace, fragments, encode, describe, error_line, resto
     """The function that makes one call and returns (key, result record)."""
     max_elements = program.get("max_elements", 100_000)
     params = program.get("params", {})
-    series = namespace.get("Neural_Network")
-    series = series if isinstance(series, type) else None
     # Each graded function the student defined is traced: a judged call records the graded
     # functions it used. The judged call itself is made on the function as defined.
     tracer = Tracer(encode, params, max_elements)
@@ -649,6 +630,7 @@ def _answerer(program, namespace, fragments, encode, describe, error_line, resto
             namespace[name] = tracer.wrap(question_id, value)
 
     reorderings = {}
+    series = series_adapter(program.get("series"), namespace, tracer.wrap)
 
     def own_cost(call):
         functions = [originals.get(n, namespace.get(n)) for n in call["names"]]
@@ -682,8 +664,7 @@ def _answerer(program, namespace, fragments, encode, describe, error_line, resto
             return key, own_cost(call)
         function = next((originals.get(n, namespace[n]) for n in call["names"]
                          if callable(namespace.get(n)) and n not in fragments), None)
-        adapter = _series_adapter(series, question_id, tracer.wrap) \
-            if series is not None and question_id in SERIES_METHODS else None
+        adapter = series(question_id) if series is not None else None
         via = None
         if function is None and adapter is not None:
             function, adapter, via = adapter, None, "class"

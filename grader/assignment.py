@@ -1,31 +1,41 @@
-"""The worksheet as data: its questions, their points, and the cases each is checked on.
+"""An assignment, loaded from its folder: the engine's whole knowledge of a worksheet.
 
-Expected values are never computed here: every one comes from calling the model answer in
-``solutions/backprop.py`` (the reference), so the math has one home. This module only decides
-which networks to test on and which arguments each question's function receives: each case is
-a set of named values (X, y, W1, W2, the layer sizes, and the intermediates z2, a2, z3, yHat,
-delta3, delta2), and a question's arguments are an expression over them.
+A folder (see `assignments/__init__.py` and the README's "Writing an assignment") holds the
+questions and their points as data (`assignment.toml`), the cases (`cases.py`), the model
+answer (`solution/<hand-in>.py`), the catalogue, the stub and its notebook, the guided notes and the
+series-class adapter. `load(name_or_folder)` reads it into one frozen `Assignment` that travels
+with the options; every total, tolerance, choice list and cache key derives from it.
 
-On the worksheet's own cases the intermediates are the worksheet's (the model answer's forward
-pass and deltas), so they hold other questions' answers: those calls are made only after those
-questions are answered. On the seeded cases they are independent draws, related only as the
-worksheet's identities relate them (a2 = f(z2), yHat = f(z3)): dJ/dW(2) = a(2)ᵀ δ(3) holds
-for any a(2) and δ(3), and no argument gives away another question's answer.
+Expected values are never computed here: every one comes from calling the assignment's model
+answer. A question's arguments are an expression over a case's named values, evaluated here.
 """
 
 from __future__ import annotations
 
 import enum
+import importlib.util
+import re
+import sys
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable
 
 import numpy as np
 
-ASSIGNMENT = "backprop"
-DEFAULT_SEED = 0
-RTOL = 1e-5
-ATOL = 1e-8
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+# Where the assignments installed with the grader live, and the one `grade` uses by default.
+INSTALLED = Path(__file__).resolve().parent.parent / "assignments"
+DEFAULT = "backprop"
+
+
+class AssignmentError(Exception):
+    """The assignment can't be found or its folder is unusable; the message says why."""
 
 
 class Kind(enum.Enum):
@@ -34,22 +44,12 @@ class Kind(enum.Enum):
     ARRAY = "array"
     SHAPE = "shape"
     ARRAYS = "arrays"  # a fixed-length tuple of arrays, named by Question.parts
-    CHOICES = "choices"  # constants, each one of CHOICES, named by Question.constants
-
-
-# The answers a CHOICES question accepts, each with the spellings read as it: case and
-# surrounding spaces are ignored, and the singular is as good as the plural.
-CHOICES = {
-    "examples": ("example", "examples"),
-    "hidden units": ("hidden unit", "hidden units"),
-    "input features": ("input feature", "input features"),
-    "outputs": ("output", "outputs"),
-}
+    CHOICES = "choices"  # constants, each one of the assignment's choices, named by Question.constants
 
 
 @dataclass(frozen=True)
 class Network:
-    """One 2-layer sigmoid network with its data: the inputs every case is derived from."""
+    """One 2-layer sigmoid network with its data: the inputs a series case is derived from."""
 
     X: np.ndarray
     y: np.ndarray
@@ -64,16 +64,26 @@ class Network:
 
 @dataclass(frozen=True)
 class Case:
-    """A named network a question is checked on; `worksheet` marks the worksheet's own numbers.
-    `values` are what arguments are made of; `provenance` says which question's answer a value
-    is (the worksheet's intermediates), so that no call reveals it before it is answered."""
+    """A named set of values a question is checked on; `worksheet` marks the worksheet's own
+    numbers. `values` are what arguments are made of; `provenance` says which question's answer
+    a value is (the worksheet's intermediates), so that no call reveals it before it is answered.
+    `network`, for the series' assignments, is the network the values come from."""
 
     id: str
     label: str
-    network: Network
+    network: Network | None
     worksheet: bool
     values: dict = field(default_factory=dict, compare=False, hash=False)
     provenance: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class KeyEntry:
+    """One line of the answer key an instructor hands out after the deadline."""
+
+    question: str  # the worksheet's question
+    quantity: str
+    value: Any  # a shape (tuple of ints), a text, or an array
 
 
 @dataclass(frozen=True)
@@ -98,6 +108,11 @@ class Question:
     # Reads a student's decoded answer into the reference's layout where the worksheet allows
     # more than one form (J for one output may be a plain number); None keeps it as it is.
     normalise: Callable[[Any, Any], Any] | None = field(default=None, compare=False)
+    # The assignment's tolerances and, for a CHOICES question, the answers it accepts with
+    # their spellings: a question is compared by what it carries.
+    rtol: float = 1e-5
+    atol: float = 1e-8
+    choices: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -126,82 +141,152 @@ class Question:
         return {case.provenance[name] for name in names if name in case.provenance}
 
 
-def _normalise_cost(answer: Any, expected: np.ndarray) -> Any:
-    """J may come as (1, outputs), (outputs,) as the series' own code gives, or any size-1 form."""
-    array = np.asarray(answer, dtype=float)
-    if array.size == expected.size and (expected.size == 1 or array.shape == expected.shape[1:]):
-        return array.reshape(expected.shape)
-    return answer
+@dataclass(frozen=True)
+class Series:
+    """How the series' own class answers questions: the class's name, the questions its
+    adapter answers, the adapter's source (run in the student's process) and, for a series
+    function that takes the class (computeNumericalGradient(N, X, y)), nothing more: the
+    adapter finds it in the student's namespace."""
+
+    class_name: str
+    questions: tuple[str, ...]
+    adapter_source: str
 
 
-_SIZES = "input_layer_size, hidden_layer_size, output_layer_size"
+@dataclass(frozen=True)
+class OwnGradient:
+    """Where a wrong gradient is compared with the numerical gradient of the student's own
+    forward and cost (see own_gradient.py)."""
 
-# The points live here, and only here: they total 20.
-QUESTIONS: tuple[Question, ...] = (
-    Question("forward", "equations (1)-(4)", 1, Kind.ARRAYS,
-             "X, W1, W2", parts=("z2", "a2", "z3", "yHat"),
-             synonyms=("forward_propagation", "forward_prop", "forward_pass", "feedforward",
-                       "feed_forward", "forwardProp", "forwardPropagation", "predict")),
-    Question("cost", "equation (5)", 1, Kind.ARRAY,
-             "y, yHat", normalise=_normalise_cost,
-             synonyms=("cost_function", "costFunction", "compute_cost", "loss", "J",
-                       "cost_func", "squared_error", "sse")),
-    Question("dJdW1_shape", "Q1", 1, Kind.SHAPE, _SIZES,
-             synonyms=("dJdW1_dim", "dJdW1_dims", "dJdW1_dimension", "dJdW1_size",
-                       "shape_dJdW1", "dim_dJdW1")),
-    Question("dJdW2_shape", "Q2", 1, Kind.SHAPE, _SIZES,
-             synonyms=("dJdW2_dim", "dJdW2_dims", "dJdW2_dimension", "dJdW2_size",
-                       "shape_dJdW2", "dim_dJdW2")),
-    Question("per_example_dJdW2", "Q3, Q14", 1, Kind.ARRAY, "a2, delta3",
-             synonyms=("dJdW2_per_example", "per_example_gradients", "per_example_grad",
-                       "example_dJdW2", "dJdW2_each")),
-    Question("dJdyHat", "Q4", 1, Kind.ARRAY, "y, yHat",
-             synonyms=("dJ_dyHat", "dJ_dy_hat", "dcost_dyhat", "cost_derivative", "dJdy",
-                       "dJ_dyhat", "dcost")),
-    Question("sigmoid_prime", "Q6", 2, Kind.ARRAY, "z2,", aliases=("sigmoidPrime",),
-             synonyms=("sigmoid_derivative", "sigmoidDerivative", "sigmoid_deriv", "dsigmoid",
-                       "d_sigmoid", "sigmoid_grad", "sigmoid_gradient", "sigmoidGradient",
-                       "derivative_sigmoid", "deriv_sigmoid", "fprime", "f_prime", "sigmoid_d")),
-    Question("delta3_shape", "Q7, Q13", 1, Kind.SHAPE, "num_examples, output_layer_size",
-             synonyms=("delta3_dim", "delta3_dims", "delta3_dimension", "delta3_size",
-                       "shape_delta3")),
-    Question("delta3", "Q5, after Q6, Q13", 2, Kind.ARRAY, "y, yHat, z3",
-             synonyms=("delta_3", "delta_three", "output_delta", "dJdz3", "dJ_dz3", "d3",
-                       "delta_output")),
-    Question("dz3dW2", "Q8-Q10", 1, Kind.ARRAY, "a2[:1],",
-             synonyms=("dz3_dW2", "dz3dw2")),
-    Question("a2_rows_and_columns", "Q12", 1, Kind.CHOICES, "",
-             constants=("A2_ROWS", "A2_COLUMNS"), only_case="q16"),
-    Question("dJdW2", "Q11, Q14-Q16", 2, Kind.ARRAY, "a2, delta3",
-             synonyms=("dJ_dW2", "grad_W2", "gradient_W2", "dW2", "W2_gradient", "dJdw2")),
-    Question("delta2", "Q17", 2, Kind.ARRAY, "delta3, W2, z2",
-             synonyms=("delta_2", "delta_two", "hidden_delta", "dJdz2", "dJ_dz2", "d2",
-                       "delta_hidden")),
-    Question("dJdW1", "Q17", 1, Kind.ARRAY, "X, delta2",
-             synonyms=("dJ_dW1", "grad_W1", "gradient_W1", "dW1", "W1_gradient", "dJdw1")),
-    Question("cost_function_prime", "Your Mission", 2, Kind.ARRAYS, "X, y, W1, W2",
-             aliases=("costFunctionPrime",),
-             parts=("dJdW1", "dJdW2"),
-             synonyms=("cost_prime", "costPrime", "gradients", "backprop", "backpropagation",
-                       "back_propagation", "backward", "backward_pass", "gradient", "dJdW",
-                       "cost_gradient", "cost_function_gradient")),
-)
-
-MAX_SCORE = sum(q.points for q in QUESTIONS)
+    question: str
+    case: str
+    forward: str
+    cost: str
+    upstream: tuple[str, ...]
+    culprits: str
 
 
-def question(question_id: str) -> Question:
-    """The question with that id; KeyError names the valid ids."""
-    for q in QUESTIONS:
-        if q.id == question_id:
-            return q
-    raise KeyError(f"no question {question_id!r}; questions are {', '.join(q.id for q in QUESTIONS)}")
+@dataclass(frozen=True, eq=False)  # one value per folder (load is cached): compared by identity
+class Assignment:
+    """Everything the engine knows of one assignment."""
+
+    name: str
+    title: str
+    folder: Path
+    handin: str  # students hand in <handin>.py or <handin>.ipynb; the stub is that .py here
+    questions: tuple[Question, ...]
+    rtol: float
+    atol: float
+    choices: dict[str, tuple[str, ...]]
+    default_seed: int
+    hard_coded_hint: str
+    catalogue_names: dict[str, str]
+    series: Series | None
+    own_gradient: OwnGradient | None
+    cases_module: ModuleType = field(repr=False)
+
+    @property
+    def max_score(self) -> float:
+        return sum(q.points for q in self.questions)
+
+    @property
+    def model_answer_path(self) -> Path:
+        """The model answer, named as students hand it in (it is graded as one)."""
+        return self.folder / "solution" / f"{self.handin}.py"
+
+    @property
+    def catalogue_path(self) -> Path:
+        return self.folder / "misconceptions.toml"
+
+    @property
+    def stub_path(self) -> Path:
+        """What students fill in; the notebook beside it is built from it (grader.stub_notebook)."""
+        return self.folder / "stub" / f"{self.handin}.py"
+
+    @property
+    def notebook_path(self) -> Path:
+        return self.folder / "stub" / f"{self.handin}.ipynb"
+
+    @property
+    def notes_path(self) -> Path:
+        return self.folder / "notes.md"
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """Changes whenever a file of the assignment that decides a grade changes: part of the
+        result store's key, with the assignment's name."""
+        import hashlib
+
+        digest = hashlib.sha256()
+        for path in sorted(self.folder.rglob("*")):
+            if path.is_file() and path.suffix in (".py", ".toml") and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(self.folder)).encode() + b"\0" + path.read_bytes())
+        return digest.hexdigest()[:16]
+
+    @cached_property
+    def reference(self) -> ModuleType:
+        """The model answer, imported in the grader's own (trusted) process."""
+        return _import_file(self.model_answer_path, f"_assignment_{_identifier(self.name)}_solution")
+
+    def question(self, question_id: str) -> Question:
+        """The question with that id; KeyError names the valid ids."""
+        for q in self.questions:
+            if q.id == question_id:
+                return q
+        raise KeyError(f"no question {question_id!r}; questions are {', '.join(q.id for q in self.questions)}")
+
+    def questions_named(self, label: str) -> tuple[Question, ...]:
+        """The questions a student means by `label`: a function's id ("dJdW2", any case) or a
+        worksheet question number ("Q6", "q11", "11"). KeyError says what is accepted."""
+        wanted = label.strip()
+        by_id = [q for q in self.questions
+                 if wanted.lower() in (q.id.lower(), *(a.lower() for a in q.aliases))]
+        if by_id:
+            return tuple(by_id)
+        number = wanted[1:] if wanted[:1] in ("Q", "q") else wanted
+        if number.isdigit():
+            found = tuple(q for q in self.questions if int(number) in worksheet_numbers(q))
+            if found:
+                return found
+            covered = sorted(set().union(*(worksheet_numbers(q) for q in self.questions)))
+            if covered:
+                raise KeyError(f"no function answers worksheet question Q{int(number)}; the functions "
+                               f"answer Q{covered[0]}-Q{covered[-1]}")
+        raise KeyError(f"no question {label!r}: name a function "
+                       f"({', '.join(q.id for q in self.questions)}) or a worksheet question such as Q6")
+
+    def worksheet_cases(self) -> list[Case]:
+        return list(self.cases_module.worksheet_cases(self.reference))
+
+    def seeded_cases(self, seed: int) -> list[Case]:
+        return list(self.cases_module.seeded_cases(seed, self.reference))
+
+    def cases(self, seed: int | None = None) -> list[Case]:
+        """Every case each question is checked on: the worksheet's first, then the seeded ones."""
+        return self.worksheet_cases() + self.seeded_cases(self.default_seed if seed is None else seed)
+
+    def answer_key(self) -> list[KeyEntry]:
+        """The assignment's own answer key if cases.py writes one, else each question's model
+        answer on each of the worksheet's cases."""
+        worksheet = self.worksheet_cases()
+        own = getattr(self.cases_module, "answer_key", None)
+        if own is not None:
+            return list(own(self.reference, worksheet))
+        entries = []
+        for q in self.questions:
+            for case in worksheet:
+                if q.only_case in (None, case.id):
+                    expected = q.expected(self.reference, q.args_for(case))
+                    if q.constants:
+                        entries += [KeyEntry(q.worksheet, f"{name} ({case.label})", value)
+                                    for name, value in zip(q.constants, expected)]
+                    else:
+                        entries.append(KeyEntry(q.worksheet, f"{q.id} ({case.label})", expected))
+        return entries
 
 
 def worksheet_numbers(q: Question) -> set[int]:
     """The worksheet's question numbers a question answers: "Q11, Q14-Q16" is {11, 14, 15, 16}."""
-    import re
-
     numbers = set()
     answered = re.sub(r"after Q\d+", "", q.worksheet)  # "after Q6": builds on it, doesn't answer it
     for first, last in re.findall(r"Q(\d+)(?:-Q?(\d+))?", answered):
@@ -209,98 +294,159 @@ def worksheet_numbers(q: Question) -> set[int]:
     return numbers
 
 
-def questions_named(label: str) -> tuple[Question, ...]:
-    """The questions a student means by `label`: a function's id ("dJdW2", any case) or a
-    worksheet question number ("Q6", "q11", "11"). KeyError says what is accepted."""
-    wanted = label.strip()
-    by_id = [q for q in QUESTIONS if wanted.lower() in (q.id.lower(), *(a.lower() for a in q.aliases))]
-    if by_id:
-        return tuple(by_id)
-    number = wanted[1:] if wanted[:1] in ("Q", "q") else wanted
-    if number.isdigit():
-        found = tuple(q for q in QUESTIONS if int(number) in worksheet_numbers(q))
-        if found:
-            return found
-        covered = sorted(set().union(*(worksheet_numbers(q) for q in QUESTIONS)))
-        raise KeyError(f"no function answers worksheet question Q{int(number)}; the functions answer "
-                       f"Q{covered[0]}-Q{covered[-1]}")
-    raise KeyError(f"no question {label!r}: name a function ({', '.join(q.id for q in QUESTIONS)}) "
-                   f"or a worksheet question such as Q6")
+def _identifier(name: str) -> str:
+    return re.sub(r"\W", "_", name)
 
 
-def load_reference() -> ModuleType:
-    """The model answer, imported in the grader's own (trusted) process."""
-    from solutions import backprop
-
-    return backprop
-
-
-# The worksheet's data: hours of sleep and study, scaled by the column maxima as in the series.
-_SERIES_X = np.array([[3, 5], [5, 1], [10, 2]], dtype=float)
-_SERIES_Y = np.array([[75], [82], [93]], dtype=float) / 100
-
-# Sizes of the seeded cases, (numExamples, input, hidden, output): a hidden size other than 3,
-# more than one output and a single example, so that an answer sized for the worksheet fails.
-# Two square corners make common slips computable, so they can be told apart from the right
-# answer: output size = hidden size (delta3 @ W2 without the transpose), examples = inputs (X @ delta2).
-_SEEDED_SIZES = ((5, 2, 4, 1), (1, 3, 2, 2), (3, 3, 5, 3))
+def _import_file(path: Path, module_name: str) -> ModuleType:
+    """A module from a file of the assignment's folder (instructor-written, trusted)."""
+    if not path.is_file():
+        raise AssignmentError(f"{path}: not found")
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module  # dataclasses and pickling look modules up by name
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        del sys.modules[module_name]
+        raise AssignmentError(f"{path}: {type(exc).__name__}: {exc}") from None
+    return module
 
 
-def _primary(network: Network) -> dict:
-    n, i, h, o = network.sizes
-    return {"X": network.X, "y": network.y, "W1": network.W1, "W2": network.W2,
-            "num_examples": n, "input_layer_size": i, "hidden_layer_size": h,
-            "output_layer_size": o}
+def installed() -> list[Path]:
+    """The folders of the assignments installed with the grader, by name."""
+    if not INSTALLED.is_dir():
+        return []
+    return sorted(p for p in INSTALLED.iterdir() if (p / "assignment.toml").is_file())
 
 
-# Which question's answer each of the worksheet's intermediate values is.
-_PROVENANCE = {"z2": "forward", "a2": "forward", "z3": "forward", "yHat": "forward",
-               "delta3": "delta3", "delta2": "delta2"}
+def folder_of(name_or_folder: str | Path) -> Path:
+    """An installed assignment's folder by name, or a folder given as a path."""
+    text = str(name_or_folder)
+    for folder in installed():
+        if folder.name == text:
+            return folder.resolve()
+    candidate = Path(text).expanduser()
+    if (candidate / "assignment.toml").is_file():
+        return candidate.resolve()
+    names = ", ".join(p.name for p in installed()) or "none"
+    if candidate.exists():
+        raise AssignmentError(f"{text}: no assignment.toml in this folder")
+    raise AssignmentError(f"no assignment {text!r}: installed are {names}, or give an assignment's folder")
 
 
-def _worksheet_case(id: str, label: str, network: Network) -> Case:
-    """The worksheet's intermediates are the model answer's, on the worksheet's data."""
-    reference = load_reference()
-    z2, a2, z3, yHat = reference.forward(network.X, network.W1, network.W2)
-    delta3 = reference.delta3(network.y, yHat, z3)
-    values = {**_primary(network), "z2": z2, "a2": a2, "z3": z3, "yHat": yHat, "delta3": delta3,
-              "delta2": reference.delta2(delta3, network.W2, z2)}
-    return Case(id, label, network, True, values, dict(_PROVENANCE))
+def as_number(answer: Any, expected: Any) -> Any:
+    """A "number" question's answer: any size-1 array or list is read as its one number."""
+    array = np.asarray(answer, dtype=float)
+    return array.reshape(()) if array.size == 1 else answer
 
 
-def worksheet_cases() -> list[Case]:
-    """Q11's one example and Q16's three, with W(1) and W(2) all ones."""
-    X = _SERIES_X / _SERIES_X.max(axis=0)
-    ones = (np.ones((2, 3)), np.ones((3, 1)))
-    return [
-        _worksheet_case("q11", "worksheet Q11 (one example)", Network(X[:1], _SERIES_Y[:1], *ones)),
-        _worksheet_case("q16", "worksheet Q16 (three examples)", Network(X, _SERIES_Y, *ones)),
-    ]
+# "number" is an array of shape (), any size-1 form accepted.
+_KINDS = {**{kind.value: kind for kind in Kind}, "number": Kind.ARRAY}
+_QUESTION_FIELDS = {"id", "worksheet", "points", "kind", "arguments", "aliases", "synonyms", "parts",
+                    "constants", "only_case", "normalise", "rtol", "atol"}
 
 
-def seeded_cases(seed: int) -> list[Case]:
-    """Random networks of other sizes; the same seed always gives the same networks."""
-    rng = np.random.default_rng(seed)
-    networks = []
-    for n, i, h, o in _SEEDED_SIZES:
-        networks.append(Network(
-            X=rng.uniform(0, 1, (n, i)),
-            y=rng.uniform(0, 1, (n, o)),
-            W1=rng.normal(0, 1, (i, h)),
-            W2=rng.normal(0, 1, (h, o)),
-        ))
-    sigmoid = load_reference().sigmoid
-    cases = []
-    for index, network in enumerate(networks, start=1):
-        n, i, h, o = network.sizes
-        z2, z3 = rng.normal(0, 1, (n, h)), rng.normal(0, 1.5, (n, o))
-        values = {**_primary(network), "z2": z2, "a2": sigmoid(z2), "z3": z3, "yHat": sigmoid(z3),
-                  "delta3": rng.normal(0, 0.1, (n, o)), "delta2": rng.normal(0, 0.05, (n, h))}
-        label = f"random {index} ({n} example{'s' * (n != 1)}, layers {i}-{h}-{o})"
-        cases.append(Case(f"random{index}", label, network, False, values))
-    return cases
+def _question(entry: dict, where: str, cases_module: ModuleType, tolerances: tuple[float, float],
+              choices: tuple) -> Question:
+    unknown = set(entry) - _QUESTION_FIELDS
+    missing = {"id", "points", "kind"} - set(entry)
+    if missing or unknown:
+        problem = f"missing {', '.join(sorted(missing))}" if missing else f"unknown {', '.join(sorted(unknown))}"
+        raise AssignmentError(f"{where}: {problem}")
+    if entry["kind"] not in _KINDS:
+        raise AssignmentError(f"{where}: kind {entry['kind']!r} is not one of {', '.join(_KINDS)}")
+    normalise = as_number if entry["kind"] == "number" else None
+    if entry.get("normalise"):
+        normalise = getattr(cases_module, entry["normalise"], None)
+        if not callable(normalise):
+            raise AssignmentError(f"{where}: normalise names {entry['normalise']!r}, not a function of cases.py")
+    arguments = entry.get("arguments", "")
+    try:
+        if arguments.strip():
+            compile(arguments, "<arguments>", "eval")
+    except SyntaxError as exc:
+        raise AssignmentError(f"{where}: arguments {arguments!r} is not an expression: {exc.msg}") from None
+    if not isinstance(entry["points"], (int, float)) or isinstance(entry["points"], bool) or entry["points"] < 0:
+        raise AssignmentError(f"{where}: points must be a number, 0 or more")
+    return Question(entry["id"], entry.get("worksheet", entry["id"]), entry["points"],
+                    _KINDS[entry["kind"]], arguments, tuple(entry.get("aliases", ())),
+                    tuple(entry.get("synonyms", ())), tuple(entry.get("parts", ())),
+                    tuple(entry.get("constants", ())), entry.get("only_case"), normalise,
+                    float(entry.get("rtol", tolerances[0])), float(entry.get("atol", tolerances[1])),
+                    choices if entry["kind"] == "choices" else ())
 
 
-def cases(seed: int = DEFAULT_SEED) -> list[Case]:
-    """Every case each question is checked on: the worksheet's first, then the seeded ones."""
-    return worksheet_cases() + seeded_cases(seed)
+@lru_cache(maxsize=16)
+def _load_folder(folder: Path) -> Assignment:
+    manifest = folder / "assignment.toml"
+    try:
+        data = tomllib.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise AssignmentError(f"{manifest}: {exc}") from None
+    name = folder.name
+    cases_module = _import_file(folder / "cases.py", f"_assignment_{_identifier(name)}_cases")
+    for needed in ("worksheet_cases", "seeded_cases"):
+        if not callable(getattr(cases_module, needed, None)):
+            raise AssignmentError(f"{folder / 'cases.py'}: no function {needed}")
+    tolerances = (float(data.get("rtol", 1e-5)), float(data.get("atol", 1e-8)))
+    choices = tuple((k, tuple(v)) for k, v in data.get("choices", {}).items())
+    questions = tuple(_question(entry, f"{manifest.name}, question {number}", cases_module,
+                                tolerances, choices)
+                      for number, entry in enumerate(data.get("question", []), start=1))
+    if not questions:
+        raise AssignmentError(f"{manifest}: no [[question]]")
+    ids = [q.id for q in questions]
+    if len(set(ids)) != len(ids):
+        raise AssignmentError(f"{manifest}: a question id is used twice")
+    series = None
+    if "series" in data:
+        adapter = folder / data["series"].get("adapter", "series.py")
+        try:
+            source = adapter.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise AssignmentError(f"{adapter}: {exc.strerror or exc}") from None
+        series = Series(data["series"]["class"], tuple(data["series"].get("questions", ())), source)
+    own = None
+    if "own_gradient" in data:
+        o = data["own_gradient"]
+        own = OwnGradient(o["question"], o["case"], o["forward"], o["cost"], tuple(o.get("upstream", ())),
+                          o.get("culprits", "the backpropagation functions"))
+    handin = data.get("handin", name)
+    if not (folder / "solution" / f"{handin}.py").is_file():
+        raise AssignmentError(f"{folder / 'solution' / (handin + '.py')}: not found (the model answer)")
+    return Assignment(
+        name=name, title=data.get("title", name), folder=folder, handin=handin,
+        questions=questions, rtol=tolerances[0], atol=tolerances[1], choices=dict(choices),
+        default_seed=int(data.get("default_seed", 0)),
+        hard_coded_hint=data.get("hard_coded_hint", "sized for the worksheet's numbers"),
+        catalogue_names=dict(data.get("catalogue_names", {})), series=series, own_gradient=own,
+        cases_module=cases_module)
+
+
+def load(name_or_folder: str | Path = DEFAULT) -> Assignment:
+    """The assignment by installed name or by folder, loaded once."""
+    return _load_folder(folder_of(name_or_folder))
+
+
+def default() -> Assignment:
+    return load(DEFAULT)
+
+
+# The default assignment's values under the names this module had when it knew one worksheet
+# (QUESTIONS, MAX_SCORE, cases(), ...): for tests and scripts written against them. The
+# engine itself reads the Assignment it is given.
+_COMPAT = {
+    "ASSIGNMENT": lambda a: a.handin, "QUESTIONS": lambda a: a.questions,
+    "MAX_SCORE": lambda a: a.max_score, "RTOL": lambda a: a.rtol, "ATOL": lambda a: a.atol,
+    "CHOICES": lambda a: a.choices, "DEFAULT_SEED": lambda a: a.default_seed,
+    "question": lambda a: a.question, "questions_named": lambda a: a.questions_named,
+    "worksheet_cases": lambda a: a.worksheet_cases, "seeded_cases": lambda a: a.seeded_cases,
+    "cases": lambda a: a.cases, "load_reference": lambda a: (lambda: a.reference),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _COMPAT:
+        return _COMPAT[name](default())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -35,7 +35,8 @@ def _options_text(options: Options) -> str:
     catalogues = hashlib.sha256()
     for path in options.catalogues:
         catalogues.update(Path(path).read_bytes())
-    return (f"seed={options.seed};timeout={limits.timeout};memory={limits.memory_mb};"
+    work = options.assignment
+    return (f"assignment={work.name}:{work.fingerprint};seed={options.seed};timeout={limits.timeout};memory={limits.memory_mb};"
             f"carry={options.carry_forward};feedback={options.feedback};"
             f"catalogues={catalogues.hexdigest()}")
 
@@ -45,12 +46,14 @@ def grade_one(entry: Entry, options: Options, store: ResultStore | None, force: 
     The hand-in is read once, bounded, and never through a link, before anything else."""
     if entry.error is not None:
         return Graded(SubmissionResult(entry.student, str(entry.path), error=entry.error,
-                                       flags=entry.flags, late=entry.late, lms=entry.lms), False)
+                                       flags=entry.flags, late=entry.late, lms=entry.lms,
+                                       possible=options.assignment.max_score), False)
     try:
         submission = load(entry.path, entry.student, entry.folder)
     except SubmissionError as exc:
         return Graded(SubmissionResult(entry.student, str(entry.path), error=str(exc),
-                                       notes=entry.notes, late=entry.late, lms=entry.lms), False)
+                                       notes=entry.notes, late=entry.late, lms=entry.lms,
+                                       possible=options.assignment.max_score), False)
     # Which file was chosen among several is said first, in every report.
     submission = replace(submission, notes=entry.notes + submission.notes)
     key = None
@@ -58,14 +61,15 @@ def grade_one(entry: Entry, options: Options, store: ResultStore | None, force: 
         identity = f"{os.path.abspath(entry.path)};{entry.notes};{entry.late};{entry.lms};{_options_text(options)}"
         key = store.key(submission.content(), identity)
         if not force:
-            stored = store.get(key, entry.student, str(entry.path))
+            stored = store.get(key, entry.student, str(entry.path), options.assignment)
             if stored is not None:
                 return Graded(stored, True)
     try:
         result = replace(grade_submission(submission, options), late=entry.late, lms=entry.lms)
     except Exception as exc:  # the grader's own failure: report it, keep going, don't store it
         return Graded(SubmissionResult(entry.student, str(entry.path), late=entry.late, lms=entry.lms,
-                                       error=f"internal grader error: {type(exc).__name__}: {exc}"), False)
+                                       error=f"internal grader error: {type(exc).__name__}: {exc}",
+                                       possible=options.assignment.max_score), False)
     if key is not None and not result.error_is_transient:
         store.put(key, result)
     return Graded(result, False)
@@ -110,8 +114,10 @@ class Spool:
 
     CHUNK = 1 << 20  # bytes of results gathered before they are written
 
-    def __init__(self) -> None:
+    def __init__(self, work=None) -> None:
         import tempfile
+
+        self.assignment = work  # the Assignment results are read back for (None: the default)
 
         try:
             self._file = tempfile.TemporaryFile()
@@ -163,9 +169,9 @@ class Spool:
 
         where = self._where[(student, path)]
         if isinstance(where, bytes):
-            return submission_from_dict(json.loads(where))
+            return submission_from_dict(json.loads(where), self.assignment)
         self._file.seek(where[0])
-        return submission_from_dict(json.loads(self._file.read(where[1])))
+        return submission_from_dict(json.loads(self._file.read(where[1])), self.assignment)
 
     def in_order(self, entries: list[Entry]) -> Iterator[SubmissionResult]:
         """The results of `entries`, in their order, read back one at a time."""

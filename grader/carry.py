@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import types
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Any, Iterator
 
 import numpy as np
 
-from grader import assignment, compare
+from grader import compare
+from grader.assignment import Assignment
 from grader.sandbox import Traced
 
 
@@ -39,17 +39,17 @@ def same_args(a: tuple, b: tuple) -> bool:
     return True
 
 
-def graded_functions(reference: ModuleType) -> tuple[str, ...]:
+def graded_functions(work: Assignment) -> tuple[str, ...]:
     """The question ids answered by a function of the model answer."""
-    return tuple(q.id for q in assignment.QUESTIONS if callable(getattr(reference, q.id, None)))
+    return tuple(q.id for q in work.questions if callable(getattr(work.reference, q.id, None)))
 
 
-def dependencies(reference: ModuleType, question_id: str) -> tuple[str, ...]:
+def dependencies(work: Assignment, question_id: str) -> tuple[str, ...]:
     """The graded functions that the reference's function for a question calls directly."""
-    function = getattr(reference, question_id, None)
+    function = getattr(work.reference, question_id, None)
     if function is None:  # answered by constants, not a function
         return ()
-    graded = set(graded_functions(reference))
+    graded = set(graded_functions(work))
     return tuple(name for name in function.__code__.co_names if name in graded and name != question_id)
 
 
@@ -68,7 +68,7 @@ def _student_value(value: Any) -> Any:
     return np.asarray(value, dtype=float) if compare.as_array(value) is not None else value
 
 
-def is_wrong(reference: ModuleType, node: Traced) -> bool:
+def is_wrong(work: Assignment, node: Traced) -> bool:
     """The recorded answer differs from the model answer on the same arguments, or it raised
     where the model answer does not: a failure on arguments that break the model answer too
     (a wrong shape handed down) is not this function's fault."""
@@ -76,12 +76,12 @@ def is_wrong(reference: ModuleType, node: Traced) -> bool:
         return node.status != "returned"  # arguments that could not be matched
     try:
         with np.errstate(all="ignore"):
-            right = getattr(reference, node.function)(*_copies(node.args))
+            right = getattr(work.reference, node.function)(*_copies(node.args))
     except Exception:
         return False
     if node.status != "returned":
         return True
-    return not compare.agrees(assignment.question(node.function), node.value, right)
+    return not compare.agrees(work.question(node.function), node.value, right)
 
 
 def _copies(args: tuple) -> list:
@@ -95,9 +95,10 @@ class Replay:
     wrong: tuple[Traced, ...]  # the recorded answers it used that were wrong
 
 
-def replay(reference: ModuleType, question_id: str, args: tuple, trace: tuple[Traced, ...]) -> Replay:
+def replay(work: Assignment, question_id: str, args: tuple, trace: tuple[Traced, ...]) -> Replay:
     """Run the reference for a question where every graded function it reaches is answered by
     the student's recorded answer to that very call, if there is one."""
+    reference = work.reference
     recorded = [node for node in flatten(trace) if node.args is not None]
     used_wrong: list[Traced] = []
     scope = dict(vars(reference))
@@ -112,14 +113,14 @@ def replay(reference: ModuleType, question_id: str, args: tuple, trace: tuple[Tr
                         None)
             if node is None:  # the student's code did not make this call: the model's answer
                 return rebound(*call_args)
-            if is_wrong(reference, node):
+            if is_wrong(work, node):
                 used_wrong.append(node)
             if node.status != "returned":
                 raise StudentFailed(name)
             return _student_value(node.value)
         return answer
 
-    for name in graded_functions(reference):
+    for name in graded_functions(work):
         scope[name] = answered(name)
     top = getattr(reference, question_id)
     rebound_top = types.FunctionType(top.__code__, scope, top.__name__, top.__defaults__,
@@ -158,6 +159,6 @@ def trivial(value: Any, expected: Any) -> bool:
     return False
 
 
-def wrong_calls(reference: ModuleType, node: Traced) -> list[Traced]:
+def wrong_calls(work: Assignment, node: Traced) -> list[Traced]:
     """The graded calls a recorded call made in turn that were themselves wrong."""
-    return [child for child in node.calls if is_wrong(reference, child)]
+    return [child for child in node.calls if is_wrong(work, child)]

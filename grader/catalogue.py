@@ -1,7 +1,7 @@
 """The misconception catalogue: known wrong answers, kept as data in a TOML file.
 
-The default catalogue lives beside the model answer (`solutions/misconceptions.toml`); an
-instructor adds entries there or in a file of their own (`grade --catalogue FILE`). Each
+An assignment's catalogue lives in its folder (`misconceptions.toml`, beside the model answer);
+an instructor adds entries there or in a file of their own (`grade --catalogue FILE`). Each
 entry's answer is a Python expression evaluated here, in the grader, on the same inputs as
 the model answer: instructor-written, never student-written.
 """
@@ -12,20 +12,18 @@ import inspect
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from types import CodeType, ModuleType
+from types import CodeType
 from typing import Any
 
 import numpy as np
 
 from grader import assignment
+from grader.assignment import Assignment
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
-
-DEFAULT_CATALOGUE = Path(assignment.load_reference().__file__).with_name("misconceptions.toml")
-
 
 class CatalogueError(Exception):
     """The catalogue file is unusable; the message says which entry and why."""
@@ -51,9 +49,12 @@ class Failed:
 FAILED = Failed()
 
 
-def load(paths: tuple[Path, ...] = (DEFAULT_CATALOGUE,)) -> tuple[Mistake, ...]:
-    """Every entry of the files, in order, validated."""
-    ids = {q.id for q in assignment.QUESTIONS}
+def load(paths: tuple[Path, ...] | None = None, work: Assignment | None = None) -> tuple[Mistake, ...]:
+    """Every entry of the files (by default the assignment's own catalogue), in order, validated
+    against the assignment's questions."""
+    work = work or assignment.default()
+    paths = (work.catalogue_path,) if paths is None else paths
+    ids = {q.id for q in work.questions}
     mistakes = []
     for path in paths:
         try:
@@ -78,11 +79,23 @@ def load(paths: tuple[Path, ...] = (DEFAULT_CATALOGUE,)) -> tuple[Mistake, ...]:
     return tuple(mistakes)
 
 
-def evaluate(mistake: Mistake, reference: ModuleType, args: tuple, expected: Any) -> Any:
+def scope_of(work: Assignment) -> dict[str, Any]:
+    """What every formula of the assignment's catalogue may use besides its parameters and
+    `expected`: np, the model answer's public functions (a formula may call `cost`), and the
+    names the assignment gives them (f and fprime for the sigmoid and its derivative)."""
+    reference = work.reference
+    scope = {name: value for name, value in vars(reference).items()
+             if callable(value) and not name.startswith("_")}
+    scope.update({alias: getattr(reference, name) for alias, name in work.catalogue_names.items()})
+    scope["np"] = np
+    return scope
+
+
+def evaluate(mistake: Mistake, work: Assignment, args: tuple, expected: Any) -> Any:
     """The entry's answer for one call's arguments, or FAILED."""
-    function = getattr(reference, mistake.question, None)
+    function = getattr(work.reference, mistake.question, None)
     names = list(inspect.signature(function).parameters) if function else []
-    scope = {"np": np, "f": reference.sigmoid, "fprime": reference.sigmoid_prime,
+    scope = {**scope_of(work),
              "expected": expected, **dict(zip(names, (np.copy(a) if isinstance(a, np.ndarray) else a
                                                      for a in args)))}
     try:

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from grader.assignment import ASSIGNMENT, QUESTIONS
+from grader import assignment
+from grader.assignment import Assignment
 from grader.results import printable
 
 _LISTED = 10  # files named in the note; the rest counted
@@ -34,18 +35,19 @@ class Candidate:
     defines: int  # how many of the worksheet's questions it answers (a function with a body)
     stub: bool  # it holds the stub's functions, none filled in
     order: tuple = ()  # an LMS's upload order, then the modification time: the last tiebreak
+    work: Assignment = field(default_factory=assignment.default, compare=False, repr=False)
 
     @property
     def named_like_the_exercise(self) -> bool:
         stem = Path(self.name).stem
-        return re.sub(r"-\d+$", "", stem).lower() == ASSIGNMENT.lower()
+        return re.sub(r"-\d+$", "", stem).lower() == self.work.handin.lower()
 
     def describe(self) -> str:
         if self.stub:
             return "the stub, not filled in"
         if not self.defines:
             return "answers none of the worksheet's questions"
-        return f"answers {self.defines} of the worksheet's {len(QUESTIONS)} questions"
+        return f"answers {self.defines} of the worksheet's {len(self.work.questions)} questions"
 
 
 @dataclass(frozen=True)
@@ -70,10 +72,10 @@ class Choice:
         return (f"graded {printable(self.graded.name)} ({self.graded.describe()}); set aside: {aside}",)
 
 
-@lru_cache(maxsize=1)
-def _question_of() -> dict[str, str]:
+@lru_cache(maxsize=8)
+def _question_of(work: Assignment) -> dict[str, str]:
     """The question each name a student may use answers (aliases and constants included)."""
-    return {name: q.id for q in QUESTIONS for name in (q.constants or (q.id, *q.aliases))}
+    return {name: q.id for q in work.questions for name in (q.constants or (q.id, *q.aliases))}
 
 
 def _stub_body(body: list[ast.stmt]) -> bool:
@@ -117,16 +119,17 @@ def _code(path: Path) -> str:
 _DEF = re.compile(r"^\s*def\s+(\w+)\s*\(", re.MULTILINE)
 
 
-def what_it_defines(path: Path) -> tuple[int, bool]:
+def what_it_defines(path: Path, work: Assignment) -> tuple[int, bool]:
     """(how many worksheet questions the file answers, whether it is the stub, not filled in)."""
     code = _code(path)
     try:
         tree = ast.parse(code)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         # Work with a syntax error is still work: count its definitions by their text.
-        return len({_question_of()[n] for n in _DEF.findall(code) if n in _question_of()}), False
+        names = _question_of(work)
+        return len({names[n] for n in _DEF.findall(code) if n in names}), False
     filled, empty = set(), set()
-    names = _question_of()
+    names = _question_of(work)
     for node in ast.walk(tree):  # functions anywhere (the series' are methods of a class)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in names:
             (empty if _stub_body(node.body) else filled).add(names[node.name])
@@ -138,9 +141,9 @@ def what_it_defines(path: Path) -> tuple[int, bool]:
     return len(filled), bool(empty) and not filled
 
 
-def candidate(path: Path, name: str | None = None, order: tuple = ()) -> Candidate:
-    defines, stub = what_it_defines(path)
-    return Candidate(path, name or path.name, defines, stub, order)
+def candidate(path: Path, work: Assignment, name: str | None = None, order: tuple = ()) -> Candidate:
+    defines, stub = what_it_defines(path, work)
+    return Candidate(path, name or path.name, defines, stub, order, work)
 
 
 def _merit(c: Candidate) -> tuple:

@@ -19,7 +19,8 @@ import click
 from grader import assignment, gradescope, lms, processes, report, sandbox
 from grader.batch import FeedbackFolder, Spool, grade_all
 from grader.discovery import DiscoveryError, discover
-from grader.catalogue import DEFAULT_CATALOGUE, CatalogueError
+from grader.assignment import AssignmentError
+from grader.catalogue import CatalogueError
 from grader.grading import FEEDBACK_LEVELS, Options, answer_key_paths, mistakes_by_question
 from grader.results import Report, printable
 from grader.store import ResultStore, default_directory
@@ -38,6 +39,21 @@ class DefaultGroup(click.Group):
                 and first not in self.group_options:
             args = [self.default_command, *args]
         return super().parse_args(ctx, args)
+
+
+def _load_assignment(_ctx, _param, value):
+    """--assignment NAME|FOLDER as the loaded assignment, or a one-line usage error."""
+    try:
+        return assignment.load(value)
+    except AssignmentError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _assignment_option(command):
+    return click.option(
+        "--assignment", "work", default=assignment.DEFAULT, show_default=True, callback=_load_assignment,
+        help="The assignment: an installed one's name (see `grade assignments`) or an "
+             "assignment's folder.")(command)
 
 
 def _print_sandbox_info(ctx, _param, value):
@@ -72,8 +88,10 @@ def main():
                    "csv: the gradebook; canvas: Canvas's gradebook import; moodle: Moodle's "
                    "offline grading worksheet; gradescope, prairielearn: the results.json of "
                    "that autograder, for one submission.")
-@click.option("--assignment-name", default="Backpropagation worksheet", show_default=True,
-              help="The assignment's column in --format canvas (Canvas creates it if new).")
+@_assignment_option
+@click.option("--assignment-name", default=None,
+              help="The assignment's column in --format canvas (Canvas creates it if new)  "
+                   "[default: the assignment's title]")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report to this file instead of standard output.")
 @click.option("--feedback-dir", type=click.Path(file_okay=False, path_type=Path),
@@ -82,8 +100,9 @@ def main():
               help="Also write a one-page HTML class report: gradebook, charts, common mistakes.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Submissions graded at once  [default: the machine's cores]")
-@click.option("--seed", type=int, default=assignment.DEFAULT_SEED, show_default=True,
-              help="Seed of the random cases; the same seed always gives the same grade.")
+@click.option("--seed", type=int, default=None,
+              help="Seed of the random cases; the same seed always gives the same grade  "
+                   "[default: the assignment's, 0 for the installed ones]")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=sandbox.Limits.timeout,
               show_default=True,
               help="Seconds for loading a file, and again for each call to a function; a "
@@ -105,7 +124,7 @@ def main():
               help="Where results are kept between runs  [default: ~/.cache/backprop-grader]")
 @click.option("--no-cache", is_flag=True, help="Neither read nor keep results between runs.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-def run(paths, output_format, assignment_name, output, feedback_dir, html_file, jobs, seed, timeout,
+def run(paths, output_format, work, assignment_name, output, feedback_dir, html_file, jobs, seed, timeout,
         memory_mb, no_carry_forward, feedback_level, catalogues, force, cache_dir, no_cache, quiet):
     """Grade submissions: files (.py, .ipynb) and class folders.
 
@@ -120,9 +139,11 @@ def run(paths, output_format, assignment_name, output, feedback_dir, html_file, 
         grade submissions/ --format csv -o gradebook.csv --feedback-dir feedback/
 
         grade canvas-download/ --format canvas -o canvas-import.csv
+
+        grade alice.py --assignment gradient-checking
     """
     try:
-        entries = discover(list(paths))
+        entries = discover(list(paths), work)
     except DiscoveryError as exc:
         raise click.ClickException(str(exc)) from None
     if output_format in ("gradescope", "prairielearn") and len(entries) != 1:
@@ -135,13 +156,14 @@ def run(paths, output_format, assignment_name, output, feedback_dir, html_file, 
     outputs = [feedback_dir, output.parent if output else None, html_file.parent if html_file else None,
                store.directory if store else None]
     private += tuple(str(p.resolve()) for p in outputs if p is not None and p.resolve() != Path("/"))
-    options = Options(seed=seed, limits=sandbox.Limits(timeout=timeout, memory_mb=memory_mb),
+    options = Options(work, seed=seed, limits=sandbox.Limits(timeout=timeout, memory_mb=memory_mb),
                       private_paths=private, carry_forward=not no_carry_forward,
-                      catalogues=(str(DEFAULT_CATALOGUE), *(str(c) for c in catalogues)),
+                      catalogues=(str(work.catalogue_path), *(str(c) for c in catalogues)),
                       feedback=feedback_level)
+    seed = options.seed
     processes.prewarm(min(jobs, len(entries)), answer_key_paths(options))
     try:
-        mistakes_by_question(options.catalogues)
+        mistakes_by_question(options.catalogues, work)
     except CatalogueError as exc:
         raise click.ClickException(str(exc)) from None
     if store is not None and (problem := store.usable()) is not None:
@@ -153,7 +175,7 @@ def run(paths, output_format, assignment_name, output, feedback_dir, html_file, 
         feedback_dir.mkdir(parents=True, exist_ok=True)
         feedback = FeedbackFolder(feedback_dir)
     show_progress = not quiet and len(entries) > 1 and sys.stderr.isatty()
-    results = Spool()
+    results = Spool(work)
     from_store = 0
     if output_format == "table":  # loaded while the first submissions run, not after
         threading.Thread(target=report.prepare_table, daemon=True).start()
@@ -185,18 +207,18 @@ def run(paths, output_format, assignment_name, output, feedback_dir, html_file, 
     def chunks():
         # One result is a score card; a class is read back one at a time while it is written.
         ordered = list(results.in_order(entries)) if len(entries) == 1 else results.in_order(entries)
-        graded_report = Report(assignment.ASSIGNMENT, seed, ordered)
+        graded_report = Report(work, seed, ordered)
         left_out[0] = lms.LeftOut()
         if output_format == "canvas":
-            return lms.canvas_chunks(ordered, assignment_name, assignment.MAX_SCORE, left_out[0])
+            return lms.canvas_chunks(ordered, assignment_name or work.title, work.max_score, left_out[0])
         if output_format == "moodle":
-            return lms.moodle_chunks(ordered, assignment.MAX_SCORE, left_out[0])
+            return lms.moodle_chunks(ordered, work.max_score, left_out[0])
         if output_format == "gradescope":
-            return iter([json.dumps(gradescope.results_json(ordered[0], elapsed), indent=2) + "\n"])
+            return iter([json.dumps(gradescope.results_json(ordered[0], elapsed, work), indent=2) + "\n"])
         if output_format == "prairielearn":
             from grader import prairielearn
 
-            return iter([json.dumps(prairielearn.results_json(ordered[0]), indent=2) + "\n"])
+            return iter([json.dumps(prairielearn.results_json(ordered[0], work), indent=2) + "\n"])
         if output_format == "json":
             return report.json_chunks(graded_report)
         if output_format == "csv":
@@ -210,7 +232,7 @@ def run(paths, output_format, assignment_name, output, feedback_dir, html_file, 
         from grader.html_report import to_html
 
         try:
-            html_file.write_text(to_html(results.in_order(entries)), encoding="utf-8")
+            html_file.write_text(to_html(results.in_order(entries), work), encoding="utf-8")
         except OSError as exc:
             click.echo(f"warning: the HTML report could not be written to {html_file} "
                        f"({exc.strerror}); the results are in the report above", err=True)
@@ -281,7 +303,8 @@ def extract(notebook, output):
 def _autograder_options(command):
     """The options an autograder's command shares (Gradescope's, PrairieLearn's)."""
     for option in reversed([
-        click.option("--seed", type=int, default=assignment.DEFAULT_SEED, show_default=True),
+        _assignment_option,
+        click.option("--seed", type=int, default=None, help="[default: the assignment's]"),
         click.option("--timeout", type=click.FloatRange(min=0.1), default=sandbox.Limits.timeout,
                      show_default=True),
         click.option("--memory-mb", type=click.IntRange(min=64), default=sandbox.Limits.memory_mb,
@@ -301,7 +324,7 @@ def _autograder_options(command):
               default=Path("/autograder/results/results.json"), show_default=True,
               help="Where Gradescope reads the results.")
 @_autograder_options
-def gradescope_command(submission_dir, results_file, seed, timeout, memory_mb, feedback_level):
+def gradescope_command(submission_dir, results_file, work, seed, timeout, memory_mb, feedback_level):
     """Grade a Gradescope submission: what an autograder's run_autograder calls.
 
     Finds the .py or .ipynb in the submission folder, grades it, and writes results.json. A
@@ -312,27 +335,29 @@ def gradescope_command(submission_dir, results_file, seed, timeout, memory_mb, f
         grade gradescope --submission /autograder/submission
     """
     started = time.monotonic()
-    result = _grade_folder(submission_dir, seed, timeout, memory_mb, feedback_level)
-    _write_results(results_file, gradescope.results_json(result, time.monotonic() - started), result)
+    result = _grade_folder(work, submission_dir, seed, timeout, memory_mb, feedback_level)
+    _write_results(results_file, gradescope.results_json(result, time.monotonic() - started, work), result)
 
 
-def _grade_folder(submission_dir: Path, seed: int, timeout: float, memory_mb: int, feedback_level: str):
+def _grade_folder(work, submission_dir: Path, seed: int | None, timeout: float, memory_mb: int,
+                  feedback_level: str):
     """The one submission an autograder (Gradescope, PrairieLearn) puts in a folder, graded;
     a result that says why whatever happens."""
     from grader.grading import grade_path
     from grader.results import SubmissionResult
 
-    options = Options(seed=seed, limits=sandbox.Limits(timeout=timeout, memory_mb=memory_mb),
+    options = Options(work, seed=seed, limits=sandbox.Limits(timeout=timeout, memory_mb=memory_mb),
                       private_paths=(str(submission_dir.resolve()),), feedback=feedback_level)
     try:
-        chosen = gradescope.find_submission(submission_dir)
+        chosen = gradescope.find_submission(submission_dir, work)
         path = chosen.graded.path
         result = grade_path(path, options, student=path.stem, folder=submission_dir)
         return dataclasses.replace(result, notes=chosen.notes() + result.notes)
     except gradescope.NoSubmission as exc:
-        return SubmissionResult("submission", str(submission_dir), error=str(exc), flags=exc.flags)
+        return SubmissionResult("submission", str(submission_dir), error=str(exc), flags=exc.flags,
+                                possible=work.max_score)
     except Exception as exc:  # the grader's own failure: still a results file that says so
-        return SubmissionResult("submission", str(submission_dir),
+        return SubmissionResult("submission", str(submission_dir), possible=work.max_score,
                                 error=f"internal grader error: {type(exc).__name__}: {exc}")
 
 
@@ -347,7 +372,7 @@ def _write_results(results_file: Path, document: dict, result) -> None:
 @click.option("--grade-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("/grade"),
               show_default=True, help="The grading job's folder: student/ in, results/results.json out.")
 @_autograder_options
-def prairielearn_command(grade_dir, seed, timeout, memory_mb, feedback_level):
+def prairielearn_command(grade_dir, work, seed, timeout, memory_mb, feedback_level):
     """Grade a PrairieLearn external grading job: what the question's entrypoint calls.
 
     Finds the .py or .ipynb the student uploaded (GRADE_DIR/student), grades it, and writes
@@ -360,8 +385,8 @@ def prairielearn_command(grade_dir, seed, timeout, memory_mb, feedback_level):
     """
     from grader import prairielearn
 
-    result = _grade_folder(grade_dir / "student", seed, timeout, memory_mb, feedback_level)
-    _write_results(grade_dir / "results" / "results.json", prairielearn.results_json(result), result)
+    result = _grade_folder(work, grade_dir / "student", seed, timeout, memory_mb, feedback_level)
+    _write_results(grade_dir / "results" / "results.json", prairielearn.results_json(result, work), result)
 
 
 @main.command()
@@ -395,11 +420,13 @@ def seal(extra):
 @main.command()
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
-def key(output_format):
+@_assignment_option
+def key(output_format, work):
     """Print the answer key: the worksheet's numeric answers, from the model answer.
 
-    The dimensions of Q1, Q2, Q7 and Q13, Q11's forward pass, delta(3) and dJ/dW(2), Q16's
-    dJ/dW(2), and Q17's delta(2) and dJ/dW(1) on Q16's data, to 6 significant digits.
+    For the backpropagation worksheet: the dimensions of Q1, Q2, Q7 and Q13, Q11's forward
+    pass, delta(3) and dJ/dW(2), Q16's dJ/dW(2), and Q17's delta(2) and dJ/dW(1) on Q16's
+    data, to 6 significant digits.
 
     Example:
 
@@ -407,25 +434,26 @@ def key(output_format):
     """
     from grader import key as answer_key
 
-    entries = answer_key.answer_key()
+    entries = answer_key.answer_key(work)
     if output_format == "json":
-        click.echo(json.dumps(answer_key.to_json_document(entries), indent=2))
+        click.echo(json.dumps(answer_key.to_json_document(entries, work), indent=2))
     else:
         click.echo(answer_key.to_table(entries))
 
 
 @main.command("student-check")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("backprop_check.py"), show_default=True, help="Where to write the file.")
+@_assignment_option
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the file  [default: <hand-in name>_check.py, backprop_check.py]")
 @click.option("--seeded", type=int, default=2, show_default=True,
               help="Practice cases of other sizes besides the worksheet's two (0-3).")
 @click.option("--public-seed", type=int, default=None,
               help="Seed of the practice cases (default: a fixed one); never the grading seed.")
-@click.option("--seed", type=int, default=assignment.DEFAULT_SEED, show_default=True,
-              help="The seed you grade with: refused as the public seed.")
+@click.option("--seed", type=int, default=None,
+              help="The seed you grade with: refused as the public seed  [default: the assignment's]")
 @click.option("--catalogue", "catalogues", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="More catalogued mistakes to diagnose (repeatable), as for grading.")
-def student_check(output, seeded, public_seed, seed, catalogues):
+def student_check(work, output, seeded, public_seed, seed, catalogues):
     """Write backprop_check.py, a self-check students can be given: no answers inside.
 
     One file, numpy only: students put it beside their notebook and run
@@ -441,9 +469,11 @@ def student_check(output, seeded, public_seed, seed, catalogues):
     from grader import student_check as builder
 
     public = builder.DEFAULT_PUBLIC_SEED if public_seed is None else public_seed
-    paths = (str(mistakes_catalogue.DEFAULT_CATALOGUE), *(str(Path(c).resolve()) for c in catalogues))
+    seed = work.default_seed if seed is None else seed
+    output = output or Path(f"{work.handin}_check.py")
+    paths = (str(work.catalogue_path), *(str(Path(c).resolve()) for c in catalogues))
     try:
-        text = builder.build(public, seeded, seed, paths)
+        text = builder.build(public, seeded, seed, paths, work)
     except (builder.StudentCheckError, mistakes_catalogue.CatalogueError) as exc:
         raise click.ClickException(str(exc)) from None
     try:
@@ -452,3 +482,31 @@ def student_check(output, seeded, public_seed, seed, catalogues):
         raise click.ClickException(f"can't write {output}: {exc.strerror}") from None
     click.echo(f"wrote {output} ({len(text.encode()) // 1024} KiB): the worksheet's cases and {seeded} "
                f"practice case{'s' * (seeded != 1)} (public seed {public}); hand it to students")
+
+
+@main.command()
+def assignments():
+    """List the assignments installed with the grader: name, questions, points, title.
+
+    Grade for one with `grade FILE --assignment NAME`; `--assignment` also takes the folder of
+    an assignment of your own (see the README's "Writing an assignment").
+
+    Example:
+
+        grade assignments
+    """
+    from tabulate import tabulate
+
+    rows = []
+    for folder in assignment.installed():
+        try:
+            work = assignment.load(folder)
+        except AssignmentError as exc:
+            rows.append((folder.name, "", "", f"unusable: {exc}"))
+            continue
+        default = " (default)" if work.name == assignment.DEFAULT else ""
+        rows.append((work.name + default, len(work.questions), f"{work.max_score:g}",
+                     f"{work.title}; hand in {work.handin}.py or {work.handin}.ipynb"))
+    click.echo(tabulate(rows, headers=("assignment", "questions", "points", "about"),
+                        disable_numparse=True))
+    click.echo(f"\n(in {assignment.INSTALLED})")

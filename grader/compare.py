@@ -17,9 +17,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-from grader.assignment import ATOL, CHOICES, RTOL, Kind, Question
+from grader.assignment import Kind, Question
 from grader.sandbox import Unsupported
 
+# The tolerances when a caller gives none; a question carries its assignment's own.
+RTOL, ATOL = 1e-5, 1e-8
 # The relative tolerance for an answer computed in float32 (float16 is as good as wrong).
 RTOL_FLOAT32 = 1e-4
 
@@ -67,16 +69,17 @@ def as_array(value: Any) -> np.ndarray | None:
     return array
 
 
-def tolerances(expected: np.ndarray, rtol: float = RTOL) -> tuple[float, float]:
-    """(rtol, atol) for an answer: atol from the array's scale, never below ATOL."""
+def tolerances(expected: np.ndarray, rtol: float = RTOL, atol: float = ATOL) -> tuple[float, float]:
+    """(rtol, atol) for an answer: atol from the array's scale, never below the given atol."""
     finite = np.abs(expected[np.isfinite(expected)]) if expected.size else expected
     scale = float(finite.max()) if finite.size else 0.0
-    return rtol, max(ATOL, rtol * scale)
+    return rtol, max(atol, rtol * scale)
 
 
-def wrong_entries(got: np.ndarray, expected: np.ndarray, rtol: float = RTOL) -> np.ndarray:
+def wrong_entries(got: np.ndarray, expected: np.ndarray, rtol: float = RTOL,
+                  atol: float = ATOL) -> np.ndarray:
     """A boolean array: which entries are not within tolerance (shapes already equal)."""
-    rtol, atol = tolerances(expected, rtol)
+    rtol, atol = tolerances(expected, rtol, atol)
     with np.errstate(invalid="ignore", over="ignore"):
         close = np.abs(got - expected) <= atol + rtol * np.abs(expected)
     # Where the answer is not finite, only the same value matches (inf - inf is NaN, and
@@ -87,7 +90,7 @@ def wrong_entries(got: np.ndarray, expected: np.ndarray, rtol: float = RTOL) -> 
 
 def compare_array(value: Any, expected: np.ndarray,
                   normalise: Callable[[Any, Any], Any] | None = None, *,
-                  rtol: float = RTOL, reveal: bool = True) -> str | None:
+                  rtol: float = RTOL, atol: float = ATOL, reveal: bool = True) -> str | None:
     """Shape must match exactly, then every entry within tolerance of the reference. With
     `reveal` False the message gives no expected value, nor the expected shape."""
     got = as_array(value)
@@ -100,10 +103,10 @@ def compare_array(value: Any, expected: np.ndarray,
             return f"shape {fmt_shape(got.shape)}, which is not the shape of the answer"
         return (f"shape {fmt_shape(got.shape)}, but the answer has shape "
                 f"{fmt_shape(expected.shape)}")
-    wrong = wrong_entries(got, expected, rtol)
+    wrong = wrong_entries(got, expected, rtol, atol)
     if not wrong.any():
         return None
-    rtol, atol = tolerances(expected, rtol)
+    rtol, atol = tolerances(expected, rtol, atol)
     with np.errstate(invalid="ignore", over="ignore"):
         absolute = np.abs(got - expected)
     relative = relative_error(got, expected)
@@ -135,7 +138,7 @@ def error_size(question: Question, value: Any, expected: Any) -> float:
             got = question.normalise(got, want)
         if got is None or got.shape != want.shape:
             return float("inf")
-        scale = max(float(np.max(np.abs(want))) if want.size else 0.0, ATOL)
+        scale = max(float(np.max(np.abs(want))) if want.size else 0.0, question.atol)
         with np.errstate(invalid="ignore", over="ignore"):
             difference = float(np.max(np.abs(got - want))) if got.size else 0.0
         worst = max(worst, difference / scale if np.isfinite(difference) else float("inf"))
@@ -154,22 +157,22 @@ def compare_shape(value: Any, expected: tuple[int, ...]) -> str | None:
     return None
 
 
-def _choice(value: Any) -> str | None:
+def _choice(value: Any, choices: tuple[tuple[str, tuple[str, ...]], ...]) -> str | None:
     """The canonical choice a student's text stands for, or None."""
     if not isinstance(value, str):
         return None
     text = value.strip().lower()
-    return next((choice for choice, spellings in CHOICES.items() if text in spellings), None)
+    return next((choice for choice, spellings in choices if text in spellings), None)
 
 
 def compare_choices(question: Question, value: Any, expected: list[str]) -> str | None:
     """Each constant must be one of the choices (any case, singular or plural) and the right one."""
-    listed = ", ".join(f'"{c}"' for c in CHOICES)
+    listed = ", ".join(f'"{c}"' for c, _ in question.choices)
     if not isinstance(value, list) or len(value) != len(expected):
         return f"set {' and '.join(question.constants)}, each to one of {listed}"
     wrong = []
     for name, given, right in zip(question.constants, value, expected):
-        choice = _choice(given)
+        choice = _choice(given, question.choices)
         if given is None:
             return f"{name} is not set yet: set it to one of {listed}"
         if choice is None:
@@ -193,7 +196,8 @@ class Target:
         if parts is not None:
             arrays = [np.asarray(part, dtype=float) for part in parts]
             if all(np.all(np.isfinite(a)) for a in arrays):
-                self.parts = [(a, tolerances(a)[1] + RTOL * np.abs(a)) for a in arrays]
+                rtol, atol = question.rtol, question.atol
+                self.parts = [(a, tolerances(a, rtol, atol)[1] + rtol * np.abs(a)) for a in arrays]
 
     def right(self, value: Any) -> bool:
         """True when the answer is surely right (float64, the exact shapes, every entry within
@@ -211,7 +215,7 @@ class Target:
         return True
 
 
-def _agrees_array(value: Any, expected: Any, normalise, rtol: float) -> bool:
+def _agrees_array(value: Any, expected: Any, normalise, rtol: float, atol: float) -> bool:
     got, want = as_array(value), np.asarray(expected, dtype=float)
     if got is None:
         return False
@@ -221,19 +225,24 @@ def _agrees_array(value: Any, expected: Any, normalise, rtol: float) -> bool:
         return False
     if np.isfinite(want).all():
         with np.errstate(invalid="ignore", over="ignore"):
-            return bool((np.abs(got - want) <= tolerances(want, rtol)[1] + rtol * np.abs(want)).all())
-    return not wrong_entries(got, want, rtol).any()
+            return bool((np.abs(got - want) <= tolerances(want, rtol, atol)[1] + rtol * np.abs(want)).all())
+    return not wrong_entries(got, want, rtol, atol).any()
+
+
+def _rtol(question: Question, precision: str | None) -> float:
+    """The question's rtol, or float32's share of rounding if that is larger."""
+    return max(question.rtol, RTOL_FLOAT32) if precision == "float32" else question.rtol
 
 
 def agrees(question: Question, value: Any, expected: Any, *, precision: str | None = None) -> bool:
     """`compare(...) is None`, without the words: the same rule, at a fraction of the cost,
     for the many comparisons nobody reads (diagnoses, credit carried forward)."""
-    rtol = RTOL_FLOAT32 if precision == "float32" else RTOL
+    rtol, atol = _rtol(question, precision), question.atol
     if question.kind is Kind.ARRAY:
-        return _agrees_array(value, expected, question.normalise, rtol)
+        return _agrees_array(value, expected, question.normalise, rtol, atol)
     if question.kind is Kind.ARRAYS:
         return isinstance(value, list) and len(value) == len(question.parts) and all(
-            _agrees_array(got, want, None, rtol) for got, want in zip(value, expected))
+            _agrees_array(got, want, None, rtol, atol) for got, want in zip(value, expected))
     return compare(question, value, expected, precision=precision) is None
 
 
@@ -241,19 +250,19 @@ def compare(question: Question, value: Any, expected: Any, *, precision: str | N
             reveal: bool = True) -> str | None:
     """Compare an answer of any kind with the reference's value for the same call; `precision`
     is "float32" for an answer computed in float32."""
-    rtol = RTOL_FLOAT32 if precision == "float32" else RTOL
+    rtol, atol = _rtol(question, precision), question.atol
     if question.kind is Kind.CHOICES:
         return compare_choices(question, value, expected)
     if question.kind is Kind.SHAPE:
         return compare_shape(value, tuple(expected))
     if question.kind is Kind.ARRAY:
         return compare_array(value, np.asarray(expected, dtype=float), question.normalise,
-                             rtol=rtol, reveal=reveal)
+                             rtol=rtol, atol=atol, reveal=reveal)
     parts = question.parts
     if not isinstance(value, list) or len(value) != len(parts):
         return f"returned {describe(value)}; expected a tuple of {len(parts)} ({', '.join(parts)})"
     for name, got, want in zip(parts, value, expected):
-        message = compare_array(got, np.asarray(want, dtype=float), rtol=rtol, reveal=reveal)
+        message = compare_array(got, np.asarray(want, dtype=float), rtol=rtol, atol=atol, reveal=reveal)
         if message is not None:
             return f"{name}: {message}"
     return None

@@ -1,7 +1,7 @@
 """Every copy of the answer key on this machine that the grader can know of.
 
-The model answer (`solutions/`), the grader's own package (which computes from it) and the
-misconception catalogues exist wherever the grader was installed from or to: the copy that is
+The model answers (`assignments/`, a folder per assignment), the grader's own package (which
+computes from them) and the misconception catalogues exist wherever the grader was installed from or to: the copy that is
 running, the installed distribution's files (a `pip install` puts a second copy in
 site-packages; Gradescope's `setup.sh` does exactly that beside `/autograder/source`), an
 editable install's source tree, any folder on the import path that holds them, and the
@@ -21,7 +21,8 @@ from pathlib import Path
 
 DISTRIBUTION = "backprop-grader"
 # What marks a folder as a copy of ours, not some other package of the same name.
-_MARKERS = {"grader": ("_child.py", "grading.py"), "solutions": ("backprop.py", "misconceptions.toml")}
+_MARKERS = {"grader": ("_child.py", "grading.py"),
+            "assignments": ("__init__.py", "backprop/assignment.toml", "backprop/solution/backprop.py")}
 
 
 def _ours(folder: Path, name: str) -> bool:
@@ -30,10 +31,10 @@ def _ours(folder: Path, name: str) -> bool:
 
 @lru_cache(maxsize=1)
 def package_copies() -> tuple[str, ...]:
-    """Real paths of every copy of the `grader` and `solutions` folders found."""
+    """Real paths of every copy of the `grader` and `assignments` folders found."""
     from grader import assignment
 
-    found = {Path(__file__).resolve().parent, Path(assignment.load_reference().__file__).resolve().parent}
+    found = {Path(__file__).resolve().parent, assignment.INSTALLED.resolve()}
     for folder in _package_folders():
         for base, file in _installed_files(folder):
             parts = Path(file).parts
@@ -97,9 +98,13 @@ def _installed_files(folder: Path) -> list[tuple[Path, str]]:
     return files
 
 
-def answer_key_copies(catalogues: tuple[str, ...] = ()) -> tuple[str, ...]:
-    """Every copy of the package and model answer, and the catalogue files in use."""
-    return tuple(sorted({*package_copies(), *(os.path.realpath(c) for c in catalogues)}))
+def answer_key_copies(catalogues: tuple[str, ...] = (), assignment_folder: Path | None = None) -> tuple[str, ...]:
+    """Every copy of the package and the model answers, the catalogue files in use and the
+    folder of the assignment being graded (an instructor's own, outside the package)."""
+    extra = [os.path.realpath(c) for c in catalogues]
+    if assignment_folder is not None:
+        extra.append(os.path.realpath(assignment_folder))
+    return tuple(sorted({*package_copies(), *extra}))
 
 
 def seal(paths: tuple[str, ...]) -> list[str]:

@@ -15,7 +15,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from grader import choice
-from grader.assignment import ASSIGNMENT
+from grader import assignment
+from grader.assignment import Assignment
 from grader.loading import SUFFIXES
 
 _SKIPPED_DIRS = {"__pycache__", ".ipynb_checkpoints"}
@@ -156,18 +157,18 @@ def _imported_modules(files: list[Path]) -> dict[Path, set[str]]:
     return {file: set().union(*(n for other, n in names.items() if other != file)) for file in files}
 
 
-def _candidates(files: list[Path], folder: Path, lms: bool) -> list[choice.Candidate]:
+def _candidates(files: list[Path], folder: Path, lms: bool, work: Assignment) -> list[choice.Candidate]:
     def order(file: Path) -> tuple:
         return ((lms_student(file.name) or ("", 0))[1], os.lstat(file).st_mtime) if lms else ()
 
-    return [choice.candidate(f, str(f.relative_to(folder)), order(f)) for f in files]
+    return [choice.candidate(f, work, str(f.relative_to(folder)), order(f)) for f in files]
 
 
-def _folder_entry(folder: Path) -> Entry:
-    return replace(_folder_entry_of(folder), lms=lms_identity(folder.name))
+def _folder_entry(folder: Path, work: Assignment) -> Entry:
+    return replace(_folder_entry_of(folder, work), lms=lms_identity(folder.name))
 
 
-def _folder_entry_of(folder: Path) -> Entry:
+def _folder_entry_of(folder: Path, work: Assignment) -> Entry:
     lms = lms_student(folder.name)
     student = lms[0] if lms else folder.name
     recency = (0, os.lstat(folder).st_mtime) if lms else None
@@ -180,22 +181,23 @@ def _folder_entry_of(folder: Path) -> Entry:
         return Entry(student, files[0], recency=recency, folder=folder)
     if not files:
         return Entry(student, folder, error="the folder holds no .py or .ipynb file", recency=recency)
-    chosen = pick(files, folder, bool(lms))
+    chosen = pick(files, folder, bool(lms), work)
     if not lms and chosen.undecided:  # nothing tells them apart but their names: ask
         listed = ", ".join(str(c.path.relative_to(folder)) for c in (chosen.graded, *chosen.set_aside))
         return Entry(folder.name, folder, error=f"several files could be the submission ({listed}); "
-                                                  f"name the one to grade {ASSIGNMENT}.py or {ASSIGNMENT}.ipynb")
+                                                  f"name the one to grade {work.handin}.py or {work.handin}.ipynb")
     return Entry(student, chosen.graded.path, recency=recency, folder=folder, notes=chosen.notes())
 
 
-def pick(files: list[Path], folder: Path, lms: bool) -> choice.Choice:
+def pick(files: list[Path], folder: Path, lms: bool, work: Assignment | None = None) -> choice.Choice:
     """The file of a student's folder to grade (see `choice`). The .py files another file
     imports (partFour.py beside the notebook) are the student's modules, not the hand-in."""
+    work = work or assignment.default()
     imported = _imported_modules(files) if len(files) > 1 else {}
     candidates = [f for f in files if not (f.suffix == ".py" and f.stem in imported.get(f, ()))] or files
     if len(candidates) == 1:
-        return choice.Choice(choice.Candidate(candidates[0], candidates[0].name, 0, False), ())
-    return choice.choose(_candidates(candidates, folder, lms))
+        return choice.Choice(choice.Candidate(candidates[0], candidates[0].name, 0, False, (), work), ())
+    return choice.choose(_candidates(candidates, folder, lms, work))
 
 
 def file_entry(path: Path, student: str | None = None) -> Entry:
@@ -216,21 +218,21 @@ def file_entry(path: Path, student: str | None = None) -> Entry:
     return Entry(student, path, recency=recency, late=late, lms=identity)
 
 
-def _directory_entries(directory: Path) -> list[Entry]:
+def _directory_entries(directory: Path, work: Assignment) -> list[Entry]:
     entries = []
     for child in _children(directory):
         kind = _kind(child)
         if kind == "folder":
-            entries.append(_folder_entry(child))
+            entries.append(_folder_entry(child, work))
         elif kind == "link" and not child.suffix:  # a link named like a student's folder
             entries.append(Entry(child.name, child, flags=(LINK_FLAG,),
                                  error="the hand-in is a symbolic link: links are not graded"))
         elif child.suffix in SUFFIXES:
             entries.append(file_entry(child))
-    return _latest_per_student(entries)
+    return _latest_per_student(entries, work)
 
 
-def _latest_per_student(entries: list[Entry]) -> list[Entry]:
+def _latest_per_student(entries: list[Entry], work: Assignment) -> list[Entry]:
     """Of several LMS entries for one student, the one that does the worksheet (see
     `choice`), the latest upload only between equals; an error row only if none is gradable."""
     groups: dict[str, list[Entry]] = {}
@@ -248,23 +250,25 @@ def _latest_per_student(entries: list[Entry]) -> list[Entry]:
             kept.append(best)
             continue
         by_path = {e.path: e for e in gradable}
-        chosen = choice.choose([choice.candidate(e.path, (lms_details(e.path.name) or (e.path.name,))[0],
+        chosen = choice.choose([choice.candidate(e.path, work, (lms_details(e.path.name) or (e.path.name,))[0],
                                                  e.recency) for e in gradable])
         entry = by_path[chosen.graded.path]
         kept.append(replace(entry, notes=chosen.notes()))
     return others + kept
 
 
-def discover(paths: list[Path]) -> list[Entry]:
+def discover(paths: list[Path], work: Assignment | None = None) -> list[Entry]:
     """Entries for files and class folders, sorted by student; names made unique. Two
-    students are never merged into one: only the very same path named twice is."""
+    students are never merged into one: only the very same path named twice is. `work` is the
+    assignment (by default the default one): which file of a folder is the hand-in depends on it."""
+    work = work or assignment.default()
     entries: list[Entry] = []
     for path in paths:
         if not os.path.lexists(path):
             raise DiscoveryError(f"no such file or folder: {path}")
         if path.is_dir():  # a folder named by the instructor: followed if it is a link
             try:
-                found = _directory_entries(Path(os.path.realpath(path)))
+                found = _directory_entries(Path(os.path.realpath(path)), work)
             except Refused as refused:
                 raise DiscoveryError(str(refused)) from None
             if not found:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 
 # Commands that grade nothing: no worker is started ahead for them.
-_NOT_GRADING = {"extract", "seal", "key", "-h", "--help", "--version", "--sandbox-info"}
+_NOT_GRADING = {"extract", "seal", "key", "assignments", "-h", "--help", "--version", "--sandbox-info"}
 
 
 def main() -> None:

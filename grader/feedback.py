@@ -8,14 +8,13 @@ what is worth knowing even when it is right (parameters in another order, float3
 
 from __future__ import annotations
 
-from grader import assignment
-from grader.assignment import Question
+from grader.assignment import Assignment, Question
 from grader.catalogue import Mistake
 from grader.results import CaseResult, Status
 
 
-def _names(functions: tuple[str, ...]) -> str:
-    parts = [f"{name} ({assignment.question(name).worksheet})" for name in functions]
+def _names(work: Assignment, functions: tuple[str, ...]) -> str:
+    parts = [f"{name} ({work.question(name).worksheet})" for name in functions]
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
@@ -23,14 +22,14 @@ def _verb(functions: tuple[str, ...]) -> str:
     return "is" if len(functions) == 1 else "are"
 
 
-def question_feedback(question: Question, cases: tuple[CaseResult, ...], *,
+def question_feedback(work: Assignment, question: Question, cases: tuple[CaseResult, ...], *,
                       diagnosis: Mistake | None = None, near_miss: str | None = None,
                       series_class: bool = False, fragment: str | None = None,
                       reordered: tuple[str, ...] | None = None, hard_coded: bool = False) -> str:
-    text = _main_line(question, cases, diagnosis=diagnosis, near_miss=near_miss,
+    text = _main_line(work, question, cases, diagnosis=diagnosis, near_miss=near_miss,
                       series_class=series_class, fragment=fragment, hard_coded=hard_coded)
     if reordered and cases[0].status is not Status.MISSING:
-        stub = _parameters(question)
+        stub = _parameters(work, question)
         text += (f". Your parameters ({', '.join(reordered)}) are the stub's in another order "
                  f"({', '.join(stub)}): graded by name, but keep the stub's order")
     if any(c.precision for c in cases) and all(c.status is Status.PASSED for c in cases):
@@ -39,7 +38,7 @@ def question_feedback(question: Question, cases: tuple[CaseResult, ...], *,
     return text
 
 
-def _main_line(question: Question, cases: tuple[CaseResult, ...], *, diagnosis: Mistake | None,
+def _main_line(work: Assignment, question: Question, cases: tuple[CaseResult, ...], *, diagnosis: Mistake | None,
                near_miss: str | None, series_class: bool, fragment: str | None,
                hard_coded: bool) -> str:
     failing = [c for c in cases if c.status is not Status.PASSED]
@@ -48,12 +47,12 @@ def _main_line(question: Question, cases: tuple[CaseResult, ...], *, diagnosis: 
     if not failing:
         crash = next((c for c in cases if c.carried_kind == "crash"), None)
         if crash is not None:
-            return (f"fails only because your {_names(carried)} {_verb(carried)} wrong: on "
+            return (f"fails only because your {_names(work, carried)} {_verb(carried)} wrong: on "
                     f"{crash.case_label}, what {'it' if len(carried) == 1 else 'they'} gave breaks "
                     f"the rest. Right given {'it' if len(carried) == 1 else 'them'}: credit carried "
                     f"forward here; fix {' and '.join(carried)}")
         if carried:
-            return (f"right given your own {_names(carried)}, which {_verb(carried)} wrong: credit carried "
+            return (f"right given your own {_names(work, carried)}, which {_verb(carried)} wrong: credit carried "
                     f"forward here; fix {' and '.join(carried)}")
         return f"correct on all {len(cases)} cases" if len(cases) > 1 else "correct"
     # The case that failed on its own, not one skipped because an earlier case failed.
@@ -61,12 +60,15 @@ def _main_line(question: Question, cases: tuple[CaseResult, ...], *, diagnosis: 
     if first.status is Status.MISSING:
         if fragment:
             return (f"not defined: your `{fragment}` takes self, a method pasted outside its class; "
-                    f"keep it in the Neural_Network class, or write the stub's {_signature(question)}")
+                    f"keep it in the {_class_name(work)} class, or write the stub's "
+                    f"{_signature(work, question)}")
         if near_miss:
             return f"not defined: found `{near_miss}`; rename it to `{question.id}`"
-        if series_class:
-            return (f"not defined: the Neural_Network class answers forward, sigmoid_prime, cost "
-                    f"and cost_function_prime only; add the stub's {_signature(question)}")
+        if series_class and work.series is not None:
+            answered = list(work.series.questions)
+            listed = ", ".join(answered[:-1]) + " and " + answered[-1] if len(answered) > 1 else "".join(answered)
+            return (f"not defined: the {work.series.class_name} class answers {listed} only; "
+                    f"add the stub's {_signature(work, question)}")
         if question.constants:
             return f"not defined: set {' and '.join(question.constants)}"
         return f"not defined: write a function named {question.id}"
@@ -77,43 +79,48 @@ def _main_line(question: Question, cases: tuple[CaseResult, ...], *, diagnosis: 
     trivial = [c for c in failing if c.carried_kind == "trivial"]
     if trivial:
         roots = tuple(dict.fromkeys(name for c in trivial for name in c.carried_from))
-        return (f"right given your own {_names(roots)}, but {'its' if len(roots) == 1 else 'their'} "
+        return (f"right given your own {_names(work, roots)}, but {'its' if len(roots) == 1 else 'their'} "
                 f"error leaves this answer constant where the right one is not: no credit carried "
                 f"forward; fix {' and '.join(roots)} first{correct}")
     if carried and all(c.carried_from for c in failing):
-        return (f"wrong only because your {_names(carried)} {_verb(carried)} wrong: right given "
+        return (f"wrong only because your {_names(work, carried)} {_verb(carried)} wrong: right given "
                 f"{'it' if len(carried) == 1 else 'them'} (no credit carried forward in this "
                 f"grading){correct}")
     if hard_coded:
-        return ("correct on the worksheet's numbers only: is something hard-coded, or sized for "
-                f"3 hidden units? {first.case_label}: {first.message}{correct}")
+        return (f"correct on the worksheet's numbers only: is something hard-coded, or "
+                f"{work.hard_coded_hint}? {first.case_label}: {first.message}{correct}")
     if len(cases) == 1:  # a question asked once: no case to name, no tally to keep
         return first.message
     return f"{first.case_label}: {first.message}{correct}"
 
 
-def _parameters(question: Question) -> tuple[str, ...]:
+def _class_name(work: Assignment) -> str:
+    return work.series.class_name if work.series is not None else "series'"
+
+
+def _parameters(work: Assignment, question: Question) -> tuple[str, ...]:
     import inspect
 
-    return tuple(inspect.signature(getattr(assignment.load_reference(), question.id)).parameters)
+    return tuple(inspect.signature(getattr(work.reference, question.id)).parameters)
 
 
-def _signature(question: Question) -> str:
+def _signature(work: Assignment, question: Question) -> str:
     if question.constants:
         return " and ".join(question.constants)
-    return f"{question.id}({', '.join(_parameters(question))})"
+    return f"{question.id}({', '.join(_parameters(work, question))})"
 
 
 def _plain(name: str) -> str:
     return name.lower().replace("_", "")
 
 
-def near_miss(question: Question, defined: tuple[str, ...]) -> str | None:
+def near_miss(work: Assignment, question: Question, defined: tuple[str, ...]) -> str | None:
     """A defined name that is the question's function under another name: a misspelling, or
     a name that means the same (`sigmoid_derivative` for `sigmoid_prime`)."""
     import difflib
 
-    contract = {name for q in assignment.QUESTIONS for name in q.names} | {"sigmoid"}
+    given = {name for name, value in vars(work.reference).items() if callable(value) and not name.startswith("_")}
+    contract = {name for q in work.questions for name in q.names} | (given - {q.id for q in work.questions})
     candidates = [name for name in defined if name not in contract]
     for wanted in (*question.names, *question.synonyms):
         for name in candidates:

@@ -12,14 +12,18 @@ from pathlib import Path
 from typing import Any
 
 from grader import assignment
+from grader.assignment import Assignment
 from grader.choice import Choice
 from grader.discovery import Refused, gradable_files, pick
 from grader.report import case_lines
 from grader.results import SubmissionResult, display_number
 
 
-def results_json(result: SubmissionResult, execution_time: float) -> dict[str, Any]:
-    """The results.json document for one submission, graded or not."""
+def results_json(result: SubmissionResult, execution_time: float,
+                 work: Assignment | None = None) -> dict[str, Any]:
+    """The results.json document for one submission, graded or not, one test per question
+    of the assignment (by default the default one)."""
+    work = work or assignment.default()
     overall = []
     if result.error is not None:
         overall.append(f"Your submission could not be graded: {result.error}")
@@ -32,7 +36,7 @@ def results_json(result: SubmissionResult, execution_time: float) -> dict[str, A
         overall.append(f"Total: {display_number(result.score):g} / {display_number(result.max_score):g}")
     tests = []
     by_id = {q.question.id: q for q in result.questions}
-    for number, question in enumerate(assignment.QUESTIONS, start=1):
+    for number, question in enumerate(work.questions, start=1):
         graded = by_id.get(question.id)
         score = graded.score if graded else 0.0
         output = graded.feedback if graded else f"not graded: {result.error}"
@@ -68,11 +72,12 @@ class NoSubmission(Exception):
         self.flags = flags
 
 
-def find_submission(folder: Path) -> Choice:
+def find_submission(folder: Path, work: Assignment | None = None) -> Choice:
     """The .py or .ipynb in a Gradescope submission folder to grade (searched recursively,
     never through a link: a link or special file anywhere in it is refused); among several,
     the one that does the worksheet (see `choice`: an untouched stub named backprop.py never
     beats the real work), the others listed in the results."""
+    work = work or assignment.default()
     if not folder.is_dir():
         raise NoSubmission(f"no submission folder at {folder}")
     try:
@@ -82,5 +87,5 @@ def find_submission(folder: Path) -> Choice:
     if not found:
         names = ", ".join(sorted(p.name for p in folder.iterdir())) or "nothing"
         raise NoSubmission(f"no .py or .ipynb file was submitted (found: {names}); submit "
-                           f"{assignment.ASSIGNMENT}.py or {assignment.ASSIGNMENT}.ipynb")
-    return pick(found, folder, lms=False)
+                           f"{work.handin}.py or {work.handin}.ipynb")
+    return pick(found, folder, lms=False, work=work)

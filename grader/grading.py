@@ -18,7 +18,7 @@ import numpy as np
 
 from grader import assignment, carry, catalogue, compare, diagnose, feedback, own_gradient, sandbox
 from grader._standins import SERIES_WORK, missing_message
-from grader.assignment import Case, Question
+from grader.assignment import Assignment, Case, Question
 from grader.loading import Submission, SubmissionError, load
 from grader.results import (CaseResult, Diagnosis, LoadError, QuestionResult, Status,
                             SubmissionResult)
@@ -33,16 +33,24 @@ _GROSSLY_WRONG = 1e-2
 
 @dataclass(frozen=True)
 class Options:
-    """Everything that changes a grade, travelling as one value."""
+    """Everything that changes a grade, travelling as one value: the assignment first."""
 
-    seed: int = assignment.DEFAULT_SEED
+    assignment: Assignment = field(default_factory=assignment.default)
+    seed: int | None = None  # None: the assignment's default seed
     limits: sandbox.Limits = field(default_factory=sandbox.Limits)
     # Folders a submission must not read (the class folders being graded); each submission's
     # own folder is added.
     private_paths: tuple[str, ...] = ()
     carry_forward: bool = True  # credit an answer that is right given the student's own earlier functions
-    catalogues: tuple[str, ...] = (str(catalogue.DEFAULT_CATALOGUE),)
+    # The catalogue files of known mistakes; None: the assignment's own.
+    catalogues: tuple[str, ...] | None = None
     feedback: str = "full"  # one of FEEDBACK_LEVELS
+
+    def __post_init__(self):
+        if self.seed is None:
+            object.__setattr__(self, "seed", self.assignment.default_seed)
+        if self.catalogues is None:
+            object.__setattr__(self, "catalogues", (str(self.assignment.catalogue_path),))
 
 
 def answer_key_paths(options: Options | None = None) -> tuple[str, ...]:
@@ -50,7 +58,9 @@ def answer_key_paths(options: Options | None = None) -> tuple[str, ...]:
     hidden from the sandbox, blocked and flagged."""
     from grader import copies
 
-    return copies.answer_key_copies(options.catalogues if options else ())
+    if options is None:
+        return copies.answer_key_copies()
+    return copies.answer_key_copies(options.catalogues, options.assignment.folder)
 
 
 @dataclass(frozen=True)
@@ -68,12 +78,14 @@ class Check:
 
 
 @lru_cache(maxsize=8)
-def plan(seed: int) -> tuple[Check, ...]:
+def plan(seed: int, work: Assignment | None = None) -> tuple[Check, ...]:
     """Every check of the assignment for a seed, in question order, then case order."""
-    reference = assignment.load_reference()
+    work = work or assignment.default()
+    reference = work.reference
     checks = []
-    for question in assignment.QUESTIONS:
-        for case in assignment.cases(seed):
+    all_cases = work.cases(seed)
+    for question in work.questions:
+        for case in all_cases:
             if question.only_case not in (None, case.id):
                 continue
             args = question.args_for(case)
@@ -81,58 +93,69 @@ def plan(seed: int) -> tuple[Check, ...]:
     return tuple(checks)
 
 
-def _stage(question: Question, case: Case, memo: dict) -> int:
+def _stage(work: Assignment, question: Question, case: Case, memo: dict) -> int:
     """When a check may be asked: after every question whose answer its arguments hold."""
     key = (question.id, case.id)
     if key not in memo:
         revealed = question.reveals(case)
-        memo[key] = 1 + max(_stage(assignment.question(q), case, memo) for q in revealed) \
+        memo[key] = 1 + max(_stage(work, work.question(q), case, memo) for q in revealed) \
             if revealed else 0
     return memo[key]
 
 
 @lru_cache(maxsize=8)
-def calls(seed: int) -> tuple[sandbox.Call, ...]:
+def calls(seed: int, work: Assignment | None = None) -> tuple[sandbox.Call, ...]:
     """The sandbox calls of every check, built once per seed and reused for every submission."""
+    work = work or assignment.default()
     memo: dict = {}
-    checks = plan(seed)
+    checks = plan(seed, work)
     graded = tuple(sandbox.Call(key, check.question.names, check.args, check.question.id,
                                 read=bool(check.question.constants),
-                                stage=_stage(check.question, check.case, memo))
+                                stage=_stage(work, check.question, check.case, memo))
                    for key, check in enumerate(checks))
+    if work.own_gradient is None:
+        return graded
     # One more, after the questions' calls: J of the student's own forward and cost around
     # the worksheet's weights, for where a wrong gradient goes wrong.
-    case = next(check.case for check in checks if check.case.id == own_gradient.CASE)
-    return graded + (own_gradient.call(len(checks), case, 1 + max(c.stage for c in graded)),)
-
-
-@lru_cache(maxsize=1)
-def contract() -> sandbox.Contract:
-    """Every name a graded function may have, and the stub's parameter names per question."""
-    reference = assignment.load_reference()
-    graded = tuple((name, q.id) for q in assignment.QUESTIONS if not q.constants for name in q.names)
-    params = tuple((q.id, tuple(inspect.signature(getattr(reference, q.id)).parameters))
-                   for q in assignment.QUESTIONS if not q.constants)
-    return sandbox.Contract(graded, params)
+    case = next(check.case for check in checks if check.case.id == work.own_gradient.case)
+    return graded + (own_gradient.call(len(checks), case, 1 + max(c.stage for c in graded),
+                                       work.own_gradient),)
 
 
 @lru_cache(maxsize=8)
-def mistakes_by_question(catalogues: tuple[str, ...]) -> dict[str, tuple[catalogue.Mistake, ...]]:
+def contract(work: Assignment | None = None) -> sandbox.Contract:
+    """Every name a graded function may have, the stub's parameter names per question, and
+    how the series' class answers questions."""
+    work = work or assignment.default()
+    reference = work.reference
+    graded = tuple((name, q.id) for q in work.questions if not q.constants for name in q.names)
+    params = tuple((q.id, tuple(inspect.signature(getattr(reference, q.id)).parameters))
+                   for q in work.questions if not q.constants)
+    series = work.series
+    if series is None:
+        return sandbox.Contract(graded, params)
+    return sandbox.Contract(graded, params, series.class_name, series.questions, series.adapter_source)
+
+
+@lru_cache(maxsize=8)
+def mistakes_by_question(catalogues: tuple[str, ...], work: Assignment | None = None
+                         ) -> dict[str, tuple[catalogue.Mistake, ...]]:
     found: dict[str, list[catalogue.Mistake]] = {}
-    for mistake in catalogue.load(tuple(Path(p) for p in catalogues)):
+    for mistake in catalogue.load(tuple(Path(p) for p in catalogues), work or assignment.default()):
         found.setdefault(mistake.question, []).append(mistake)
     return {question: tuple(items) for question, items in found.items()}
 
 
 @lru_cache(maxsize=8)
-def mistake_answers(seed: int, catalogues: tuple[str, ...]) -> tuple[tuple[Any, ...], ...]:
+def mistake_answers(seed: int, catalogues: tuple[str, ...], work: Assignment | None = None
+                    ) -> tuple[tuple[Any, ...], ...]:
     """For each check, each catalogued mistake's answer on its arguments (or FAILED)."""
-    reference = assignment.load_reference()
-    by_question = mistakes_by_question(catalogues)
+    work = work or assignment.default()
+    by_question = mistakes_by_question(catalogues, work)
     return tuple(
-        tuple(catalogue.evaluate(m, reference, check.args, check.expected)
+        tuple(catalogue.evaluate(m, work, check.args, check.expected)
               for m in by_question.get(check.question.id, ()))
-        for check in plan(seed)
+        for check in plan(seed, work)
     )
 
 
@@ -171,14 +194,14 @@ def _plain_result(submission: Submission, check: Check, outcome: sandbox.CallOut
                       worksheet=case.worksheet)
 
 
-def _roots(reference, node: sandbox.Traced, judged: dict[str, QuestionResult]) -> list[str]:
+def _roots(work: Assignment, node: sandbox.Traced, judged: dict[str, QuestionResult]) -> list[str]:
     """The first wrong functions behind a wrong recorded answer: the function itself when its
     own question shows its code is wrong, else whatever it built on."""
     own = judged.get(node.function)
     if own is None or any(c.status is not Status.PASSED and not c.carried_from for c in own.cases):
         return [node.function]
-    inner = [root for child in carry.wrong_calls(reference, node)
-             for root in _roots(reference, child, judged)]
+    inner = [root for child in carry.wrong_calls(work, node)
+             for root in _roots(work, child, judged)]
     carried = [name for c in own.cases for name in c.carried_from]
     return inner or carried or [node.function]
 
@@ -191,12 +214,12 @@ def _judge(submission: Submission, check: Check, outcome: sandbox.CallOutcome,
     if plain.status is Status.PASSED or outcome.status not in ("returned", "raised") \
             or not outcome.used:
         return plain
-    reference = assignment.load_reference()
-    replayed = carry.replay(reference, check.question.id, check.args, outcome.used)
+    work = options.assignment
+    replayed = carry.replay(work, check.question.id, check.args, outcome.used)
     if not replayed.wrong:
         return plain  # nothing it built on was wrong: the error is its own
     roots = tuple(dict.fromkeys(root for node in replayed.wrong
-                                for root in _roots(reference, node, judged)))
+                                for root in _roots(work, node, judged)))
     roots = tuple(r for r in roots if r != check.question.id) or roots
     credit = Status.PASSED if options.carry_forward else plain.status
     if outcome.status == "raised":
@@ -249,23 +272,25 @@ def grade_submission(submission: Submission, options: Options = Options(),
                      runner=sandbox.run) -> SubmissionResult:
     """Run the submission's cells in the sandbox and grade every question. `runner` is
     `sandbox.run` but for the in-process self-check, which answers the same calls."""
-    checks = plan(options.seed)
+    work = options.assignment
+    checks = plan(options.seed, work)
     confinement = sandbox.Confinement(
         protected=answer_key_paths(options),
         hidden=(*options.private_paths, str(Path(submission.path).resolve().parent)),
     )
     try:
-        run = runner(list(submission.cells), list(calls(options.seed)), options.limits, confinement,
-                     submission.modules, contract())
+        run = runner(list(submission.cells), list(calls(options.seed, work)), options.limits, confinement,
+                     submission.modules, contract(work))
     except sandbox.SandboxError as exc:
-        return SubmissionResult(submission.student, submission.path, error=f"sandbox failure: {exc}")
+        return SubmissionResult(submission.student, submission.path, error=f"sandbox failure: {exc}",
+                                possible=work.max_score)
 
-    series_class = "Neural_Network" in run.defined
-    notes = submission.notes + _run_notes(run, checks, submission)
-    answers = mistake_answers(options.seed, options.catalogues)
-    mistakes = mistakes_by_question(options.catalogues)
+    series_class = work.series is not None and work.series.class_name in run.defined
+    notes = submission.notes + _run_notes(work, run, checks, submission)
+    answers = mistake_answers(options.seed, options.catalogues, work)
+    mistakes = mistakes_by_question(options.catalogues, work)
     judged: dict[str, QuestionResult] = {}
-    for question in assignment.QUESTIONS:  # in order: an earlier question is judged first
+    for question in work.questions:  # in order: an earlier question is judged first
         keys = [key for key, check in enumerate(checks) if check.question is question]
         outcomes = [run.outcomes[k] for k in keys]
         cases = tuple(_judge(submission, checks[k], run.outcomes[k], judged, options) for k in keys)
@@ -277,16 +302,16 @@ def grade_submission(submission: Submission, options: Options = Options(),
             found = diagnose.diagnose(question, mistakes.get(question.id, ()), evidence)
         near = fragment = None
         if cases[0].status is Status.MISSING:
-            near = feedback.near_miss(question, run.defined)
+            near = feedback.near_miss(work, question, run.defined)
             fragment = next((n for n in question.names if n in run.fragments), None)
         reordered = next((o.reordered for o in outcomes if o.reordered), None)
         text = feedback.question_feedback(
-            question, cases, diagnosis=found, near_miss=near, series_class=series_class,
+            work, question, cases, diagnosis=found, near_miss=near, series_class=series_class,
             fragment=fragment, reordered=reordered,
             hard_coded=_hard_coded(question, cases, [checks[k] for k in keys], outcomes))
-        if question.id == own_gradient.QUESTION and any(c.status is Status.WRONG for c in cases) \
-                and not any(c.carried_from for c in cases):
-            text += _own_gradient_note(run, checks, keys, judged)
+        if work.own_gradient and question.id == work.own_gradient.question \
+                and any(c.status is Status.WRONG for c in cases) and not any(c.carried_from for c in cases):
+            text += _own_gradient_note(work.own_gradient, run, checks, keys, judged)
         unanswered = all(c.status is Status.MISSING for c in cases) or all(
             c.status is Status.RAISED and c.message.startswith("NotImplementedError") for c in cases)
         if options.feedback == "score-only":
@@ -304,31 +329,32 @@ def grade_submission(submission: Submission, options: Options = Options(),
     output = run.output + ("\n[... output cut]" if run.output_chars > len(run.output) else "")
     return SubmissionResult(submission.student, submission.path, questions=tuple(judged.values()),
                             load_errors=load_errors, output=output, notes=notes,
-                            flags=run.flags, missing_packages=run.missing)
+                            flags=run.flags, missing_packages=run.missing, possible=work.max_score)
 
 
-def _own_gradient_note(run: sandbox.RunResult, checks: tuple[Check, ...], keys: list[int],
-                       judged: dict[str, QuestionResult]) -> str:
+def _own_gradient_note(config: assignment.OwnGradient, run: sandbox.RunResult,
+                       checks: tuple[Check, ...], keys: list[int], judged: dict[str, QuestionResult]) -> str:
     """". Your gradient is not the gradient of your own cost...", or "" (see own_gradient)."""
-    key = next((k for k in keys if checks[k].case.id == own_gradient.CASE), None)
+    key = next((k for k in keys if checks[k].case.id == config.case), None)
     around = run.outcomes.get(len(checks))
     if key is None or around is None or around.status != "returned" \
             or run.outcomes[key].status != "returned":
         return ""
-    _, _, W1, W2 = checks[key].args
-    upstream = tuple(name for name in ("forward", "cost")
+    W1, W2 = checks[key].case.values["W1"], checks[key].case.values["W2"]
+    upstream = tuple(name for name in config.upstream
                      if name in judged and judged[name].score < judged[name].question.points)
-    said = own_gradient.note(run.outcomes[key].value, around.value, W1, W2, upstream)
+    said = own_gradient.note(run.outcomes[key].value, around.value, W1, W2, upstream, config)
     return f". {said}" if said else ""
 
 
-def _run_notes(run: sandbox.RunResult, checks: tuple[Check, ...], submission: Submission) -> tuple[str, ...]:
+def _run_notes(work: Assignment, run: sandbox.RunResult, checks: tuple[Check, ...],
+               submission: Submission) -> tuple[str, ...]:
     """What the grader provided or stood in for while the submission ran, one line each."""
     notes = []
     adapted = tuple(dict.fromkeys(checks[key].question.id for key, outcome in run.outcomes.items()
                                   if outcome.via == "class" and key < len(checks)))
     if adapted:
-        notes.append(f"graded the series' Neural_Network class for {', '.join(adapted)}")
+        notes.append(f"graded the series' {work.series.class_name} class for {', '.join(adapted)}")
     notes += [f"{missing_message(package)} (only the code that uses it could not run)"
               for package in run.missing]
     if run.standins:
@@ -360,5 +386,6 @@ def grade_path(path: Path, options: Options = Options(), student: str | None = N
     try:
         submission = load(path, student, folder)
     except SubmissionError as exc:
-        return SubmissionResult(student or path.stem, str(path), error=str(exc))
+        return SubmissionResult(student or path.stem, str(path), error=str(exc),
+                                possible=options.assignment.max_score)
     return grade_submission(submission, options)

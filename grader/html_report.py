@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from typing import Iterable
 
-from grader.assignment import MAX_SCORE, QUESTIONS
+from grader.assignment import Assignment
 from grader.summary import ClassStats
 from grader.results import SubmissionResult, display_number, printable
 
@@ -33,11 +33,11 @@ def _ticks(top: int) -> list[int]:
     return list(range(0, top + step, step))
 
 
-def histogram_svg(totals: list[float], width: int = 440, height: int = 200) -> str:
+def histogram_svg(totals: list[float], max_score: float, width: int = 440, height: int = 200) -> str:
     """Counts of totals in ten bins from 0 to the maximum score, with both axes labelled."""
     bins = [0] * 10
     for total in totals:
-        bins[min(9, int(total / MAX_SCORE * 10))] += 1
+        bins[min(9, int(total / max_score * 10))] += 1
     ticks = _ticks(max(bins))
     top = ticks[-1] or 1
     left, plot = 44, height - 20  # room for the count axis; room above the tallest bar
@@ -56,27 +56,27 @@ def histogram_svg(totals: list[float], width: int = 440, height: int = 200) -> s
         h = plot * count / top
         x = left + index * bar
         parts.append(f'<rect x="{x + 2:.1f}" y="{height - h:.1f}" width="{bar - 4:.1f}" height="{h:.1f}" '
-                     f'fill="#4a78c2"><title>{display_number(index * MAX_SCORE / 10):g}-'
-                     f'{display_number((index + 1) * MAX_SCORE / 10):g}: {count}</title></rect>')
+                     f'fill="#4a78c2"><title>{display_number(index * max_score / 10):g}-'
+                     f'{display_number((index + 1) * max_score / 10):g}: {count}</title></rect>')
         if count:
             parts.append(f'<text x="{x + bar / 2:.1f}" y="{height - h - 3:.1f}" font-size="11" '
                          f'text-anchor="middle">{count}</text>')
         parts.append(f'<text x="{x:.1f}" y="{height + 14}" font-size="10" text-anchor="middle">'
-                     f'{display_number(index * MAX_SCORE / 10):g}</text>')
+                     f'{display_number(index * max_score / 10):g}</text>')
     parts.append(f'<text x="{left + 10 * bar:.1f}" y="{height + 14}" font-size="10" text-anchor="middle">'
-                 f'{display_number(MAX_SCORE):g}</text>')
+                 f'{display_number(max_score):g}</text>')
     parts.append(f'<text x="{left + 5 * bar:.1f}" y="{height + 28}" font-size="11" text-anchor="middle">'
                  'total score</text></svg>')
     return "".join(parts)
 
 
-def questions_svg(means: list[float], width: int = 460) -> str:
+def questions_svg(questions, means: list[float], width: int = 460) -> str:
     """One horizontal bar per question: the class mean as a share of its points."""
     row = 22
-    height = row * len(QUESTIONS) + 10
+    height = row * len(questions) + 10
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
              f'role="img" aria-label="mean score per question">']
-    for index, (question, mean) in enumerate(zip(QUESTIONS, means)):
+    for index, (question, mean) in enumerate(zip(questions, means)):
         share = mean / question.points if question.points else 0
         y = 5 + index * row
         parts.append(f'<text x="0" y="{y + 14}" font-size="11">{html.escape(question.id)}</text>')
@@ -115,10 +115,12 @@ def _student_section(anchor: str, s: SubmissionResult) -> str:
             + (f"<ul>{listed}</ul>" if listed else "") + '<p><a href="#gradebook">back to the gradebook</a></p></section>')
 
 
-def to_html(submissions: Iterable[SubmissionResult], title: str = "Backpropagation worksheet") -> str:
+def to_html(submissions: Iterable[SubmissionResult], work: Assignment, title: str | None = None) -> str:
     from grader.report import afterword
 
-    stats = ClassStats()
+    title = title or work.title
+    questions = work.questions
+    stats = ClassStats(work)
     rows, sections, notes = [], [], []
     for number, s in enumerate(submissions, start=1):
         stats.add(s)
@@ -127,7 +129,7 @@ def to_html(submissions: Iterable[SubmissionResult], title: str = "Backpropagati
         sections.append(_student_section(anchor, s))
         if s.error is not None:
             rows.append(f'<tr><td>{name}</td><td class="n error">not graded</td>'
-                        f'<td colspan="{len(QUESTIONS)}" class="error">{html.escape(printable(s.error))}</td></tr>')
+                        f'<td colspan="{len(questions)}" class="error">{html.escape(printable(s.error))}</td></tr>')
             notes.append(f'<li>{name}: {html.escape(printable(s.error))}</li>')
             continue
         flags = f' <span class="flags">({html.escape(", ".join(s.flags))})</span>' if s.flags else ""
@@ -135,8 +137,8 @@ def to_html(submissions: Iterable[SubmissionResult], title: str = "Backpropagati
         rows.append(f"<tr><td>{name}{flags}</td><td class=\"n\"><b>{display_number(s.score):g}</b></td>{cells}</tr>")
         notes += [f"<li>{name}: {html.escape(line)}</li>" for line in afterword(s)]
     graded = stats.graded
-    means = [stats.mean(q.id) for q in QUESTIONS]
-    head = "".join(f'<th title="{html.escape(q.worksheet)}">{_breakable(q.id)}</th>' for q in QUESTIONS)
+    means = [stats.mean(q.id) for q in questions]
+    head = "".join(f'<th title="{html.escape(q.worksheet)}">{_breakable(q.id)}</th>' for q in questions)
     summary_rows = "".join(
         f"<tr><td>{html.escape(q.id)}</td><td>{html.escape(q.worksheet)}</td>"
         f'<td class="n">{stats.mean(q.id):.3g} / {display_number(q.points):g}</td>'
@@ -156,14 +158,14 @@ def to_html(submissions: Iterable[SubmissionResult], title: str = "Backpropagati
 
     overview = (f"{stats.count} submissions, {graded} graded, {stats.count - graded} could not be graded"
                 + (f"; mean {statistics.mean(stats.totals):.3g}, median "
-                   f"{statistics.median(stats.totals):.3g} of {display_number(MAX_SCORE):g}" if graded else ""))
+                   f"{statistics.median(stats.totals):.3g} of {display_number(work.max_score):g}" if graded else ""))
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}: class report</title>
 <style>{_STYLE}</style></head><body>
 <h1>{html.escape(title)}: class report</h1>
 <p>{overview}</p>
-<div class="charts"><figure>{histogram_svg(stats.totals)}<figcaption>Totals</figcaption></figure>
-<figure>{questions_svg(means)}<figcaption>Mean score per question</figcaption></figure></div>
+<div class="charts"><figure>{histogram_svg(stats.totals, work.max_score)}<figcaption>Totals</figcaption></figure>
+<figure>{questions_svg(questions, means)}<figcaption>Mean score per question</figcaption></figure></div>
 <h2>Per question, and the most common mistakes</h2>
 <table><tr><th>question</th><th>worksheet</th><th>mean</th><th>full marks</th><th>lost points</th>
 <th>diagnosed</th><th>same wrong</th><th>not answered</th><th>other</th><th>most common mistakes (students)</th></tr>

@@ -10,7 +10,7 @@ import statistics
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from grader.assignment import MAX_SCORE, QUESTIONS
+from grader.assignment import Assignment
 from grader.results import (QuestionResult, Report, SubmissionResult, display_number, printable,
                             submission_to_dict)
 from grader.summary import ClassStats
@@ -19,9 +19,9 @@ from grader.summary import ClassStats
 def json_chunks(report: Report) -> Iterator[str]:
     """The JSON report in pieces, one submission at a time (a class is never held whole),
     then the class summary."""
-    yield (f'{{\n  "assignment": {json.dumps(report.assignment)},\n  "seed": {report.seed},\n'
+    yield (f'{{\n  "assignment": {json.dumps(report.assignment.name)},\n  "seed": {report.seed},\n'
            f'  "submissions": [')
-    stats = ClassStats()
+    stats = ClassStats(report.assignment)
     for index, submission in enumerate(report.submissions):
         stats.add(submission)
         text = json.dumps(submission_to_dict(submission), indent=2, allow_nan=False)
@@ -92,7 +92,7 @@ def render_summary(stats: ClassStats) -> str:
     if not graded:
         return head
     lines = [head, f"total: mean {statistics.mean(stats.totals):.3g}, median "
-                   f"{statistics.median(stats.totals):.3g} (of {display_number(MAX_SCORE):g})"]
+                   f"{statistics.median(stats.totals):.3g} (of {display_number(stats.max_score):g})"]
     rows = [(i + 1, q.id, q.worksheet, f"{stats.mean(q.id):.3g} / {display_number(q.points):g}",
              f"{stats.share_full(q.id):.0%}", q.lost, q.diagnosed, q.grouped, q.not_answered, q.other)
             for i, q in enumerate(stats.questions.values())]
@@ -124,18 +124,19 @@ def class_table(report: Report) -> str:
     """One row per student with each question's score and the total, then the summary."""
     from tabulate import tabulate
 
-    rows, problems, stats = [], [], ClassStats()
+    questions = report.assignment.questions
+    rows, problems, stats = [], [], ClassStats(report.assignment)
     for s in report.submissions:
         stats.add(s)
         if s.error is not None:
-            rows.append([printable(s.student), *[""] * len(QUESTIONS), "error"])
+            rows.append([printable(s.student), *[""] * len(questions), "error"])
             problems.append(f"  {printable(s.student)}: {printable(s.error)}")
         else:
             rows.append([printable(s.student), *[f"{display_number(q.score):g}" for q in s.questions],
                          f"{display_number(s.score):g}"])
             problems += [f"  {printable(s.student)}: {line}" for line in afterword(s)]
     # Questions are numbered to keep the table narrow; the summary below says which is which.
-    headers = ["student", *[str(number) for number in range(1, len(QUESTIONS) + 1)], "total"]
+    headers = ["student", *[str(number) for number in range(1, len(questions) + 1)], "total"]
     align = ("left", *["right"] * (len(headers) - 1))
     lines = [tabulate(rows, headers=headers, colalign=align, disable_numparse=True)]
     if problems:
@@ -152,8 +153,9 @@ def to_table(report: Report) -> str:
     return class_table(report)
 
 
-CSV_COLUMNS = ("student", "path", "status", "score", "max_score", *(q.id for q in QUESTIONS),
-               "error", "flags", "late")
+def csv_columns(work: Assignment) -> tuple[str, ...]:
+    return ("student", "path", "status", "score", "max_score", *(q.id for q in work.questions),
+            "error", "flags", "late")
 
 
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
@@ -167,12 +169,12 @@ def spreadsheet_safe(cell: str) -> str:
     return cell
 
 
-def csv_row(result: SubmissionResult) -> list[str]:
+def csv_row(result: SubmissionResult, work: Assignment) -> list[str]:
     scores = {q.question.id: f"{display_number(q.score):g}" for q in result.questions}
     row = [result.student, result.path, result.status,
            f"{display_number(result.score):g}" if result.error is None else "",
            f"{display_number(result.max_score):g}",
-           *(scores.get(q.id, "") for q in QUESTIONS),
+           *(scores.get(q.id, "") for q in work.questions),
            result.error or "", "; ".join(result.flags), "late" if result.late else ""]
     return [spreadsheet_safe(printable(cell)) for cell in row]
 
@@ -181,9 +183,9 @@ def csv_chunks(report: Report) -> Iterator[str]:
     """The gradebook, a row at a time: one row per student, for a spreadsheet or an LMS."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(csv_columns(report.assignment))
     for submission in report.submissions:
-        writer.writerow(csv_row(submission))
+        writer.writerow(csv_row(submission, report.assignment))
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Iterable
 
-from grader.assignment import MAX_SCORE, Question
+from grader.assignment import Assignment, Question
 
 
 # Errors that say nothing about the submission; results carrying them are never stored.
@@ -110,6 +110,9 @@ class SubmissionResult:
     missing_packages: tuple[str, ...] = ()  # imported, but not installed where it was graded
     late: bool = False  # the LMS marked the hand-in late (Canvas's LATE): kept for the gradebook
     lms: tuple[str, str] | None = None  # ("canvas", user id) or ("moodle", participant number)
+    # The assignment's total, which an ungraded submission (an error) is out of too; None: its
+    # questions' points.
+    possible: float | None = None
 
     @property
     def status(self) -> str:
@@ -126,12 +129,14 @@ class SubmissionResult:
 
     @property
     def max_score(self) -> float:
-        return MAX_SCORE
+        if self.possible is not None:
+            return self.possible
+        return sum(q.question.points for q in self.questions)
 
 
 @dataclass(frozen=True)
 class Report:
-    assignment: str
+    assignment: Assignment
     seed: int
     # A sequence, or an iterable read once by a renderer, so that a class need not be held whole.
     submissions: Iterable[SubmissionResult]
@@ -176,10 +181,12 @@ def _question_to_dict(result: QuestionResult) -> dict[str, Any]:
     }
 
 
-def submission_from_dict(data: dict[str, Any]) -> SubmissionResult:
-    """Rebuild a result the grader itself wrote (a stored result, never student output)."""
-    from grader.assignment import question
+def submission_from_dict(data: dict[str, Any], work: Assignment | None = None) -> SubmissionResult:
+    """Rebuild a result the grader itself wrote (a stored result, never student output) for
+    its assignment (by default the default one)."""
+    from grader.assignment import default
 
+    question = (work or default()).question
     questions = tuple(
         QuestionResult(question(q["id"]),
                        tuple(CaseResult(c["case"], c["label"], Status(c["status"]), c["message"],
@@ -197,6 +204,7 @@ def submission_from_dict(data: dict[str, Any]) -> SubmissionResult:
         output=data["output"], flags=tuple(data["flags"]), notes=tuple(data["notes"]),
         missing_packages=tuple(data.get("missing_packages", ())), late=bool(data.get("late", False)),
         lms=(data["lms"]["system"], data["lms"]["id"]) if data.get("lms") else None,
+        possible=data.get("max_score"),
     )
 
 

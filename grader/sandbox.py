@@ -107,6 +107,11 @@ class Contract:
 
     graded: tuple[tuple[str, str], ...] = ()  # (name, question id)
     params: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (question id, parameter names)
+    # The series' own class, the questions it answers, and the assignment's adapter (source
+    # text, run in the student's process) that makes it answer them.
+    series_class: str = ""
+    series_questions: tuple[str, ...] = ()
+    series_adapter: str = ""
 
 
 @dataclass(frozen=True)
@@ -263,7 +268,10 @@ def _unchanging(limits: Limits, confinement: Confinement, stages_key: tuple) -> 
 def _contract(contract: Contract) -> dict:
     """The contract as the runner reads it, encoded once."""
     return {"graded": _wire.Encoded(_encode(dict(contract.graded))),
-            "params": _wire.Encoded(_encode({q: list(p) for q, p in contract.params}))}
+            "params": _wire.Encoded(_encode({q: list(p) for q, p in contract.params})),
+            "series": _wire.Encoded(_encode({"class": contract.series_class,
+                                             "questions": list(contract.series_questions),
+                                             "adapter": contract.series_adapter}))}
 
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")

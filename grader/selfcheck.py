@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from grader import assignment, sandbox, student_check_runtime
-from grader._runner import (OWN_COST, SERIES_METHODS, Tracer, _plain_name, _series_adapter,
-                            own_cost_values, reordered_names)
+from grader._runner import (OWN_COST, Tracer, _plain_name, own_cost_values, reordered_names,
+                            series_adapter)
 from grader.grading import Options, grade_submission
 from grader.loading import Submission
 from grader.results import SubmissionResult
@@ -45,10 +45,10 @@ def _in_process(namespace: dict):
     While it runs, the graded functions of the namespace are traced as in the sandbox (so that
     credit is carried forward the same way); they are put back afterwards."""
     def run(cells, calls, limits, confinement, modules=(), contract=sandbox.Contract()) -> sandbox.RunResult:
-        series = namespace.get("Neural_Network")
-        series = series if isinstance(series, type) else None
         params = dict(contract.params)
         tracer = Tracer(lambda value, budget: _plain(value), params, limits.max_elements)
+        series = series_adapter({"class": contract.series_class, "questions": contract.series_questions,
+                                 "adapter": contract.series_adapter}, namespace, tracer.wrap)
         originals = {name: namespace[name] for name, _ in contract.graded
                      if isinstance(namespace.get(name), types.FunctionType)}
         namespace.update({name: tracer.wrap(question, originals[name])
@@ -80,8 +80,9 @@ def _answer(call, namespace, originals, series, tracer, params) -> sandbox.CallO
         return sandbox.CallOutcome("returned", value=_plain([namespace[n] for n in call.names]))
     function = next((originals.get(n, namespace[n]) for n in call.names if callable(namespace.get(n))), None)
     via = None
-    if function is None and series is not None and call.group in SERIES_METHODS:
-        function, via = _series_adapter(series, call.group, tracer.wrap), "class"
+    adapter = series(call.group) if series is not None else None
+    if function is None and adapter is not None:
+        function, via = adapter, "class"
     if function is None:
         return sandbox.CallOutcome("missing", message="not defined")
     args = [np.copy(a) if isinstance(a, np.ndarray) else a for a in call.args]
@@ -141,16 +142,19 @@ class ScoreCard:
 
 
 def check(question: str | None = None, namespace: dict | None = None, *,
-          seed: int = assignment.DEFAULT_SEED, feedback: str = "full") -> ScoreCard:
+          seed: int | None = None, feedback: str = "full",
+          assignment_name: str = assignment.DEFAULT) -> ScoreCard:
     """Grade the functions defined where check() is called (or in `namespace`); `question`
     picks a function ("dJdW2") or a worksheet question ("Q6", "q11"), else all are shown.
-    `feedback` is "full", "no-expected" or "score-only", as for `grade --feedback`."""
+    `feedback` is "full", "no-expected" or "score-only", as for `grade --feedback`;
+    `assignment_name` an installed assignment or an assignment's folder."""
+    work = assignment.load(assignment_name)
     wanted = None
     if question is not None:  # KeyError saying what is accepted, for a typo
-        wanted = tuple(q.id for q in assignment.questions_named(question))
+        wanted = tuple(q.id for q in work.questions_named(question))
     if namespace is None:
         namespace = sys._getframe(1).f_globals
     submission = Submission("notebook", "<self-check>", ())
-    result = grade_submission(submission, Options(seed=seed, feedback=feedback),
+    result = grade_submission(submission, Options(work, seed=seed, feedback=feedback),
                               runner=_in_process(namespace))
     return ScoreCard(result, wanted)

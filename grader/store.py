@@ -31,12 +31,11 @@ def default_directory() -> Path:
 
 @lru_cache(maxsize=1)
 def fingerprint() -> str:
-    """Changes whenever the grader's code or the model answer changes."""
+    """Changes whenever the grader's code changes (the assignment's own files are in the key:
+    see batch._options_text)."""
     digest = hashlib.sha256(str(_FORMAT).encode())
     package = Path(__file__).resolve().parent
-    from grader import assignment
-
-    sources = sorted(package.glob("*.py")) + [Path(assignment.load_reference().__file__)]
+    sources = sorted(package.glob("*.py"))
     for source in sources:
         digest.update(source.name.encode() + b"\0" + source.read_bytes())
     return digest.hexdigest()
@@ -56,11 +55,12 @@ class ResultStore:
     def _path(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key}.json"
 
-    def get(self, key: str, student: str, path: str) -> SubmissionResult | None:
-        """The stored result, relabelled for this student and path; None if absent or unreadable."""
+    def get(self, key: str, student: str, path: str, work=None) -> SubmissionResult | None:
+        """The stored result, relabelled for this student and path; None if absent or unreadable.
+        `work` is the assignment it was graded for (the key includes it)."""
         try:
             data = json.loads(self._path(key).read_text(encoding="utf-8"))
-            return replace(submission_from_dict(data), student=student, path=path)
+            return replace(submission_from_dict(data, work), student=student, path=path)
         except (OSError, ValueError, KeyError, TypeError):
             return None
 

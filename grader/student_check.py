@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from grader import assignment, catalogue, compare, student_check_runtime
-from grader.assignment import Case
+from grader.assignment import Assignment, Case
 from grader.sandbox import Unsupported
 
 DEFAULT_PUBLIC_SEED = 20240917  # any seed but the grading one
@@ -59,18 +59,19 @@ def _lock(message: str, canonical: bytes) -> dict[str, str]:
             "message": base64.b64encode(bytes(a ^ b for a, b in zip(data, stream))).decode()}
 
 
-def public_cases(public_seed: int, seeded: int) -> list[Case]:
+def public_cases(public_seed: int, seeded: int, work: Assignment | None = None) -> list[Case]:
     """The worksheet's cases and the first `seeded` networks of the public seed."""
+    work = work or assignment.default()
     practice = []
-    for case in assignment.seeded_cases(public_seed)[:seeded]:
+    for case in work.seeded_cases(public_seed)[:seeded]:
         label = case.label.replace("random", "practice", 1)
         practice.append(Case(case.id.replace("random", "practice"), label, case.network, False,
                              case.values, case.provenance))
-    return assignment.worksheet_cases() + practice
+    return work.worksheet_cases() + practice
 
 
-def _question_data(question: assignment.Question, cases: list[Case], mistakes) -> dict:
-    reference = assignment.load_reference()
+def _question_data(work: Assignment, question: assignment.Question, cases: list[Case], mistakes) -> dict:
+    reference = work.reference
     runtime = student_check_runtime
     asked = [case for case in cases if question.only_case in (None, case.id)]
     rows, arguments, expected = [], [], []
@@ -82,7 +83,7 @@ def _question_data(question: assignment.Question, cases: list[Case], mistakes) -
         rows.append({"label": case.label, "args": _encode(args), "expected": _encode(value)})
     locked = []
     for mistake in mistakes:
-        answers = [catalogue.evaluate(mistake, reference, args, value)
+        answers = [catalogue.evaluate(mistake, work, args, value)
                    for args, value in zip(arguments, expected)]
         if all(a is catalogue.FAILED for a in answers):
             continue
@@ -101,9 +102,11 @@ def _question_data(question: assignment.Question, cases: list[Case], mistakes) -
         # Which earlier answers it builds on (what the worksheet's chain rule says): a failure
         # there is named, as the grader would carry credit forward from it.
         "builds_on": [] if question.constants else [
-            q.id for q in assignment.QUESTIONS
+            q.id for q in work.questions
             if q.id in getattr(reference, question.id).__code__.co_names],
-        "normalise": "cost" if question.normalise is not None else None,
+        "normalise": question.normalise.__name__ if question.normalise is not None else None,
+        "rtol": question.rtol, "atol": question.atol,
+        "choices": [[choice, list(spellings)] for choice, spellings in question.choices],
         "cases": rows, "mistakes": locked,
     }
 
@@ -124,11 +127,6 @@ def _compare_source() -> str:
 
 _SHIM = '''
 # What grader/compare.py takes from the rest of the grader.
-RTOL = {rtol!r}
-ATOL = {atol!r}
-CHOICES = {choices!r}
-
-
 class Kind(enum.Enum):
     ARRAY = "array"
     SHAPE = "shape"
@@ -142,17 +140,18 @@ class Unsupported:
 
 
 class Question:
-    def __init__(self, kind, parts, constants, normalise):
+    def __init__(self, kind, parts, constants, normalise, rtol, atol, choices):
         self.kind, self.parts, self.constants, self.normalise = kind, parts, constants, normalise
+        self.rtol, self.atol, self.choices = rtol, atol, choices
 '''
 
-_HEADER = '''"""Self-check for the backpropagation worksheet: put this file beside your notebook, then
+_HEADER = '''"""Self-check for {title}: put this file beside your notebook, then
 
-    from backprop_check import check
+    from {module} import check
     check()          # every question
-    check("Q6")      # a worksheet question, or a function: check("dJdW2")
+    check("Q6")      # a worksheet question, or a function: check("{example}")
 
-or run `python backprop_check.py your_answers.py`. It checks your functions on the worksheet's
+or run `python {module}.py your_answers.py`. It checks your functions on the worksheet's
 numbers and {seeded} practice case{plural} of other sizes, with the grader's own comparison and
 feedback. Your grade comes from the grader, on more cases. Needs numpy only.
 Written by `grade student-check` (backprop-grader); it holds no model answer.
@@ -165,27 +164,34 @@ import enum
 
 
 def build(public_seed: int = DEFAULT_PUBLIC_SEED, seeded: int = DEFAULT_SEEDED,
-          grading_seed: int = assignment.DEFAULT_SEED,
-          catalogues: tuple[str, ...] = (str(catalogue.DEFAULT_CATALOGUE),)) -> str:
-    """The text of backprop_check.py."""
+          grading_seed: int | None = None, catalogues: tuple[str, ...] | None = None,
+          work: Assignment | None = None) -> str:
+    """The text of <hand-in>_check.py (backprop_check.py) for an assignment (the default one)."""
+    work = work or assignment.default()
+    grading_seed = work.default_seed if grading_seed is None else grading_seed
+    catalogues = (str(work.catalogue_path),) if catalogues is None else catalogues
     if public_seed == grading_seed:
         raise StudentCheckError(f"the public seed is the grading seed ({grading_seed}): students would "
                                 f"see the graded cases' answers; choose another --public-seed")
-    available = len(assignment.seeded_cases(public_seed))
+    available = len(work.seeded_cases(public_seed))
     if not 0 <= seeded <= available:
         raise StudentCheckError(f"--seeded must be between 0 and {available}")
     from grader.grading import mistakes_by_question
 
-    by_question = mistakes_by_question(tuple(catalogues))
-    cases = public_cases(public_seed, seeded)
-    data = {"questions": [_question_data(q, cases, by_question.get(q.id, ())) for q in assignment.QUESTIONS]}
+    by_question = mistakes_by_question(tuple(catalogues), work)
+    cases = public_cases(public_seed, seeded, work)
+    data = {"questions": [_question_data(work, q, cases, by_question.get(q.id, ())) for q in work.questions]}
+    # The assignment's own readers of an answer (J as a plain number, say), by name.
+    normalisers = dict.fromkeys(q.normalise for q in work.questions if q.normalise is not None)
+    example = next((q.id for q in work.questions if not q.constants), work.questions[0].id)
     parts = [
-        _HEADER.format(seeded=seeded, plural="s" * (seeded != 1)),
-        _SHIM.format(rtol=assignment.RTOL, atol=assignment.ATOL, choices=assignment.CHOICES),
+        _HEADER.format(title=f"the {work.title}", module=f"{work.handin}_check",
+                       example=example, seeded=seeded, plural="s" * (seeded != 1)),
+        _SHIM,
         "# grader/compare.py, as the grader runs it.",
         _compare_source(),
         "",
-        inspect.getsource(assignment._normalise_cost),
+        *(inspect.getsource(function) for function in normalisers),
         Path(student_check_runtime.__file__).read_text(encoding="utf-8"),
         "",
         f"_DATA = json.loads({json.dumps(json.dumps(data, separators=(',', ':')))})",

@@ -1,4 +1,4 @@
-# The self-check of `backprop_check.py`, written into that file by `grade student-check` after
+# The self-check of `<hand-in>_check.py` (backprop_check.py), written into that file by `grade student-check` after
 # the grader's own comparison code (grader/compare.py) and before the data (_DATA). Not
 # imported by the grader: it needs only numpy and the standard library, and it holds no
 # reference code. Messages of mistakes are stored encrypted under the wrong answer itself, so a
@@ -77,8 +77,9 @@ _RAISED = object()
 
 
 def _question(data):
-    normalise = _normalise_cost if data.get("normalise") == "cost" else None
-    return Question(Kind(data["kind"]), tuple(data["parts"]), tuple(data["constants"]), normalise)
+    normalise = globals()[data["normalise"]] if data.get("normalise") else None
+    return Question(Kind(data["kind"]), tuple(data["parts"]), tuple(data["constants"]), normalise,
+                    data["rtol"], data["atol"], tuple((c, tuple(s)) for c, s in data["choices"]))
 
 
 def _function(namespace, data):
@@ -247,9 +248,9 @@ def check(question=None, namespace=None, *, feedback="full"):
 
 
 def _main():
-    """`python backprop_check.py my_answers.py`: check a file's functions (it runs in this process)."""
+    """`python backprop_check.py my_answers.py` (or this file's name): check a file's functions (it runs in this process)."""
     if len(sys.argv) != 2:
-        print("usage: python backprop_check.py YOUR_FILE.py")
+        print(f"usage: python {sys.argv[0]} YOUR_FILE.py")
         return 2
     namespace = {"__name__": "__student__"}
     with open(sys.argv[1], encoding="utf-8") as handle:

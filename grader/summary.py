@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader.assignment import MAX_SCORE, QUESTIONS
+from grader.assignment import Assignment
 from grader.results import SubmissionResult, display_number
 
 
@@ -51,10 +51,11 @@ class QuestionStats:
 class ClassStats:
     """The class summary, accumulated one submission at a time."""
 
-    def __init__(self) -> None:
+    def __init__(self, work: Assignment) -> None:
+        self.max_score = work.max_score
         self.count = 0
         self.totals: list[float] = []  # one number per graded submission: the median needs them
-        self.questions = {q.id: QuestionStats(q.id, q.points, q.worksheet) for q in QUESTIONS}
+        self.questions = {q.id: QuestionStats(q.id, q.points, q.worksheet) for q in work.questions}
         self.missing_packages: Counter = Counter()  # package -> students importing it
 
     def add(self, result: SubmissionResult) -> None:
@@ -106,7 +107,7 @@ class ClassStats:
             "not_graded": self.count - self.graded,
             "mean": round(statistics.mean(self.totals), 4) if self.totals else None,
             "median": round(statistics.median(self.totals), 4) if self.totals else None,
-            "max_score": display_number(MAX_SCORE),
+            "max_score": display_number(self.max_score),
             "missing_packages": dict(self.missing_packages.most_common()),
             "questions": [{
                 "id": s.id, "worksheet": s.worksheet, "mean": round(self.mean(s.id), 4),

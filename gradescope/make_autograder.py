@@ -16,7 +16,7 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE = ["pyproject.toml", "README.md", "grader", "solutions"]
+SOURCE = ["pyproject.toml", "README.md", "grader", "assignments"]
 
 
 def build(target: Path, requirements: Path | None = None) -> list[str]:

@@ -21,7 +21,7 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE = ["pyproject.toml", "README.md", "grader", "solutions"]
+SOURCE = ["pyproject.toml", "README.md", "grader", "assignments"]
 # The same question keeps the same UUID each time it is written (PrairieLearn keys on it).
 QUESTION_UUID = str(uuid.uuid5(uuid.NAMESPACE_URL, "backprop-grader/questions/backprop"))
 

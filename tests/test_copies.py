@@ -15,13 +15,13 @@ ROOT = Path(__file__).resolve().parent.parent
 def _plant(site: Path, with_record: bool) -> list[Path]:
     """A pip-installed copy of the package in `site`: the two folders, and its RECORD."""
     planted = []
-    for name in ("grader", "solutions"):
+    for name in ("grader", "assignments"):
         shutil.copytree(ROOT / name, site / name, ignore=shutil.ignore_patterns("__pycache__"))
         planted.append((site / name).resolve())
     if with_record:
         info = site / "backprop_grader-0.1.0.dist-info"
         info.mkdir()
-        (info / "RECORD").write_text("grader/__init__.py,,\nsolutions/backprop.py,,\n")
+        (info / "RECORD").write_text("grader/__init__.py,,\nassignments/backprop/solution/backprop.py,,\n")
     return planted
 
 
@@ -57,7 +57,7 @@ def test_a_copy_in_the_users_site_packages_is_found(tmp_path, fresh_search):
 
 def test_a_folder_of_the_same_name_that_is_not_ours_is_left_alone(tmp_path, fresh_search):
     site = tmp_path / "lib" / "python3.12" / "site-packages"
-    (site / "solutions").mkdir(parents=True)
-    (site / "solutions" / "backprop.py").write_text("# someone else's\n")
+    (site / "assignments" / "backprop" / "solution").mkdir(parents=True)
+    (site / "assignments" / "backprop" / "solution" / "backprop.py").write_text("# someone else's\n")
     fresh_search.setenv("PYTHONUSERBASE", str(tmp_path))
-    assert str((site / "solutions").resolve()) not in copies.package_copies()
+    assert str((site / "assignments").resolve()) not in copies.package_copies()

@@ -314,7 +314,7 @@ def test_08_opening_the_model_answer_with_dir_fd_is_blocked_and_flagged(grade, m
         import os
         try:
             folder = os.open({str(ROOT)!r}, os.O_RDONLY)
-            fd = os.open("solutions/backprop.py", os.O_RDONLY, dir_fd=folder)
+            fd = os.open("assignments/backprop/solution/backprop.py", os.O_RDONLY, dir_fd=folder)
             LEAKED = os.read(fd, 100)
         except OSError:
             LEAKED = None

@@ -111,8 +111,8 @@ def test_the_autograder_zip_holds_what_gradescope_needs(tmp_path):
         for script in ("setup.sh", "run_autograder"):
             mode = archive.getinfo(script).external_attr >> 16
             assert mode & stat.S_IXUSR, script
-        assert {"pyproject.toml", "grader/cli.py", "grader/_child.py", "solutions/backprop.py",
-                "solutions/misconceptions.toml"} <= names
+        assert {"pyproject.toml", "grader/cli.py", "grader/_child.py", "assignments/backprop/solution/backprop.py",
+                "assignments/backprop/misconceptions.toml"} <= names
         assert not any("__pycache__" in name for name in names)
         assert "grader gradescope" in archive.read("run_autograder").decode()
 
@@ -133,7 +133,7 @@ def test_check_in_an_executed_notebook(tmp_path):
 
     # The student notebook's own check cells use the file students are given.
     (tmp_path / "backprop_check.py").write_text(student_check.build())
-    notebook = nbformat.read(ROOT / "exercises" / "backprop.ipynb", as_version=4)
+    notebook = nbformat.read(ROOT / "assignments" / "backprop" / "stub" / "backprop.ipynb", as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell(BOB))
     notebook.cells.append(nbformat.v4.new_code_cell("from grader import check\ncheck('dJdW2')"))
     notebook.cells.append(nbformat.v4.new_code_cell("card = check()\nprint(card.score)\ncard"))

@@ -118,7 +118,7 @@ def gradescope_root():
         env.pop("PYTHONPATH", None)
         done = subprocess.run(["bash", str(source / "setup.sh")], env=env, capture_output=True,
                               text=True, timeout=600, cwd=ROOT)  # a checkout beside it: untouched
-        assert all(os.stat(ROOT / name).st_mode & 0o005 == 0o005 for name in ("grader", "solutions"))
+        assert all(os.stat(ROOT / name).st_mode & 0o005 == 0o005 for name in ("grader", "assignments"))
         assert done.returncode == 0, done.stdout + done.stderr
         yield root, env
     finally:
@@ -128,7 +128,7 @@ def gradescope_root():
 
 def _site_copies(root: Path) -> list[Path]:
     return sorted(p for p in (root / "python").rglob("site-packages/*")
-                  if p.name in ("grader", "solutions"))
+                  if p.name in ("grader", "assignments"))
 
 
 def _sandbox_info(root: Path, env: dict, namespaces: bool = True) -> str:
@@ -189,7 +189,7 @@ def test_every_copy_in_the_gradescope_layout_is_found_and_hidden(gradescope_root
     root, env = gradescope_root
     info = _sandbox_info(root, env)
     source = root / "autograder" / "source"
-    expected = [source / "grader", source / "solutions", *_site_copies(root)]
+    expected = [source / "grader", source / "assignments", *_site_copies(root)]
     assert len(expected) == 4  # the bundle's and the one setup.sh pip-installed
     for copy in expected:
         assert f"{os.path.realpath(copy)}: hidden" in info, info
@@ -215,7 +215,7 @@ def test_setup_leaves_nothing_of_the_answer_key_readable_to_others(gradescope_ro
             assert os.lstat(path).st_mode & 0o077 == 0, path
     # Without namespaces the permissions are the wall: sandbox-info says so, copy by copy...
     info = _sandbox_info(root, env, namespaces=False)
-    layout_copies = [root / "autograder" / "source" / "grader", root / "autograder" / "source" / "solutions",
+    layout_copies = [root / "autograder" / "source" / "grader", root / "autograder" / "source" / "assignments",
                      *_site_copies(root)]
     assert "READABLE" not in info, info
     for copy in layout_copies:
@@ -237,7 +237,7 @@ def test_a_submission_that_is_a_link_to_the_model_answer_is_refused_and_flagged(
     root, env = gradescope_root
     submission = root / "autograder" / "submission"
     for target in [_site_copies(root)[1] / "backprop.py",
-                   root / "autograder" / "source" / "solutions" / "backprop.py"]:
+                   root / "autograder" / "source" / "assignments" / "backprop" / "solution" / "backprop.py"]:
         shutil.rmtree(submission)
         submission.mkdir()
         (submission / "backprop.py").symlink_to(target)
@@ -256,7 +256,7 @@ def test_links_in_a_class_folder_are_refused_and_flagged_and_the_class_is_graded
     klass.mkdir()
     (klass / "zoe").mkdir()
     (klass / "zoe" / "backprop.py").write_text(SOLUTION)
-    (klass / "carl.py").symlink_to(ROOT / "solutions" / "backprop.py")
+    (klass / "carl.py").symlink_to(ROOT / "assignments" / "backprop" / "solution" / "backprop.py")
     (klass / "aaron").mkdir()
     (klass / "aaron" / "backprop.py").symlink_to(klass / "zoe" / "backprop.py")
     (klass / "victor").mkdir()

@@ -1,12 +1,14 @@
-"""Build exercises/backprop.ipynb from exercises/backprop.py, so the two never drift apart.
+"""Build an assignment's stub notebook from its stub .py, so the two never drift apart.
 
-    python exercises/make_notebook.py          # rewrite the notebook
-    python exercises/make_notebook.py --check  # exit 1 if the notebook is out of date
+    python -m grader.stub_notebook [ASSIGNMENT]          # rewrite assignments/backprop/backprop.ipynb
+    python -m grader.stub_notebook --check [ASSIGNMENT]  # exit 1 if the notebook is out of date
+
+ASSIGNMENT is an installed assignment's name (default: backprop) or an assignment's folder.
 
 Each function of the stub becomes a Markdown cell (its question, from the docstring), a
 code cell (the function exactly as in the .py file) and a self-check cell (`check("forward")`);
 a group of constants becomes a Markdown cell from the comment above it, a code cell and a
-self-check cell. The introduction says how to self-check, with `backprop_check.py` from
+self-check cell. The introduction says how to self-check, with `<hand-in>_check.py` from
 `grade student-check`. Cell ids are fixed so that the output is the
 same on every run.
 """
@@ -15,23 +17,15 @@ from __future__ import annotations
 
 import ast
 import sys
-from pathlib import Path
 
 import nbformat
 
-HERE = Path(__file__).resolve().parent
-STUB = HERE / "backprop.py"
-NOTEBOOK = HERE / "backprop.ipynb"
-
-# The questions the grader checks, by function (the notebook must build without the grader).
-QUESTIONS = {"forward", "cost", "dJdW1_shape", "dJdW2_shape", "per_example_dJdW2", "dJdyHat",
-             "sigmoid_prime", "delta3_shape", "delta3", "dz3dW2", "a2_rows_and_columns", "dJdW2",
-             "delta2", "dJdW1", "cost_function_prime"}
-CONSTANTS_QUESTION = "a2_rows_and_columns"
+from grader import assignment
+from grader.assignment import Assignment
 
 SELF_CHECK = """### Checking your work as you go
 
-Put `backprop_check.py` (your instructor hands it out) beside this notebook and run the cell
+Put `{module}.py` (your instructor hands it out) beside this notebook and run the cell
 below once. Then run the `check(...)` cell after each question: it checks your function on the
 worksheet's numbers and on practice cases of other sizes, and says what is wrong.
 `check()` checks everything; `check("Q6")` checks a worksheet question. The check cells are not
@@ -47,20 +41,25 @@ def _comment_above(lines: list[str], lineno: int) -> tuple[str, int]:
     return " ".join(block), start + 1
 
 
-def build(source: str) -> str:
-    """The notebook's JSON text for a stub's source."""
+def build(source: str, work: Assignment | None = None) -> str:
+    """The notebook's JSON text for a stub's source (the assignment's, by default the default one)."""
+    work = work or assignment.default()
+    questions = {q.id for q in work.questions}
+    # A group of constants is checked as the question that reads them.
+    by_constant = {name: q.id for q in work.questions for name in q.constants}
+    module = f"{work.handin}_check"
     tree = ast.parse(source)
     lines = source.splitlines()
     intro = ast.get_docstring(tree) or ""
-    intro = intro.replace("grade backprop.py", "grade backprop.ipynb")
+    intro = intro.replace(f"grade {work.handin}.py", f"grade {work.handin}.ipynb")
     body = tree.body[1:] if intro else tree.body
     first_block = next(i for i, node in enumerate(body) if isinstance(node, (ast.FunctionDef, ast.Assign)))
     preamble = "\n".join(lines[body[0].lineno - 1:body[first_block].lineno - 1]).strip()
 
     title, _, rest_of_intro = intro.partition("\n")
     cells = [nbformat.v4.new_markdown_cell(f"# {title.rstrip('.')}\n\n{rest_of_intro.strip()}"),
-             nbformat.v4.new_markdown_cell(SELF_CHECK),
-             nbformat.v4.new_code_cell("from backprop_check import check"),
+             nbformat.v4.new_markdown_cell(SELF_CHECK.format(module=module)),
+             nbformat.v4.new_code_cell(f"from {module} import check"),
              nbformat.v4.new_code_cell(preamble)]
     index = first_block
     while index < len(body):
@@ -80,11 +79,12 @@ def build(source: str) -> str:
             names = ", ".join(f"`{t.id}`" for g in group for t in g.targets if isinstance(t, ast.Name))
             text = f"## {names}: {comment}"
             code = "\n".join(lines[start - 1:group[-1].end_lineno])
-            question = CONSTANTS_QUESTION
+            question = next((by_constant[t.id] for g in group for t in g.targets
+                             if isinstance(t, ast.Name) and t.id in by_constant), None)
             index += len(group)
         cells.append(nbformat.v4.new_markdown_cell(text))
         cells.append(nbformat.v4.new_code_cell(code))
-        if question in QUESTIONS:  # a check after each question, as Otter's notebooks have
+        if question in questions:  # a check after each question, as Otter's notebooks have
             cells.append(nbformat.v4.new_code_cell(f'check("{question}")'))
     for number, cell in enumerate(cells):
         cell["id"] = f"cell-{number:02d}"
@@ -96,13 +96,19 @@ def build(source: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    text = build(STUB.read_text(encoding="utf-8"))
+    names = [a for a in argv if not a.startswith("--")]
+    try:
+        work = assignment.load(names[0] if names else assignment.DEFAULT)
+    except assignment.AssignmentError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    text = build(work.stub_path.read_text(encoding="utf-8"), work)
     if "--check" in argv:
-        if NOTEBOOK.read_text(encoding="utf-8") != text:
-            print(f"{NOTEBOOK.name} is out of date: run python exercises/make_notebook.py")
+        if not work.notebook_path.is_file() or work.notebook_path.read_text(encoding="utf-8") != text:
+            print(f"{work.notebook_path} is out of date: run python -m grader.stub_notebook {work.name}")
             return 1
         return 0
-    NOTEBOOK.write_text(text, encoding="utf-8")
+    work.notebook_path.write_text(text, encoding="utf-8")
     return 0
 
 

@@ -1,6 +1,6 @@
 """Backpropagation guided notes: the model answer.
 
-This file is the stub in ``exercises/backprop.py`` completed. It is also the grader's one
+This file is the stub in ``stub/backprop.py`` completed. It is also the grader's one
 reference: every expected value the grader compares a student's answer with is computed by
 calling these functions, so the math lives here and nowhere else.
 
