@@ -228,6 +228,17 @@ class Assignment:
         """The model answer, imported in the grader's own (trusted) process."""
         return _import_file(self.model_answer_path, f"_assignment_{_identifier(self.name)}_solution")
 
+    @cached_property
+    def catalogue_helpers(self) -> dict[str, Any]:
+        """The public functions of the folder's mistakes.py, if it has one: what catalogue
+        formulas too long for one expression call (see catalogue.scope_of)."""
+        path = self.folder / "mistakes.py"
+        if not path.is_file():
+            return {}
+        module = _import_file(path, f"_assignment_{_identifier(self.name)}_mistakes")
+        return {name: value for name, value in vars(module).items()
+                if callable(value) and not name.startswith("_") and getattr(value, "__module__", None) == module.__name__}
+
     def question(self, question_id: str) -> Question:
         """The question with that id; KeyError names the valid ids."""
         for q in self.questions:
@@ -341,6 +352,19 @@ def as_number(answer: Any, expected: Any) -> Any:
     return array.reshape(()) if array.size == 1 else answer
 
 
+def as_row(answer: Any, expected: np.ndarray) -> Any:
+    """A row (1, n) may come as (n,) (J as the series' own code gives it), or any size-1 form
+    when n is 1."""
+    array = np.asarray(answer, dtype=float)
+    if array.size == expected.size and (expected.size == 1 or array.shape == expected.shape[1:]):
+        return array.reshape(expected.shape)
+    return answer
+
+
+# The readers an assignment names in a question's `normalise` (or a function of its cases.py).
+NORMALISERS = {"number": as_number, "row": as_row}
+
+
 # "number" is an array of shape (), any size-1 form accepted.
 _KINDS = {**{kind.value: kind for kind in Kind}, "number": Kind.ARRAY}
 _QUESTION_FIELDS = {"id", "worksheet", "points", "kind", "arguments", "aliases", "synonyms", "parts",
@@ -358,9 +382,10 @@ def _question(entry: dict, where: str, cases_module: ModuleType, tolerances: tup
         raise AssignmentError(f"{where}: kind {entry['kind']!r} is not one of {', '.join(_KINDS)}")
     normalise = as_number if entry["kind"] == "number" else None
     if entry.get("normalise"):
-        normalise = getattr(cases_module, entry["normalise"], None)
+        normalise = NORMALISERS.get(entry["normalise"]) or getattr(cases_module, entry["normalise"], None)
         if not callable(normalise):
-            raise AssignmentError(f"{where}: normalise names {entry['normalise']!r}, not a function of cases.py")
+            raise AssignmentError(f"{where}: normalise names {entry['normalise']!r}: neither one of "
+                                  f"{', '.join(NORMALISERS)} nor a function of cases.py")
     arguments = entry.get("arguments", "")
     try:
         if arguments.strip():

@@ -81,13 +81,15 @@ def load(paths: tuple[Path, ...] | None = None, work: Assignment | None = None) 
 
 def scope_of(work: Assignment) -> dict[str, Any]:
     """What every formula of the assignment's catalogue may use besides its parameters and
-    `expected`: np, the model answer's public functions (a formula may call `cost`), and the
-    names the assignment gives them (f and fprime for the sigmoid and its derivative)."""
+    `expected`: np, the model answer's public functions (a formula may call `cost`), the
+    names the assignment gives them (f and fprime for the sigmoid and its derivative), the
+    public functions of the assignment's mistakes.py, and `reference`, the model answer."""
     reference = work.reference
     scope = {name: value for name, value in vars(reference).items()
              if callable(value) and not name.startswith("_")}
     scope.update({alias: getattr(reference, name) for alias, name in work.catalogue_names.items()})
-    scope["np"] = np
+    scope.update(work.catalogue_helpers)
+    scope.update(np=np, reference=reference)
     return scope
 
 

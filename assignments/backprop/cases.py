@@ -16,8 +16,6 @@ another question's answer.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from grader.assignment import Case, KeyEntry, Network
@@ -84,14 +82,6 @@ def seeded_cases(seed: int, reference) -> list[Case]:
         label = f"random {index} ({n} example{'s' * (n != 1)}, layers {i}-{h}-{o})"
         cases.append(Case(f"random{index}", label, network, False, values))
     return cases
-
-
-def normalise_cost(answer: Any, expected: np.ndarray) -> Any:
-    """J may come as (1, outputs), (outputs,) as the series' own code gives, or any size-1 form."""
-    array = np.asarray(answer, dtype=float)
-    if array.size == expected.size and (expected.size == 1 or array.shape == expected.shape[1:]):
-        return array.reshape(expected.shape)
-    return answer
 
 
 def answer_key(reference, worksheet: list[Case]) -> list[KeyEntry]:
