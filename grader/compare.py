@@ -177,7 +177,7 @@ def compare_choices(question: Question, value: Any, expected: list[str]) -> str 
             return f"{name} is not set yet: set it to one of {listed}"
         if choice is None:
             return f"{name} is {describe(given)}: set it to one of {listed}"
-        if choice != right:
+        if choice != (_choice(right, question.choices) or right):  # the model may use a spelling too
             wrong.append(name)
     if wrong:
         return f"{' and '.join(wrong)}: not what {'they represent' if len(wrong) > 1 else 'it represents'}"

@@ -2,28 +2,36 @@
 
     python prairielearn/make_question.py OUT --image DOCKERHUB_USER/backprop-grader
     python prairielearn/make_question.py OUT --image ... --requirements requirements.txt
+    python prairielearn/make_question.py OUT --image ... --assignment gradient-checking
 
 OUT then holds three things (see the README's PrairieLearn section):
 
 - image/: the grading image's Dockerfile and the grader's source it installs (and seals: the
   model answer is readable by root only, and student code never runs as root);
-- questions/backprop/: info.json (external grading on, the image, the entrypoint, a timeout)
+- questions/backprop/ (or the --assignment's name): info.json (external grading on, the image, the entrypoint, a timeout)
   and question.html (upload a .py or .ipynb; the results shown per question);
-- serverFilesCourse/backprop_grader/run.sh: the entrypoint, `grade prairielearn`.
+- serverFilesCourse/backprop_grader/run.sh (run-NAME.sh for another assignment): the
+  entrypoint, `grade prairielearn`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import shutil
+import sys
 import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ["pyproject.toml", "README.md", "grader", "assignments"]
 # The same question keeps the same UUID each time it is written (PrairieLearn keys on it).
-QUESTION_UUID = str(uuid.uuid5(uuid.NAMESPACE_URL, "backprop-grader/questions/backprop"))
+def question_uuid(name: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"backprop-grader/questions/{name}"))
+
+
+QUESTION_UUID = question_uuid("backprop")
 
 DOCKERFILE = """\
 # The grading image for PrairieLearn's external grader: Python, numpy and the grader.
@@ -37,17 +45,17 @@ RUN pip install --no-cache-dir /opt/backprop-grader \\
 
 RUN_SH = """\
 #!/bin/bash
-# PrairieLearn's entrypoint for the backpropagation worksheet: runs in the grading image,
+# PrairieLearn's entrypoint for the {title}: runs in the grading image,
 # reads /grade/student, writes /grade/results/results.json. From /, so that `-m grader` is the
 # copy installed in the image. PL_GRADE_DIR lets the grader's own tests run it elsewhere.
 cd /
-exec python3 -m grader prairielearn --grade-dir "${PL_GRADE_DIR:-/grade}"
+exec python3 -m grader prairielearn --grade-dir "${{PL_GRADE_DIR:-/grade}}"{assignment}
 """
 
 QUESTION_HTML = """\
 <pl-question-panel>
-  <p>Upload your answers to the <b>Backpropagation guided notes</b>: your <code>backprop.py</code>
-  or <code>backprop.ipynb</code> (with any <code>.py</code> file of your own it imports).
+  <p>Upload your answers to the <b>{title}</b>: your <code>{handin}.py</code>
+  or <code>{handin}.ipynb</code> (with any <code>.py</code> file of your own it imports).
   Each function of the stub is checked on the worksheet's numbers and on networks of other
   sizes; the feedback says what is wrong and where the worksheet deals with it.</p>
 </pl-question-panel>
@@ -61,10 +69,11 @@ QUESTION_HTML = """\
 """
 
 
-def info(image: str, timeout: int) -> dict:
+def info(image: str, timeout: int, name: str = "backprop", title: str = "Backpropagation guided notes",
+         entrypoint: str = "run.sh") -> dict:
     return {
-        "uuid": QUESTION_UUID,
-        "title": "Backpropagation guided notes",
+        "uuid": question_uuid(name),
+        "title": title,
         "topic": "Neural networks",
         "tags": ["backpropagation", "python", "numpy"],
         "type": "v3",
@@ -74,14 +83,24 @@ def info(image: str, timeout: int) -> dict:
             "enabled": True,
             "image": image,
             "serverFilesCourse": ["backprop_grader/"],
-            "entrypoint": "/grade/serverFilesCourse/backprop_grader/run.sh",
+            "entrypoint": f"/grade/serverFilesCourse/backprop_grader/{entrypoint}",
             "timeout": timeout,
         },
     }
 
 
-def build(out: Path, image: str, timeout: int = 120, requirements: Path | None = None) -> list[Path]:
-    """Write the three folders into `out`; return the files written."""
+def build(out: Path, image: str, timeout: int = 120, requirements: Path | None = None,
+          assignment: str | None = None) -> list[Path]:
+    """Write the three folders into `out`; return the files written. `assignment` (an
+    installed one's name or a folder of your own, copied into the image) is what the question
+    grades; by default the backpropagation worksheet."""
+    sys.path.insert(0, str(ROOT))
+    from grader import assignment as assignments
+
+    work = assignments.load(assignment or assignments.DEFAULT)
+    default = work.name == assignments.DEFAULT and assignment is None
+    title = "Backpropagation guided notes" if default else work.title
+    entrypoint = "run.sh" if default else f"run-{work.name}.sh"
     written = []
 
     def write(path: Path, text: str, mode: int = 0o644) -> None:
@@ -101,13 +120,21 @@ def build(out: Path, image: str, timeout: int = 120, requirements: Path | None =
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(file, target)
             written.append(target)
+    if work.folder.parent != (ROOT / "assignments").resolve():  # an instructor's own folder
+        for file in sorted(p for p in work.folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            target = source / "assignments" / work.name / file.relative_to(work.folder)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(file, target)
+            written.append(target)
     if requirements is not None:
         shutil.copyfile(requirements, source / "requirements.txt")
         written.append(source / "requirements.txt")
-    question = out / "questions" / "backprop"
-    write(question / "info.json", json.dumps(info(image, timeout), indent=2) + "\n")
-    write(question / "question.html", QUESTION_HTML)
-    write(out / "serverFilesCourse" / "backprop_grader" / "run.sh", RUN_SH, 0o755)
+    question = out / "questions" / work.name
+    write(question / "info.json", json.dumps(info(image, timeout, work.name, title, entrypoint), indent=2) + "\n")
+    write(question / "question.html", QUESTION_HTML.format(title=title, handin=work.handin))
+    chosen = "" if default else f" --assignment {shlex.quote(work.name)}"
+    write(out / "serverFilesCourse" / "backprop_grader" / entrypoint,
+          RUN_SH.format(title=title, assignment=chosen), 0o755)
     return written
 
 
@@ -120,14 +147,21 @@ def main() -> None:
                         help="seconds PrairieLearn gives one grading job (at most 600)")
     parser.add_argument("--requirements", type=Path, default=None,
                         help="a pip requirements file of packages students may import")
+    parser.add_argument("--assignment", default=None,
+                        help="the assignment to grade: an installed one's name or a folder of your own "
+                             "(default: the backpropagation worksheet)")
     args = parser.parse_args()
     if not 1 <= args.timeout <= 600:
         parser.error("--timeout must be between 1 and 600 seconds (PrairieLearn's limit)")
     if args.requirements is not None and not args.requirements.is_file():
         parser.error(f"no such file: {args.requirements}")
-    written = build(args.out, args.image, args.timeout, args.requirements)
+    try:
+        written = build(args.out, args.image, args.timeout, args.requirements, args.assignment)
+    except Exception as exc:  # an unusable assignment: AssignmentError, one line
+        parser.error(str(exc))
+    question = next(p.parent for p in written if p.name == "info.json")
     print(f"{args.out}: {len(written)} files. Next: docker build -t {args.image} {args.out / 'image'} "
-          f"&& docker push {args.image}; then copy {args.out / 'questions' / 'backprop'} and "
+          f"&& docker push {args.image}; then copy {question} and "
           f"{args.out / 'serverFilesCourse' / 'backprop_grader'} into your course")
 
 

@@ -1,0 +1,501 @@
+"""Assignments as folders: the second worksheet (gradient-checking) graded as the first is, and
+a tiny third assignment, written here, graded by the same engine with no change to it."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from dataclasses import replace
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import FAST, ROOT, run_cli, scores
+from grader import assignment, stub_notebook
+from grader.grading import Options, grade_path
+from grader.selfcheck import check
+
+CHECKING = assignment.load("gradient-checking")
+CHECKING_FAST = replace(FAST, assignment=CHECKING, catalogues=None)
+MODEL = CHECKING.model_answer_path.read_text(encoding="utf-8")
+CHECKING_POINTS = {"forward": 0, "cost": 0, "cost_function_prime": 0, "get_params": 1,
+                   "set_params": 1, "compute_gradients": 2, "numerical_gradient": 3,
+                   "relative_error": 1}
+
+
+def _grade(write, source: str, options: Options = CHECKING_FAST, name: str = "gradient_checking.py"):
+    return grade_path(write(source, name), options)
+
+
+def _replaced(old: str, new: str) -> str:
+    assert old in MODEL, old
+    return MODEL.replace(old, new)
+
+
+# --- the second assignment -----------------------------------------------------------------
+
+def test_gradient_checking_is_installed_and_listed():
+    assert {p.name for p in assignment.installed()} >= {"backprop", "gradient-checking"}
+    listed = run_cli("assignments")
+    assert listed.returncode == 0, listed.stderr
+    assert "backprop (default)" in listed.stdout and "gradient-checking" in listed.stdout
+    assert "hand in gradient_checking.py or gradient_checking.ipynb" in listed.stdout
+
+
+def test_its_questions_and_points_come_from_its_folder():
+    assert {q.id: q.points for q in CHECKING.questions} == CHECKING_POINTS
+    assert CHECKING.max_score == 8 and assignment.load().max_score == 20
+
+
+def test_model_answer_full_stub_zero(write):
+    model = _grade(write, MODEL)
+    assert model.error is None and model.score == model.max_score == 8, model
+    assert all(q.status.value == "passed" for q in model.questions)
+    stub = _grade(write, CHECKING.stub_path.read_text(encoding="utf-8"))
+    assert stub.score == 0 and stub.max_score == 8
+    assert all(q.unanswered for q in stub.questions)
+
+
+# Each catalogued mistake, written as a student writes it (not as the catalogue's formula).
+MISTAKES = {
+    "numerical_gradient.one_sided": (
+        "        J_minus = np.sum(cost(y, forward(X, *set_params(params - perturb, *sizes))[3]))\n"
+        "        numgrad[p] = (J_plus - J_minus) / (2 * epsilon)",
+        "        J_here = np.sum(cost(y, forward(X, *set_params(params, *sizes))[3]))\n"
+        "        numgrad[p] = (J_plus - J_here) / epsilon"),
+    "numerical_gradient.divided_by_epsilon": (
+        "numgrad[p] = (J_plus - J_minus) / (2 * epsilon)", "numgrad[p] = (J_plus - J_minus) / epsilon"),
+    "numerical_gradient.perturbation_not_reset": (
+        "    for p in range(params.size):\n        perturb = np.zeros(params.shape)",
+        "    perturb = np.zeros(params.shape)\n    for p in range(params.size):"),
+    "numerical_gradient.weights_not_restored": (
+        "        perturb = np.zeros(params.shape)\n        perturb[p] = epsilon\n"
+        "        J_plus = np.sum(cost(y, forward(X, *set_params(params + perturb, *sizes))[3]))\n"
+        "        J_minus = np.sum(cost(y, forward(X, *set_params(params - perturb, *sizes))[3]))",
+        "        params[p] += epsilon\n"
+        "        J_plus = np.sum(cost(y, forward(X, *set_params(params, *sizes))[3]))\n"
+        "        params[p] -= 2 * epsilon\n"
+        "        J_minus = np.sum(cost(y, forward(X, *set_params(params, *sizes))[3]))"),
+    "get_params.column_major": (
+        "return np.concatenate((W1.ravel(), W2.ravel()))",
+        "return np.concatenate((W1.T.flatten(), W2.T.flatten()))"),
+    "get_params.W2_first": (
+        "return np.concatenate((W1.ravel(), W2.ravel()))", "return np.concatenate((W2.ravel(), W1.ravel()))"),
+    "set_params.column_major": (
+        "    W1 = np.reshape(params[:end_of_W1], (input_layer_size, hidden_layer_size))\n"
+        "    W2 = np.reshape(params[end_of_W1:end_of_W2], (hidden_layer_size, output_layer_size))",
+        "    W1 = params[:end_of_W1].reshape(hidden_layer_size, input_layer_size).T\n"
+        "    W2 = params[end_of_W1:end_of_W2].reshape(output_layer_size, hidden_layer_size).T"),
+    "compute_gradients.column_major": (
+        "    return get_params(dJdW1, dJdW2)",
+        "    return np.concatenate([dJdW1.flatten(order='F'), dJdW2.flatten(order='F')])"),
+    "relative_error.no_denominator": (
+        "return np.linalg.norm(grad - numgrad) / np.linalg.norm(grad + numgrad)",
+        "return np.sqrt(np.sum((grad - numgrad) ** 2))"),
+}
+
+
+@pytest.mark.parametrize("mistake", sorted(MISTAKES))
+def test_each_catalogued_mistake_is_diagnosed(write, mistake):
+    question = mistake.split(".")[0]
+    result = _grade(write, _replaced(*MISTAKES[mistake]))
+    graded = {q.question.id: q for q in result.questions}[question]
+    assert graded.diagnosis is not None and graded.diagnosis.id == mistake, graded.feedback
+    assert graded.score < graded.question.points
+    entry = next(m for m in __import__("grader.catalogue", fromlist=["load"]).load(None, CHECKING)
+                 if m.id == mistake)
+    assert graded.feedback.startswith(entry.explain)
+
+
+def test_every_catalogue_entry_has_a_test_here():
+    from grader import catalogue
+
+    assert {m.id for m in catalogue.load(None, CHECKING)} == set(MISTAKES)
+
+
+def test_a_wrong_backpropagation_is_named_and_what_builds_on_it_keeps_its_credit(write):
+    # Part 4's functions are worth nothing here, but a wrong one is named, and the unrolled
+    # gradient built on it is right given it.
+    result = _grade(write, _replaced("delta3 = -(y - yHat) * sigmoid_prime(z3)", "delta3 = -(y - yHat)"))
+    by_id = {q.question.id: q for q in result.questions}
+    assert by_id["cost_function_prime"].status.value == "wrong"
+    assert by_id["compute_gradients"].score == 2
+    assert "right given your own cost_function_prime (Part 4 (reused))" in by_id["compute_gradients"].feedback
+    assert by_id["numerical_gradient"].score == 3  # it checks the cost, not backpropagation
+    assert result.score == 8
+
+
+SERIES_CLASS_FORM = '''
+import numpy as np
+
+X = np.array(([3, 5], [5, 1], [10, 2]), dtype=float)
+y = np.array(([75], [82], [93]), dtype=float)
+X = X / np.amax(X, axis=0)
+y = y / 100
+
+
+class Neural_Network(object):
+    def __init__(self):
+        self.inputLayerSize = 2
+        self.outputLayerSize = 1
+        self.hiddenLayerSize = 3
+        self.W1 = np.random.randn(self.inputLayerSize, self.hiddenLayerSize)
+        self.W2 = np.random.randn(self.hiddenLayerSize, self.outputLayerSize)
+
+    def forward(self, X):
+        self.z2 = np.dot(X, self.W1)
+        self.a2 = self.sigmoid(self.z2)
+        self.z3 = np.dot(self.a2, self.W2)
+        return self.sigmoid(self.z3)
+
+    def sigmoid(self, z):
+        return 1 / (1 + np.exp(-z))
+
+    def sigmoidPrime(self, z):
+        return np.exp(-z) / ((1 + np.exp(-z)) ** 2)
+
+    def costFunction(self, X, y):
+        self.yHat = self.forward(X)
+        return 0.5 * sum((y - self.yHat) ** 2)
+
+    def costFunctionPrime(self, X, y):
+        self.yHat = self.forward(X)
+        delta3 = np.multiply(-(y - self.yHat), self.sigmoidPrime(self.z3))
+        dJdW2 = np.dot(self.a2.T, delta3)
+        delta2 = np.dot(delta3, self.W2.T) * self.sigmoidPrime(self.z2)
+        return np.dot(X.T, delta2), dJdW2
+
+    def getParams(self):
+        return np.concatenate((self.W1.ravel(), self.W2.ravel()))
+
+    def setParams(self, params):
+        W1_end = self.hiddenLayerSize * self.inputLayerSize
+        self.W1 = np.reshape(params[0:W1_end], (self.inputLayerSize, self.hiddenLayerSize))
+        W2_end = W1_end + self.hiddenLayerSize * self.outputLayerSize
+        self.W2 = np.reshape(params[W1_end:W2_end], (self.hiddenLayerSize, self.outputLayerSize))
+
+    def computeGradients(self, X, y):
+        dJdW1, dJdW2 = self.costFunctionPrime(X, y)
+        return np.concatenate((dJdW1.ravel(), dJdW2.ravel()))
+
+
+def computeNumericalGradient(N, X, y):
+    paramsInitial = N.getParams()
+    numgrad = np.zeros(paramsInitial.shape)
+    perturb = np.zeros(paramsInitial.shape)
+    e = 1e-4
+    for p in range(len(paramsInitial)):
+        perturb[p] = e
+        N.setParams(paramsInitial + perturb)
+        loss2 = N.costFunction(X, y)
+        N.setParams(paramsInitial - perturb)
+        loss1 = N.costFunction(X, y)
+        numgrad[p] = (loss2 - loss1) / (2 * e)
+        perturb[p] = 0
+    N.setParams(paramsInitial)
+    return numgrad
+
+
+NN = Neural_Network()
+numgrad = computeNumericalGradient(NN, X, y)
+grad = NN.computeGradients(X, y)
+print(np.linalg.norm(grad - numgrad) / np.linalg.norm(grad + numgrad))
+'''
+
+
+def test_the_series_class_form_is_graded_through_the_assignments_adapter(write):
+    result = _grade(write, SERIES_CLASS_FORM, name="partFive.py")
+    got = scores(result)
+    assert {q: got[q] for q in CHECKING_POINTS if q != "relative_error"} == \
+        {q: p for q, p in CHECKING_POINTS.items() if q != "relative_error"}
+    assert any("graded the series' Neural_Network class for" in note and "numerical_gradient" in note
+               for note in result.notes), result.notes
+    relative = {q.question.id: q for q in result.questions}["relative_error"]
+    assert relative.status.value == "missing"
+    assert "the Neural_Network class answers forward, cost" in relative.feedback
+
+
+def test_the_class_forms_mistake_is_found_too(write):
+    # The series' class with the perturbation never reset: wrong through the class as well.
+    result = _grade(write, SERIES_CLASS_FORM.replace("        perturb[p] = 0\n", ""), name="partFive.py")
+    graded = {q.question.id: q for q in result.questions}["numerical_gradient"]
+    assert graded.diagnosis is not None and graded.diagnosis.id == "numerical_gradient.perturbation_not_reset"
+
+
+def test_a_notebook_is_graded_and_the_stub_notebook_is_up_to_date(write):
+    for work in map(assignment.load, assignment.installed()):
+        built = stub_notebook.build(work.stub_path.read_text(encoding="utf-8"), work)
+        assert work.notebook_path.read_text(encoding="utf-8") == built, work.name
+    # The model answer laid out as the stub's notebook (with its check cells): full marks.
+    notebook = stub_notebook.build(MODEL, CHECKING)
+    sources = [cell.source for cell in nbformat.reads(notebook, as_version=4).cells]
+    assert "from gradient_checking_check import check" in sources and 'check("numerical_gradient")' in sources
+    result = _grade(write, notebook, name="gradient_checking.ipynb")
+    assert result.score == 8, result
+
+
+def test_check_in_a_notebook_grades_for_the_named_assignment():
+    namespace: dict = {}
+    exec(compile(MODEL, "gradient_checking.py", "exec"), namespace)  # noqa: S102 - the model answer
+    card = check(namespace=namespace, assignment_name="gradient-checking")
+    assert card.score == card.max_score == 8
+    assert check("Q9", namespace=namespace, assignment_name="gradient-checking").max_score == 1
+
+
+def test_its_student_check_file_grades_without_the_grader(tmp_path):
+    made = run_cli("student-check", "--assignment", "gradient-checking", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    checker = tmp_path / "gradient_checking_check.py"
+    assert "def numerical_gradient" not in checker.read_text()
+    (tmp_path / "answers.py").write_text(_replaced("numgrad[p] = (J_plus - J_minus) / (2 * epsilon)",
+                                                   "numgrad[p] = (J_plus - J_minus) / epsilon"))
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-I", str(checker), "answers.py"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert "Every entry is twice what it should be" in done.stdout, done.stdout + done.stderr
+    assert "self-check: 5 / 8" in done.stdout
+
+
+def test_its_answer_key_is_computed_from_its_model_answer():
+    done = run_cli("key", "--assignment", "gradient-checking", "--format", "json")
+    document = json.loads(done.stdout)
+    assert document["assignment"] == "gradient_checking"
+    unrolled = next(e for e in document["key"] if e["quantity"] == "the weights unrolled")
+    assert unrolled["value"] == [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
+
+
+def test_a_file_graded_for_one_assignment_never_gets_its_result_for_another(tmp_path):
+    (tmp_path / "work.py").write_text(MODEL)
+    store = str(tmp_path / "store")
+    first = run_cli(str(tmp_path / "work.py"), "--assignment", "gradient-checking", "--cache-dir", store,
+                    "--format", "json")
+    second = run_cli(str(tmp_path / "work.py"), "--cache-dir", store, "--format", "json")
+    assert "unchanged since an earlier run" not in second.stderr
+    assert json.loads(first.stdout)["submissions"][0]["max_score"] == 8
+    assert json.loads(second.stdout)["submissions"][0]["max_score"] == 20
+    again = run_cli(str(tmp_path / "work.py"), "--assignment", "gradient-checking", "--cache-dir", store)
+    assert "1 of 1 unchanged since an earlier run" in again.stderr and "total: 8 / 8" in again.stdout
+
+
+def test_an_unknown_assignment_is_one_line_that_lists_the_installed_ones(tmp_path):
+    (tmp_path / "a.py").write_text("x = 1\n")
+    done = run_cli(str(tmp_path / "a.py"), "--assignment", "backprop-2")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "no assignment 'backprop-2': installed are backprop, gradient-checking" in done.stderr
+
+
+# --- a third assignment, made here: the engine needs no change for it ----------------------
+
+TINY_TOML = '''
+title = "Vectors warm-up"
+handin = "warmup"
+rtol = 1e-6
+atol = 1e-10
+hard_coded_hint = "sized for three numbers"
+
+[choices]
+"rows" = ["row", "rows"]
+"columns" = ["column", "columns"]
+
+[[question]]
+id = "double"
+worksheet = "Q1"
+points = 2
+kind = "array"
+arguments = "v,"
+
+[[question]]
+id = "length"
+worksheet = "Q2-Q3"
+points = 3
+kind = "number"
+arguments = "v,"
+
+[[question]]
+id = "orientation"
+worksheet = "Q4"
+points = 1
+kind = "choices"
+constants = ["V_IS_A"]
+only_case = "given"
+'''
+
+TINY_CASES = '''
+import numpy as np
+
+from grader.assignment import Case
+
+
+def worksheet_cases(reference):
+    return [Case("given", "the notes' vector", None, True, {"v": np.array([3.0, 4.0, 12.0])})]
+
+
+def seeded_cases(seed, reference):
+    rng = np.random.default_rng(seed)
+    return [Case(f"random{n}", f"random {n} ({n} numbers)", None, False, {"v": rng.normal(0, 1, n)})
+            for n in (1, 5)]
+'''
+
+TINY_SOLUTION = '''
+import numpy as np
+
+V_IS_A = "row"
+
+
+def double(v):
+    return 2 * v
+
+
+def length(v):
+    return np.sqrt(np.sum(v ** 2))
+'''
+
+TINY_CATALOGUE = '''
+[[mistake]]
+id = "length.squared"
+question = "length"
+answer = "expected ** 2"
+summary = "forgot the square root"
+explain = "This is the squared length: take its square root."
+'''
+
+
+@pytest.fixture
+def tiny(tmp_path) -> Path:
+    folder = tmp_path / "warmup-assignment"
+    (folder / "solution").mkdir(parents=True)
+    (folder / "assignment.toml").write_text(TINY_TOML)
+    (folder / "cases.py").write_text(TINY_CASES)
+    (folder / "solution" / "warmup.py").write_text(TINY_SOLUTION)
+    (folder / "misconceptions.toml").write_text(TINY_CATALOGUE)
+    return folder
+
+
+def _run_tiny(tiny: Path, source: str, *extra: str) -> dict:
+    hand_in = tiny.parent / "class" / "warmup.py"
+    hand_in.parent.mkdir(exist_ok=True)
+    hand_in.write_text(source)
+    done = run_cli(str(hand_in), "--assignment", str(tiny), "--format", "json", "--timeout", "2", *extra)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_a_folder_made_here_is_graded_by_the_engine_unchanged(tiny):
+    report = _run_tiny(tiny, TINY_SOLUTION)
+    assert report["assignment"] == "warmup-assignment"
+    (submission,) = report["submissions"]
+    assert submission["score"] == submission["max_score"] == 6
+    assert [q["id"] for q in submission["questions"]] == ["double", "length", "orientation"]
+    assert [len(q["cases"]) for q in submission["questions"]] == [3, 3, 1]
+
+    wrong = _run_tiny(tiny, TINY_SOLUTION.replace("np.sqrt(np.sum(v ** 2))", "np.sum(v ** 2)")
+                      .replace('"row"', '"Columns"'))
+    by_id = {q["id"]: q for q in wrong["submissions"][0]["questions"]}
+    assert by_id["double"]["score"] == 2
+    assert by_id["length"]["diagnosis"] == "length.squared"
+    assert by_id["length"]["feedback"].startswith("This is the squared length")
+    assert by_id["orientation"]["score"] == 0 and "V_IS_A" in by_id["orientation"]["feedback"]
+    # One number, however it comes back: a plain float, a 0-d or a one-entry array.
+    loose = _run_tiny(tiny, TINY_SOLUTION.replace("return np.sqrt(np.sum(v ** 2))",
+                                                  "return [float(np.sqrt(np.sum(v ** 2)))]"))
+    assert loose["submissions"][0]["score"] == 6
+
+
+def test_the_tiny_assignments_class_report_and_gradebook_are_its_own(tiny, tmp_path):
+    klass = tmp_path / "class-folder"
+    klass.mkdir()
+    (klass / "ann.py").write_text(TINY_SOLUTION)
+    (klass / "ben.py").write_text("import numpy as np\n\ndef double(v):\n    return v + v\n")
+    done = run_cli(str(klass), "--assignment", str(tiny), "--format", "csv", "--timeout", "2")
+    assert done.returncode == 0, done.stderr
+    rows = [line.split(",") for line in done.stdout.splitlines()]
+    assert rows[0] == ["student", "path", "status", "score", "max_score", "double", "length",
+                       "orientation", "error", "flags", "late"]
+    assert rows[1][:6] == ["ann", str(klass / "ann.py"), "graded", "6", "6", "2"]
+    assert rows[2][3:8] == ["2", "6", "2", "0", "0"]
+
+
+def test_the_tiny_assignments_model_answer_is_out_of_a_submissions_reach(tiny):
+    # An instructor's own folder is hidden and blocked like the installed assignments.
+    thief = f"key = open({str(tiny / 'solution' / 'warmup.py')!r}).read()\n" + TINY_SOLUTION
+    report = _run_tiny(tiny, thief)
+    (submission,) = report["submissions"]
+    assert "opened the grader's files" in submission["flags"], submission
+    assert "V_IS_A" not in submission["output"]
+
+
+def test_the_tiny_assignments_hostile_submission_is_bounded(tiny):
+    # A loop that never ends costs one question, not the run; the rest is graded.
+    source = TINY_SOLUTION.replace("def double(v):\n    return 2 * v",
+                                   "def double(v):\n    import time\n    time.sleep(30)\n    return 2 * v")
+    report = _run_tiny(tiny, source, "--timeout", "1")
+    by_id = {q["id"]: q for q in report["submissions"][0]["questions"]}
+    assert by_id["double"]["status"] == "timeout" and by_id["double"]["score"] == 0
+    assert by_id["length"]["score"] == 3 and by_id["orientation"]["score"] == 1
+
+
+def test_a_broken_assignment_folder_is_a_one_line_error(tiny):
+    (tiny / "assignment.toml").write_text(TINY_TOML.replace('kind = "number"', 'kind = "scalar"'))
+    done = run_cli(str(tiny / "cases.py"), "--assignment", str(tiny))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "kind 'scalar' is not one of array, shape, arrays, choices, number" in done.stderr
+
+
+def test_the_tiny_assignments_answer_key_and_listing(tiny):
+    done = run_cli("key", "--assignment", str(tiny), "--format", "json")
+    assert done.returncode == 0, done.stderr
+    key = {e["quantity"]: e["value"] for e in json.loads(done.stdout)["key"]}
+    assert key["length (the notes' vector)"] == 13 and key["V_IS_A (the notes' vector)"] == "row"
+
+
+# --- where courses run it: Gradescope's zip and PrairieLearn's question, for any assignment -
+
+def test_a_gradescope_autograder_for_an_instructors_own_assignment(tiny, tmp_path):
+    import subprocess
+    import sys
+    import zipfile
+
+    target = tmp_path / "autograder.zip"
+    done = subprocess.run([sys.executable, str(ROOT / "gradescope" / "make_autograder.py"), "-o", str(target),
+                           "--assignment", str(tiny)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    with zipfile.ZipFile(target) as archive:
+        names = set(archive.namelist())
+        run = archive.read("run_autograder").decode()
+    # The folder travels inside the grader's source, so setup.sh installs (and seals) it too.
+    assert {"assignments/warmup-assignment/assignment.toml",
+            "assignments/warmup-assignment/solution/warmup.py"} <= names
+    assert run.rstrip().endswith("--assignment warmup-assignment")
+    refused = subprocess.run([sys.executable, str(ROOT / "gradescope" / "make_autograder.py"), "-o",
+                              str(tmp_path / "x.zip"), "--assignment", "nope"], capture_output=True, text=True)
+    assert refused.returncode == 2 and "no assignment 'nope'" in refused.stderr
+
+
+def test_a_prairielearn_question_for_gradient_checking_grades_a_job(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "pl"
+    done = subprocess.run([sys.executable, str(ROOT / "prairielearn" / "make_question.py"), str(out),
+                           "--image", "someone/backprop-grader", "--assignment", "gradient-checking"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    info = json.loads((out / "questions" / "gradient-checking" / "info.json").read_text())
+    entry = info["externalGradingOptions"]["entrypoint"]
+    assert entry == "/grade/serverFilesCourse/backprop_grader/run-gradient-checking.sh"
+    assert "gradient_checking.py" in (out / "questions" / "gradient-checking" / "question.html").read_text()
+    grade = tmp_path / "grade"
+    (grade / "student").mkdir(parents=True)
+    (grade / "student" / "gradient_checking.py").write_text(
+        _replaced("numgrad[p] = (J_plus - J_minus) / (2 * epsilon)", "numgrad[p] = (J_plus - J_minus) / epsilon"))
+    env = {**os.environ, "PL_GRADE_DIR": str(grade), "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    run = out / "serverFilesCourse" / "backprop_grader" / "run-gradient-checking.sh"
+    ran = subprocess.run(["bash", str(run)], env=env, capture_output=True, text=True, timeout=300)
+    assert ran.returncode == 0, ran.stderr
+    document = json.loads((grade / "results" / "results.json").read_text())
+    assert [t["name"] for t in document["tests"]] == list(CHECKING_POINTS)
+    assert document["score"] == pytest.approx(5 / 8)
