@@ -226,7 +226,7 @@ class Assignment:
     @cached_property
     def reference(self) -> ModuleType:
         """The model answer, imported in the grader's own (trusted) process."""
-        return _import_file(self.model_answer_path, f"_assignment_{_identifier(self.name)}_solution")
+        return _import_file(self.model_answer_path, _module_name(self.folder, "solution"))
 
     @cached_property
     def catalogue_helpers(self) -> dict[str, Any]:
@@ -235,7 +235,7 @@ class Assignment:
         path = self.folder / "mistakes.py"
         if not path.is_file():
             return {}
-        module = _import_file(path, f"_assignment_{_identifier(self.name)}_mistakes")
+        module = _import_file(path, _module_name(self.folder, "mistakes"))
         return {name: value for name, value in vars(module).items()
                 if callable(value) and not name.startswith("_") and getattr(value, "__module__", None) == module.__name__}
 
@@ -305,8 +305,14 @@ def worksheet_numbers(q: Question) -> set[int]:
     return numbers
 
 
-def _identifier(name: str) -> str:
-    return re.sub(r"\W", "_", name)
+def _module_name(folder: Path, part: str) -> str:
+    """The name a file of an assignment is imported under: its folder's name and a hash of its
+    path, so that two folders of the same name never share one (the runner refuses them all)."""
+    import hashlib
+
+    tag = hashlib.sha256(str(folder).encode()).hexdigest()[:8]
+    name = re.sub(r"\W", "_", folder.name)
+    return f"_assignment_{name}_{tag}_{part}"
 
 
 def _import_file(path: Path, module_name: str) -> ModuleType:
@@ -410,7 +416,7 @@ def _load_folder(folder: Path) -> Assignment:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise AssignmentError(f"{manifest}: {exc}") from None
     name = folder.name
-    cases_module = _import_file(folder / "cases.py", f"_assignment_{_identifier(name)}_cases")
+    cases_module = _import_file(folder / "cases.py", _module_name(folder, "cases"))
     for needed in ("worksheet_cases", "seeded_cases"):
         if not callable(getattr(cases_module, needed, None)):
             raise AssignmentError(f"{folder / 'cases.py'}: no function {needed}")
@@ -440,13 +446,20 @@ def _load_folder(folder: Path) -> Assignment:
     handin = data.get("handin", name)
     if not (folder / "solution" / f"{handin}.py").is_file():
         raise AssignmentError(f"{folder / 'solution' / (handin + '.py')}: not found (the model answer)")
-    return Assignment(
+    work = Assignment(
         name=name, title=data.get("title", name), folder=folder, handin=handin,
         questions=questions, rtol=tolerances[0], atol=tolerances[1], choices=dict(choices),
         default_seed=int(data.get("default_seed", 0)),
         hard_coded_hint=data.get("hard_coded_hint", "sized for the worksheet's numbers"),
         catalogue_names=dict(data.get("catalogue_names", {})), series=series, own_gradient=own,
         cases_module=cases_module)
+    # The model answer answers every question: a missing function is the author's, said now.
+    reference = work.reference
+    for q in questions:
+        for name_needed in (q.constants or (q.id,)):
+            if not hasattr(reference, name_needed):
+                raise AssignmentError(f"{work.model_answer_path}: no {name_needed} (question {q.id})")
+    return work
 
 
 def load(name_or_folder: str | Path = DEFAULT) -> Assignment:

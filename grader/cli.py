@@ -42,11 +42,21 @@ class DefaultGroup(click.Group):
 
 
 def _load_assignment(_ctx, _param, value):
-    """--assignment NAME|FOLDER as the loaded assignment, or a one-line usage error."""
+    """--assignment NAME|FOLDER as the loaded assignment, or a one-line usage error. Its cases
+    and model answer are tried once here, so that an author's mistake in them is one line now,
+    not an internal error on every submission."""
+    from grader.grading import contract, plan
+
     try:
-        return assignment.load(value)
+        work = assignment.load(value)
+        plan(work.default_seed, work)
+        contract(work)
     except AssignmentError as exc:
         raise click.BadParameter(str(exc)) from None
+    except Exception as exc:  # the author's cases.py or model answer failing on its own cases
+        raise click.BadParameter(f"{value}: computing its cases and expected answers failed: "
+                                 f"{type(exc).__name__}: {exc}") from None
+    return work
 
 
 def _assignment_option(command):

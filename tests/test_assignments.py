@@ -442,6 +442,16 @@ def test_a_broken_assignment_folder_is_a_one_line_error(tiny):
     done = run_cli(str(tiny / "cases.py"), "--assignment", str(tiny))
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "kind 'scalar' is not one of array, shape, arrays, choices, number" in done.stderr
+    # A model answer without a question's function, and cases that fail: said at once, in a line.
+    (tiny / "assignment.toml").write_text(TINY_TOML)
+    (tiny / "solution" / "warmup.py").write_text(TINY_SOLUTION.replace("def length", "def norm"))
+    done = run_cli(str(tiny / "cases.py"), "--assignment", str(tiny))
+    assert done.returncode == 2 and "warmup.py: no length (question length)" in done.stderr
+    (tiny / "solution" / "warmup.py").write_text(TINY_SOLUTION)
+    (tiny / "cases.py").write_text(TINY_CASES.replace("rng.normal(0, 1, n)", "rng.normal(0, 1, n, 7)"))
+    done = run_cli(str(tiny / "cases.py"), "--assignment", str(tiny))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "computing its cases and expected answers failed: TypeError" in done.stderr
 
 
 def test_the_tiny_assignments_answer_key_and_listing(tiny):
