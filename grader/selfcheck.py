@@ -141,19 +141,31 @@ class ScoreCard:
                 "the grade is the sandboxed one, from <code>grade</code></td></tr></table>")
 
 
+def _assignment_of(namespace: dict) -> assignment.Assignment:
+    """The installed assignment whose questions the namespace answers the largest share of (a
+    stub defines all of its own): the default one on a tie."""
+    def share(work: assignment.Assignment) -> float:
+        answered = sum(any(name in namespace for name in q.names) for q in work.questions)
+        return answered / len(work.questions)
+
+    works = [assignment.load(folder) for folder in assignment.installed()]
+    return max(works, key=lambda work: (share(work), work.name == assignment.DEFAULT))
+
+
 def check(question: str | None = None, namespace: dict | None = None, *,
           seed: int | None = None, feedback: str = "full",
-          assignment_name: str = assignment.DEFAULT) -> ScoreCard:
+          assignment_name: str | None = None) -> ScoreCard:
     """Grade the functions defined where check() is called (or in `namespace`); `question`
     picks a function ("dJdW2") or a worksheet question ("Q6", "q11"), else all are shown.
     `feedback` is "full", "no-expected" or "score-only", as for `grade --feedback`;
-    `assignment_name` an installed assignment or an assignment's folder."""
-    work = assignment.load(assignment_name)
+    `assignment_name` an installed assignment or an assignment's folder (by default the
+    installed one whose functions the notebook defines)."""
+    if namespace is None:
+        namespace = sys._getframe(1).f_globals
+    work = assignment.load(assignment_name) if assignment_name else _assignment_of(namespace)
     wanted = None
     if question is not None:  # KeyError saying what is accepted, for a typo
         wanted = tuple(q.id for q in work.questions_named(question))
-    if namespace is None:
-        namespace = sys._getframe(1).f_globals
     submission = Submission("notebook", "<self-check>", ())
     result = grade_submission(submission, Options(work, seed=seed, feedback=feedback),
                               runner=_in_process(namespace))

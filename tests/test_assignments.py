@@ -240,6 +240,14 @@ def test_check_in_a_notebook_grades_for_the_named_assignment():
     exec(compile(MODEL, "gradient_checking.py", "exec"), namespace)  # noqa: S102 - the model answer
     card = check(namespace=namespace, assignment_name="gradient-checking")
     assert card.score == card.max_score == 8
+    # Unnamed, the assignment is the one whose functions are defined: this one, not Part 4's.
+    assert check(namespace=namespace).max_score == 8
+    stub: dict = {}
+    exec(compile(CHECKING.stub_path.read_text(), "stub.py", "exec"), stub)  # noqa: S102
+    assert check(namespace=stub).max_score == 8
+    part4: dict = {}
+    exec(compile(assignment.load().stub_path.read_text(), "backprop.py", "exec"), part4)  # noqa: S102
+    assert check(namespace=part4).max_score == 20
     assert check("Q9", namespace=namespace, assignment_name="gradient-checking").max_score == 1
 
 
