@@ -265,7 +265,7 @@ def sandbox_info(isolation: dict, running_as_root: bool, memory_mb: int, timeout
                         "memory, size-capped; every other folder read-only; hidden folders",
             ", ".join(hidden) if namespaces else "no: nothing hidden"
             + ("; what its user leaves in /tmp and shared memory is removed" if isolation.get("pool_user") else "")),
-        row(True, "importing grader or solutions, or opening their files, blocked and flagged",
+        row(True, "importing grader or the model answers (assignments), or opening their files, blocked and flagged",
             "audit hook (best-effort: it shares the student's process)"),
     ]
     copies = isolation.get("copies", {})

@@ -267,6 +267,18 @@ def test_its_student_check_file_grades_without_the_grader(tmp_path):
     assert "self-check: 5 / 8" in done.stdout
 
 
+def test_on_part_4s_q16_its_gradient_is_the_worksheets(write):
+    # The numbers Part 4's Q16 gives (W(1), W(2) all ones), unrolled: dJ/dW(1) row by row, then
+    # dJ/dW(2); and its numerical gradient agrees with them to about 1e-8.
+    from grader.grading import plan
+
+    q16 = {c.question.id: c.expected for c in plan(0, CHECKING) if c.case.id == "q16"}
+    expected = [0.00121040] * 3 + [0.00239732] * 3 + [0.0136640] * 3
+    assert q16["compute_gradients"] == pytest.approx(expected, rel=1e-5)
+    assert q16["numerical_gradient"] == pytest.approx(expected, rel=1e-5)
+    assert q16["relative_error"] < 1e-8
+
+
 def test_its_answer_key_is_computed_from_its_model_answer():
     done = run_cli("key", "--assignment", "gradient-checking", "--format", "json")
     document = json.loads(done.stdout)
