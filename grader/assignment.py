@@ -208,6 +208,12 @@ class Assignment:
         return self.folder / "stub" / f"{self.handin}.ipynb"
 
     @property
+    def check_modules(self) -> tuple[str, ...]:
+        """The module `grade student-check` writes for it (<hand-in>_check): a hand-in's lines
+        that import or call it are set aside, not run."""
+        return (f"{self.handin}_check",)
+
+    @property
     def notes_path(self) -> Path:
         return self.folder / "notes.md"
 

@@ -49,7 +49,7 @@ def grade_one(entry: Entry, options: Options, store: ResultStore | None, force: 
                                        flags=entry.flags, late=entry.late, lms=entry.lms,
                                        possible=options.assignment.max_score), False)
     try:
-        submission = load(entry.path, entry.student, entry.folder)
+        submission = load(entry.path, entry.student, entry.folder, options.assignment.check_modules)
     except SubmissionError as exc:
         return Graded(SubmissionResult(entry.student, str(entry.path), error=str(exc),
                                        notes=entry.notes, late=entry.late, lms=entry.lms,

@@ -384,7 +384,7 @@ def grade_path(path: Path, options: Options = Options(), student: str | None = N
     """Grade one hand-in on disk; a file that can't be read or compiled gets status error.
     `folder` is the student's own folder, whose other .py files the hand-in may import."""
     try:
-        submission = load(path, student, folder)
+        submission = load(path, student, folder, options.assignment.check_modules)
     except SubmissionError as exc:
         return SubmissionResult(student or path.stem, str(path), error=str(exc),
                                 possible=options.assignment.max_score)

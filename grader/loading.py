@@ -158,12 +158,13 @@ def self_check_note(where: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     return (f"self-check lines not run (your grade is the grader's own check): {shown}",)
 
 
-def load_python(path: Path, student: str | None = None) -> Submission:
+def load_python(path: Path, student: str | None = None,
+                check_modules: tuple[str, ...] = self_check_lines.DEFAULT_MODULES) -> Submission:
     """A .py file is one cell."""
     source = honour_exported_magics(read_text(path))
     check_compiles(source, path.name)
-    functions, modules = self_check_lines.check_names([source])
-    source, checks = self_check_lines.set_aside(source, functions, modules)
+    functions, modules = self_check_lines.check_names([source], check_modules)
+    source, checks = self_check_lines.set_aside(source, functions, modules, check_modules)
     notes = tuple(f"IPython call not run: {line}" for line in ipython_calls(source))
     notes += self_check_note([f"line {line}: {printable(text)}" for line, text in checks])
     return Submission(student or path.stem, str(path), (Cell(source, path.name),), notes=notes)
@@ -193,11 +194,12 @@ def own_modules(path: Path, folder: Path | None) -> tuple[tuple[Module, ...], tu
     return tuple(modules), tuple(notes)
 
 
-def load_notebook(path: Path, student: str | None = None) -> Submission:
+def load_notebook(path: Path, student: str | None = None,
+                  check_modules: tuple[str, ...] = self_check_lines.DEFAULT_MODULES) -> Submission:
     """A notebook is its code cells, IPython syntax set aside; a cell that can't compile is
     reported when it runs, and the cells after it still run."""
     try:
-        code = read_notebook(path, read_text(path, MAX_NOTEBOOK_BYTES))
+        code = read_notebook(path, read_text(path, MAX_NOTEBOOK_BYTES), check_modules)
     except NotebookError as exc:
         raise SubmissionError(str(exc)) from None
     size = sum(len(cell.source.encode()) for cell in code.cells)
@@ -210,13 +212,15 @@ def load_notebook(path: Path, student: str | None = None) -> Submission:
 SUFFIXES = (".py", ".ipynb")
 
 
-def load(path: Path, student: str | None = None, folder: Path | None = None) -> Submission:
+def load(path: Path, student: str | None = None, folder: Path | None = None,
+         check_modules: tuple[str, ...] = self_check_lines.DEFAULT_MODULES) -> Submission:
     """Any supported hand-in, by its suffix; `folder` is the student's own folder, whose other
-    .py files the hand-in may import."""
+    .py files the hand-in may import; `check_modules` the names of the assignment's self-check
+    file (`grade student-check`), whose lines are set aside."""
     if path.suffix == ".py":
-        submission = load_python(path, student)
+        submission = load_python(path, student, check_modules)
     elif path.suffix == ".ipynb":
-        submission = load_notebook(path, student)
+        submission = load_notebook(path, student, check_modules)
     else:
         raise SubmissionError(f"not a .py or .ipynb file: {path.name}")
     modules, notes = own_modules(path, folder)

@@ -96,7 +96,8 @@ def strip_ipython(source: str) -> tuple[str, list[tuple[int, str]]]:
 MAX_CELLS = 2000
 
 
-def read_notebook(path: Path, text: str) -> NotebookCode:
+def read_notebook(path: Path, text: str,
+                  check_modules: tuple[str, ...] = self_check_lines.DEFAULT_MODULES) -> NotebookCode:
     """Code cells of a v3 or v4 notebook (v3 upgraded), numbered from 1 among code cells. A v4
     notebook is read as JSON, its code cells taken as they are: nothing but them is needed."""
     import json
@@ -123,10 +124,10 @@ def read_notebook(path: Path, text: str) -> NotebookCode:
         source, set_aside = strip_ipython(cell_source(cell))
         sources.append(source)
         ignored += [f"cell {number}, line {line}: {printable(text)}" for line, text in set_aside]
-    functions, modules = self_check_lines.check_names(sources)
+    functions, modules = self_check_lines.check_names(sources, check_modules)
     cells = []
     for number, source in enumerate(sources, start=1):
-        source, checks = self_check_lines.set_aside(source, functions, modules)
+        source, checks = self_check_lines.set_aside(source, functions, modules, check_modules)
         cells.append(Cell(source, cell_filename(path.name, number)))
         self_checks += [f"cell {number}, line {line}: {printable(text)}" for line, text in checks]
     return NotebookCode(tuple(cells), tuple(ignored), tuple(self_checks))

@@ -20,22 +20,24 @@ from __future__ import annotations
 
 import ast
 
-_SELF_CHECK_MODULE = "backprop_check"  # the file `grade student-check` writes
+# The file `grade student-check` writes is <hand-in>_check.py: backprop_check for the default
+# assignment. The assignment being graded passes its own (see self_check_modules).
+DEFAULT_MODULES = ("backprop_check",)
 _WRAPPERS = {"print", "display"}
 
 
-def _imports(tree: ast.Module, known: set[str]) -> tuple[list[ast.stmt], set[str], set[str]]:
+def _imports(tree: ast.Module, known: set[str], names: tuple[str, ...]) -> tuple[list[ast.stmt], set[str], set[str]]:
     """The self-check import statements, the check functions they bind, the modules they bind
-    (`known`: those bound by earlier cells)."""
+    (`known`: those bound by earlier cells; `names`: the self-check modules' names)."""
     statements, functions, modules = [], set(), set(known)
     for node in tree.body:
         if isinstance(node, ast.ImportFrom) and node.level == 0:
             grader_check = node.module in ("grader", "grader.selfcheck") and all(
                 alias.name == "check" for alias in node.names)
-            if grader_check or node.module == _SELF_CHECK_MODULE:
+            if grader_check or node.module in names:
                 statements.append(node)
                 functions |= {alias.asname or alias.name for alias in node.names if alias.name == "check"}
-        elif isinstance(node, ast.Import) and all(a.name == _SELF_CHECK_MODULE for a in node.names):
+        elif isinstance(node, ast.Import) and all(a.name in names for a in node.names):
             statements.append(node)
             modules |= {alias.asname or alias.name for alias in node.names}
         elif (isinstance(node, ast.Assign) and isinstance(node.value, ast.Attribute)  # check = bc.check
@@ -46,7 +48,7 @@ def _imports(tree: ast.Module, known: set[str]) -> tuple[list[ast.stmt], set[str
     return statements, functions, modules
 
 
-def _defines_check(tree: ast.Module, self_checks: list[ast.stmt]) -> bool:
+def _defines_check(tree: ast.Module, self_checks: list[ast.stmt], names: tuple[str, ...]) -> bool:
     """Whether the hand-in binds the name `check` itself (then its calls are its own)."""
     skipped = {id(n) for statement in self_checks for n in ast.walk(statement)}
     for node in ast.walk(tree):
@@ -58,8 +60,8 @@ def _defines_check(tree: ast.Module, self_checks: list[ast.stmt]) -> bool:
             return True
         if isinstance(node, (ast.Import, ast.ImportFrom)) and any(
                 (a.asname or a.name.split(".")[0]) == "check" for a in node.names):
-            if not (isinstance(node, ast.ImportFrom) and node.module in ("grader", "grader.selfcheck",
-                                                                        _SELF_CHECK_MODULE)):
+            if not (isinstance(node, ast.ImportFrom)
+                    and node.module in ("grader", "grader.selfcheck", *names)):
                 return True
     return False
 
@@ -92,9 +94,9 @@ def _parse(source: str) -> ast.Module | None:
         return None
 
 
-def check_names(sources: list[str]) -> tuple[set[str], set[str]]:
+def check_names(sources: list[str], names: tuple[str, ...] = DEFAULT_MODULES) -> tuple[set[str], set[str]]:
     """The check functions and self-check modules a hand-in's cells bind, across all cells (the
-    import is in one cell, the calls in others)."""
+    import is in one cell, the calls in others). `names`: the self-check modules' names."""
     functions, modules, defines = set(), set(), False
     for source in sources:
         if "check" not in source:
@@ -102,23 +104,24 @@ def check_names(sources: list[str]) -> tuple[set[str], set[str]]:
         tree = _parse(source)
         if tree is None:
             continue
-        statements, more_functions, more_modules = _imports(tree, modules)
+        statements, more_functions, more_modules = _imports(tree, modules, names)
         functions |= more_functions
         modules |= more_modules
-        defines = defines or _defines_check(tree, statements)
+        defines = defines or _defines_check(tree, statements, names)
     if not defines:
         functions.add("check")  # a call of an undefined check() is a self-check left in
     return functions, modules
 
 
-def set_aside(source: str, functions: set[str], modules: set[str]) -> tuple[str, list[tuple[int, str]]]:
+def set_aside(source: str, functions: set[str], modules: set[str],
+              names: tuple[str, ...] = DEFAULT_MODULES) -> tuple[str, list[tuple[int, str]]]:
     """The source with its self-check statements replaced by `pass`, and (line, text) of each."""
     if "check" not in source:
         return source, []
     tree = _parse(source)
     if tree is None:
         return source, []
-    imports, _, _ = _imports(tree, modules)
+    imports, _, _ = _imports(tree, modules, names)
     chosen = sorted(imports + _calls(tree, functions, modules), key=lambda n: n.lineno)
     if not chosen:
         return source, []

@@ -233,6 +233,10 @@ def test_a_notebook_is_graded_and_the_stub_notebook_is_up_to_date(write):
     assert "from gradient_checking_check import check" in sources and 'check("numerical_gradient")' in sources
     result = _grade(write, notebook, name="gradient_checking.ipynb")
     assert result.score == 8, result
+    # Its check cells import gradient_checking_check, this assignment's self-check file: set
+    # aside and listed, as backprop_check's are, not run as errors.
+    assert result.load_errors == ()
+    assert any("from gradient_checking_check import check" in note for note in result.notes), result.notes
 
 
 def test_check_in_a_notebook_grades_for_the_named_assignment():
