@@ -287,7 +287,8 @@ def _progress(total: int):
 @click.argument("notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the script here instead of standard output.")
-def extract(notebook, output):
+@_assignment_option
+def extract(notebook, output, work):
     """Print the exact Python the grader runs for a notebook, with # In[n] cell markers.
 
     IPython syntax (magics, shell escapes, help) appears as comments, as the grader sets it
@@ -301,7 +302,7 @@ def extract(notebook, output):
     from grader.notebooks import NotebookError, read_notebook, to_script
 
     try:
-        script = to_script(read_notebook(notebook, read_text(notebook)))
+        script = to_script(read_notebook(notebook, read_text(notebook), work.check_modules))
     except (SubmissionError, NotebookError) as exc:
         raise click.ClickException(f"{notebook}: {exc}") from None
     if output is not None:
