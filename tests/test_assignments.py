@@ -440,6 +440,15 @@ def test_the_tiny_assignments_class_report_and_gradebook_are_its_own(tiny, tmp_p
                        "orientation", "error", "flags", "late"]
     assert rows[1][:6] == ["ann", str(klass / "ann.py"), "graded", "6", "6", "2"]
     assert rows[2][3:8] == ["2", "6", "2", "0", "0"]
+    report = tmp_path / "report.html"
+    done = run_cli(str(klass), "--assignment", str(tiny), "--html", str(report), "--timeout", "2")
+    assert done.returncode == 0, done.stderr
+    page = report.read_text()
+    assert "<title>Vectors warm-up: class report</title>" in page
+    assert all(f'<th title="{ref}">{qid}</th>' in page
+               for ref, qid in (("Q1", "double"), ("Q2-Q3", "length"), ("Q4", "orientation")))
+    assert "median 4 of 6" in page
+    assert "total" in done.stdout and "(of 6)" in done.stdout
 
 
 def test_the_tiny_assignments_model_answer_is_out_of_a_submissions_reach(tiny):
