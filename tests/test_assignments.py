@@ -542,3 +542,17 @@ def test_a_prairielearn_question_for_gradient_checking_grades_a_job(tmp_path):
     document = json.loads((grade / "results" / "results.json").read_text())
     assert [t["name"] for t in document["tests"]] == list(CHECKING_POINTS)
     assert document["score"] == pytest.approx(5 / 8)
+
+
+@pytest.mark.parametrize("reach", [
+    "import assignments",
+    "import importlib; importlib.import_module('assign' + 'ments.backprop')",
+    "import importlib; importlib.import_module('_assignment_gradient_checking_solution')",
+])
+def test_importing_the_model_answers_package_is_refused_and_flagged(write, reach):
+    # Every name the model answers go by: the installed package, and the grader's own loaded
+    # modules (a submission never shares the grader's memory, but the name is refused anyway).
+    source = f"try:\n    {reach}\nexcept ImportError:\n    pass\n" + MODEL
+    result = _grade(write, source)
+    assert "imported solutions" in result.flags
+    assert result.score == 8
