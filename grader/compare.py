@@ -138,7 +138,8 @@ def error_size(question: Question, value: Any, expected: Any) -> float:
             got = question.normalise(got, want)
         if got is None or got.shape != want.shape:
             return float("inf")
-        scale = max(float(np.max(np.abs(want))) if want.size else 0.0, question.atol)
+        # An answer of zeros with atol 0 has no scale: its error is then absolute.
+        scale = max(float(np.max(np.abs(want))) if want.size else 0.0, question.atol) or 1.0
         with np.errstate(invalid="ignore", over="ignore"):
             difference = float(np.max(np.abs(got - want))) if got.size else 0.0
         worst = max(worst, difference / scale if np.isfinite(difference) else float("inf"))

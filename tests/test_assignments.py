@@ -556,3 +556,14 @@ def test_importing_the_model_answers_package_is_refused_and_flagged(write, reach
     result = _grade(write, source)
     assert "imported solutions" in result.flags
     assert result.score == 8
+
+
+def test_a_question_with_atol_0_and_an_expected_zero_is_judged_without_dividing_by_it():
+    # relative_error's atol is 0: a right answer of exactly 0 has no scale to be relative to.
+    from grader import compare
+
+    question = CHECKING.question("relative_error")
+    assert question.atol == 0
+    assert compare.error_size(question, 0.5, 0.0) == 0.5
+    assert compare.compare(question, 0.0, 0.0) is None
+    assert compare.compare(question, 1e-12, 0.0).startswith("1 of 1 entries differ")
