@@ -436,6 +436,8 @@ def _load_folder(folder: Path) -> Assignment:
     ids = [q.id for q in questions]
     if len(set(ids)) != len(ids):
         raise AssignmentError(f"{manifest}: a question id is used twice")
+    if not sum(q.points for q in questions) > 0:  # every report divides by the total
+        raise AssignmentError(f"{manifest}: the questions' points total 0")
     series = None
     if "series" in data:
         adapter = folder / data["series"].get("adapter", "series.py")

@@ -4,7 +4,7 @@ a tiny third assignment, written here, graded by the same engine with no change 
 from __future__ import annotations
 
 import json
-import textwrap
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -475,6 +475,9 @@ def test_a_broken_assignment_folder_is_a_one_line_error(tiny):
     done = run_cli(str(tiny / "cases.py"), "--assignment", str(tiny))
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "kind 'scalar' is not one of array, shape, arrays, choices, number" in done.stderr
+    (tiny / "assignment.toml").write_text(re.sub(r"points = \d", "points = 0", TINY_TOML))
+    done = run_cli(str(tiny / "cases.py"), "--assignment", str(tiny))
+    assert done.returncode == 2 and "the questions' points total 0" in done.stderr
     # A model answer without a question's function, and cases that fail: said at once, in a line.
     (tiny / "assignment.toml").write_text(TINY_TOML)
     (tiny / "solution" / "warmup.py").write_text(TINY_SOLUTION.replace("def length", "def norm"))
