@@ -217,6 +217,16 @@ class Assignment:
     def notes_path(self) -> Path:
         return self.folder / "notes.md"
 
+    def files_to_ship(self) -> list[tuple[Path, str]]:
+        """For an instructor's own folder, each of its files with the name it takes beside the
+        installed assignments (assignments/<name>/...), so that an autograder built with it
+        installs and seals it with the grader; none for an installed assignment."""
+        if self.folder.parent == INSTALLED.resolve():
+            return []
+        files = sorted(p for p in self.folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+        return [(file, f"assignments/{self.name}/{file.relative_to(self.folder).as_posix()}")
+                for file in files]
+
     @cached_property
     def fingerprint(self) -> str:
         """Changes whenever a file of the assignment that decides a grade changes: part of the

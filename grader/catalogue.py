@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import sys
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from types import CodeType
 from typing import Any
@@ -79,6 +80,7 @@ def load(paths: tuple[Path, ...] | None = None, work: Assignment | None = None) 
     return tuple(mistakes)
 
 
+@lru_cache(maxsize=8)  # the same for every formula of every call: evaluate copies it
 def scope_of(work: Assignment) -> dict[str, Any]:
     """What every formula of the assignment's catalogue may use besides its parameters and
     `expected`: np, the model answer's public functions (a formula may call `cost`), the

@@ -32,11 +32,7 @@ def assignment_files(name_or_folder: str) -> tuple[str, list[tuple[Path, str]]]:
     from grader import assignment
 
     work = assignment.load(name_or_folder)
-    if work.folder.parent == (ROOT / "assignments").resolve():
-        return work.name, []
-    files = sorted(p for p in work.folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-    return work.name, [(file, f"assignments/{work.name}/{file.relative_to(work.folder).as_posix()}")
-                       for file in files]
+    return work.name, work.files_to_ship()
 
 
 def build(target: Path, requirements: Path | None = None, assignment: str | None = None) -> list[str]:

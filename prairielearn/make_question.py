@@ -120,12 +120,11 @@ def build(out: Path, image: str, timeout: int = 120, requirements: Path | None =
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(file, target)
             written.append(target)
-    if work.folder.parent != (ROOT / "assignments").resolve():  # an instructor's own folder
-        for file in sorted(p for p in work.folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-            target = source / "assignments" / work.name / file.relative_to(work.folder)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(file, target)
-            written.append(target)
+    for file, inside in work.files_to_ship():  # an instructor's own folder
+        target = source / inside
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(file, target)
+        written.append(target)
     if requirements is not None:
         shutil.copyfile(requirements, source / "requirements.txt")
         written.append(source / "requirements.txt")

@@ -12,6 +12,7 @@ import nbformat
 import pytest
 
 from conftest import FAST, ROOT, run_cli, scores
+from test_real_handins import SERIES_CLASS
 from grader import assignment, stub_notebook
 from grader.grading import Options, grade_path
 from grader.selfcheck import check
@@ -126,6 +127,8 @@ def test_a_wrong_backpropagation_is_named_and_what_builds_on_it_keeps_its_credit
     assert result.score == 8
 
 
+# The series' Part 5 form: Part 4's class (as test_real_handins writes it) with Part 5's
+# methods, and computeNumericalGradient beside it.
 SERIES_CLASS_FORM = '''
 import numpy as np
 
@@ -135,37 +138,7 @@ X = X / np.amax(X, axis=0)
 y = y / 100
 
 
-class Neural_Network(object):
-    def __init__(self):
-        self.inputLayerSize = 2
-        self.outputLayerSize = 1
-        self.hiddenLayerSize = 3
-        self.W1 = np.random.randn(self.inputLayerSize, self.hiddenLayerSize)
-        self.W2 = np.random.randn(self.hiddenLayerSize, self.outputLayerSize)
-
-    def forward(self, X):
-        self.z2 = np.dot(X, self.W1)
-        self.a2 = self.sigmoid(self.z2)
-        self.z3 = np.dot(self.a2, self.W2)
-        return self.sigmoid(self.z3)
-
-    def sigmoid(self, z):
-        return 1 / (1 + np.exp(-z))
-
-    def sigmoidPrime(self, z):
-        return np.exp(-z) / ((1 + np.exp(-z)) ** 2)
-
-    def costFunction(self, X, y):
-        self.yHat = self.forward(X)
-        return 0.5 * sum((y - self.yHat) ** 2)
-
-    def costFunctionPrime(self, X, y):
-        self.yHat = self.forward(X)
-        delta3 = np.multiply(-(y - self.yHat), self.sigmoidPrime(self.z3))
-        dJdW2 = np.dot(self.a2.T, delta3)
-        delta2 = np.dot(delta3, self.W2.T) * self.sigmoidPrime(self.z2)
-        return np.dot(X.T, delta2), dJdW2
-
+''' + SERIES_CLASS + '''
     def getParams(self):
         return np.concatenate((self.W1.ravel(), self.W2.ravel()))
 
