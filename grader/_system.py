@@ -99,6 +99,11 @@ def cover(libc, folder, keep, writable, size="64m"):
             os.close(handle)
 
 
+# Folders every process needs (/dev/null, /dev/urandom, /proc/self): never hidden, whatever a
+# private path says (`grade class/ -o /dev/stdout` names /dev as the report's folder).
+SYSTEM_FOLDERS = ("/dev", "/proc", "/sys")
+
+
 def hide(libc, paths, keep):
     """Make each path appear empty: a folder gets an empty read-only tmpfs, a file /dev/null.
     Each is checked when its turn comes: one inside a folder hidden before is already gone."""
@@ -106,6 +111,8 @@ def hide(libc, paths, keep):
     for target in sorted({os.path.realpath(p) for p in paths}, key=len):
         if target in keep or not os.path.lexists(target):
             continue  # the installation itself (hiding it would break Python), or already gone
+        if any(inside(system, target) or inside(target, system) for system in SYSTEM_FOLDERS):
+            continue  # /dev, /proc, /sys or a folder above them: no process runs without them
         if os.path.isdir(target):
             cover(libc, target, keep, writable=False)
         else:

@@ -163,7 +163,7 @@ def run(paths, output_format, work, assignment_name, output, feedback_dir, html_
     # Each class folder named is private (no submission may read its classmates' files), and
     # so is every place the grader writes: feedback, reports, the result store.
     private = tuple(str(p.resolve() if p.is_dir() else p.resolve().parent) for p in paths)
-    outputs = [feedback_dir, output.parent if output else None, html_file.parent if html_file else None,
+    outputs = [feedback_dir, _report_folder(output), _report_folder(html_file),
                store.directory if store else None]
     private += tuple(str(p.resolve()) for p in outputs if p is not None and p.resolve() != Path("/"))
     options = Options(work, seed=seed, limits=sandbox.Limits(timeout=timeout, memory_mb=memory_mb),
@@ -257,6 +257,14 @@ def run(paths, output_format, work, assignment_name, output, feedback_dir, html_
         click.echo(f"warning: no feedback file could be written for {', '.join(feedback.failed)}",
                    err=True)
     results.close()
+
+
+def _report_folder(output: Path | None) -> Path | None:
+    """The folder a report file is written into, private while submissions run; None for no
+    file, or for a stream that is not a file in a folder (-o /dev/stdout, a named pipe)."""
+    if output is None or (output.exists() and not output.is_file()):
+        return None
+    return output.parent
 
 
 def _write_report(chunks, output: Path | None) -> None:

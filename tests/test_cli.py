@@ -108,3 +108,12 @@ def test_a_path_named_like_nothing_special_runs_the_default_command(tmp_path):
     (tmp_path / "keyboard.py").write_text("")
     result = run_cli(str(tmp_path / "keyboard.py"), "--format", "json")
     assert json.loads(result.stdout)["submissions"][0]["error"] == "the file is empty"
+
+
+def test_a_report_written_to_dev_stdout_grades_as_to_a_file():
+    # `-o /dev/stdout` once named /dev as the report's private folder: hidden from the
+    # submission, /dev/null and /dev/urandom went with it and every sandbox failed to start.
+    result = run_cli(SOLUTION_PATH, "--format", "csv", "-o", "/dev/stdout")
+    assert result.returncode == 0, result.stderr
+    (row,) = [line for line in result.stdout.splitlines() if line.startswith("backprop,")]
+    assert ",graded,20,20," in row and "sandbox failure" not in row

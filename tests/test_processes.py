@@ -1,10 +1,11 @@
 """The warm worker: every submission still gets a fresh process, and nothing leaks between them."""
 
+import dataclasses
 import os
 import subprocess
 import sys
 
-from conftest import ROOT, SOLUTION, with_solution
+from conftest import FAST, ROOT, SOLUTION, with_solution
 from grader import processes
 
 
@@ -114,3 +115,11 @@ def test_a_class_runs_on_as_many_workers_as_jobs_while_more_threads_judge(tmp_pa
     results = [g.result for g in grade_all(discover([tmp_path]), Options(), jobs=2)]
     assert sorted(r.score for r in results) == [20] * 8
     assert 1 <= most[0] <= 2 and 1 <= len(processes._idle) <= 2  # never more than --jobs
+
+
+def test_private_paths_never_hide_the_folders_every_process_needs(grade):
+    # /dev (the report's folder for -o /dev/stdout), /proc, /sys, or a folder above them:
+    # hidden, the student's process could not start; they are left as the machine has them.
+    options = dataclasses.replace(FAST, private_paths=("/dev", "/sys/kernel", "/proc/self"))
+    result = grade(SOLUTION, options=options)
+    assert result.error is None and result.score == result.max_score
