@@ -368,6 +368,9 @@ class Tracer:
     def wrap(self, question_id, function):
         tracer = self
         stub = self.params.get(question_id, ())
+        # By code object (student code may swap a function's __code__): whether positional
+        # arguments are in the stub's order already, as they nearly always are.
+        in_order = {}
 
         def traced(*args, **kwargs):
             stack = tracer.stack
@@ -378,7 +381,15 @@ class Tracer:
                 return function(*args, **kwargs)
             node = {"f": question_id}
             try:
-                ordered = in_stub_order(function, stub, args, kwargs)
+                ordered = None
+                if not kwargs:
+                    code = getattr(function, "__code__", None)
+                    if code not in in_order:
+                        in_order[code] = positional_names(function) is None or \
+                            reordered_names(function, stub) is None
+                    ordered = list(args) if in_order[code] else None
+                if ordered is None:
+                    ordered = in_stub_order(function, stub, args, kwargs)
                 node["args"] = None if ordered is None else \
                     [tracer.encode(a, tracer.budget) for a in ordered]
             except Exception:  # too big, or unreadable: this call is not recorded
@@ -408,12 +419,21 @@ class Tracer:
         return functools.update_wrapper(traced, function)
 
 
-def _traced_record(nodes):
-    """Tracer nodes, whose values are encoded already, as lists of TRACE_FIELDS."""
-    return [[node["f"], None if node.get("args") is None else [Encoded(a) for a in node["args"]],
-             Encoded(node["value"]) if "value" in node else None, node.get("raised"),
-             _traced_record(node.get("calls", []))]
-            for node in nodes]
+def traced_bytes(nodes, encode):
+    """Tracer nodes, whose values are encoded already, as the encoding of a list of lists of
+    TRACE_FIELDS; put together here rather than re-encoded (a trace is most of what a right
+    answer costs to send)."""
+    pack, none, parts = _KEY.pack, b"N", [b"l", _KEY.pack(len(nodes))]
+    for node in nodes:
+        args, raised = node.get("args"), node.get("raised")
+        parts += [_TRACE_NODE, encode(node["f"], [0]),
+                  none if args is None else b"l" + pack(len(args)) + b"".join(args),
+                  node.get("value", none), none if raised is None else encode(raised, [0]),
+                  traced_bytes(node.get("calls", ()), encode)]
+    return b"".join(parts)
+
+
+_TRACE_NODE = b"l" + _KEY.pack(len(TRACE_FIELDS))  # a list (see _wire) of the fields
 
 
 def run_program(program, stop_at, channel, encode, np):
@@ -647,7 +667,7 @@ def _answerer(program, namespace, fragments, encode, describe, error_line, resto
 
     def trace_bytes(trace):
         """The trace as bytes of its own: the grader reads it only when a verdict needs it."""
-        return encode(_traced_record(trace), [max_elements * 4]) if trace else None
+        return traced_bytes(trace, encode) if trace else None
 
     def answer(call):
         key = call["key"]
