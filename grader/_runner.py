@@ -12,11 +12,13 @@ the worker sends it, stage by stage: a call arrives only once every question who
 arguments hold has been answered. It decides nothing: the worker and the grader check all it
 says.
 
-Frames it sends (see _wire): I isolation record, S statement (cell, index, line), E error at top
+Frames it sends (see _wire): I isolation record, A a cell about to run whole (cell), S a
+statement about to run, in a cell run a statement at a time (cell, index, line), E error at top
 level, M missing module, D series stand-in served, G flag, L loaded record, R result (call key,
 then a list of RESULT_FIELDS), V a plain answer (call key, then the value alone). Frames it
 reads: P the program (cells, modules, contract) as the grader encoded it, T the worker's plan
-for this runner and where to stop (after a timeout), K a stage's calls, X no more calls.
+for this runner and, after a timeout, which cells to run a statement at a time and where to
+stop, K a stage's calls, X no more calls.
 """
 
 import ast
@@ -550,11 +552,12 @@ MARKER = "__grader_statement__"
 
 
 def _run_cells(cells, stop_at, namespace, channel, describe, error_line, note_missing, restore_builtins):
-    """Each cell compiled once, a marker before each top-level statement announcing it to the
-    worker (so that one that hangs is skipped on the next try); a statement that raises ends
-    its cell, except an import of a package not installed here: the rest of the cell runs on."""
-    import __future__
-
+    """Each cell compiled and run whole, announced to the worker (A), as Python runs a file;
+    a cell the worker names in `stop_at` (one that overran or ended the process when run
+    whole) runs a statement at a time instead, a marker before each announcing it (S), up to
+    the statement to stop before (None: to its end), so that the one that hangs is found and
+    skipped. A statement that raises ends its cell, except an import of a package not
+    installed here: the rest of the cell runs on."""
     running = [0]
     send, pack = channel.send, _STMT.pack
 
@@ -564,51 +567,103 @@ def _run_cells(cells, stop_at, namespace, channel, describe, error_line, note_mi
 
     namespace[MARKER] = announce
     stop_at = {int(cell): index for cell, index in stop_at.items()}
-    flags = 0
+    flags = [0]  # __future__ features: a cell's apply to the cells after it, as in a notebook
+
+    def recover(cell_index, filename, statement, exc):
+        """After `statement` raised `exc`: True if the cell runs on after it (a package
+        not installed here), else False, the error sent."""
+        if isinstance(exc, ModuleNotFoundError):
+            def run_import(node):
+                exec(compile(ast.Module(body=[node], type_ignores=[]), filename, "exec",
+                             flags=flags[0], dont_inherit=True), namespace)
+
+            try:  # a package not installed here costs only the code that uses it
+                missing = bind_missing(statement, exc, namespace, run_import)
+            except BaseException as again:  # noqa: B036 - the statement's other imports
+                exc, missing = again, None
+            finally:
+                restore_builtins()
+            if missing:
+                for root in missing:
+                    note_missing(root)
+                return True
+        _, line = error_line(exc.__traceback__)
+        send(b"E", pack(cell_index, 0, line or statement.lineno) + describe(exc).encode("utf-8", "replace"))
+        return False
+
     for cell_index, cell in enumerate(cells):
+        whole = cell_index not in stop_at
+        if whole:
+            send(b"A", pack(cell_index, 0, 0))
         try:
-            tree = ast.parse(cell["source"], cell["filename"])
+            if whole:
+                code = compile(cell["source"], cell["filename"], "exec", flags=flags[0], dont_inherit=True)
+                flags[0] |= code.co_flags & _FUTURE_FLAGS
+            else:
+                body = ast.parse(cell["source"], cell["filename"]).body[:stop_at[cell_index]]
         except (SyntaxError, ValueError) as exc:
             send(b"E", pack(cell_index, 0, getattr(exc, "lineno", None) or 0) +
                  f"{type(exc).__name__}: {getattr(exc, 'msg', exc)}".encode())
             continue
-        body = tree.body[:stop_at.get(cell_index, len(tree.body))]
         start = 0
+        if whole:
+            try:
+                exec(code, namespace)
+                restore_builtins()
+                continue
+            except BaseException as exc:  # noqa: B036 - SystemExit too: the cell stops here
+                restore_builtins()
+                body = ast.parse(cell["source"], cell["filename"]).body
+                start = _statement_at(body, _module_line(exc.__traceback__, code))
+                if not recover(cell_index, cell["filename"], body[start], exc):
+                    continue
+                start += 1
         while start < len(body):
-            for statement in body[start:]:
-                if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
-                    for alias in statement.names:
-                        flags |= getattr(getattr(__future__, alias.name, None), "compiler_flag", 0)
             running[0] = start
             try:
                 code = compile(_marked(body, start, cell_index), cell["filename"], "exec",
-                               flags=flags, dont_inherit=True)
+                               flags=flags[0], dont_inherit=True)
+                flags[0] |= code.co_flags & _FUTURE_FLAGS
                 exec(code, namespace)
                 restore_builtins()
                 break
             except BaseException as exc:  # noqa: B036 - SystemExit too: the cell stops here
                 restore_builtins()
-                statement = body[running[0]]
-                if isinstance(exc, ModuleNotFoundError):
-                    def run_import(node, filename=cell["filename"]):
-                        exec(compile(ast.Module(body=[node], type_ignores=[]), filename, "exec",
-                                     flags=flags, dont_inherit=True), namespace)
+                if not recover(cell_index, cell["filename"], body[running[0]], exc):
+                    break
+                start = running[0] + 1
 
-                    try:  # a package not installed here costs only the code that uses it
-                        missing = bind_missing(statement, exc, namespace, run_import)
-                    except BaseException as again:  # noqa: B036 - the statement's other imports
-                        exc, missing = again, None
-                    finally:
-                        restore_builtins()
-                    if missing:
-                        for root in missing:
-                            note_missing(root)
-                        start = running[0] + 1
-                        continue
-                _, line = error_line(exc.__traceback__)
-                send(b"E", pack(cell_index, 0, line or statement.lineno) +
-                     describe(exc).encode("utf-8", "replace"))
-                break
+
+def _future_flags():
+    import __future__
+
+    flags = 0
+    for name in __future__.all_feature_names:
+        flags |= getattr(__future__, name).compiler_flag
+    return flags
+
+
+_FUTURE_FLAGS = _future_flags()
+
+
+def _module_line(tb, code):
+    """The line of the cell's own top level that was running when the traceback was made."""
+    line = 0
+    while tb is not None:
+        if tb.tb_frame.f_code is code:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def _statement_at(body, line):
+    """The index of the top-level statement that holds `line` (its decorators included)."""
+    index = 0
+    for position, statement in enumerate(body):
+        first = min([statement.lineno] + [d.lineno for d in getattr(statement, "decorator_list", ())])
+        if first <= line:
+            index = position
+    return index
 
 
 def _marked(body, start, cell):

@@ -409,7 +409,8 @@ class Submission:
         try:
             self.scratch = self.make_scratch()
             statements = self.header["statements"]
-            for _ in range(len(self.group) + statements + 2):
+            # Each call, each statement that overruns, and each cell that overruns when run whole.
+            for _ in range(len(self.group) + 2 * statements + 2):
                 if time.monotonic() >= self.budget_end or not Run(self).go():
                     break
             spent = time.monotonic() >= self.budget_end
@@ -627,9 +628,13 @@ class Run:
             if not s.isolation_sent:
                 s.isolation_sent = True
                 s.out.append(frame(kind, body))
-        elif kind == b"S" and self.phase == "loading" and len(body) == 10:
+        elif kind in (b"A", b"S") and self.phase == "loading" and len(body) == 10:
             cell, index, line = _STATEMENT.unpack(body)
-            if self.running_stmt is not None and (cell, index) <= self.running_stmt[:2]:
+            if kind == b"A":  # a whole cell: index -1, before any statement of it
+                if (self.running_stmt is not None and cell <= self.running_stmt[0]) or cell in s.stop_at:
+                    return self.interfered("announced a cell out of order")
+                index, line = -1, 0
+            elif self.running_stmt is not None and (cell, index) <= self.running_stmt[:2]:
                 return self.interfered("announced a statement out of order")
             self.running_stmt = (cell, index, line)
             if not self.started_student:  # loading all the cells shares one limit
@@ -724,6 +729,9 @@ class Run:
             return bool(s.pending())
         if self.phase == "loading" and self.running_stmt is not None:
             cell, index, line = self.running_stmt
+            if index < 0:  # a whole cell: run it again a statement at a time, to find which
+                s.stop_at[cell] = None
+                return True
             s.stop_at[cell] = index
             s.record(b"Y", {"cell": cell, "line": line, "message": self.message, "kind": self.ended})
             return True

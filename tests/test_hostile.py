@@ -477,3 +477,20 @@ def test_emptying_a_private_folder_never_enters_what_is_mounted_in_it(tmp_path):
         subprocess.run(["umount", str(shown)], check=True)
     finally:
         subprocess.run(["umount", "-l", str(private)], check=False)
+
+
+def test_01_a_statement_that_hangs_mid_cell_is_found_and_only_it_is_lost(grade):
+    # The file runs whole first; when it overruns, again a statement at a time to find which
+    # one hangs; then up to it. What comes after it in the file is not defined, as in a
+    # notebook cell that was interrupted.
+    source = with_solution("import time\n"
+                           "def dz3dW2(a2):\n    return 'defined before the hang'\n"
+                           "end = time.time() + 30\nwhile time.time() < end:\n    pass\n"
+                           "def dJdW2(a2, delta3):\n    return 'never defined'\n")
+    started = time.monotonic()
+    result = grade(source, options=ONE_SECOND)
+    assert time.monotonic() - started < 15
+    (error,) = result.load_errors
+    assert "ran for more than 1 s" in error.message
+    assert error.where == f"line {source.splitlines().index('while time.time() < end:') + 1}"
+    assert scores(result)["dz3dW2"] == 0 and scores(result)["dJdW2"] == 2  # the model's dJdW2

@@ -600,3 +600,13 @@ def test_students_whose_names_make_the_same_file_get_two_feedback_files(tmp_path
     assert files == ["bob_smith-2.md", "bob_smith.md"]
     texts = {f: (feedback / f).read_text() for f in files}
     assert sum("Score: 20 / 20" in t for t in texts.values()) == 1
+
+
+def test_02_a_forged_cell_announcement_ends_the_run(grade):
+    # A cell announced again (as if the worker should run it a statement at a time): refused.
+    forger = with_solution(WRITE_EVERYWHERE + textwrap.dedent("""\
+        import struct
+        _write_everywhere(struct.pack(">I", 11) + b"A" + struct.pack(">HII", 0, 0, 0))
+        """))
+    result = grade(forger)
+    assert "interfered with the grader" in result.flags and result.score == 0

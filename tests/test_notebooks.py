@@ -134,3 +134,26 @@ def test_a_notebook_with_too_much_code_is_refused(grade):
     text = notebook_text(SOLUTION, "x = 1\n" * 400_000)
     result = grade(text, "huge.ipynb")
     assert result.status == "error" and result.error.startswith("the notebook's code is")
+
+
+def test_a_future_import_in_one_cell_applies_to_the_cells_after_it(grade):
+    # As in Jupyter: annotations are not evaluated once a cell said so, so a later cell may
+    # name a type that is never defined.
+    source = notebook_text("from __future__ import annotations",
+                           SOLUTION + "\n\ndef dz3dW2(a2: NotDefinedAnywhere):\n    return a2.T\n")
+    result = grade(source, "nb.ipynb")
+    assert result.load_errors == () and result.score == 20
+
+
+def test_a_cell_run_whole_that_raises_keeps_what_came_before_and_names_the_line(grade):
+    # A cell runs whole, as Python runs a file; the statement that raised is found afterwards:
+    # the line of a decorated function is its decorator's, and what follows never ran.
+    cell = ("import functools\n"
+            "def dz3dW2(a2):\n    return a2.T\n"
+            "@functools.lru_cache(\n    maxsize=undefined_size)\n"
+            "def cost(y, yHat):\n    return 0\n"
+            "def dJdW2(a2, delta3):\n    return 'never defined'\n")
+    result = grade(notebook_text(SOLUTION, cell), "nb.ipynb")
+    (error,) = result.load_errors
+    assert error.where == "cell 2, line 5" and "NameError" in error.message
+    assert result.score == 20  # the model's cost and dJdW2 stand: the cell stopped before them
