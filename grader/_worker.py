@@ -229,6 +229,11 @@ def fork_server(sock, settings, mode):
     else:
         libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)  # orphans come back here to be ended
     sock.sendall(frame(b"h", "\n".join(hidden).encode() + b"\0" + "\n".join(problems).encode()))
+    if mode["namespaces"]:  # each runner's environment (see Submission.plan), set once here
+        os.environ.update(HOME="/tmp", TMPDIR="/tmp")
+    import numpy as np
+
+    prepared = Prepared(np)
     gc.collect()
     gc.freeze()  # the runners share these pages: no collection writes to them after a fork
     requests = Requests(sock)
@@ -252,7 +257,7 @@ def fork_server(sock, settings, mode):
         if runner == 0:
             sock.close()
             try:
-                runner_main(*fds)
+                runner_main(*fds, prepared)
             finally:
                 os._exit(70)  # the runner's own code failed: a sandbox error, not the student's
         for fd in fds:

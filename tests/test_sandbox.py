@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import with_solution
-from grader import _wire, sandbox
+from grader import _wire, processes, sandbox
 
 
 def test_arguments_are_fresh_for_every_call(grade):
@@ -75,3 +75,18 @@ def test_a_trace_is_read_only_when_needed_and_a_forged_one_is_no_trace():
         nested = [["forward", None, None, None, nested]]
     assert outcome(nested).used == ()
     assert sandbox.CallOutcome("returned", value=1.0).used == ()
+
+
+@pytest.mark.parametrize("namespaces", ["1", "0"])
+def test_the_students_environment_is_the_graders_minimum_and_a_private_home(grade, monkeypatch, namespaces):
+    # Set once in the fork server where it can be: still nothing of the grader's environment
+    # but the machine's BLAS settings, PATH and LANG, and a home that is the private folder.
+    monkeypatch.setenv("BACKPROP_GRADER_NAMESPACES", namespaces)
+    monkeypatch.setenv("GRADERS_SECRET_TOKEN", "not for students")
+    processes.close_all()  # workers started from now on, with this environment
+    result = grade(with_solution("import os\nprint(sorted(os.environ.items()))\n"))
+    processes.close_all()
+    seen = dict(eval(result.output))  # noqa: S307 - our own test file's printed list
+    assert set(seen) == {*processes.environment(), "HOME", "TMPDIR"} and "GRADERS_SECRET_TOKEN" not in seen
+    assert seen["LANG"] == "C.UTF-8" and seen["HOME"] == seen["TMPDIR"]
+    assert seen["HOME"] == "/tmp" if namespaces == "1" else seen["HOME"].startswith(("/tmp/grade-", "/var/tmp/grade-"))
