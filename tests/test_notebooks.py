@@ -7,10 +7,10 @@ import sys
 import nbformat
 
 from conftest import ROOT, SOLUTION, notebook_text, run_cli, statuses
-from grader.notebooks import strip_ipython
-
-
+from grader import sandbox
 from grader import stub_notebook as make_notebook
+from grader.grading import Options
+from grader.notebooks import strip_ipython
 
 
 def test_magics_shell_escapes_and_help_are_set_aside_and_listed(grade):
@@ -157,3 +157,14 @@ def test_a_cell_run_whole_that_raises_keeps_what_came_before_and_names_the_line(
     (error,) = result.load_errors
     assert error.where == "cell 2, line 5" and "NameError" in error.message
     assert result.score == 20  # the model's cost and dJdW2 stand: the cell stopped before them
+
+
+def test_a_cell_that_hangs_is_skipped_and_each_load_error_reported_once(grade):
+    # The hanging cell runs whole, then again a statement at a time (to find the statement),
+    # then up to it: the cells before it run three times, their error is still reported once.
+    source = notebook_text("import numpy as np\nnot_defined_anywhere",
+                           "import time\nend = time.time() + 30\nwhile time.time() < end:\n    pass",
+                           SOLUTION)
+    result = grade(source, "nb.ipynb", options=Options(limits=sandbox.Limits(timeout=1.0)))
+    assert [e.where for e in result.load_errors] == ["cell 1, line 2", "cell 2, line 3"]
+    assert "ran for more than 1 s" in result.load_errors[1].message and result.score == 20
