@@ -6,10 +6,10 @@ Part of the program that runs student code (joined into `processes.CHILD_SOURCE`
 its plan and the student's cells from the worker, isolates itself (its own System V IPC, in the
 worker's namespaces where /tmp, /var/tmp and /dev/shm are private and wiped after each runner
 and the private folders hidden; a user of the grader's own or no capabilities; resource
-limits), installs an audit hook that blocks and flags reaching
-for the answer key, runs the cells one top-level statement at a time, and then answers the calls
-the worker sends it, stage by stage: a call arrives only once every question whose answer its
-arguments hold has been answered. It decides nothing: the worker and the grader check all it
+limits), installs an audit hook that blocks and flags reaching for the answer key, runs each
+cell whole (a statement at a time once it overran), then answers the calls the worker sends
+it, stage by stage: a call arrives only once every question whose answer its arguments hold
+has been answered. It decides nothing: the worker and the grader check all it
 says.
 
 Frames it sends (see _wire): I isolation record, A a cell about to run whole (cell), S a
