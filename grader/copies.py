@@ -98,6 +98,7 @@ def _installed_files(folder: Path) -> list[tuple[Path, str]]:
     return files
 
 
+@lru_cache(maxsize=16)  # asked once per submission, the same for a whole class
 def answer_key_copies(catalogues: tuple[str, ...] = (), assignment_folder: Path | None = None) -> tuple[str, ...]:
     """Every copy of the package and the model answers, the catalogue files in use and the
     folder of the assignment being graded (an instructor's own, outside the package)."""

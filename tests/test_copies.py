@@ -28,8 +28,10 @@ def _plant(site: Path, with_record: bool) -> list[Path]:
 @pytest.fixture
 def fresh_search(monkeypatch):
     copies.package_copies.cache_clear()
+    copies.answer_key_copies.cache_clear()
     yield monkeypatch
     copies.package_copies.cache_clear()
+    copies.answer_key_copies.cache_clear()
 
 
 @pytest.mark.parametrize("version", [f"python{sys.version_info.major}.{sys.version_info.minor}", "python3.9"])
