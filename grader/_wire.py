@@ -60,6 +60,9 @@ class Encoded(bytes):
     """A value encoded already: written as it is where it stands, not as raw bytes."""
 
 
+_KINDS = [bytes((number,)) for number in range(256)]  # a frame's kind, made once each
+
+
 def frame(kind, body=b""):
     return _LENGTH.pack(len(body) + 1) + kind + body
 
@@ -72,17 +75,20 @@ class FrameReader:
         self.limit, self.buffer = limit, bytearray()
 
     def feed(self, data):
-        self.buffer += data
-        frames = []
-        while len(self.buffer) >= 4:
-            size = _LENGTH.unpack_from(self.buffer)[0]
-            if size == 0 or size > self.limit:
-                raise ProtocolError(f"a frame of {size} bytes")
-            if len(self.buffer) < 4 + size:
-                break
-            frames.append((bytes(self.buffer[4:5]), bytes(self.buffer[5:4 + size])))
-            del self.buffer[:4 + size]
-        if len(self.buffer) > 4 + self.limit:
+        buffer = self.buffer
+        buffer += data
+        frames, at, end = [], 0, len(buffer)
+        with memoryview(buffer) as view:  # read in place; what was read is dropped once, after
+            while end - at >= 4:
+                size = _LENGTH.unpack_from(buffer, at)[0]
+                if size == 0 or size > self.limit:
+                    raise ProtocolError(f"a frame of {size} bytes")
+                if end - at < 4 + size:
+                    break
+                frames.append((_KINDS[buffer[at + 4]], bytes(view[at + 5:at + 4 + size])))
+                at += 4 + size
+        del buffer[:at]
+        if len(buffer) > 4 + self.limit:
             raise ProtocolError("a frame too long")
         return frames
 

@@ -492,6 +492,7 @@ class Run:
         self.started_student = False
         self.stage = 0
         self.sent = []  # keys of the stage sent, in order
+        self.first_unanswered = 0  # in self.sent: those before it are answered
         self.deadline = min(time.monotonic() + STARTUP_SECONDS, submission.budget_end)
         self.ended = None  # why the worker ended it: finished, timeout, crashed, interfered
         self.message = ""
@@ -680,7 +681,7 @@ class Run:
             keys = [key for key, _ in s.stages[self.stage] if key not in s.answered]
             self.stage += 1
             if keys:
-                self.sent = keys
+                self.sent, self.first_unanswered = keys, 0
                 self.step()
                 write_all(self.to_runner, frame(b"K", b"l" + _NUMBER.pack(len(keys)) +
                                                 b"".join(s.calls[k] for k in keys)))
@@ -692,7 +693,9 @@ class Run:
     def running_call(self):
         if self.phase != "calls":
             return None
-        return next((k for k in self.sent if k not in self.s.answered), None)
+        while self.first_unanswered < len(self.sent) and self.sent[self.first_unanswered] in self.s.answered:
+            self.first_unanswered += 1  # answers come in order: each key is passed once
+        return self.sent[self.first_unanswered] if self.first_unanswered < len(self.sent) else None
 
     def overran(self):
         if self.phase == "done":
