@@ -399,6 +399,7 @@ class Tracer:
                 ordered = None
                 if not kwargs:
                     code = getattr(function, "__code__", None)
+                    code = code if isinstance(code, types.CodeType) else None
                     if code not in in_order:
                         in_order[code] = positional_names(function) is None or \
                             reordered_names(function, stub) is None
@@ -583,9 +584,9 @@ def _run_cells(cells, stop_at, namespace, channel, describe, error_line, note_mi
     flags = [0]  # __future__ features: a cell's apply to the cells after it, as in a notebook
 
     def recover(cell_index, filename, statement, exc):
-        """After `statement` raised `exc`: True if the cell runs on after it (a package
-        not installed here), else False, the error sent."""
-        if isinstance(exc, ModuleNotFoundError):
+        """After `statement` (None: not known) raised `exc`: True if the cell runs on after it
+        (a package not installed here), else False, the error sent."""
+        if isinstance(exc, ModuleNotFoundError) and statement is not None:
             def run_import(node):
                 exec(compile(ast.Module(body=[node], type_ignores=[]), filename, "exec",
                              flags=flags[0], dont_inherit=True), namespace)
@@ -601,7 +602,8 @@ def _run_cells(cells, stop_at, namespace, channel, describe, error_line, note_mi
                     note_missing(root)
                 return True
         _, line = error_line(exc.__traceback__)
-        send(b"E", pack(cell_index, 0, line or statement.lineno) + describe(exc).encode("utf-8", "replace"))
+        send(b"E", pack(cell_index, 0, line or getattr(statement, "lineno", 0)) +
+             describe(exc).encode("utf-8", "replace"))
         return False
 
     for cell_index, cell in enumerate(cells):
@@ -626,9 +628,12 @@ def _run_cells(cells, stop_at, namespace, channel, describe, error_line, note_mi
                 continue
             except BaseException as exc:  # noqa: B036 - SystemExit too: the cell stops here
                 restore_builtins()
-                body = ast.parse(cell["source"], cell["filename"]).body
+                try:  # compiled already: only a limit of the syntax tree's own can stop this
+                    body = ast.parse(cell["source"], cell["filename"]).body
+                except Exception:  # noqa: BLE001 - then the statement is not known
+                    body = []
                 start = _statement_at(body, _module_line(exc.__traceback__, code))
-                if not recover(cell_index, cell["filename"], body[start], exc):
+                if not recover(cell_index, cell["filename"], body[start] if body else None, exc):
                     continue
                 start += 1
         while start < len(body):
