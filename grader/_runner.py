@@ -343,12 +343,18 @@ def reordered_names(function, stub):
     return names
 
 
+def positional_in_stub_order(function, stub):
+    """Whether the function's positional arguments are the stub's, in the stub's order (or
+    can't be told apart: *args, a builtin)."""
+    return positional_names(function) is None or reordered_names(function, stub) is None
+
+
 def in_stub_order(function, stub, args, kwargs):
     """A call's arguments as the stub orders them (the function's own parameters may be the
     stub's in another order, or some given by keyword), or None if they can't be matched."""
-    names = positional_names(function)
-    if not kwargs and (names is None or reordered_names(function, stub) is None):
+    if not kwargs and positional_in_stub_order(function, stub):
         return list(args)
+    names = positional_names(function)
     if names is None or len(args) > len(names) or not set(kwargs) <= set(names):
         return None
     given = dict(zip(names, args), **kwargs)
@@ -401,8 +407,7 @@ class Tracer:
                     code = getattr(function, "__code__", None)
                     code = code if isinstance(code, types.CodeType) else None
                     if code not in in_order:
-                        in_order[code] = positional_names(function) is None or \
-                            reordered_names(function, stub) is None
+                        in_order[code] = positional_in_stub_order(function, stub)
                     ordered = list(args) if in_order[code] else None
                 if ordered is None:
                     ordered = in_stub_order(function, stub, args, kwargs)
