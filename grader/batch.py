@@ -133,11 +133,10 @@ class Spool:
         return len(self._where)
 
     def add(self, result: SubmissionResult) -> None:
-        import json
+        from grader.report import submission_json
 
-        from grader.results import submission_to_dict
-
-        data = json.dumps(submission_to_dict(result)).encode()
+        # Kept as the JSON report writes it: that report is then copied, not written again.
+        data = submission_json(result).encode()
         key = (result.student, result.path)
         self._where[key] = data  # until its chunk is written
         self._pending.append((key, data))
@@ -162,22 +161,31 @@ class Spool:
             self._where[key] = (self._end, len(data))
             self._end += len(data)
 
+    def _read(self, student: str, path: str) -> bytes:
+        where = self._where[(student, path)]
+        if isinstance(where, bytes):
+            return where
+        self._file.seek(where[0])
+        return self._file.read(where[1])
+
     def get(self, student: str, path: str) -> SubmissionResult:
         import json
 
         from grader.results import submission_from_dict
 
-        where = self._where[(student, path)]
-        if isinstance(where, bytes):
-            return submission_from_dict(json.loads(where), self.assignment)
-        self._file.seek(where[0])
-        return submission_from_dict(json.loads(self._file.read(where[1])), self.assignment)
+        return submission_from_dict(json.loads(self._read(student, path)), self.assignment)
 
     def in_order(self, entries: list[Entry]) -> Iterator[SubmissionResult]:
         """The results of `entries`, in their order, read back one at a time."""
         self._write_pending()
         for entry in entries:
             yield self.get(entry.student, str(entry.path))
+
+    def json_entries(self, entries: list[Entry]) -> Iterator[str]:
+        """The JSON report's entries of `entries` (`report.submission_json`), in their order."""
+        self._write_pending()
+        for entry in entries:
+            yield self._read(entry.student, str(entry.path)).decode()
 
     def close(self) -> None:
         if self._file is not None:

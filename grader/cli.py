@@ -24,6 +24,7 @@ from grader.catalogue import CatalogueError
 from grader.grading import FEEDBACK_LEVELS, Options, answer_key_paths, mistakes_by_question
 from grader.results import Report, printable
 from grader.store import ResultStore, default_directory
+from grader.summary import ClassStats
 
 
 class DefaultGroup(click.Group):
@@ -185,7 +186,7 @@ def run(paths, output_format, work, assignment_name, output, feedback_dir, html_
         feedback_dir.mkdir(parents=True, exist_ok=True)
         feedback = FeedbackFolder(feedback_dir)
     show_progress = not quiet and len(entries) > 1 and sys.stderr.isatty()
-    results = Spool(work)
+    results, summary = Spool(work), ClassStats(work)  # the summary counted as results come
     from_store = 0
     if output_format == "table":  # loaded while the first submissions run, not after
         threading.Thread(target=report.prepare_table, daemon=True).start()
@@ -195,6 +196,7 @@ def run(paths, output_format, work, assignment_name, output, feedback_dir, html_
         for graded in grade_all(entries, options, jobs=jobs, store=store,
                                 force=force):
             results.add(graded.result)
+            summary.add(graded.result)
             from_store += graded.from_store
             if feedback is not None:
                 feedback.write(graded.result)
@@ -229,8 +231,8 @@ def run(paths, output_format, work, assignment_name, output, feedback_dir, html_
             from grader import prairielearn
 
             return iter([json.dumps(prairielearn.results_json(ordered[0], work), indent=2) + "\n"])
-        if output_format == "json":
-            return report.json_chunks(graded_report)
+        if output_format == "json":  # the entries as the spool keeps them: not rebuilt
+            return report.json_document(work.name, seed, results.json_entries(entries), summary)
         if output_format == "csv":
             return report.csv_chunks(graded_report)
         return iter([report.to_table(graded_report) + "\n"])

@@ -6,7 +6,7 @@ import html
 from typing import Iterable
 
 from grader.assignment import Assignment
-from grader.summary import ClassStats
+from grader.summary import ClassStats, ranked
 from grader.results import SubmissionResult, display_number, printable
 
 _STYLE = """
@@ -145,7 +145,7 @@ def to_html(submissions: Iterable[SubmissionResult], work: Assignment, title: st
         f'<td class="n">{stats.share_full(q.id):.0%}</td>'
         f'<td class="n">{q.lost}</td><td class="n">{q.diagnosed}</td><td class="n">{q.grouped}</td>'
         f'<td class="n">{q.not_answered}</td><td class="n">{q.other}</td>'
-        f"<td>{'; '.join(f'{count} {html.escape(summary)}' for summary, count in q.diagnoses.most_common(3))}</td></tr>"
+        f"<td>{'; '.join(f'{count} {html.escape(summary)}' for summary, count in ranked(q.diagnoses, 3))}</td></tr>"
         for q in stats.questions.values())
     groups = "".join(
         f"<li><code>{html.escape(question)}</code>: {len(students)} students gave the same wrong "

@@ -13,19 +13,21 @@ from typing import Iterable, Iterator
 from grader.assignment import Assignment
 from grader.results import (QuestionResult, Report, SubmissionResult, display_number, printable,
                             submission_to_dict)
-from grader.summary import ClassStats
+from grader.summary import ClassStats, ranked
 
 
-def json_chunks(report: Report) -> Iterator[str]:
-    """The JSON report in pieces, one submission at a time (a class is never held whole),
-    then the class summary."""
-    yield (f'{{\n  "assignment": {json.dumps(report.assignment.name)},\n  "seed": {report.seed},\n'
-           f'  "submissions": [')
-    stats = ClassStats(report.assignment)
-    for index, submission in enumerate(report.submissions):
-        stats.add(submission)
-        text = json.dumps(submission_to_dict(submission), indent=2, allow_nan=False)
-        yield ("," if index else "") + "\n    " + text.replace("\n", "\n    ")
+def submission_json(submission: SubmissionResult) -> str:
+    """One submission's entry in the JSON report, as it is written there."""
+    return "    " + json.dumps(submission_to_dict(submission), indent=2, allow_nan=False).replace("\n", "\n    ")
+
+
+def json_document(assignment: str, seed: int, entries: Iterable[str], stats: ClassStats) -> Iterator[str]:
+    """The JSON report in pieces, one submission at a time (a class is never held whole), from
+    its entries already written (`submission_json`), then the class summary, read once the
+    entries are done. The document is `json.dumps(report, indent=2)`, written in pieces."""
+    yield f'{{\n  "assignment": {json.dumps(assignment)},\n  "seed": {seed},\n  "submissions": ['
+    for index, text in enumerate(entries):
+        yield ("," if index else "") + "\n" + text
     summary = json.dumps(stats.to_dict(), indent=2, allow_nan=False).replace("\n", "\n  ")
     yield f"\n  ],\n  \"summary\": {summary}\n}}\n"
 
@@ -105,7 +107,7 @@ def render_summary(stats: ClassStats) -> str:
         lines += ["", "imported, but not found where this was graded (a package to install, "
                       "or a student's file not handed in):"]
         lines += [f"  {count} student{'s' * (count != 1)} import{'s' * (count == 1)} {package}"
-                  for package, count in stats.missing_packages.most_common()]
+                  for package, count in ranked(stats.missing_packages)]
     mistakes = stats.common_mistakes()
     if mistakes:
         lines += ["", "common mistakes (what to re-teach):"]

@@ -3,7 +3,9 @@
 Per question: the mean and the share at full marks, and every student who lost points there,
 accounted for once: a catalogued mistake (diagnosed), the same wrong answer as a classmate that
 no catalogue entry explains (grouped: the next entries for the catalogue), not answered, or
-other. Pure: results in, numbers out; the renderers in `report` and `html_report` show it.
+other. Pure: results in, numbers out; the renderers in `report` and `html_report` show it. The summary
+does not depend on the order results are added in (a class graded in parallel adds them as they
+finish): points are summed exactly, ties are ranked by name, groups list students by name.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ class QuestionStats:
     id: str
     points: float
     worksheet: str
-    total: float = 0.0
+    total_units: int = 0  # points in ten-thousandths (scores are rounded to 4 places): an exact sum
     full: int = 0
     lost: int = 0
     diagnosed: int = 0
@@ -36,8 +38,8 @@ class QuestionStats:
     def groups(self) -> list[list[str]]:
         """Students who gave the same wrong answer that no catalogue entry explains, largest
         group first."""
-        return sorted((students for students in self.answers.values() if len(students) > 1),
-                      key=lambda students: (-len(students), students))
+        return sorted((sorted(students, key=_by_name) for students in self.answers.values() if len(students) > 1),
+                      key=lambda students: (-len(students), [_by_name(s) for s in students]))
 
     @property
     def grouped(self) -> int:
@@ -46,6 +48,16 @@ class QuestionStats:
     @property
     def other(self) -> int:
         return self.lost - self.diagnosed - self.grouped - self.not_answered
+
+
+def _by_name(student: str) -> tuple[str, str]:
+    """Students in the order a class is listed in (case aside, as `discovery` sorts them)."""
+    return student.lower(), student
+
+
+def ranked(counter: Counter, top: int | None = None) -> list[tuple[Any, int]]:
+    """A counter's entries, most first, ties by key: the same whatever order they were counted in."""
+    return sorted(counter.items(), key=lambda item: (-item[1], item[0]))[:top]
 
 
 class ClassStats:
@@ -66,7 +78,7 @@ class ClassStats:
         self.missing_packages.update(set(result.missing_packages))
         for graded in result.questions:
             stats = self.questions[graded.question.id]
-            stats.total += graded.score
+            stats.total_units += round(graded.score * 10_000)
             if graded.score >= graded.question.points:
                 stats.full += 1
                 continue
@@ -85,7 +97,7 @@ class ClassStats:
         return len(self.totals)
 
     def mean(self, question_id: str) -> float:
-        return self.questions[question_id].total / self.graded if self.graded else 0.0
+        return self.questions[question_id].total_units / 10_000 / self.graded if self.graded else 0.0
 
     def share_full(self, question_id: str) -> float:
         return self.questions[question_id].full / self.graded if self.graded else 0.0
@@ -93,7 +105,7 @@ class ClassStats:
     def common_mistakes(self, per_question: int = 3) -> list[tuple[str, str, int]]:
         """(question id, mistake summary, students) for the most common diagnoses."""
         return [(stats.id, summary, count) for stats in self.questions.values()
-                for summary, count in stats.diagnoses.most_common(per_question)]
+                for summary, count in ranked(stats.diagnoses, per_question)]
 
     def uncatalogued(self) -> list[tuple[str, list[str]]]:
         """(question id, students) for each group of identical wrong answers nobody explains."""
@@ -108,12 +120,12 @@ class ClassStats:
             "mean": round(statistics.mean(self.totals), 4) if self.totals else None,
             "median": round(statistics.median(self.totals), 4) if self.totals else None,
             "max_score": display_number(self.max_score),
-            "missing_packages": dict(self.missing_packages.most_common()),
+            "missing_packages": dict(ranked(self.missing_packages)),
             "questions": [{
                 "id": s.id, "worksheet": s.worksheet, "mean": round(self.mean(s.id), 4),
                 "full_marks": s.full, "lost_points": s.lost, "diagnosed": s.diagnosed,
                 "grouped": s.grouped, "not_answered": s.not_answered, "other": s.other,
-                "diagnoses": dict(s.diagnosis_ids.most_common()),
+                "diagnoses": dict(ranked(s.diagnosis_ids)),
                 "uncatalogued_groups": [{"students": students, "count": len(students)}
                                         for students in s.groups()],
             } for s in self.questions.values()],

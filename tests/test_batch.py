@@ -230,3 +230,64 @@ def test_an_unusable_result_store_warns_and_grading_goes_on(tmp_path):
     assert result.returncode == 0
     assert result.stderr.startswith("warning: results can't be kept in")
     assert json.loads(result.stdout)["submissions"][0]["score"] == 20
+
+
+def test_the_json_report_is_exactly_its_own_indented_json(klass):
+    """Written a submission at a time from what the spool keeps, the report is still the one
+    document `json.dumps(report, indent=2)` writes: its look is the same as before it was
+    written in pieces, whatever the format's consumers compare."""
+    result = run_cli(str(klass), "--format", "json", "--jobs", "2", "--no-cache")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert result.stdout == json.dumps(document, indent=2) + "\n"
+    assert len(document["submissions"]) == 8 and document["summary"]["submissions"] == 8
+
+
+def _class_with_ties():
+    """Results whose summary has ties (two mistakes, two packages, each counted once),
+    groups of the same wrong answer, and thirds of a point (0.3333) to add up."""
+    from grader.assignment import default
+    from grader.results import CaseResult, Diagnosis, QuestionResult, Status, SubmissionResult
+
+    work = default()
+    statuses = {"ann": "pppp", "Bob": "pwpp", "cy": "pwww", "dee": "wwpp", "eli": "pwpp", "fox": "pppp"}
+    diagnosis = {"cy": Diagnosis("dJdW2.b", "b mistake"), "dee": Diagnosis("dJdW2.a", "a mistake")}
+    results = []
+    for student, marks in statuses.items():
+        questions = []
+        for question in work.questions:
+            cases = tuple(CaseResult(f"c{i}", f"case {i}", Status.PASSED if mark == "p" else Status.WRONG)
+                          for i, mark in enumerate(marks[:3] if question.id == "dJdW1" else marks))
+            wrong = any(c.status is Status.WRONG for c in cases)
+            questions.append(QuestionResult(
+                question, cases, "", diagnosis.get(student) if wrong else None,
+                answer_digest="same" if wrong and student in ("Bob", "eli") else None))
+        results.append(SubmissionResult(student, f"{student}.py", questions=tuple(questions),
+                                        missing_packages={"cy": ("zeta",), "dee": ("alpha",)}.get(student, ())))
+    results.append(SubmissionResult("gil", "gil.py", error="SyntaxError"))
+    return work, results
+
+
+def test_the_class_summary_is_the_same_in_whatever_order_results_come():
+    """A class graded in parallel counts its results as they finish: the summary, its ties
+    and its groups, can't depend on that order."""
+    import itertools
+
+    from grader.summary import ClassStats
+
+    work, results = _class_with_ties()
+    seen = []
+    for order in itertools.islice(itertools.permutations(results), 0, None, 97):
+        stats = ClassStats(work)
+        for result in order:
+            stats.add(result)
+        seen.append((json.dumps(stats.to_dict()), stats.common_mistakes(), stats.uncatalogued()))
+    assert len(seen) > 40 and all(view == seen[0] for view in seen)
+    summary = json.loads(seen[0][0])
+    assert summary["missing_packages"] == {"alpha": 1, "zeta": 1}  # a tie: by name
+    dJdW2 = next(q for q in summary["questions"] if q["id"] == "dJdW2")
+    assert dJdW2["diagnoses"] == {"dJdW2.a": 1, "dJdW2.b": 1}
+    assert dJdW2["uncatalogued_groups"] == [{"students": ["Bob", "eli"], "count": 2}]
+    dJdW1 = next(q for q in summary["questions"] if q["id"] == "dJdW1")
+    points = next(q.points for q in work.questions if q.id == "dJdW1")
+    assert dJdW1["mean"] == round(sum(round(points * k / 3, 4) for k in (3, 2, 1, 1, 2, 3)) / 6, 4)
