@@ -83,6 +83,18 @@ class Prepared:
         # Standard input is /dev/null (the worker's, and each runner's again): read from a
         # stream made before any runner, which has nothing buffered.
         self.stdin = open(0, closefd=False)
+        # The class's first-stage calls, decoded once (key -> CALL_FIELDS): a stage names them
+        # by key. Each runner has its own copy of them (the fork's), and takes each call out as
+        # it answers it: nothing a student's code does to its arguments reaches another call or
+        # another runner. Only the first stage: a later stage's arguments hold answers, which
+        # must not reach a runner before their question is answered. Nothing here is of any
+        # submission: the grader makes the calls from its seed.
+        self.calls = {}
+
+    def prepare_calls(self, body, np):
+        """The calls in `body` (a list, as a stage carries them), from now on held here."""
+        self.calls = {fields[0]: fields for fields in decode(body, np)}
+        return len(self.calls)
 
 
 def runner_main(read_fd, write_fd, output_fd, prepared):
@@ -113,7 +125,7 @@ def runner_main(read_fd, write_fd, output_fd, prepared):
         channel.send(b"!", f"{type(exc).__name__}: {exc}"[:300].encode())
         os._exit(1)
     channel.send(b"I", encode(report, [10_000]))
-    run_program(program, stop_at, channel, encode, np)
+    run_program(program, stop_at, channel, encode, np, prepared.calls)
     try:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -457,8 +469,10 @@ def traced_bytes(nodes, encode):
 _TRACE_NODE = b"l" + _KEY.pack(len(TRACE_FIELDS))  # a list (see _wire) of the fields
 
 
-def run_program(program, stop_at, channel, encode, np):
-    """Run the student's cells, then answer each stage of calls until told there are no more."""
+def run_program(program, stop_at, channel, encode, np, prepared_calls=None):
+    """Run the student's cells, then answer each stage of calls until told there are no more
+    (a call the runner holds already comes as its key: see `Prepared.calls`)."""
+    prepared_calls = prepared_calls or {}
     max_elements = program.get("max_elements", 100_000)
     memory_mb = program.get("memory_mb", 0)
     cells = program.get("cells", [])
@@ -531,6 +545,8 @@ def run_program(program, stop_at, channel, encode, np):
         if kind != b"K":
             return
         for fields in decode(body, np):
+            if fields.__class__ is int:  # held already; asked once (a second time: no such call)
+                fields = prepared_calls.pop(fields)
             key, record = answer(dict(zip(CALL_FIELDS, fields)))
             if record.keys() <= {"status", "value", "via", "trace", "truncated", "reordered"} \
                     and record["status"] == "returned" and not record.get("trace") \

@@ -293,5 +293,10 @@ def decode(data, np, max_numbers=10_000_000, precision=None, max_text=None):
     return result
 
 
+def reference(key):
+    """A call the runner holds already (see `Prepared.calls`), named in a stage by its key."""
+    return b"i" + _INT.pack(key)
+
+
 _A, _D, _L, _N, _I, _S, _T, _F, _M, _U, _B = b"adlNisTFmub"
 _ARRAY_CODES = b"dfh"  # float64 (or any integer), float32, float16

@@ -23,8 +23,10 @@ Frames: grader -> W: W settings (once), then per job J header, C a call (key + r
 W -> grader: w ready (once), then per job the runner's frames that passed the checks (I, E, M,
 D, G, L, R, V) and the worker's own: O a call's outcome it decided (timeout, crash), Y a top-level
 statement that overran or ended the process, G a flag, ! the sandbox's own failure, Z the end
-(the output the runner printed). W -> F: one byte, F (fork, with three descriptors) or K (kill).
-F -> W: h what it hid (once), p the runner's pid, x how the runner ended and what it left.
+(the output the runner printed). W -> F: H folders to hide, C the class's first-stage calls to
+hold decoded (once per class: each runner gets a copy, and a stage names them by key), F fork
+(with three descriptors), K kill. F -> W: h what it hid, c how many calls it holds, p the
+runner's pid, x how the runner ended and what it left.
 """
 
 import gc
@@ -249,6 +251,15 @@ def fork_server(sock, settings, mode):
         if kind == b"H":
             sock.sendall(frame(b"h", b"\0"))
             continue
+        if kind == b"C":  # the class's first-stage calls: decoded here once, not in each runner
+            try:
+                count = prepared.prepare_calls(body, np)
+            except ProtocolError:
+                prepared.calls, count = {}, 0
+            gc.collect()
+            gc.freeze()
+            sock.sendall(frame(b"c", _NUMBER.pack(count)))
+            continue
         if kind != b"F" or len(fds) != 3:
             for fd in fds:
                 os.close(fd)
@@ -395,6 +406,22 @@ class Submission:
             raise Fatal("the fork server has gone")
         self.mode["hidden"] += [p for p in got[1].split(b"\0")[0].decode().split("\n") if p]
 
+    def prepare_calls(self):
+        """Have F hold the first stage's calls decoded, unless it holds these already: a class
+        shares them (a job of another class replaces them). Later stages are never held: their
+        arguments hold answers."""
+        first = [key for key, _ in self.stages[0]] if self.stages else []
+        held = self.mode.setdefault("prepared", {})
+        if not first or all(held.get(key) == self.calls.get(key) for key in first):
+            return
+        held.clear()
+        self.server.sendall(frame(b"C", b"l" + _NUMBER.pack(len(first)) + b"".join(self.calls[k] for k in first)))
+        got = self.inbox.next(STARTUP_SECONDS)
+        if got is None or got[0] != b"c":
+            raise Fatal("the fork server has gone")
+        if _NUMBER.unpack_from(got[1])[0] == len(first):
+            held.update((key, self.calls[key]) for key in first)
+
     def record(self, kind, record, prefix=b""):
         self.out.append(frame(kind, prefix + self.encode(record, [100_000])))
 
@@ -506,6 +533,7 @@ class Run:
         output, output_write = os.pipe()
         try:
             s.hide_for_job()
+            s.prepare_calls()
             socket.send_fds(s.server, [frame(b"F")], [to_runner_read, from_runner_write, output_write])
         finally:
             for fd in (to_runner_read, from_runner_write, output_write):
@@ -683,8 +711,9 @@ class Run:
             if keys:
                 self.sent, self.first_unanswered = keys, 0
                 self.step()
-                write_all(self.to_runner, frame(b"K", b"l" + _NUMBER.pack(len(keys)) +
-                                                b"".join(s.calls[k] for k in keys)))
+                held = s.mode.get("prepared", {})
+                write_all(self.to_runner, frame(b"K", b"l" + _NUMBER.pack(len(keys)) + b"".join(
+                    reference(k) if held.get(k) == s.calls[k] else s.calls[k] for k in keys)))
                 return
         self.phase = "done"
         self.deadline = min(time.monotonic() + STARTUP_SECONDS, s.budget_end)  # to exit

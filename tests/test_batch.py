@@ -291,3 +291,26 @@ def test_the_class_summary_is_the_same_in_whatever_order_results_come():
     dJdW1 = next(q for q in summary["questions"] if q["id"] == "dJdW1")
     points = next(q.points for q in work.questions if q.id == "dJdW1")
     assert dJdW1["mean"] == round(sum(round(points * k / 3, 4) for k in (3, 2, 1, 1, 2, 3)) / 6, 4)
+
+
+def test_arguments_changed_in_place_reach_no_later_student(tmp_path):
+    """The first stage's calls are held once per worker: a student who zeroes every argument
+    given to them changes only their own copy; the students after them, on the same worker,
+    get the calls as made."""
+    zeroing = with_solution("import numpy as _np\n_model_forward = forward\n"
+                            "def forward(X, W1, W2):\n"
+                            "    for a in (X, W1, W2):\n"
+                            "        a[...] = 0\n"
+                            "    return _model_forward(X, W1, W2)\n")
+    (tmp_path / "ann.py").write_text(zeroing)
+    (tmp_path / "bob.py").write_text(SOLUTION)
+    (tmp_path / "cy.py").write_text(zeroing)
+    (tmp_path / "dee.py").write_text(SOLUTION)
+    result = run_cli(str(tmp_path), "--format", "json", "--jobs", "1", "--no-cache")
+    rows = {s["student"]: s for s in json.loads(result.stdout)["submissions"]}
+    assert rows["bob"]["score"] == rows["dee"]["score"] == 20
+    assert rows["ann"]["score"] == rows["cy"]["score"] < 20
+    forward = next(q for q in rows["ann"]["questions"] if q["id"] == "forward")
+    assert forward["status"] == "wrong"
+    alone = json.loads(run_cli(str(tmp_path / "cy.py"), "--format", "json", "--no-cache").stdout)
+    assert alone["submissions"][0]["questions"] == rows["cy"]["questions"]

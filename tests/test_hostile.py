@@ -6,6 +6,7 @@ sandbox makes a test fail or run slow, never harms the machine running it.
 """
 
 import csv
+import hashlib
 import io
 import json
 import os
@@ -16,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conftest import (FAST, NORMAL_USER, ROOT, SOLUTION, live_processes_running, run_as_user,
@@ -494,3 +496,65 @@ def test_01_a_statement_that_hangs_mid_cell_is_found_and_only_it_is_lost(grade):
     assert "ran for more than 1 s" in error.message
     assert error.where == f"line {source.splitlines().index('while time.time() < end:') + 1}"
     assert scores(result)["dz3dW2"] == 0 and scores(result)["dJdW2"] == 2  # the model's dJdW2
+
+
+# The answer key's values: a later stage's arguments hold answers (a dJdW2 call is given
+# delta(3)), so they reach the student's process only once those questions are answered.
+ANSWER_SCAN = '''
+import gc, hashlib, sys, types
+import numpy as np
+
+ANSWERS = set({answers!r})
+
+def _fingerprint(a):
+    return hashlib.sha1(repr(a.shape).encode() + np.round(a, 9).tobytes()).hexdigest()[:16]
+
+def _scan(where):
+    """Every array this process holds that its frames lead to, against the answers."""
+    seen, arrays, queue = set(), 0, []
+    frame = sys._getframe()
+    while frame is not None:
+        queue += [frame.f_locals, frame.f_globals]
+        frame = frame.f_back
+    leaked = 0
+    while queue and len(seen) < 400_000:
+        item = queue.pop(0) if len(queue) < 1000 else queue.pop()
+        if id(item) in seen or isinstance(item, (types.ModuleType, type)):
+            continue
+        seen.add(id(item))
+        if isinstance(item, np.ndarray):
+            arrays += 1
+            leaked += item.dtype == float and _fingerprint(item) in ANSWERS
+            continue
+        queue += gc.get_referents(item)
+    print(f"SCAN {{where}} arrays={{arrays}} leaked={{leaked}} objects={{len(seen)}}")
+
+_scan("load")
+
+_FIRST, _forward = [], forward  # the model answer's, defined above
+
+def forward(X, W1, W2):
+    if not _FIRST:
+        _FIRST.append(_scan("first call"))
+    return _forward(X, W1, W2)
+'''
+
+
+def test_no_answer_reaches_the_process_before_its_question_is_answered(grade):
+    """The first stage's calls are held by the fork server and reach each runner with the
+    fork: scanning all it holds, at load and in its first call, finds none of the answers."""
+    from grader.grading import plan
+
+    work = assignment.default()
+    answers = {hashlib.sha1(repr(check.expected.shape).encode() + np.round(check.expected, 9).tobytes()).hexdigest()[:16]
+               for check in plan(work.default_seed, work)
+               if isinstance(check.expected, np.ndarray) and check.expected.size > 1}
+    assert len(answers) > 20
+    source = ANSWER_SCAN.format(answers=sorted(answers))
+    result = grade(with_solution(source))
+    scans = [line.split()[1:] for line in result.output.splitlines() if line.startswith("SCAN ")]
+    assert [scan[0] for scan in scans] == ["load", "first"], result.output
+    assert all("leaked=0" in scan for scan in scans), scans
+    # The scan sees what the process holds: the first stage's arguments, already at load.
+    assert all(int(scan[-3].removeprefix("arrays=")) >= 50 for scan in scans), scans
+    assert question(result, "forward").score == question(result, "forward").question.points
