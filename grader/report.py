@@ -7,6 +7,7 @@ import io
 import json
 import re
 import statistics
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -16,9 +17,26 @@ from grader.results import (QuestionResult, Report, SubmissionResult, display_nu
 from grader.summary import ClassStats, ranked
 
 
+_COMPACT = json.JSONEncoder(allow_nan=False).encode  # json's C encoder: no indent
+
+
+@lru_cache(maxsize=512)  # a few KB each: the grader's memory stays flat however big the class
+def _indented_question(compact: str) -> str:
+    """A question's entry, indented as the report nests it. A class mostly gets a question
+    right the same way, so its text is made once per distinct entry (json's indenting
+    encoder is Python, and was a tenth of the grader's time), found by its compact form."""
+    return json.dumps(json.loads(compact), indent=2).replace("\n", "\n        ")
+
+
 def submission_json(submission: SubmissionResult) -> str:
-    """One submission's entry in the JSON report, as it is written there."""
-    return "    " + json.dumps(submission_to_dict(submission), indent=2, allow_nan=False).replace("\n", "\n    ")
+    """One submission's entry in the JSON report, as it is written there: exactly the text of
+    `json.dumps(entry, indent=2)`, indented to its place in the report."""
+    entry = submission_to_dict(submission)
+    questions = entry.pop("questions")  # the last field
+    head = json.dumps(entry, indent=2, allow_nan=False).replace("\n", "\n    ")
+    listed = "[]" if not questions else "[\n        " + ",\n        ".join(
+        _indented_question(_COMPACT(question)) for question in questions) + "\n      ]"
+    return f'    {head[:-6]},\n      "questions": {listed}\n    }}'
 
 
 def json_document(assignment: str, seed: int, entries: Iterable[str], stats: ClassStats) -> Iterator[str]:
