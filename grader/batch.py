@@ -41,6 +41,11 @@ def _options_text(options: Options) -> str:
             f"catalogues={catalogues.hexdigest()}")
 
 
+def _not_gradable(entry: Entry, problem: SubmissionError, options: Options) -> SubmissionResult:
+    return SubmissionResult(entry.student, str(entry.path), error=str(problem), notes=entry.notes,
+                            late=entry.late, lms=entry.lms, possible=options.assignment.max_score)
+
+
 def grade_one(entry: Entry, options: Options, store: ResultStore | None, force: bool) -> Graded:
     """One entry, from the store when what it hands in is unchanged, else graded and stored.
     The hand-in is read once, bounded, and never through a link, before anything else."""
@@ -51,9 +56,7 @@ def grade_one(entry: Entry, options: Options, store: ResultStore | None, force: 
     try:
         submission = load(entry.path, entry.student, entry.folder, options.assignment.check_modules)
     except SubmissionError as exc:
-        return Graded(SubmissionResult(entry.student, str(entry.path), error=str(exc),
-                                       notes=entry.notes, late=entry.late, lms=entry.lms,
-                                       possible=options.assignment.max_score), False)
+        return Graded(_not_gradable(entry, exc, options), False)
     # Which file was chosen among several is said first, in every report.
     submission = replace(submission, notes=entry.notes + submission.notes)
     key = None
@@ -66,6 +69,8 @@ def grade_one(entry: Entry, options: Options, store: ResultStore | None, force: 
                 return Graded(stored, True)
     try:
         result = replace(grade_submission(submission, options), late=entry.late, lms=entry.lms)
+    except SubmissionError as exc:  # a .py that can't compile: known once it ran (not stored)
+        return Graded(_not_gradable(entry, exc, options), False)
     except Exception as exc:  # the grader's own failure: report it, keep going, don't store it
         return Graded(SubmissionResult(entry.student, str(entry.path), late=entry.late, lms=entry.lms,
                                        error=f"internal grader error: {type(exc).__name__}: {exc}",

@@ -19,7 +19,7 @@ import numpy as np
 from grader import assignment, carry, catalogue, compare, diagnose, feedback, own_gradient, sandbox
 from grader._standins import SERIES_WORK, missing_message
 from grader.assignment import Assignment, Case, Question
-from grader.loading import Submission, SubmissionError, load
+from grader.loading import Submission, SubmissionError, check_compiles, load
 from grader.results import (CaseResult, Diagnosis, LoadError, QuestionResult, Status,
                             SubmissionResult)
 
@@ -271,7 +271,8 @@ def answer_digest(values: list[Any]) -> str:
 def grade_submission(submission: Submission, options: Options = Options(),
                      runner=sandbox.run) -> SubmissionResult:
     """Run the submission's cells in the sandbox and grade every question. `runner` is
-    `sandbox.run` but for the in-process self-check, which answers the same calls."""
+    `sandbox.run` but for the in-process self-check, which answers the same calls. Raises
+    SubmissionError for a .py file Python cannot compile (see `_refuse_if_uncompilable`)."""
     work = options.assignment
     checks = plan(options.seed, work)
     confinement = sandbox.Confinement(
@@ -282,8 +283,11 @@ def grade_submission(submission: Submission, options: Options = Options(),
         run = runner(list(submission.cells), list(calls(options.seed, work)), options.limits, confinement,
                      submission.modules, contract(work))
     except sandbox.SandboxError as exc:
+        _refuse_if_uncompilable(submission)
         return SubmissionResult(submission.student, submission.path, error=f"sandbox failure: {exc}",
                                 possible=work.max_score)
+    if run.load_problems:
+        _refuse_if_uncompilable(submission)
 
     series_class = work.series is not None and work.series.class_name in run.defined
     notes = submission.notes + _run_notes(work, run, checks, submission)
@@ -330,6 +334,16 @@ def grade_submission(submission: Submission, options: Options = Options(),
     return SubmissionResult(submission.student, submission.path, questions=tuple(judged.values()),
                             load_errors=load_errors, output=output, notes=notes,
                             flags=run.flags, missing_packages=run.missing, possible=work.max_score)
+
+
+def _refuse_if_uncompilable(submission: Submission) -> None:
+    """A .py file Python cannot compile is not graded: SubmissionError, as for a file that
+    can't be read. Its runner compiled it already, and one that can't compile has a problem
+    loading: only then is it compiled here, so that a file that loads costs one compilation,
+    in the sandbox, not a second one in the grader. (A notebook's cells are each their own:
+    one that can't compile is reported, and the others run.)"""
+    if not submission.notebook and len(submission.cells) == 1:
+        check_compiles(submission.cells[0].source, submission.cells[0].filename)
 
 
 def _own_gradient_note(config: assignment.OwnGradient, run: sandbox.RunResult,
@@ -384,8 +398,7 @@ def grade_path(path: Path, options: Options = Options(), student: str | None = N
     """Grade one hand-in on disk; a file that can't be read or compiled gets status error.
     `folder` is the student's own folder, whose other .py files the hand-in may import."""
     try:
-        submission = load(path, student, folder, options.assignment.check_modules)
+        return grade_submission(load(path, student, folder, options.assignment.check_modules), options)
     except SubmissionError as exc:
         return SubmissionResult(student or path.stem, str(path), error=str(exc),
                                 possible=options.assignment.max_score)
-    return grade_submission(submission, options)

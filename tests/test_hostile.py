@@ -366,6 +366,33 @@ def test_13_bad_files_get_a_one_line_reason(grade, content, reason):
     assert "\n" not in result.error
 
 
+@pytest.mark.parametrize("source, reason", [
+    ("def forward(:\n    pass\n", "SyntaxError: invalid syntax (line 1)"),
+    (SOLUTION + "\nif True:\nreturn 1\n", "IndentationError: expected an indented block after 'if' statement"),
+    ("x = " + "(" * 300 + ")" * 300 + "\n", "SyntaxError: too many nested parentheses"),
+], ids=["syntax", "indentation", "nesting"])
+def test_13_a_file_python_cannot_compile_is_not_graded_and_says_where(grade, tmp_path, source, reason):
+    """Known once the sandbox has tried it (the grader compiles a file only when its run had a
+    problem loading); reported as before: not graded, one line, where."""
+    result = grade(source, "bad.py")
+    assert result.status == "error" and result.error.startswith(reason), result.error
+    assert result.questions == () and result.output == "" and "\n" not in result.error
+    (tmp_path / "klass").mkdir()
+    (tmp_path / "klass" / "bad.py").write_text(source)
+    (tmp_path / "klass" / "good.py").write_text(SOLUTION)
+    rows = json.loads(run_cli(str(tmp_path / "klass"), "--format", "json", "--no-cache").stdout)["submissions"]
+    assert [(r["student"], r["status"], r["score"]) for r in rows] == [("bad", "error", 0.0), ("good", "graded", 20.0)]
+    assert rows[0]["error"] == result.error
+
+
+def test_13_code_that_raises_syntax_error_itself_is_graded(grade):
+    """A SyntaxError raised by code that compiles (compiling a string, a forged one) is a
+    problem loading, not a file that can't compile: the rest of the file is graded."""
+    result = grade(SOLUTION + "\ncompile('def (', 'x', 'exec')\n", "fine.py")
+    assert result.status == "graded" and result.score == 20
+    assert [str(e) for e in result.load_errors][0].startswith("line ") and "SyntaxError" in str(result.load_errors[0])
+
+
 def test_13_a_coding_declaration_is_honoured(grade):
     source = "# -*- coding: latin-1 -*-\n# caf\u00e9\n" + SOLUTION
     assert grade(source.encode("latin-1"), "latin.py").score == 20
