@@ -125,6 +125,7 @@ class Call:
     read: bool = False  # the answer is the values of `names`, module-level constants
     # Calls are sent in stages: a call's stage comes after every question whose answer its
     # arguments hold has been answered, so that no answer reaches the process before its time.
+    # Stage 0 (arguments that hold no answer) is held by each worker's fork server for a class.
     stage: int = 0
 
     @cached_property
@@ -245,7 +246,9 @@ def _job(cells, calls, limits, confinement, modules, contract) -> bytes:
 @lru_cache(maxsize=32)
 def _unchanging(limits: Limits, confinement: Confinement, stages_key: tuple) -> dict:
     """The parts of a job that a whole class shares, encoded once."""
-    stages: dict[int, list] = {}
+    # Stage 0 is always first, if empty: the worker has the fork server hold the first stage's
+    # calls, which must be those whose arguments hold no answer (see Call.stage).
+    stages: dict[int, list] = {0: []}
     # Constants are read first: reading them runs none of the student's functions.
     for key, group, stage, read in sorted(stages_key, key=lambda c: (c[2], not c[3])):
         stages.setdefault(stage, []).append([key, group])

@@ -585,3 +585,19 @@ def test_no_answer_reaches_the_process_before_its_question_is_answered(grade):
     # The scan sees what the process holds: the first stage's arguments, already at load.
     assert all(int(scan[-3].removeprefix("arrays=")) >= 50 for scan in scans), scans
     assert question(result, "forward").score == question(result, "forward").question.points
+
+
+def test_calls_whose_arguments_all_hold_answers_are_never_held_ahead():
+    """The worker has the fork server hold the first stage sent; that stage is always stage 0
+    (arguments that hold no answer), empty when a job has none: then nothing is held, and every
+    call comes in its own stage, answered as before."""
+    from grader import _wire
+
+    calls = [sandbox.Call(0, ("double",), (np.ones(3),), "double", stage=1),
+             sandbox.Call(1, ("double",), (np.arange(3.0),), "double", stage=2)]
+    cells = [sandbox.Cell("def double(x):\n    return 2 * x\n", "s.py")]
+    job = sandbox._job(cells, calls, sandbox.Limits(timeout=2.0), sandbox.Confinement(), (), sandbox.Contract())
+    header = _wire.decode(_wire.split_frames(job)[0][1], np)
+    assert header["stages"] == [[], [[0, "double"]], [[1, "double"]]]
+    run = sandbox.run(cells, calls, sandbox.Limits(timeout=2.0))
+    assert [run.outcomes[k].value.tolist() for k in (0, 1)] == [[2.0] * 3, [0.0, 2.0, 4.0]]
