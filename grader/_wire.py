@@ -115,6 +115,7 @@ def make_encoder(np, max_text=None):
     int64_min, int64_max = -(2 ** 63), 2 ** 63 - 1
     # By dtype number: float32 and float16 say what they are; everything else is float64.
     dtype_codes = {np.dtype(np.float32).num: b"f", np.dtype(np.float16).num: b"h"}
+    float64_le = np.dtype("<f8")  # numpy's one instance of it: arrays share it, `is` finds it
 
     def text(value, tag=b"s"):
         data = _str.__str__(value)
@@ -128,11 +129,11 @@ def make_encoder(np, max_text=None):
         if array.dtype.kind not in "biuf":
             return text(f"array of {array.dtype}", b"u")
         code = dtype_codes.get(array.dtype.num, b"d")
-        try:
-            data = array.astype("<f8").tobytes()
+        try:  # float64 as it is kept here (little-endian) is its bytes already: no copy to make
+            data = array.tobytes() if array.dtype is float64_le else array.astype("<f8").tobytes()
         except Exception:
             return text(f"array of {array.dtype}", b"u")
-        shape = join(pack_length(n) for n in array.shape)
+        shape = join([pack_length(n) for n in array.shape])
         return b"a" + code + _bytes((array.ndim,)) + shape + data
 
     def encode(value, budget, depth=0):
