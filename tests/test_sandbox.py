@@ -30,6 +30,20 @@ def test_wire_values_round_trip_as_plain_data():
     assert isinstance(_wire.decode(encode(object(), [10]), np), sandbox.Unsupported)
 
 
+@pytest.mark.parametrize("array", [
+    np.arange(6.0).reshape(2, 3), np.arange(6.0).reshape(2, 3).T, np.arange(12.0)[::3],
+    np.array([np.nan, -0.0, np.inf, -np.inf]), np.ones((0, 3)), np.array(2.5),
+    np.arange(6.0).astype(">f8"), np.arange(4), np.arange(4, dtype=np.float32)],
+    ids=["c-order", "transposed", "strided", "non-finite", "empty", "0-d", "big-endian", "int", "float32"])
+def test_arrays_travel_as_their_values_in_row_order_whatever_their_layout(array):
+    """An answer is read back as float64 in C order, its shape kept: however numpy holds it
+    (transposed, strided, big-endian, another dtype), only its values and shape travel."""
+    back = _wire.decode(_wire.make_encoder(np)(array, [100]), np)
+    assert back.dtype == np.float64 and back.shape == array.shape and back.flags.c_contiguous
+    assert np.array_equal(back, array.astype(float), equal_nan=True)
+    assert np.array_equal(np.signbit(back), np.signbit(array.astype(float)))
+
+
 @pytest.mark.parametrize("data", [
     b"", b"Z", b"i\x00", b"a d\x01\x00\x00\x00\x05" + b"\x00" * 8,  # fewer numbers than its shape
     b"l\xff\xff\xff\xff", b"s\x00\x00\x00\x09abc", b"NN", b"a?\x00" + b"\x00" * 8,
