@@ -1,8 +1,7 @@
 """The entry point of the program that runs student code.
 
 `processes.CHILD_SOURCE` is _wire, _system, _standins, _runner, _worker and this file, joined
-and started as `python -I -c <processes.BOOTSTRAP> <source> serve FD` (the bootstrap has a
-child compile the source, then runs it): a worker (see _worker) serving the grader on
+and started as `python -I -c <source> serve FD`: a worker (see _worker) serving the grader on
 descriptor FD. A security reviewer reads the parts in that order: the wire format, the system
 calls, the stand-ins, the student's process, the worker that drives it.
 """

@@ -28,37 +28,6 @@ from grader import _wire
 CHILD_PARTS = ("_wire.py", "_system.py", "_standins.py", "_runner.py", "_worker.py", "_child.py")
 CHILD_SOURCE = "\n\n".join(Path(__file__).with_name(part).read_text(encoding="utf-8")
                            for part in CHILD_PARTS)
-# How a worker starts it (`python -I -c BOOTSTRAP CHILD_SOURCE serve FD`): compiled by a child
-# of its own, which hands back the code. Compiled in the worker itself, the compiler's memory
-# (5-7 MB, freed but left among the objects that stay) would be in the fork server too, and
-# every runner's fork copies the page tables of all the fork server holds (measured: 2.5 ms a
-# fork against 2.1).
-BOOTSTRAP = """
-import marshal, os, sys
-source, (reader, writer) = sys.argv.pop(1), os.pipe()
-try:
-    compiler = os.fork()
-except OSError:  # no process to spare: compiled here, as it always was
-    compiler = None
-if compiler == 0:
-    try:
-        data = memoryview(marshal.dumps(compile(source, "<string>", "exec")))
-        while data:
-            data = data[os.write(writer, data):]
-    finally:
-        os._exit(0)
-os.close(writer)
-with os.fdopen(reader, "rb") as compiled:
-    data = compiled.read() if compiler else b""
-if compiler:
-    os.waitpid(compiler, 0)
-try:
-    program = marshal.loads(data)
-except (EOFError, ValueError, TypeError):  # the compiler failed: compiled here
-    program = compile(source, "<string>", "exec")
-del source, data
-exec(program)
-"""
 
 _live: set["Worker"] = set()
 _live_lock = threading.Lock()
@@ -140,7 +109,7 @@ class Worker:
     def __init__(self, hide: tuple[str, ...] | None = None, once: bool = False):
         ours, theirs = socket.socketpair()
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-c", BOOTSTRAP, CHILD_SOURCE, "serve", str(theirs.fileno())],
+            [sys.executable, "-I", "-c", CHILD_SOURCE, "serve", str(theirs.fileno())],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             pass_fds=(theirs.fileno(),), env=environment(), cwd="/", start_new_session=True,
         )

@@ -5,8 +5,6 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 from conftest import FAST, ROOT, SOLUTION, with_solution
 from grader import processes
 
@@ -125,20 +123,3 @@ def test_private_paths_never_hide_the_folders_every_process_needs(grade):
     options = dataclasses.replace(FAST, private_paths=("/dev", "/sys/kernel", "/proc/self"))
     result = grade(SOLUTION, options=options)
     assert result.error is None and result.score == result.max_score
-
-
-@pytest.mark.parametrize("trouble", [None, "no process to spare", "the compiler gives nothing"])
-def test_a_worker_starts_its_program_however_its_compiler_fares(trouble):
-    """A worker's program is compiled by a child of its own (the compiler's memory then never
-    sits in the fork server); without one, or with one that fails, it is compiled in place."""
-    bootstrap = processes.BOOTSTRAP
-    if trouble == "no process to spare":
-        bootstrap = bootstrap.replace("compiler = os.fork()", "raise OSError(11, 'no process')")
-    elif trouble == "the compiler gives nothing":
-        bootstrap = bootstrap.replace('data = memoryview(marshal.dumps(compile(source, "<string>", "exec")))',
-                                      'data = b""')
-    assert bootstrap != processes.BOOTSTRAP or trouble is None
-    program = "import sys\nprint('ran', __name__, sys.argv[1:])\n"
-    done = subprocess.run([sys.executable, "-I", "-c", bootstrap, program, "serve", "7"],
-                          capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0 and done.stdout == "ran __main__ ['serve', '7']\n", done.stderr
