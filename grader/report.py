@@ -33,10 +33,11 @@ def submission_json(submission: SubmissionResult) -> str:
     `json.dumps(entry, indent=2)`, indented to its place in the report."""
     entry = submission_to_dict(submission)
     questions = entry.pop("questions")  # the last field
-    head = json.dumps(entry, indent=2, allow_nan=False).replace("\n", "\n    ")
+    # The other fields, their closing brace taken off: "questions" goes last, inside it.
+    head = json.dumps(entry, indent=2, allow_nan=False).replace("\n", "\n    ").removesuffix("\n    }")
     listed = "[]" if not questions else "[\n        " + ",\n        ".join(
         _indented_question(_COMPACT(question)) for question in questions) + "\n      ]"
-    return f'    {head[:-6]},\n      "questions": {listed}\n    }}'
+    return f'    {head},\n      "questions": {listed}\n    }}'
 
 
 def json_document(assignment: str, seed: int, entries: Iterable[str], stats: ClassStats) -> Iterator[str]:
