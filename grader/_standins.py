@@ -1,7 +1,7 @@
 """Stand-ins for what a hand-in imports that grading does not need, or cannot have.
 
-Part of the program that runs a student's code (`processes.CHILD_SOURCE` is this file followed
-by `_child.py`): it imports only the standard library and numpy, and decides nothing.
+Part of the program that runs a student's code (one of the parts `processes.CHILD_BOOT` runs,
+before `_runner.py`): it imports only the standard library and numpy, and decides nothing.
 
 * Plotting and display (matplotlib, pylab, seaborn, mpl_toolkits, IPython) are always
   stand-ins, installed or not: every function does nothing, so a notebook that plots is graded
@@ -146,6 +146,29 @@ def _pylab_names():
     for name in ("bytes", "abs", "bool", "max", "min", "pow", "round"):
         names[name] = getattr(builtins, name)
     return names
+
+
+def defer_submodules(module):
+    """Bind each submodule `module` lists in __all__ but loads only when first asked for (numpy
+    2 does so for f2py, testing, polynomial...) to a module that imports it when first used.
+    `from numpy import *`, which %pylab runs, asks for every name in __all__: numpy.f2py and
+    numpy.testing alone took 130 ms of each such notebook's runner, for names it never uses.
+    Importing the submodule itself (`import numpy.testing`) binds the real one, as before."""
+    from importlib.util import find_spec
+
+    for name in getattr(module, "__all__", ()):
+        qualified = f"{module.__name__}.{name}"
+        if name not in vars(module) and qualified not in sys.modules and find_spec(qualified):
+            setattr(module, name, _ImportedOnUse(qualified))
+
+
+class _ImportedOnUse(types.ModuleType):
+    """A module, imported when an attribute of it is first asked for."""
+
+    def __getattr__(self, attribute):
+        import importlib
+
+        return getattr(importlib.import_module(self.__name__), attribute)
 
 
 class _PlottingLoader:

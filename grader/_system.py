@@ -1,7 +1,7 @@
 """The operating system's part of the sandbox: Linux calls through the C library, mounts that
 hide folders, resource limits, dropping privileges, and ending every process left behind.
 
-Part of the program that runs student code (joined into `processes.CHILD_SOURCE`); standard
+Part of the program that runs student code (one of the parts `processes.CHILD_BOOT` runs); standard
 library only. On a system without a call (macOS has no prctl, unshare or mount) the call
 reports failure and the sandbox does without it, saying so.
 """
@@ -27,7 +27,7 @@ SECURE_NOROOT_ALL = 0x01 | 0x02 | 0x04 | 0x08 | 0x10 | 0x20
 SHARED_TEMPORARY = ("/tmp", "/var/tmp", "/dev/shm")
 # Imported before any student process is forked: what a student may import cheaply, and what
 # a process running as another user could not read from an installation it can't see.
-PRELOAD = ("numpy", "numpy.linalg", "numpy.random", "numpy.fft", "numpy.testing", "numpy.ma",
+PRELOAD = ("numpy", "numpy.linalg", "numpy.random", "numpy.fft", "numpy.ma",
            "ctypes", "math", "random", "itertools", "functools", "collections", "copy", "time",
            "statistics", "fractions", "decimal", "typing", "dataclasses", "re", "string",
            "operator", "datetime", "importlib.machinery", "json", "traceback", "ast", "types",

@@ -1,6 +1,6 @@
 """The worker: one of the grader's --jobs, started once, serving one submission at a time.
 
-Part of the program that runs student code (joined into `processes.CHILD_SOURCE`). No student
+Part of the program that runs student code (one of the parts `processes.CHILD_BOOT` runs). No student
 code ever runs in the two processes here:
 
 * the worker (W) talks to the grader: it receives a submission's job, drives the student's
@@ -103,6 +103,7 @@ def serve(control_fd):
     import numpy as np
 
     preload()
+    defer_submodules(np)
     control = Inbox(control_fd)
     first = control.next()
     if first is None or first[0] != b"W":
