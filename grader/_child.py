@@ -1,9 +1,10 @@
 """The entry point of the program that runs student code.
 
-`processes.CHILD_SOURCE` is _wire, _system, _standins, _runner, _worker and this file, joined
-and started as `python -I -c <source> serve FD`: a worker (see _worker) serving the grader on
-descriptor FD. A security reviewer reads the parts in that order: the wire format, the system
-calls, the stand-ins, the student's process, the worker that drives it.
+`processes.CHILD_BOOT` runs _wire, _system, _standins, _runner, _worker and this file, in that
+order and in one namespace (each from Python's bytecode cache), started as
+`python -I -c <boot> serve FD`: a worker (see _worker) serving the grader on descriptor FD. A
+security reviewer reads the parts in that order: the wire format, the system calls, the
+stand-ins, the student's process, the worker that drives it.
 """
 
 

@@ -2,7 +2,7 @@
 timeout), forked by the worker's clean fork server so that it starts with nothing of any other
 submission in its memory.
 
-Part of the program that runs student code (joined into `processes.CHILD_SOURCE`). It reads
+Part of the program that runs student code (one of the parts `processes.CHILD_BOOT` runs). It reads
 its plan and the student's cells from the worker, isolates itself (its own System V IPC, in the
 worker's namespaces where /tmp, /var/tmp and /dev/shm are private and wiped after each runner
 and the private folders hidden; a user of the grader's own or no capabilities; resource

@@ -24,6 +24,35 @@ def test_one_submission_cannot_touch_the_next(grade):
     assert result.score == 20 and not result.load_errors
 
 
+def test_the_worker_program_is_its_parts_run_in_one_namespace_never_the_grader_package():
+    probe = processes.CHILD_BOOT + (
+        "import sys\n"
+        "print(callable(serve), callable(runner_main), callable(make_encoder),"
+        " any(m == 'grader' or m.startswith('grader.') for m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-I", "-c", probe], capture_output=True, text=True,
+                          cwd="/", timeout=120)
+    assert done.stdout.split() == ["True", "True", "True", "False"], done.stderr
+
+
+def test_the_worker_program_runs_its_parts_as_they_are_now_not_as_cached(tmp_path):
+    parts = [tmp_path / "first.py", tmp_path / "second.py"]
+    parts[0].write_text("WORD = 'cached'\n")
+    parts[1].write_text("print(WORD)\n")
+    boot = processes.child_boot(tuple(map(str, parts)))
+    run = lambda: subprocess.run([sys.executable, "-I", "-c", boot], capture_output=True,  # noqa: E731
+                                 text=True, timeout=120).stdout.strip()
+    assert run() == "cached" and list((tmp_path / "__pycache__").glob("first.*.pyc"))
+    parts[0].write_text("WORD = 'edited since'\n")
+    assert run() == "edited since"
+
+
+def test_the_worker_program_writes_no_bytecode_where_the_grader_would_not(tmp_path):
+    (tmp_path / "part.py").write_text("print('ran')\n")
+    boot = processes.child_boot((str(tmp_path / "part.py"),), write_bytecode=False)
+    done = subprocess.run([sys.executable, "-I", "-c", boot], capture_output=True, text=True, timeout=120)
+    assert done.stdout == "ran\n" and not (tmp_path / "__pycache__").exists()
+
+
 def test_a_worker_that_dies_is_replaced(grade, monkeypatch):
     monkeypatch.setattr(processes, "_idle", [])
     assert grade(SOLUTION).score == 20
