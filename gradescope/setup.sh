@@ -19,4 +19,7 @@ fi
 # bundle's source nor the copy pip just installed. From /, so that `-m grader` is the installed
 # copy, never one that happens to sit in the folder this script was started from.
 cd /
+# Each submission runs in a fresh container from this image: compiled here, once, the grader and
+# its worker start from bytecode on every run, and no run writes into the sealed folder.
+python3 -m compileall -q "$AUTOGRADER/source/grader" "$AUTOGRADER/source/assignments" >/dev/null
 python3 -m grader seal --also "$AUTOGRADER/source"
