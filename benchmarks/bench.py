@@ -99,19 +99,28 @@ def run_grader(folder: Path, jobs: int, checkout: Path = ROOT) -> tuple[float, i
     measure = (
         "import resource, sys, runpy\n"
         "sys.argv = ['grade'] + sys.argv[1:]\n"
+        "def say_peak():\n"
+        # VmHWM, not ru_maxrss: ru_maxrss keeps the high-water mark of the parent this process
+        # was forked from before its exec (the benchmark's own, after the floor ran).
+        "    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "    try:\n"
+        "        with open('/proc/self/status') as status:\n"
+        "            peak = next(int(l.split()[1]) for l in status if l.startswith('VmHWM:'))\n"
+        "    except (OSError, StopIteration):\n"
+        "        pass\n"
+        "    sys.stderr.write('MAXRSS %d\\n' % peak)\n"
+        "    sys.stderr.flush()\n"
+        # The command ends itself without the interpreter's teardown (os._exit) where it can:
+        # the peak is said just before, and the command still ends its own way.
+        "import grader.entry as entry\n"
+        "if hasattr(entry, '_exit_now'):\n"
+        "    exit_now = entry._exit_now\n"
+        "    entry._exit_now = lambda code: (say_peak(), exit_now(code))\n"
         "try:\n"
         "    runpy.run_module('grader', run_name='__main__')\n"
         "except SystemExit:\n"
         "    pass\n"
-        # VmHWM, not ru_maxrss: ru_maxrss keeps the high-water mark of the parent this process
-        # was forked from before its exec (the benchmark's own, after the floor ran).
-        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-        "try:\n"
-        "    with open('/proc/self/status') as status:\n"
-        "        peak = next(int(l.split()[1]) for l in status if l.startswith('VmHWM:'))\n"
-        "except (OSError, StopIteration):\n"
-        "    pass\n"
-        "sys.stderr.write('MAXRSS %d\\n' % peak)\n"
+        "say_peak()\n"
     )
     out = folder.parent / f"{folder.name}-report.json"
     started = time.perf_counter()

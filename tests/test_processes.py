@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from conftest import FAST, ROOT, SOLUTION, with_solution
 from grader import processes
 
@@ -111,12 +113,24 @@ def test_only_commands_that_grade_start_a_worker_early(monkeypatch):
     started = []
     monkeypatch.setattr(processes, "start_early", lambda: started.append(True))
     monkeypatch.setattr(cli, "main", lambda: None)
+    monkeypatch.setattr(entry, "_exit_now", lambda code: None)  # not this test's process
     for arguments, expected in ((["alice.py"], 1), (["--help"], 0), (["seal"], 0), ([], 0),
                                 (["gradescope"], 1), (["key"], 0), (["--sandbox-info"], 0)):
         started.clear()
         monkeypatch.setattr(sys, "argv", ["grade", *arguments])
         entry.main()
         assert len(started) == expected, arguments
+
+
+@pytest.mark.parametrize("code, status, said", [(None, 0, ""), (0, 0, ""), (3, 3, ""),
+                                                ("Error: no such file", 1, "Error: no such file\n")])
+def test_the_command_ends_as_its_exit_asks_with_everything_written(code, status, said):
+    # The command ends without the interpreter's teardown: whatever it printed still arrives.
+    script = (f"import sys\nfrom grader.entry import _exit_now\nsys.stdout.write('x' * 300_000)\n"
+              f"_exit_now({code!r})\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=ROOT, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (status, "x" * 300_000, said)
 
 
 def test_a_class_runs_on_as_many_workers_as_jobs_while_more_threads_judge(tmp_path, monkeypatch):
