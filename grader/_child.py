@@ -1,6 +1,6 @@
 """The entry point of the program that runs student code.
 
-`processes.CHILD_BOOT` runs _wire, _system, _standins, _runner, _worker and this file, in that
+`processes.child_boot` runs _wire, _system, _standins, _runner, _worker and this file, in that
 order and in one namespace (each from Python's bytecode cache), started as
 `python -I -c <boot> serve FD`: a worker (see _worker) serving the grader on descriptor FD. A
 security reviewer reads the parts in that order: the wire format, the system calls, the

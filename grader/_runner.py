@@ -2,15 +2,14 @@
 timeout), forked by the worker's clean fork server so that it starts with nothing of any other
 submission in its memory.
 
-Part of the program that runs student code (one of the parts `processes.CHILD_BOOT` runs). It reads
-its plan and the student's cells from the worker, isolates itself (its own System V IPC, in the
-worker's namespaces where /tmp, /var/tmp and /dev/shm are private and wiped after each runner
-and the private folders hidden; a user of the grader's own or no capabilities; resource
+Part of the program that runs student code (one of the parts `processes.child_boot` runs). It
+reads its plan and the student's cells from the worker, isolates itself (its own System V IPC,
+in the worker's namespaces where /tmp, /var/tmp and /dev/shm are private and wiped after each
+runner and the private folders hidden; a user of the grader's own or no capabilities; resource
 limits), installs an audit hook that blocks and flags reaching for the answer key, runs each
-cell whole (a statement at a time once it overran), then answers the calls the worker sends
-it, stage by stage: a call arrives only once every question whose answer its arguments hold
-has been answered. It decides nothing: the worker and the grader check all it
-says.
+cell whole (a statement at a time once it overran), then answers the calls the worker sends it,
+stage by stage: a call arrives only once every question whose answer its arguments hold has
+been answered. It decides nothing: the worker and the grader check all it says.
 
 Frames it sends (see _wire): I isolation record, A a cell about to run whole (cell), S a
 statement about to run, in a cell run a statement at a time (cell, index, line), E error at top

@@ -1,6 +1,6 @@
 """Stand-ins for what a hand-in imports that grading does not need, or cannot have.
 
-Part of the program that runs a student's code (one of the parts `processes.CHILD_BOOT` runs,
+Part of the program that runs a student's code (one of the parts `processes.child_boot` runs,
 before `_runner.py`): it imports only the standard library and numpy, and decides nothing.
 
 * Plotting and display (matplotlib, pylab, seaborn, mpl_toolkits, IPython) are always
@@ -158,7 +158,13 @@ def defer_submodules(module):
 
     for name in getattr(module, "__all__", ()):
         qualified = f"{module.__name__}.{name}"
-        if name not in vars(module) and qualified not in sys.modules and find_spec(qualified):
+        if name in vars(module) or qualified in sys.modules:
+            continue
+        try:
+            found = find_spec(qualified) is not None
+        except (ImportError, ValueError):  # not a submodule that can be found: left as it is
+            found = False
+        if found:
             setattr(module, name, _ImportedOnUse(qualified))
 
 

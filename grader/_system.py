@@ -1,9 +1,9 @@
 """The operating system's part of the sandbox: Linux calls through the C library, mounts that
 hide folders, resource limits, dropping privileges, and ending every process left behind.
 
-Part of the program that runs student code (one of the parts `processes.CHILD_BOOT` runs); standard
-library only. On a system without a call (macOS has no prctl, unshare or mount) the call
-reports failure and the sandbox does without it, saying so.
+Part of the program that runs student code (one of the parts `processes.child_boot` runs);
+standard library only. On a system without a call (macOS has no prctl, unshare or mount) the
+call reports failure and the sandbox does without it, saying so.
 """
 
 import ctypes

@@ -1,9 +1,9 @@
 """What crosses between the grader, its worker and the student's process: frames of bytes,
 and values in a plain binary form (numbers, arrays, lists, text, records; never code).
 
-Part of the program that runs student code (one of the parts `processes.CHILD_BOOT` runs) and imported
-by the grader as `grader._wire`, so that the format has one definition. Standard library and
-numpy only; everything here is bound when this file runs, before any student code.
+Part of the program that runs student code (one of the parts `processes.child_boot` runs) and
+imported by the grader as `grader._wire`, so that the format has one definition. Standard
+library and numpy only; everything here is bound when this file runs, before any student code.
 
 A frame is a 4-byte big-endian length, then that many bytes: a one-byte kind, then its body.
 

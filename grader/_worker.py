@@ -1,7 +1,7 @@
 """The worker: one of the grader's --jobs, started once, serving one submission at a time.
 
-Part of the program that runs student code (one of the parts `processes.CHILD_BOOT` runs). No student
-code ever runs in the two processes here:
+Part of the program that runs student code (one of the parts `processes.child_boot` runs). No
+student code ever runs in the two processes here:
 
 * the worker (W) talks to the grader: it receives a submission's job, drives the student's
   process through it, enforces every time limit, checks each frame it gets against what it

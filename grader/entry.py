@@ -30,7 +30,7 @@ def _exit_now(code: int | str | None) -> None:
     """End the process as SystemExit(code) would, without the interpreter's teardown: by now
     every file the command wrote is closed, and the workers end with the grader (their parent's
     death is their signal to die). What the teardown would do is free memory object by object,
-    which the kernel does at once: 30-40 ms of a one-file grade."""
+    which the kernel does at once: 30-50 ms of a one-file grade."""
     if code is None:
         status = 0
     elif isinstance(code, int):

@@ -28,15 +28,16 @@ from grader import _wire
 # imported.
 CHILD_PARTS = ("_wire.py", "_system.py", "_standins.py", "_runner.py", "_worker.py", "_child.py")
 CHILD_PATHS = tuple(str(Path(__file__).with_name(part)) for part in CHILD_PARTS)
-# How a worker starts: each part's code from Python's own bytecode cache (__pycache__, checked
-# against the source's time and size, exactly as any import of the grader's modules; written
-# there when missing, where the installation may be written). Compiled afresh, the 2,500 lines
-# took 40 ms of every worker's start, on the way of a one-file grade, and left megabytes of the
-# compiler's garbage in the memory each runner's fork copies.
-def child_boot(paths: tuple[str, ...], write_bytecode: bool = True) -> str:
-    """A script that runs these files in order, in its own namespace, each from its cached code
-    (cached when missing only if `write_bytecode`: a worker runs with -I, which ignores
-    PYTHONDONTWRITEBYTECODE, so it is told what the grader itself was told)."""
+
+
+def child_boot(paths: tuple[str, ...] = CHILD_PATHS, write_bytecode: bool = True) -> str:
+    """How a worker starts: a script that runs these files in order, in its own namespace, each
+    from Python's own bytecode cache (__pycache__, checked against the source's time and size,
+    exactly as any import of the grader's modules). Compiled afresh, the 2,500 lines took 40 ms
+    of every worker's start, on the way of a one-file grade, and left megabytes of the
+    compiler's garbage in the memory each runner's fork copies. A missing cache is written only
+    if `write_bytecode`: a worker runs with -I, which ignores PYTHONDONTWRITEBYTECODE, so it is
+    told what the grader itself was told."""
     return ("import sys\n"
             f"sys.dont_write_bytecode = {not write_bytecode!r}\n"
             "from importlib.machinery import SourceFileLoader\n"
@@ -44,13 +45,11 @@ def child_boot(paths: tuple[str, ...], write_bytecode: bool = True) -> str:
             "    exec(SourceFileLoader('grader_child', _part).get_code('grader_child'), globals())\n")
 
 
-CHILD_BOOT = child_boot(CHILD_PATHS)
-
-
 def __getattr__(name: str) -> str:
     if name == "CHILD_SOURCE":  # the program as one text, for tests that run its functions
         return "\n\n".join(Path(path).read_text(encoding="utf-8") for path in CHILD_PATHS)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _live: set["Worker"] = set()
 _live_lock = threading.Lock()
@@ -132,8 +131,8 @@ class Worker:
     def __init__(self, hide: tuple[str, ...] | None = None, once: bool = False):
         ours, theirs = socket.socketpair()
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-c", child_boot(CHILD_PATHS, not sys.dont_write_bytecode), "serve",
-             str(theirs.fileno())],
+            [sys.executable, "-I", "-c", child_boot(write_bytecode=not sys.dont_write_bytecode),
+             "serve", str(theirs.fileno())],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             pass_fds=(theirs.fileno(),), env=environment(), cwd="/", start_new_session=True,
         )

@@ -27,7 +27,7 @@ def test_one_submission_cannot_touch_the_next(grade):
 
 
 def test_the_worker_program_is_its_parts_run_in_one_namespace_never_the_grader_package():
-    probe = processes.CHILD_BOOT + (
+    probe = processes.child_boot() + (
         "import sys\n"
         "print(callable(serve), callable(runner_main), callable(make_encoder),"
         " any(m == 'grader' or m.startswith('grader.') for m in sys.modules))\n")
