@@ -110,6 +110,8 @@ def serve(control_fd):
         os._exit(0)
     settings = decode(first[1], np)
     mode = enter_namespaces(libc, settings)
+    if not mode["namespaces"] and settings.get("uid") is not None:
+        preload(PRELOAD_FOR_OTHER_USERS)
     # No process of the same user may look inside (its memory, its descriptors): set only now,
     # as a process that is not dumpable may not write its own user namespace's maps.
     libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)

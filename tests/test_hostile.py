@@ -210,6 +210,13 @@ def test_07_an_ndarray_subclass_that_lies_is_read_as_plain_data(grade):
     assert question(result, "dJdW2").cases[0].message.startswith("shape (7, 7), but the answer")
 
 
+def test_numpy_testing_works_in_every_mode(graded):
+    # Loaded on first use where the runner can read the installation, loaded ahead where it
+    # might not (another user without namespaces: numpy under /root, say).
+    result = graded("import numpy as np\nnp.testing.assert_allclose(1.0, 1.0)\n" + SOLUTION)
+    assert result.load_errors == () and result.score == 20
+
+
 # 8. Reaching for the answer key.
 @pytest.mark.parametrize("reach, flag", [
     ("import solutions.backprop as key", "imported solutions"),
