@@ -133,7 +133,7 @@ def test_pylab_names_numpy_submodules_and_loads_them_only_when_used(grade):
     source = notebook_text(
         "%pylab inline",
         SOLUTION,
-        "import sys\nloaded = lambda: sorted(m for m in ('numpy.f2py', 'numpy.testing') if m in sys.modules)\n"
+        "import sys\nloaded = lambda: sorted(m for m in ('numpy.f2py', 'numpy.polynomial') if m in sys.modules)\n"
         "print('before:', loaded())\n"
         "testing.assert_allclose(norm(array([3.0, 4.0])), 5.0)\n"
         "np.testing.assert_allclose(1.0, 1.0)\n"
@@ -144,7 +144,9 @@ def test_pylab_names_numpy_submodules_and_loads_them_only_when_used(grade):
     )
     result = grade(source, "pylab.ipynb")
     assert result.load_errors == () and result.score == 20
-    assert "before: []" in result.output and "after: ['numpy.testing']" in result.output
+    # (numpy.testing is not asked about: where a runner is another user without namespaces,
+    # the worker loads it ahead.)
+    assert "before: []" in result.output and "after: ['numpy.polynomial']" in result.output
 
 
 def test_plotting_is_a_stand_in_even_inside_the_graded_functions(grade):
