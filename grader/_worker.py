@@ -407,6 +407,7 @@ class Submission:
         self.errors = self.notes = 0
         self.isolation_sent = False
         self.scratch = None
+        self.held = frozenset()  # calls F holds: see prepare_calls
 
     def hide_for_job(self):
         """Ask F to hide this job's private folders, once: a batch shares them."""
@@ -424,18 +425,18 @@ class Submission:
     def prepare_calls(self):
         """Have F hold the first stage's calls decoded, unless it holds these already: a class
         shares them (a job of another class replaces them). Later stages are never held: their
-        arguments hold answers."""
+        arguments hold answers. Sets `held`, the keys a stage may name instead of sending."""
         first = [key for key, _ in self.stages[0]] if self.stages else []
         held = self.mode.setdefault("prepared", {})
-        if not first or all(held.get(key) == self.calls.get(key) for key in first):
-            return
-        held.clear()
-        self.server.sendall(frame(b"C", b"l" + _NUMBER.pack(len(first)) + b"".join(self.calls[k] for k in first)))
-        got = self.inbox.next(STARTUP_SECONDS)
-        if got is None or got[0] != b"c":
-            raise Fatal("the fork server has gone")
-        if _NUMBER.unpack_from(got[1])[0] == len(first):
-            held.update((key, self.calls[key]) for key in first)
+        if first and not all(held.get(key) == self.calls.get(key) for key in first):
+            held.clear()
+            self.server.sendall(frame(b"C", b"l" + _NUMBER.pack(len(first)) + b"".join(self.calls[k] for k in first)))
+            got = self.inbox.next(STARTUP_SECONDS)
+            if got is None or got[0] != b"c":
+                raise Fatal("the fork server has gone")
+            if _NUMBER.unpack_from(got[1])[0] == len(first):
+                held.update((key, self.calls[key]) for key in first)
+        self.held = frozenset(first) if first and held else frozenset()
 
     def record(self, kind, record, prefix=b""):
         self.out.append(frame(kind, prefix + self.encode(record, [100_000])))
@@ -455,6 +456,8 @@ class Submission:
     def run(self):
         try:
             self.scratch = self.make_scratch()
+            self.hide_for_job()
+            self.prepare_calls()
             statements = self.header["statements"]
             # Each call, each statement that overruns, and each cell that overruns when run whole.
             for _ in range(len(self.group) + 2 * statements + 2):
@@ -547,8 +550,6 @@ class Run:
         from_runner, from_runner_write = os.pipe()
         output, output_write = os.pipe()
         try:
-            s.hide_for_job()
-            s.prepare_calls()
             socket.send_fds(s.server, [frame(b"F")], [to_runner_read, from_runner_write, output_write])
         finally:
             for fd in (to_runner_read, from_runner_write, output_write):
@@ -726,9 +727,8 @@ class Run:
             if keys:
                 self.sent, self.first_unanswered = keys, 0
                 self.step()
-                held = s.mode.get("prepared", {})
                 write_all(self.to_runner, frame(b"K", b"l" + _NUMBER.pack(len(keys)) + b"".join(
-                    reference(k) if held.get(k) == s.calls[k] else s.calls[k] for k in keys)))
+                    reference(k) if k in s.held else s.calls[k] for k in keys)))
                 return
         self.phase = "done"
         self.deadline = min(time.monotonic() + STARTUP_SECONDS, s.budget_end)  # to exit

@@ -186,7 +186,10 @@ def run(paths, output_format, work, assignment_name, output, feedback_dir, html_
         feedback_dir.mkdir(parents=True, exist_ok=True)
         feedback = FeedbackFolder(feedback_dir)
     show_progress = not quiet and len(entries) > 1 and sys.stderr.isatty()
-    results, summary = Spool(work), ClassStats(work)  # the summary counted as results come
+    results = Spool(work)
+    # The JSON report's summary, counted as results come (the other reports count their own
+    # from the results they read back).
+    summary = ClassStats(work) if output_format == "json" else None
     from_store = 0
     if output_format == "table":  # loaded while the first submissions run, not after
         threading.Thread(target=report.prepare_table, daemon=True).start()
@@ -196,7 +199,8 @@ def run(paths, output_format, work, assignment_name, output, feedback_dir, html_
         for graded in grade_all(entries, options, jobs=jobs, store=store,
                                 force=force):
             results.add(graded.result)
-            summary.add(graded.result)
+            if summary is not None:
+                summary.add(graded.result)
             from_store += graded.from_store
             if feedback is not None:
                 feedback.write(graded.result)

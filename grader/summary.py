@@ -3,9 +3,10 @@
 Per question: the mean and the share at full marks, and every student who lost points there,
 accounted for once: a catalogued mistake (diagnosed), the same wrong answer as a classmate that
 no catalogue entry explains (grouped: the next entries for the catalogue), not answered, or
-other. Pure: results in, numbers out; the renderers in `report` and `html_report` show it. The summary
-does not depend on the order results are added in (a class graded in parallel adds them as they
-finish): points are summed exactly, ties are ranked by name, groups list students by name.
+other. Pure: results in, numbers out; the renderers in `report` and `html_report` show it. The
+summary does not depend on the order results are added in (a class graded in parallel adds them
+as they finish): points are summed exactly, ties are ranked by name, groups list students by
+name.
 """
 
 from __future__ import annotations
