@@ -21,6 +21,13 @@ beside the targets. Checked: every verdict of the class run is the verdict of th
 graded alone (on a sample).
 
     python benchmarks/bench.py --before ../old-checkout   # a column for an earlier version too
+    python benchmarks/bench.py --cpu                       # where each class's CPU goes, too
+
+With --cpu, one more run of each class (not timed) is watched, to say how many milliseconds of
+CPU a file costs in each kind of process: the grader's own, its workers, their fork servers,
+and the runners the fork servers forked (and whatever those started); beside it, the floor's
+parents and children. The machine is CPU-bound when grading a class, so these sums are what a
+ratio to the floor is made of.
 
 With --before, the grader of that checkout runs in the same rounds, against the same floor,
 so that the two columns are measured alike. Both checkouts are byte-compiled first, as an
@@ -94,8 +101,10 @@ def byte_compile(checkout: Path) -> None:
                    env={k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"})
 
 
-def run_grader(folder: Path, jobs: int, checkout: Path = ROOT) -> tuple[float, int, dict]:
-    """Wall seconds, peak RSS in KiB of the grader's own process, and the report's rows."""
+def run_grader(folder: Path, jobs: int, checkout: Path = ROOT,
+               watch: dict | None = None) -> tuple[float, int, dict]:
+    """Wall seconds, peak RSS in KiB of the grader's own process, and the report's rows. With
+    `watch` (a dict), the CPU seconds of each kind of process go into it (see _watched)."""
     measure = (
         "import resource, sys, runpy\n"
         "sys.argv = ['grade'] + sys.argv[1:]\n"
@@ -108,7 +117,8 @@ def run_grader(folder: Path, jobs: int, checkout: Path = ROOT) -> tuple[float, i
         "            peak = next(int(l.split()[1]) for l in status if l.startswith('VmHWM:'))\n"
         "    except (OSError, StopIteration):\n"
         "        pass\n"
-        "    sys.stderr.write('MAXRSS %d\\n' % peak)\n"
+        "    own = resource.getrusage(resource.RUSAGE_SELF)\n"
+        "    sys.stderr.write('MAXRSS %d\\nCPU %f\\n' % (peak, own.ru_utime + own.ru_stime))\n"
         "    sys.stderr.flush()\n"
         # The command ends itself without the interpreter's teardown (os._exit) where it can:
         # the peak is said just before, and the command still ends its own way.
@@ -124,16 +134,68 @@ def run_grader(folder: Path, jobs: int, checkout: Path = ROOT) -> tuple[float, i
     )
     out = folder.parent / f"{folder.name}-report.json"
     started = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, "-c", measure, str(folder), "--jobs", str(jobs), "--no-cache", "-q",
-         "--format", "json", "-o", str(out)], capture_output=True, text=True, cwd=checkout,
-        env=checkout_env(checkout))
+    command = [sys.executable, "-c", measure, str(folder), "--jobs", str(jobs), "--no-cache", "-q",
+               "--format", "json", "-o", str(out)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                               cwd=checkout, env=checkout_env(checkout))
+    if watch is None:
+        stderr = process.communicate()[1]
+    else:
+        stderr = _watched(process, watch)
     wall = time.perf_counter() - started
-    if result.returncode != 0:
-        sys.exit(f"grader failed: {result.stderr[-2000:]}")
-    rss = int(next(line.split()[1] for line in result.stderr.splitlines() if line.startswith("MAXRSS")))
+    if process.returncode != 0:
+        sys.exit(f"grader failed: {stderr[-2000:]}")
+    said = dict(line.split(None, 1) for line in stderr.splitlines() if line.startswith(("MAXRSS ", "CPU ")))
+    if watch is not None:
+        watch["grader"] = float(said["CPU"])
     rows = {s["student"]: s for s in json.loads(out.read_text())["submissions"]}
-    return wall, rss, rows
+    return wall, int(said["MAXRSS"]), rows
+
+
+def _stat(pid: int) -> tuple[float, float] | None:
+    """A process's own CPU seconds and those of its children it has waited for."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rpartition(")")[2].split()
+    except OSError:
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / tick, (int(fields[13]) + int(fields[14])) / tick
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as handle:
+            return [int(child) for child in handle.read().split()]
+    except OSError:
+        return []
+
+
+def _watched(process: subprocess.Popen, watch: dict) -> str:
+    """Wait for the grader, looking every 20 ms at its workers (its children) and their fork
+    servers (theirs): each one's CPU as last seen, the fork servers' with the runners they
+    waited for. What a process spent after it was last seen is missed (20 ms at most)."""
+    import threading
+
+    errors: list[str] = []
+    reader = threading.Thread(target=lambda: errors.append(process.stderr.read()))
+    reader.start()
+    seen: dict[int, tuple[str, float, float]] = {}
+    while process.poll() is None:
+        for worker in _children(process.pid):
+            for pid, role in [(worker, "workers"), *((f, "fork servers") for f in _children(worker))]:
+                times = _stat(pid)
+                if times is not None:
+                    seen[pid] = (role, *times)
+        time.sleep(0.02)
+    reader.join()
+    for role in ("workers", "fork servers", "runners"):
+        watch[role] = 0.0
+    for role, own, waited in seen.values():
+        watch[role] += own
+        if role == "fork servers":
+            watch["runners"] += waited
+    return errors[0] if errors else ""
 
 
 # The floor's child: run the file, make the calls, send the answers as JSON.
@@ -188,27 +250,45 @@ def _floor_worker(sources: list[str], calls: list) -> None:
         json.loads(b"".join(chunks))
 
 
-def the_floor(sources: list[str], jobs: int) -> float:
-    """Wall seconds for the floor: `jobs` parents that imported numpy, a fork per file."""
+def the_floor(sources: list[str], jobs: int, watch: dict | None = None) -> float:
+    """Wall seconds for the floor: `jobs` parents that imported numpy, a fork per file. With
+    `watch`, the CPU seconds of the parents and of their children go into it."""
+    import resource
+
     import numpy  # noqa: F401 - imported before the forks, as a warm process would
 
     from grader.grading import calls, plan
 
     checks = plan(0)
     call_list = [(list(c.names), list(check.args), c.read) for c, check in zip(calls(0), checks)]
+    said, tell = os.pipe()
     started = time.perf_counter()
     workers = []
     for index in range(jobs):
         pid = os.fork()
         if pid == 0:
             try:
+                os.close(said)
+                before = resource.getrusage(resource.RUSAGE_SELF)
                 _floor_worker(sources[index::jobs], call_list)
+                own = resource.getrusage(resource.RUSAGE_SELF)
+                children = resource.getrusage(resource.RUSAGE_CHILDREN)
+                spent = (own.ru_utime + own.ru_stime - before.ru_utime - before.ru_stime,
+                         children.ru_utime + children.ru_stime)
+                os.write(tell, json.dumps(spent).encode() + b"\n")
             finally:
                 os._exit(0)
         workers.append(pid)
+    os.close(tell)
     for pid in workers:
         os.waitpid(pid, 0)
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    with os.fdopen(said) as reports:
+        spent = [json.loads(line) for line in reports]
+    if watch is not None:
+        watch["parents"] = sum(parent for parent, _ in spent)
+        watch["children"] = sum(children for _, children in spent)
+    return wall
 
 
 def naive_floor(sources: list[str], jobs: int) -> float:
@@ -265,6 +345,8 @@ def main() -> None:
     parser.add_argument("--only", choices=CLASSES, action="append", help="this class only (repeatable)")
     parser.add_argument("--no-floor", action="store_true", help="skip both floors")
     parser.add_argument("--before", type=Path, help="a checkout of an earlier version, measured alike")
+    parser.add_argument("--cpu", action="store_true",
+                        help="one more run of each class, watched: CPU per file by kind of process")
     args = parser.parse_args()
 
     checkouts = {"now": ROOT, **({"before": args.before.resolve()} if args.before else {})}
@@ -305,6 +387,9 @@ def main() -> None:
                 print(line, flush=True)
             print(f"          every verdict as when graded alone (sample): {same_alone(folder, rows)}",
                   flush=True)
+            if args.cpu:
+                for name, checkout in checkouts.items():
+                    print(cpu_line(kind, name, folder, sources, args, checkout), flush=True)
     numpy_start = best_of([sys.executable, "-c", "import numpy"])
     for name, checkout in checkouts.items():
         single = best_of([sys.executable, "-m", "grader", str(ROOT / "assignments" / "backprop" / "solution" / "backprop.py"),
@@ -314,6 +399,23 @@ def main() -> None:
               f"bare `python -c 'import numpy'`: {numpy_start:.3f} s; ratio {single / numpy_start:.2f}")
     print()
     print(table(ratios, checkouts))
+
+
+def cpu_line(kind: str, name: str, folder: Path, sources: list[str], args, checkout: Path) -> str:
+    """Milliseconds of CPU per file in each kind of process, the grader's and the floor's."""
+    def per_file(spent: dict[str, float]) -> str:
+        parts = ", ".join(f"{role} {1000 * seconds / args.n:.1f}" for role, seconds in spent.items())
+        return f"{parts} ({1000 * sum(spent.values()) / args.n:.1f} in all)"
+
+    watched: dict[str, float] = {}
+    run_grader(folder, args.jobs, checkout, watch=watched)
+    grader = {role: watched[role] for role in ("grader", "workers", "fork servers", "runners")}
+    line = f"          CPU ms per file{'' if name == 'now' else ' (' + name + ')'}: {per_file(grader)}"
+    if not args.no_floor:
+        floor: dict[str, float] = {}
+        the_floor(sources, args.jobs, watch=floor)
+        line += f"; the floor: {per_file(floor)}"
+    return line
 
 
 def table(ratios: dict[str, dict[str, float]], checkouts: dict) -> str:

@@ -2,6 +2,7 @@
 
 import dataclasses
 import os
+import re
 import subprocess
 import sys
 
@@ -74,13 +75,18 @@ def test_without_warm_workers_a_fresh_interpreter_does_the_same(grade, monkeypat
 
 def test_the_benchmark_script_runs(tmp_path):
     result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench.py"), "-n", "8",
-                             "--rounds", "1", "--only", "mistakes"],
+                             "--rounds", "1", "--only", "mistakes", "--cpu"],
                             capture_output=True, text=True, timeout=300, cwd=tmp_path,
                             env={**os.environ})
     assert result.returncode == 0, result.stderr
     assert "mistakes  8 files: grader" in result.stdout and "grader / floor" in result.stdout
     assert "every verdict as when graded alone (sample): True" in result.stdout
     assert "one `grade FILE`" in result.stdout
+    # --cpu: milliseconds per file in each kind of process, every one of them seen to work
+    cpu = next(line for line in result.stdout.splitlines() if "CPU ms per file" in line)
+    spent = dict(re.findall(r"(grader|workers|fork servers|runners|parents|children) ([\d.]+)", cpu))
+    assert set(spent) == {"grader", "workers", "fork servers", "runners", "parents", "children"}, cpu
+    assert all(float(ms) > 0 for ms in spent.values()), cpu
 
 
 def test_a_worker_started_before_the_options_are_known_grades_once_told_them(grade, monkeypatch):
