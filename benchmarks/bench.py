@@ -409,8 +409,10 @@ def cpu_line(kind: str, name: str, folder: Path, sources: list[str], args, check
 
     watched: dict[str, float] = {}
     run_grader(folder, args.jobs, checkout, watch=watched)
-    grader = {role: watched[role] for role in ("grader", "workers", "fork servers", "runners")}
-    line = f"          CPU ms per file{'' if name == 'now' else ' (' + name + ')'}: {per_file(grader)}"
+    line = f"          CPU ms per file{'' if name == 'now' else ' (' + name + ')'}: "
+    if not watched["workers"]:  # a kernel without /proc/PID/task/TID/children
+        return line + "its workers could not be watched here"
+    line += per_file({role: watched[role] for role in ("grader", "workers", "fork servers", "runners")})
     if not args.no_floor:
         floor: dict[str, float] = {}
         the_floor(sources, args.jobs, watch=floor)
