@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from grader.assignment import Assignment, Question
 from grader.catalogue import Mistake
+from grader.rebinding import Rebinding
 from grader.results import CaseResult, Status
 
 
@@ -25,9 +26,19 @@ def _verb(functions: tuple[str, ...]) -> str:
 def question_feedback(work: Assignment, question: Question, cases: tuple[CaseResult, ...], *,
                       diagnosis: Mistake | None = None, near_miss: str | None = None,
                       series_class: bool = False, fragment: str | None = None,
-                      reordered: tuple[str, ...] | None = None, hard_coded: bool = False) -> str:
+                      reordered: tuple[str, ...] | None = None, hard_coded: bool = False,
+                      rebound: Rebinding | None = None, replaced: tuple[Rebinding, ...] = ()) -> str:
+    """`rebound`: this question's function, written and then replaced by top-level code;
+    `replaced`: the other graded functions so replaced, which a call of this one may have met."""
     text = _main_line(work, question, cases, diagnosis=diagnosis, near_miss=near_miss,
-                      series_class=series_class, fragment=fragment, hard_coded=hard_coded)
+                      series_class=series_class, fragment=fragment, hard_coded=hard_coded,
+                      rebound=rebound)
+    if replaced and any(c.status is Status.RAISED and "object is not callable" in c.message for c in cases):
+        names = [r.name for r in replaced]
+        listed = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+        places = " and ".join(dict.fromkeys(r.replaced_at for r in replaced))
+        them = "it" if len(names) == 1 else "them"
+        text += f". Probably because {places} replaced your {listed} (see {them})"
     if reordered and cases[0].status is not Status.MISSING:
         stub = _parameters(work, question)
         text += (f". Your parameters ({', '.join(reordered)}) are the stub's in another order "
@@ -40,7 +51,7 @@ def question_feedback(work: Assignment, question: Question, cases: tuple[CaseRes
 
 def _main_line(work: Assignment, question: Question, cases: tuple[CaseResult, ...], *, diagnosis: Mistake | None,
                near_miss: str | None, series_class: bool, fragment: str | None,
-               hard_coded: bool) -> str:
+               hard_coded: bool, rebound: Rebinding | None = None) -> str:
     failing = [c for c in cases if c.status is not Status.PASSED]
     carried = tuple(dict.fromkeys(name for c in cases for name in c.carried_from))
     correct = f" ({len(cases) - len(failing)}/{len(cases)} cases correct)" if len(cases) > 1 else ""
@@ -58,6 +69,13 @@ def _main_line(work: Assignment, question: Question, cases: tuple[CaseResult, ..
     # The case that failed on its own, not one skipped because an earlier case failed.
     first = next((c for c in failing if not c.message.startswith("not run:")), failing[0])
     if first.status is Status.MISSING:
+        if rebound is not None:  # written, then replaced by the student's own top-level code
+            if rebound.deleted:
+                return (f"not defined when graded: {rebound.replaced_at} deletes your {rebound.name}, "
+                        f"defined at {rebound.defined_at} (`{rebound.statement}`); remove that line")
+            return (f"not a function when graded: {rebound.replaced_at} assigns to {rebound.name} "
+                    f"(`{rebound.statement}`) after your function's definition at "
+                    f"{rebound.defined_at}; give that variable another name")
         if fragment:
             return (f"not defined: your `{fragment}` takes self, a method pasted outside its class; "
                     f"keep it in the {_class_name(work)} class, or write the stub's "

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from grader import assignment, carry, catalogue, compare, diagnose, feedback, own_gradient, sandbox
+from grader import assignment, carry, catalogue, compare, diagnose, feedback, own_gradient, rebinding, sandbox
 from grader._standins import SERIES_WORK, missing_message
 from grader.assignment import Assignment, Case, Question
 from grader.loading import Submission, SubmissionError, check_compiles, load
@@ -294,6 +294,9 @@ def grade_submission(submission: Submission, options: Options = Options(),
     answers = mistake_answers(options.seed, options.catalogues, work)
     mistakes = mistakes_by_question(options.catalogues, work)
     judged: dict[str, QuestionResult] = {}
+    sources = [cell.source for cell in submission.cells]
+    trees = None  # the cells parsed, once a function is found missing
+    replaced: list[rebinding.Rebinding] = []  # graded functions the student's code replaced
     for question in work.questions:  # in order: an earlier question is judged first
         keys = [key for key, check in enumerate(checks) if check.question is question]
         outcomes = [run.outcomes[k] for k in keys]
@@ -304,19 +307,24 @@ def grade_submission(submission: Submission, options: Options = Options(),
             evidence = [diagnose.Evidence(_student_value(run.outcomes[k]), checks[k].expected,
                                           answers[k]) for k in keys]
             found = diagnose.diagnose(question, mistakes.get(question.id, ()), evidence)
-        near = fragment = None
+        near = fragment = rebound = None
         if cases[0].status is Status.MISSING:
             near = feedback.near_miss(work, question, run.defined)
             fragment = next((n for n in question.names if n in run.fragments), None)
+            trees = rebinding.parse(sources) if trees is None else trees
+            rebound = rebinding.find(sources, trees, question.names,
+                                     lambda cell, line: _where(submission, cell, line))
+            replaced += [rebound] if rebound is not None else []
         reordered = next((o.reordered for o in outcomes if o.reordered), None)
         text = feedback.question_feedback(
             work, question, cases, diagnosis=found, near_miss=near, series_class=series_class,
-            fragment=fragment, reordered=reordered,
+            fragment=fragment, reordered=reordered, rebound=rebound, replaced=tuple(replaced),
             hard_coded=_hard_coded(question, cases, [checks[k] for k in keys], outcomes))
         if work.own_gradient and question.id == work.own_gradient.question \
                 and any(c.status is Status.WRONG for c in cases) and not any(c.carried_from for c in cases):
             text += _own_gradient_note(work.own_gradient, run, checks, keys, judged)
-        unanswered = all(c.status is Status.MISSING for c in cases) or all(
+        # Written and then replaced is not unanswered: the class summary counts it as "other".
+        unanswered = (all(c.status is Status.MISSING for c in cases) and rebound is None) or all(
             c.status is Status.RAISED and c.message.startswith("NotImplementedError") for c in cases)
         if options.feedback == "score-only":
             text, cases = "", tuple(c.without_message() for c in cases)

@@ -151,6 +151,12 @@ def test_an_answer_wrong_in_itself_is_not_carried_forward(grade):
     assert scores(result)["delta3"] == 0 and statuses(result)["delta3"] == "wrong"
 
 
+def without(name: str, extra: str = "") -> str:
+    """The model answer without its function `name` (never written: a `del` would be said to
+    have removed it), and `extra`."""
+    return with_solution(extra).replace(f"def {name}(", f"def _{name}_not_handed_in(")
+
+
 @pytest.mark.parametrize("defined, expected", [
     ("def sigmoidprime(z):\n    return z\n", "found `sigmoidprime`; rename it to `sigmoid_prime`"),
     ("def dJdw2(a2, delta3):\n    return a2\n", "found `dJdw2`; rename it to `dJdW2`"),
@@ -158,13 +164,13 @@ def test_an_answer_wrong_in_itself_is_not_carried_forward(grade):
 ])
 def test_near_miss_names_are_named(grade, defined, expected):
     name = "sigmoid_prime" if "igmoid" in defined else "dJdW2"
-    result = grade(with_solution(f"del {name}\n" + defined))
+    result = grade(without(name, defined))
     question = next(q for q in result.questions if q.question.id == name)
     assert question.status.value == "missing" and question.feedback == f"not defined: {expected}"
 
 
 def test_another_contract_function_is_not_a_near_miss(grade):
-    result = grade(with_solution("del dJdW2\n"))
+    result = grade(without("dJdW2"))
     question = next(q for q in result.questions if q.question.id == "dJdW2")
     assert question.feedback == "not defined: write a function named dJdW2"
 

@@ -6,7 +6,7 @@ Header lines (all optional but `base`):
   # expect score: 19                 the submission's total
   # expect error: text               text the status-error message contains
   # expect <question>: <status> <score>
-  # expect feedback <question>: text text the question's feedback contains
+  # expect feedback <question>: text text the question's feedback contains (one line each)
   # expect diagnosis <question>: id  the catalogued mistake named (or: none)
   # expect load_error: text          text one of the top-level errors contains
   # expect note: text                text one of the notes contains
@@ -57,7 +57,8 @@ def test_scenario(scenario, tmp_path):
     expected.pop("base")
     for key, values in expected.items():
         if key.startswith("feedback "):
-            assert values[0] in feedback[key.split()[1]], feedback[key.split()[1]]
+            for text in values:  # each line of it, when there are several
+                assert text in feedback[key.split()[1]], feedback[key.split()[1]]
         elif key.startswith("diagnosis "):
             assert diagnoses[key.split()[1]] == values[0], feedback[key.split()[1]]
         else:

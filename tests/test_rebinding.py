@@ -1,0 +1,114 @@
+"""A graded function the student wrote and then replaced with their own top-level code: the
+feedback says which line replaced it, not "not defined"."""
+
+import nbformat
+import pytest
+
+from conftest import FAST, with_solution
+from grader.grading import grade_path
+from grader.rebinding import find, parse
+
+
+def _where(cell, line):
+    return f"cell {cell + 1}, line {line}"
+
+
+def replaced(*cells, names=("dJdW2",)):
+    rebound = find(list(cells), parse(list(cells)), names, _where)
+    return None if rebound is None else (rebound.replaced_at, rebound.statement, rebound.deleted)
+
+
+DEF = "def dJdW2(a2, delta3):\n    return a2.T @ delta3\n"
+
+
+@pytest.mark.parametrize("after, expected", [
+    ("dJdW1, dJdW2 = 1, 2", ("cell 1, line 3", "dJdW1, dJdW2 = 1, 2", False)),
+    ("for dJdW2 in range(3):\n    pass", ("cell 1, line 3", "for dJdW2 in range(3):", False)),
+    ("if True:\n    try:\n        dJdW2 = 0\n    except Exception:\n        pass",
+     ("cell 1, line 5", "dJdW2 = 0", False)),
+    ("import numpy as dJdW2", ("cell 1, line 3", "import numpy as dJdW2", False)),
+    ("from math import sqrt as dJdW2", ("cell 1, line 3", "from math import sqrt as dJdW2", False)),
+    ("with open('f') as dJdW2:\n    pass", ("cell 1, line 3", "with open('f') as dJdW2:", False)),
+    ("dJdW2 += 1", ("cell 1, line 3", "dJdW2 += 1", False)),
+    ("[a, (b, *dJdW2)] = [1, (2, 3)]", ("cell 1, line 3", "[a, (b, *dJdW2)] = [1, (2, 3)]", False)),
+    ("del dJdW2", ("cell 1, line 3", "del dJdW2", True)),
+    # Not a rebinding at module level: a local of a function or a class, an index, an
+    # annotation without a value, a method call.
+    ("def train():\n    dJdW2 = 0\n    return dJdW2", None),
+    ("class Net:\n    dJdW2 = 0", None),
+    ("table = {}\ntable[dJdW2] = 1", None),
+    ("dJdW2: int", None),
+    ("dJdW2.__doc__ = 'mine'", None),
+    # Replaced and then written again: the function is there.
+    ("dJdW2 = 0\n" + DEF, None),
+])
+def test_the_statement_that_replaced_the_function_is_found(after, expected):
+    assert replaced(DEF + after) == expected
+
+
+def test_a_binding_before_the_definition_is_not_a_replacement():
+    assert replaced("dJdW2 = None\n" + DEF) is None
+
+
+def test_across_notebook_cells_in_the_order_they_run_and_past_a_cell_that_does_not_parse():
+    assert replaced("import numpy as np", DEF, "def broken(:", "dJdW1, dJdW2 = 0, 0") == \
+        ("cell 4, line 1", "dJdW1, dJdW2 = 0, 0", False)
+
+
+def test_any_of_the_questions_names_and_a_long_statement_shortened():
+    cells = [DEF.replace("dJdW2", "djdw2") + "djdw2 = " + "1 + " * 40 + "1"]
+    rebound = find(cells, parse(cells), ("dJdW2", "djdw2"), _where)
+    assert rebound.name == "djdw2" and rebound.defined_at == "cell 1, line 1"
+    assert len(rebound.statement) == 80 and rebound.statement.endswith("...")
+
+
+SERIES_STYLE = """
+X = np.array(([3, 5], [5, 1], [10, 2]), dtype=float) / np.array([10.0, 5.0])
+y = np.array(([75], [82], [93]), dtype=float) / 100
+W1, W2 = np.ones((2, 3)), np.ones((3, 1))
+dJdW1, dJdW2 = cost_function_prime(X, y, W1, W2)
+"""
+
+
+def test_the_series_way_of_naming_gradients_is_explained_where_it_costs_marks(tmp_path):
+    """`dJdW1, dJdW2 = NN.costFunctionPrime(X, y)` in the series; with the stub's function names
+    the functions are gone when graded, and cost_function_prime, which calls them, fails."""
+    path = tmp_path / "alice.py"
+    path.write_text(with_solution(SERIES_STYLE))
+    statement = "dJdW1, dJdW2 = cost_function_prime(X, y, W1, W2)"
+    line = with_solution(SERIES_STYLE).splitlines().index(statement) + 1
+    result = grade_path(path, FAST)
+    by_id = {q.question.id: q for q in result.questions}
+    assert result.score == 15
+    assert by_id["dJdW2"].feedback.startswith(
+        f"not a function when graded: line {line} assigns to dJdW2 "
+        f"(`dJdW1, dJdW2 = cost_function_prime(X, y, W1, W2)`) after your function's definition at line ")
+    assert by_id["dJdW2"].feedback.endswith("; give that variable another name")
+    assert by_id["dJdW1"].feedback.startswith(f"not a function when graded: line {line} assigns to dJdW1")
+    assert by_id["cost_function_prime"].feedback.endswith(
+        f"Probably because line {line} replaced your dJdW2 and dJdW1 (see them)")
+    # Written, then replaced: not among the unanswered of the class summary.
+    assert not by_id["dJdW2"].unanswered and not by_id["dJdW1"].unanswered
+
+
+def test_a_function_never_written_is_still_not_defined(tmp_path):
+    path = tmp_path / "bob.py"
+    path.write_text(with_solution("").replace("def dz3dW2(", "def other_name("))
+    by_id = {q.question.id: q for q in grade_path(path, FAST).questions}
+    assert by_id["dz3dW2"].feedback == "not defined: write a function named dz3dW2"
+    assert by_id["dz3dW2"].unanswered
+
+
+def test_in_a_notebook_the_cell_is_named(tmp_path):
+    from conftest import SOLUTION
+
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("%pylab inline"),
+        nbformat.v4.new_code_cell(SOLUTION),
+        nbformat.v4.new_code_cell(SERIES_STYLE.strip() + "\nplot(dJdW1.ravel())"),
+    ])
+    path = tmp_path / "carol.ipynb"
+    path.write_text(nbformat.writes(notebook))
+    by_id = {q.question.id: q for q in grade_path(path, FAST).questions}
+    assert by_id["dJdW2"].feedback.startswith("not a function when graded: cell 3, line 4 assigns to dJdW2")
+    assert "after your function's definition at cell 2, line " in by_id["dJdW2"].feedback
