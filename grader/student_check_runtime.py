@@ -90,6 +90,16 @@ def _function(namespace, data):
     return None
 
 
+def _kind(value):
+    """What a value is, for a sentence: "a numpy.ndarray", "an int"."""
+    try:
+        kind, module = str(type(value).__qualname__), str(type(value).__module__)
+    except Exception:  # a class of the student's own that answers oddly
+        return "a value that is not a function"
+    kind = kind if module == "builtins" else f"{module.split('.')[0]}.{kind}"
+    return f"{'an' if kind[:1].lower() in 'aeiou' else 'a'} {kind}"
+
+
 def _near_miss(namespace, data):
     wanted = {n.lower().replace("_", "") for n in data["synonyms"] + data["names"]}
     for name, value in namespace.items():
@@ -148,6 +158,11 @@ def _verdict(data, namespace, reveal):
         errors = [None] * len(cases)
     else:
         function = _function(namespace, data)
+        bound = next((name for name in data["names"] if name in namespace), None)
+        if function is None and bound is not None:  # written, then replaced by a variable?
+            return QuestionCheck(data, 0, f"not a function when checked: {bound} is {_kind(namespace[bound])} "
+                                 f"here; if a line assigns to it after your function (as "
+                                 f"`dJdW1, dJdW2 = ...` would), give that variable another name", [])
         if function is None:
             near = _near_miss(namespace, data)
             text = (f"not defined: found `{near}`; rename it to `{data['id']}`" if near

@@ -100,6 +100,20 @@ def test_what_builds_on_a_wrong_answer_says_so(check_file):
     assert "your dJdW2 is wrong too" in checked["questions"]["cost_function_prime"][2]
 
 
+def test_a_function_replaced_by_a_variable_is_said_to_be_one(check_file):
+    """The series' `dJdW1, dJdW2 = NN.costFunctionPrime(X, y)`, with the stub's names: the
+    functions are arrays by the time the student checks."""
+    checked = _check(check_file, with_solution(
+        "X = np.ones((3, 2)); y = np.ones((3, 1)); W1, W2 = np.ones((2, 3)), np.ones((3, 1))\n"
+        "dJdW1, dJdW2 = cost_function_prime(X, y, W1, W2)\n"))
+    assert checked["questions"]["dJdW2"] == [0, 2, (
+        "not a function when checked: dJdW2 is a numpy.ndarray here; if a line assigns to it after "
+        "your function (as `dJdW1, dJdW2 = ...` would), give that variable another name")]
+    assert checked["questions"]["dJdW1"][2].startswith("not a function when checked: dJdW1 is a numpy.ndarray")
+    assert _check(check_file, with_solution("dJdW2 = 3\n"))["questions"]["dJdW2"][2].startswith(
+        "not a function when checked: dJdW2 is an int here")
+
+
 def test_check_takes_worksheet_question_numbers(check_file):
     assert set(_check(check_file, SOLUTION, "Q17")["questions"]) == {"delta2", "dJdW1"}
     assert set(_check(check_file, SOLUTION, "q6")["questions"]) == {"sigmoid_prime"}
