@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from grader.assignment import Assignment, Question
 from grader.catalogue import Mistake
-from grader.rebinding import Rebinding
+from grader import absence
+from grader.absence import Absence
 from grader.results import CaseResult, Status
 
 
@@ -27,16 +28,17 @@ def question_feedback(work: Assignment, question: Question, cases: tuple[CaseRes
                       diagnosis: Mistake | None = None, near_miss: str | None = None,
                       series_class: bool = False, fragment: str | None = None,
                       reordered: tuple[str, ...] | None = None, hard_coded: bool = False,
-                      rebound: Rebinding | None = None, replaced: tuple[Rebinding, ...] = ()) -> str:
-    """`rebound`: this question's function, written and then replaced by top-level code;
-    `replaced`: the other graded functions so replaced, which a call of this one may have met."""
+                      absent: Absence | None = None, replaced: tuple[Absence, ...] = ()) -> str:
+    """`absent`: why this question's function, which the student wrote, is not there;
+    `replaced`: the other graded functions top-level code replaced, which a call of this one
+    may have met."""
     text = _main_line(work, question, cases, diagnosis=diagnosis, near_miss=near_miss,
                       series_class=series_class, fragment=fragment, hard_coded=hard_coded,
-                      rebound=rebound)
+                      absent=absent)
     if replaced and any(c.status is Status.RAISED and "object is not callable" in c.message for c in cases):
         names = [r.name for r in replaced]
         listed = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
-        places = " and ".join(dict.fromkeys(r.replaced_at for r in replaced))
+        places = " and ".join(dict.fromkeys(r.at for r in replaced))
         them = "it" if len(names) == 1 else "them"
         text += f". Probably because {places} replaced your {listed} (see {them})"
     if reordered and cases[0].status is not Status.MISSING:
@@ -49,9 +51,34 @@ def question_feedback(work: Assignment, question: Question, cases: tuple[CaseRes
     return text
 
 
+def _absent(absent: Absence) -> str:
+    """Why a function the student wrote is not there, and what to do."""
+    name, defined = absent.name, absent.defined_at
+    if absent.reason == absence.DELETED:
+        return (f"not defined when graded: {absent.at} deletes your {name}, defined at {defined} "
+                f"(`{absent.statement}`); remove that line")
+    if absent.reason == absence.REPLACED:
+        return (f"not a function when graded: {absent.at} assigns to {name} (`{absent.statement}`) after your "
+                f"function's definition at {defined}; give that variable another name")
+    if absent.reason == absence.NOT_REACHED:
+        return (f"not defined when graded: your {name} at {defined} was never reached, because the {absent.unit} "
+                f"stopped at its first error, at {absent.at} ({absent.detail}); fix that error")
+    if absent.reason == absence.GUARDED:  # in Jupyter __name__ is "__main__": the block runs there
+        runs = "runs in Jupyter but not when the grader runs your notebook" if absent.unit == "cell" \
+            else "does not run when the grader imports your file"
+        return (f"not defined when graded: your {name} at {defined} is inside `{absent.statement}` "
+                f"({absent.at}), which {runs}; move it above that block")
+    if absent.reason == absence.NESTED:
+        return (f"not defined when graded: your {name} at {defined} is inside your function {absent.detail} "
+                f"({absent.at}), so it exists only while {absent.detail} runs; move it to the top level")
+    problem = f" ({absent.detail}, at {absent.at})" if absent.detail else ""
+    return (f"not defined when graded: your {name} at {defined} is in a cell Python can't compile{problem}, "
+            f"so none of that cell ran; fix the error")
+
+
 def _main_line(work: Assignment, question: Question, cases: tuple[CaseResult, ...], *, diagnosis: Mistake | None,
                near_miss: str | None, series_class: bool, fragment: str | None,
-               hard_coded: bool, rebound: Rebinding | None = None) -> str:
+               hard_coded: bool, absent: Absence | None = None) -> str:
     failing = [c for c in cases if c.status is not Status.PASSED]
     carried = tuple(dict.fromkeys(name for c in cases for name in c.carried_from))
     correct = f" ({len(cases) - len(failing)}/{len(cases)} cases correct)" if len(cases) > 1 else ""
@@ -69,13 +96,8 @@ def _main_line(work: Assignment, question: Question, cases: tuple[CaseResult, ..
     # The case that failed on its own, not one skipped because an earlier case failed.
     first = next((c for c in failing if not c.message.startswith("not run:")), failing[0])
     if first.status is Status.MISSING:
-        if rebound is not None:  # written, then replaced by the student's own top-level code
-            if rebound.deleted:
-                return (f"not defined when graded: {rebound.replaced_at} deletes your {rebound.name}, "
-                        f"defined at {rebound.defined_at} (`{rebound.statement}`); remove that line")
-            return (f"not a function when graded: {rebound.replaced_at} assigns to {rebound.name} "
-                    f"(`{rebound.statement}`) after your function's definition at "
-                    f"{rebound.defined_at}; give that variable another name")
+        if absent is not None:  # written, but not there when graded
+            return _absent(absent)
         if fragment:
             return (f"not defined: your `{fragment}` takes self, a method pasted outside its class; "
                     f"keep it in the {_class_name(work)} class, or write the stub's "

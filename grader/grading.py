@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from grader import assignment, carry, catalogue, compare, diagnose, feedback, own_gradient, rebinding, sandbox
+from grader import absence, assignment, carry, catalogue, compare, diagnose, feedback, own_gradient, sandbox
 from grader._standins import SERIES_WORK, missing_message
 from grader.assignment import Assignment, Case, Question
 from grader.loading import Submission, SubmissionError, check_compiles, load
@@ -296,7 +296,8 @@ def grade_submission(submission: Submission, options: Options = Options(),
     judged: dict[str, QuestionResult] = {}
     sources = [cell.source for cell in submission.cells]
     trees = None  # the cells parsed, once a function is found missing
-    replaced: list[rebinding.Rebinding] = []  # graded functions the student's code replaced
+    replaced: list[absence.Absence] = []  # graded functions the student's code replaced
+    failures = [absence.Failure(p.cell, p.line or 0, p.message) for p in run.load_problems]
     for question in work.questions:  # in order: an earlier question is judged first
         keys = [key for key, check in enumerate(checks) if check.question is question]
         outcomes = [run.outcomes[k] for k in keys]
@@ -307,24 +308,24 @@ def grade_submission(submission: Submission, options: Options = Options(),
             evidence = [diagnose.Evidence(_student_value(run.outcomes[k]), checks[k].expected,
                                           answers[k]) for k in keys]
             found = diagnose.diagnose(question, mistakes.get(question.id, ()), evidence)
-        near = fragment = rebound = None
+        near = fragment = absent = None
         if cases[0].status is Status.MISSING:
             near = feedback.near_miss(work, question, run.defined)
             fragment = next((n for n in question.names if n in run.fragments), None)
-            trees = rebinding.parse(sources) if trees is None else trees
-            rebound = rebinding.find(sources, trees, question.names,
-                                     lambda cell, line: _where(submission, cell, line))
-            replaced += [rebound] if rebound is not None else []
+            trees = absence.parse(sources) if trees is None else trees
+            absent = absence.explain(sources, trees, question.names, failures,
+                                     lambda cell, line: _where(submission, cell, line), submission.notebook)
+            replaced += [absent] if absent is not None and absent.reason == absence.REPLACED else []
         reordered = next((o.reordered for o in outcomes if o.reordered), None)
         text = feedback.question_feedback(
             work, question, cases, diagnosis=found, near_miss=near, series_class=series_class,
-            fragment=fragment, reordered=reordered, rebound=rebound, replaced=tuple(replaced),
+            fragment=fragment, reordered=reordered, absent=absent, replaced=tuple(replaced),
             hard_coded=_hard_coded(question, cases, [checks[k] for k in keys], outcomes))
         if work.own_gradient and question.id == work.own_gradient.question \
                 and any(c.status is Status.WRONG for c in cases) and not any(c.carried_from for c in cases):
             text += _own_gradient_note(work.own_gradient, run, checks, keys, judged)
-        # Written and then replaced is not unanswered: the class summary counts it as "other".
-        unanswered = (all(c.status is Status.MISSING for c in cases) and rebound is None) or all(
+        # Written but not there when graded is not unanswered: the class summary counts it as "other".
+        unanswered = (all(c.status is Status.MISSING for c in cases) and absent is None) or all(
             c.status is Status.RAISED and c.message.startswith("NotImplementedError") for c in cases)
         if options.feedback == "score-only":
             text, cases = "", tuple(c.without_message() for c in cases)

@@ -1,10 +1,13 @@
-# A top-level exception does not zero the file: what was defined before it is graded.
+# A top-level exception does not zero the file: what was defined before it is graded, and what
+# comes after it is said to have been written but never reached (not "not defined").
 # base: none
 # expect status: graded
 # expect score: 1
 # expect forward: passed 1
 # expect cost: missing 0
-# expect load_error: line 18: NameError
+# expect feedback cost: not defined when graded: your cost at line 24 was never reached, because the file
+# expect feedback cost: stopped at its first error, at line 21 (NameError: name 'X' is not defined); fix that error
+# expect load_error: line 21: NameError
 import numpy as np
 
 

@@ -1,21 +1,26 @@
-"""A graded function the student wrote and then replaced with their own top-level code: the
-feedback says which line replaced it, not "not defined"."""
+"""A graded function the student wrote that is not there when graded (replaced or deleted by
+their own top-level code, never reached after an error, inside a main guard or another
+function, in a cell that can't compile): the feedback says why, not "not defined"."""
 
 import nbformat
 import pytest
 
 from conftest import FAST, with_solution
 from grader.grading import grade_path
-from grader.rebinding import find, parse
+from grader.absence import Failure, explain, parse
 
 
 def _where(cell, line):
     return f"cell {cell + 1}, line {line}"
 
 
+def absent(*cells, names=("dJdW2",), failures=()):
+    return explain(list(cells), parse(list(cells)), names, failures, _where)
+
+
 def replaced(*cells, names=("dJdW2",)):
-    rebound = find(list(cells), parse(list(cells)), names, _where)
-    return None if rebound is None else (rebound.replaced_at, rebound.statement, rebound.deleted)
+    found = absent(*cells, names=names)
+    return None if found is None else (found.at, found.statement, found.reason == "deleted")
 
 
 DEF = "def dJdW2(a2, delta3):\n    return a2.T @ delta3\n"
@@ -57,9 +62,37 @@ def test_across_notebook_cells_in_the_order_they_run_and_past_a_cell_that_does_n
 
 def test_any_of_the_questions_names_and_a_long_statement_shortened():
     cells = [DEF.replace("dJdW2", "djdw2") + "djdw2 = " + "1 + " * 40 + "1"]
-    rebound = find(cells, parse(cells), ("dJdW2", "djdw2"), _where)
-    assert rebound.name == "djdw2" and rebound.defined_at == "cell 1, line 1"
-    assert len(rebound.statement) == 80 and rebound.statement.endswith("...")
+    found = explain(cells, parse(cells), ("dJdW2", "djdw2"), (), _where)
+    assert found.name == "djdw2" and found.defined_at == "cell 1, line 1"
+    assert len(found.statement) == 80 and found.statement.endswith("...")
+
+
+def test_a_definition_after_the_error_that_stopped_its_cell_was_not_reached():
+    cell = "import numpy as np\nprint(X)\n" + DEF
+    found = absent(cell, failures=[Failure(0, 2, "NameError: name 'X' is not defined")])
+    assert (found.reason, found.defined_at, found.at, found.detail) == \
+        ("not reached", "cell 1, line 3", "cell 1, line 2", "NameError: name 'X' is not defined")
+    # An error after it, or in another cell, did not stop it.
+    assert absent(DEF + "print(X)\n", failures=[Failure(0, 3, "NameError")]) is None
+    assert absent("print(X)", DEF, failures=[Failure(0, 1, "NameError")]) is None
+
+
+def test_a_definition_under_a_main_guard_or_inside_a_function_or_in_a_cell_that_cannot_compile():
+    guarded = absent("import numpy as np\nif __name__ == '__main__':\n    " + DEF.replace("\n    ", "\n        "))
+    assert (guarded.reason, guarded.at, guarded.statement) == \
+        ("guarded", "cell 1, line 2", "if __name__ == '__main__':")
+    # What a main guard holds never runs: an assignment there replaces nothing.
+    assert absent(DEF + "if '__main__' == __name__:\n    dJdW1, dJdW2 = 1, 2\n") is None
+    nested = absent("def forward(X):\n    " + DEF.replace("\n    ", "\n        ") + "    return X\n")
+    assert (nested.reason, nested.defined_at, nested.at, nested.detail) == \
+        ("nested", "cell 1, line 2", "cell 1, line 1", "forward")
+    broken = absent(DEF + "oops(:\n", failures=[Failure(0, 3, "SyntaxError: invalid syntax")])
+    assert (broken.reason, broken.defined_at, broken.at, broken.detail) == \
+        ("not compiled", "cell 1, line 1", "cell 1, line 3", "SyntaxError: invalid syntax")
+
+
+def test_nothing_is_said_of_a_function_never_written():
+    assert absent("def other(a2, delta3):\n    return a2\n") is None
 
 
 SERIES_STYLE = """
@@ -112,3 +145,23 @@ def test_in_a_notebook_the_cell_is_named(tmp_path):
     by_id = {q.question.id: q for q in grade_path(path, FAST).questions}
     assert by_id["dJdW2"].feedback.startswith("not a function when graded: cell 3, line 4 assigns to dJdW2")
     assert "after your function's definition at cell 2, line " in by_id["dJdW2"].feedback
+
+
+def test_in_a_notebook_a_cell_that_cannot_compile_and_one_stopped_by_an_error(tmp_path):
+    from conftest import SOLUTION
+
+    solution = SOLUTION.replace("def delta2(", "def _delta2_elsewhere(").replace("def dJdW1(", "def _dJdW1_other(")
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell(solution),
+        nbformat.v4.new_code_cell("def delta2(delta3, W2, z2):\n    return delta3 @ W2.T * sigmoid_prime(z2)\n"
+                                  "print('done'\n"),
+        nbformat.v4.new_code_cell("plt.plot([1, 2])\ndef dJdW1(X, delta2):\n    return X.T @ delta2\n"),
+    ])
+    path = tmp_path / "dan.ipynb"
+    path.write_text(nbformat.writes(notebook))
+    by_id = {q.question.id: q for q in grade_path(path, FAST).questions}
+    assert by_id["delta2"].feedback.startswith(
+        "not defined when graded: your delta2 at cell 2, line 1 is in a cell Python can't compile (SyntaxError")
+    assert by_id["dJdW1"].feedback == (
+        "not defined when graded: your dJdW1 at cell 3, line 2 was never reached, because the cell stopped at "
+        "its first error, at cell 3, line 1 (NameError: name 'plt' is not defined); fix that error")

@@ -1,0 +1,232 @@
+"""Why a function the student wrote is not there when it is graded, so that the feedback does
+not say "not defined" to a student who defined it. In the order they are looked for:
+
+* replaced: their own top-level code assigned to the name (or deleted it) after the `def`.
+  The series computes its gradients as `dJdW1, dJdW2 = NN.costFunctionPrime(X, y)`; in a file
+  whose functions have the stub's names, that line leaves two arrays where they were.
+* not reached: the `def` comes after a top-level statement that failed in the same cell (a
+  `.py` file is one cell): Python stops a file, and a cell, at its first error.
+* guarded: the `def` is inside `if __name__ == "__main__":`, which does not run when the file is
+  imported to be graded.
+* nested: the `def` is inside another function (indented one level too far).
+* not compiled: the `def` is in a notebook cell Python can't compile, so none of it ran.
+
+Read from the cells' source with the grader's own parse, and from where the run said its
+top-level statements failed; nothing else of the run. Top level includes the bodies of `if`,
+`for`, `while`, `try`, `with` and `match` at module level, not those of functions or classes.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, replace
+from typing import Callable, Iterable, Iterator, Sequence
+
+from grader.results import printable
+
+MAX_STATEMENT = 80  # characters of a statement quoted
+
+REPLACED, DELETED, NOT_REACHED, GUARDED, NESTED, NOT_COMPILED = (
+    "replaced", "deleted", "not reached", "guarded", "nested", "not compiled")
+
+
+@dataclass(frozen=True)
+class Absence:
+    name: str
+    reason: str  # one of the above
+    defined_at: str  # where the def is: "line 88", or "cell 2, line 5"
+    at: str  # where the cause is: the statement that replaced it, the failure, the enclosing block
+    statement: str  # the cause's first line as written (shortened): quoted in the feedback
+    detail: str = ""  # what the failure was (not reached), or the enclosing function's name (nested)
+    unit: str = "file"  # what a failure stops: the file (a .py), or a notebook's cell
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A top-level statement that stopped its cell: it raised, ran out of time or ended the
+    process (the run's load problems)."""
+
+    cell: int
+    line: int
+    message: str
+
+
+def parse(sources: Sequence[str]) -> list[ast.Module | None]:
+    """Each cell's syntax tree; None for a cell Python can't parse (it never ran)."""
+    trees: list[ast.Module | None] = []
+    for source in sources:
+        try:
+            trees.append(ast.parse(source))
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            trees.append(None)
+    return trees
+
+
+def explain(sources: Sequence[str], trees: Sequence[ast.Module | None], names: Iterable[str],
+            failures: Iterable[Failure], where: Callable[[int, int], str],
+            notebook: bool = False) -> Absence | None:
+    """Why none of `names` (a question's accepted names, in order) is a function when graded,
+    though the student wrote one; None when nothing says they did. `where(cell, line)` says
+    where a statement is."""
+    wanted = tuple(names)
+    failures = tuple(failures)
+    for look in (_replaced, _not_reached, _guarded, _nested, _not_compiled):
+        found = look(sources, trees, wanted, failures, where)
+        if found is not None:
+            return replace(found, unit="cell" if notebook else "file")
+    return None
+
+
+def _quote(sources: Sequence[str], cell: int, line: int) -> str:
+    lines = sources[cell].splitlines()
+    text = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+    if len(text) > MAX_STATEMENT:
+        text = text[:MAX_STATEMENT - 3] + "..."
+    return printable(text)
+
+
+def _replaced(sources, trees, wanted, failures, where) -> Absence | None:
+    """The last top-level statement that binds or deletes a name after its last def."""
+    defined: dict[str, tuple[int, int]] = {}
+    replaced: dict[str, Absence] = {}
+    for cell, tree in enumerate(trees):
+        if tree is None:
+            continue
+        for statement, guard in _top_level(tree.body):
+            if guard is not None:  # never runs when graded
+                continue
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name in wanted:
+                defined[statement.name] = (cell, statement.lineno)
+                replaced.pop(statement.name, None)
+                continue
+            for name in _bound(statement):
+                if name in wanted and name in defined:
+                    reason = DELETED if isinstance(statement, ast.Delete) else REPLACED
+                    replaced[name] = Absence(name, reason, where(*defined[name]), where(cell, statement.lineno),
+                                             _quote(sources, cell, statement.lineno))
+    return next((replaced[name] for name in wanted if name in replaced), None)
+
+
+def _not_reached(sources, trees, wanted, failures, where) -> Absence | None:
+    """A top-level def after the failure that stopped its cell. The failure's line may be in
+    an earlier function the failing statement called: the def still came after the statement
+    (had it run, the function would be there, not having been replaced)."""
+    for cell, tree in enumerate(trees):
+        if tree is None:
+            continue
+        for statement, guard in _top_level(tree.body):
+            if guard is not None or not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) \
+                    or statement.name not in wanted:
+                continue
+            stopped = [f for f in failures if f.cell == cell and 0 < f.line < statement.lineno]
+            if stopped:
+                first = min(stopped, key=lambda f: f.line)
+                return Absence(statement.name, NOT_REACHED, where(cell, statement.lineno),
+                               where(cell, first.line), _quote(sources, cell, first.line), first.message)
+    return None
+
+
+def _guarded(sources, trees, wanted, failures, where) -> Absence | None:
+    """A def inside `if __name__ == "__main__":`."""
+    for cell, tree in enumerate(trees):
+        if tree is None:
+            continue
+        for statement, guard in _top_level(tree.body):
+            if guard is not None and isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) \
+                    and statement.name in wanted:
+                return Absence(statement.name, GUARDED, where(cell, statement.lineno), where(cell, guard),
+                               _quote(sources, cell, guard))
+    return None
+
+
+def _nested(sources, trees, wanted, failures, where) -> Absence | None:
+    """A def inside another function (a class's methods are another matter: see feedback)."""
+    for cell, tree in enumerate(trees):
+        if tree is None:
+            continue
+        for outer in ast.walk(tree):
+            if not isinstance(outer, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for inner in ast.walk(outer):
+                if inner is not outer and isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef)) \
+                        and inner.name in wanted:
+                    return Absence(inner.name, NESTED, where(cell, inner.lineno), where(cell, outer.lineno),
+                                   _quote(sources, cell, outer.lineno), outer.name)
+    return None
+
+
+def _not_compiled(sources, trees, wanted, failures, where) -> Absence | None:
+    """A top-level def in a cell Python can't compile (a notebook's: a .py that can't compile
+    is not graded at all)."""
+    for cell, tree in enumerate(trees):
+        if tree is not None:
+            continue
+        for index, text in enumerate(sources[cell].splitlines(), 1):
+            match = re.match(r"(?:async\s+)?def\s+(\w+)\s*\(", text)
+            if match and match.group(1) in wanted:
+                failure = next((f for f in failures if f.cell == cell), None)
+                return Absence(match.group(1), NOT_COMPILED, where(cell, index),
+                               where(cell, failure.line) if failure and failure.line else "",
+                               _quote(sources, cell, failure.line) if failure and failure.line else "",
+                               failure.message if failure else "")
+    return None
+
+
+def _is_main_guard(test: ast.expr) -> bool:
+    """`__name__ == "__main__"`, either way round."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = [test.left, test.comparators[0]]
+    return any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides) and \
+        any(isinstance(s, ast.Constant) and s.value == "__main__" for s in sides)
+
+
+def _top_level(body: list[ast.stmt], guard: int | None = None) -> Iterator[tuple[ast.AST, int | None]]:
+    """The statements that run at module level, in source order, compound ones before their
+    bodies, each with the line of the `if __name__ == "__main__":` it is inside (or None)."""
+    for statement in body:
+        yield statement, guard
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        inner = guard
+        if guard is None and isinstance(statement, ast.If) and _is_main_guard(statement.test):
+            yield from _top_level(statement.body, statement.lineno)
+            yield from _top_level(statement.orelse, guard)
+            continue
+        for block in ("body", "orelse", "finalbody"):
+            yield from _top_level(getattr(statement, block, []) or [], inner)
+        for handler in getattr(statement, "handlers", []) or []:
+            yield handler, inner  # `except E as name` binds name
+            yield from _top_level(handler.body, inner)
+        for case in getattr(statement, "cases", []) or []:
+            yield from _top_level(case.body, inner)
+
+
+def _bound(statement: ast.AST) -> Iterator[str]:
+    """The module-level names a statement (its own header, not its body) binds or deletes."""
+    if isinstance(statement, ast.Assign):
+        targets = statement.targets
+    elif isinstance(statement, (ast.AugAssign, ast.AnnAssign)):
+        targets = [statement.target] if getattr(statement, "value", True) is not None else []
+    elif isinstance(statement, (ast.For, ast.AsyncFor)):
+        targets = [statement.target]
+    elif isinstance(statement, (ast.With, ast.AsyncWith)):
+        targets = [item.optional_vars for item in statement.items if item.optional_vars is not None]
+    elif isinstance(statement, ast.Delete):
+        targets = statement.targets
+    elif isinstance(statement, ast.ExceptHandler):
+        if statement.name:
+            yield statement.name
+        return
+    elif isinstance(statement, (ast.Import, ast.ImportFrom)):
+        for alias in statement.names:
+            if alias.name != "*":
+                yield alias.asname or alias.name.partition(".")[0]
+        return
+    else:
+        return
+    for target in targets:  # `a, (b, *c) = ...` binds a, b and c; `a[i] = ...` binds nothing
+        for node in ast.walk(target):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+                yield node.id
