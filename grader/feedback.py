@@ -8,10 +8,10 @@ what is worth knowing even when it is right (parameters in another order, float3
 
 from __future__ import annotations
 
-from grader.assignment import Assignment, Question
-from grader.catalogue import Mistake
 from grader import absence
 from grader.absence import Absence
+from grader.assignment import Assignment, Question
+from grader.catalogue import Mistake
 from grader.results import CaseResult, Status
 
 
@@ -60,9 +60,10 @@ def _absent(absent: Absence) -> str:
     if absent.reason == absence.REPLACED:
         return (f"not a function when graded: {absent.at} assigns to {name} (`{absent.statement}`) after your "
                 f"function's definition at {defined}; give that variable another name")
-    if absent.reason == absence.NOT_REACHED:
-        return (f"not defined when graded: your {name} at {defined} was never reached, because the {absent.unit} "
-                f"stopped at its first error, at {absent.at} ({absent.detail}); fix that error")
+    if absent.reason == absence.NOT_REACHED:  # a failure: raised, ran out of time, ended the process
+        why = "Python stops a file" if absent.unit == "file" else "a cell stops"
+        return (f"not defined when graded: your {name} at {defined} was never reached: the {absent.unit} "
+                f"stopped at {absent.at} ({absent.detail}), as {why} at its first error; fix that line")
     if absent.reason == absence.GUARDED:  # in Jupyter __name__ is "__main__": the block runs there
         runs = "runs in Jupyter but not when the grader runs your notebook" if absent.unit == "cell" \
             else "does not run when the grader imports your file"

@@ -91,7 +91,9 @@ def _function(namespace, data):
 
 
 def _kind(value):
-    """What a value is, for a sentence: "a numpy.ndarray", "an int"."""
+    """What a value is, for a sentence: "a numpy.ndarray", "an int", "None"."""
+    if value is None:
+        return "None"
     try:
         kind, module = str(type(value).__qualname__), str(type(value).__module__)
     except Exception:  # a class of the student's own that answers oddly

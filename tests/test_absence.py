@@ -163,5 +163,5 @@ def test_in_a_notebook_a_cell_that_cannot_compile_and_one_stopped_by_an_error(tm
     assert by_id["delta2"].feedback.startswith(
         "not defined when graded: your delta2 at cell 2, line 1 is in a cell Python can't compile (SyntaxError")
     assert by_id["dJdW1"].feedback == (
-        "not defined when graded: your dJdW1 at cell 3, line 2 was never reached, because the cell stopped at "
-        "its first error, at cell 3, line 1 (NameError: name 'plt' is not defined); fix that error")
+        "not defined when graded: your dJdW1 at cell 3, line 2 was never reached: the cell stopped at cell 3, "
+        "line 1 (NameError: name 'plt' is not defined), as a cell stops at its first error; fix that line")

@@ -112,6 +112,8 @@ def test_a_function_replaced_by_a_variable_is_said_to_be_one(check_file):
     assert checked["questions"]["dJdW1"][2].startswith("not a function when checked: dJdW1 is a numpy.ndarray")
     assert _check(check_file, with_solution("dJdW2 = 3\n"))["questions"]["dJdW2"][2].startswith(
         "not a function when checked: dJdW2 is an int here")
+    assert _check(check_file, with_solution("dJdW2 = None\n"))["questions"]["dJdW2"][2].startswith(
+        "not a function when checked: dJdW2 is None here")
 
 
 def test_check_takes_worksheet_question_numbers(check_file):

@@ -5,8 +5,8 @@
 # expect score: 1
 # expect forward: passed 1
 # expect cost: missing 0
-# expect feedback cost: not defined when graded: your cost at line 24 was never reached, because the file
-# expect feedback cost: stopped at its first error, at line 21 (NameError: name 'X' is not defined); fix that error
+# expect feedback cost: not defined when graded: your cost at line 24 was never reached: the file stopped
+# expect feedback cost: at line 21 (NameError: name 'X' is not defined), as Python stops a file at its first error; fix that line
 # expect load_error: line 21: NameError
 import numpy as np
 
