@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
@@ -316,6 +316,9 @@ def grade_submission(submission: Submission, options: Options = Options(),
             absent = absence.explain(sources, trees, question.names, failures,
                                      lambda cell, line: _where(submission, cell, line), submission.notebook)
             replaced += [absent] if absent is not None and absent.reason == absence.REPLACED else []
+            if absent is not None:  # each case says so too, not "not defined"
+                said = "not a function when graded" if absent.reason == absence.REPLACED else "not defined when graded"
+                cases = tuple(replace(c, message=said) if c.status is Status.MISSING else c for c in cases)
         reordered = next((o.reordered for o in outcomes if o.reordered), None)
         text = feedback.question_feedback(
             work, question, cases, diagnosis=found, near_miss=near, series_class=series_class,

@@ -120,6 +120,7 @@ def test_the_series_way_of_naming_gradients_is_explained_where_it_costs_marks(tm
     assert by_id["dJdW1"].feedback.startswith(f"not a function when graded: line {line} assigns to dJdW1")
     assert by_id["cost_function_prime"].feedback.endswith(
         f"Probably because line {line} replaced your dJdW2 and dJdW1 (see them)")
+    assert {c.message for c in by_id["dJdW2"].cases} == {"not a function when graded"}  # each case too
     # Written, then replaced: not among the unanswered of the class summary.
     assert not by_id["dJdW2"].unanswered and not by_id["dJdW1"].unanswered
 
