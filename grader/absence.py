@@ -9,6 +9,8 @@ not say "not defined" to a student who defined it. In the order they are looked 
 * guarded: the `def` is inside `if __name__ == "__main__":`, which does not run when the file is
   imported to be graded.
 * nested: the `def` is inside another function (indented one level too far).
+* a method: the `def` is in a class of the student's own (the series' class, which the grader
+  knows how to ask, is left to the feedback about it).
 * not compiled: the `def` is in a notebook cell Python can't compile, so none of it ran.
 
 Read from the cells' source with the grader's own parse, and from where the run said its
@@ -27,8 +29,8 @@ from grader.results import printable
 
 MAX_STATEMENT = 80  # characters of a statement quoted
 
-REPLACED, DELETED, NOT_REACHED, GUARDED, NESTED, NOT_COMPILED = (
-    "replaced", "deleted", "not reached", "guarded", "nested", "not compiled")
+REPLACED, DELETED, NOT_REACHED, GUARDED, NESTED, METHOD, NOT_COMPILED = (
+    "replaced", "deleted", "not reached", "guarded", "nested", "method", "not compiled")
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,7 @@ class Absence:
     defined_at: str  # where the def is: "line 88", or "cell 2, line 5"
     at: str  # where the cause is: the statement that replaced it, the failure, the enclosing block
     statement: str  # the cause's first line as written (shortened): quoted in the feedback
-    detail: str = ""  # what the failure was (not reached), or the enclosing function's name (nested)
+    detail: str = ""  # what the failure was (not reached), the enclosing function's or class's name
     unit: str = "file"  # what a failure stops: the file (a .py), or a notebook's cell
 
 
@@ -65,13 +67,13 @@ def parse(sources: Sequence[str]) -> list[ast.Module | None]:
 
 def explain(sources: Sequence[str], trees: Sequence[ast.Module | None], names: Iterable[str],
             failures: Iterable[Failure], where: Callable[[int, int], str],
-            notebook: bool = False) -> Absence | None:
+            notebook: bool = False, known_classes: Iterable[str] = ()) -> Absence | None:
     """Why none of `names` (a question's accepted names, in order) is a function when graded,
     though the student wrote one; None when nothing says they did. `where(cell, line)` says
-    where a statement is."""
+    where a statement is; a method of one of `known_classes` is not looked for."""
     wanted = tuple(names)
     failures = tuple(failures)
-    for look in (_replaced, _not_reached, _guarded, _nested, _not_compiled):
+    for look in (_replaced, _not_reached, _guarded, _nested, _method(set(known_classes)), _not_compiled):
         found = look(sources, trees, wanted, failures, where)
         if found is not None:
             return replace(found, unit="cell" if notebook else "file")
@@ -154,6 +156,24 @@ def _nested(sources, trees, wanted, failures, where) -> Absence | None:
                     return Absence(inner.name, NESTED, where(cell, inner.lineno), where(cell, outer.lineno),
                                    _quote(sources, cell, outer.lineno), outer.name)
     return None
+
+
+def _method(known_classes: set[str]):
+    """A def in the body of a class of the student's own."""
+    def look(sources, trees, wanted, failures, where) -> Absence | None:
+        for cell, tree in enumerate(trees):
+            if tree is None:
+                continue
+            for owner in ast.walk(tree):
+                if not isinstance(owner, ast.ClassDef) or owner.name in known_classes:
+                    continue
+                for method in owner.body:
+                    if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) and method.name in wanted:
+                        return Absence(method.name, METHOD, where(cell, method.lineno),
+                                       where(cell, owner.lineno), _quote(sources, cell, owner.lineno), owner.name)
+        return None
+
+    return look
 
 
 def _not_compiled(sources, trees, wanted, failures, where) -> Absence | None:

@@ -72,6 +72,9 @@ def _absent(absent: Absence) -> str:
     if absent.reason == absence.NESTED:
         return (f"not defined when graded: your {name} at {defined} is inside your function {absent.detail} "
                 f"({absent.at}), so it exists only while {absent.detail} runs; move it to the top level")
+    if absent.reason == absence.METHOD:
+        return (f"not defined when graded: your {name} at {defined} is a method of your class {absent.detail} "
+                f"({absent.at}); the grader calls a plain function: define {name} at the top level too")
     problem = f" ({absent.detail}, at {absent.at})" if absent.detail else ""
     return (f"not defined when graded: your {name} at {defined} is in a cell Python can't compile{problem}, "
             f"so none of that cell ran; fix the error")

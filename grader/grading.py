@@ -314,7 +314,8 @@ def grade_submission(submission: Submission, options: Options = Options(),
             fragment = next((n for n in question.names if n in run.fragments), None)
             trees = absence.parse(sources) if trees is None else trees
             absent = absence.explain(sources, trees, question.names, failures,
-                                     lambda cell, line: _where(submission, cell, line), submission.notebook)
+                                     lambda cell, line: _where(submission, cell, line), submission.notebook,
+                                     known_classes=(work.series.class_name,) if work.series else ())
             replaced += [absent] if absent is not None and absent.reason == absence.REPLACED else []
             if absent is not None:  # each case says so too, not "not defined"
                 said = "not a function when graded" if absent.reason == absence.REPLACED else "not defined when graded"

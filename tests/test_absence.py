@@ -91,6 +91,15 @@ def test_a_definition_under_a_main_guard_or_inside_a_function_or_in_a_cell_that_
         ("not compiled", "cell 1, line 1", "cell 1, line 3", "SyntaxError: invalid syntax")
 
 
+def test_a_method_of_a_class_of_the_students_own_but_not_of_the_series_class():
+    method = "class Net:\n    " + DEF.replace("(a2, delta3)", "(self, a2, delta3)").replace("\n    ", "\n        ")
+    found = absent("import numpy as np", method)
+    assert (found.reason, found.defined_at, found.at, found.detail) == \
+        ("method", "cell 2, line 2", "cell 2, line 1", "Net")
+    cells = ["import numpy as np", method.replace("class Net:", "class Neural_Network:")]
+    assert explain(cells, parse(cells), ("dJdW2",), (), _where, known_classes=("Neural_Network",)) is None
+
+
 def test_nothing_is_said_of_a_function_never_written():
     assert absent("def other(a2, delta3):\n    return a2\n") is None
 
