@@ -28,6 +28,9 @@ from typing import Callable, Iterable, Iterator, Sequence
 from grader.results import printable
 
 MAX_STATEMENT = 80  # characters of a statement quoted
+# Cells longer than this in all are not read (nothing is explained): parsing costs the grader
+# about 1.4 s a megabyte, and an honest hand-in of this worksheet is a few dozen kilobytes.
+MAX_READ = 512 * 1024
 
 REPLACED, DELETED, NOT_REACHED, GUARDED, NESTED, METHOD, NOT_COMPILED = (
     "replaced", "deleted", "not reached", "guarded", "nested", "method", "not compiled")
@@ -54,19 +57,48 @@ class Failure:
     message: str
 
 
-def parse(sources: Sequence[str]) -> list[ast.Module | None]:
-    """Each cell's syntax tree; None for a cell Python can't parse (it never ran)."""
-    trees: list[ast.Module | None] = []
-    for source in sources:
+@dataclass(frozen=True)
+class Cells:
+    """A submission's cells as read once for every question that asks (a file may be 2 MB):
+    each cell's source, its statements at module level with the line of the main guard around
+    them (None: a cell Python can't parse), and every function defined inside another function
+    or in a class's body, by name."""
+
+    sources: tuple[str, ...]
+    top: tuple[tuple[tuple[ast.AST, int | None], ...] | None, ...]
+    nested: dict[str, tuple[int, int, int, str]]  # name: (cell, line, enclosing function's line, its name)
+    methods: dict[str, tuple[tuple[int, int, int, str], ...]]  # name: (cell, line, class's line, its name)...
+
+
+def read(sources: Sequence[str]) -> Cells:
+    top, nested, methods = [], {}, {}
+    if sum(len(source) for source in sources) > MAX_READ:
+        return Cells((), (), {}, {})
+    for cell, source in enumerate(sources):
         try:
-            trees.append(ast.parse(source))
+            tree = ast.parse(source)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
-            trees.append(None)
-    return trees
+            top.append(None)
+            continue
+        top.append(tuple(_top_level(tree.body)))
+        # One walk, each node with the function around it and the class whose body it is in.
+        stack: list[tuple[ast.AST, ast.AST | None, ast.ClassDef | None]] = [(tree, None, None)]
+        while stack:
+            node, function, owner = stack.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                if function is not None:
+                    nested.setdefault(node.name, (cell, node.lineno, function.lineno, function.name))
+                elif owner is not None:
+                    methods.setdefault(node.name, ())
+                    methods[node.name] += ((cell, node.lineno, owner.lineno, owner.name),)
+            inner = node if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else function
+            body = {id(child) for child in node.body} if isinstance(node, ast.ClassDef) else ()
+            for child in ast.iter_child_nodes(node):
+                stack.append((child, inner, node if id(child) in body else None))
+    return Cells(tuple(sources), tuple(top), nested, methods)
 
 
-def explain(sources: Sequence[str], trees: Sequence[ast.Module | None], names: Iterable[str],
-            failures: Iterable[Failure], where: Callable[[int, int], str],
+def explain(cells: Cells, names: Iterable[str], failures: Iterable[Failure], where: Callable[[int, int], str],
             notebook: bool = False, known_classes: Iterable[str] = ()) -> Absence | None:
     """Why none of `names` (a question's accepted names, in order) is a function when graded,
     though the student wrote one; None when nothing says they did. `where(cell, line)` says
@@ -74,7 +106,7 @@ def explain(sources: Sequence[str], trees: Sequence[ast.Module | None], names: I
     wanted = tuple(names)
     failures = tuple(failures)
     for look in (_replaced, _not_reached, _guarded, _nested, _method(set(known_classes)), _not_compiled):
-        found = look(sources, trees, wanted, failures, where)
+        found = look(cells, wanted, failures, where)
         if found is not None:
             return replace(found, unit="cell" if notebook else "file")
     return None
@@ -88,17 +120,19 @@ def _quote(sources: Sequence[str], cell: int, line: int) -> str:
     return printable(text)
 
 
-def _replaced(sources, trees, wanted, failures, where) -> Absence | None:
+def _is_def(statement: ast.AST, wanted: tuple[str, ...]) -> bool:
+    return isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name in wanted
+
+
+def _replaced(cells: Cells, wanted, failures, where) -> Absence | None:
     """The last top-level statement that binds or deletes a name after its last def."""
     defined: dict[str, tuple[int, int]] = {}
     replaced: dict[str, Absence] = {}
-    for cell, tree in enumerate(trees):
-        if tree is None:
-            continue
-        for statement, guard in _top_level(tree.body):
+    for cell, statements in enumerate(cells.top):
+        for statement, guard in statements or ():
             if guard is not None:  # never runs when graded
                 continue
-            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name in wanted:
+            if _is_def(statement, wanted):
                 defined[statement.name] = (cell, statement.lineno)
                 replaced.pop(statement.name, None)
                 continue
@@ -106,89 +140,72 @@ def _replaced(sources, trees, wanted, failures, where) -> Absence | None:
                 if name in wanted and name in defined:
                     reason = DELETED if isinstance(statement, ast.Delete) else REPLACED
                     replaced[name] = Absence(name, reason, where(*defined[name]), where(cell, statement.lineno),
-                                             _quote(sources, cell, statement.lineno))
+                                             _quote(cells.sources, cell, statement.lineno))
     return next((replaced[name] for name in wanted if name in replaced), None)
 
 
-def _not_reached(sources, trees, wanted, failures, where) -> Absence | None:
+def _not_reached(cells: Cells, wanted, failures, where) -> Absence | None:
     """A top-level def after the failure that stopped its cell. The failure's line may be in
     an earlier function the failing statement called: the def still came after the statement
     (had it run, the function would be there, not having been replaced)."""
-    for cell, tree in enumerate(trees):
-        if tree is None:
-            continue
-        for statement, guard in _top_level(tree.body):
-            if guard is not None or not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) \
-                    or statement.name not in wanted:
+    for cell, statements in enumerate(cells.top):
+        for statement, guard in statements or ():
+            if guard is not None or not _is_def(statement, wanted):
                 continue
             stopped = [f for f in failures if f.cell == cell and 0 < f.line < statement.lineno]
             if stopped:
                 first = min(stopped, key=lambda f: f.line)
                 return Absence(statement.name, NOT_REACHED, where(cell, statement.lineno),
-                               where(cell, first.line), _quote(sources, cell, first.line), first.message)
+                               where(cell, first.line), _quote(cells.sources, cell, first.line), first.message)
     return None
 
 
-def _guarded(sources, trees, wanted, failures, where) -> Absence | None:
+def _guarded(cells: Cells, wanted, failures, where) -> Absence | None:
     """A def inside `if __name__ == "__main__":`."""
-    for cell, tree in enumerate(trees):
-        if tree is None:
-            continue
-        for statement, guard in _top_level(tree.body):
-            if guard is not None and isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) \
-                    and statement.name in wanted:
+    for cell, statements in enumerate(cells.top):
+        for statement, guard in statements or ():
+            if guard is not None and _is_def(statement, wanted):
                 return Absence(statement.name, GUARDED, where(cell, statement.lineno), where(cell, guard),
-                               _quote(sources, cell, guard))
+                               _quote(cells.sources, cell, guard))
     return None
 
 
-def _nested(sources, trees, wanted, failures, where) -> Absence | None:
-    """A def inside another function (a class's methods are another matter: see feedback)."""
-    for cell, tree in enumerate(trees):
-        if tree is None:
-            continue
-        for outer in ast.walk(tree):
-            if not isinstance(outer, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                continue
-            for inner in ast.walk(outer):
-                if inner is not outer and isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef)) \
-                        and inner.name in wanted:
-                    return Absence(inner.name, NESTED, where(cell, inner.lineno), where(cell, outer.lineno),
-                                   _quote(sources, cell, outer.lineno), outer.name)
+def _nested(cells: Cells, wanted, failures, where) -> Absence | None:
+    """A def inside another function (a class's methods are another matter: see _method)."""
+    for name in wanted:
+        if name in cells.nested:
+            cell, line, outer_line, outer = cells.nested[name]
+            return Absence(name, NESTED, where(cell, line), where(cell, outer_line),
+                           _quote(cells.sources, cell, outer_line), outer)
     return None
 
 
 def _method(known_classes: set[str]):
     """A def in the body of a class of the student's own."""
-    def look(sources, trees, wanted, failures, where) -> Absence | None:
-        for cell, tree in enumerate(trees):
-            if tree is None:
-                continue
-            for owner in ast.walk(tree):
-                if not isinstance(owner, ast.ClassDef) or owner.name in known_classes:
-                    continue
-                for method in owner.body:
-                    if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) and method.name in wanted:
-                        return Absence(method.name, METHOD, where(cell, method.lineno),
-                                       where(cell, owner.lineno), _quote(sources, cell, owner.lineno), owner.name)
+    def look(cells: Cells, wanted, failures, where) -> Absence | None:
+        for name in wanted:
+            for cell, line, class_line, owner in cells.methods.get(name, ()):
+                if owner not in known_classes:
+                    return Absence(name, METHOD, where(cell, line), where(cell, class_line),
+                                   _quote(cells.sources, cell, class_line), owner)
         return None
 
     return look
 
 
-def _not_compiled(sources, trees, wanted, failures, where) -> Absence | None:
+def _not_compiled(cells: Cells, wanted, failures, where) -> Absence | None:
     """A top-level def in a cell Python can't compile (a notebook's: a .py that can't compile
     is not graded at all)."""
-    for cell, tree in enumerate(trees):
-        if tree is not None:
+    for cell, statements in enumerate(cells.top):
+        if statements is not None:
             continue
-        for index, text in enumerate(sources[cell].splitlines(), 1):
+        for index, text in enumerate(cells.sources[cell].splitlines(), 1):
             match = re.match(r"(?:async\s+)?def\s+(\w+)\s*\(", text)
             if match and match.group(1) in wanted:
                 failure = next((f for f in failures if f.cell == cell), None)
                 return Absence(match.group(1), NOT_COMPILED, where(cell, index),
                                where(cell, failure.line) if failure and failure.line else "",
-                               _quote(sources, cell, failure.line) if failure and failure.line else "",
+                               _quote(cells.sources, cell, failure.line) if failure and failure.line else "",
                                failure.message if failure else "")
     return None
 

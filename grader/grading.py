@@ -294,8 +294,7 @@ def grade_submission(submission: Submission, options: Options = Options(),
     answers = mistake_answers(options.seed, options.catalogues, work)
     mistakes = mistakes_by_question(options.catalogues, work)
     judged: dict[str, QuestionResult] = {}
-    sources = [cell.source for cell in submission.cells]
-    trees = None  # the cells parsed, once a function is found missing
+    cells = None  # the cells read, once a function is found missing
     replaced: list[absence.Absence] = []  # graded functions the student's code replaced
     failures = [absence.Failure(p.cell, p.line or 0, p.message) for p in run.load_problems]
     for question in work.questions:  # in order: an earlier question is judged first
@@ -312,8 +311,8 @@ def grade_submission(submission: Submission, options: Options = Options(),
         if cases[0].status is Status.MISSING:
             near = feedback.near_miss(work, question, run.defined)
             fragment = next((n for n in question.names if n in run.fragments), None)
-            trees = absence.parse(sources) if trees is None else trees
-            absent = absence.explain(sources, trees, question.names, failures,
+            cells = absence.read([cell.source for cell in submission.cells]) if cells is None else cells
+            absent = absence.explain(cells, question.names, failures,
                                      lambda cell, line: _where(submission, cell, line), submission.notebook,
                                      known_classes=(work.series.class_name,) if work.series else ())
             replaced += [absent] if absent is not None and absent.reason == absence.REPLACED else []

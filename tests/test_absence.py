@@ -7,7 +7,7 @@ import pytest
 
 from conftest import FAST, with_solution
 from grader.grading import grade_path
-from grader.absence import Failure, explain, parse
+from grader.absence import Failure, explain, read
 
 
 def _where(cell, line):
@@ -15,7 +15,7 @@ def _where(cell, line):
 
 
 def absent(*cells, names=("dJdW2",), failures=()):
-    return explain(list(cells), parse(list(cells)), names, failures, _where)
+    return explain(read(cells), names, failures, _where)
 
 
 def replaced(*cells, names=("dJdW2",)):
@@ -62,7 +62,7 @@ def test_across_notebook_cells_in_the_order_they_run_and_past_a_cell_that_does_n
 
 def test_any_of_the_questions_names_and_a_long_statement_shortened():
     cells = [DEF.replace("dJdW2", "djdw2") + "djdw2 = " + "1 + " * 40 + "1"]
-    found = explain(cells, parse(cells), ("dJdW2", "djdw2"), (), _where)
+    found = explain(read(cells), ("dJdW2", "djdw2"), (), _where)
     assert found.name == "djdw2" and found.defined_at == "cell 1, line 1"
     assert len(found.statement) == 80 and found.statement.endswith("...")
 
@@ -97,7 +97,13 @@ def test_a_method_of_a_class_of_the_students_own_but_not_of_the_series_class():
     assert (found.reason, found.defined_at, found.at, found.detail) == \
         ("method", "cell 2, line 2", "cell 2, line 1", "Net")
     cells = ["import numpy as np", method.replace("class Net:", "class Neural_Network:")]
-    assert explain(cells, parse(cells), ("dJdW2",), (), _where, known_classes=("Neural_Network",)) is None
+    assert explain(read(cells), ("dJdW2",), (), _where, known_classes=("Neural_Network",)) is None
+
+
+def test_cells_too_long_to_be_worth_reading_are_not_read():
+    """A submission may be 2 MB: what it replaced is not worth a second of the grader's."""
+    assert absent(DEF + "dJdW2 = 0\n" + "x = 1\n" * 100_000) is None
+    assert absent(DEF + "dJdW2 = 0\n" + "x = 1\n" * 1_000) is not None
 
 
 def test_nothing_is_said_of_a_function_never_written():
