@@ -67,7 +67,7 @@ class Cells:
     sources: tuple[str, ...]
     top: tuple[tuple[tuple[ast.AST, int | None], ...] | None, ...]
     nested: dict[str, tuple[int, int, int, str]]  # name: (cell, line, enclosing function's line, its name)
-    methods: dict[str, tuple[tuple[int, int, int, str], ...]]  # name: (cell, line, class's line, its name)...
+    methods: dict[str, list[tuple[int, int, int, str]]]  # name: [(cell, line, class's line, its name)...]
 
 
 def read(sources: Sequence[str]) -> Cells:
@@ -89,8 +89,7 @@ def read(sources: Sequence[str]) -> Cells:
                 if function is not None:
                     nested.setdefault(node.name, (cell, node.lineno, function.lineno, function.name))
                 elif owner is not None:
-                    methods.setdefault(node.name, ())
-                    methods[node.name] += ((cell, node.lineno, owner.lineno, owner.name),)
+                    methods.setdefault(node.name, []).append((cell, node.lineno, owner.lineno, owner.name))
             inner = node if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else function
             body = {id(child) for child in node.body} if isinstance(node, ast.ClassDef) else ()
             for child in ast.iter_child_nodes(node):
