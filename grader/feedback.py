@@ -60,24 +60,23 @@ def _absent(absent: Absence) -> str:
     if absent.reason == absence.REPLACED:
         return (f"not a function when graded: {absent.at} assigns to {name} (`{absent.statement}`) after your "
                 f"function's definition at {defined}; give that variable another name")
+    lead = f"not defined when graded: your {name} at {defined}"
     if absent.reason == absence.NOT_REACHED:  # a failure: raised, ran out of time, ended the process
         why = "Python stops a file" if absent.unit == "file" else "a cell stops"
-        return (f"not defined when graded: your {name} at {defined} was never reached: the {absent.unit} "
-                f"stopped at {absent.at} ({absent.detail}), as {why} at its first error; fix that line")
+        return (f"{lead} was never reached: the {absent.unit} stopped at {absent.at} ({absent.detail}), "
+                f"as {why} at its first error; fix that line")
     if absent.reason == absence.GUARDED:  # in Jupyter __name__ is "__main__": the block runs there
         runs = "runs in Jupyter but not when the grader runs your notebook" if absent.unit == "cell" \
             else "does not run when the grader imports your file"
-        return (f"not defined when graded: your {name} at {defined} is inside `{absent.statement}` "
-                f"({absent.at}), which {runs}; move it above that block")
+        return f"{lead} is inside `{absent.statement}` ({absent.at}), which {runs}; move it above that block"
     if absent.reason == absence.NESTED:
-        return (f"not defined when graded: your {name} at {defined} is inside your function {absent.detail} "
-                f"({absent.at}), so it exists only while {absent.detail} runs; move it to the top level")
+        return (f"{lead} is inside your function {absent.detail} ({absent.at}), so it exists only while "
+                f"{absent.detail} runs; move it to the top level")
     if absent.reason == absence.METHOD:
-        return (f"not defined when graded: your {name} at {defined} is a method of your class {absent.detail} "
-                f"({absent.at}); the grader calls a plain function: define {name} at the top level too")
+        return (f"{lead} is a method of your class {absent.detail} ({absent.at}); the grader calls a plain "
+                f"function: define {name} at the top level too")
     problem = f" ({absent.detail}, at {absent.at})" if absent.detail else ""
-    return (f"not defined when graded: your {name} at {defined} is in a cell Python can't compile{problem}, "
-            f"so none of that cell ran; fix the error")
+    return f"{lead} is in a cell Python can't compile{problem}, so none of that cell ran; fix the error"
 
 
 def _main_line(work: Assignment, question: Question, cases: tuple[CaseResult, ...], *, diagnosis: Mistake | None,
