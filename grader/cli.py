@@ -73,7 +73,9 @@ def _print_sandbox_info(ctx, _param, value):
     limits = sandbox.Limits()
     isolation = sandbox.probe(sandbox.Confinement(protected=answer_key_paths(), report_copies=True),
                               limits)
-    click.echo(report.sandbox_info(isolation, os.geteuid() == 0, limits.memory_mb, limits.timeout))
+    from grader import sandbox_info
+
+    click.echo(sandbox_info.render(isolation, os.geteuid() == 0, limits.timeout))
     ctx.exit(0)
 
 
@@ -173,6 +175,7 @@ def run(paths, output_format, work, assignment_name, output, feedback_dir, html_
                       feedback=feedback_level)
     seed = options.seed
     processes.prewarm(min(jobs, len(entries)), answer_key_paths(options))
+    _say_sandbox_gaps(options)
     try:
         mistakes_by_question(options.catalogues, work)
     except CatalogueError as exc:
@@ -263,6 +266,15 @@ def run(paths, output_format, work, assignment_name, output, feedback_dir, html_
         click.echo(f"warning: no feedback file could be written for {', '.join(feedback.failed)}",
                    err=True)
     results.close()
+
+
+def _say_sandbox_gaps(options: Options) -> None:
+    """Before anything is graded: each protection this machine can't give a submission, or
+    that failed (then every submission is a "sandbox failure"), on standard error."""
+    from grader import sandbox_info
+
+    for line in sandbox_info.gaps(processes.worker_mode(answer_key_paths(options))):
+        click.echo(f"sandbox: {line} (grade --sandbox-info)", err=True)
 
 
 def _report_folder(output: Path | None) -> Path | None:
@@ -373,6 +385,7 @@ def _grade_folder(work, submission_dir: Path, seed: int | None, timeout: float, 
 
     options = Options(work, seed=seed, limits=sandbox.Limits(timeout=timeout, memory_mb=memory_mb),
                       private_paths=(str(submission_dir.resolve()),), feedback=feedback_level)
+    _say_sandbox_gaps(options)
     try:
         chosen = gradescope.find_submission(submission_dir, work)
         path = chosen.graded.path
@@ -431,7 +444,9 @@ def seal(extra):
     """
     from grader import copies
 
-    paths = tuple(sorted({*copies.answer_key_copies(), *(str(p.resolve()) for p in extra)}))
+    # The installed copies; a source tree (a checkout) is the owner's to seal (--also): the
+    # sandbox hides it whole, and --sandbox-info says if it is readable where nothing does.
+    paths = tuple(sorted({*copies.package_copies(), *(str(p.resolve()) for p in extra)}))
     try:
         changed = copies.seal(paths)
     except OSError as exc:

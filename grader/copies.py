@@ -1,19 +1,21 @@
 """Every copy of the answer key on this machine that the grader can know of.
 
 The model answers (`assignments/`, a folder per assignment), the grader's own package (which
-computes from them) and the misconception catalogues exist wherever the grader was installed from or to: the copy that is
-running, the installed distribution's files (a `pip install` puts a second copy in
-site-packages; Gradescope's `setup.sh` does exactly that beside `/autograder/source`), an
-editable install's source tree, any folder on the import path that holds them, and the
-site-packages of every Python the grader can know of (the one a venv was made from, other
-versions under the same prefixes, the user's). Each copy is
-hidden from the sandbox and blocked by its audit hook; `grade seal` makes them unreadable to
-other users for machines without namespaces.
+computes from them) and the misconception catalogues exist wherever the grader was installed
+from or to: the copy that is running, the installed distribution's files (a `pip install` puts a
+second copy in site-packages; Gradescope's `setup.sh` does exactly that beside
+`/autograder/source`), any folder on the import path that holds them, the site-packages of every
+Python the grader can know of (the one a venv was made from, other versions under the same
+prefixes, the user's), and the source tree pip installed it from (a checkout: its build/ and
+.git hold the model answer too; an editable install's). Each copy is hidden from the sandbox
+and blocked by its audit hook; `grade seal` makes the installed ones unreadable to other users
+for machines with neither namespaces nor Landlock.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import os
 import sys
 from functools import lru_cache
@@ -76,36 +78,79 @@ def _glob_folders(parent: Path, pattern: str, names: tuple[str, ...]) -> list[st
     return [str(v / name) for v in versions for name in names if (v / name).is_dir()]
 
 
-def _installed_files(folder: Path) -> list[tuple[Path, str]]:
-    """The files our distribution's RECORD lists in one folder, each with the folder it is
-    relative to: what importlib.metadata would read, read without it (it imports the email
-    package, a tenth of the grader's start)."""
+def _our_dist_infos(folder: Path) -> list[Path]:
+    """Our distribution's .dist-info folders in one folder: what importlib.metadata would
+    find, found without it (it imports the email package, a tenth of the grader's start)."""
     wanted = DISTRIBUTION.replace("-", "_").lower()
     try:
         names = os.listdir(folder)
     except OSError:
         return []
-    files = []
+    found = []
     for name in sorted(names):
         stem, _, suffix = name.rpartition(".")
-        if suffix != "dist-info" or stem.split("-")[0].replace("-", "_").lower() != wanted:
-            continue
+        if suffix == "dist-info" and stem.split("-")[0].replace("-", "_").lower() == wanted:
+            found.append(folder / name)
+    return found
+
+
+def _installed_files(folder: Path) -> list[tuple[Path, str]]:
+    """The files our distribution's RECORD lists in one folder, each with the folder it is
+    relative to."""
+    files = []
+    for info in _our_dist_infos(folder):
         try:
-            record = (folder / name / "RECORD").read_text(encoding="utf-8")
+            record = (info / "RECORD").read_text(encoding="utf-8")
         except OSError:
             continue
         files += [(folder, row[0]) for row in csv.reader(record.splitlines()) if row and row[0]]
     return files
 
 
+def _is_checkout(folder: Path) -> bool:
+    """A source tree of this distribution: its pyproject.toml names it."""
+    try:
+        text = (folder / "pyproject.toml").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return f'name = "{DISTRIBUTION}"' in text
+
+
+@lru_cache(maxsize=1)
+def source_trees() -> tuple[str, ...]:
+    """Real paths of the source trees the grader was installed from or runs in: each one pip
+    recorded (a local install's direct_url.json names its folder: a checkout, whose build/ and
+    .git hold the model answer too, or an editable install's), and the checkout around the
+    running package. Hidden whole, like every copy; never `/`."""
+    from urllib.parse import unquote, urlparse
+
+    found = set()
+    running = Path(__file__).resolve().parent.parent
+    if _is_checkout(running):
+        found.add(running)
+    for folder in _package_folders():
+        for info in _our_dist_infos(folder):
+            try:
+                url = json.loads((info / "direct_url.json").read_text(encoding="utf-8")).get("url", "")
+            except (OSError, ValueError, AttributeError):
+                continue
+            parsed = urlparse(url) if isinstance(url, str) else None
+            if parsed is not None and parsed.scheme == "file":
+                tree = Path(unquote(parsed.path))
+                if tree.is_dir():
+                    found.add(tree.resolve())
+    return tuple(sorted(str(p) for p in found if p != Path("/")))
+
+
 @lru_cache(maxsize=16)  # asked once per submission, the same for a whole class
 def answer_key_copies(catalogues: tuple[str, ...] = (), assignment_folder: Path | None = None) -> tuple[str, ...]:
-    """Every copy of the package and the model answers, the catalogue files in use and the
-    folder of the assignment being graded (an instructor's own, outside the package)."""
+    """Every copy of the package and the model answers, the source trees they came from, the
+    catalogue files in use and the folder of the assignment being graded (an instructor's own,
+    outside the package)."""
     extra = [os.path.realpath(c) for c in catalogues]
     if assignment_folder is not None:
         extra.append(os.path.realpath(assignment_folder))
-    return tuple(sorted({*package_copies(), *extra}))
+    return tuple(sorted({*package_copies(), *source_trees(), *extra}))
 
 
 def seal(paths: tuple[str, ...]) -> list[str]:

@@ -94,10 +94,10 @@ NORMAL_USER = 65534
 _AS_USER = r"""
 import json, os, subprocess, sys
 plan = json.loads(sys.argv[1])
-for blocker, needed in plan["covers"]:
+for number, (blocker, needed) in enumerate(plan["covers"]):
     staged = []
     for index, path in enumerate(needed):
-        stage = os.path.join(plan["stage"], f"{len(staged)}-{index}")
+        stage = os.path.join(plan["stage"], f"{number}-{index}")
         os.makedirs(stage)
         subprocess.run(["mount", "--bind", path, stage], check=True)
         staged.append((path, stage))
@@ -146,10 +146,16 @@ def run_as_user(args: list[str], *, cwd: Path, env: dict | None = None,
 
     if os.geteuid() != 0:
         pytest.skip("the tests become a normal user from root")
-    needed = [sys.base_prefix, sys.prefix, sysconfig.get_paths()["purelib"], str(ROOT), str(cwd)]
+    # The grader these tests import, not whatever copy was last installed: a test of the
+    # checkout must run the checkout's code as that user too.
+    import grader
+
+    under_test = str(Path(grader.__file__).resolve().parent.parent)
+    needed = [sys.base_prefix, sys.prefix, sysconfig.get_paths()["purelib"], str(ROOT), under_test, str(cwd)]
     stage = shared_folder()
     plan = {"covers": _covers(needed), "stage": str(stage), "uid": NORMAL_USER, "cwd": str(cwd),
             "args": args, "env": {"PATH": os.environ["PATH"], "HOME": str(cwd), "LANG": "C.UTF-8",
+                                  "PYTHONPATH": under_test,
                                   **(env or {})}}
     try:
         return subprocess.run(["unshare", "--mount", "--propagation", "private", sys.executable,
