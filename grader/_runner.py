@@ -76,8 +76,10 @@ class Prepared:
     """What every runner needs, made once by the fork server before it forks any: made in
     each runner, these cost more than a millisecond of page copies and lookups."""
 
-    def __init__(self, np):
+    def __init__(self, np, seccomp=None):
         self.libc = Libc()
+        self.seccomp = seccomp  # the syscall filter's BPF program (see syscall_filter), or None
+        self.landlock = None  # the fork server's Landlock ruleset (a descriptor), or None
         self.encode = make_encoder(np, MAX_TEXT)
         # Standard input is /dev/null (the worker's, and each runner's again): read from a
         # stream made before any runner, which has nothing buffered.
@@ -105,7 +107,7 @@ def runner_main(read_fd, write_fd, output_fd, prepared):
     os.dup2(devnull, 0)  # input() fails at once
     for fd in (devnull, output_fd):
         os.close(fd)
-    keep = sorted({0, 1, 2, read_fd, write_fd})
+    keep = sorted({0, 1, 2, read_fd, write_fd} | ({prepared.landlock} if prepared.landlock is not None else set()))
     for low, high in zip(keep, keep[1:] + [65536]):  # nothing of the worker's stays open
         os.closerange(low + 1, high)
     sys.stdin = prepared.stdin
@@ -119,9 +121,12 @@ def runner_main(read_fd, write_fd, output_fd, prepared):
         kind, body = channel.receive()
         setup = decode(body, np) if kind == b"T" else {}
         stop_at, program["plan"] = setup.get("stop_at", {}), setup.get("plan", {})
-        report = isolate(program["plan"], prepared.libc)
+        report = isolate(program["plan"], prepared)
+    except SetupError as exc:  # a protection that could not be put in place: no student code
+        channel.send(b"!", str(exc)[:300].encode())
+        os._exit(1)
     except Exception as exc:  # the sandbox's own failure, before any student code: say what
-        channel.send(b"!", f"{type(exc).__name__}: {exc}"[:300].encode())
+        channel.send(b"!", f"could not start: {type(exc).__name__}: {exc}"[:300].encode())
         os._exit(1)
     channel.send(b"I", encode(report, [10_000]))
     run_program(program, stop_at, channel, encode, np, prepared.calls)
@@ -133,71 +138,116 @@ def runner_main(read_fd, write_fd, output_fd, prepared):
     os._exit(0)
 
 
-def isolate(plan, libc):
-    """Confine this process as the plan says; return what is in force, as the grader reports it."""
-    problems = []
+def isolate(plan, prepared):
+    """Confine this process as the plan says, every step checked and read back: a step that
+    fails raises SetupError ("could not ..."), and no student code runs (the sandbox fails
+    closed, as nsjail's does). Returns what is in force, read from the kernel, not what was
+    asked."""
+    libc = prepared.libc
+    namespaces = {name: _namespace(name) for name in ("ipc", "mnt", "pid", "net", "user")}
     if plan.get("namespaces"):  # the worker's private /tmp, wiped after each runner
-        try:
-            libc.check(libc.unshare(CLONE_NEWIPC), "unshare")  # shared memory of its own
-            os.chdir("/tmp")
-        except OSError as exc:
-            problems.append(f"could not make private folders: {exc}")
-    if not plan.get("namespaces") or problems:
-        os.chdir(plan.get("scratch") or "/")
+        step("make its own IPC namespace", libc.check, libc.unshare(CLONE_NEWIPC), "unshare")
+        if _namespace("ipc") == namespaces["ipc"]:
+            raise SetupError("could not make its own IPC namespace: the kernel kept the old one")
+        step("enter its private /tmp", os.chdir, "/tmp")
+    else:
+        step("enter its own folder", os.chdir, plan.get("scratch") or "/")
     wanted = plan.get("env", {})
     if os.environ != wanted:  # as a rule the fork server's already (see fork_server)
         os.environ.clear()
         os.environ.update(wanted)
-    limit_resources(plan.get("limits", {"memory_mb": 0, "cpu_seconds": 60}), plan.get("processes"))
-    if plan.get("uid") is not None:
-        try:
-            os.setgroups([])
-            os.setgid(plan["gid"])
-            os.setuid(plan["uid"])
-        except OSError as exc:
-            problems.append(f"could not drop privileges: {exc}")
-        if not os.access(os.path.join(sys.prefix, "lib"), os.R_OK | os.X_OK):
-            problems.append("student code cannot read the Python installation here: only "
-                            "modules imported before it started can be imported")
-    elif plan.get("userns"):
-        try:
-            drop_capabilities(libc)
-        except OSError as exc:
-            problems.append(f"could not drop capabilities: {exc}")
-    libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    report = {"namespaces": bool(plan.get("namespaces")) and not problems,
-              "userns": bool(plan.get("userns")), "user": os.getuid(),
-              "problems": problems, "pool_user": plan.get("uid") is not None}
-    import resource
-
-    report["limits"] = {name: resource.getrlimit(getattr(resource, name))[0]
-                        for name in ("RLIMIT_AS", "RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_NOFILE")}
+    linux = sys.platform.startswith("linux")
+    limits = limit_resources(plan.get("limits", {"memory_mb": 0, "cpu_seconds": 60}),
+                             plan.get("processes"), strict=linux)
+    identity = plan.get("identity", "own")
+    bounded = False  # whether the bounding set was emptied (then it must read back empty)
+    if identity == "pool":  # root: a user of the grader's own, and root's powers gone for good
+        if linux and (capabilities()["CapEff"] or 0) & (1 << CAP_SETPCAP):
+            step("drop the capabilities' bounding set", drop_bounding_set, libc)
+            bounded = True
+        step("become a user of the grader's own", become, plan["uid"], plan["gid"])
+        users = os.getresuid() + os.getresgid() if hasattr(os, "getresuid") else \
+            (os.getuid(), os.geteuid(), os.getgid(), os.getegid())
+        if set(users) != {plan["uid"], plan["gid"]} or os.getgroups():
+            raise SetupError(f"could not become a user of the grader's own: uids and gids {users}, "
+                             f"groups {os.getgroups()} in effect")
+    elif identity == "no-capabilities" or plan.get("userns"):
+        step("drop every capability", drop_capabilities, libc)
+        bounded = True
+    if linux:
+        step("set no_new_privs", libc.check, libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl")
+        if libc.prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1:
+            raise SetupError("could not set no_new_privs: the kernel does not report it")
+        step("die with the fork server", libc.check,
+             libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
+    if prepared.landlock is not None:
+        step("confine file access with Landlock", landlock_restrict, libc, prepared.landlock)
+        os.close(prepared.landlock)
+    if prepared.seccomp is not None:  # last: it refuses the calls isolating needs
+        step("install the syscall filter", install_filter, libc, prepared.seccomp)
+    capabilities_now = capabilities()
+    held = [name for name in CAPABILITY_SETS
+            if (name != "CapBnd" or bounded) and capabilities_now[name] != 0]
+    if held and linux:
+        raise SetupError("could not drop every capability: " + ", ".join(
+            f"{name} {capabilities_now[name] if capabilities_now[name] is None else hex(capabilities_now[name])}"
+            for name in held))
+    fields = status()
+    report = {"identity": identity, "user": os.getuid(), "uid": list(os.getresuid()),
+              "gid": list(os.getresgid()), "groups": os.getgroups(),
+              "capabilities": {k: v for k, v in capabilities_now.items() if v is not None},
+              "no_new_privs": fields.get("NoNewPrivs", "").strip() == "1",
+              "seccomp": fields.get("Seccomp", "").strip() == "2",
+              "landlock": prepared.landlock is not None,
+              "own_namespaces": sorted(name for name, before in namespaces.items()
+                                       if before is not None and _namespace(name) != plan.get("outside", {}).get(name, before)),
+              "namespaces": bool(plan.get("namespaces")), "userns": bool(plan.get("userns")),
+              "pool_user": identity == "pool", "limits": limits, "problems": []}
+    if identity == "pool" and not os.access(os.path.join(sys.prefix, "lib"), os.R_OK | os.X_OK):
+        report["problems"].append("student code cannot read the Python installation here: only "
+                                  "modules imported before it started can be imported")
     if plan.get("report_copies"):  # --sandbox-info: as the student's code would find them
         report["copies"] = {path: what_can_be_read(path) for path in plan.get("protected", ())}
     return report
 
 
+def _namespace(name):
+    """This process's namespace of a kind, as the kernel names it (None where it can't say)."""
+    try:
+        return os.readlink(f"/proc/self/ns/{name}")
+    except OSError:
+        return None
+
+
 def what_can_be_read(path):
     """What this process can read of a copy of the answer key: hidden (gone or empty),
-    unreadable (there, but permissions refuse it) or readable."""
+    confined (Landlock refuses what permissions would allow), unreadable (permissions refuse
+    it) or readable."""
+    def refused():
+        return "confined" if os.access(path, os.R_OK) else "unreadable"  # access() is DAC alone
+
     try:
         if not os.path.isdir(path):
             with open(path, "rb") as handle:
                 return "readable" if handle.read(1) else "hidden"
         if not os.listdir(path):
             return "hidden"
+        confined = False
         for root, _, files in os.walk(path):
             for name in files:
                 try:
                     with open(os.path.join(root, name), "rb") as handle:
                         handle.read(1)
                     return "readable"
+                except PermissionError:
+                    confined = confined or os.access(os.path.join(root, name), os.R_OK)
                 except OSError:
                     continue
-        return "unreadable"
+        return "confined" if confined else "unreadable"
     except FileNotFoundError:
         return "hidden"
+    except PermissionError:
+        return refused()
     except OSError:
         return "unreadable"
 

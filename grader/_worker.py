@@ -43,6 +43,9 @@ _NUMBER = struct.Struct(">I")
 _STATEMENT = struct.Struct(">HII")
 # Python and numpy must start within this, whatever the timeout: it is not student time.
 STARTUP_SECONDS = 30.0
+# A call may take this many timeouts of wall time when other processes held the CPU it waited
+# for (see Run.extended); its own time is still bounded by one timeout.
+STOLEN_FACTOR = 4
 
 
 class Inbox:
@@ -96,20 +99,32 @@ def write_all(fd, data, timeout=5.0):
 
 
 def serve(control_fd):
-    """The worker's life: numpy and the modules students import loaded (while the grader
-    is still getting ready), then settings from the grader, namespaces, the fork server, jobs."""
+    """The worker's life: numpy and the modules students import loaded, and the runners'
+    syscall filter built (while the grader is still getting ready), then settings from the
+    grader, namespaces, the fork server, jobs."""
     libc = Libc()
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # the grader gone, the worker too
     import numpy as np
 
     preload()
     defer_submodules(np)
+    linux = sys.platform.startswith("linux")
+    seccomp_code, no_seccomp = syscall_filter() if linux else (None, "not Linux")
     control = Inbox(control_fd)
     first = control.next()
     if first is None or first[0] != b"W":
         os._exit(0)
     settings = decode(first[1], np)
     mode = enter_namespaces(libc, settings)
+    mode["identity"] = settings.get("identity", "own")
+    mode["seccomp"] = seccomp_code is not None
+    if no_seccomp:
+        mode["unavailable"].append(f"no syscall filter: {no_seccomp}")
+    if not mode["namespaces"]:  # where nothing can be hidden by mounts, Landlock confines files
+        mode["landlock"] = landlock_abi(libc) if linux and settings.get("landlock", True) else 0
+        if not mode["landlock"]:
+            mode["unavailable"].append("no Landlock (Linux 5.13+ with Landlock enabled)" if settings.get(
+                "landlock", True) else "no Landlock: BACKPROP_GRADER_LANDLOCK=0")
     if not mode["namespaces"] and settings.get("uid") is not None:
         preload(PRELOAD_FOR_OTHER_USERS)
     # No process of the same user may look inside (its memory, its descriptors): set only now,
@@ -119,16 +134,19 @@ def serve(control_fd):
     if os.fork() == 0:
         server.close()
         os.close(control_fd)
-        fork_server(their_end, settings, mode)
+        fork_server(their_end, settings, mode, seccomp_code)
     their_end.close()
     # Its socket stays blocking for what the worker sends (descriptors): reads don't wait.
     inbox = Inbox(server.fileno(), limit=1 << 16,
                   read=lambda size: server.recv(size, socket.MSG_DONTWAIT))
-    hidden = inbox.next(STARTUP_SECONDS)
-    if hidden is not None:
-        folders, problems = hidden[1].split(b"\0")
-        mode["hidden"] = [p for p in folders.decode().split("\n") if p]
-        mode["problems"] += [p for p in problems.decode().split("\n") if p]
+    ready = inbox.next(STARTUP_SECONDS)
+    if ready is None or ready[0] != b"h":
+        mode["failures"].append("could not start the fork server")
+    else:
+        view = decode(ready[1], np)
+        mode["hidden"] = list(view["hidden"])
+        mode["failures"] += view["failures"]
+        mode["notes"] += view["notes"]
     encode = make_encoder(np)
     write_all(control_fd, frame(b"w", encode(mode, [1000])), timeout=None)
     while True:
@@ -159,14 +177,23 @@ def read_job(control, np):
 
 def enter_namespaces(libc, settings):
     """New mount, PID and network namespaces for this worker and all it forks, if the
-    machine allows; a user namespace too when the grader is not root. What was made."""
-    mode = {"namespaces": False, "userns": False, "problems": [], "hidden": []}
-    if not settings.get("namespaces") or not sys.platform.startswith("linux"):
+    machine allows; a user namespace too when not root. The mode: what was made; `failures`,
+    protections that should be here and could not be set up (every job then stops before any
+    student code); `unavailable`, those this machine does not offer (said at the top of a run);
+    `notes`, what is done another way."""
+    mode = {"namespaces": False, "userns": False, "hidden": [], "failures": [], "unavailable": [],
+            "notes": [], "landlock": 0}
+    if not settings.get("namespaces"):
+        mode["unavailable"].append("no namespaces: BACKPROP_GRADER_NAMESPACES=0")
+        return mode
+    if not sys.platform.startswith("linux"):
+        mode["unavailable"].append("no namespaces: not Linux")
         return mode
     flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET
     uid, gid = os.getuid(), os.getgid()
     if uid != 0:
         if not settings.get("userns"):
+            mode["unavailable"].append("no namespaces: user namespaces turned off (BACKPROP_GRADER_USERNS=0)")
             return mode
         flags |= CLONE_NEWUSER
     # Tried first in a throwaway child: a namespace half made can't be left again.
@@ -174,11 +201,12 @@ def enter_namespaces(libc, settings):
     if probe == 0:
         os._exit(0 if libc.unshare(flags) == 0 and (uid == 0 or map_user(uid, gid)) else 1)
     if os.waitstatus_to_exitcode(os.waitpid(probe, 0)[1]) != 0 or libc.unshare(flags) != 0:
-        mode["problems"].append("the kernel refuses new namespaces here")
+        mode["unavailable"].append("no namespaces: the kernel refuses them here"
+                                   + ("" if uid == 0 else " (no unprivileged user namespaces)"))
         return mode
     if uid != 0:
         if not map_user(uid, gid):
-            mode["problems"].append("could not map the user namespace")
+            mode["failures"].append("could not map the user namespace")
             return mode
         mode["userns"] = True
     mode["namespaces"] = True
@@ -197,62 +225,33 @@ def map_user(uid, gid):
     return True
 
 
-def fork_server(sock, settings, mode):
-    """F: set up the namespaces' view once (a private /proc; private, size-capped /tmp,
-    /var/tmp and /dev/shm; the answer key's copies and the home folders hidden; every other
-    folder read-only), then on request hide more folders, fork runners, report
-    how each ended, end whatever it left and wipe the temporary folders. It never reads a job."""
+def fork_server(sock, settings, mode, seccomp_code):
+    """F: set up the runners' view of the files once (with namespaces: a private /proc and a
+    minimal /dev; private, size-capped /tmp, /var/tmp and /dev/shm; the answer key's copies and
+    the home folders hidden; every other folder read-only. Without: a Landlock ruleset that
+    leaves the same out of reach), then on request hide more folders, fork runners, report how
+    each ended, end whatever it left and wipe the temporary folders. It never reads a job. A
+    step that fails is reported as a failure: the worker then runs no student code at all."""
     libc = Libc()
     libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
-    problems, hidden = [], []
-    keep = installation_paths()
-    if mode["namespaces"]:
-        read_only = False
-        try:
-            mount(libc, None, "/", None, MS_REC | MS_PRIVATE)
-            try:  # first: the mounts made below stay writable
-                read_only_everywhere(libc)
-                read_only = True
-            except OSError:
-                pass  # an older kernel: world-writable folders are covered one by one below
-            mount(libc, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-        except OSError as exc:
-            problems.append(f"could not mount a private /proc: {exc}")
-        try:
-            for shared in SHARED_TEMPORARY:
-                if os.path.isdir(shared):
-                    cover(libc, os.path.realpath(shared), keep, writable=True,
-                          size=f"{settings.get('disk_mb', 64)}m")
-            hidden = hide(libc, settings.get("hide", ()), keep)
-            for folder in [] if read_only else world_writable_folders():
-                if folder not in keep and os.path.isdir(folder):
-                    cover(libc, folder, keep, writable=False)
-        except OSError as exc:
-            problems.append(f"could not hide folders: {exc}")
-        problems += [] if read_only else ["the kernel can't make every folder read-only at once "
-                                          "(Linux 5.12+): only the world-writable ones are"]
-    else:
-        libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)  # orphans come back here to be ended
-    sock.sendall(frame(b"h", "\n".join(hidden).encode() + b"\0" + "\n".join(problems).encode()))
-    if mode["namespaces"]:  # each runner's environment (see Submission.plan), set once here
-        os.environ.update(HOME="/tmp", TMPDIR="/tmp")
     import numpy as np
 
-    prepared = Prepared(np)
+    encode = make_encoder(np)
+    view = FileView(libc, settings, mode)
+    sock.sendall(frame(b"h", encode(view.setup(), [1000])))
+    if mode["namespaces"]:  # each runner's environment (see Submission.plan), set once here
+        os.environ.update(HOME="/tmp", TMPDIR="/tmp")
+    prepared = Prepared(np, seccomp_code)
+    prepared.landlock = view.ruleset
     gc.collect()
     gc.freeze()  # the runners share these pages: no collection writes to them after a fork
     requests = Requests(sock)
     while True:
         kind, body, fds = requests.next()
-        if kind == b"H" and mode["namespaces"]:  # a job's private folders, hidden from now on
-            try:
-                hidden = hide(libc, [p for p in body.decode().split("\n") if p], keep)
-            except OSError:
-                hidden = []
-            sock.sendall(frame(b"h", "\n".join(hidden).encode() + b"\0"))
-            continue
-        if kind == b"H":
-            sock.sendall(frame(b"h", b"\0"))
+        if kind == b"H":  # a job's private folders, hidden from now on
+            report = view.hide_more([p for p in body.decode().split("\n") if p])
+            prepared.landlock = view.ruleset
+            sock.sendall(frame(b"h", encode(report, [1000])))
             continue
         if kind == b"C":  # the class's first-stage calls: decoded here once, not in each runner
             try:
@@ -282,6 +281,87 @@ def fork_server(sock, settings, mode):
         if mode["namespaces"]:
             wipe(SHARED_TEMPORARY)
         sock.sendall(frame(b"x", _STATUS.pack(status) + _NUMBER.pack(len(left))))
+
+
+class FileView:
+    """What the runners see of the files, set up by F: with namespaces, mounts; without, a
+    Landlock ruleset (where the kernel has Landlock) that each runner confines itself with.
+    Each report says what is hidden, what failed (the worker then runs nothing) and notes."""
+
+    def __init__(self, libc, settings, mode):
+        self.libc, self.settings, self.mode = libc, settings, mode
+        protected = set(settings.get("hide", ()))
+        # The installation stays visible, but not a copy of the grader's own source that is
+        # on the import path (a checkout run in place, an editable install): that is hidden.
+        self.keep = [k for k in installation_paths() if k not in protected]
+        self.hidden = []
+        self.ruleset = None
+
+    def setup(self):
+        failures, notes = [], []
+        if self.mode["namespaces"]:
+            try:
+                notes += self.mount_view()
+            except OSError as exc:
+                failures.append(f"could not set up the sandbox's view of the files: {exc}")
+        else:
+            self.libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)  # orphans come back here to be ended
+            failures += self.confine([*self.settings.get("hide", ()), *self.settings.get("private", ())])
+        return {"hidden": self.hidden, "failures": failures, "notes": notes}
+
+    def mount_view(self):
+        libc, keep = self.libc, self.keep
+        mount(libc, None, "/", None, MS_REC | MS_PRIVATE)
+        try:  # first: the mounts made below stay writable
+            read_only_everywhere(libc)
+            read_only = True
+        except OSError:  # an older kernel: world-writable folders are covered one by one below
+            read_only = False
+        mount(libc, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        minimal_dev(libc)
+        for shared in SHARED_TEMPORARY:
+            if os.path.isdir(shared):
+                cover(libc, os.path.realpath(shared), keep, writable=True,
+                      size=f"{self.settings.get('disk_mb', 64)}m")
+        self.hidden = hide(libc, [*self.settings.get("hide", ()), *self.settings.get("private", ())], keep)
+        for folder in [] if read_only else world_writable_folders():
+            if folder not in keep and os.path.isdir(folder):
+                cover(libc, folder, keep, writable=False)
+        return [] if read_only else ["the kernel can't make every folder read-only at once "
+                                     "(Linux 5.12+): only the world-writable ones are"]
+
+    def confine(self, paths):
+        """Without namespaces: a Landlock ruleset hiding `paths` (and every path hidden
+        before), the runner's own folder its only writable place, and no terminal."""
+        abi = self.mode.get("landlock", 0)
+        if not abi:
+            return []
+        hidden = sorted({*self.hidden, *(os.path.realpath(p) for p in paths if os.path.lexists(p)), "/dev"})
+        scratch = self.settings.get("scratch")
+        special = {**DEVICES, **{k: LL_READ for k in self.keep}}
+        if scratch:
+            special[scratch] = landlock_handled(abi)
+        try:
+            ruleset = landlock_ruleset(self.libc, abi, landlock_rules(hidden, special, self.keep))
+        except OSError as exc:
+            return [f"could not confine file access with Landlock: {exc}"]
+        if self.ruleset is not None:
+            os.close(self.ruleset)
+        self.ruleset, self.hidden = ruleset, [p for p in hidden if p != "/dev"]
+        return []
+
+    def hide_more(self, paths):
+        """A job's private folders, hidden from now on (a class shares them)."""
+        before = set(self.hidden)
+        failures = []
+        if self.mode["namespaces"]:
+            try:
+                self.hidden += hide(self.libc, paths, self.keep)
+            except OSError as exc:
+                failures.append(f"could not hide {', '.join(paths)}: {exc}")
+        else:
+            failures = self.confine(paths)
+        return {"hidden": [p for p in self.hidden if p not in before], "failures": failures, "notes": []}
 
 
 class Requests:
@@ -404,6 +484,7 @@ class Submission:
         self.output, self.output_total = bytearray(), 0
         self.flags = []
         self.budget_end = time.monotonic() + self.limits["budget"]
+        self.budget_credited = 0.0  # added to the budget for time other processes took (Run.extended)
         self.errors = self.notes = 0
         self.isolation_sent = False
         self.scratch = None
@@ -420,7 +501,11 @@ class Submission:
         got = self.inbox.next(STARTUP_SECONDS)
         if got is None or got[0] != b"h":
             raise Fatal("the fork server has gone")
-        self.mode["hidden"] += [p for p in got[1].split(b"\0")[0].decode().split("\n") if p]
+        import numpy as np
+
+        report = decode(got[1], np)
+        self.mode["hidden"] += report["hidden"]
+        self.mode["failures"] += report["failures"]  # this worker runs nothing from now on
 
     def prepare_calls(self):
         """Have F hold the first stage's calls decoded, unless it holds these already: a class
@@ -455,8 +540,10 @@ class Submission:
 
     def run(self):
         try:
-            self.scratch = self.make_scratch()
             self.hide_for_job()
+            if self.mode["failures"]:  # a protection missing that should be here: fail closed
+                raise Fatal(self.mode["failures"][0])
+            self.scratch = self.make_scratch()
             self.prepare_calls()
             statements = self.header["statements"]
             # Each call, each statement that overruns, and each cell that overruns when run whole.
@@ -484,7 +571,9 @@ class Submission:
             return None
         import tempfile
 
-        scratch = tempfile.mkdtemp(prefix="grade-")
+        # In this worker's own folder, which the grader made for it: no other runner can reach
+        # it, nor a user's leftovers be taken for it (see remove_leftovers).
+        scratch = tempfile.mkdtemp(prefix="job-", dir=self.settings.get("scratch"))
         if self.settings.get("uid") is not None:
             os.chown(scratch, self.settings["uid"], self.settings["gid"])
         return scratch
@@ -519,7 +608,7 @@ class Submission:
         home = self.scratch or "/tmp"
         plan = self.header["plan"]
         return {**plan, "env": {**plan.get("env", {}), "HOME": home, "TMPDIR": home},
-                "namespaces": self.mode["namespaces"],
+                "namespaces": self.mode["namespaces"], "identity": self.mode["identity"],
                 "userns": self.mode["userns"], "uid": self.settings.get("uid"),
                 "gid": self.settings.get("gid"), "scratch": self.scratch,
                 "processes": self.settings.get("processes"),
@@ -539,6 +628,9 @@ class Run:
         self.sent = []  # keys of the stage sent, in order
         self.first_unanswered = 0  # in self.sent: those before it are answered
         self.deadline = min(time.monotonic() + STARTUP_SECONDS, submission.budget_end)
+        # Until the student's code starts, the limit is the start-up's (see step for a call's).
+        self.step_started, self.waited, self.call_end = time.monotonic(), 0.0, self.deadline
+        self.pid, self.budget_waited = None, 0.0  # this runner's waits credited to the budget
         self.ended = None  # why the worker ended it: finished, timeout, crashed, interfered
         self.message = ""
         self.channel_closed = False
@@ -561,6 +653,7 @@ class Run:
             got = s.inbox.next(STARTUP_SECONDS)
             if got is None or got[0] != b"p":
                 raise Fatal("the fork server has gone")
+            self.pid = _NUMBER.unpack_from(got[1])[0]  # as this worker's /proc names it (F's)
             write_all(self.to_runner, frame(b"P", s.header["program"]))  # as the grader encoded it
             write_all(self.to_runner, frame(b"T", s.encode(
                 {"plan": s.plan(), "stop_at": {str(k): v for k, v in s.stop_at.items()}}, [10 ** 5])))
@@ -585,7 +678,42 @@ class Run:
 
     def step(self):
         """The next limit starts now: its own timeout, within the whole budget."""
-        self.deadline = min(time.monotonic() + self.s.limits["timeout"], self.s.budget_end)
+        now = time.monotonic()
+        self.step_started, self.waited, self.call_end = now, None, now + self.s.limits["timeout"]
+        self.deadline = min(self.call_end, self.s.budget_end)
+
+    def waited_for_cpu(self):
+        """Seconds the runner has waited, runnable, for a CPU other processes held, since it
+        started (the kernel's schedstat), or None where the kernel does not say."""
+        try:
+            with open(f"/proc/{self.pid}/schedstat", "rb") as handle:
+                return int(handle.read().split()[1]) / 1e9
+        except (OSError, ValueError, IndexError, TypeError):
+            return None
+
+    def checkpoint(self, now):
+        """A quarter into a call that still runs: note how long its runner has waited for a
+        CPU so far (quick calls, nearly all of them, never get here)."""
+        if self.waited is None and self.ended is None and now >= self.step_started + self.s.limits["timeout"] / 4:
+            self.waited = self.waited_for_cpu() or 0.0
+
+    def extended(self):
+        """At a deadline: time the runner waited for a CPU that others held (a neighbour's
+        spinning children, on a machine a class shares) is not its own. The call's limit
+        moves by what it waited since its checkpoint, the submission's budget by all this
+        runner waited, each up to STOLEN_FACTOR times itself. True if time is left."""
+        waited = self.waited_for_cpu()
+        if waited is None or self.phase == "done":
+            return False
+        s, timeout = self.s, self.s.limits["timeout"]
+        budget_room = (STOLEN_FACTOR - 1) * s.limits["budget"] - s.budget_credited
+        credit = max(0.0, min(waited - self.budget_waited, budget_room))
+        s.budget_end, s.budget_credited, self.budget_waited = s.budget_end + credit, s.budget_credited + credit, waited
+        if self.waited is not None:
+            limit = self.step_started + STOLEN_FACTOR * timeout
+            self.call_end = min(limit, self.step_started + timeout + max(0.0, waited - self.waited))
+        self.deadline = min(self.call_end, s.budget_end)
+        return self.deadline > time.monotonic()
 
     def watch(self):
         """Until the runner ends: its frames and output read and checked, its time kept."""
@@ -601,10 +729,14 @@ class Run:
                     self.drain(streams)
                     return self.status
                 continue
-            remaining = self.deadline - time.monotonic()
-            if remaining <= 0 and self.ended is None:
+            now = time.monotonic()
+            self.checkpoint(now)
+            if self.deadline - now <= 0 and self.ended is None and not self.extended():
                 self.overran()
                 self.kill()
+            remaining = self.deadline - now
+            if self.waited is None:  # wake at the checkpoint too
+                remaining = min(remaining, self.step_started + self.s.limits["timeout"] / 4 - now)
             ready = select.select(streams, [], [], max(0.0, min(remaining, 1.0)) if self.ended is None else 1.0)[0]
             for stream in ready:
                 if stream is s.inbox:
@@ -671,8 +803,8 @@ class Run:
     def check(self, kind, body):
         """One frame from the runner, against what it may say now."""
         s = self.s
-        if kind == b"!" and self.phase == "isolating":
-            raise Fatal(f"the sandbox could not start: {body.decode('utf-8', 'replace')[:300]}")
+        if kind == b"!" and self.phase == "isolating":  # "could not ...": no student code ran
+            raise Fatal(body.decode("utf-8", "replace")[:300])
         if kind == b"I" and self.phase == "isolating":
             self.phase = "loading"
             if not s.isolation_sent:
@@ -787,9 +919,9 @@ class Run:
             s.stop_at[cell] = index
             s.record(b"Y", {"cell": cell, "line": line, "message": self.message, "kind": self.ended})
             return True
-        if self.phase in ("isolating", "loading"):
+        if self.phase in ("isolating", "loading") and time.monotonic() < s.budget_end:
             raise Fatal(f"the sandboxed process {self.message} before running any student code")
-        return False
+        return False  # (a fresh runner that the submission's spent budget stopped: not the sandbox's fault)
 
 
 def describe_exit(status):

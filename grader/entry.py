@@ -38,6 +38,9 @@ def _exit_now(code: int | str | None) -> None:
     else:  # a message: said, then the status 1
         print(code, file=sys.stderr)
         status = 1
+    processes = sys.modules.get("grader.processes")
+    if processes is not None:  # the workers' folders; the workers end with the grader
+        processes.remove_scratch()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

@@ -89,6 +89,18 @@ def environment() -> dict[str, str]:
     }
 
 
+def namespaces() -> dict[str, str]:
+    """The grader's own namespaces, as the kernel names them: a runner compares its own with
+    these to say which it has apart (--sandbox-info reads back what is in effect)."""
+    found = {}
+    for name in ("ipc", "mnt", "pid", "net", "user"):
+        try:
+            found[name] = os.readlink(f"/proc/self/ns/{name}")
+        except OSError:
+            pass
+    return found
+
+
 def homes() -> list[str]:
     """Where people keep their files: hidden from every submission."""
     return sorted({str(Path.home()), "/root", "/home"})
@@ -105,19 +117,91 @@ def _process_count(uid: int) -> int:
     return count
 
 
+def mapped(ids: range, map_file: str) -> bool:
+    """Whether every id in `ids` exists in this user namespace (its /proc/self/uid_map or
+    gid_map): outside Linux, or without the file, ids are what they say."""
+    try:
+        with open(map_file, encoding="ascii") as table:
+            rows = [line.split() for line in table]
+    except OSError:
+        return True
+    for row in rows:
+        try:
+            inside, _, count = (int(field) for field in row)
+        except ValueError:
+            continue
+        if inside <= ids.start and ids.stop <= inside + count:
+            return True
+    return False
+
+
+def identity() -> str:
+    """Who student code runs as: `pool`, a user of the grader's own (the grader is root, and
+    its user namespace has those users); `no-capabilities`, the grader's root with every
+    capability dropped (root of a user namespace that maps no user for the sandbox: rootless
+    Podman or Docker, userns-remap, `unshare --user --map-root-user`); `own`, the grader's own
+    user (the worker adds a user namespace of its own where the kernel allows)."""
+    if os.geteuid() != 0:
+        return "own"
+    pool = range(_POOL_BASE, _POOL_BASE + 64)
+    if mapped(pool, "/proc/self/uid_map") and mapped(pool, "/proc/self/gid_map"):
+        return "pool"
+    return "no-capabilities"
+
+
+_scratch_root: list[str] = []
+_scratch_lock = threading.Lock()
+
+
+def scratch_folder(slot: int) -> tuple[str, str]:
+    """Where a worker's runners may write when no namespace gives them a private /tmp: a
+    folder of its own inside one the grader made for its workers (hidden from every runner
+    but through its own worker's folder), and that folder. Made once, removed at the end."""
+    import tempfile
+
+    with _scratch_lock:
+        if not _scratch_root:
+            root = tempfile.mkdtemp(prefix="backprop-grader-")
+            os.chmod(root, 0o711)  # a pool user passes through to its job's folder, no further
+            _scratch_root.append(root)
+            import atexit
+
+            atexit.register(remove_scratch)  # (the grade command ends without atexit: see entry)
+    folder = os.path.join(_scratch_root[0], f"worker-{slot}")
+    os.makedirs(folder, exist_ok=True)
+    os.chmod(folder, 0o711)
+    return folder, _scratch_root[0]
+
+
+def remove_scratch() -> None:
+    """The workers' folders, removed (they are empty but for a job cut short)."""
+    import shutil
+
+    with _scratch_lock:
+        for root in _scratch_root:
+            shutil.rmtree(root, ignore_errors=True)
+        _scratch_root.clear()
+
+
 def settings(hide: tuple[str, ...], once: bool = False) -> dict:
     """What a new worker is told: whether to make namespaces, the user student code runs as,
     the folders hidden for good, and a cap on processes where the user is the grader's own."""
-    root = os.geteuid() == 0
+    who = identity()
     slot = next(_slots)
-    uid = _POOL_BASE + slot % 64 if root else None
+    uid = _POOL_BASE + slot % 64 if who == "pool" else None
+    scratch, scratch_root = scratch_folder(slot)
     return {
         "namespaces": os.environ.get("BACKPROP_GRADER_NAMESPACES") != "0",
         "userns": os.environ.get("BACKPROP_GRADER_USERNS") != "0",
-        "uid": uid, "gid": uid,
+        # As a machine without Landlock is (a kernel before 5.13, or one that leaves it out).
+        "landlock": os.environ.get("BACKPROP_GRADER_LANDLOCK") != "0",
+        "identity": who, "uid": uid, "gid": uid,
         # A pool user owns no other process; the grader's own user does: leave it room.
-        "processes": 64 if root else _process_count(os.geteuid()) + 256,
+        "processes": 64 if who == "pool" else _process_count(os.geteuid()) + 256,
         "hide": sorted({*homes(), *hide}),
+        # Without namespaces: the one place its runners may write, and the folder of every
+        # worker's such place (hidden, but for its own).
+        "scratch": scratch, "private": [scratch_root],
         "disk_mb": 64,  # the size of each private temporary folder, wiped after each submission
         "once": once,
     }
@@ -201,7 +285,7 @@ class Worker:
 
 def worker_key(hide: tuple[str, ...]) -> tuple:
     """What a worker was made for: a job with another key needs another worker."""
-    return (hide, os.environ.get("BACKPROP_GRADER_NAMESPACES"), os.environ.get("BACKPROP_GRADER_USERNS"))
+    return (hide, *(os.environ.get(f"BACKPROP_GRADER_{name}") for name in ("NAMESPACES", "USERNS", "LANDLOCK")))
 
 
 def _encode(value) -> bytes:
@@ -247,6 +331,27 @@ def prewarm(count: int, hide: tuple[str, ...]) -> None:
             return
         with _idle_lock:
             _idle.append(worker)
+
+
+def worker_mode(hide: tuple[str, ...], allowance: float = 60.0) -> dict:
+    """What a worker for these hidden paths has in force on this machine, as it said when it
+    was ready (its namespaces, the user student code runs as, what failed, what is missing):
+    an idle one is asked, and stays idle for the first job."""
+    if os.environ.get("BACKPROP_GRADER_WARM") == "0":
+        worker = Worker(hide, once=True)
+        try:
+            return worker.ready(time.monotonic() + allowance)
+        finally:
+            worker.close()
+    worker = _checkout(hide)
+    try:
+        mode = worker.ready(time.monotonic() + allowance)
+    except (WorkerError, OSError) as exc:
+        worker.close()
+        return {"failures": [f"could not start a worker ({exc})"]}
+    with _idle_lock:
+        _idle.append(worker)
+    return mode
 
 
 def limit(count: int) -> None:
@@ -323,8 +428,9 @@ def kill_all() -> None:
 
 
 def close_all() -> None:
-    """End the workers of this process cleanly (at exit)."""
+    """End the workers of this process cleanly (at exit), and remove their folders."""
     with _live_lock:
         workers = list(_live)
     for worker in workers:
         worker.close()
+    remove_scratch()

@@ -263,6 +263,7 @@ def _unchanging(limits: Limits, confinement: Confinement, stages_key: tuple) -> 
             "hide": sorted({os.path.realpath(p) for p in confinement.hidden}),
             "protected": sorted({os.path.realpath(p) for p in confinement.protected}),
             "report_copies": confinement.report_copies, "env": processes.environment(),
+            "outside": processes.namespaces(),
             "disk_mb": limits.disk_mb})),
     }
 

@@ -1,0 +1,124 @@
+"""Pure renderers of what protects the grader from a submission on this machine: `render`, the
+whole list (`grade --sandbox-info`), from what a runner read back from the kernel, and `gaps`,
+the protections a worker could not have here, said at the top of every run."""
+
+from __future__ import annotations
+
+IDENTITY_GAPS = {
+    "no-capabilities": "student code runs as root of the grader's user namespace (a rootless "
+                       "container, or one that maps no user for the sandbox), with no capability: "
+                       "it can read what the grader's user can, but for the hidden folders",
+    "own-userns": "student code runs as your own user, in a user namespace, with no capability: "
+                  "it can read what you can, but for the hidden folders",
+    "own": "student code runs as your own user, with your rights: it can read and write what you "
+           "can, but for what Landlock keeps out of its reach",
+}
+
+
+def _identity(worker: dict) -> str:
+    identity = worker.get("identity", "own")
+    return "own-userns" if identity == "own" and worker.get("userns") else identity
+
+
+def gaps(worker: dict) -> list[str]:
+    """What this machine does not give a submission, from a worker's mode: one line each,
+    said at the top of a run (empty where every protection is in force)."""
+    lines = [f"sandbox failure: {failure}: no submission can be graded here"
+             for failure in worker.get("failures", [])]
+    lines += list(worker.get("unavailable", []))
+    identity = _identity(worker)
+    if identity != "pool":
+        lines.append(IDENTITY_GAPS[identity])
+    return lines
+
+
+def _row(ok: bool, what: str, detail: str = "") -> str:
+    return f"  [{'x' if ok else ' '}] {what}" + (f": {detail}" if detail else "")
+
+
+def _megabytes(value: int | None) -> str:
+    return "none" if value is None or value < 0 else f"{value // 2 ** 20} MB"
+
+
+COPY_STATES = {"hidden": "hidden (the sandbox sees an empty folder)",
+               "confined": "hidden (Landlock refuses to open it)",
+               "unreadable": "unreadable (permissions)", "readable": "READABLE by student code"}
+
+
+def render(isolation: dict, running_as_root: bool, timeout: float) -> str:
+    """One line per protection, each as the student's process read it back from the kernel
+    (its user, capabilities, no_new_privs, filter, limits, namespaces), said plainly where one
+    is missing."""
+    worker = isolation.get("worker", {})
+    limits = isolation.get("limits", {})
+    own = set(isolation.get("own_namespaces", []))
+    capabilities = isolation.get("capabilities", {})
+    identity = _identity(worker)
+    uid = isolation.get("uid", [isolation.get("user")])
+    if identity == "pool":
+        user = _row(True, "runs as a user of the grader's own, one per worker",
+                    f"uid {uid[0]}, gid {isolation.get('gid', ['?'])[0]}, no group (read back): it "
+                    f"can't read what others can't, nor signal anyone's process but its own")
+    else:
+        user = _row(False, "runs as a user of the grader's own", "no: " + IDENTITY_GAPS[identity]
+                    + f" (uid {uid[0]} read back)")
+    held = {name: value for name, value in capabilities.items() if value}
+    hidden = sorted({*worker.get("hidden", []), *isolation.get("hidden", [])})
+    namespaces = {"pid", "net", "mnt"} <= own
+    landlock = bool(isolation.get("landlock"))
+    lines = [
+        f"sandbox on this machine (grader running as {'root' if running_as_root else 'a normal user'}):",
+        _row(True, "a separate process for every submission, forked from one that never held another "
+                   "submission; the grader's process never runs student code"),
+        _row(True, "answers cross as plain data (numbers, arrays, text), checked, rebuilt and judged "
+                   "in the grader; calls are sent only once the answers they hold are in"),
+        _row(True, "time limit per call and for loading", f"{timeout:g} s (--timeout), enforced from "
+                                                            f"outside by killing the process"),
+        _row(limits.get("RLIMIT_AS", -1) > 0, "memory limit", f"{_megabytes(limits.get('RLIMIT_AS'))} (--memory-mb)"),
+        _row("RLIMIT_CPU" in limits, "stdin closed, output captured and capped, CPU-time, file-size, "
+                                     "open-file and process limits",
+             ", ".join(f"{name[7:]} {value}" for name, value in sorted(limits.items()) if name != "RLIMIT_AS")),
+        user,
+        _row(not held and bool(isolation.get("no_new_privs")),
+             "no capability, now or after starting a program (no_new_privs)",
+             "none held, no_new_privs on" if not held and isolation.get("no_new_privs") else
+             ", ".join(f"{name} {value:#x}" for name, value in held.items()) or "no_new_privs off"),
+        _row("pid" in own, "own PID namespace: no process outlives its grading, nor sees the grader",
+             "" if "pid" in own else "no: processes are stopped and killed by the supervisor instead"),
+        _row("net" in own, "own network namespace: no network",
+             "" if "net" in own else "no: the syscall filter refuses sockets" if isolation.get("seccomp")
+             else "no: only Python sockets are blocked"),
+        _row(namespaces and "ipc" in own, "own mount and IPC namespaces: private /tmp, /var/tmp, /dev/shm "
+                                          "and shared memory, size-capped; every other folder read-only; "
+                                          "a /dev with no terminal; hidden folders",
+             ", ".join(hidden) if namespaces else "no"),
+        _row(landlock or namespaces, "file access confined by Landlock where namespaces hide nothing: the "
+                                     "hidden folders and every terminal refused, writes only to its own "
+                                     "folder, no TCP, no signal beyond its own processes",
+             "not needed: namespaces hide them" if namespaces else
+             f"hidden: {', '.join(hidden)}" if landlock else "no: " + ", ".join(
+                 u for u in worker.get("unavailable", []) if "Landlock" in u)),
+        _row(bool(isolation.get("seccomp")), "syscall filter (seccomp, built with libseccomp): no socket of "
+                                             "any kind (Unix sockets by path included), no io_uring, no "
+                                             "input pushed into a terminal, no namespace or mount, no "
+                                             "keyring, ptrace or eBPF",
+             "" if isolation.get("seccomp") else "no: " + ", ".join(
+                 u for u in worker.get("unavailable", []) if "filter" in u)),
+        _row(True, "importing grader or the model answers (assignments), or opening their files, blocked "
+                   "and flagged", "audit hook (best-effort: it shares the student's process)"),
+    ]
+    copies = isolation.get("copies", {})
+    if copies:
+        exposed = [path for path, state in copies.items() if state == "readable"]
+        lines.append(_row(not exposed, "every copy of the answer key out of a submission's reach",
+                          f"{len(copies)} found" if not exposed else
+                          f"{len(exposed)} of {len(copies)} READABLE: run as root, or `grade seal`"))
+        lines += [f"        {path}: {COPY_STATES.get(state, state)}" for path, state in copies.items()]
+    for problem in [*worker.get("failures", []), *worker.get("notes", []), *isolation.get("problems", [])]:
+        lines.append(f"  warning: {problem}")
+    if not running_as_root and "user" not in own:
+        lines.append("  (run as root, as in CI or an autograder container, or on a kernel that "
+                     "allows user namespaces, for namespaces)")
+    elif not running_as_root:
+        lines.append("  (run as root, as in CI or an autograder container, for a separate user)")
+    return "\n".join(lines)

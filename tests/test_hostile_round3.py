@@ -1,0 +1,436 @@
+"""Hostile submissions, third round: one test (or more) per threat of the README's table, in its
+numbering (issue 25). Every hostile submission bounds itself: loops and sleeps that end within
+seconds, children that exit on their own, sockets and terminals the test owns and closes."""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import zlib
+from pathlib import Path
+
+import pytest
+
+from conftest import (FAST, ROOT, SOLUTION, run_as_user, scores, shared_folder, statuses,
+                      with_solution)
+from grader import processes, sandbox
+from grader.grading import Options, grade_path
+from grader.results import submission_from_dict
+
+AS_ROOT = os.geteuid() == 0
+root_only = pytest.mark.skipif(not AS_ROOT, reason="the modes are taken from root")
+MODEL_LINE = "return dJdW1(X, d2), dJdW2(a2, d3)"  # a line only the model answer has
+# Each way the grader may find itself (test_hostile's four, and root of a user namespace that
+# maps no user for the sandbox, as rootless Podman or Docker run it).
+MODES = ["namespaces", "no-namespaces", "as-user", "as-user-no-userns", "userns-root"]
+
+
+def _child():
+    """The program that runs student code, as one namespace, for tests of its parts."""
+    child: dict = {"__name__": "child"}
+    exec(compile(processes.CHILD_SOURCE, "child", "exec"), child)
+    return child
+
+
+def grade_in(mode: str, folder: Path, *extra: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """The `grade` command on `folder` (a file or a class) in one of MODES, as JSON."""
+    args = [sys.executable, "-m", "grader", str(folder), "--no-cache", "--format", "json", *extra]
+    env = {**(env or {})}
+    if mode == "no-namespaces":
+        env["BACKPROP_GRADER_NAMESPACES"] = "0"
+    if mode == "as-user-no-userns":
+        env["BACKPROP_GRADER_USERNS"] = "0"
+    if mode.startswith("as-user"):
+        return run_as_user(args, cwd=folder if folder.is_dir() else folder.parent, env=env)
+    import grader
+
+    env = {**os.environ, "PYTHONPATH": str(Path(grader.__file__).resolve().parent.parent), **env}
+    if mode == "userns-root":
+        args = ["unshare", "--user", "--map-root-user", *args]
+    return subprocess.run(args, capture_output=True, text=True, env=env, timeout=300)
+
+
+def graded_in(mode: str, source: str, *extra: str, name: str = "alice.py", env: dict | None = None):
+    """(SubmissionResult, stderr) of `source` graded in `mode`, from a folder every user may enter."""
+    folder = shared_folder()
+    try:
+        path = folder / name
+        path.write_text(source)
+        path.chmod(0o644)
+        done = grade_in(mode, path, "--timeout", "2", *extra, env=env)
+        assert done.returncode == 0, done.stderr
+        return submission_from_dict(json.loads(done.stdout)["submissions"][0]), done.stderr
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def raised(result, question_id: str) -> str:
+    """What a question's first case said (a probe raises what it found, to be read here)."""
+    question = next(q for q in result.questions if q.question.id == question_id)
+    return question.cases[0].message
+
+
+# 1. The sandbox fails closed, and says what is in effect.
+
+ESCAPE = textwrap.dedent("""\
+    import ctypes, os
+    libc = ctypes.CDLL(None, use_errno=True)
+    FOUND = {"uid": os.getuid(),
+             "CapEff": open("/proc/self/status").read().split("CapEff:")[1].split()[0]}
+    FOUND["umount /tmp"] = libc.umount2(b"/tmp", 2)
+    FOUND["unshare"] = libc.unshare(0x00020000)
+    fd = libc.open(%r.encode(), 0)
+    FOUND["key"] = fd >= 0 and libc.read(fd, ctypes.create_string_buffer(64), 64) > 0
+
+    def dz3dW2(a2):
+        raise RuntimeError(repr(FOUND))
+    """)
+
+
+@root_only
+@pytest.mark.parametrize("mode", MODES)
+def test_01_no_mode_lets_student_code_keep_a_capability_or_unmount_its_view(mode):
+    key = str(ROOT / "assignments" / "backprop" / "solution" / "backprop.py")
+    result, _ = graded_in(mode, ESCAPE % key)
+    found = eval(raised(result, "dz3dW2").split(": ", 1)[1].rsplit(" (line", 1)[0])  # noqa: S307
+    assert found["CapEff"] == "0000000000000000", found
+    assert found["umount /tmp"] == -1 and found["unshare"] == -1 and found["key"] is False, found
+    if mode == "userns-root":  # root of a namespace that maps no pool user: root with nothing
+        assert found["uid"] == 0
+
+
+@root_only
+def test_01_in_a_user_namespace_that_maps_no_pool_user_info_reads_back_uid_0_and_no_capability():
+    done = subprocess.run(["unshare", "--user", "--map-root-user", sys.executable, "-m", "grader",
+                           "--sandbox-info"], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    info = done.stdout
+    assert "[ ] runs as a user of the grader's own: no: student code runs as root of the grader's " \
+           "user namespace" in info and "(uid 0 read back)" in info
+    assert "[x] no capability, now or after starting a program (no_new_privs): none held, no_new_privs on" in info
+    assert "[x] own mount and IPC namespaces" in info and "READABLE" not in info
+
+
+@root_only
+@pytest.mark.parametrize("mode, said", [
+    ("no-namespaces", "sandbox: no namespaces: BACKPROP_GRADER_NAMESPACES=0"),
+    ("userns-root", "sandbox: student code runs as root of the grader's user namespace"),
+    ("as-user-no-userns", "sandbox: student code runs as your own user, with your rights"),
+])
+def test_01_what_this_machine_lacks_is_said_at_the_top_of_the_run(mode, said):
+    _, stderr = graded_in(mode, SOLUTION)
+    assert stderr.startswith("sandbox: ") and said in stderr, stderr
+    namespaced, stderr = graded_in("namespaces", SOLUTION)
+    assert "sandbox:" not in stderr and namespaced.score == 20
+
+
+def _isolate(plan: dict, **prepared) -> str:
+    """Run the runner's isolate() in a child with `plan`; what it raised, or "isolated"."""
+    child = _child()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        try:
+            state = child["Prepared"](__import__("numpy"))
+            for name, value in prepared.items():
+                setattr(state, name, value)
+            child["isolate"](plan, state)
+            os.write(write, b"isolated")
+        except BaseException as exc:  # noqa: B036 - reported to the test
+            os.write(write, f"{type(exc).__name__}: {exc}".encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    with os.fdopen(read, "rb") as said:
+        return said.read().decode()
+
+
+PLAN = {"env": {"PATH": "/usr/bin:/bin"}, "limits": {"memory_mb": 1024, "cpu_seconds": 60}}
+
+
+@root_only
+@pytest.mark.parametrize("plan, prepared, said", [
+    # setresuid(-1) changes nothing: only reading back shows it
+    ({**PLAN, "identity": "pool", "uid": 2**32 - 1, "gid": 2**32 - 1}, {},
+     "SetupError: could not become a user of the grader's own"),
+    # the grader's own user, when that user is root: its capabilities are still there
+    ({**PLAN, "identity": "own"}, {}, "SetupError: could not drop every capability: CapPrm"),
+    ({**PLAN, "identity": "no-capabilities"}, {"landlock": 10_000},
+     "SetupError: could not confine file access with Landlock"),
+    ({**PLAN, "identity": "no-capabilities"}, {"seccomp": b"\x06\x00\x00\x00"},
+     "SetupError: could not install the syscall filter"),
+])
+def test_01_a_step_that_cannot_be_taken_stops_the_runner(plan, prepared, said):
+    assert _isolate(plan, **prepared).startswith(said)
+
+
+@root_only
+def test_01_a_step_that_fails_is_the_submissions_sandbox_failure_and_no_student_code_runs(tmp_path):
+    """Rootless Podman as it would be if the grader took its pool users for granted: the setuid
+    fails in the runner, which stops; the row says why, and the student's code never ran (its
+    first line would have flagged a network use)."""
+    path = tmp_path / "alice.py"
+    path.write_text("import socket\ntry:\n    socket.socket()\nexcept OSError:\n    pass\n" + SOLUTION)
+    script = textwrap.dedent(f"""\
+        import json
+        from pathlib import Path
+        from grader import processes, sandbox
+        from grader.grading import Options, grade_path
+        processes.identity = lambda: "pool"  # as if the namespace had users to spare
+        result = grade_path(Path({str(path)!r}), Options(limits=sandbox.Limits(timeout=2.0)))
+        print(json.dumps([result.error, result.flags, result.output]))
+        """)
+    done = subprocess.run(["unshare", "--user", "--map-root-user", sys.executable, "-c", script],
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    error, flags, output = json.loads(done.stdout)
+    assert error.startswith("sandbox failure: could not become a user of the grader's own"), error
+    assert flags == [] and output == ""
+
+
+# 3. Every copy of the key, the source tree it was installed from included.
+
+def _checkout_with_copies(where: Path) -> Path:
+    """A checkout as pip leaves it after `pip install .`: the source, build/lib (a copy of the
+    package) and .git (the model answer as a compressed object)."""
+    checkout = where / "backprop-grader"
+    (checkout / "build" / "lib" / "assignments" / "backprop" / "solution").mkdir(parents=True)
+    (checkout / "pyproject.toml").write_text('[project]\nname = "backprop-grader"\n')
+    (checkout / "build" / "lib" / "assignments" / "backprop" / "solution" / "backprop.py").write_text(SOLUTION)
+    (checkout / ".git" / "objects" / "pack").mkdir(parents=True)
+    (checkout / ".git" / "objects" / "pack" / "pack-1.pack").write_bytes(zlib.compress(SOLUTION.encode()))
+    for path in [checkout, *checkout.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return checkout
+
+
+HUNTER = SOLUTION.replace("def forward(", "def _model_forward(") + textwrap.dedent('''
+
+    import os as _os
+    import zlib as _zlib
+
+    def _hunt(place):
+        for root, _, files in _os.walk(place):
+            for name in files:
+                try:
+                    with open(_os.path.join(root, name), "rb") as handle:
+                        data = handle.read()
+                except OSError:
+                    continue
+                for text in (data, _zlib.decompress(data) if data[:1] == b"x" else b""):
+                    if b"def cost_function_prime" in text and b"_hunt" not in text:
+                        return text.decode()
+        return ""
+
+    def forward(X, W1, W2):
+        found = _hunt(%r)
+        if found:
+            raise RuntimeError(found[-2000:])
+        return _model_forward(X, W1, W2)
+    ''')
+
+
+@root_only
+@pytest.mark.parametrize("mode", MODES)
+def test_03_the_source_tree_pip_installed_from_is_out_of_reach_build_and_git_included(mode):
+    where = shared_folder("not-tmp-checkout-")
+    try:
+        checkout = _checkout_with_copies(where)
+        site = where / "site"
+        info = site / "backprop_grader-0.1.0.dist-info"
+        info.mkdir(parents=True)
+        (info / "RECORD").write_text("")
+        (info / "direct_url.json").write_text(json.dumps({"url": checkout.as_uri(), "dir_info": {}}))
+        for path in [site, *site.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        import grader
+
+        env = {"PYTHONPATH": f"{Path(grader.__file__).resolve().parent.parent}:{site}"}
+        result, _ = graded_in(mode, HUNTER % str(checkout), env=env)
+        text = json.dumps([q.feedback for q in result.questions])
+        assert MODEL_LINE not in text and result.score == 20, text[:500]
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
+
+
+def test_03_a_checkout_is_known_by_what_pip_recorded(tmp_path, monkeypatch):
+    from grader import copies
+
+    checkout = _checkout_with_copies(tmp_path)
+    site = tmp_path / "site"
+    info = site / "backprop_grader-0.1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "direct_url.json").write_text(json.dumps({"url": checkout.as_uri(), "dir_info": {"editable": True}}))
+    monkeypatch.setattr(sys, "path", [*sys.path, str(site)])
+    copies.source_trees.cache_clear()
+    copies.answer_key_copies.cache_clear()
+    try:
+        assert str(checkout.resolve()) in copies.answer_key_copies()
+    finally:
+        copies.source_trees.cache_clear()
+        copies.answer_key_copies.cache_clear()
+
+
+# 7. Reach without namespaces: Unix sockets by path, and terminals.
+
+UNIX_AND_TTY = textwrap.dedent("""\
+    import ctypes, os, socket
+    libc = ctypes.CDLL(None, use_errno=True)
+    FOUND = {}
+    fd = libc.socket(socket.AF_UNIX, socket.SOCK_STREAM, 0)
+    FOUND["socket"] = fd
+    if fd >= 0:
+        address = %r.encode()
+        sockaddr = ctypes.create_string_buffer(b"\\x01\\x00" + address, 110)
+        FOUND["connect"] = libc.connect(fd, sockaddr, 110)
+        libc.write(fd, b"sign this", 9)
+    tty = libc.open(%r.encode(), os.O_WRONLY | os.O_NOCTTY)
+    FOUND["tty"] = tty
+    if tty >= 0:
+        FOUND["wrote"] = libc.write(tty, b"\\x1b]0;pwned\\x07", 10)
+
+    def dz3dW2(a2):
+        raise RuntimeError(repr(FOUND))
+    """)
+
+
+@root_only
+@pytest.mark.parametrize("mode", MODES)
+def test_07_an_agent_socket_by_path_and_the_instructors_terminal_are_out_of_reach(mode):
+    # Somewhere every mode's runner can see (not /tmp, which namespaces make private).
+    folder = Path("/run") / f"grader-test-{os.getpid()}-{mode}"
+    folder.mkdir(mode=0o777)
+    folder.chmod(0o777)
+    agent = socket.socket(socket.AF_UNIX)
+    master, slave = os.openpty()
+    try:
+        agent.bind(str(folder / "agent.sock"))
+        os.chmod(folder / "agent.sock", 0o777)
+        agent.listen(1)
+        agent.settimeout(0.5)
+        terminal = os.ttyname(slave)
+        os.chmod(terminal, 0o666)
+        result, _ = graded_in(mode, with_solution(UNIX_AND_TTY % (str(folder / "agent.sock"), terminal)))
+        found = eval(raised(result, "dz3dW2").split(": ", 1)[1].rsplit(" (line", 1)[0])  # noqa: S307
+        with pytest.raises(socket.timeout):
+            agent.accept()
+        os.set_blocking(master, False)
+        with pytest.raises(BlockingIOError):
+            os.read(master, 100)
+        assert found["socket"] == -1 and found["tty"] == -1, found
+    finally:
+        agent.close()
+        os.close(master)
+        os.close(slave)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@root_only
+def test_07_a_machine_without_landlock_or_namespaces_says_so_at_the_top():
+    _, stderr = graded_in("no-namespaces", SOLUTION, env={"BACKPROP_GRADER_LANDLOCK": "0"})
+    assert "sandbox: no Landlock: BACKPROP_GRADER_LANDLOCK=0" in stderr
+
+
+# 8. Rough edges.
+
+@root_only
+def test_08_one_infinite_loop_costs_its_own_question_as_root_without_namespaces(monkeypatch):
+    """The fresh runner after a timeout starts in the job's own folder, which is no longer
+    taken for its user's leftovers."""
+    monkeypatch.setenv("BACKPROP_GRADER_NAMESPACES", "0")
+    processes.close_all()
+    folder = shared_folder()
+    try:
+        path = folder / "alice.py"
+        path.write_text(with_solution("def dz3dW2(a2):\n    import time\n    end = time.time() + 20\n"
+                                      "    while time.time() < end:\n        pass\n"))
+        result = grade_path(path, Options(limits=sandbox.Limits(timeout=1.0)))
+    finally:
+        processes.close_all()
+        shutil.rmtree(folder, ignore_errors=True)
+    assert result.error is None and result.score == 19, (result.error, scores(result))
+    assert statuses(result)["dz3dW2"] == "timeout"
+
+
+COPYCAT = textwrap.dedent("""\
+    import os
+    STOLEN = ""
+    for name in ("bob.py", "../bob.py"):
+        for folder in (os.path.dirname(__file__), %r):
+            try:
+                STOLEN = open(os.path.join(folder, name)).read()
+            except OSError:
+                pass
+    if "def dz3dW2" in STOLEN:
+        exec(STOLEN)
+    """)
+
+
+@root_only
+@pytest.mark.parametrize("mode", MODES)
+def test_08_a_classmates_hand_in_is_out_of_reach_in_every_mode(mode):
+    folder = shared_folder()
+    try:
+        (folder / "bob.py").write_text(SOLUTION)
+        (folder / "alice.py").write_text(COPYCAT % str(folder))
+        for path in folder.iterdir():
+            path.chmod(0o644)
+        done = grade_in(mode, folder, "--timeout", "2")
+        assert done.returncode == 0, done.stderr
+        rows = {s["student"]: s for s in json.loads(done.stdout)["submissions"]}
+        assert rows["bob"]["score"] == 20 and rows["alice"]["score"] == 0, rows["alice"]["score"]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+SPINNER = textwrap.dedent("""\
+    import os, time
+    # Children in sessions of their own that spin (each for 20 s at most), while this file's
+    # calls each take a while but stay within their own time: the classmate graded beside it
+    # loses its CPU.
+    for _ in range(6):
+        if os.fork() == 0:
+            os.setsid()
+            end = time.time() + 20
+            while time.time() < end:
+                pass
+            os._exit(0)
+    """) + SOLUTION.replace("def sigmoid_prime(z):", "def sigmoid_prime(z):\n    time.sleep(0.3)")
+
+# Its cost_function_prime needs 0.25 s of CPU, within its 0.5 s; 1.25 s in all, within 3.
+HONEST_BUT_SLOW = SOLUTION.replace("def cost_function_prime(X, y, W1, W2):", textwrap.dedent("""\
+    def _busy(seconds):
+        import time
+        end = time.process_time() + seconds
+        while time.process_time() < end:
+            pass
+
+    def cost_function_prime(X, y, W1, W2):
+        _busy(0.25)"""))
+
+
+@root_only
+@pytest.mark.parametrize("mode", ["namespaces", "no-namespaces"])
+def test_08_a_neighbours_spinning_children_cost_an_honest_call_nothing(mode):
+    """Graded two at a time on this machine: the honest file's cost_function_prime needs a
+    quarter of a second of CPU, within its half second, while the spinner's children take
+    most of the machine. Time a runner waited for a CPU others held is not its own."""
+    folder = shared_folder()
+    try:
+        (folder / "a_spinner.py").write_text(SPINNER)
+        (folder / "b_honest.py").write_text(HONEST_BUT_SLOW)
+        for path in folder.iterdir():
+            path.chmod(0o644)
+        done = grade_in(mode, folder, "--timeout", "0.5", "--jobs", "2")
+        assert done.returncode == 0, done.stderr
+        rows = {s["student"]: s for s in json.loads(done.stdout)["submissions"]}
+        honest = {q["id"]: q["status"] for q in rows["b_honest"]["questions"]}
+        assert rows["b_honest"]["score"] == 20, honest
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
