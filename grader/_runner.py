@@ -37,8 +37,9 @@ _STMT = struct.Struct(">HII")
 LOST_CHANNEL = 75
 # Records cross as lists, their fields in these orders: text keys would cost more than the
 # numbers they carry.
-CALL_FIELDS = ("key", "names", "question", "args", "read")
-RESULT_FIELDS = ("status", "value", "message", "cell", "line", "via", "trace", "truncated", "reordered")
+CALL_FIELDS = ("key", "names", "question", "args", "read", "given")
+RESULT_FIELDS = ("status", "value", "message", "cell", "line", "via", "trace", "truncated", "reordered",
+                 "error")
 TRACE_FIELDS = ("f", "args", "value", "raised", "calls")
 _KEY = struct.Struct(">I")
 
@@ -439,6 +440,19 @@ class Tracer:
         self.nodes = 0
         self.budget = [0]
         self.truncated = False
+        # For a call "given" right answers (see answer): question id -> [(args, answer)], the
+        # answers the graded functions it calls give instead of the student's own.
+        self.given = None
+
+    def answer_given(self, question_id, ordered):
+        """The right answer the grader gave for this call of a graded function (a fresh copy:
+        the caller may change it in place), or None."""
+        import numpy as np
+
+        for args, answer in (self.given or {}).get(question_id, ()):
+            if len(args) == len(ordered) and all(_same(a, b, np) for a, b in zip(ordered, args)):
+                return _fresh(answer)
+        return None
 
     def start(self):
         self.stack, self.nodes, self.budget, self.truncated = [[]], 0, [self.max_elements], False
@@ -472,6 +486,10 @@ class Tracer:
                     ordered = list(args) if in_order[code] else None
                 if ordered is None:
                     ordered = in_stub_order(function, stub, args, kwargs)
+                if tracer.given is not None and ordered is not None:
+                    given = tracer.answer_given(question_id, ordered)
+                    if given is not None:
+                        return given
                 node["args"] = None if ordered is None else \
                     [tracer.encode(a, tracer.budget) for a in ordered]
             except Exception:  # too big, or unreadable: this call is not recorded
@@ -499,6 +517,21 @@ class Tracer:
         import functools
 
         return functools.update_wrapper(traced, function)
+
+
+def _same(a, b, np):
+    """Two arguments are the same: equal shapes, numbers equal but for the last bits."""
+    try:
+        x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    except (TypeError, ValueError):
+        return a == b
+    return x.shape == y.shape and bool(np.all(np.abs(x - y) <= 1e-12 + 1e-9 * np.abs(y)))
+
+
+def _fresh(answer):
+    if isinstance(answer, (list, tuple)):
+        return type(answer)(_fresh(part) for part in answer)
+    return answer.copy() if hasattr(answer, "copy") else answer
 
 
 def traced_bytes(nodes, encode):
@@ -837,6 +870,10 @@ def _answerer(program, namespace, fragments, encode, describe, error_line, resto
         if via is None and function not in reorderings:  # the same for every call of it
             reorderings[function] = reordered_names(function, stub)
         reordered = reorderings[function] if via is None else None
+        given = {}
+        for function_id, given_args, given_answer in call.get("given") or ():
+            given.setdefault(function_id, []).append((given_args, given_answer))
+        tracer.given = given or None  # see Tracer.answer_given
         tracer.start()
         trace = []
         try:
@@ -858,6 +895,7 @@ def _answerer(program, namespace, fragments, encode, describe, error_line, resto
             finally:
                 restore_builtins()
                 trace = tracer.finish()
+                tracer.given = None
             encoded = Encoded(encode(value, [max_elements]))
         except TooBig as exc:
             return key, {"status": "refused",
@@ -866,7 +904,7 @@ def _answerer(program, namespace, fragments, encode, describe, error_line, resto
             cell, line = error_line(exc.__traceback__)
             return key, {"status": "raised", "message": describe(exc), "cell": cell, "line": line,
                          "via": via, "trace": trace_bytes(trace), "truncated": tracer.truncated,
-                         "reordered": reordered and list(reordered)}
+                         "reordered": reordered and list(reordered), "error": type(exc).__name__}
         return key, {"status": "returned", "value": encoded, "via": via,
                      "trace": trace_bytes(trace), "truncated": tracer.truncated,
                      "reordered": reordered and list(reordered)}

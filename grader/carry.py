@@ -133,6 +133,44 @@ def replay(work: Assignment, question_id: str, args: tuple, trace: tuple[Traced,
     return Replay(value, raised, tuple(dict.fromkeys(used_wrong)))
 
 
+def inner_calls(work: Assignment, question_id: str, args: tuple) -> tuple[tuple[str, tuple, Any], ...]:
+    """Every call the model answer for a question makes of a graded function, at any depth,
+    on these arguments: (question id, arguments, the model's answer), in order, once each.
+    Given to the student's own function in place of its own earlier functions' answers, they
+    ask whether it is right when what it builds on is."""
+    reference = work.reference
+    made: list[tuple[str, tuple, Any]] = []
+    scope = dict(vars(reference))
+
+    def recorded(name: str):
+        function = getattr(reference, name)
+        rebound = types.FunctionType(function.__code__, scope, function.__name__,
+                                     function.__defaults__, function.__closure__)
+
+        def call(*call_args):
+            answer = rebound(*call_args)
+            if not any(done == name and same_args(args_made, call_args) for done, args_made, _ in made):
+                made.append((name, tuple(_copies(call_args)), _copies_of(answer)))
+            return answer
+        return call
+
+    for name in graded_functions(work):
+        scope[name] = recorded(name)
+    top = getattr(reference, question_id, None)
+    if not callable(top):
+        return ()
+    rebound_top = types.FunctionType(top.__code__, scope, top.__name__, top.__defaults__, top.__closure__)
+    with np.errstate(all="ignore"):
+        rebound_top(*_copies(args))
+    return tuple(made)
+
+
+def _copies_of(answer: Any) -> Any:
+    if isinstance(answer, tuple):
+        return tuple(_copies_of(part) for part in answer)
+    return np.array(answer, dtype=float) if isinstance(answer, np.ndarray) else answer
+
+
 def finite(value: Any) -> bool:
     """Every number in a replayed answer is finite: an infinite one accepts nothing."""
     parts = value if isinstance(value, tuple) else (value,)

@@ -105,7 +105,10 @@ def _stage(work: Assignment, question: Question, case: Case, memo: dict) -> int:
 
 @lru_cache(maxsize=8)
 def calls(seed: int, work: Assignment | None = None) -> tuple[sandbox.Call, ...]:
-    """The sandbox calls of every check, built once per seed and reused for every submission."""
+    """The sandbox calls of every check, built once per seed and reused for every submission:
+    each check's call (its key is the check's index), then, after every question's calls, J of
+    the student's own forward and cost around the worksheet's weights (where a wrong gradient
+    goes wrong), then each check's call "given right answers" (see `given_keys`)."""
     work = work or assignment.default()
     memo: dict = {}
     checks = plan(seed, work)
@@ -113,13 +116,31 @@ def calls(seed: int, work: Assignment | None = None) -> tuple[sandbox.Call, ...]
                                 read=bool(check.question.constants),
                                 stage=_stage(work, check.question, check.case, memo))
                    for key, check in enumerate(checks))
-    if work.own_gradient is None:
-        return graded
-    # One more, after the questions' calls: J of the student's own forward and cost around
-    # the worksheet's weights, for where a wrong gradient goes wrong.
-    case = next(check.case for check in checks if check.case.id == work.own_gradient.case)
-    return graded + (own_gradient.call(len(checks), case, 1 + max(c.stage for c in graded),
-                                       work.own_gradient),)
+    last = 1 + max(c.stage for c in graded)
+    extra: tuple[sandbox.Call, ...] = ()
+    if work.own_gradient is not None:
+        case = next(check.case for check in checks if check.case.id == work.own_gradient.case)
+        extra = (own_gradient.call(len(checks), case, last, work.own_gradient),)
+    given = tuple(sandbox.Call(key, checks[index].question.names, checks[index].args,
+                               checks[index].question.id, stage=last + 1,
+                               given=carry.inner_calls(work, checks[index].question.id, checks[index].args))
+                  for index, key in given_keys(seed, work).items())
+    return graded + extra + given
+
+
+@lru_cache(maxsize=8)
+def given_keys(seed: int, work: Assignment | None = None) -> dict[int, int]:
+    """For each check whose model answer builds on graded functions, the key of its call
+    "given right answers": the same call, made last, where the graded functions it uses answer
+    with the model's answers. Credit carried forward from an earlier function is earned only
+    where that call is right: the student's own maths, on what it builds on (never for a
+    function that just calls the wrong one and then fails, or ignores what it gets)."""
+    work = work or assignment.default()
+    checks = plan(seed, work)
+    first = len(checks) + (work.own_gradient is not None)
+    needing = [index for index, check in enumerate(checks)
+               if not check.question.constants and carry.inner_calls(work, check.question.id, check.args)]
+    return {index: first + offset for offset, index in enumerate(needing)}
 
 
 @lru_cache(maxsize=8)
@@ -206,10 +227,71 @@ def _roots(work: Assignment, node: sandbox.Traced, judged: dict[str, QuestionRes
     return inner or carried or [node.function]
 
 
-def _judge(submission: Submission, check: Check, outcome: sandbox.CallOutcome,
-           judged: dict[str, QuestionResult], options: Options) -> CaseResult:
+@dataclass(frozen=True)
+class Judging:
+    """What a submission's run said, as the judging of each case needs it: every call's
+    outcome by key, which checks were asked again "given right answers" (see `given_keys`),
+    and the verdicts so far, by question."""
+
+    checks: tuple[Check, ...]
+    outcomes: dict[int, sandbox.CallOutcome]
+    given: dict[int, int]
+    judged: dict[str, QuestionResult]
+
+    def standalone(self, node: sandbox.Traced) -> sandbox.CallOutcome | None:
+        """The student's own answer to the graded call a trace recorded, where one of its
+        question's checks made that very call on its own."""
+        if node.args is None:
+            return None
+        for key, check in enumerate(self.checks):
+            if check.question.id == node.function and carry.same_args(check.args, node.args):
+                return self.outcomes.get(key)
+        return None
+
+    def right_on_its_own(self, question_id: str) -> bool:
+        own = self.judged.get(question_id)
+        return own is not None and all(c.status is Status.PASSED and not c.carried_from for c in own.cases)
+
+
+def _consistent(work: Assignment, node: sandbox.Traced, alone: sandbox.CallOutcome) -> bool:
+    """A recorded call gave what the same call made on its own gave: the same answer, or the
+    same kind of failure."""
+    if node.status == "raised":
+        return alone.status == "raised" and (node.error is None or alone.error in (None, node.error))
+    return alone.status == "returned" and compare.agrees(work.question(node.function), node.value, alone.value)
+
+
+def _earned(run: Judging, work: Assignment, index: int, wrong: tuple[sandbox.Traced, ...]) -> str | None:
+    """Why credit can't be carried from these wrong recorded answers to check `index` (None:
+    it can). A function right on its own question carries nothing, nor one that answered
+    otherwise inside than when called on its own with the same arguments (a flag set by its
+    caller); and the student's function must be right when what it builds on answers right
+    (its call "given right answers"): calling the wrong function and then failing, or ignoring
+    what it gave, is no maths."""
+    for node in wrong:
+        if run.right_on_its_own(node.function):
+            return f"your {node.function} is right on its own question: what went wrong here is not its doing"
+        alone = run.standalone(node)
+        if alone is not None and not _consistent(work, node, alone):
+            return (f"your {node.function} answered otherwise here than when called on its own with "
+                    f"the same arguments")
+    check = run.checks[index]
+    given = run.outcomes.get(run.given.get(index, -1))
+    names = " and ".join(dict.fromkeys(node.function for node in wrong))
+    if given is None or given.status in ("timeout", "crashed", "missing"):
+        return f"it could not be tried with a right {names}"
+    if given.status != "returned":
+        return f"with a right {names} it still fails: {given.message}"
+    if given.precision is not None or not check.target.right(given.value):
+        return f"with a right {names} its answer is still wrong"
+    return None
+
+
+def _judge(submission: Submission, index: int, run: Judging, options: Options) -> CaseResult:
     """The case's verdict, carrying an earlier function's error forward where the answer (or
-    the failure) is the model answer's, built on what the student's own functions gave."""
+    the failure) is the model answer's, built on what the student's own functions gave, and
+    the function is right where what it builds on is."""
+    check, outcome, judged = run.checks[index], run.outcomes[index], run.judged
     plain = _plain_result(submission, check, outcome, options.feedback == "full")
     if plain.status is Status.PASSED or outcome.status not in ("returned", "raised") \
             or not outcome.used:
@@ -227,6 +309,9 @@ def _judge(submission: Submission, check: Check, outcome: sandbox.CallOutcome,
         # formula (a wrong shape in a product), or that function raised.
         if not replayed.raised:
             return plain
+        refused = _earned(run, work, index, replayed.wrong)
+        if refused is not None:
+            return replace(plain, message=f"{plain.message}; {refused}")
         # Not where it broke (a line of a correct function), but what it was given.
         message = (f"{outcome.message}, only because your {' and '.join(roots)} gave a wrong "
                    f"answer on this case")
@@ -238,6 +323,9 @@ def _judge(submission: Submission, check: Check, outcome: sandbox.CallOutcome,
     if carry.trivial(replayed.value, check.expected):
         return CaseResult(plain.case_id, plain.case_label, plain.status, plain.message, roots,
                           plain.worksheet, carried_kind="trivial", precision=outcome.precision)
+    refused = _earned(run, work, index, replayed.wrong)
+    if refused is not None:
+        return replace(plain, message=f"{plain.message}; {refused}")
     return CaseResult(plain.case_id, plain.case_label, credit, plain.message, roots,
                       plain.worksheet, carried_kind="value", precision=outcome.precision)
 
@@ -294,13 +382,14 @@ def grade_submission(submission: Submission, options: Options = Options(),
     answers = mistake_answers(options.seed, options.catalogues, work)
     mistakes = mistakes_by_question(options.catalogues, work)
     judged: dict[str, QuestionResult] = {}
+    verdicts = Judging(checks, run.outcomes, given_keys(options.seed, work), judged)
     cells = None  # the cells read, once a function is found missing
     replaced: list[absence.Absence] = []  # graded functions the student's code replaced
     failures = [absence.Failure(p.cell, p.line or 0, p.message) for p in run.load_problems]
     for question in work.questions:  # in order: an earlier question is judged first
         keys = [key for key, check in enumerate(checks) if check.question is question]
         outcomes = [run.outcomes[k] for k in keys]
-        cases = tuple(_judge(submission, checks[k], run.outcomes[k], judged, options) for k in keys)
+        cases = tuple(_judge(submission, k, verdicts, options) for k in keys)
         found = None
         if not any(c.carried_from for c in cases) and \
                 any(c.status is not Status.PASSED for c in cases):

@@ -127,12 +127,17 @@ class Call:
     # arguments hold has been answered, so that no answer reaches the process before its time.
     # Stage 0 (arguments that hold no answer) is held by each worker's fork server for a class.
     stage: int = 0
+    # Right answers the graded functions this call uses give instead of the student's own,
+    # each (question id, arguments in the stub's order, answer): is the student's function
+    # right given right answers from what it builds on? Only in the last stage.
+    given: tuple[tuple[str, tuple, Any], ...] = ()
 
     @cached_property
     def frame(self) -> bytes:
         """The call as the worker receives it (made once: a class sends the same calls)."""
         # A list of CALL_FIELDS, as the runner reads it.
-        record = [self.key, list(self.names), self.group, list(self.args), self.read]
+        record = [self.key, list(self.names), self.group, list(self.args), self.read,
+                  [[question, list(args), answer] for question, args, answer in self.given]]
         return _wire.frame(b"C", _KEY.pack(self.key) + _encode(record))
 
 
@@ -147,6 +152,7 @@ class Traced:
     status: str  # returned or raised
     value: Any = None
     calls: tuple["Traced", ...] = ()
+    error: str | None = None  # the exception's type, where it raised
 
 
 @dataclass(frozen=True)
@@ -164,6 +170,7 @@ class CallOutcome:
     truncated: bool = False  # the trace stopped at its bounds
     reordered: tuple[str, ...] | None = None  # the stub's parameters, in the student's order
     precision: str | None = None  # "float32" when the answer was computed in less than float64
+    error: str | None = None  # the exception's type, where it raised
     # The trace as the worker sent it, read only when a verdict needs it (a right answer never
     # does), with the questions its nodes may name.
     trace_data: bytes | None = field(default=None, repr=False)
@@ -385,9 +392,11 @@ def _outcome(kind: bytes, body: bytes, questions: frozenset[str], limits: Limits
         return CallOutcome("returned", value=value, via=via, truncated=truncated,
                            reordered=reordered, precision=min(precision) if precision else None, **trace)
     if status in ("raised", "missing", "refused"):
+        error = record.get("error")
         return CallOutcome(status, message=message, cell=_whole(record.get("cell")),
                            line=_whole(record.get("line")), via=via,
-                           truncated=truncated, reordered=reordered, **trace)
+                           truncated=truncated, reordered=reordered,
+                           error=error if isinstance(error, str) and _NAME.fullmatch(error) else None, **trace)
     return CallOutcome("refused", message="returned a value that could not be read")
 
 
@@ -412,8 +421,9 @@ def decode_trace(nodes: Any, questions: set[str], depth: int = 0, seen: list | N
             raise ValueError("malformed trace")
         status = "raised" if node.get("raised") is not None else "returned"
         calls = decode_trace(node.get("calls") or [], questions, depth + 1, seen)
+        error = node["raised"] if isinstance(node.get("raised"), str) and _NAME.fullmatch(node["raised"]) else None
         traced.append(Traced(node["f"], None if args is None else tuple(args), status,
-                             node.get("value") if status == "returned" else None, calls))
+                             node.get("value") if status == "returned" else None, calls, error))
     return tuple(traced)
 
 

@@ -36,7 +36,7 @@ def _traced(nodes: list) -> tuple[sandbox.Traced, ...]:
     """The tracer's records, already plain values here, as the grader reads them."""
     return tuple(sandbox.Traced(node["f"], None if node.get("args") is None else tuple(node["args"]),
                                 "raised" if "raised" in node else "returned", node.get("value"),
-                                _traced(node.get("calls", [])))
+                                _traced(node.get("calls", [])), node.get("raised"))
                  for node in nodes)
 
 
@@ -88,6 +88,10 @@ def _answer(call, namespace, originals, series, tracer, params) -> sandbox.CallO
     args = [np.copy(a) if isinstance(a, np.ndarray) else a for a in call.args]
     stub = params.get(call.group, ())
     reordered = reordered_names(function, stub) if via is None else None
+    given: dict[str, list] = {}
+    for question_id, given_args, answer in call.given:  # see grading.given_keys
+        given.setdefault(question_id, []).append((given_args, answer))
+    tracer.given = given or None
     tracer.start()
     try:
         if reordered is None:
@@ -97,11 +101,14 @@ def _answer(call, namespace, originals, series, tracer, params) -> sandbox.CallO
             value = function(**{n: by_plain[_plain_name(n)] for n in reordered})
     except Exception as exc:
         trace = _traced(tracer.finish())
+        tracer.given = None
         text = str(exc)
         line = traceback.extract_tb(exc.__traceback__)[-1].lineno if exc.__traceback__ else None
         return sandbox.CallOutcome("raised", message=f"{type(exc).__name__}: {text}" if text
-                                   else type(exc).__name__, line=line, via=via, trace=trace)
+                                   else type(exc).__name__, line=line, via=via, trace=trace,
+                                   error=type(exc).__name__)
     trace = _traced(tracer.finish())
+    tracer.given = None
     return sandbox.CallOutcome("returned", value=_plain(value), via=via, trace=trace,
                                reordered=reordered and tuple(reordered))
 

@@ -194,6 +194,114 @@ def test_01_a_step_that_fails_is_the_submissions_sandbox_failure_and_no_student_
     assert flags == [] and output == ""
 
 
+# 2. No credit without maths.
+
+def _parts(result) -> dict[str, tuple[float, str]]:
+    return {q.question.id: (q.score, q.cases[0].message) for q in result.questions}
+
+
+def test_02_calling_an_earlier_function_so_that_it_raises_earns_nothing(grade):
+    """delta3, delta2 and cost_function_prime set a flag on which sigmoid_prime raises, call
+    it, and raise: before, each got full carried-forward credit (7/20 with no maths)."""
+    source = SOLUTION + textwrap.dedent("""
+
+        FLAG = [False]
+        _model_sigmoid_prime = sigmoid_prime
+
+        def sigmoid_prime(z):
+            if FLAG[0]:
+                raise ValueError("shapes not aligned")
+            return _model_sigmoid_prime(z)
+
+        def _no_maths(z):
+            FLAG[0] = True
+            try:
+                sigmoid_prime(z)
+            finally:
+                FLAG[0] = False
+            raise ValueError("no maths here")
+
+        def delta3(y, yHat, z3):
+            _no_maths(z3)
+
+        def delta2(delta3, W2, z2):
+            _no_maths(z2)
+        """)
+    parts = _parts(grade(source))
+    assert parts["sigmoid_prime"][0] == 2
+    assert parts["delta3"][0] == 0 and parts["delta2"][0] == 0, parts
+    assert "your sigmoid_prime is right on its own question" in parts["delta3"][1]
+
+
+def test_02_a_function_that_always_raises_carries_nothing_to_callers_that_do_no_maths(grade):
+    source = SOLUTION + textwrap.dedent("""
+
+        def sigmoid_prime(z):
+            raise NotImplementedError
+
+        def delta3(y, yHat, z3):
+            sigmoid_prime(z3)
+            raise ValueError("no maths here")
+
+        def delta2(delta3, W2, z2):
+            sigmoid_prime(z2)
+            raise ValueError("no maths here")
+        """)
+    parts = _parts(grade(source))
+    assert parts["delta3"][0] == 0 and parts["delta2"][0] == 0, parts
+    assert "with a right sigmoid_prime it still fails: ValueError: no maths here" in parts["delta3"][1]
+
+
+def test_02_an_answer_that_ignores_what_it_called_earns_nothing(grade):
+    """sigmoid_prime gives ones (wrong on its own question too); delta3 calls it and leaves it
+    out: -(y - yHat) is what the model answer gives with those ones, yet no maths of its own."""
+    source = SOLUTION + textwrap.dedent("""
+
+        def sigmoid_prime(z):
+            return np.ones_like(z)
+
+        def delta3(y, yHat, z3):
+            sigmoid_prime(z3)
+            return -(y - yHat)
+        """)
+    parts = _parts(grade(source))
+    assert parts["delta3"][0] == 0, parts
+    assert "with a right sigmoid_prime its answer is still wrong" in parts["delta3"][1]
+
+
+@pytest.mark.parametrize("sigmoid_prime", [
+    "def sigmoid_prime(z):\n    return sigmoid(z) * (1 - sigmoid(z)) * 2\n",  # wrong
+    "def sigmoid_prime(z):\n    raise NotImplementedError\n",  # not answered yet
+])
+def test_02_an_honest_function_built_on_a_wrong_or_unanswered_one_keeps_its_credit(grade, sigmoid_prime):
+    parts = _parts(grade(with_solution(sigmoid_prime)))
+    assert parts["sigmoid_prime"][0] == 0
+    assert parts["delta3"][0] == 2 and parts["delta2"][0] == 2 and parts["cost_function_prime"][0] == 2, parts
+
+
+def test_02_gradient_checking_functions_never_written_earn_nothing(grade):
+    """compute_gradients and numerical_gradient call cost_function_prime and cost with a flag
+    on which those raise, and stop there."""
+    from grader import assignment
+
+    work = assignment.load("gradient-checking")
+    model = work.model_answer_path.read_text()
+    head = model[:model.index("def compute_gradients")].replace(
+        "def cost_function_prime(X, y, W1, W2):\n",
+        "FLAG = [False]\n\ndef cost_function_prime(X, y, W1, W2):\n    if FLAG[0]:\n        raise ValueError('shapes')\n")
+    source = head + textwrap.dedent("""
+
+        def compute_gradients(X, y, W1, W2):
+            FLAG[0] = True
+            try:
+                cost_function_prime(X, y, W1, W2)
+            finally:
+                FLAG[0] = False
+        """)
+    result = grade(source, name="gradient_checking.py", options=Options(work, limits=FAST.limits))
+    assert _parts(result)["compute_gradients"][0] == 0, _parts(result)
+
+
 # 3. Every copy of the key, the source tree it was installed from included.
 
 def _checkout_with_copies(where: Path) -> Path:
