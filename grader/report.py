@@ -137,7 +137,7 @@ def render_summary(stats: ClassStats) -> str:
         lines += ["", "the same wrong answer, which no catalogue entry explains (candidates for "
                       "the catalogue):"]
         lines += [f"  {question}: {len(students)} students gave the same wrong answer, which no "
-                  f"catalogue entry explains: {', '.join(students)}" for question, students in groups]
+                  f"catalogue entry explains: {', '.join(map(printable, students))}" for question, students in groups]
     return "\n".join(lines)
 
 

@@ -1,0 +1,57 @@
+"""Issue 25, the third red-team round: what the reports show of what a student controls, and
+what feedback gives away. One test per threat, named by the issue's item."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import unicodedata
+
+from conftest import SOLUTION, run_cli
+
+# A wrong answer no catalogue entry explains, the same for two students: the class summary
+# lists them by name.
+SAME_WRONG = SOLUTION + "\n\ndef dJdW1(X, delta2):\n    return (X.T @ delta2) * 3\n"
+
+
+def _class(tmp_path, students: dict[str, str]):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for name, source in students.items():
+        (folder / f"{name}.py").write_text(source, encoding="utf-8")
+    return folder
+
+
+# 8. Bidirectional and zero-width characters in student names
+RIGHT_TO_LEFT = "mallory\u202egnp.exe"  # shown as "mallory" + "exe.png", reversed
+ZERO_WIDTH = "ali\u200bce"  # looks like "alice"
+HIDDEN = ("\u202e", "\u200b")
+
+
+def _no_hidden(text: str) -> bool:
+    return not any(c in text for c in HIDDEN) and not any(
+        unicodedata.category(c) == "Cf" for c in text)
+
+
+def test_08_invisible_characters_in_names_are_shown_escaped_everywhere(tmp_path):
+    folder = _class(tmp_path, {RIGHT_TO_LEFT: SAME_WRONG, ZERO_WIDTH: SAME_WRONG, "alice": SOLUTION})
+    feedback, page = tmp_path / "feedback", tmp_path / "class.html"
+    table = run_cli(str(folder), "-q", "--feedback-dir", str(feedback), "--html", str(page))
+    assert table.returncode == 0, table.stderr
+    shown = run_cli(str(folder), "-q", "--format", "csv").stdout
+    document = json.loads(run_cli(str(folder), "-q", "--format", "json").stdout)
+    markdown = "\n".join(p.read_text(encoding="utf-8") for p in feedback.iterdir())
+    for text in (table.stdout, shown, markdown, page.read_text(encoding="utf-8")):
+        assert _no_hidden(text)
+        assert "mallory\\u202egnp.exe" in text and "ali\\u200bce" in text
+    assert {row["student"] for row in csv.DictReader(io.StringIO(shown))} == {
+        "alice", "mallory\\u202egnp.exe", "ali\\u200bce"}
+    assert "2 students gave the same wrong answer" in table.stdout
+    # JSON: the name to show, and the name as found beside it when they differ.
+    entries = {entry["student"]: entry for entry in document["submissions"]}
+    assert entries["mallory\\u202egnp.exe"]["student_raw"] == RIGHT_TO_LEFT
+    assert entries["ali\\u200bce"]["student_raw"] == ZERO_WIDTH
+    assert "student_raw" not in entries["alice"]
+    groups = [g for q in document["summary"]["questions"] for g in q["uncatalogued_groups"]]
+    assert groups == [{"students": ["ali\\u200bce", "mallory\\u202egnp.exe"], "count": 2}]
