@@ -6,9 +6,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import unicodedata
 
-from conftest import SOLUTION, run_cli
+from conftest import SOLUTION, run_cli, with_solution
 
 # A wrong answer no catalogue entry explains, the same for two students: the class summary
 # lists them by name.
@@ -44,6 +45,8 @@ def test_08_invisible_characters_in_names_are_shown_escaped_everywhere(tmp_path)
     markdown = "\n".join(p.read_text(encoding="utf-8") for p in feedback.iterdir())
     for text in (table.stdout, shown, markdown, page.read_text(encoding="utf-8")):
         assert _no_hidden(text)
+        if text is markdown:  # where a backslash is itself escaped
+            text = text.replace("\\\\", "\\")
         assert "mallory\\u202egnp.exe" in text and "ali\\u200bce" in text
     assert {row["student"] for row in csv.DictReader(io.StringIO(shown))} == {
         "alice", "mallory\\u202egnp.exe", "ali\\u200bce"}
@@ -55,3 +58,41 @@ def test_08_invisible_characters_in_names_are_shown_escaped_everywhere(tmp_path)
     assert "student_raw" not in entries["alice"]
     groups = [g for q in document["summary"]["questions"] for g in q["uncatalogued_groups"]]
     assert groups == [{"students": ["ali\\u200bce", "mallory\\u202egnp.exe"], "count": 2}]
+
+
+# 8. Markdown feedback: what a student wrote is text, never markup
+PAYLOADS = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "[x](javascript:alert(1))",
+            "![](http://evil.example/pixel.png)", "<http://evil.example>", "www.evil.example",
+            "me@evil.example", "data:text/html,<b>", "**bold** `code` | cell", "# heading"]
+MARKUP = with_solution("".join(
+    f"\n\ndef {name}(*args):\n    raise RuntimeError({text!r})\n" for name, text in [
+        ("dJdW2", " ".join(PAYLOADS[:5])), ("delta2", " ".join(PAYLOADS[5:])),
+        ("dJdW1", "- a list\n---\n> quote")]) + "\nraise ValueError('<b>top</b> [y](https://evil.example)')\n")
+
+
+def _unescaped(text: str, char: str) -> int:
+    """How many times `char` is markup in `text`: not escaped by an odd run of backslashes."""
+    return sum(1 for m in re.finditer(re.escape(char), text)
+               if (m.start() - len(text[:m.start()].rstrip("\\"))) % 2 == 0)
+
+
+def test_08_markdown_feedback_shows_html_links_and_markup_as_text(tmp_path):
+    folder = _class(tmp_path, {"bob<img src=x onerror=alert(1)>": MARKUP})
+    feedback = tmp_path / "feedback"
+    done = run_cli(str(folder), "-q", "--no-cache", "--feedback-dir", str(feedback))
+    assert done.returncode == 0, done.stderr
+    [file] = feedback.iterdir()
+    text = file.read_text(encoding="utf-8")
+    assert "alert" in text and "evil" in text  # the messages are there, as text
+    # Take away the grader's own markup (question ids as code, the score in bold, the table's
+    # pipes): what is left has no markup character that is not escaped.
+    own = re.sub(r"`\w+`|\*\*Score: [\d./ ]+\*\*|^\| | \|$", "", text, flags=re.MULTILINE)
+    rows = [line for line in own.splitlines() if " | " in line]
+    assert rows and all(_unescaped(row, "|") == 3 for row in rows)
+    for char in "<>[]&`*_~$":
+        assert _unescaped(own, char) == 0, char
+    for link in ("http://", "https://", "www.", "javascript:", "data:", "@evil"):
+        assert link not in text, link
+    assert "http\\[:\\]//evil.example" in text and "me\\[@\\]evil.example" in text
+    # Nothing a student wrote starts a line: a list, a rule, a quote or a heading.
+    assert not re.search(r"^(-{3}|> |# heading)", text, re.MULTILINE)
