@@ -96,3 +96,29 @@ def test_08_markdown_feedback_shows_html_links_and_markup_as_text(tmp_path):
     assert "http\\[:\\]//evil.example" in text and "me\\[@\\]evil.example" in text
     # Nothing a student wrote starts a line: a list, a rule, a quote or a heading.
     assert not re.search(r"^(-{3}|> |# heading)", text, re.MULTILINE)
+
+
+# 8. Feedback file names: a function of the student's name, whatever order the class finished in
+NAMES = {"Alice": "import time\ntime.sleep(1.5)\n" + SOLUTION, "alice": SOLUTION,
+         "bob smith": SOLUTION, "bob_smith": SAME_WRONG}
+
+
+def test_08_feedback_file_names_do_not_depend_on_who_finished_first(tmp_path):
+    folder = _class(tmp_path, NAMES)
+    seen = []
+    # One at a time in name order, then two at once with Alice, who sleeps, finishing last.
+    for jobs in ("1", "2"):
+        feedback = tmp_path / f"feedback-{jobs}"
+        done = run_cli(str(folder), "-q", "--no-cache", "--jobs", jobs, "--feedback-dir", str(feedback))
+        assert done.returncode == 0, done.stderr
+        seen.append({p.name: p.read_text(encoding="utf-8") for p in feedback.iterdir()})
+    assert seen[0] == seen[1]
+    from grader.batch import feedback_file_name
+
+    for name, text in seen[0].items():  # each file is its own student's
+        student = re.search(r"feedback for (.*)\n", text).group(1).replace("\\_", "_")
+        assert feedback_file_name(student) == name
+    names = sorted(seen[0])
+    assert len({name.lower() for name in names}) == 4  # four files, even where case is one
+    assert "alice.md" in names and "bob_smith.md" in names  # a plain name is its file's name
+    assert names[0].startswith("Alice+") and any(n.startswith("bob_smith+") for n in names)
