@@ -30,8 +30,6 @@ class Graded:
 
 def _options_text(options: Options) -> str:
     """Everything besides the file that changes its grade, catalogue contents included."""
-    import hashlib
-
     limits = options.limits
     catalogues = hashlib.sha256()
     for path in options.catalogues:

@@ -6,10 +6,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
+import subprocess
+import sys
 import unicodedata
+import zipfile
+from pathlib import Path
 
-from conftest import SOLUTION, run_cli, with_solution
+import numpy as np
+from conftest import ROOT, SOLUTION, run_cli, with_solution
 
 # A wrong answer no catalogue entry explains, the same for two students: the class summary
 # lists them by name.
@@ -122,3 +128,94 @@ def test_08_feedback_file_names_do_not_depend_on_who_finished_first(tmp_path):
     assert len({name.lower() for name in names}) == 4  # four files, even where case is one
     assert "alice.md" in names and "bob_smith.md" in names  # a plain name is its file's name
     assert names[0].startswith("Alice+") and any(n.startswith("bob_smith+") for n in names)
+
+
+# 6. Feedback as an answer key: what a deployed bundle shows by default
+HARVESTER = SOLUTION + "\n\ndef delta2(delta3, W2, z2):\n    return np.zeros((delta3.shape[0], W2.shape[0]))\n"
+
+
+def _seeded_answers(seed: int, question: str = "delta2") -> set[str]:
+    """Every entry of the question's expected answers on the seeded cases, as feedback writes numbers."""
+    from grader.compare import fmt
+    from grader.grading import plan
+
+    return {fmt(x) for check in plan(seed) if check.question.id == question and not check.case.worksheet
+            for x in np.ravel(check.expected)}
+
+
+def _numbers(text: str) -> set[str]:
+    return set(re.findall(r"-?\d+(?:\.\d+)?(?:e[-+]\d+)?", text))
+
+
+def _lines(document: dict, test: str, key: str = "output") -> list[str]:
+    return next(t for t in document["tests"] if t["name"].startswith(test))[key].splitlines()
+
+
+def _gradescope(tmp_path, name: str, **options) -> tuple[Path, str]:
+    """The zip built as make_autograder builds it, unpacked as Gradescope unpacks it."""
+    sys.path.insert(0, str(ROOT / "gradescope"))
+    import make_autograder
+
+    root = tmp_path / name
+    (root / "source").mkdir(parents=True)
+    make_autograder.build(tmp_path / f"{name}.zip", **options)
+    with zipfile.ZipFile(tmp_path / f"{name}.zip") as archive:
+        archive.extractall(root / "source")
+    (root / "submission").mkdir()
+    (root / "submission" / "backprop.py").write_text(HARVESTER)
+    return root, (root / "source" / "run_autograder").read_text()
+
+
+def _run_autograder(root: Path) -> dict:
+    env = {**os.environ, "AUTOGRADER": str(root), "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    done = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    return json.loads((root / "results" / "results.json").read_text())
+
+
+def test_06_a_default_gradescope_bundle_shows_no_expected_value_of_a_seeded_case(tmp_path):
+    root, script = _gradescope(tmp_path, "default")
+    seed = int(re.search(r"--seed (\d+)", script).group(1)) if "--seed" in script else 0
+    document = _run_autograder(root)
+    text = json.dumps(document)
+    assert not _numbers(text) & _seeded_answers(seed)  # nothing to harvest, whatever is resubmitted
+    lines = _lines(document, "delta2")
+    seeded = [line for line in lines if line.strip().startswith("random")]
+    assert len(seeded) == 3 and not any("expected" in line or "error" in line for line in seeded)
+    # The worksheet's own cases, whose answers students have, still teach with their numbers.
+    assert sum("expected 0.00217404" in line for line in lines) == 3
+    assert all(t["visibility"] == "visible" for t in document["tests"])
+    # The instructor's own `grade` shows everything (the check above would have seen it).
+    shown = run_cli(str(root / "submission" / "backprop.py"), "--format", "gradescope", "--seed", str(seed))
+    assert _numbers(shown.stdout) & _seeded_answers(seed)
+
+
+def test_06_a_bundle_has_a_seed_of_its_own_and_takes_feedback_and_visibility(tmp_path):
+    seeds = {re.search(r"--seed (\d+)", _gradescope(tmp_path, name)[1]).group(1) for name in ("a", "b")}
+    assert len(seeds) == 2  # drawn for each zip: answers gathered under one are no use under another
+    root, _ = _gradescope(tmp_path, "hidden", feedback="no-expected", visibility="after_due_date", seed=7)
+    document = _run_autograder(root)
+    assert {t["visibility"] for t in document["tests"]} == {"after_due_date"}
+    assert "expected" not in json.dumps(document["tests"])
+    assert not _numbers(json.dumps(document)) & _seeded_answers(7)
+
+
+def test_06_a_default_prairielearn_question_shows_no_expected_value_of_a_seeded_case(tmp_path):
+    sys.path.insert(0, str(ROOT / "prairielearn"))
+    import make_question
+
+    make_question.build(tmp_path / "pl", "someone/backprop-grader")
+    run = tmp_path / "pl" / "serverFilesCourse" / "backprop_grader" / "run.sh"
+    seed = int(re.search(r"--seed (\d+)", run.read_text()).group(1)) if "--seed" in run.read_text() else 0
+    grade = tmp_path / "grade"
+    (grade / "student").mkdir(parents=True)
+    (grade / "student" / "backprop.py").write_text(HARVESTER)
+    # run.sh runs the grader installed where it runs (from /): here, this checkout's.
+    env = {**os.environ, "PL_GRADE_DIR": str(grade), "PYTHONPATH": str(ROOT),
+           "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    done = subprocess.run(["bash", str(run)], env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    document = json.loads((grade / "results" / "results.json").read_text())
+    assert not _numbers(json.dumps(document)) & _seeded_answers(seed)
+    assert sum("expected 0.00217404" in line for line in _lines(document, "delta2", "output")) == 2
