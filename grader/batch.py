@@ -7,6 +7,7 @@ never stops the others.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -29,8 +30,6 @@ class Graded:
 
 def _options_text(options: Options) -> str:
     """Everything besides the file that changes its grade, catalogue contents included."""
-    import hashlib
-
     limits = options.limits
     catalogues = hashlib.sha256()
     for path in options.catalogues:
@@ -197,23 +196,34 @@ class Spool:
             self._file.close()
 
 
+_PLAIN_LENGTH = 100  # characters of a name kept in its file's name
+
+
+def feedback_file_name(student: str) -> str:
+    """The name of a student's feedback file, from their name alone, so that it is the same
+    whatever order a class finished in: the name itself when it is plain (lower-case ASCII
+    letters, digits, `-`, `_`, `.`: no two plain names are one file, even on a disk that does
+    not tell case apart), else its letters and digits, `+` and a short hash of the whole name
+    (`Alice+3bc51062973c.md` beside `alice.md`, `bob_smith+....md` beside `bob_smith.md`). A
+    plain name has no `+`: no student can name a file to take another's feedback file."""
+    kept = "".join(c if c.isalnum() or c in "-_." else "_" for c in student[:_PLAIN_LENGTH]).lstrip(".")
+    if kept == student and student.isascii() and student == student.lower():
+        return f"{student}.md"
+    digest = hashlib.sha256(student.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return f"{kept or 'student'}+{digest}.md"
+
+
 class FeedbackFolder:
-    """One Markdown feedback file per student, each name its own (`bob smith` and `bob_smith`
-    are two files), and the students whose file could not be written (a full disk)."""
+    """One Markdown feedback file per student, named by `feedback_file_name`, and the students
+    whose file could not be written (a full disk)."""
 
     def __init__(self, folder: Path):
-        self.folder, self.used, self.failed = folder, set(), []
+        self.folder, self.failed = folder, []
 
     def write(self, result: SubmissionResult) -> None:
         from grader.report import to_markdown
 
-        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in result.student).lstrip(".")
-        name, number = safe or "student", 1
-        while name.lower() in self.used:
-            number += 1
-            name = f"{safe}-{number}"
-        self.used.add(name.lower())
         try:
-            (self.folder / f"{name}.md").write_text(to_markdown(result), encoding="utf-8")
+            (self.folder / feedback_file_name(result.student)).write_text(to_markdown(result), encoding="utf-8")
         except OSError:
             self.failed.append(result.student)

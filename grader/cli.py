@@ -127,8 +127,9 @@ def main():
                    "earlier function (it is still pointed out).")
 @click.option("--feedback", "feedback_level", type=click.Choice(FEEDBACK_LEVELS), default="full",
               show_default=True,
-              help="What students are shown: full; no-expected (no expected value or shape, so "
-                   "not the worksheet's answers); score-only.")
+              help="What students are shown: full; published (expected values only on the "
+                   "worksheet's own cases, whose answers students have: what the autograders show by "
+                   "default); no-expected (no expected value or shape); score-only.")
 @click.option("--catalogue", "catalogues", multiple=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A TOML file of further known mistakes to diagnose (repeatable).")
@@ -346,8 +347,9 @@ def _autograder_options(command):
                      show_default=True),
         click.option("--memory-mb", type=click.IntRange(min=64), default=sandbox.Limits.memory_mb,
                      show_default=True),
-        click.option("--feedback", "feedback_level", type=click.Choice(FEEDBACK_LEVELS), default="full",
-                     show_default=True, help="What the student is shown (see `grade run --help`)."),
+        click.option("--feedback", "feedback_level", type=click.Choice(FEEDBACK_LEVELS), default="published",
+                     show_default=True, help="What the student is shown (see `grade run --help`): by "
+                                             "default no expected value of a seeded case."),
     ]):
         command = option(command)
     return command
@@ -360,8 +362,12 @@ def _autograder_options(command):
 @click.option("--results", "results_file", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("/autograder/results/results.json"), show_default=True,
               help="Where Gradescope reads the results.")
+@click.option("--visibility", type=click.Choice(gradescope.VISIBILITIES), default="visible", show_default=True,
+              help="When students see each question's test (Gradescope's per-test visibility): always, "
+                   "never, after the due date, or once grades are published; the overall output "
+                   "(notes, total) stays visible.")
 @_autograder_options
-def gradescope_command(submission_dir, results_file, work, seed, timeout, memory_mb, feedback_level):
+def gradescope_command(submission_dir, results_file, visibility, work, seed, timeout, memory_mb, feedback_level):
     """Grade a Gradescope submission: what an autograder's run_autograder calls.
 
     Finds the .py or .ipynb in the submission folder, grades it, and writes results.json. A
@@ -373,7 +379,8 @@ def gradescope_command(submission_dir, results_file, work, seed, timeout, memory
     """
     started = time.monotonic()
     result = _grade_folder(work, submission_dir, seed, timeout, memory_mb, feedback_level)
-    _write_results(results_file, gradescope.results_json(result, time.monotonic() - started, work), result)
+    document = gradescope.results_json(result, time.monotonic() - started, work, visibility)
+    _write_results(results_file, document, result)
 
 
 def _grade_folder(work, submission_dir: Path, seed: int | None, timeout: float, memory_mb: int,

@@ -106,6 +106,12 @@ def compare_array(value: Any, expected: np.ndarray,
     wrong = wrong_entries(got, expected, rtol, atol)
     if not wrong.any():
         return None
+    if not reveal:
+        # The first wrong entry, not the worst: which entry is furthest off compares the
+        # expected values with each other, and answers chosen to move it would find them.
+        first = np.unravel_index(int(np.argmax(wrong)), got.shape)
+        where = f"first {_where(first)}" if got.ndim else "the value"
+        return f"{int(wrong.sum())} of {wrong.size} entries differ; {where}: got {fmt(got[first])}"
     rtol, atol = tolerances(expected, rtol, atol)
     with np.errstate(invalid="ignore", over="ignore"):
         absolute = np.abs(got - expected)
@@ -113,13 +119,15 @@ def compare_array(value: Any, expected: np.ndarray,
     # NaN and inf are the worst possible entries: rank them first.
     ranking = np.where(np.isfinite(absolute), absolute, np.inf)
     worst = np.unravel_index(int(np.argmax(np.where(wrong, ranking, -1.0))), got.shape)
-    where = "[" + ", ".join(str(int(i)) for i in worst) + "]" if got.ndim else "value"
-    if not reveal:
-        return f"{int(wrong.sum())} of {wrong.size} entries differ; worst {where}: got {fmt(got[worst])}"
+    where = _where(worst)
     return (f"{int(wrong.sum())} of {wrong.size} entries differ (rtol {rtol:g}, atol {atol:.3g}); "
             f"worst {where}: got {fmt(got[worst])}, expected {fmt(expected[worst])}; "
             f"max abs error {fmt(np.max(np.where(wrong, absolute, 0)))}, "
             f"max rel error {fmt(np.max(np.where(wrong, relative, 0)))}")
+
+
+def _where(index: tuple[int, ...]) -> str:
+    return "[" + ", ".join(str(int(i)) for i in index) + "]" if index else "value"
 
 
 def error_size(question: Question, value: Any, expected: Any) -> float:

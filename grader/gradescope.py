@@ -3,7 +3,8 @@ Gradescope `run_autograder` calls.
 
 Specification: https://gradescope-autograders.readthedocs.io/en/latest/specs/ - a top-level
 score, execution_time (seconds), output and tests; each test has a name, number, score,
-max_score, status ("passed"/"failed"), output and visibility.
+max_score, status ("passed"/"failed"), output and visibility: when the student sees it
+(VISIBILITIES: always, never, after the due date, once the instructor publishes the grades).
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from grader.discovery import Refused, gradable_files, pick
 from grader.report import case_lines
 from grader.results import SubmissionResult, display_number
 
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+
 
 def results_json(result: SubmissionResult, execution_time: float,
-                 work: Assignment | None = None) -> dict[str, Any]:
+                 work: Assignment | None = None, visibility: str = "visible") -> dict[str, Any]:
     """The results.json document for one submission, graded or not, one test per question
-    of the assignment (by default the default one)."""
+    of the assignment (by default the default one), each test shown as `visibility` says."""
     work = work or assignment.default()
     overall = []
     if result.error is not None:
@@ -51,7 +54,7 @@ def results_json(result: SubmissionResult, execution_time: float,
             "max_score": float(question.points),
             "status": "passed" if score >= question.points else "failed",
             "output": output,
-            "visibility": "visible",
+            "visibility": visibility,
         })
     return {
         "score": float(result.score),

@@ -23,9 +23,11 @@ from grader.loading import Submission, SubmissionError, check_compiles, load
 from grader.results import (CaseResult, Diagnosis, LoadError, QuestionResult, Status,
                             SubmissionResult)
 
-# How much of the grading a student sees: everything; everything but the expected values
-# (the worksheet's numbers, the answers' shapes); or the scores alone.
-FEEDBACK_LEVELS = ("full", "no-expected", "score-only")
+# How much of the grading a student sees: everything; expected values (and shapes) only on
+# the cases whose answers are published (the worksheet's own, in the notes, the key and the
+# self-check file), never on the seeded ones, so that resubmitting can't harvest them (what
+# the autograders show by default); no expected value at all; or the scores alone.
+FEEDBACK_LEVELS = ("full", "published", "no-expected", "score-only")
 # An answer right on the worksheet's numbers and off by more than this (relative to the
 # answer's scale) on the others is probably hard-coded; less is rounding.
 _GROSSLY_WRONG = 1e-2
@@ -292,7 +294,8 @@ def _judge(submission: Submission, index: int, run: Judging, options: Options) -
     the failure) is the model answer's, built on what the student's own functions gave, and
     the function is right where what it builds on is."""
     check, outcome, judged = run.checks[index], run.outcomes[index], run.judged
-    plain = _plain_result(submission, check, outcome, options.feedback == "full")
+    reveal = options.feedback == "full" or (options.feedback == "published" and check.case.worksheet)
+    plain = _plain_result(submission, check, outcome, reveal)
     if plain.status is Status.PASSED or outcome.status not in ("returned", "raised") \
             or not outcome.used:
         return plain

@@ -149,7 +149,7 @@ def to_html(submissions: Iterable[SubmissionResult], work: Assignment, title: st
         for q in stats.questions.values())
     groups = "".join(
         f"<li><code>{html.escape(question)}</code>: {len(students)} students gave the same wrong "
-        f"answer, which no catalogue entry explains: {html.escape(', '.join(students))}</li>"
+        f"answer, which no catalogue entry explains: {html.escape(', '.join(map(printable, students)))}</li>"
         for question, students in stats.uncatalogued())
     groups = (f"<h2>The same wrong answer, unexplained: candidates for the catalogue</h2><ul>{groups}</ul>"
               if groups else "")

@@ -137,7 +137,7 @@ def render_summary(stats: ClassStats) -> str:
         lines += ["", "the same wrong answer, which no catalogue entry explains (candidates for "
                       "the catalogue):"]
         lines += [f"  {question}: {len(students)} students gave the same wrong answer, which no "
-                  f"catalogue entry explains: {', '.join(students)}" for question, students in groups]
+                  f"catalogue entry explains: {', '.join(map(printable, students))}" for question, students in groups]
     return "\n".join(lines)
 
 
@@ -214,31 +214,58 @@ def csv_chunks(report: Report) -> Iterator[str]:
 
 
 
+# Markdown's own characters, each escaped to stand for itself (CommonMark lets any ASCII
+# punctuation be escaped): no text becomes a tag, an entity, a link or an image (`[` and `<`
+# begin every one), emphasis, code, math or a table's cell; `-`, `+`, `#` and `1.` begin a
+# list or a heading only at the start of a line.
+_MARKDOWN = re.compile(r"[\\`*_\[\]<>|~&$]|^(\s*)([-+#]|\d+[.)])")
+# What a renderer links on its own (GitHub's autolinks: http://..., www..., an e-mail address,
+# mailto: and xmpp:; others link any scheme://), and schemes that run or embed: made visibly
+# plain text, as one quotes a link not to be followed (`https[:]//...`, `www[.]`, `a[@]b`).
+_LINKS = re.compile(r"(?i)(www)\.|([a-z][a-z0-9+.-]*(?=://)|javascript|vbscript|data|file|mailto|xmpp):|@")
+
+
+def _unlinked(match: re.Match) -> str:
+    www, scheme = match.group(1), match.group(2)
+    return f"{scheme}[:]" if scheme else f"{www}[.]" if www else "[@]"
+
+
+def _markdown_escape(match: re.Match) -> str:
+    if match.group(2):  # a list marker or heading at the start: its last character escaped
+        return match.group(1) + match.group(2)[:-1] + "\\" + match.group(2)[-1]
+    return "\\" + match.group()
+
+
 def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Any text in a Markdown file (a student's name, their exception messages, the feedback
+    that quotes them) as inert Markdown, on one line: it reads as it is written, and nothing
+    in it is markup, HTML or a link in CommonMark or GitHub's Markdown. (A renderer that links
+    bare domain names, as markdown-it's linkify does, still links `example.com`, to http.)"""
+    return _MARKDOWN.sub(_markdown_escape, _LINKS.sub(_unlinked, printable(text)))
 
 
 def to_markdown(result: SubmissionResult) -> str:
-    """A student's feedback, to hand back as it is."""
-    lines = [f"# Backpropagation worksheet: feedback for {_md(printable(result.student))}", "",
-             f"Submission: `{printable(Path(result.path).name).replace('`', chr(39))}`", ""]
+    """A student's feedback, to hand back as it is. Every text in it but the grader's own
+    headings goes through `_md`."""
+    lines = [f"# Backpropagation worksheet: feedback for {_md(result.student)}", "",
+             f"Submission: {_md(Path(result.path).name)}", ""]
     if result.error is not None:
-        lines += ["**Not graded.** " + result.error, "",
+        lines += ["**Not graded.** " + _md(result.error), "",
                   "Fix the problem above and hand in again: nothing in the file could be run."]
         return "\n".join(lines) + "\n"
     lines += [f"**Score: {_total(result)}**", "",
               "| question | worksheet | score | feedback |", "|---|---|---|---|"]
-    lines += [f"| `{q.question.id}` | {q.question.worksheet} | {_score(q)} | {_md(q.feedback)} |"
+    lines += [f"| `{q.question.id}` | {_md(q.question.worksheet)} | {_score(q)} | {_md(q.feedback)} |"
               for q in result.questions]
     details = [q for q in result.questions if q.score < q.question.points and q.feedback]
     if details:
         lines += ["", "## What to look at", ""]
         for q in details:
-            lines.append(f"### `{q.question.id}` ({q.question.worksheet})")
+            lines.append(f"### `{q.question.id}` ({_md(q.question.worksheet)})")
             lines.append("")
-            lines += case_lines(q, "- ")
+            lines += [f"- {_md(line)}" for line in case_lines(q, "")]
             lines.append("")
     extra = afterword(result)
     if extra:
-        lines += ["", "## Also", "", *[f"- {line}" for line in extra]]
+        lines += ["", "## Also", "", *[f"- {_md(line)}" for line in extra]]
     return "\n".join(lines).rstrip() + "\n"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import re
+import unicodedata
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Iterable
@@ -143,9 +145,13 @@ class Report:
 
 
 def submission_to_dict(result: SubmissionResult) -> dict[str, Any]:
-    """The JSON report's entry for one submission; `submission_from_dict` reads it back."""
+    """The JSON report's entry for one submission; `submission_from_dict` reads it back. The
+    student's name as it may be shown (`printable`); when that differs, the name as found too
+    (`student_raw`)."""
+    shown = printable(result.student)
     return {
-        "student": result.student,
+        "student": shown,
+        **({"student_raw": result.student} if shown != result.student else {}),
         "path": result.path,
         "status": result.status,
         "error": result.error,
@@ -199,7 +205,7 @@ def submission_from_dict(data: dict[str, Any], work: Assignment | None = None) -
         for q in data["questions"]
     )
     return SubmissionResult(
-        student=data["student"], path=data["path"], error=data["error"], questions=questions,
+        student=data.get("student_raw", data["student"]), path=data["path"], error=data["error"], questions=questions,
         load_errors=tuple(LoadError(e["where"], e["message"]) for e in data["load_errors"]),
         output=data["output"], flags=tuple(data["flags"]), notes=tuple(data["notes"]),
         missing_packages=tuple(data.get("missing_packages", ())), late=bool(data.get("late", False)),
@@ -212,13 +218,39 @@ _CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x00, 0x20), *range(0x7f, 0xa0))}
 _CONTROL.update({ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"})
 _CONTROL_KEEPING_LINES = {**_CONTROL}
 del _CONTROL_KEEPING_LINES[ord("\n")]
+# Characters that draw nothing (or draw a blank) although Unicode counts them as letters or
+# marks: Hangul fillers, the combining grapheme joiner, Mongolian and other variation
+# selectors, Khmer's inherent vowels. With the format characters (bidirectional controls,
+# zero-width spaces and joiners, tags) they are Unicode's default-ignorable code points.
+_INVISIBLE = frozenset([0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180B, 0x180C, 0x180D, 0x180F,
+                        0x3164, 0xFFA0, *range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0)])
+_NOT_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def _shown(match: re.Match) -> str:
+    """A character beyond ASCII as it is, or as an escape where it draws nothing, changes how
+    the text around it is laid out (U+202E turns `gnp.exe` around) or is not a character
+    (a lone surrogate from a file name that is not UTF-8). Spaces of other scripts (U+3000)
+    stay: they are seen."""
+    char = match.group()
+    if char.isprintable() and ord(char) not in _INVISIBLE or unicodedata.category(char) == "Zs":
+        return char
+    return _escape(char)
 
 
 def printable(text: str, lines: bool = False) -> str:
     """Text a student controls (a file name, an exception's message, printed output) as it
     may be shown: every control character written out as an escape (an ANSI escape code can't
-    redraw a terminal, a newline can't make a fake row); with `lines`, newlines are kept."""
-    return text.translate(_CONTROL_KEEPING_LINES if lines else _CONTROL)
+    redraw a terminal, a newline can't make a fake row), and so is every character that is
+    invisible or reorders what follows (bidirectional controls, zero-width characters: a name
+    can't pass for another); with `lines`, newlines are kept."""
+    text = text.translate(_CONTROL_KEEPING_LINES if lines else _CONTROL)
+    return text if text.isascii() else _NOT_ASCII.sub(_shown, text)
 
 
 def display_number(x: float) -> float | int:

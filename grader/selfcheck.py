@@ -164,7 +164,7 @@ def check(question: str | None = None, namespace: dict | None = None, *,
           assignment_name: str | None = None) -> ScoreCard:
     """Grade the functions defined where check() is called (or in `namespace`); `question`
     picks a function ("dJdW2") or a worksheet question ("Q6", "q11"), else all are shown.
-    `feedback` is "full", "no-expected" or "score-only", as for `grade --feedback`;
+    `feedback` is "full", "published", "no-expected" or "score-only", as for `grade --feedback`;
     `assignment_name` an installed assignment or an assignment's folder (by default the
     installed one whose functions the notebook defines)."""
     if namespace is None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grader.assignment import Assignment
-from grader.results import SubmissionResult, display_number
+from grader.results import SubmissionResult, display_number, printable
 
 
 @dataclass
@@ -127,7 +127,7 @@ class ClassStats:
                 "full_marks": s.full, "lost_points": s.lost, "diagnosed": s.diagnosed,
                 "grouped": s.grouped, "not_answered": s.not_answered, "other": s.other,
                 "diagnoses": dict(ranked(s.diagnosis_ids)),
-                "uncatalogued_groups": [{"students": students, "count": len(students)}
+                "uncatalogued_groups": [{"students": [printable(name) for name in students], "count": len(students)}
                                         for students in s.groups()],
             } for s in self.questions.values()],
         }

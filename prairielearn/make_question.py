@@ -11,13 +11,20 @@ OUT then holds three things (see the README's PrairieLearn section):
 - questions/backprop/ (or the --assignment's name): info.json (external grading on, the image, the entrypoint, a timeout)
   and question.html (upload a .py or .ipynb; the results shown per question);
 - serverFilesCourse/backprop_grader/run.sh (run-NAME.sh for another assignment): the
-  entrypoint, `grade prairielearn`.
+  entrypoint, `grade prairielearn`, with what students see (--feedback, by default
+  `published`: expected values on the worksheet's own cases only, never on the seeded ones)
+  and the seeded cases' seed (--seed, by default one drawn when the question is written, so
+  that answers gathered where another copy grades are no use here).
+
+PrairieLearn has no per-test visibility (Gradescope's `visibility`): every test's message is
+shown with the submission, so what it may say is set by --feedback alone.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import secrets
 import shlex
 import shutil
 import sys
@@ -26,6 +33,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ["pyproject.toml", "README.md", "grader", "assignments"]
+sys.path.insert(0, str(ROOT))  # this checkout's grader: the one the image holds
+
+from grader.grading import FEEDBACK_LEVELS
+
+
 # The same question keeps the same UUID each time it is written (PrairieLearn keys on it).
 def question_uuid(name: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"backprop-grader/questions/{name}"))
@@ -49,7 +61,7 @@ RUN_SH = """\
 # reads /grade/student, writes /grade/results/results.json. From /, so that `-m grader` is the
 # copy installed in the image. PL_GRADE_DIR lets the grader's own tests run it elsewhere.
 cd /
-exec python3 -m grader prairielearn --grade-dir "${{PL_GRADE_DIR:-/grade}}"{assignment}
+exec python3 -m grader prairielearn --grade-dir "${{PL_GRADE_DIR:-/grade}}"{options}
 """
 
 QUESTION_HTML = """\
@@ -89,13 +101,20 @@ def info(image: str, timeout: int, name: str = "backprop", title: str = "Backpro
     }
 
 
+def new_seed() -> int:
+    """A seed of the question's own for the seeded cases, drawn when it is written."""
+    return secrets.randbelow(2**31)
+
+
 def build(out: Path, image: str, timeout: int = 120, requirements: Path | None = None,
-          assignment: str | None = None) -> list[Path]:
+          assignment: str | None = None, *, feedback: str = "published", seed: int | None = None) -> list[Path]:
     """Write the three folders into `out`; return the files written. `assignment` (an
     installed one's name or a folder of your own, copied into the image) is what the question
-    grades; by default the backpropagation worksheet."""
-    sys.path.insert(0, str(ROOT))
+    grades; by default the backpropagation worksheet. `seed` None: one drawn now."""
     from grader import assignment as assignments
+
+    if feedback not in FEEDBACK_LEVELS:
+        raise ValueError(f"feedback {feedback!r} is not one the grader takes")
 
     work = assignments.load(assignment or assignments.DEFAULT)
     default = work.name == assignments.DEFAULT and assignment is None
@@ -131,9 +150,10 @@ def build(out: Path, image: str, timeout: int = 120, requirements: Path | None =
     question = out / "questions" / work.name
     write(question / "info.json", json.dumps(info(image, timeout, work.name, title, entrypoint), indent=2) + "\n")
     write(question / "question.html", QUESTION_HTML.format(title=title, handin=work.handin))
-    chosen = "" if default else f" --assignment {shlex.quote(work.name)}"
+    options = [f"--feedback {feedback}", f"--seed {new_seed() if seed is None else int(seed)}"]
+    options += [] if default else [f"--assignment {shlex.quote(work.name)}"]
     write(out / "serverFilesCourse" / "backprop_grader" / entrypoint,
-          RUN_SH.format(title=title, assignment=chosen), 0o755)
+          RUN_SH.format(title=title, options="".join(f" \\\n    {o}" for o in options)), 0o755)
     return written
 
 
@@ -149,17 +169,25 @@ def main() -> None:
     parser.add_argument("--assignment", default=None,
                         help="the assignment to grade: an installed one's name or a folder of your own "
                              "(default: the backpropagation worksheet)")
+    parser.add_argument("--feedback", choices=FEEDBACK_LEVELS, default="published",
+                        help="what students see (see `grade --help`); default: expected values on the "
+                             "worksheet's own cases only. (PrairieLearn has no per-test visibility.)")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="the seeded cases' seed (default: one drawn now, this question's own)")
     args = parser.parse_args()
     if not 1 <= args.timeout <= 600:
         parser.error("--timeout must be between 1 and 600 seconds (PrairieLearn's limit)")
     if args.requirements is not None and not args.requirements.is_file():
         parser.error(f"no such file: {args.requirements}")
+    seed = new_seed() if args.seed is None else args.seed
     try:
-        written = build(args.out, args.image, args.timeout, args.requirements, args.assignment)
+        written = build(args.out, args.image, args.timeout, args.requirements, args.assignment,
+                        feedback=args.feedback, seed=seed)
     except Exception as exc:  # an unusable assignment: AssignmentError, one line
         parser.error(str(exc))
     question = next(p.parent for p in written if p.name == "info.json")
-    print(f"{args.out}: {len(written)} files. Next: docker build -t {args.image} {args.out / 'image'} "
+    print(f"{args.out}: {len(written)} files; seeded cases' seed {seed} (`grade FILE --seed {seed}` "
+          f"scores as it does), feedback {args.feedback}. Next: docker build -t {args.image} {args.out / 'image'} "
           f"&& docker push {args.image}; then copy {question} and "
           f"{args.out / 'serverFilesCourse' / 'backprop_grader'} into your course")
 

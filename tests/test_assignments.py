@@ -511,7 +511,9 @@ def test_a_prairielearn_question_for_gradient_checking_grades_a_job(tmp_path):
     (grade / "student").mkdir(parents=True)
     (grade / "student" / "gradient_checking.py").write_text(
         _replaced("numgrad[p] = (J_plus - J_minus) / (2 * epsilon)", "numgrad[p] = (J_plus - J_minus) / epsilon"))
-    env = {**os.environ, "PL_GRADE_DIR": str(grade), "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    # The entrypoint runs the grader installed where it runs: this checkout's, as in the image.
+    env = {**os.environ, "PL_GRADE_DIR": str(grade), "PYTHONPATH": str(ROOT),
+           "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
     run = out / "serverFilesCourse" / "backprop_grader" / "run-gradient-checking.sh"
     ran = subprocess.run(["bash", str(run)], env=env, capture_output=True, text=True, timeout=300)
     assert ran.returncode == 0, ran.stderr

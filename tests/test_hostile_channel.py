@@ -21,6 +21,7 @@ import pytest
 from conftest import (FAST, NORMAL_USER, ROOT, SOLUTION, live_processes_running, run_as_user,
                       run_cli, scores, shared_folder, with_solution)
 from grader import sandbox
+from grader.batch import feedback_file_name
 from grader.grading import Options, grade_path
 
 AS_ROOT = os.geteuid() == 0
@@ -601,7 +602,7 @@ def test_students_whose_names_make_the_same_file_get_two_feedback_files(tmp_path
     feedback = tmp_path / "feedback"
     run_cli(str(folder), "--no-cache", "-q", "--feedback-dir", str(feedback))
     files = sorted(p.name for p in feedback.iterdir())
-    assert files == ["bob_smith-2.md", "bob_smith.md"]
+    assert files == [feedback_file_name("bob smith"), "bob_smith.md"] and files[0].startswith("bob_smith+")
     texts = {f: (feedback / f).read_text() for f in files}
     assert sum("Score: 20 / 20" in t for t in texts.values()) == 1
 

@@ -75,7 +75,9 @@ def _job(tmp_path: Path, files: dict[str, str], run: Path) -> dict:
     (grade / "data" / "data.json").write_text("{}")
     for name, text in files.items():
         (grade / "student" / name).write_text(text)
-    env = {**os.environ, "PL_GRADE_DIR": str(grade),
+    # The entrypoint runs the grader installed where it runs (from /): as in the image, this
+    # checkout's, not whichever copy this machine has installed.
+    env = {**os.environ, "PL_GRADE_DIR": str(grade), "PYTHONPATH": str(ROOT),
            "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
     done = subprocess.run(["bash", str(run)], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
