@@ -164,7 +164,7 @@ def make_encoder(np, max_text=None):
         return b"l" + pack_length(_len(value)) + join([part(v, budget, depth + 1) for v in value])
 
     def part(value, budget, depth):
-        if depth > MAX_DEPTH:
+        if depth >= MAX_DEPTH:  # the deepest the decoder reads
             return text("a value nested too deeply", budget, b"u")
         kind = _type(value)  # the common exact types first: the rest below, by isinstance
         if kind is ndarray:

@@ -198,7 +198,7 @@ def run(paths, output_format, work, assignment_name, output, feedback_dir, html_
     try:
         for graded in grade_all(entries, options, jobs=jobs, store=store,
                                 force=force):
-            results.add(graded.result)
+            results.add(graded.result, graded.entry)
             if summary is not None:
                 summary.add(graded.result)
             from_store += graded.from_store
