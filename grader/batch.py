@@ -101,7 +101,10 @@ def _graded(entry: Entry, options: Options, store: ResultStore | None, force: bo
             if stored is not None:
                 return Graded(stored, True)
     try:
-        result = replace(grade_submission(submission, options), late=entry.late, lms=entry.lms)
+        result = grade_submission(submission, options)
+        # What discovery saw (a link beside the files) is flagged with what the run saw.
+        result = replace(result, late=entry.late, lms=entry.lms,
+                         flags=tuple(dict.fromkeys(entry.flags + result.flags)))
     except SubmissionError as exc:  # a .py that can't compile: known once it ran (not stored)
         return Graded(_not_gradable(entry, exc, options), False)
     except Exception as exc:  # the grader's own failure: report it, keep going, don't store it

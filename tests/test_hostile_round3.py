@@ -6,13 +6,12 @@ of a few MB at most, folders of a few thousand entries, files of a few MB.
 """
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import SOLUTION, run_cli, with_solution
 
-from conftest import FAST, SOLUTION, run_cli, with_solution
 from grader import _wire, batch, sandbox
 from grader.grading import Options
 from grader.report import submission_json
@@ -122,3 +121,144 @@ def test_04_a_class_gets_its_gradebook_and_html_when_one_result_cannot_be_made_o
     assert "internal grader error: RecursionError" in rows["bob"]
     assert "internal grader error: its result could not be kept" in rows["cy"]
     assert "ann" in html.read_text() and "bob" in html.read_text()
+
+
+# 5. Intake before any limit.
+def _remove_deep(top: Path) -> None:
+    """A tree too deep for a recursive removal (pytest's would stop at Python's recursion limit)."""
+    folders = [top]
+    while True:
+        inner = [p for p in folders[-1].iterdir() if p.is_dir() and not p.is_symlink()]
+        if not inner:
+            break
+        folders.append(inner[0])
+    for folder in reversed(folders):
+        for item in folder.iterdir():
+            if not item.is_dir() or item.is_symlink():
+                item.unlink()
+        folder.rmdir()
+
+
+def test_05_a_student_folder_1000_levels_deep_is_looked_into_8_levels_with_a_note(tmp_path):
+    klass = tmp_path / "class"
+    for name in ("ann", "zoe"):
+        (klass / name).mkdir(parents=True)
+        (klass / name / "backprop.py").write_text(SOLUTION)
+    deep = klass / "ann"
+    try:
+        for _ in range(1000):
+            deep = deep / "d"
+            deep.mkdir()
+        (deep / "x.py").write_text("x = 1\n")
+        done = run_cli(str(klass), "--no-cache", "--format", "json")
+        assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+        rows = {s["student"]: s for s in json.loads(done.stdout)["submissions"]}
+        assert rows["ann"]["score"] == 20 and rows["zoe"]["score"] == 20
+        assert rows["ann"]["notes"] == [f"not looked into: {'/'.join(['d'] * 9)}, more than 8 folders deep"]
+    finally:
+        _remove_deep(klass / "ann")
+
+
+def test_05_a_folder_holding_more_than_a_student_may_show_is_read_in_part_with_a_note(tmp_path):
+    from grader.discovery import MAX_STUDENT_ENTRIES, discover
+
+    (tmp_path / "ann" / "data").mkdir(parents=True)
+    (tmp_path / "ann" / "backprop.py").write_text(SOLUTION)
+    for index in range(MAX_STUDENT_ENTRIES + 500):  # read first: the folder's top level
+        (tmp_path / "ann" / "data" / f"{index}.py").touch()
+    [entry] = discover([tmp_path])
+    assert entry.path.name == "backprop.py" and entry.error is None
+    assert ("looked at its first 1,000 files and folders only (hidden ones counted), all of a "
+            "student's folder that is read: the rest was not read") in entry.notes
+
+
+def test_05_a_class_past_its_count_says_so_and_every_student_still_has_a_row(tmp_path, monkeypatch):
+    """Bounds lowered for the test (a class of 100,000 entries takes a while to write): what is
+    past the class's count is a warning and error rows saying why, never the end of the run."""
+    from grader import discovery
+
+    monkeypatch.setattr(discovery, "MAX_CLASS_ENTRIES", 30)
+    monkeypatch.setattr(discovery, "MAX_STUDENT_ENTRIES", 10)
+    for name in ("ann", "bob", "cy", "dee"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "backprop.py").write_text(SOLUTION)
+        for index in range(8):
+            (tmp_path / name / f"notes{index}.txt").touch()
+    warnings: list[str] = []
+    rows = {e.student: e for e in discovery.discover([tmp_path], warnings=warnings)}
+    assert list(rows) == ["ann", "bob", "cy", "dee"] and not warnings
+    assert rows["ann"].error is None and rows["bob"].error is None  # 4 + 9 + 9: 22 of 30
+    assert ("looked at its first 8 files and folders only (hidden ones counted), what was left of "
+            "the 30 read in a class: the rest was not read") in rows["cy"].notes  # 8 left for its 9
+    assert rows["dee"].error.startswith("not looked into: the class folder holds more than 30 files")
+    for index in range(40):
+        (tmp_path / f"s{index}.py").touch()
+    discovery.discover([tmp_path], warnings=warnings)
+    assert warnings == [(f"{tmp_path} holds more than 30 entries: only the first 30 read were looked "
+                         f"at; split the class")]
+
+
+def test_05_choosing_the_file_parses_no_large_file_and_says_how_each_was_read(tmp_path, monkeypatch):
+    """A 2.5 MB .py beside backprop.py is too large to be graded and is not read; a 700 KB
+    one is judged by the names it defines, read as text; a notebook of 600 KB (its plots) is
+    chosen over the stub by the same reading. No file past 512 KiB is parsed in the grader
+    (before: each was parsed whole, a 10 MB file taking 6.1 GB). Padding of comments keeps the
+    files cheap to parse should that regress."""
+    import ast
+
+    from conftest import STUB, notebook_text
+
+    from grader import choice
+    from grader.discovery import discover
+
+    parsed = []
+    real_parse = ast.parse
+
+    def measured(source, *args, **kwargs):
+        parsed.append(len(source))
+        return real_parse(source, *args, **kwargs)
+
+    monkeypatch.setattr(choice.ast, "parse", measured)
+    ann, ben = tmp_path / "ann", tmp_path / "ben"
+    ann.mkdir()
+    ben.mkdir()
+    (ann / "backprop.py").write_text(SOLUTION)
+    (ann / "huge.py").write_text(SOLUTION + "# padding\n" * 250_000)
+    (ann / "medium.py").write_text(SOLUTION + "# padding\n" * 70_000)
+    (ben / "backprop.py").write_text(STUB)
+    (ben / "work.ipynb").write_text(notebook_text(SOLUTION, "# a plot's worth of output\n" * 25_000))
+    rows = {e.student: e for e in discover([tmp_path])}
+    assert rows["ann"].path.name == "backprop.py" and rows["ben"].path.name == "work.ipynb"
+    [note] = rows["ann"].notes
+    assert "huge.py (too large to be graded: 2,444 KiB, where a .py file may be 2,048 KiB)" in note
+    assert "medium.py (answers 14 of the worksheet's 15 questions; 686 KiB, more than the 512 KiB " \
+           "read closely: its functions counted by name)" in note
+    assert "graded work.ipynb (answers 14 of the worksheet's 15 questions; 883 KiB" in rows["ben"].notes[0]
+    assert parsed and max(parsed) <= choice.MAX_PARSED
+
+
+# 8. A link inside an honest student's folder.
+def test_08_link_beside_real_files_is_skipped_with_a_note_and_the_files_graded(tmp_path):
+    """In a class folder: a link to / beside a real backprop.py is skipped with a note (no
+    flag); a link named like a hand-in beside real work is flagged too. On Gradescope a link
+    in the upload is still refused and flagged, as the README promises."""
+    from grader import gradescope
+
+    klass = tmp_path / "class"
+    (klass / "victor").mkdir(parents=True)
+    (klass / "victor" / "backprop.py").write_text(SOLUTION)
+    (klass / "victor" / "root").symlink_to("/")
+    (klass / "wendy").mkdir()
+    (klass / "wendy" / "backprop.py").write_text(SOLUTION)
+    (klass / "wendy" / "answers.py").symlink_to(klass / "victor" / "backprop.py")
+    done = run_cli(str(klass), "--no-cache", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    rows = {s["student"]: s for s in json.loads(done.stdout)["submissions"]}
+    assert rows["victor"]["score"] == 20 and rows["victor"]["flags"] == []
+    assert rows["victor"]["notes"] == ["not followed, not graded: root (symbolic link)"]
+    assert rows["wendy"]["score"] == 20 and rows["wendy"]["flags"] == ["handed in a symbolic link"]
+    assert rows["wendy"]["notes"] == ["not followed, not graded: answers.py (symbolic link)"]
+    with pytest.raises(gradescope.NoSubmission) as refused:
+        gradescope.find_submission(klass / "victor")
+    assert "root is a symbolic link" in str(refused.value)
+    assert refused.value.flags == ("handed in a symbolic link",)
