@@ -15,10 +15,9 @@ Frames it sends (see _wire): I isolation record, A a cell about to run whole (ce
 statement about to run, in a cell run a statement at a time (cell, index, line), E error at top
 level, M missing module, D series stand-in served, G flag, L loaded record, R result (call key,
 then a list of RESULT_FIELDS, the value as bytes of its own), V a plain answer (call key, then
-the value alone). Frames it
-reads: P the program (cells, modules, contract) as the grader encoded it, T the worker's plan
-for this runner and, after a timeout, which cells to run a statement at a time and where to
-stop, K a stage's calls, X no more calls.
+the value alone). Frames it reads: P the program (cells, modules, contract) as the grader
+encoded it, T the worker's plan for this runner and, after a timeout, which cells to run a
+statement at a time and where to stop, K a stage's calls, X no more calls.
 """
 
 import ast
