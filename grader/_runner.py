@@ -14,10 +14,10 @@ been answered. It decides nothing: the worker and the grader check all it says.
 Frames it sends (see _wire): I isolation record, A a cell about to run whole (cell), S a
 statement about to run, in a cell run a statement at a time (cell, index, line), E error at top
 level, M missing module, D series stand-in served, G flag, L loaded record, R result (call key,
-then a list of RESULT_FIELDS), V a plain answer (call key, then the value alone). Frames it
-reads: P the program (cells, modules, contract) as the grader encoded it, T the worker's plan
-for this runner and, after a timeout, which cells to run a statement at a time and where to
-stop, K a stage's calls, X no more calls.
+then a list of RESULT_FIELDS, the value as bytes of its own), V a plain answer (call key, then
+the value alone). Frames it reads: P the program (cells, modules, contract) as the grader
+encoded it, T the worker's plan for this runner and, after a timeout, which cells to run a
+statement at a time and where to stop, K a stage's calls, X no more calls.
 """
 
 import ast
@@ -129,7 +129,7 @@ def runner_main(read_fd, write_fd, output_fd, prepared):
     except Exception as exc:  # the sandbox's own failure, before any student code: say what
         channel.send(b"!", f"could not start: {type(exc).__name__}: {exc}"[:300].encode())
         os._exit(1)
-    channel.send(b"I", encode(report, [10_000]))
+    channel.send(b"I", encode(report, [UNLIMITED]))
     run_program(program, stop_at, channel, encode, np, prepared.calls)
     try:
         sys.stdout.flush()
@@ -430,12 +430,13 @@ class Tracer:
     """Which graded functions a judged call used, with what, and what each gave back, as the
     grader needs it to carry an earlier function's error forward: only an error the student's
     function really built on, from this very run. Bounded: at most MAX_NODES calls and
-    MAX_DEPTH levels per judged call; past that it records nothing more and says so."""
+    MAX_DEPTH levels per judged call, their arguments and values within `max_bytes` in all as
+    encoded; past that it records nothing more and says so."""
 
     MAX_NODES, MAX_DEPTH = 64, 6
 
-    def __init__(self, encode, params, max_elements):
-        self.encode, self.params, self.max_elements = encode, params, max_elements
+    def __init__(self, encode, params, max_bytes):
+        self.encode, self.params, self.max_bytes = encode, params, max_bytes
         self.stack = None  # the open calls' children lists while a judged call runs
         self.nodes = 0
         self.budget = [0]
@@ -455,7 +456,7 @@ class Tracer:
         return None
 
     def start(self):
-        self.stack, self.nodes, self.budget, self.truncated = [[]], 0, [self.max_elements], False
+        self.stack, self.nodes, self.budget, self.truncated = [[]], 0, [self.max_bytes], False
 
     def finish(self):
         children, self.stack = self.stack[0], None
@@ -501,7 +502,7 @@ class Tracer:
             try:
                 value = function(*args, **kwargs)
             except BaseException as exc:  # noqa: B036 - recorded, then raised on as before
-                node["raised"] = type(exc).__name__
+                node["raised"] = type(exc).__name__[:100]
                 raise
             finally:
                 children = stack.pop()
@@ -510,7 +511,7 @@ class Tracer:
             try:  # encoded now, before the caller can change it in place
                 node["value"] = tracer.encode(value, tracer.budget)
             except Exception:
-                node["value"] = tracer.encode(None, [0])
+                node["value"] = b"N"  # None: the value could not be kept
                 tracer.truncated = True
             return value
 
@@ -541,9 +542,9 @@ def traced_bytes(nodes, encode):
     pack, none, parts = _KEY.pack, b"N", [b"l", _KEY.pack(len(nodes))]
     for node in nodes:
         args, raised = node.get("args"), node.get("raised")
-        parts += [_TRACE_NODE, encode(node["f"], [0]),
+        parts += [_TRACE_NODE, encode(node["f"], [UNLIMITED]),
                   none if args is None else b"l" + pack(len(args)) + b"".join(args),
-                  node.get("value", none), none if raised is None else encode(raised, [0]),
+                  node.get("value", none), none if raised is None else encode(raised, [UNLIMITED]),
                   traced_bytes(node.get("calls", ()), encode)]
     return b"".join(parts)
 
@@ -555,13 +556,14 @@ def run_program(program, stop_at, channel, encode, np, prepared_calls=None):
     """Run the student's cells, then answer each stage of calls until told there are no more
     (a call the runner holds already comes as its key: see `Prepared.calls`)."""
     prepared_calls = prepared_calls or {}
-    max_elements = program.get("max_elements", 100_000)
     memory_mb = program.get("memory_mb", 0)
     cells = program.get("cells", [])
     restore_builtins = _builtins_keeper()
 
     def send_record(kind, record, prefix=b""):
-        channel.send(kind, prefix + encode(record, [max_elements * 4]))
+        """A record of this runner's: its parts are bounded already (answers and traces by
+        their budget, texts by MAX_TEXT, names by count), and the worker caps its frame."""
+        channel.send(kind, prefix + encode(record, [UNLIMITED]))
 
     missing_sent = set()
 
@@ -618,9 +620,9 @@ def run_program(program, stop_at, channel, encode, np, prepared_calls=None):
     _run_cells(cells, stop_at, namespace, channel, describe, error_line, note_missing, restore_builtins)
     fragments = sorted(k for k, v in list(namespace.items())
                        if isinstance(v, types.FunctionType) and _is_method_fragment(v))
-    send_record(b"L", {"defined": sorted(k for k, v in list(namespace.items())
+    send_record(b"L", {"defined": _names(k for k, v in list(namespace.items())
                                          if callable(v) and not k.startswith("__")),
-                       "fragments": fragments})
+                       "fragments": _names(fragments)})
     answer = _answerer(program, namespace, fragments, encode, describe, error_line, restore_builtins)
     while True:
         kind, body = channel.receive()
@@ -636,6 +638,12 @@ def run_program(program, stop_at, channel, encode, np, prepared_calls=None):
                 channel.send(b"V", _KEY.pack(key) + record["value"])  # a plain answer: its value
             else:
                 send_record(b"R", [record.get(name) for name in RESULT_FIELDS], _KEY.pack(key))
+
+
+def _names(names, limit=1000):
+    """Names as the grader reads them: identifiers of at most 100 characters, the first
+    `limit` in order (a namespace may hold any number, of any length)."""
+    return sorted(n for n in names if isinstance(n, str) and len(n) <= 100)[:limit]
 
 
 def _builtins_keeper():
@@ -812,12 +820,18 @@ def _marker_call(cell, index, statement):
 
 
 def _answerer(program, namespace, fragments, encode, describe, error_line, restore_builtins):
-    """The function that makes one call and returns (key, result record)."""
-    max_elements = program.get("max_elements", 100_000)
+    """The function that makes one call and returns (key, result record). An answer is its
+    encoding (see _wire), within the budget of bytes an answer may take."""
+    max_answer = program.get("max_answer", MAX_ANSWER)
     params = program.get("params", {})
     # Each graded function the student defined is traced: a judged call records the graded
     # functions it used. The judged call itself is made on the function as defined.
-    tracer = Tracer(encode, params, max_elements)
+    tracer = Tracer(encode, params, max_answer)
+
+    def refused(exc):
+        return {"status": "refused",
+                "message": f"returned {exc}, more than the {max_answer:,} bytes an answer may "
+                           f"take as the grader receives it (every item counted, empty lists too)"}
     originals = {}
     for name, question_id in program.get("graded", {}).items():
         value = namespace.get(name)
@@ -837,7 +851,9 @@ def _answerer(program, namespace, fragments, encode, describe, error_line, resto
                 values = own_cost_values(*functions, *call["args"])
             finally:
                 restore_builtins()
-            return {"status": "returned", "value": Encoded(encode(values, [max_elements]))}
+            return {"status": "returned", "value": encode(values, [max_answer])}
+        except TooBig as exc:
+            return refused(exc)
         except BaseException as exc:  # noqa: B036 - whatever the student's code does
             return {"status": "raised", "message": describe(exc)}
 
@@ -851,8 +867,10 @@ def _answerer(program, namespace, fragments, encode, describe, error_line, resto
             if not all(name in namespace for name in call["names"]):
                 return key, {"status": "missing", "message": "not defined"}
             try:
-                value = Encoded(encode([namespace[name] for name in call["names"]], [max_elements]))
+                value = encode([namespace[name] for name in call["names"]], [max_answer])
                 return key, {"status": "returned", "value": value}
+            except TooBig as exc:
+                return key, refused(exc)
             except BaseException as exc:  # noqa: B036 - a value whose encoding misbehaves
                 return key, {"status": "raised", "message": describe(exc)}
         question_id = call["question"]
@@ -896,10 +914,9 @@ def _answerer(program, namespace, fragments, encode, describe, error_line, resto
                 restore_builtins()
                 trace = tracer.finish()
                 tracer.given = None
-            encoded = Encoded(encode(value, [max_elements]))
+            encoded = encode(value, [max_answer])
         except TooBig as exc:
-            return key, {"status": "refused",
-                         "message": f"returned {exc}, more than the {max_elements} numbers an answer may hold"}
+            return key, refused(exc)
         except BaseException as exc:  # noqa: B036 - SystemExit and KeyboardInterrupt too
             cell, line = error_line(exc.__traceback__)
             return key, {"status": "raised", "message": describe(exc), "cell": cell, "line": line,

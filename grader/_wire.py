@@ -25,9 +25,24 @@ import struct
 _LENGTH = struct.Struct(">I")
 _INT = struct.Struct("<q")
 _FLOAT = struct.Struct("<d")
-MAX_FRAME = 48 * 1024 * 1024  # far beyond any honest message: an answer holds 100,000 numbers
+MAX_FRAME = 48 * 1024 * 1024  # of the grader's and the worker's own frames (a job, its results)
 MAX_TEXT = 1000
 MAX_DEPTH = 32
+# The bytes one answer may take as encoded here, its whole structure counted: every tag, length,
+# item, text, byte and number, empty lists and records too. An array of 100,000 numbers fits
+# (800 KB); the model answer's largest answer takes 1.6 KB. Charged while the student's process
+# encodes (TooBig), and checked again before the grader decodes (ProtocolError): decoded, an
+# answer takes at most about 14 times its bytes (an empty list: 5 bytes here, 64 in Python).
+MAX_ANSWER = 1024 * 1024
+# A frame from the student's process: a result holds an answer and its trace, each within
+# MAX_ANSWER, and a few bounded texts.
+MAX_RUNNER_FRAME = 4 * MAX_ANSWER
+# All the answers of one submission (results and plain answers, traces included), as the worker
+# passes them on: an answer beyond it is refused. Bounds what the grader holds for one
+# submission whatever the number of questions; the model answer's 72 take 9 KB in all.
+MAX_ANSWERS = 8 * MAX_ANSWER
+# The budget of values the grader and the worker make themselves (settings, jobs, records).
+UNLIMITED = 1 << 62
 
 
 class ProtocolError(Exception):
@@ -35,7 +50,7 @@ class ProtocolError(Exception):
 
 
 class TooBig(Exception):
-    """A value beyond the budget of numbers an answer may hold."""
+    """A value beyond the budget of bytes it may take (see MAX_ANSWER); says what it is."""
 
 
 class Unsupported:
@@ -105,7 +120,9 @@ def split_frames(data):
 def make_encoder(np, max_text=None):
     """The encoder of values, with everything it uses bound now: patching builtins or numpy
     later changes nothing about how answers are written. Texts are cut at `max_text`
-    characters (a student's answers: MAX_TEXT), or kept whole (the grader's own jobs)."""
+    characters (a student's answers: MAX_TEXT), or kept whole (the grader's own jobs).
+    `encode(value, budget)`: `budget` is a one-item list of the bytes still allowed, spent as
+    the value is written, every part of it (TooBig, naming the value, past it)."""
     pack_length, pack_int, pack_float = _LENGTH.pack, _INT.pack, _FLOAT.pack
     ndarray, view, asarray, float64 = np.ndarray, np.ndarray.view, np.asarray, np.float64
     integer, floating, bool_ = np.integer, np.floating, np.bool_
@@ -117,89 +134,126 @@ def make_encoder(np, max_text=None):
     dtype_codes = {np.dtype(np.float32).num: b"f", np.dtype(np.float16).num: b"h"}
     float64_le = np.dtype("<f8")  # numpy's one instance of it: arrays share it, `is` finds it
 
-    def text(value, tag=b"s"):
+    def spend(budget, size):
+        budget[0] -= size
+        if budget[0] < 0:
+            raise TooBig()
+
+    def text(value, budget, tag=b"s"):
         data = _str.__str__(value)
         data = (data if max_text is None else data[:max_text]).encode("utf-8", "replace")
+        spend(budget, _len(data) + _len(tag) + 4)
         return tag + pack_length(_len(data)) + data
 
     def array_bytes(array, budget):
-        if array.size > budget[0]:
-            raise TooBig(f"an array of shape {_tuple(array.shape)}")
-        budget[0] -= array.size
         if array.dtype.kind not in "biuf":
-            return text(f"array of {array.dtype}", b"u")
+            return text(f"array of {array.dtype}", budget, b"u")
+        spend(budget, 3 + 4 * array.ndim + 8 * array.size)  # before any copy is made
         code = dtype_codes.get(array.dtype.num, b"d")
         try:  # float64 as it is kept here (little-endian) is its bytes already: no copy to make
             data = array.tobytes() if array.dtype is float64_le else array.astype("<f8").tobytes()
         except Exception:
-            return text(f"array of {array.dtype}", b"u")
+            return text(f"array of {array.dtype}", budget, b"u")
         shape = join([pack_length(n) for n in array.shape])
         return b"a" + code + _bytes((array.ndim,)) + shape + data
 
-    def encode(value, budget, depth=0):
-        """The value's bytes; `budget` is a one-item list of numbers still allowed."""
-        if depth > MAX_DEPTH:
-            return text("a value nested too deeply", b"u")
+    def items(value, budget, depth):
+        spend(budget, 5)
+        if _len(value) > budget[0]:  # every item takes a byte at least
+            raise TooBig()
+        return b"l" + pack_length(_len(value)) + join([part(v, budget, depth + 1) for v in value])
+
+    def part(value, budget, depth):
+        if depth >= MAX_DEPTH:  # the deepest the decoder reads
+            return text("a value nested too deeply", budget, b"u")
         kind = _type(value)  # the common exact types first: the rest below, by isinstance
         if kind is ndarray:
             return array_bytes(value, budget)
         if kind is _float:
+            spend(budget, 9)
             return b"d" + pack_float(value)
         if kind is Encoded:
+            spend(budget, _len(value))
             return _bytes(value)
         if kind is _list or kind is _tuple:
-            if _len(value) > budget[0]:
-                raise TooBig(f"a sequence of {_len(value)} items")
-            return b"l" + pack_length(_len(value)) + join([encode(v, budget, depth + 1) for v in value])
+            return items(value, budget, depth)
         if value is None:
+            spend(budget, 1)
             return b"N"
         if _isinstance(value, (_bool, bool_)):
+            spend(budget, 1)
             return b"T" if value else b"F"
         if _isinstance(value, (_int, integer)):
             number = _int(value)
             if int64_min <= number <= int64_max:
+                spend(budget, 9)
                 return b"i" + pack_int(number)
             try:  # beyond int64: as a float, as numpy would read it
-                return b"d" + pack_float(_float(number))
+                as_float = b"d" + pack_float(_float(number))
             except OverflowError:
-                return text("an integer too large for a float", b"u")
+                return text("an integer too large for a float", budget, b"u")
+            spend(budget, 9)
+            return as_float
         if _isinstance(value, floating) and value.dtype.num in dtype_codes:  # float32 says so
+            spend(budget, 11)
             return b"a" + dtype_codes[value.dtype.num] + b"\0" + pack_float(_float(value))
         if _isinstance(value, (_float, floating)):
+            spend(budget, 9)
             return b"d" + pack_float(_float(value))
         if _isinstance(value, _str):
-            return text(value)
+            return text(value, budget)
         if _isinstance(value, Encoded):
+            spend(budget, _len(value))
             return _bytes(value)
         if _isinstance(value, _bytes):
+            spend(budget, 5 + _len(value))
             return b"b" + pack_length(_len(value)) + value
         if _isinstance(value, _dict):
-            items = [text(key, b"") + encode(item, budget, depth + 1) for key, item in value.items()]
-            return b"m" + pack_length(_len(items)) + join(items)
+            spend(budget, 5)
+            found = [text(key, budget, b"") + part(item, budget, depth + 1) for key, item in value.items()]
+            return b"m" + pack_length(_len(found)) + join(found)
         if _isinstance(value, (_list, _tuple)):
-            if _len(value) > budget[0]:
-                raise TooBig(f"a sequence of {_len(value)} items")
-            return b"l" + pack_length(_len(value)) + join(encode(v, budget, depth + 1) for v in value)
+            return items(value, budget, depth)
         if _isinstance(value, ndarray):
             return array_bytes(view(value, ndarray), budget)  # a subclass's shape may lie
         try:
-            return array_bytes(view(asarray(value), ndarray), budget)
-        except TooBig:
-            raise
+            array = view(asarray(value), ndarray)
         except Exception:
-            return text(_type(value).__name__, b"u")
+            return text(_type(value).__name__, budget, b"u")
+        return array_bytes(array, budget)
+
+    def sketch(value):
+        """What a value too big to send is, in a few words: read through its type's base, so a
+        subclass's own `len` or `shape` can't make the words long."""
+        if _isinstance(value, ndarray):
+            return f"an array of shape {_tuple(ndarray.shape.__get__(value))}"
+        for base, words in ((_list, "a sequence of {:,} items"), (_tuple, "a sequence of {:,} items"),
+                            (_dict, "a dict of {:,} items"), (_str, "a text of {:,} characters"),
+                            (_bytes, "a bytes value of {:,} bytes")):
+            if _isinstance(value, base):
+                return words.format(base.__len__(value))
+        return f"a {_type(value).__name__[:100]}"
+
+    def encode(value, budget):
+        """The value's bytes, its cost taken from `budget`; TooBig, saying what it is, past it."""
+        try:
+            return part(value, budget, 0)
+        except TooBig:
+            raise TooBig(sketch(value)) from None
 
     return encode
 
 
-def decode(data, np, max_numbers=10_000_000, precision=None, max_text=None):
+def decode(data, np, max_bytes=None, precision=None, max_text=None):
     """The value in `data` (bytes holding exactly one value), trusting nothing about it: arrays
-    come back as float64 ndarrays, records as dicts, unknown types as Unsupported; a text
-    longer than `max_text` characters is refused. The type names an array was computed in
-    other than float64 go into `precision`."""
+    come back as float64 ndarrays, records as dicts, unknown types as Unsupported; data longer
+    than `max_bytes` (a student's answer: MAX_ANSWER) is refused before any of it is read, as
+    is a text longer than `max_text` characters. The type names an array was computed in other
+    than float64 go into `precision`."""
+    if max_bytes is not None and len(data) > max_bytes:
+        raise ProtocolError(f"{len(data)} bytes, more than the {max_bytes} allowed")
     data = bytes(data)
     end_of_data = len(data)
-    budget = [max_numbers]
     unpack_length, unpack_int, unpack_float = _LENGTH.unpack_from, _INT.unpack_from, _FLOAT.unpack_from
     frombuffer, text_limit = np.frombuffer, None if max_text is None else 4 * max_text
 
@@ -247,9 +301,8 @@ def decode(data, np, max_numbers=10_000_000, precision=None, max_text=None):
             n, at = length(at)
             shape.append(n)
             size *= n
-        if size > budget[0] or at + 8 * size > end_of_data:
+        if at + 8 * size > end_of_data:
             raise ProtocolError("an array bigger than its bytes")
-        budget[0] -= size
         result = frombuffer(data, dtype="<f8", count=size, offset=at).reshape(shape).astype(float)
         if code != _ARRAY_CODES[0] and precision is not None:
             precision.add("float32" if code == _ARRAY_CODES[1] else "float16")

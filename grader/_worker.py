@@ -148,7 +148,7 @@ def serve(control_fd):
         mode["failures"] += view["failures"]
         mode["notes"] += view["notes"]
     encode = make_encoder(np)
-    write_all(control_fd, frame(b"w", encode(mode, [1000])), timeout=None)
+    write_all(control_fd, frame(b"w", encode(mode, [UNLIMITED])), timeout=None)
     while True:
         job = read_job(control, np)
         if job is None:
@@ -486,6 +486,7 @@ class Submission:
         self.budget_end = time.monotonic() + self.limits["budget"]
         self.budget_credited = 0.0  # added to the budget for time other processes took (Run.extended)
         self.errors = self.notes = 0
+        self.answer_bytes = 0  # of the answers passed on (see _wire.MAX_ANSWERS)
         self.isolation_sent = False
         self.scratch = None
         self.held = frozenset()  # calls F holds: see prepare_calls
@@ -524,7 +525,7 @@ class Submission:
         self.held = frozenset(first) if first and held else frozenset()
 
     def record(self, kind, record, prefix=b""):
-        self.out.append(frame(kind, prefix + self.encode(record, [100_000])))
+        self.out.append(frame(kind, prefix + self.encode(record, [UNLIMITED])))
 
     def outcome(self, key, status, message):
         self.answered.add(key)
@@ -647,7 +648,7 @@ class Run:
             for fd in (to_runner_read, from_runner_write, output_write):
                 os.close(fd)
         os.set_blocking(output, False)
-        self.frames, self.output = Inbox(from_runner), output
+        self.frames, self.output = Inbox(from_runner, limit=MAX_RUNNER_FRAME), output
         self.status = None
         try:
             got = s.inbox.next(STARTUP_SECONDS)
@@ -656,7 +657,7 @@ class Run:
             self.pid = _NUMBER.unpack_from(got[1])[0]  # as this worker's /proc names it (F's)
             write_all(self.to_runner, frame(b"P", s.header["program"]))  # as the grader encoded it
             write_all(self.to_runner, frame(b"T", s.encode(
-                {"plan": s.plan(), "stop_at": {str(k): v for k, v in s.stop_at.items()}}, [10 ** 5])))
+                {"plan": s.plan(), "stop_at": {str(k): v for k, v in s.stop_at.items()}}, [UNLIMITED])))
             return self.after(self.watch())
         finally:
             for fd in (self.to_runner, from_runner, output):
@@ -838,10 +839,17 @@ class Run:
             s.out.append(frame(kind, body[:1 << 20]))
             self.next_stage()
         elif kind in (b"R", b"V") and self.phase == "calls" and len(body) >= 4:
-            if _NUMBER.unpack_from(body)[0] != self.running_call():
+            key = _NUMBER.unpack_from(body)[0]
+            if key != self.running_call():
                 return self.interfered("answered a call that was not asked, or twice")
-            s.answered.add(_NUMBER.unpack_from(body)[0])
-            s.out.append(frame(kind, body))
+            allowed = s.limits.get("max_answers", MAX_ANSWERS)
+            if s.answer_bytes + len(body) > allowed:  # this one is refused; a smaller one may pass
+                s.outcome(key, "refused", f"not kept: with it, your answers would take more than "
+                                          f"the {allowed:,} bytes all of a submission's answers may take")
+            else:
+                s.answer_bytes += len(body)
+                s.answered.add(key)
+                s.out.append(frame(kind, body))
             self.step()
             if self.running_call() is None:
                 self.next_stage()

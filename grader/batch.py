@@ -26,6 +26,12 @@ from grader.store import ResultStore
 class Graded:
     result: SubmissionResult
     from_store: bool  # graded in an earlier run, the file unchanged since
+    entry: str = ""  # the result's entry in the JSON report (`report.submission_json`), made once
+
+
+# A result's entry in the JSON report: an honest one takes a few KB (every text a result holds
+# is bounded: answers are described, never quoted whole). Past this, the result is not kept.
+MAX_ENTRY = 4 * 1024 * 1024
 
 
 def _options_text(options: Options) -> str:
@@ -45,13 +51,40 @@ def _not_gradable(entry: Entry, problem: SubmissionError, options: Options) -> S
                             late=entry.late, lms=entry.lms, possible=options.assignment.max_score)
 
 
+def _internal_error(entry: Entry, options: Options, problem: str) -> SubmissionResult:
+    """The grader's own failure on one entry: its row says so (and it is not stored)."""
+    return SubmissionResult(entry.student, str(entry.path), late=entry.late, lms=entry.lms,
+                            error=f"internal grader error: {problem}", notes=entry.notes,
+                            possible=options.assignment.max_score)
+
+
 def grade_one(entry: Entry, options: Options, store: ResultStore | None, force: bool) -> Graded:
+    """One entry, graded (see `_graded`) and its report entry made: whatever fails here, the
+    entry gets a row saying so, and the class goes on."""
+    from grader.report import submission_json
+
+    try:
+        graded = _graded(entry, options, store, force)
+    except Exception as exc:  # the grader's own failure (a MemoryError, say): one row, not the class
+        graded = Graded(_internal_error(entry, options, f"{type(exc).__name__}: {exc}"), False)
+    try:
+        text = submission_json(graded.result)
+        if len(text) > MAX_ENTRY:
+            raise ValueError(f"its report entry takes {len(text):,} characters, more than {MAX_ENTRY:,}")
+    except Exception as exc:
+        result = _internal_error(entry, options, f"its result could not be kept ({type(exc).__name__}: "
+                                                 f"{str(exc)[:200]})")
+        return Graded(result, False, submission_json(result))
+    return replace(graded, entry=text)
+
+
+def _graded(entry: Entry, options: Options, store: ResultStore | None, force: bool) -> Graded:
     """One entry, from the store when what it hands in is unchanged, else graded and stored.
     The hand-in is read once, bounded, and never through a link, before anything else."""
     if entry.error is not None:
         return Graded(SubmissionResult(entry.student, str(entry.path), error=entry.error,
-                                       flags=entry.flags, late=entry.late, lms=entry.lms,
-                                       possible=options.assignment.max_score), False)
+                                       flags=entry.flags, notes=entry.notes, late=entry.late,
+                                       lms=entry.lms, possible=options.assignment.max_score), False)
     try:
         submission = load(entry.path, entry.student, entry.folder, options.assignment.check_modules)
     except SubmissionError as exc:
@@ -67,13 +100,14 @@ def grade_one(entry: Entry, options: Options, store: ResultStore | None, force: 
             if stored is not None:
                 return Graded(stored, True)
     try:
-        result = replace(grade_submission(submission, options), late=entry.late, lms=entry.lms)
+        result = grade_submission(submission, options)
+        # What discovery saw (a link beside the files) is flagged with what the run saw.
+        result = replace(result, late=entry.late, lms=entry.lms,
+                         flags=tuple(dict.fromkeys(entry.flags + result.flags)))
     except SubmissionError as exc:  # a .py that can't compile: known once it ran (not stored)
         return Graded(_not_gradable(entry, exc, options), False)
     except Exception as exc:  # the grader's own failure: report it, keep going, don't store it
-        return Graded(SubmissionResult(entry.student, str(entry.path), late=entry.late, lms=entry.lms,
-                                       error=f"internal grader error: {type(exc).__name__}: {exc}",
-                                       possible=options.assignment.max_score), False)
+        return Graded(_internal_error(entry, options, f"{type(exc).__name__}: {exc}"), False)
     if key is not None and not result.error_is_transient:
         store.put(key, result)
     return Graded(result, False)
@@ -136,11 +170,12 @@ class Spool:
     def __len__(self) -> int:
         return len(self._where)
 
-    def add(self, result: SubmissionResult) -> None:
+    def add(self, result: SubmissionResult, entry: str | None = None) -> None:
+        """Keep a result, as its JSON report entry (`entry`, when it is made already)."""
         from grader.report import submission_json
 
         # Kept as the JSON report writes it: that report is then copied, not written again.
-        data = submission_json(result).encode()
+        data = (entry or submission_json(result)).encode()
         key = (result.student, result.path)
         self._where[key] = data  # until its chunk is written
         self._pending.append((key, data))

@@ -9,6 +9,10 @@ stub's `raise NotImplementedError`), the one named like the exercise (`backprop.
 the most of them, and only then the latest upload. An attachment id or a modification time
 never decides alone between files that differ in what they do. The files not graded are
 listed, each with what it holds, in every report.
+
+Choosing reads each file without running it, and parses (with `ast`) only a file of at most
+MAX_PARSED bytes: a larger one is judged by the names of the functions it defines, read as text
+a chunk at a time, and one too large to be graded at all is not read. Every report says which.
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ from grader.assignment import Assignment
 from grader.results import printable
 
 _LISTED = 10  # files named in the note; the rest counted
+# The largest file parsed to choose: parsing costs the grader about 1.4 s and 300 MB a megabyte
+# (a 10 MB file took 6.1 GB), and an honest hand-in of this worksheet is a few dozen kilobytes.
+MAX_PARSED = 512 * 1024
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,8 @@ class Candidate:
     stub: bool  # it holds the stub's functions, none filled in
     order: tuple = ()  # an LMS's upload order, then the modification time: the last tiebreak
     work: Assignment = field(default_factory=assignment.default, compare=False, repr=False)
+    gradable: bool = True  # False: too large to be graded, so never chosen over one that is
+    read: str = ""  # how it was read, when not closely: too large to parse, or to grade at all
 
     @property
     def named_like_the_exercise(self) -> bool:
@@ -43,17 +52,22 @@ class Candidate:
         return re.sub(r"-\d+$", "", stem).lower() == self.work.handin.lower()
 
     def describe(self) -> str:
+        if not self.gradable:
+            return self.read
         if self.stub:
-            return "the stub, not filled in"
-        if not self.defines:
-            return "answers none of the worksheet's questions"
-        return f"answers {self.defines} of the worksheet's {len(self.work.questions)} questions"
+            what = "the stub, not filled in"
+        elif not self.defines:
+            what = "answers none of the worksheet's questions"
+        else:
+            what = f"answers {self.defines} of the worksheet's {len(self.work.questions)} questions"
+        return f"{what}; {self.read}" if self.read else what
 
 
 @dataclass(frozen=True)
 class Choice:
     graded: Candidate
     set_aside: tuple[Candidate, ...]
+    searched: tuple[str, ...] = ()  # what looking for the files said (see discovery.Found)
 
     @property
     def undecided(self) -> bool:
@@ -62,14 +76,16 @@ class Choice:
             and self.graded.order == self.set_aside[0].order
 
     def notes(self) -> tuple[str, ...]:
-        """What every report says, when there was a choice to make."""
+        """What every report says: what looking for the files left out, and the choice made
+        when there was one."""
         if not self.set_aside:
-            return ()
+            return self.searched
         # File names are the student's text: written out, and a folder of hundreds cut short.
         shown = [f"{printable(c.name)} ({c.describe()})" for c in self.set_aside[:_LISTED]]
         more = len(self.set_aside) - _LISTED
         aside = "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
-        return (f"graded {printable(self.graded.name)} ({self.graded.describe()}); set aside: {aside}",)
+        return (*self.searched,
+                f"graded {printable(self.graded.name)} ({self.graded.describe()}); set aside: {aside}")
 
 
 @lru_cache(maxsize=8)
@@ -100,10 +116,10 @@ def _stub_body(body: list[ast.stmt]) -> bool:
 def _code(path: Path) -> str:
     """The Python of a .py file or of a notebook's code cells (IPython syntax set aside), or
     "" if it can't be read."""
-    from grader.loading import MAX_NOTEBOOK_BYTES, SubmissionError, read_text
+    from grader.loading import SubmissionError, read_text
 
     try:
-        text = read_text(path, MAX_NOTEBOOK_BYTES)
+        text = read_text(path, MAX_PARSED)
     except (SubmissionError, OSError):
         return ""
     if path.suffix != ".ipynb":
@@ -117,10 +133,46 @@ def _code(path: Path) -> str:
 
 
 _DEF = re.compile(r"^\s*def\s+(\w+)\s*\(", re.MULTILINE)
+# A definition as it stands in a file's text: at a line's start, or in a notebook's JSON at the
+# start of a line of a cell's source (after a quote, or after an escaped newline).
+_DEF_IN_TEXT = re.compile(r'(?:^|\\n|")[ \t]*def[ \t]+(\w+)[ \t]*\(', re.MULTILINE)
+
+
+def _kib(size: int) -> str:
+    return f"{size // 1024:,} KiB"
+
+
+def _unparsed(path: Path, work: Assignment) -> tuple[int, bool, str] | None:
+    """For a file too large to parse: (how many worksheet questions it defines a function for,
+    by name, True, how it was read); too large to be graded: (0, False, why); None otherwise."""
+    from grader.loading import (
+        MAX_NOTEBOOK_BYTES,
+        MAX_SOURCE_BYTES,
+        SubmissionError,
+        text_matches,
+    )
+
+    try:
+        size = path.lstat().st_size
+    except OSError:
+        return None  # read as before, which says why it can't be
+    limit = MAX_NOTEBOOK_BYTES if path.suffix == ".ipynb" else MAX_SOURCE_BYTES
+    if size > limit:
+        return 0, False, f"too large to be graded: {_kib(size)}, where a {path.suffix} file may be {_kib(limit)}"
+    if size <= MAX_PARSED:
+        return None
+    try:
+        found = text_matches(path, _DEF_IN_TEXT, limit)
+    except SubmissionError:
+        found = set()
+    names = _question_of(work)
+    return (len({names[n] for n in found if n in names}), True,
+            f"{_kib(size)}, more than the {_kib(MAX_PARSED)} read closely: its functions counted by name")
 
 
 def what_it_defines(path: Path, work: Assignment) -> tuple[int, bool]:
-    """(how many worksheet questions the file answers, whether it is the stub, not filled in)."""
+    """(how many worksheet questions the file answers, whether it is the stub, not filled in),
+    for a file small enough to parse (see `_unparsed`)."""
     code = _code(path)
     try:
         tree = ast.parse(code)
@@ -142,13 +194,18 @@ def what_it_defines(path: Path, work: Assignment) -> tuple[int, bool]:
 
 
 def candidate(path: Path, work: Assignment, name: str | None = None, order: tuple = ()) -> Candidate:
+    unparsed = _unparsed(path, work)
+    if unparsed is not None:
+        defines, gradable, read = unparsed
+        return Candidate(path, name or path.name, defines, False, order, work, gradable, read)
     defines, stub = what_it_defines(path, work)
     return Candidate(path, name or path.name, defines, stub, order, work)
 
 
 def _merit(c: Candidate) -> tuple:
-    """What the file does, best first: answers anything, is named so, answers most, a notebook."""
-    return (c.defines > 0, c.named_like_the_exercise, c.defines, c.path.suffix == ".ipynb")
+    """What the file does, best first: can be graded, answers anything, is named so, answers
+    most, a notebook."""
+    return (c.gradable, c.defines > 0, c.named_like_the_exercise, c.defines, c.path.suffix == ".ipynb")
 
 
 def choose(candidates: list[Candidate]) -> Choice:

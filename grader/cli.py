@@ -156,10 +156,13 @@ def run(paths, output_format, work, assignment_name, output, feedback_dir, html_
 
         grade alice.py --assignment gradient-checking
     """
+    warnings: list[str] = []
     try:
-        entries = discover(list(paths), work)
+        entries = discover(list(paths), work, warnings)
     except DiscoveryError as exc:
         raise click.ClickException(str(exc)) from None
+    for line in warnings:  # a class folder looked at only in part: never dropped silently
+        click.echo(f"warning: {line}", err=True)
     if output_format in ("gradescope", "prairielearn") and len(entries) != 1:
         raise click.UsageError(f"--format {output_format} grades one submission; {len(entries)} found")
     jobs = jobs or os.cpu_count() or 1
@@ -202,7 +205,7 @@ def run(paths, output_format, work, assignment_name, output, feedback_dir, html_
     try:
         for graded in grade_all(entries, options, jobs=jobs, store=store,
                                 force=force):
-            results.add(graded.result)
+            results.add(graded.result, graded.entry)
             if summary is not None:
                 summary.add(graded.result)
             from_store += graded.from_store

@@ -35,8 +35,12 @@ def fmt_shape(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
+EXCERPT = 40  # characters of a text, or bytes, quoted in a message
+
+
 def describe(value: Any) -> str:
-    """A short description of what the student returned, for messages."""
+    """A short description of what the student returned, for messages: bounded whatever the
+    value (an excerpt of a long text says how much was cut)."""
     if value is None:
         return "None (is a `return` missing?)"
     if isinstance(value, Unsupported):
@@ -45,9 +49,13 @@ def describe(value: Any) -> str:
         return f"an array of shape {fmt_shape(value.shape)}"
     if isinstance(value, list):
         return f"a sequence of {len(value)} item{'s' * (len(value) != 1)}"
-    if isinstance(value, str):
-        return f"the text {value[:40]!r}"
-    return repr(value)
+    if isinstance(value, dict):
+        return f"a dict of {len(value)} item{'s' * (len(value) != 1)}"
+    if isinstance(value, (str, bytes)):
+        what, unit = ("the text", "characters") if isinstance(value, str) else ("the bytes", "bytes")
+        cut = f" (the first {EXCERPT} of its {len(value):,} {unit})" if len(value) > EXCERPT else ""
+        return f"{what} {value[:EXCERPT]!r}{cut}"
+    return repr(value)  # a number or a truth value: short
 
 
 def relative_error(got: np.ndarray, expected: np.ndarray) -> np.ndarray:

@@ -9,6 +9,9 @@ max_score, status ("passed"/"failed"), output and visibility: when the student s
 
 from __future__ import annotations
 
+import itertools
+import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +20,7 @@ from grader.assignment import Assignment
 from grader.choice import Choice
 from grader.discovery import Refused, gradable_files, pick
 from grader.report import case_lines
-from grader.results import SubmissionResult, display_number
+from grader.results import SubmissionResult, display_number, printable
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 
@@ -84,11 +87,13 @@ def find_submission(folder: Path, work: Assignment | None = None) -> Choice:
     if not folder.is_dir():
         raise NoSubmission(f"no submission folder at {folder}")
     try:
-        found = sorted(gradable_files(folder))
+        found = gradable_files(folder)
     except Refused as refused:
         raise NoSubmission(str(refused), (refused.flag,) if refused.flag else ()) from None
-    if not found:
-        names = ", ".join(sorted(p.name for p in folder.iterdir())) or "nothing"
+    if not found.files:
+        with os.scandir(folder) as listing:  # a few names, of a folder that may hold any number
+            names = sorted(printable(entry.name) for entry in itertools.islice(listing, 1000))
+        names = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "") or "nothing"
         raise NoSubmission(f"no .py or .ipynb file was submitted (found: {names}); submit "
                            f"{work.handin}.py or {work.handin}.ipynb")
-    return pick(found, folder, lms=False, work=work)
+    return replace(pick(list(found.files), folder, lms=False, work=work), searched=found.notes)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import re
 import stat
 import tokenize
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -50,9 +52,10 @@ def _too_big(size: int, limit: int, what: str = "the file") -> SubmissionError:
                            f"submission may be")
 
 
-def read_bytes(path: Path, limit: int) -> bytes:
-    """At most `limit` bytes of a regular file, never following a link at its last step and
-    never blocking on a FIFO or a device."""
+def read_chunks(path: Path, limit: int, size: int = 1 << 20) -> Iterator[bytes]:
+    """A regular file's bytes, `size` at a time, never following a link at its last step and
+    never blocking on a FIFO or a device; SubmissionError once it is past `limit` bytes (before
+    any is read if its size says so)."""
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
         fd = os.open(path, flags)
@@ -61,26 +64,47 @@ def read_bytes(path: Path, limit: int) -> bytes:
             raise SubmissionError("the file is a symbolic link: hand in the file itself") from None
         raise SubmissionError(f"cannot read the file: {exc.strerror or exc}") from None
     try:
-        info = os.fstat(fd)
+        try:
+            info = os.fstat(fd)
+        except OSError as exc:
+            raise SubmissionError(f"cannot read the file: {exc.strerror or exc}") from None
         if not stat.S_ISREG(info.st_mode):
             raise SubmissionError("not a regular file (a FIFO, device or socket): nothing to grade")
         if info.st_size > limit:
             raise _too_big(info.st_size, limit)
-        chunks, size = [], 0
-        while size <= limit:
-            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+        read = 0
+        while True:
+            try:
+                chunk = os.read(fd, min(size, limit + 1 - read))
+            except OSError as exc:
+                raise SubmissionError(f"cannot read the file: {exc.strerror or exc}") from None
             if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-    except OSError as exc:
-        raise SubmissionError(f"cannot read the file: {exc.strerror or exc}") from None
+                return
+            read += len(chunk)
+            if read > limit:  # it grew while being read
+                raise _too_big(read, limit)
+            yield chunk
     finally:
         os.close(fd)
-    data = b"".join(chunks)
-    if len(data) > limit:  # it grew while being read
-        raise _too_big(len(data), limit)
-    return data
+
+
+def read_bytes(path: Path, limit: int) -> bytes:
+    """At most `limit` bytes of a regular file (see `read_chunks`), whole."""
+    return b"".join(read_chunks(path, limit))
+
+
+_OVERLAP = 256  # characters of one chunk's end searched again with the next
+
+
+def text_matches(path: Path, pattern: re.Pattern, limit: int) -> set[str]:
+    """What `pattern` finds (its first group) in a file read as text a chunk at a time, at
+    most `limit` bytes: what a file names, found without holding it whole or parsing it."""
+    found, tail = set(), ""
+    for chunk in read_chunks(path, limit):
+        text = tail + chunk.decode("utf-8", "replace")
+        found.update(pattern.findall(text))
+        tail = text[-_OVERLAP:]
+    return found
 
 
 def read_text(path: Path, limit: int = MAX_SOURCE_BYTES) -> str:
@@ -177,9 +201,14 @@ def own_modules(path: Path, folder: Path | None) -> tuple[tuple[Module, ...], tu
     files beside it are classmates'."""
     if folder is None:
         return (), ()
+    from grader.discovery import MAX_STUDENT_ENTRIES
+
+    with os.scandir(path.parent) as listing:  # links are never read: discovery said so already
+        beside = sorted(path.parent / entry.name for entry in itertools.islice(listing, MAX_STUDENT_ENTRIES)
+                        if entry.name.endswith(".py") and not entry.is_symlink())
     modules, notes, total = [], [], 0
-    for candidate in sorted(path.parent.iterdir()):
-        if candidate.suffix != ".py" or candidate == path or not candidate.stem.isidentifier():
+    for candidate in beside:
+        if candidate == path or not candidate.stem.isidentifier():
             continue
         if len(modules) == MAX_MODULES:
             notes.append(f"more than {MAX_MODULES} other .py files: the rest can't be imported")

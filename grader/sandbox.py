@@ -63,7 +63,10 @@ class Limits:
     memory_mb: int = 1024  # address space of the student's process
     max_output: int = 4000  # characters of the student's printed output kept for feedback
     max_output_total: int = 64 * 1024 * 1024  # printing more than this ends the run
-    max_elements: int = 100_000  # numbers one answer may hold
+    # Bytes one answer may take as encoded, its whole structure counted (see _wire.MAX_ANSWER):
+    # enforced as the student's process encodes it, and again before the grader decodes it.
+    max_answer_bytes: int = _wire.MAX_ANSWER
+    max_answers_total: int = _wire.MAX_ANSWERS  # bytes of all of a submission's answers
     disk_mb: int = 64  # what a submission may write, in each of its temporary folders
 
     @property
@@ -182,9 +185,8 @@ class CallOutcome:
         (nothing is carried forward from it)."""
         if self.trace_data is None:
             return self.trace
-        try:
-            nodes = _wire.decode(self.trace_data, np, max_numbers=20 * Limits.max_elements,
-                                 max_text=_wire.MAX_TEXT)
+        try:  # its arguments and values within an answer's budget, and its nodes' few words
+            nodes = _wire.decode(self.trace_data, np, max_bytes=2 * _wire.MAX_ANSWER, max_text=_wire.MAX_TEXT)
             return decode_trace(nodes, self.trace_questions)
         except (_wire.ProtocolError, ValueError, RecursionError):
             return ()
@@ -241,7 +243,7 @@ def _job(cells, calls, limits, confinement, modules, contract) -> bytes:
     program = {"cells": [{"source": c.source, "filename": c.filename} for c in cells],
                "modules": {m.name: {"source": m.source, "filename": m.filename} for m in modules},
                **_contract(contract),
-               "max_elements": limits.max_elements, "memory_mb": limits.memory_mb}
+               "max_answer": limits.max_answer_bytes, "memory_mb": limits.memory_mb}
     stages_key = tuple((c.key, c.group, c.stage, c.read) for c in calls)
     # The program crosses the worker as bytes it passes on unread; it is told only how many
     # lines there are (its bound on fresh runners after timeouts).
@@ -264,7 +266,7 @@ def _unchanging(limits: Limits, confinement: Confinement, stages_key: tuple) -> 
             "timeout": limits.timeout, "budget_timeouts": limits.budget_timeouts,
             "budget": limits.budget, "memory_mb": limits.memory_mb,
             "max_output": limits.max_output, "max_output_total": limits.max_output_total,
-            "disk_mb": limits.disk_mb})),
+            "max_answers": limits.max_answers_total, "disk_mb": limits.disk_mb})),
         "stages": _wire.Encoded(_encode([stages[stage] for stage in sorted(stages)])),
         "plan": _wire.Encoded(_encode({
             "hide": sorted({os.path.realpath(p) for p in confinement.hidden}),
@@ -345,10 +347,10 @@ def _result(frames, calls, limits: Limits, mode: dict) -> RunResult:
                 if _NAME.fullmatch(name) and name not in names and len(names) < 20:
                     names.append(name)
             elif kind == b"L":
-                record = _wire.decode(body, np, max_text=_wire.MAX_TEXT)
+                record = _wire.decode(body, np, max_bytes=_wire.MAX_RUNNER_FRAME, max_text=_wire.MAX_TEXT)
                 defined, fragments = _names(record.get("defined")), _names(record.get("fragments"))
             elif kind == b"I" and not isolation:
-                isolation = _wire.decode(body, np, max_numbers=1000, max_text=_wire.MAX_TEXT)
+                isolation = _wire.decode(body, np, max_bytes=_wire.MAX_ANSWER, max_text=_wire.MAX_TEXT)
             elif kind == b"Z":
                 record = _wire.decode(body, np)
                 raw = record.get("output") if isinstance(record.get("output"), bytes) else b""
@@ -365,15 +367,28 @@ def _result(frames, calls, limits: Limits, mode: dict) -> RunResult:
                      tuple(missing), tuple(standins), fragments)
 
 
+def _answer(data: bytes, limits: Limits, precision: set) -> Any:
+    """An answer, decoded only if it is within its budget of bytes (the worker has checked
+    that already; the grader trusts no one): an answer claiming more is never decoded."""
+    return _wire.decode(data, np, max_bytes=limits.max_answer_bytes, precision=precision,
+                        max_text=_wire.MAX_TEXT)
+
+
 def _outcome(kind: bytes, body: bytes, questions: frozenset[str], limits: Limits) -> CallOutcome:
     precision: set = set()
     try:
-        record = _wire.decode(body, np, max_numbers=20 * limits.max_elements, precision=precision,
-                              max_text=_wire.MAX_TEXT)
-    except (_wire.ProtocolError, ValueError) as exc:
-        return CallOutcome("refused", message=f"returned a value that could not be read ({exc})")
-    if kind == b"V":  # a plain answer: the value alone
-        return CallOutcome("returned", value=record, precision=min(precision) if precision else None)
+        if kind == b"V":  # a plain answer: the value alone
+            value = _answer(body, limits, precision)
+            return CallOutcome("returned", value=value, precision=min(precision) if precision else None)
+        # A record: its answer and its trace are bytes of their own, each decoded when read.
+        record = _wire.decode(body, np, max_bytes=_wire.MAX_RUNNER_FRAME, max_text=_wire.MAX_TEXT)
+        if kind == b"R" and isinstance(record, list) and len(record) == len(RESULT_FIELDS) \
+                and record[0] == "returned":
+            if not isinstance(record[1], bytes):
+                raise _wire.ProtocolError("an answer that is not an encoded value")
+            record[1] = _answer(record[1], limits, precision)
+    except (_wire.ProtocolError, ValueError, TypeError) as exc:
+        return CallOutcome("refused", message=f"returned a value that could not be read ({_text(str(exc), 200)})")
     if kind == b"R" and isinstance(record, list) and len(record) == len(RESULT_FIELDS):
         record = dict(zip(RESULT_FIELDS, record))
     if not isinstance(record, dict):
@@ -381,7 +396,7 @@ def _outcome(kind: bytes, body: bytes, questions: frozenset[str], limits: Limits
     status = record.get("status")
     message = _text(record.get("message"))
     if kind == b"O":  # decided by the worker
-        return CallOutcome(status if status in ("timeout", "crashed") else "crashed", message=message)
+        return CallOutcome(status if status in ("timeout", "crashed", "refused") else "crashed", message=message)
     via = "class" if record.get("via") == "class" else None
     trace = {"trace_data": record["trace"], "trace_questions": questions} \
         if isinstance(record.get("trace"), bytes) else {}

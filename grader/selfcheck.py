@@ -46,7 +46,7 @@ def _in_process(namespace: dict):
     credit is carried forward the same way); they are put back afterwards."""
     def run(cells, calls, limits, confinement, modules=(), contract=sandbox.Contract()) -> sandbox.RunResult:
         params = dict(contract.params)
-        tracer = Tracer(lambda value, budget: _plain(value), params, limits.max_elements)
+        tracer = Tracer(lambda value, budget: _plain(value), params, limits.max_answer_bytes)
         series = series_adapter({"class": contract.series_class, "questions": contract.series_questions,
                                  "adapter": contract.series_adapter}, namespace, tracer.wrap)
         originals = {name: namespace[name] for name, _ in contract.graded

@@ -265,7 +265,9 @@ def test_a_submission_that_is_a_link_to_the_model_answer_is_refused_and_flagged(
         assert "def cost_function_prime" not in json.dumps(document)
 
 
-def test_links_in_a_class_folder_are_refused_and_flagged_and_the_class_is_graded(tmp_path):
+def test_links_in_a_class_folder_are_never_followed_and_the_class_is_graded(tmp_path):
+    """A hand-in that is a link, or a folder whose only hand-in is one, is an error row,
+    flagged; a link beside real files is skipped with a note, and the files are graded."""
     klass = tmp_path / "class"
     klass.mkdir()
     (klass / "zoe").mkdir()
@@ -285,9 +287,12 @@ def test_links_in_a_class_folder_are_refused_and_flagged_and_the_class_is_graded
     rows = {s["student"]: s for s in json.loads(result.stdout)["submissions"]}
     assert set(rows) == {"aaron", "carl", "mia", "victor", "zoe"}  # nobody merged, nobody lost
     assert rows["zoe"]["score"] == 20 and rows["zoe"]["status"] == "graded"
-    for student in ("aaron", "carl", "mia", "victor"):
+    for student in ("aaron", "carl"):
         assert rows[student]["status"] == "error" and "symbolic link" in rows[student]["error"]
         assert rows[student]["flags"] == ["handed in a symbolic link"]
+    for student, link in (("mia", "build/Debug"), ("victor", "root")):
+        assert rows[student]["score"] == 20 and rows[student]["flags"] == []
+        assert f"not followed, not graded: {link} (symbolic link)" in rows[student]["notes"]
 
 
 def test_a_fifo_named_like_a_submission_gets_its_own_error_row_at_once(tmp_path):
