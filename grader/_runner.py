@@ -79,8 +79,11 @@ class Prepared:
 
     def __init__(self, np, seccomp=None):
         self.libc = Libc()
-        self.seccomp = seccomp  # the syscall filter's BPF program (see syscall_filter), or None
+        # The syscall filter (see syscall_filter), ready for the kernel, or None.
+        self.seccomp = None if seccomp is None else Filter(seccomp)
         self.landlock = None  # the fork server's Landlock ruleset (a descriptor), or None
+        self.bounded = False  # whether the fork server emptied the bounding set, for all runners
+        self.last_capability = last_capability()
         self.encode = make_encoder(np, MAX_TEXT)
         # Standard input is /dev/null (the worker's, and each runner's again): read from a
         # stream made before any runner, which has nothing buffered.
@@ -140,16 +143,14 @@ def runner_main(read_fd, write_fd, output_fd, prepared):
 
 
 def isolate(plan, prepared):
-    """Confine this process as the plan says, every step checked and read back: a step that
-    fails raises SetupError ("could not ..."), and no student code runs (the sandbox fails
-    closed, as nsjail's does). Returns what is in force, read from the kernel, not what was
-    asked."""
-    libc = prepared.libc
-    namespaces = {name: _namespace(name) for name in ("ipc", "mnt", "pid", "net", "user")}
+    """Confine this process as the plan says, every step checked with the kernel's own word:
+    a step that fails raises SetupError ("could not ..."), and no student code runs (the
+    sandbox fails closed, as nsjail's does). Returns what is in force, read back from the
+    kernel (in full, its namespaces and what it can read of the key's copies, for
+    --sandbox-info)."""
+    libc, linux = prepared.libc, sys.platform.startswith("linux")
     if plan.get("namespaces"):  # the worker's private /tmp, wiped after each runner
         step("make its own IPC namespace", libc.check, libc.unshare(CLONE_NEWIPC), "unshare")
-        if _namespace("ipc") == namespaces["ipc"]:
-            raise SetupError("could not make its own IPC namespace: the kernel kept the old one")
         step("enter its private /tmp", os.chdir, "/tmp")
     else:
         step("enter its own folder", os.chdir, plan.get("scratch") or "/")
@@ -157,15 +158,10 @@ def isolate(plan, prepared):
     if os.environ != wanted:  # as a rule the fork server's already (see fork_server)
         os.environ.clear()
         os.environ.update(wanted)
-    linux = sys.platform.startswith("linux")
     limits = limit_resources(plan.get("limits", {"memory_mb": 0, "cpu_seconds": 60}),
                              plan.get("processes"), strict=linux)
     identity = plan.get("identity", "own")
-    bounded = False  # whether the bounding set was emptied (then it must read back empty)
     if identity == "pool":  # root: a user of the grader's own, and root's powers gone for good
-        if linux and (capabilities()["CapEff"] or 0) & (1 << CAP_SETPCAP):
-            step("drop the capabilities' bounding set", drop_bounding_set, libc)
-            bounded = True
         step("become a user of the grader's own", become, plan["uid"], plan["gid"])
         users = os.getresuid() + os.getresgid() if hasattr(os, "getresuid") else \
             (os.getuid(), os.geteuid(), os.getgid(), os.getegid())
@@ -174,7 +170,6 @@ def isolate(plan, prepared):
                              f"groups {os.getgroups()} in effect")
     elif identity == "no-capabilities" or plan.get("userns"):
         step("drop every capability", drop_capabilities, libc)
-        bounded = True
     if linux:
         step("set no_new_privs", libc.check, libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl")
         if libc.prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1:
@@ -186,30 +181,38 @@ def isolate(plan, prepared):
         os.close(prepared.landlock)
     if prepared.seccomp is not None:  # last: it refuses the calls isolating needs
         step("install the syscall filter", install_filter, libc, prepared.seccomp)
-    capabilities_now = capabilities()
-    held = [name for name in CAPABILITY_SETS
-            if (name != "CapBnd" or bounded) and capabilities_now[name] != 0]
-    if held and linux:
+    held = capabilities(libc, prepared.last_capability) if linux else {}
+    # The bounding set is the fork server's to empty (see FileView): wherever it could.
+    must_be_empty = [name for name in CAPABILITY_SETS if name != "CapBnd" or prepared.bounded]
+    if any(held[name] != 0 for name in must_be_empty if name in held):
         raise SetupError("could not drop every capability: " + ", ".join(
-            f"{name} {capabilities_now[name] if capabilities_now[name] is None else hex(capabilities_now[name])}"
-            for name in held))
-    fields = status()
-    report = {"identity": identity, "user": os.getuid(), "uid": list(os.getresuid()),
-              "gid": list(os.getresgid()), "groups": os.getgroups(),
-              "capabilities": {k: v for k, v in capabilities_now.items() if v is not None},
-              "no_new_privs": fields.get("NoNewPrivs", "").strip() == "1",
-              "seccomp": fields.get("Seccomp", "").strip() == "2",
-              "landlock": prepared.landlock is not None,
-              "own_namespaces": sorted(name for name, before in namespaces.items()
-                                       if before is not None and _namespace(name) != plan.get("outside", {}).get(name, before)),
+            f"{name} {held[name] if held[name] is None else hex(held[name])}"
+            for name in must_be_empty if held.get(name) != 0))
+    report = {"identity": identity, "user": os.getuid(), "limits": limits, "problems": [],
               "namespaces": bool(plan.get("namespaces")), "userns": bool(plan.get("userns")),
-              "pool_user": identity == "pool", "limits": limits, "problems": []}
-    if identity == "pool" and not os.access(os.path.join(sys.prefix, "lib"), os.R_OK | os.X_OK):
-        report["problems"].append("student code cannot read the Python installation here: only "
-                                  "modules imported before it started can be imported")
-    if plan.get("report_copies"):  # --sandbox-info: as the student's code would find them
-        report["copies"] = {path: what_can_be_read(path) for path in plan.get("protected", ())}
+              "pool_user": identity == "pool", "landlock": prepared.landlock is not None,
+              "seccomp": linux and libc.prctl(PR_GET_SECCOMP, 0, 0, 0, 0) == SECCOMP_MODE_FILTER,
+              "no_new_privs": linux and libc.prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1}
+    if plan.get("report_copies"):  # --sandbox-info: all the rest, as student code would find it
+        report.update(_read_back(plan, held))
     return report
+
+
+def _read_back(plan, held):
+    """What --sandbox-info shows beyond what every runner checks: its ids, capability sets,
+    the namespaces it does not share with the grader, and what it can read of each copy of
+    the answer key."""
+    outside = plan.get("outside", {})
+    found = {"uid": list(os.getresuid()), "gid": list(os.getresgid()), "groups": os.getgroups(),
+             "capabilities": {name: value for name, value in held.items() if value is not None},
+             "own_namespaces": sorted(name for name in ("ipc", "mnt", "pid", "net", "user")
+                                      if name in outside and _namespace(name) not in (None, outside[name])),
+             "copies": {path: what_can_be_read(path) for path in plan.get("protected", ())},
+             "problems": []}
+    if plan.get("identity") == "pool" and not os.access(os.path.join(sys.prefix, "lib"), os.R_OK | os.X_OK):
+        found["problems"].append("student code cannot read the Python installation here: only "
+                                 "modules imported before it started can be imported")
+    return found
 
 
 def _namespace(name):

@@ -56,29 +56,47 @@ def step(what, action, *args):
         raise SetupError(f"could not {what}: {exc.strerror or exc}") from None
 
 
-def status():
-    """This process's /proc/self/status as text fields ({} where there is none)."""
-    try:
-        with open("/proc/self/status", encoding="ascii", errors="replace") as handle:
-            return dict(line.split(":", 1) for line in handle.read().splitlines() if ":" in line)
-    except OSError:
-        return {}
-
-
 # The capability sets a process has, as /proc/self/status names them.
-CAPABILITY_SETS = ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")
+CAPABILITY_SETS = ("CapInh", "CapPrm", "CapEff", "CapBnd")
+PR_CAPBSET_READ, PR_GET_SECCOMP = 23, 21
 
 
-def capabilities():
-    """Each capability set of this process, as a number (None where not known)."""
-    fields = status()
-    sets = {}
-    for name in CAPABILITY_SETS:
-        try:
-            sets[name] = int(fields[name].strip(), 16)
-        except (KeyError, ValueError):
-            sets[name] = None
-    return sets
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                ("inheritable", ctypes.c_uint32)]
+
+
+_CAPABILITY_VERSION_3 = 0x20080522
+
+
+def last_capability():
+    """The highest capability number this kernel knows."""
+    try:
+        with open("/proc/sys/kernel/cap_last_cap", "rb") as handle:
+            return int(handle.read())
+    except (OSError, ValueError):
+        return 63
+
+
+def capabilities(libc, last=63):
+    """Each capability set of this process, as a number, from the kernel's calls (capget, and
+    PR_CAPBSET_READ for the bounding set): no /proc read, whose first in a fresh process costs
+    a millisecond. The ambient set is always within the permitted and inheritable ones."""
+    header, data = _CapHeader(_CAPABILITY_VERSION_3, 0), (_CapData * 2)()
+    if libc.capget(ctypes.byref(header), ctypes.byref(data)) != 0:
+        return {name: None for name in CAPABILITY_SETS}
+    joined = {field: data[0].__getattribute__(field) | (data[1].__getattribute__(field) << 32)
+              for field in ("effective", "permitted", "inheritable")}
+    bounding = 0
+    for number in range(last + 1):
+        if libc.prctl(PR_CAPBSET_READ, number, 0, 0, 0) == 1:
+            bounding |= 1 << number
+    return {"CapInh": joined["inheritable"], "CapPrm": joined["permitted"],
+            "CapEff": joined["effective"], "CapBnd": bounding}
 
 
 class Libc:
@@ -303,9 +321,6 @@ def drop_bounding_set(libc):
             libc.check(-1, f"drop capability {number} from the bounding set")
 
 
-CAP_SETPCAP = 8
-
-
 def become(uid, gid):
     """This process becomes `uid`, `gid` and no supplementary group, real, effective and saved
     alike: no way back to the user it was (root's setuid sets all three, as setresuid does)."""
@@ -320,18 +335,11 @@ def become(uid, gid):
 
 def drop_capabilities(libc):
     """Where the process is root but must not act as one (root of a user namespace): no
-    capability now, none after an execve, and no way back."""
+    capability now, none after an execve (its fork server emptied the bounding set), and no
+    way back."""
     libc.check(libc.prctl(PR_SET_SECUREBITS, SECURE_NOROOT_ALL, 0, 0, 0), "securebits")
-    drop_bounding_set(libc)
 
-    class Header(ctypes.Structure):
-        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
-
-    class Data(ctypes.Structure):
-        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
-                    ("inheritable", ctypes.c_uint32)]
-
-    header, data = Header(0x20080522, 0), (Data * 2)()  # _LINUX_CAPABILITY_VERSION_3
+    header, data = _CapHeader(_CAPABILITY_VERSION_3, 0), (_CapData * 2)()
     libc.check(libc.capset(ctypes.byref(header), ctypes.byref(data)), "capset")
 
 
@@ -503,13 +511,21 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
 
-def install_filter(libc, code):
-    """Hand the BPF program to the kernel for this process and all it starts; checked with
-    the kernel's own word (/proc/self/status says Seccomp: 2, filtering)."""
-    buffer = ctypes.create_string_buffer(code, len(code))
-    program = _SockFprog(len(code) // 8, ctypes.cast(buffer, ctypes.c_void_p))
-    libc.check(libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(program), 0, 0), "seccomp")
-    if status().get("Seccomp", "").strip() != "2":
+class Filter:
+    """A BPF program as the kernel takes it (a sock_fprog over its instructions), made once in
+    the fork server: a runner only hands it over."""
+
+    def __init__(self, code):
+        self.buffer = ctypes.create_string_buffer(code, len(code))
+        self.program = _SockFprog(len(code) // 8, ctypes.cast(self.buffer, ctypes.c_void_p))
+        self.pointer = ctypes.byref(self.program)
+
+
+def install_filter(libc, program):
+    """Hand the filter to the kernel for this process and all it starts; checked with the
+    kernel's own word (PR_GET_SECCOMP says it filters)."""
+    libc.check(libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, program.pointer, 0, 0), "seccomp")
+    if libc.prctl(PR_GET_SECCOMP, 0, 0, 0, 0) != SECCOMP_MODE_FILTER:
         raise OSError(errno.EPERM, "the kernel does not report the filter in force")
 
 

@@ -242,7 +242,7 @@ def fork_server(sock, settings, mode, seccomp_code):
     if mode["namespaces"]:  # each runner's environment (see Submission.plan), set once here
         os.environ.update(HOME="/tmp", TMPDIR="/tmp")
     prepared = Prepared(np, seccomp_code)
-    prepared.landlock = view.ruleset
+    prepared.landlock, prepared.bounded = view.ruleset, view.bounded
     gc.collect()
     gc.freeze()  # the runners share these pages: no collection writes to them after a fork
     requests = Requests(sock)
@@ -296,9 +296,18 @@ class FileView:
         self.keep = [k for k in installation_paths() if k not in protected]
         self.hidden = []
         self.ruleset = None
+        self.bounded = False
 
     def setup(self):
         failures, notes = [], []
+        # No capability can be gained again by any runner, through an execve or otherwise: the
+        # bounding set emptied here, once, is every runner's (the runner drops what it holds).
+        if self.mode["identity"] != "own" or self.mode["userns"]:
+            try:
+                drop_bounding_set(self.libc)
+                self.bounded = True
+            except OSError as exc:
+                failures.append(f"could not drop the capabilities' bounding set: {exc}")
         if self.mode["namespaces"]:
             try:
                 notes += self.mount_view()

@@ -139,7 +139,7 @@ def _isolate(plan: dict, **prepared) -> str:
         try:
             state = child["Prepared"](__import__("numpy"))
             for name, value in prepared.items():
-                setattr(state, name, value)
+                setattr(state, name, child["Filter"](value) if name == "seccomp" else value)
             child["isolate"](plan, state)
             os.write(write, b"isolated")
         except BaseException as exc:  # noqa: B036 - reported to the test
