@@ -191,6 +191,7 @@ def isolate(plan, prepared):
     report = {"identity": identity, "user": os.getuid(), "limits": limits, "problems": [],
               "namespaces": bool(plan.get("namespaces")), "userns": bool(plan.get("userns")),
               "pool_user": identity == "pool", "landlock": prepared.landlock is not None,
+              "bounded": prepared.bounded,
               "seccomp": linux and libc.prctl(PR_GET_SECCOMP, 0, 0, 0, 0) == SECCOMP_MODE_FILTER,
               "no_new_privs": linux and libc.prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1}
     if plan.get("report_copies"):  # --sandbox-info: all the rest, as student code would find it

@@ -62,7 +62,10 @@ def render(isolation: dict, running_as_root: bool, timeout: float) -> str:
     else:
         user = _row(False, "runs as a user of the grader's own", "no: " + IDENTITY_GAPS[identity]
                     + f" (uid {uid[0]} read back)")
-    held = {name: value for name, value in capabilities.items() if value}
+    # The bounding set counts only where it could be emptied: a normal user can't, and
+    # no_new_privs keeps any program from gaining what it bounds.
+    held = {name: value for name, value in capabilities.items()
+            if value and (name != "CapBnd" or isolation.get("bounded"))}
     hidden = sorted({*worker.get("hidden", []), *isolation.get("hidden", [])})
     namespaces = {"pid", "net", "mnt"} <= own
     landlock = bool(isolation.get("landlock"))
