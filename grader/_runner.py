@@ -82,6 +82,7 @@ class Prepared:
         # The syscall filter (see syscall_filter), ready for the kernel, or None.
         self.seccomp = None if seccomp is None else Filter(seccomp)
         self.landlock = None  # the fork server's Landlock ruleset (a descriptor), or None
+        self.landlock_abi = 0  # the Landlock ABI it was made for
         self.bounded = False  # whether the fork server emptied the bounding set, for all runners
         self.last_capability = last_capability()
         self.encode = make_encoder(np, MAX_TEXT)
@@ -190,7 +191,8 @@ def isolate(plan, prepared):
             for name in must_be_empty if held.get(name) != 0))
     report = {"identity": identity, "user": os.getuid(), "limits": limits, "problems": [],
               "namespaces": bool(plan.get("namespaces")), "userns": bool(plan.get("userns")),
-              "pool_user": identity == "pool", "landlock": prepared.landlock is not None,
+              "pool_user": identity == "pool",
+              "landlock": prepared.landlock_abi if prepared.landlock is not None else 0,
               "bounded": prepared.bounded,
               "seccomp": linux and libc.prctl(PR_GET_SECCOMP, 0, 0, 0, 0) == SECCOMP_MODE_FILTER,
               "no_new_privs": linux and libc.prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1}
@@ -594,7 +596,9 @@ def run_program(program, stop_at, channel, encode, np, prepared_calls=None):
 
     def error_line(tb):
         line = cell = None
-        for entry in traceback.extract_tb(tb):
+        # Without reading any source (lookup_lines=False): the runner's own files are the
+        # grader's, and opening them would flag an honest student.
+        for entry in traceback.StackSummary.extract(traceback.walk_tb(tb), lookup_lines=False):
             if entry.filename in filenames:
                 cell, line = filenames[entry.filename], entry.lineno
         return cell, line
@@ -629,6 +633,7 @@ def run_program(program, stop_at, channel, encode, np, prepared_calls=None):
                        "fragments": _names(fragments)})
     answer = _answerer(program, namespace, fragments, encode, describe, error_line, restore_builtins)
     while True:
+        _flush()  # what a stage printed reaches the worker before the next stage is asked
         kind, body = channel.receive()
         if kind != b"K":
             return
@@ -648,6 +653,14 @@ def _names(names, limit=1000):
     """Names as the grader reads them: identifiers of at most 100 characters, the first
     `limit` in order (a namespace may hold any number, of any length)."""
     return sorted(n for n in names if isinstance(n, str) and len(n) <= 100)[:limit]
+
+
+def _flush():
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:  # noqa: B036 - the student may have replaced or closed them
+            pass
 
 
 def _builtins_keeper():

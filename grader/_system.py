@@ -214,33 +214,49 @@ def wipe(folders):
     entered. Walked without recursion, however deep a student nested folders."""
     for folder in folders:
         try:
-            device = os.lstat(folder).st_dev
+            _empty(folder, os.lstat(folder).st_dev)
         except OSError:
             continue
-        stack, emptied = [folder], []
-        while stack:
-            current = stack.pop()
+
+
+def remove_tree(path):
+    """A file, or a folder and all it holds however deep (without recursion), removed."""
+    try:
+        info = os.lstat(path)
+        if not stat.S_ISDIR(info.st_mode):
+            os.unlink(path)
+            return
+        _empty(path, info.st_dev)
+        os.rmdir(path)
+    except OSError:
+        pass
+
+
+def _empty(folder, device):
+    stack, emptied = [folder], []
+    while stack:
+        current = stack.pop()
+        try:
+            entries = list(os.scandir(current))
+        except OSError:
+            continue
+        for entry in entries:
             try:
-                entries = list(os.scandir(current))
-            except OSError:
-                continue
-            for entry in entries:
-                try:
-                    info = entry.stat(follow_symlinks=False)
-                    if info.st_dev != device:
-                        continue  # another filesystem mounted here: not ours to empty
-                    if stat.S_ISDIR(info.st_mode):
-                        stack.append(entry.path)
-                        emptied.append(entry.path)
-                    else:
-                        os.unlink(entry.path)
-                except OSError:
-                    pass
-        for path in reversed(emptied):  # deepest first; one that holds a mount point stays
-            try:
-                os.rmdir(path)
+                info = entry.stat(follow_symlinks=False)
+                if info.st_dev != device:
+                    continue  # another filesystem mounted here: not ours to empty
+                if stat.S_ISDIR(info.st_mode):
+                    stack.append(entry.path)
+                    emptied.append(entry.path)
+                else:
+                    os.unlink(entry.path)
             except OSError:
                 pass
+    for path in reversed(emptied):  # deepest first; one that holds a mount point stays
+        try:
+            os.rmdir(path)
+        except OSError:
+            pass
 
 
 def read_only_everywhere(libc):
@@ -418,10 +434,9 @@ def reap_all():
 
 
 def remove_leftovers(uid, places=SHARED_TEMPORARY):
-    """What a user of the grader's own left where everyone may write, and its System V
-    shared memory, semaphores and message queues: removed (no namespaces to drop them)."""
-    import shutil
-
+    """What a user of the grader's own left where everyone may write (the shared temporary
+    folders, and `places` such as /run/lock), however deep, and its System V shared memory,
+    semaphores and message queues: removed (no namespaces to drop them)."""
     for place in places:
         try:
             entries = os.scandir(place)
@@ -430,12 +445,8 @@ def remove_leftovers(uid, places=SHARED_TEMPORARY):
         with entries:
             for entry in entries:
                 try:
-                    if entry.stat(follow_symlinks=False).st_uid != uid:
-                        continue
-                    if entry.is_dir(follow_symlinks=False):
-                        shutil.rmtree(entry.path, ignore_errors=True)
-                    else:
-                        os.unlink(entry.path)
+                    if entry.stat(follow_symlinks=False).st_uid == uid:
+                        remove_tree(entry.path)
                 except OSError:
                     pass
     libc = Libc()
@@ -464,7 +475,8 @@ def syscall_filter():
     every kind (an ssh-agent or a desktop session's Unix socket by path, the network where no
     namespace cuts it off) and io_uring, which makes sockets without the socket call; pushing
     input into a terminal; making or entering namespaces and mounting (a private /tmp must
-    stay on); the kernel's keyrings, eBPF, perf, ptrace and reading other processes' memory."""
+    stay on); the kernel's keyrings, eBPF, perf, ptrace, reading other processes' memory or
+    taking their descriptors; changing a file's owner, mode, times or extended attributes."""
     try:
         import pyseccomp as seccomp
     except Exception as exc:  # noqa: BLE001 - not installed, or no libseccomp (RuntimeError)
@@ -482,15 +494,23 @@ def syscall_filter():
         "unshare", "setns", "mount", "umount2", "pivot_root", "chroot", "move_mount",
         "open_tree", "fsopen", "fsmount", "fsconfig", "fspick", "mount_setattr",
         "keyctl", "add_key", "request_key", "bpf", "perf_event_open", "userfaultfd", "ptrace",
-        "process_vm_readv", "process_vm_writev", "kexec_load", "kexec_file_load",
-        "init_module", "finit_module", "delete_module")]
+        "process_vm_readv", "process_vm_writev", "pidfd_getfd", "process_madvise",
+        "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
+        # A file's owner, mode, times and extended attributes: Landlock governs what may be
+        # opened, created and removed, not these (a home's ~/.ssh made world-readable).
+        "chmod", "fchmod", "fchmodat", "fchmodat2", "chown", "fchown", "lchown", "fchownat",
+        "utime", "utimes", "utimensat", "futimesat", "setxattr", "lsetxattr", "fsetxattr",
+        "setxattrat", "removexattr", "lremovexattr", "fremovexattr", "removexattrat")]
     try:
         program = seccomp.SyscallFilter(seccomp.ALLOW)
         for action, name, conditions in rules:
             try:
                 program.add_rule(action, name, *conditions)
             except (ValueError, OSError, RuntimeError):
-                unknown.append(name)  # a call this libseccomp does not know of on this machine
+                try:  # newer than this libseccomp: by the number every architecture gives it
+                    program.add_rule(action, NEWER_CALLS[name], *conditions)
+                except (KeyError, ValueError, OSError, RuntimeError):
+                    unknown.append(name)  # a call neither it nor this kernel knows
         read, write = os.pipe()
         try:
             with os.fdopen(write, "wb") as sink:
@@ -505,6 +525,14 @@ def syscall_filter():
     if not code or len(code) % 8:
         return None, "libseccomp gave no filter"
     return code, None
+
+
+# System calls from Linux 5.1 on have one number on every architecture (but alpha): a
+# libseccomp older than a call is given its number.
+NEWER_CALLS = {"io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
+               "open_tree": 428, "move_mount": 429, "fsopen": 430, "fsconfig": 431, "fsmount": 432,
+               "fspick": 433, "clone3": 435, "pidfd_getfd": 438, "process_madvise": 440,
+               "mount_setattr": 442, "fchmodat2": 452, "setxattrat": 463, "removexattrat": 466}
 
 
 class _SockFprog(ctypes.Structure):

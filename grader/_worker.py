@@ -125,6 +125,10 @@ def serve(control_fd):
         if not mode["landlock"]:
             mode["unavailable"].append("no Landlock (Linux 5.13+ with Landlock enabled)" if settings.get(
                 "landlock", True) else "no Landlock: BACKPROP_GRADER_LANDLOCK=0")
+        elif mode["landlock"] < 6 and settings.get("identity") != "pool":
+            mode["unavailable"].append(
+                f"Landlock ABI {mode['landlock']} here: it can't refuse signals (Linux 6.12+), so a "
+                "submission running as your user can signal the grader's processes and classmates' runners")
     if not mode["namespaces"] and settings.get("uid") is not None:
         preload(PRELOAD_FOR_OTHER_USERS)
     # No process of the same user may look inside (its memory, its descriptors): set only now,
@@ -234,6 +238,9 @@ def fork_server(sock, settings, mode, seccomp_code):
     step that fails is reported as a failure: the worker then runs no student code at all."""
     libc = Libc()
     libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    # PID 1 of its namespace takes no signal it has no handler for: Python's for SIGINT
+    # would let a runner of the same user end it.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     import numpy as np
 
     encode = make_encoder(np)
@@ -243,6 +250,7 @@ def fork_server(sock, settings, mode, seccomp_code):
         os.environ.update(HOME="/tmp", TMPDIR="/tmp")
     prepared = Prepared(np, seccomp_code)
     prepared.landlock, prepared.bounded = view.ruleset, view.bounded
+    prepared.landlock_abi = mode.get("landlock", 0)
     gc.collect()
     gc.freeze()  # the runners share these pages: no collection writes to them after a fork
     requests = Requests(sock)
@@ -316,6 +324,9 @@ class FileView:
         else:
             self.libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)  # orphans come back here to be ended
             failures += self.confine([*self.settings.get("hide", ()), *self.settings.get("private", ())])
+            # Where a user of the grader's own may leave things (/run/lock, say), found once.
+            self.mode["writable_places"] = [*SHARED_TEMPORARY, *world_writable_folders()] \
+                if self.settings.get("uid") is not None and not self.mode.get("landlock") else list(SHARED_TEMPORARY)
         return {"hidden": self.hidden, "failures": failures, "notes": notes}
 
     def mount_view(self):
@@ -449,7 +460,7 @@ def end_everything_else(mode, settings):
         left = kill_descendants(os.getpid())
         if settings.get("uid") is not None:  # and those that left the tree, by their user
             kill_as(settings["uid"], settings["gid"])
-            remove_leftovers(settings["uid"])
+            remove_leftovers(settings["uid"], mode["writable_places"])
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         try:
@@ -781,8 +792,9 @@ class Run:
             return
         s.output_total += len(data)
         room = s.limits["max_output"] - len(s.output)
-        if room > 0:
-            s.output += data[:room]
+        quiet_from = s.header.get("quiet_from")
+        if room > 0 and (quiet_from is None or self.stage <= quiet_from):
+            s.output += data[:room]  # (nothing once the calls given right answers are sent)
         if s.output_total > s.limits["max_output_total"] and self.ended is None:
             self.interfered(f"printed more than {s.limits['max_output_total'] // 2 ** 20} MB")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import types
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Iterator
 
 import numpy as np
@@ -23,6 +24,10 @@ from grader.sandbox import Traced
 
 class StudentFailed(Exception):
     """A recorded call the replay needs raised in the student's process."""
+
+
+class OutOfBounds(Exception):
+    """A recorded answer the replay needs has a shape past the assignment's bounds."""
 
 
 def same_args(a: tuple, b: tuple) -> bool:
@@ -68,12 +73,38 @@ def _student_value(value: Any) -> Any:
     return np.asarray(value, dtype=float) if compare.as_array(value) is not None else value
 
 
+@lru_cache(maxsize=8)
+def bounds(work: Assignment) -> tuple[int, int]:
+    """The most dimensions, and the longest dimension, an array the grader runs the model
+    answer on may have: one more dimension than any value of the assignment's cases has, and
+    four times their longest (at least 16). A student's recorded answer is run through the
+    model's formulas in the grader's own process, where broadcasting shapes it chose, (K, 1, 1)
+    against (1, K, 1), could take all its memory; cases are small."""
+    arrays = [np.asarray(value) for case in work.cases(work.default_seed) for value in case.values.values()
+              if isinstance(value, np.ndarray)]
+    return (1 + max((a.ndim for a in arrays), default=2),
+            max(16, 4 * max((max(a.shape, default=1) for a in arrays), default=4)))
+
+
+def within(work: Assignment, value: Any) -> bool:
+    """Every array in a recorded value is within the assignment's bounds (see `bounds`)."""
+    if isinstance(value, (tuple, list)):
+        return all(within(work, part) for part in value)
+    array = compare.as_array(value)
+    if array is None:
+        return True
+    ndim, longest = bounds(work)
+    return array.ndim <= ndim and all(length <= longest for length in array.shape)
+
+
 def is_wrong(work: Assignment, node: Traced) -> bool:
     """The recorded answer differs from the model answer on the same arguments, or it raised
     where the model answer does not: a failure on arguments that break the model answer too
     (a wrong shape handed down) is not this function's fault."""
     if node.args is None:
         return node.status != "returned"  # arguments that could not be matched
+    if not within(work, node.args):
+        return False  # not run here (see bounds): nothing is carried from it
     try:
         with np.errstate(all="ignore"):
             right = getattr(work.reference, node.function)(*_copies(node.args))
@@ -113,6 +144,8 @@ def replay(work: Assignment, question_id: str, args: tuple, trace: tuple[Traced,
                         None)
             if node is None:  # the student's code did not make this call: the model's answer
                 return rebound(*call_args)
+            if not within(work, node.value):
+                raise OutOfBounds(name)
             if is_wrong(work, node):
                 used_wrong.append(node)
             if node.status != "returned":
@@ -128,6 +161,8 @@ def replay(work: Assignment, question_id: str, args: tuple, trace: tuple[Traced,
     try:
         with np.errstate(all="ignore"):
             value, raised = rebound_top(*_copies(args)), False
+    except OutOfBounds:  # not replayed: nothing is carried forward
+        return Replay(None, False, ())
     except Exception:  # StudentFailed, or the reference breaking on the student's values
         value, raised = None, True
     return Replay(value, raised, tuple(dict.fromkeys(used_wrong)))

@@ -277,7 +277,8 @@ def _say_sandbox_gaps(options: Options) -> None:
     that failed (then every submission is a "sandbox failure"), on standard error."""
     from grader import sandbox_info
 
-    for line in sandbox_info.gaps(processes.worker_mode(answer_key_paths(options))):
+    mode = processes.worker_mode(answer_key_paths(options))
+    for line in sandbox_info.gaps(mode) + sandbox_info.exposed_folders(mode, options.private_paths):
         click.echo(f"sandbox: {line} (grade --sandbox-info)", err=True)
 
 

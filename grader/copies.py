@@ -139,7 +139,39 @@ def source_trees() -> tuple[str, ...]:
                 tree = Path(unquote(parsed.path))
                 if tree.is_dir():
                     found.add(tree.resolve())
+    for tree in list(found):
+        found.update(_git_relatives(tree))
     return tuple(sorted(str(p) for p in found if p != Path("/")))
+
+
+def _git_relatives(tree: Path) -> set[Path]:
+    """Every work tree of the repository a source tree belongs to, and its git folder: the
+    main checkout (whose .git holds every past version of the model answer) and each worktree
+    git lists (`git worktree add` makes siblings anywhere on the disk), found from the git
+    folder's own files, without running git."""
+    marker = tree / ".git"
+    try:
+        if marker.is_file():  # a worktree: "gitdir: <common>/worktrees/<name>"
+            text = marker.read_text(encoding="utf-8", errors="replace").strip()
+            own = Path(text.removeprefix("gitdir:").strip())
+            own = own if own.is_absolute() else (tree / own)
+            common_file = own / "commondir"
+            common = (own / common_file.read_text(encoding="utf-8").strip()) if common_file.is_file() else own.parent.parent
+        elif marker.is_dir():
+            common = marker
+        else:
+            return set()
+        common = common.resolve()
+        found = {common}
+        if common.name == ".git":
+            found.add(common.parent)  # the main checkout
+        for gitdir in (common / "worktrees").glob("*/gitdir"):
+            worktree = Path(gitdir.read_text(encoding="utf-8", errors="replace").strip()).parent
+            if worktree.is_dir():
+                found.add(worktree.resolve())
+    except OSError:
+        return set()
+    return {path for path in found if path.is_dir() and path != Path("/")}
 
 
 @lru_cache(maxsize=16)  # asked once per submission, the same for a whole class

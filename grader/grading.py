@@ -282,8 +282,8 @@ def _earned(run: Judging, work: Assignment, index: int, wrong: tuple[sandbox.Tra
     names = " and ".join(dict.fromkeys(node.function for node in wrong))
     if given is None or given.status in ("timeout", "crashed", "missing"):
         return f"it could not be tried with a right {names}"
-    if given.status != "returned":
-        return f"with a right {names} it still fails: {given.message}"
+    if given.status != "returned":  # not what it said: its words could quote a right answer
+        return f"with a right {names} it still fails"
     if given.precision is not None or not check.target.right(given.value):
         return f"with a right {names} its answer is still wrong"
     return None

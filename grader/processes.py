@@ -207,12 +207,27 @@ def settings(hide: tuple[str, ...], once: bool = False) -> dict:
     }
 
 
+def _not_dumpable() -> None:
+    """No process of the grader's own user may look inside the grader (its memory, its
+    environment, its descriptors) through /proc: where student code runs as that user (no
+    user namespaces), what else would stop it is Landlock's, and a kernel may lack that."""
+    if sys.platform.startswith("linux") and not _dumpable_set:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE
+        _dumpable_set.append(True)
+
+
+_dumpable_set: list[bool] = []
+
+
 class Worker:
     """A worker process, its socket, and what it said it has in force. A worker starts loading
     numpy as soon as it exists; it is told its settings (`configure`) when the grader knows
     them, so that its start overlaps the grader's own."""
 
     def __init__(self, hide: tuple[str, ...] | None = None, once: bool = False):
+        _not_dumpable()
         ours, theirs = socket.socketpair()
         self.process = subprocess.Popen(
             [sys.executable, "-I", "-c", child_boot(write_bytecode=not sys.dont_write_bytecode),

@@ -244,7 +244,7 @@ def _job(cells, calls, limits, confinement, modules, contract) -> bytes:
                "modules": {m.name: {"source": m.source, "filename": m.filename} for m in modules},
                **_contract(contract),
                "max_answer": limits.max_answer_bytes, "memory_mb": limits.memory_mb}
-    stages_key = tuple((c.key, c.group, c.stage, c.read) for c in calls)
+    stages_key = tuple((c.key, c.group, c.stage, c.read, bool(c.given)) for c in calls)
     # The program crosses the worker as bytes it passes on unread; it is told only how many
     # lines there are (its bound on fresh runners after timeouts).
     header = {**_unchanging(limits, confinement, stages_key), "program": _encode(program),
@@ -259,8 +259,12 @@ def _unchanging(limits: Limits, confinement: Confinement, stages_key: tuple) -> 
     # calls, which must be those whose arguments hold no answer (see Call.stage).
     stages: dict[int, list] = {0: []}
     # Constants are read first: reading them runs none of the student's functions.
-    for key, group, stage, read in sorted(stages_key, key=lambda c: (c[2], not c[3])):
+    for key, group, stage, read, _ in sorted(stages_key, key=lambda c: (c[2], not c[3])):
         stages.setdefault(stage, []).append([key, group])
+    # What the student's code prints from the stage of calls "given right answers" on is not
+    # kept: given the model's answers, it could print them into its own feedback.
+    given = sorted({stage for _, _, stage, _, has_given in stages_key if has_given})
+    quiet_from = sorted(stages).index(given[0]) if given else None
     return {
         "limits": _wire.Encoded(_encode({
             "timeout": limits.timeout, "budget_timeouts": limits.budget_timeouts,
@@ -268,6 +272,7 @@ def _unchanging(limits: Limits, confinement: Confinement, stages_key: tuple) -> 
             "max_output": limits.max_output, "max_output_total": limits.max_output_total,
             "max_answers": limits.max_answers_total, "disk_mb": limits.disk_mb})),
         "stages": _wire.Encoded(_encode([stages[stage] for stage in sorted(stages)])),
+        "quiet_from": quiet_from,
         "plan": _wire.Encoded(_encode({
             "hide": sorted({os.path.realpath(p) for p in confinement.hidden}),
             "protected": sorted({os.path.realpath(p) for p in confinement.protected}),

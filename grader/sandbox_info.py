@@ -32,6 +32,28 @@ def gaps(worker: dict) -> list[str]:
     return lines
 
 
+def exposed_folders(worker: dict, folders: tuple[str, ...]) -> list[str]:
+    """Where neither namespaces nor Landlock hide anything, the class folders (and outputs)
+    that a submission's user may read: its permissions are then all that stands between a
+    submission and its classmates' hand-ins. One line each."""
+    import os
+    import stat
+
+    if worker.get("namespaces") or worker.get("landlock") or worker.get("failures"):
+        return []
+    own = worker.get("identity", "own") != "pool"
+    lines = []
+    for folder in folders:
+        try:
+            mode = os.stat(folder).st_mode
+        except OSError:
+            continue
+        if own or mode & (stat.S_IROTH | stat.S_IXOTH):
+            lines.append(f"{folder} can be read by the submissions graded here"
+                         + ("" if own else f": chmod o-rwx {folder} keeps them out"))
+    return lines
+
+
 def _row(ok: bool, what: str, detail: str = "") -> str:
     return f"  [{'x' if ok else ' '}] {what}" + (f": {detail}" if detail else "")
 
@@ -43,6 +65,15 @@ def _megabytes(value: int | None) -> str:
 COPY_STATES = {"hidden": "hidden (the sandbox sees an empty folder)",
                "confined": "hidden (Landlock refuses to open it)",
                "unreadable": "unreadable (permissions)", "readable": "READABLE by student code"}
+
+
+def _landlock_detail(abi: int, hidden: list[str]) -> str:
+    """What Landlock of this ABI does beyond files: TCP from ABI 4, signals and abstract Unix
+    sockets from 6."""
+    tcp = "no TCP" if abi >= 4 else "TCP not refused (ABI 4, Linux 6.7)"
+    signals = "no signal beyond its own processes" if abi >= 6 else \
+        "signals not refused (ABI 6, Linux 6.12)"
+    return f"ABI {abi}: {tcp}; {signals}; hidden: {', '.join(hidden)}"
 
 
 def render(isolation: dict, running_as_root: bool, timeout: float) -> str:
@@ -68,7 +99,7 @@ def render(isolation: dict, running_as_root: bool, timeout: float) -> str:
             if value and (name != "CapBnd" or isolation.get("bounded"))}
     hidden = sorted({*worker.get("hidden", []), *isolation.get("hidden", [])})
     namespaces = {"pid", "net", "mnt"} <= own
-    landlock = bool(isolation.get("landlock"))
+    landlock = int(isolation.get("landlock") or 0)  # its ABI: TCP from 4 on, signals from 6
     lines = [
         f"sandbox on this machine (grader running as {'root' if running_as_root else 'a normal user'}):",
         _row(True, "a separate process for every submission, forked from one that never held another "
@@ -95,11 +126,11 @@ def render(isolation: dict, running_as_root: bool, timeout: float) -> str:
                                           "and shared memory, size-capped; every other folder read-only; "
                                           "a /dev with no terminal; hidden folders",
              ", ".join(hidden) if namespaces else "no"),
-        _row(landlock or namespaces, "file access confined by Landlock where namespaces hide nothing: the "
-                                     "hidden folders and every terminal refused, writes only to its own "
-                                     "folder, no TCP, no signal beyond its own processes",
+        _row(bool(landlock) or namespaces, "file access confined by Landlock where namespaces hide nothing: "
+                                           "the hidden folders and every terminal refused, writes only to "
+                                           "its own folder",
              "not needed: namespaces hide them" if namespaces else
-             f"hidden: {', '.join(hidden)}" if landlock else "no: " + ", ".join(
+             _landlock_detail(landlock, hidden) if landlock else "no: " + ", ".join(
                  u for u in worker.get("unavailable", []) if "Landlock" in u)),
         _row(bool(isolation.get("seccomp")), "syscall filter (seccomp, built with libseccomp): no socket of "
                                              "any kind (Unix sockets by path included), no io_uring, no "

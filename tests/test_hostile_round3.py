@@ -13,6 +13,7 @@ import threading
 import zlib
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conftest import (FAST, ROOT, SOLUTION, run_as_user, scores, shared_folder, statuses,
@@ -249,7 +250,7 @@ def test_02_a_function_that_always_raises_carries_nothing_to_callers_that_do_no_
         """)
     parts = _parts(grade(source))
     assert parts["delta3"][0] == 0 and parts["delta2"][0] == 0, parts
-    assert "with a right sigmoid_prime it still fails: ValueError: no maths here" in parts["delta3"][1]
+    assert parts["delta3"][1].endswith("with a right sigmoid_prime it still fails")  # not what it said
 
 
 def test_02_an_answer_that_ignores_what_it_called_earns_nothing(grade):
@@ -279,6 +280,47 @@ def test_02_an_honest_function_built_on_a_wrong_or_unanswered_one_keeps_its_cred
     assert parts["delta3"][0] == 2 and parts["delta2"][0] == 2 and parts["cost_function_prime"][0] == 2, parts
 
 
+def test_02_the_calls_given_right_answers_say_nothing_back(grade):
+    """Given the model's answers, a function could raise or print them into its own feedback
+    (a seeded case's expected values, which 'published' feedback keeps back): neither what it
+    raises nor what it prints then is kept."""
+    source = SOLUTION + textwrap.dedent("""
+
+        def sigmoid_prime(z):
+            raise ValueError("no")
+
+        def delta2(delta3, W2, z2):
+            leak = repr(sigmoid_prime(z2).round(6).tolist())  # only when given the right one
+            print("LEAK", leak)
+            raise ValueError("LEAK " + leak)
+        """)
+    result = grade(source, options=Options(limits=FAST.limits, feedback="published"))
+    import grader.grading as grading
+
+    model = grading.plan(result.questions and 0, Options().assignment)
+    secrets = [repr(c.expected.round(6).tolist())[:12] for c in model if c.question.id == "sigmoid_prime"]
+    said = json.dumps([q.feedback for q in result.questions]) + json.dumps(
+        [c.message for q in result.questions for c in q.cases]) + result.output
+    assert "LEAK" not in said and not any(secret in said for secret in secrets), said[:400]
+
+
+def test_02_recorded_answers_of_shapes_past_the_cases_are_never_run_in_the_grader():
+    """A forward that answers cost_function_prime's inner call with (K2, 1, 1, 1) and (K, 1, 1)
+    arrays would make the model answer's formulas broadcast K * K2 * ... elements in the
+    grader's own process. Here small (a few MB if it ran); at the trace budget, tens of GB."""
+    from grader import assignment, carry
+    from grader.grading import plan
+
+    work = assignment.default()
+    check = next(c for c in plan(0, work) if c.question.id == "cost_function_prime")
+    K, K2 = 300, 200
+    node = sandbox.Traced("forward", tuple(check.args[i] for i in (0, 2, 3)), "returned",
+                          [np.full((K2, 1, 1, 1), 0.5), np.full((1, 1), 0.5),
+                           np.full((K, 1, 1), 0.5), np.full((K, 1, 1), 0.5)])
+    replayed = carry.replay(work, "cost_function_prime", check.args, (node,))
+    assert replayed.value is None and replayed.wrong == () and not replayed.raised
+
+
 def test_02_gradient_checking_functions_never_written_earn_nothing(grade):
     """compute_gradients and numerical_gradient call cost_function_prime and cost with a flag
     on which those raise, and stop there."""
@@ -300,6 +342,79 @@ def test_02_gradient_checking_functions_never_written_earn_nothing(grade):
         """)
     result = grade(source, name="gradient_checking.py", options=Options(work, limits=FAST.limits))
     assert _parts(result)["compute_gradients"][0] == 0, _parts(result)
+
+
+# 1 (found by this round's own red team). Without namespaces.
+
+@root_only
+@pytest.mark.parametrize("mode", ["no-namespaces", "as-user-no-userns"])
+def test_01_an_honest_error_is_not_flagged_as_opening_the_graders_files(mode):
+    """Saying where an error happened must not read the runner's own source (the grader's)."""
+    result, _ = graded_in(mode, with_solution("def dJdW1(X, delta2):\n    return X @ delta2.T @ X\n"))
+    assert result.flags == () and scores(result)["dJdW1"] == 0
+
+
+@root_only
+@pytest.mark.parametrize("mode", ["as-user-no-userns", "as-user"])
+def test_01_a_files_owner_mode_and_times_stay_as_they_are(mode):
+    """Landlock governs opening, not a file's mode: a file of the instructor's own (here a
+    classmate's hand-in; ~/.ssh or ~/.bashrc as well) made world-writable would be a way in.
+    The filter refuses chmod, chown, utime and xattrs."""
+    from conftest import NORMAL_USER
+
+    folder = shared_folder()
+    try:
+        victim = folder / "bob.py"
+        victim.write_text(SOLUTION)
+        victim.chmod(0o644)
+        os.chown(victim, NORMAL_USER, NORMAL_USER)  # the instructor's, who runs the grader
+        before = os.stat(victim)
+        source = textwrap.dedent(f"""\
+            import ctypes, os
+            libc = ctypes.CDLL(None, use_errno=True)
+            TRIED = [libc.chmod({str(victim)!r}.encode(), 0o666), libc.utimes({str(victim)!r}.encode(), None),
+                     libc.syscall(452, -100, {str(victim)!r}.encode(), 0o666, 0)]
+            def dz3dW2(a2):
+                raise RuntimeError(repr(TRIED))
+            """)
+        (folder / "alice.py").write_text(with_solution(source))
+        (folder / "alice.py").chmod(0o644)
+        done = grade_in(mode, folder / "alice.py", "--timeout", "2")
+        assert done.returncode == 0, done.stderr
+        after = os.stat(victim)
+        assert (after.st_mode, after.st_mtime_ns) == (before.st_mode, before.st_mtime_ns)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@root_only
+def test_01_the_fork_server_takes_no_interrupt_from_a_runner_of_its_user():
+    """As a normal user with user namespaces, a runner's user is its fork server's, which is
+    PID 1 of their namespace: Python's SIGINT handler would let the runner end it."""
+    source = with_solution("import os, signal\ntry:\n    os.kill(1, signal.SIGINT)\nexcept OSError:\n    pass\n")
+    result, _ = graded_in("as-user", source)
+    assert result.error is None and result.score == 20, result.error
+
+
+def test_01_the_grader_is_not_dumpable_once_it_has_a_worker():
+    """Student code of the grader's own user (no user namespaces, no Landlock) could otherwise
+    read and write the grader's memory through /proc."""
+    import ctypes
+
+    processes.Worker().close()
+    assert ctypes.CDLL(None).prctl(3, 0, 0, 0, 0) == 0  # PR_GET_DUMPABLE
+
+
+def test_08_leftovers_however_deep_are_removed(tmp_path):
+    child = _child()
+    place = tmp_path / "lock"
+    deep = place / "d"
+    deep.mkdir(parents=True)
+    for _ in range(1500):  # deeper than Python's recursion limit
+        deep = deep / "d"
+        os.mkdir(deep)
+    child["remove_leftovers"](os.getuid(), [str(place)])
+    assert list(place.iterdir()) == []
 
 
 # 3. Every copy of the key, the source tree it was installed from included.
@@ -365,6 +480,23 @@ def test_03_the_source_tree_pip_installed_from_is_out_of_reach_build_and_git_inc
         assert MODEL_LINE not in text and result.score == 20, text[:500]
     finally:
         shutil.rmtree(where, ignore_errors=True)
+
+
+def test_03_every_worktree_of_the_checkouts_repository_is_a_copy(tmp_path, monkeypatch):
+    """`git worktree add` puts a sibling checkout anywhere on the disk (an earlier version's
+    model answer in it); the repository's own files list them all."""
+    from grader import copies
+
+    checkout = _checkout_with_copies(tmp_path)
+    (checkout / ".git" / "worktrees" / "old").mkdir(parents=True)
+    sibling = tmp_path / "elsewhere" / "old-version"
+    (sibling / "assignments").mkdir(parents=True)
+    (sibling / ".git").write_text(f"gitdir: {checkout / '.git' / 'worktrees' / 'old'}\n")
+    (checkout / ".git" / "worktrees" / "old" / "gitdir").write_text(f"{sibling / '.git'}\n")
+    (checkout / ".git" / "worktrees" / "old" / "commondir").write_text("../..\n")
+    expected = {checkout.resolve(), sibling.resolve(), (checkout / ".git").resolve()}
+    assert copies._git_relatives(checkout) >= expected  # from the main checkout
+    assert copies._git_relatives(sibling) >= expected  # and from the worktree
 
 
 def test_03_a_checkout_is_known_by_what_pip_recorded(tmp_path, monkeypatch):
