@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from grader import absence, assignment, carry, catalogue, compare, diagnose, feedback, own_gradient, sandbox
+from grader._runner import fingerprint
 from grader._standins import SERIES_WORK, missing_message
 from grader.assignment import Assignment, Case, Question
 from grader.loading import Submission, SubmissionError, check_compiles, load
@@ -123,11 +124,18 @@ def calls(seed: int, work: Assignment | None = None) -> tuple[sandbox.Call, ...]
     if work.own_gradient is not None:
         case = next(check.case for check in checks if check.case.id == work.own_gradient.case)
         extra = (own_gradient.call(len(checks), case, last, work.own_gradient),)
-    given = tuple(sandbox.Call(key, checks[index].question.names, checks[index].args,
-                               checks[index].question.id, stage=last + 1,
-                               given=carry.inner_calls(work, checks[index].question.id, checks[index].args))
+    given = tuple(_given_call(work, checks[index], index, key, last + 1)
                   for index, key in given_keys(seed, work).items())
     return graded + extra + given
+
+
+def _given_call(work: Assignment, check: Check, index: int, key: int, stage: int) -> sandbox.Call:
+    """The check's call again, given the model's answers to the graded calls it makes (see
+    given_keys), with their fingerprints."""
+    inner = carry.inner_calls(work, check.question.id, check.args)
+    known = tuple(fingerprint(question, args, answer, np) for question, args, answer in inner)
+    return sandbox.Call(key, check.question.names, check.args, check.question.id, stage=stage,
+                        given=inner, given_for=index, known=known)
 
 
 @lru_cache(maxsize=8)
@@ -280,7 +288,7 @@ def _earned(run: Judging, work: Assignment, index: int, wrong: tuple[sandbox.Tra
     check = run.checks[index]
     given = run.outcomes.get(run.given.get(index, -1))
     names = " and ".join(dict.fromkeys(node.function for node in wrong))
-    if given is None or given.status in ("timeout", "crashed", "missing"):
+    if given is None or given.status in ("timeout", "crashed", "missing", "skipped"):
         return f"it could not be tried with a right {names}"
     if given.status != "returned":  # not what it said: its words could quote a right answer
         return f"with a right {names} it still fails"

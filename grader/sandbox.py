@@ -134,13 +134,20 @@ class Call:
     # each (question id, arguments in the stub's order, answer): is the student's function
     # right given right answers from what it builds on? Only in the last stage.
     given: tuple[tuple[str, tuple, Any], ...] = ()
+    given_for: int | None = None  # the key of the judged call it repeats
+    # Fingerprints of the model's graded calls it is given (see _runner.fingerprint): where the
+    # judged call made only those, the runner does not make this call.
+    known: tuple[bytes, ...] = ()
 
     @cached_property
     def frame(self) -> bytes:
         """The call as the worker receives it (made once: a class sends the same calls)."""
-        # A list of CALL_FIELDS, as the runner reads it.
-        record = [self.key, list(self.names), self.group, list(self.args), self.read,
-                  [[question, list(args), answer] for question, args, answer in self.given]]
+        # A list of CALL_FIELDS, as the runner reads it. The answers given travel as bytes of
+        # their own, read only where the call is made.
+        given = _encode([[question, list(args), answer] for question, args, answer in self.given]) \
+            if self.given else None
+        record = [self.key, list(self.names), self.group, list(self.args), self.read, given,
+                  self.given_for, list(self.known)]
         return _wire.frame(b"C", _KEY.pack(self.key) + _encode(record))
 
 
@@ -411,6 +418,8 @@ def _outcome(kind: bytes, body: bytes, questions: frozenset[str], limits: Limits
         value = record.get("value")
         return CallOutcome("returned", value=value, via=via, truncated=truncated,
                            reordered=reordered, precision=min(precision) if precision else None, **trace)
+    if status == "skipped":  # a call given right answers the runner found it did not need
+        return CallOutcome("skipped")
     if status in ("raised", "missing", "refused"):
         error = record.get("error")
         return CallOutcome(status, message=message, cell=_whole(record.get("cell")),
