@@ -51,9 +51,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-# The model answer, wherever the checkout being measured keeps it (assignments/ since the
-# assignments became folders; solutions/ before).
-SOLUTION = (ROOT / "assignments" / "backprop" / "solution" / "backprop.py").read_text()
+# The model answer, wherever the checkout being measured keeps it (solutions/<name>/ now and
+# before the assignments became folders; assignments/<name>/solution/ between).
+SOLUTION = (ROOT / "solutions" / "backprop" / "backprop.py").read_text()
 MISTAKES = [
     "def dJdW2(a2, delta3):\n    return a2.T\n",
     "def sigmoid_prime(z):\n    return z * (1 - z)\n",
@@ -303,7 +303,7 @@ def naive_floor(sources: list[str], jobs: int) -> float:
 
 
 def sources_of(paths: list[Path]) -> list[str]:
-    from grader.notebooks import read_notebook, to_script
+    from grader.intake.notebooks import read_notebook, to_script
 
     return [to_script(read_notebook(p, p.read_text())) if p.suffix == ".ipynb" else p.read_text()
             for p in paths]
@@ -392,7 +392,7 @@ def main() -> None:
                     print(cpu_line(kind, name, folder, sources, args, checkout), flush=True)
     numpy_start = best_of([sys.executable, "-c", "import numpy"])
     for name, checkout in checkouts.items():
-        single = best_of([sys.executable, "-m", "grader", str(ROOT / "assignments" / "backprop" / "solution" / "backprop.py"),
+        single = best_of([sys.executable, "-m", "grader", str(ROOT / "solutions" / "backprop" / "backprop.py"),
                           "--no-cache"], checkout=checkout)
         ratios[name]["one"] = single / numpy_start
         print(f"one `grade FILE`{'' if name == 'now' else ' (' + name + ')'}: {single:.3f} s (best of 7); "

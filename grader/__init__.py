@@ -8,7 +8,7 @@ the grader.
 def __getattr__(name):
     # Imported on first use: the `grade` command never pays for the self-check's imports.
     if name == "check":
-        from grader.selfcheck import check
+        from grader.selfcheck.notebook import check
 
         return check
     raise AttributeError(f"module 'grader' has no attribute {name!r}")

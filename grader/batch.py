@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Iterator
 
 from grader import sandbox
-from grader.discovery import Entry
+from grader.intake.discovery import Entry
 from grader.grading import Options, grade_submission
-from grader.loading import SubmissionError, load
+from grader.intake.loading import SubmissionError, load
 from grader.results import SubmissionResult
 from grader.store import ResultStore
 
@@ -61,7 +61,7 @@ def _internal_error(entry: Entry, options: Options, problem: str) -> SubmissionR
 def grade_one(entry: Entry, options: Options, store: ResultStore | None, force: bool) -> Graded:
     """One entry, graded (see `_graded`) and its report entry made: whatever fails here, the
     entry gets a row saying so, and the class goes on."""
-    from grader.report import submission_json
+    from grader.reports.table import submission_json
 
     try:
         graded = _graded(entry, options, store, force)
@@ -119,7 +119,7 @@ def grade_all(entries: list[Entry], options: Options, *, jobs: int = 1,
     in flight at once, so no result is held after it has been yielded."""
     from concurrent.futures import FIRST_COMPLETED, wait
 
-    from grader import processes
+    from grader.sandbox import workers as processes
 
     jobs = max(1, jobs)
     processes.limit(jobs)  # `jobs` submissions run at once; twice as many threads load and judge
@@ -172,7 +172,7 @@ class Spool:
 
     def add(self, result: SubmissionResult, entry: str | None = None) -> None:
         """Keep a result, as its JSON report entry (`entry`, when it is made already)."""
-        from grader.report import submission_json
+        from grader.reports.table import submission_json
 
         # Kept as the JSON report writes it: that report is then copied, not written again.
         data = (entry or submission_json(result)).encode()
@@ -256,7 +256,7 @@ class FeedbackFolder:
         self.folder, self.failed = folder, []
 
     def write(self, result: SubmissionResult) -> None:
-        from grader.report import to_markdown
+        from grader.reports.table import to_markdown
 
         try:
             (self.folder / feedback_file_name(result.student)).write_text(to_markdown(result), encoding="utf-8")

@@ -16,15 +16,17 @@ from pathlib import Path
 
 import click
 
-from grader import assignment, gradescope, lms, processes, report, sandbox
+from grader import assignment, sandbox
+from grader.reports import gradescope, lms, table as report
+from grader.sandbox import workers as processes
 from grader.batch import FeedbackFolder, Spool, grade_all
-from grader.discovery import DiscoveryError, discover
+from grader.intake.discovery import DiscoveryError, discover
 from grader.assignment import AssignmentError
-from grader.catalogue import CatalogueError
+from grader.judge.catalogue import CatalogueError
 from grader.grading import FEEDBACK_LEVELS, Options, answer_key_paths, mistakes_by_question
 from grader.results import Report, printable
 from grader.store import ResultStore, default_directory
-from grader.summary import ClassStats
+from grader.reports.summary import ClassStats
 
 
 class DefaultGroup(click.Group):
@@ -73,7 +75,7 @@ def _print_sandbox_info(ctx, _param, value):
     limits = sandbox.Limits()
     isolation = sandbox.probe(sandbox.Confinement(protected=answer_key_paths(), report_copies=True),
                               limits)
-    from grader import sandbox_info
+    from grader.reports import sandbox_info
 
     click.echo(sandbox_info.render(isolation, os.geteuid() == 0, limits.timeout))
     ctx.exit(0)
@@ -239,7 +241,7 @@ def run(paths, output_format, work, assignment_name, output, feedback_dir, html_
         if output_format == "gradescope":
             return iter([json.dumps(gradescope.results_json(ordered[0], elapsed, work), indent=2) + "\n"])
         if output_format == "prairielearn":
-            from grader import prairielearn
+            from grader.reports import prairielearn
 
             return iter([json.dumps(prairielearn.results_json(ordered[0], work), indent=2) + "\n"])
         if output_format == "json":  # the entries as the spool keeps them: not rebuilt
@@ -252,7 +254,7 @@ def run(paths, output_format, work, assignment_name, output, feedback_dir, html_
     for line in left_out[0].lines(output_format.capitalize()):  # never dropped silently
         click.echo(line, err=True)
     if html_file is not None:
-        from grader.html_report import to_html
+        from grader.reports.html import to_html
 
         try:
             html_file.write_text(to_html(results.in_order(entries), work), encoding="utf-8")
@@ -275,7 +277,7 @@ def run(paths, output_format, work, assignment_name, output, feedback_dir, html_
 def _say_sandbox_gaps(options: Options) -> None:
     """Before anything is graded: each protection this machine can't give a submission, or
     that failed (then every submission is a "sandbox failure"), on standard error."""
-    from grader import sandbox_info
+    from grader.reports import sandbox_info
 
     mode = processes.worker_mode(answer_key_paths(options))
     for line in sandbox_info.gaps(mode) + sandbox_info.exposed_folders(mode, options.private_paths):
@@ -329,8 +331,8 @@ def extract(notebook, output, work):
 
         grade extract alice.ipynb -o alice_as_graded.py
     """
-    from grader.loading import SubmissionError, read_text
-    from grader.notebooks import NotebookError, read_notebook, to_script
+    from grader.intake.loading import SubmissionError, read_text
+    from grader.intake.notebooks import NotebookError, read_notebook, to_script
 
     try:
         script = to_script(read_notebook(notebook, read_text(notebook), work.check_modules))
@@ -432,7 +434,7 @@ def prairielearn_command(grade_dir, work, seed, timeout, memory_mb, feedback_lev
 
         grade prairielearn --grade-dir /grade
     """
-    from grader import prairielearn
+    from grader.reports import prairielearn
 
     result = _grade_folder(work, grade_dir / "student", seed, timeout, memory_mb, feedback_level)
     _write_results(grade_dir / "results" / "results.json", prairielearn.results_json(result, work), result)
@@ -453,7 +455,7 @@ def seal(extra):
 
         grade seal --also /autograder/source
     """
-    from grader import copies
+    from grader.sandbox import key_copies as copies
 
     # The installed copies; a source tree (a checkout) is the owner's to seal (--also): the
     # sandbox hides it whole, and --sandbox-info says if it is readable where nothing does.
@@ -483,7 +485,7 @@ def key(output_format, work):
 
         grade key --format json > key.json
     """
-    from grader import key as answer_key
+    from grader.reports import key as answer_key
 
     entries = answer_key.answer_key(work)
     if output_format == "json":
@@ -516,8 +518,8 @@ def student_check(work, output, seeded, public_seed, seed, catalogues):
 
         grade student-check -o backprop_check.py --seeded 3
     """
-    from grader import catalogue as mistakes_catalogue
-    from grader import student_check as builder
+    from grader.judge import catalogue as mistakes_catalogue
+    from grader.selfcheck import handout as builder
 
     public = builder.DEFAULT_PUBLIC_SEED if public_seed is None else public_seed
     seed = work.default_seed if seed is None else seed

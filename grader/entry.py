@@ -14,7 +14,7 @@ _NOT_GRADING = {"extract", "seal", "key", "assignments", "-h", "--help", "--vers
 def main() -> None:
     arguments = sys.argv[1:]
     if arguments and arguments[0] not in _NOT_GRADING:
-        from grader import processes
+        from grader.sandbox import workers as processes
 
         processes.start_early()
     from grader.cli import main as cli_main
@@ -38,7 +38,7 @@ def _exit_now(code: int | str | None) -> None:
     else:  # a message: said, then the status 1
         print(code, file=sys.stderr)
         status = 1
-    processes = sys.modules.get("grader.processes")
+    processes = sys.modules.get("grader.sandbox.workers")
     if processes is not None:  # the workers' folders; the workers end with the grader
         processes.remove_scratch()
     for stream in (sys.stdout, sys.stderr):

@@ -16,11 +16,12 @@ from typing import Any
 
 import numpy as np
 
-from grader import absence, assignment, carry, catalogue, compare, diagnose, feedback, own_gradient, sandbox
-from grader._runner import fingerprint
-from grader._standins import SERIES_WORK, missing_message
+from grader.judge import absence, carry, catalogue, compare, diagnose, feedback, own_gradient
+from grader import assignment, sandbox
+from grader.sandbox.child.runner import fingerprint
+from grader.sandbox.child.standins import SERIES_WORK, missing_message
 from grader.assignment import Assignment, Case, Question
-from grader.loading import Submission, SubmissionError, check_compiles, load
+from grader.intake.loading import Submission, SubmissionError, check_compiles, load
 from grader.results import (CaseResult, Diagnosis, LoadError, QuestionResult, Status,
                             SubmissionResult)
 
@@ -59,7 +60,7 @@ class Options:
 def answer_key_paths(options: Options | None = None) -> tuple[str, ...]:
     """Every copy of the grader's package and the model answer, and the catalogues in use:
     hidden from the sandbox, blocked and flagged."""
-    from grader import copies
+    from grader.sandbox import key_copies as copies
 
     if options is None:
         return copies.answer_key_copies()

@@ -35,9 +35,9 @@ def fingerprint() -> str:
     see batch._options_text)."""
     digest = hashlib.sha256(str(_FORMAT).encode())
     package = Path(__file__).resolve().parent
-    sources = sorted(package.glob("*.py"))
+    sources = sorted(package.rglob("*.py"))
     for source in sources:
-        digest.update(source.name.encode() + b"\0" + source.read_bytes())
+        digest.update(str(source.relative_to(package)).encode() + b"\0" + source.read_bytes())
     return digest.hexdigest()
 
 

@@ -30,10 +30,10 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE = ["pyproject.toml", "README.md", "grader", "assignments"]
+SOURCE = ["pyproject.toml", "README.md", "grader", "solutions", "exercises"]
 sys.path.insert(0, str(ROOT))  # this checkout's grader: the one the zip holds
 
-from grader.gradescope import VISIBILITIES
+from grader.reports.gradescope import VISIBILITIES
 from grader.grading import FEEDBACK_LEVELS
 
 
@@ -44,7 +44,7 @@ def new_seed() -> int:
 
 def assignment_files(name_or_folder: str) -> tuple[str, list[tuple[Path, str]]]:
     """The assignment's name, and the files to add for it (an instructor's own folder, under
-    assignments/<name>/; none for an installed one). Loading it checks it is usable."""
+    solutions/<name>/ and exercises/<name>/; none for an installed one). Loading it checks it is usable."""
     from grader import assignment
 
     work = assignment.load(name_or_folder)

@@ -21,5 +21,5 @@ fi
 cd /
 # Each submission runs in a fresh container from this image: compiled here, once, the grader and
 # its worker start from bytecode on every run, and no run writes into the sealed folder.
-python3 -m compileall -q "$AUTOGRADER/source/grader" "$AUTOGRADER/source/assignments" >/dev/null
+python3 -m compileall -q "$AUTOGRADER/source/grader" "$AUTOGRADER/source/solutions" >/dev/null
 python3 -m grader seal --also "$AUTOGRADER/source"

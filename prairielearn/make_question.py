@@ -32,7 +32,7 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE = ["pyproject.toml", "README.md", "grader", "assignments"]
+SOURCE = ["pyproject.toml", "README.md", "grader", "solutions", "exercises"]
 sys.path.insert(0, str(ROOT))  # this checkout's grader: the one the image holds
 
 from grader.grading import FEEDBACK_LEVELS

@@ -14,8 +14,8 @@ from grader import sandbox
 from grader.grading import Options, grade_path
 
 ROOT = Path(__file__).resolve().parent.parent
-SOLUTION = (ROOT / "assignments" / "backprop" / "solution" / "backprop.py").read_text(encoding="utf-8")
-STUB = (ROOT / "assignments" / "backprop" / "stub" / "backprop.py").read_text(encoding="utf-8")
+SOLUTION = (ROOT / "solutions" / "backprop" / "backprop.py").read_text(encoding="utf-8")
+STUB = (ROOT / "exercises" / "backprop" / "backprop.py").read_text(encoding="utf-8")
 
 # Short limits keep the hostile cases quick; the cases themselves are bounded too.
 FAST = Options(limits=sandbox.Limits(timeout=2.0, memory_mb=1024))

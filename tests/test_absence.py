@@ -7,7 +7,7 @@ import pytest
 
 from conftest import FAST, with_solution
 from grader.grading import grade_path
-from grader.absence import Failure, explain, read
+from grader.judge.absence import Failure, explain, read
 
 
 def _where(cell, line):

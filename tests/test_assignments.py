@@ -13,9 +13,10 @@ import pytest
 
 from conftest import FAST, ROOT, run_cli, scores
 from test_real_handins import SERIES_CLASS
-from grader import assignment, stub_notebook
+from grader import assignment
+from grader.assignment import stub_notebook
 from grader.grading import Options, grade_path
-from grader.selfcheck import check
+from grader.selfcheck.notebook import check
 
 CHECKING = assignment.load("gradient-checking")
 CHECKING_FAST = replace(FAST, assignment=CHECKING, catalogues=None)
@@ -104,13 +105,13 @@ def test_each_catalogued_mistake_is_diagnosed(write, mistake):
     graded = {q.question.id: q for q in result.questions}[question]
     assert graded.diagnosis is not None and graded.diagnosis.id == mistake, graded.feedback
     assert graded.score < graded.question.points
-    entry = next(m for m in __import__("grader.catalogue", fromlist=["load"]).load(None, CHECKING)
+    entry = next(m for m in __import__("grader.judge.catalogue", fromlist=["load"]).load(None, CHECKING)
                  if m.id == mistake)
     assert graded.feedback.startswith(entry.explain)
 
 
 def test_every_catalogue_entry_has_a_test_here():
-    from grader import catalogue
+    from grader.judge import catalogue
 
     assert {m.id for m in catalogue.load(None, CHECKING)} == set(MISTAKES)
 
@@ -485,8 +486,8 @@ def test_a_gradescope_autograder_for_an_instructors_own_assignment(tiny, tmp_pat
         names = set(archive.namelist())
         run = archive.read("run_autograder").decode()
     # The folder travels inside the grader's source, so setup.sh installs (and seals) it too.
-    assert {"assignments/warmup-assignment/assignment.toml",
-            "assignments/warmup-assignment/solution/warmup.py"} <= names
+    assert {"solutions/warmup-assignment/assignment.toml",
+            "solutions/warmup-assignment/solution/warmup.py"} <= names
     assert run.rstrip().endswith("--assignment warmup-assignment")
     refused = subprocess.run([sys.executable, str(ROOT / "gradescope" / "make_autograder.py"), "-o",
                               str(tmp_path / "x.zip"), "--assignment", "nope"], capture_output=True, text=True)
@@ -538,7 +539,7 @@ def test_importing_the_model_answers_package_is_refused_and_flagged(write, reach
 
 def test_a_question_with_atol_0_and_an_expected_zero_is_judged_without_dividing_by_it():
     # relative_error's atol is 0: a right answer of exactly 0 has no scale to be relative to.
-    from grader import compare
+    from grader.judge import compare
 
     question = CHECKING.question("relative_error")
     assert question.atol == 0

@@ -15,7 +15,7 @@ import pytest
 
 from conftest import FAST, ROOT, SOLUTION, notebook_text, run_cli, with_solution
 from grader.batch import grade_all
-from grader.discovery import DiscoveryError, discover
+from grader.intake.discovery import DiscoveryError, discover
 from grader.store import ResultStore
 
 SAMPLE = ROOT / "examples" / "class"
@@ -273,7 +273,7 @@ def test_the_class_summary_is_the_same_in_whatever_order_results_come():
     and its groups, can't depend on that order."""
     import itertools
 
-    from grader.summary import ClassStats
+    from grader.reports.summary import ClassStats
 
     work, results = _class_with_ties()
     seen = []

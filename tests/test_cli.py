@@ -4,8 +4,8 @@ import json
 
 from conftest import ROOT, run_cli, run_json, with_solution
 
-SOLUTION_PATH = str(ROOT / "assignments" / "backprop" / "solution" / "backprop.py")
-STUB_PATH = str(ROOT / "assignments" / "backprop" / "stub" / "backprop.py")
+SOLUTION_PATH = str(ROOT / "solutions" / "backprop" / "backprop.py")
+STUB_PATH = str(ROOT / "exercises" / "backprop" / "backprop.py")
 
 
 def test_model_answer_scores_full_marks_in_the_json_report():

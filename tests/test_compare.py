@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from grader import assignment, compare
+from grader import assignment
+from grader.judge import compare
 from grader.sandbox import Unsupported
 
 

@@ -7,21 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from grader import copies
+from grader.sandbox import key_copies as copies
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _plant(site: Path, with_record: bool) -> list[Path]:
-    """A pip-installed copy of the package in `site`: the two folders, and its RECORD."""
-    planted = []
-    for name in ("grader", "assignments"):
-        shutil.copytree(ROOT / name, site / name, ignore=shutil.ignore_patterns("__pycache__"))
-        planted.append((site / name).resolve())
+    """A pip-installed copy of the package in `site` (its solutions inside it), and its RECORD."""
+    shutil.copytree(ROOT / "grader", site / "grader", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "solutions", site / "grader" / "solutions", ignore=shutil.ignore_patterns("__pycache__"))
+    planted = [(site / "grader").resolve()]
     if with_record:
         info = site / "backprop_grader-0.1.0.dist-info"
         info.mkdir()
-        (info / "RECORD").write_text("grader/__init__.py,,\nassignments/backprop/solution/backprop.py,,\n")
+        (info / "RECORD").write_text("grader/__init__.py,,\ngrader/solutions/backprop/backprop.py,,\n")
     return planted
 
 

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from conftest import SOLUTION, run_cli, scores, statuses, with_solution
-from grader import catalogue
+from grader.judge import catalogue
 from grader.grading import Options
 
 # One realistic student function per catalogued mistake: what a student would write.

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from conftest import FAST, SOLUTION, STUB, notebook_text, run_cli, with_solution
-from grader import assignment, self_check_lines
-from grader.discovery import discover
+from grader import assignment
+from grader.intake import selfcheck_lines as self_check_lines
+from grader.intake.discovery import discover
 from grader.grading import grade_path
 
 # The model answer cut at each question, as a student fills in a notebook, a self-check after each.
@@ -165,7 +166,7 @@ def test_canvas_late_is_kept_in_the_gradebook_and_the_json(tmp_path):
 
 
 def test_the_note_writes_out_file_names_and_cuts_a_long_list_short():
-    from grader import choice
+    from grader.intake import which_file as choice
 
     candidates = [choice.Candidate(Path(f"/class/eve/f{i}.py"), f"f\x1b[2J{i}.py", i, False) for i in range(15)]
     [note] = choice.choose(candidates).notes()

@@ -23,6 +23,7 @@ import pytest
 from conftest import (FAST, NORMAL_USER, ROOT, SOLUTION, live_processes_running, run_as_user,
                       run_cli, scores, shared_folder, statuses, with_solution)
 from grader import assignment, sandbox
+from grader.sandbox import client
 from grader.grading import Options, grade_path
 from grader.results import submission_from_dict
 
@@ -490,7 +491,7 @@ def test_a_python_installed_under_tmp_stays_usable_inside_the_sandbox(tmp_path):
 
 @needs_root
 def test_emptying_a_private_folder_never_enters_what_is_mounted_in_it(tmp_path):
-    from grader import processes
+    from grader.sandbox import workers as processes
 
     child: dict = {"__name__": "child"}
     exec(compile(processes.CHILD_SOURCE, "child", "exec"), child)
@@ -598,12 +599,12 @@ def test_calls_whose_arguments_all_hold_answers_are_never_held_ahead():
     """The worker has the fork server hold the first stage sent; that stage is always stage 0
     (arguments that hold no answer), empty when a job has none: then nothing is held, and every
     call comes in its own stage, answered as before."""
-    from grader import _wire
+    from grader.sandbox.child import wire as _wire
 
     calls = [sandbox.Call(0, ("double",), (np.ones(3),), "double", stage=1),
              sandbox.Call(1, ("double",), (np.arange(3.0),), "double", stage=2)]
     cells = [sandbox.Cell("def double(x):\n    return 2 * x\n", "s.py")]
-    job = sandbox._job(cells, calls, sandbox.Limits(timeout=2.0), sandbox.Confinement(), (), sandbox.Contract())
+    job = client._job(cells, calls, sandbox.Limits(timeout=2.0), sandbox.Confinement(), (), sandbox.Contract())
     header = _wire.decode(_wire.split_frames(job)[0][1], np)
     assert header["stages"] == [[], [[0, "double"]], [[1, "double"]]]
     run = sandbox.run(cells, calls, sandbox.Limits(timeout=2.0))

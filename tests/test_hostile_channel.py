@@ -223,7 +223,7 @@ def test_05_the_class_run_finishes_and_keeps_everything_when_the_disk_is_full(tm
 
 def test_05_the_spool_keeps_in_memory_what_the_disk_refuses(monkeypatch):
     from grader.batch import Spool
-    from grader.discovery import Entry
+    from grader.intake.discovery import Entry
     from grader.results import SubmissionResult
 
     monkeypatch.setattr(Spool, "CHUNK", 1)  # every result written as it comes
@@ -242,7 +242,7 @@ def test_05_the_spool_keeps_in_memory_what_the_disk_refuses(monkeypatch):
 def test_05_results_not_yet_written_when_the_disk_fills_are_kept(monkeypatch):
     """Results gathered for one write: the write refused, every one of them is still there."""
     from grader.batch import Spool
-    from grader.discovery import Entry
+    from grader.intake.discovery import Entry
     from grader.results import SubmissionResult
 
     spool = Spool()
@@ -319,7 +319,7 @@ def test_08_opening_the_model_answer_with_dir_fd_is_blocked_and_flagged(grade, m
         import os
         try:
             folder = os.open({str(ROOT)!r}, os.O_RDONLY)
-            fd = os.open("assignments/backprop/solution/backprop.py", os.O_RDONLY, dir_fd=folder)
+            fd = os.open("solutions/backprop/backprop.py", os.O_RDONLY, dir_fd=folder)
             LEAKED = os.read(fd, 100)
         except OSError:
             LEAKED = None

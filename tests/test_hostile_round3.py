@@ -18,7 +18,8 @@ import pytest
 
 from conftest import (FAST, ROOT, SOLUTION, run_as_user, scores, shared_folder, statuses,
                       with_solution)
-from grader import processes, sandbox
+from grader.sandbox import workers as processes
+from grader import sandbox
 from grader.grading import Options, grade_path
 from grader.results import submission_from_dict
 
@@ -95,7 +96,7 @@ ESCAPE = textwrap.dedent("""\
 @root_only
 @pytest.mark.parametrize("mode", MODES)
 def test_01_no_mode_lets_student_code_keep_a_capability_or_unmount_its_view(mode):
-    key = str(ROOT / "assignments" / "backprop" / "solution" / "backprop.py")
+    key = str(ROOT / "solutions" / "backprop" / "backprop.py")
     result, _ = graded_in(mode, ESCAPE % key)
     found = eval(raised(result, "dz3dW2").split(": ", 1)[1].rsplit(" (line", 1)[0])  # noqa: S307
     assert found["CapEff"] == "0000000000000000", found
@@ -181,7 +182,8 @@ def test_01_a_step_that_fails_is_the_submissions_sandbox_failure_and_no_student_
     script = textwrap.dedent(f"""\
         import json
         from pathlib import Path
-        from grader import processes, sandbox
+        from grader import sandbox
+        from grader.sandbox import workers as processes
         from grader.grading import Options, grade_path
         processes.identity = lambda: "pool"  # as if the namespace had users to spare
         result = grade_path(Path({str(path)!r}), Options(limits=sandbox.Limits(timeout=2.0)))
@@ -308,7 +310,8 @@ def test_02_recorded_answers_of_shapes_past_the_cases_are_never_run_in_the_grade
     """A forward that answers cost_function_prime's inner call with (K2, 1, 1, 1) and (K, 1, 1)
     arrays would make the model answer's formulas broadcast K * K2 * ... elements in the
     grader's own process. Here small (a few MB if it ran); at the trace budget, tens of GB."""
-    from grader import assignment, carry
+    from grader import assignment
+    from grader.judge import carry
     from grader.grading import plan
 
     work = assignment.default()
@@ -485,7 +488,7 @@ def test_03_the_source_tree_pip_installed_from_is_out_of_reach_build_and_git_inc
 def test_03_every_worktree_of_the_checkouts_repository_is_a_copy(tmp_path, monkeypatch):
     """`git worktree add` puts a sibling checkout anywhere on the disk (an earlier version's
     model answer in it); the repository's own files list them all."""
-    from grader import copies
+    from grader.sandbox import key_copies as copies
 
     checkout = _checkout_with_copies(tmp_path)
     (checkout / ".git" / "worktrees" / "old").mkdir(parents=True)
@@ -500,7 +503,7 @@ def test_03_every_worktree_of_the_checkouts_repository_is_a_copy(tmp_path, monke
 
 
 def test_03_a_checkout_is_known_by_what_pip_recorded(tmp_path, monkeypatch):
-    from grader import copies
+    from grader.sandbox import key_copies as copies
 
     checkout = _checkout_with_copies(tmp_path)
     site = tmp_path / "site"

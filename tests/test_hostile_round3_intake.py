@@ -12,10 +12,12 @@ import numpy as np
 import pytest
 from conftest import SOLUTION, run_cli, with_solution
 
-from grader import _wire, batch, sandbox
-from grader._runner import RESULT_FIELDS
+from grader.sandbox.child import wire as _wire
+from grader import batch, sandbox
+from grader.sandbox import client
+from grader.sandbox.child.runner import RESULT_FIELDS
 from grader.grading import Options
-from grader.report import submission_json
+from grader.reports.table import submission_json
 
 
 def question(result, question_id):
@@ -56,13 +58,13 @@ def test_04_an_answer_claiming_more_than_the_budget_is_never_decoded():
     encode = _wire.make_encoder(np)
     limits = sandbox.Limits(max_answer_bytes=1000)
     big = encode([[]] * 400, [_wire.UNLIMITED])  # 2,005 bytes of empty lists
-    plain = sandbox._outcome(b"V", big, frozenset(), limits)
+    plain = client._outcome(b"V", big, frozenset(), limits)
     fields = {"status": "returned", "value": big, "truncated": False}
     record = encode([fields.get(name) for name in RESULT_FIELDS], [_wire.UNLIMITED])
-    recorded = sandbox._outcome(b"R", record, frozenset(), limits)
+    recorded = client._outcome(b"R", record, frozenset(), limits)
     for outcome in (plain, recorded):
         assert outcome.status == "refused" and "2005 bytes, more than the 1000 allowed" in outcome.message
-    assert sandbox._outcome(b"V", encode([[]] * 100, [10 ** 6]), frozenset(), limits).value == [[]] * 100
+    assert client._outcome(b"V", encode([[]] * 100, [10 ** 6]), frozenset(), limits).value == [[]] * 100
 
 
 def test_04_nesting_is_bounded_both_ways():
@@ -162,7 +164,7 @@ def test_05_a_student_folder_1000_levels_deep_is_looked_into_8_levels_with_a_not
 
 
 def test_05_a_folder_holding_more_than_a_student_may_show_is_read_in_part_with_a_note(tmp_path):
-    from grader.discovery import MAX_STUDENT_ENTRIES, discover
+    from grader.intake.discovery import MAX_STUDENT_ENTRIES, discover
 
     (tmp_path / "ann" / "data").mkdir(parents=True)
     (tmp_path / "ann" / "backprop.py").write_text(SOLUTION)
@@ -177,7 +179,7 @@ def test_05_a_folder_holding_more_than_a_student_may_show_is_read_in_part_with_a
 def test_05_a_class_past_its_count_says_so_and_every_student_still_has_a_row(tmp_path, monkeypatch):
     """Bounds lowered for the test (a class of 100,000 entries takes a while to write): what is
     past the class's count is a warning and error rows saying why, never the end of the run."""
-    from grader import discovery
+    from grader.intake import discovery
 
     monkeypatch.setattr(discovery, "MAX_CLASS_ENTRIES", 30)
     monkeypatch.setattr(discovery, "MAX_STUDENT_ENTRIES", 10)
@@ -210,8 +212,8 @@ def test_05_choosing_the_file_parses_no_large_file_and_says_how_each_was_read(tm
 
     from conftest import STUB, notebook_text
 
-    from grader import choice
-    from grader.discovery import discover
+    from grader.intake import which_file as choice
+    from grader.intake.discovery import discover
 
     parsed = []
     real_parse = ast.parse
@@ -244,7 +246,7 @@ def test_08_link_beside_real_files_is_skipped_with_a_note_and_the_files_graded(t
     """In a class folder: a link to / beside a real backprop.py is skipped with a note (no
     flag); a link named like a hand-in beside real work is flagged too. On Gradescope a link
     in the upload is still refused and flagged, as the README promises."""
-    from grader import gradescope
+    from grader.reports import gradescope
 
     klass = tmp_path / "class"
     (klass / "victor").mkdir(parents=True)

@@ -136,7 +136,7 @@ HARVESTER = SOLUTION + "\n\ndef delta2(delta3, W2, z2):\n    return np.zeros((de
 
 def _seeded_answers(seed: int, question: str = "delta2") -> set[str]:
     """Every entry of the question's expected answers on the seeded cases, as feedback writes numbers."""
-    from grader.compare import fmt
+    from grader.judge.compare import fmt
     from grader.grading import plan
 
     return {fmt(x) for check in plan(seed) if check.question.id == question and not check.case.worksheet

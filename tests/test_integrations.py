@@ -16,8 +16,8 @@ import nbformat
 import pytest
 
 from conftest import ROOT, SOLUTION, notebook_text, run_cli, with_solution
-from grader import gradescope
-from grader.discovery import discover, lms_student
+from grader.reports import gradescope
+from grader.intake.discovery import discover, lms_student
 
 BOB = (ROOT / "examples" / "class" / "bob.py").read_text()
 
@@ -111,8 +111,8 @@ def test_the_autograder_zip_holds_what_gradescope_needs(tmp_path):
         for script in ("setup.sh", "run_autograder"):
             mode = archive.getinfo(script).external_attr >> 16
             assert mode & stat.S_IXUSR, script
-        assert {"pyproject.toml", "grader/cli.py", "grader/_child.py", "assignments/backprop/solution/backprop.py",
-                "assignments/backprop/misconceptions.toml"} <= names
+        assert {"pyproject.toml", "grader/cli.py", "grader/sandbox/child/__main__.py", "solutions/backprop/backprop.py",
+                "solutions/backprop/misconceptions.toml"} <= names
         assert not any("__pycache__" in name for name in names)
         assert "grader gradescope" in archive.read("run_autograder").decode()
 
@@ -129,11 +129,11 @@ def test_gradescope_submission_preference(tmp_path):
 def test_check_in_an_executed_notebook(tmp_path):
     from nbclient import NotebookClient
 
-    from grader import student_check
+    from grader.selfcheck import handout as student_check
 
     # The student notebook's own check cells use the file students are given.
     (tmp_path / "backprop_check.py").write_text(student_check.build())
-    notebook = nbformat.read(ROOT / "assignments" / "backprop" / "stub" / "backprop.ipynb", as_version=4)
+    notebook = nbformat.read(ROOT / "exercises" / "backprop" / "backprop.ipynb", as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell(BOB))
     notebook.cells.append(nbformat.v4.new_code_cell("from grader import check\ncheck('dJdW2')"))
     notebook.cells.append(nbformat.v4.new_code_cell("card = check()\nprint(card.score)\ncard"))

@@ -9,7 +9,7 @@ import pytest
 from conftest import SOLUTION, run_cli, scores, statuses, with_solution
 from grader import assignment
 from grader.grading import plan
-ref = assignment.load_reference()  # the model answer, assignments/backprop/solution.py
+ref = assignment.load_reference()  # the model answer, solutions/backprop/backprop.py
 
 
 def feedback(result, question_id):

@@ -8,9 +8,9 @@ import nbformat
 
 from conftest import ROOT, SOLUTION, notebook_text, run_cli, statuses
 from grader import sandbox
-from grader import stub_notebook as make_notebook
+from grader.assignment import stub_notebook as make_notebook
 from grader.grading import Options
-from grader.notebooks import strip_ipython
+from grader.intake.notebooks import strip_ipython
 
 
 def test_magics_shell_escapes_and_help_are_set_aside_and_listed(grade):
@@ -100,12 +100,12 @@ def test_extract_of_a_broken_notebook_is_a_one_line_error(tmp_path):
 
 
 def test_the_student_notebook_is_in_sync_with_the_stub():
-    stub = (ROOT / "assignments" / "backprop" / "stub" / "backprop.py").read_text()
-    assert (ROOT / "assignments" / "backprop" / "stub" / "backprop.ipynb").read_text() == make_notebook.build(stub)
+    stub = (ROOT / "exercises" / "backprop" / "backprop.py").read_text()
+    assert (ROOT / "exercises" / "backprop" / "backprop.ipynb").read_text() == make_notebook.build(stub)
 
 
 def test_the_student_notebook_has_every_question_and_scores_zero_until_answered(grade):
-    path = ROOT / "assignments" / "backprop" / "stub" / "backprop.ipynb"
+    path = ROOT / "exercises" / "backprop" / "backprop.ipynb"
     notebook = nbformat.read(path, as_version=4)
     markdown = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
     for question in ("Q1.", "Q2.", "Q6.", "Q7, Q13.", "Q9, Q10.", "Q11, Q14-Q16.", "Q17.", "Your Mission"):
@@ -115,7 +115,7 @@ def test_the_student_notebook_has_every_question_and_scores_zero_until_answered(
 
 
 def test_the_student_notebook_answered_scores_full_marks(grade):
-    notebook = nbformat.read(ROOT / "assignments" / "backprop" / "stub" / "backprop.ipynb", as_version=4)
+    notebook = nbformat.read(ROOT / "exercises" / "backprop" / "backprop.ipynb", as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell(SOLUTION))  # answers replace the stubs
     assert grade(nbformat.writes(notebook), "answered.ipynb").score == 20
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from conftest import with_solution
-from grader import own_gradient
+from grader.judge import own_gradient
 
 # Backpropagation itself wrong: f'(z2) left out of delta(2), written inline.
 MISSES_FPRIME = with_solution('''

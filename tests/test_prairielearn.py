@@ -62,7 +62,7 @@ def test_the_question_folder_is_what_prairielearn_reads(question):
     # course serves (serverFilesCourse is copied into every job, beside the student's files).
     dockerfile = (question / "image" / "Dockerfile").read_text()
     assert "pip install --no-cache-dir /opt/backprop-grader" in dockerfile and "grader seal" in dockerfile
-    assert (question / "image" / "backprop-grader" / "assignments" / "backprop" / "solution" / "backprop.py").read_text() == SOLUTION
+    assert (question / "image" / "backprop-grader" / "solutions" / "backprop" / "backprop.py").read_text() == SOLUTION
     served = list((question / "serverFilesCourse").rglob("*")) + list((question / "questions").rglob("*"))
     assert not any(p.name == "backprop.py" or p.suffix == ".toml" for p in served)
 

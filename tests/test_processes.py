@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from conftest import FAST, ROOT, SOLUTION, with_solution
-from grader import processes
+from grader.sandbox import workers as processes
 
 
 def test_one_submission_cannot_touch_the_next(grade):
@@ -143,7 +143,7 @@ def test_a_class_runs_on_as_many_workers_as_jobs_while_more_threads_judge(tmp_pa
     """--jobs 2: two submissions run at once, on two workers, however many threads load and
     judge meanwhile; every worker goes back to the pool after its job."""
     from grader.batch import grade_all
-    from grader.discovery import discover
+    from grader.intake.discovery import discover
     from grader.grading import Options
 
     monkeypatch.setattr(processes, "_idle", [])

@@ -13,7 +13,7 @@ import pytest
 from conftest import FAST, ROOT, SOLUTION, notebook_text, run_cli, scores, statuses
 from grader.grading import grade_path
 
-STUB = (ROOT / "assignments" / "backprop" / "stub" / "backprop.py").read_text(encoding="utf-8")
+STUB = (ROOT / "exercises" / "backprop" / "backprop.py").read_text(encoding="utf-8")
 
 # A package no grading machine here has: the test is about a package that is not installed.
 MISSING = next((name for name in ("torch", "tensorflow", "jax", "mxnet")

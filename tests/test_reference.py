@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from grader import assignment
-ref = assignment.load_reference()  # the model answer, assignments/backprop/solution.py
+ref = assignment.load_reference()  # the model answer, solutions/backprop/backprop.py
 
 Q11, Q16 = (case.network for case in assignment.worksheet_cases())
 

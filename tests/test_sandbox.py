@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 from conftest import with_solution
-from grader import _wire, processes, sandbox
+from grader.sandbox.child import wire as _wire
+from grader.sandbox import workers as processes
+from grader import sandbox
 
 
 def test_arguments_are_fresh_for_every_call(grade):

@@ -69,7 +69,7 @@ def _layout_python(root: Path) -> Path:
 def _modes_of_this_machines_copies() -> dict[str, int]:
     """The mode of every file of each copy this Python's grader knows of: the layout's Python is
     a venv of this one, so its `grade seal` finds (and rightly seals) a copy pip installed here."""
-    from grader import copies
+    from grader.sandbox import key_copies as copies
 
     modes = {}
     for copy in copies.package_copies():
@@ -118,7 +118,7 @@ def gradescope_root():
         env.pop("PYTHONPATH", None)
         done = subprocess.run(["bash", str(source / "setup.sh")], env=env, capture_output=True,
                               text=True, timeout=600, cwd=ROOT)  # a checkout beside it: untouched
-        assert all(os.stat(ROOT / name).st_mode & 0o005 == 0o005 for name in ("grader", "assignments"))
+        assert all(os.stat(ROOT / name).st_mode & 0o005 == 0o005 for name in ("grader", "solutions"))
         assert done.returncode == 0, done.stdout + done.stderr
         yield root, env
     finally:
@@ -128,7 +128,7 @@ def gradescope_root():
 
 def _site_copies(root: Path) -> list[Path]:
     return sorted(p for p in (root / "python").rglob("site-packages/*")
-                  if p.name in ("grader", "assignments"))
+                  if p.name == "grader")
 
 
 def _sandbox_info(root: Path, env: dict, namespaces: bool = True, landlock: bool = True) -> str:
@@ -198,8 +198,8 @@ def test_every_copy_in_the_gradescope_layout_is_found_and_hidden(gradescope_root
     root, env = gradescope_root
     info = _sandbox_info(root, env)
     source = root / "autograder" / "source"
-    expected = [source / "grader", source / "assignments", *_site_copies(root)]
-    assert len(expected) == 4  # the bundle's and the one setup.sh pip-installed
+    expected = [source / "grader", source / "solutions", *_site_copies(root)]
+    assert len(expected) == 3  # the bundle's two and the package setup.sh pip-installed
     for copy in expected:
         assert f"{os.path.realpath(copy)}: hidden" in info, info
     assert "READABLE" not in info and "[x] every copy of the answer key out of a submission's reach" in info
@@ -225,7 +225,7 @@ def test_setup_leaves_nothing_of_the_answer_key_readable_to_others(gradescope_ro
     # Without namespaces or Landlock the permissions are the wall: sandbox-info says so, copy
     # by copy...
     info = _sandbox_info(root, env, namespaces=False, landlock=False)
-    layout_copies = [root / "autograder" / "source" / "grader", root / "autograder" / "source" / "assignments",
+    layout_copies = [root / "autograder" / "source" / "grader", root / "autograder" / "source" / "solutions",
                      *_site_copies(root)]
     assert not _readable_in_layout(info, root), info
     for copy in layout_copies:
@@ -250,8 +250,8 @@ def test_setup_leaves_nothing_of_the_answer_key_readable_to_others(gradescope_ro
 def test_a_submission_that_is_a_link_to_the_model_answer_is_refused_and_flagged(gradescope_root):
     root, env = gradescope_root
     submission = root / "autograder" / "submission"
-    for target in [_site_copies(root)[1] / "backprop.py",
-                   root / "autograder" / "source" / "assignments" / "backprop" / "solution" / "backprop.py"]:
+    for target in [_site_copies(root)[0] / "solutions" / "backprop" / "backprop.py",
+                   root / "autograder" / "source" / "solutions" / "backprop" / "backprop.py"]:
         shutil.rmtree(submission)
         submission.mkdir()
         (submission / "backprop.py").symlink_to(target)
@@ -272,7 +272,7 @@ def test_links_in_a_class_folder_are_never_followed_and_the_class_is_graded(tmp_
     klass.mkdir()
     (klass / "zoe").mkdir()
     (klass / "zoe" / "backprop.py").write_text(SOLUTION)
-    (klass / "carl.py").symlink_to(ROOT / "assignments" / "backprop" / "solution" / "backprop.py")
+    (klass / "carl.py").symlink_to(ROOT / "solutions" / "backprop" / "backprop.py")
     (klass / "aaron").mkdir()
     (klass / "aaron" / "backprop.py").symlink_to(klass / "zoe" / "backprop.py")
     (klass / "victor").mkdir()
@@ -334,7 +334,7 @@ def test_gradebook_cells_a_spreadsheet_would_run_are_neutralised(tmp_path, name)
 
 
 def test_negative_numbers_stay_numbers_in_the_gradebook():
-    from grader.report import spreadsheet_safe
+    from grader.reports.table import spreadsheet_safe
 
     assert spreadsheet_safe("-0.5") == "-0.5" and spreadsheet_safe("+3") == "+3"
     assert spreadsheet_safe("-1+1") == "'-1+1" and spreadsheet_safe("=1") == "'=1"

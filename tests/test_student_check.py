@@ -15,9 +15,11 @@ import numpy as np
 import pytest
 
 from conftest import FAST, ROOT, SOLUTION, STUB, run_cli, with_solution
-from grader import assignment, catalogue, student_check
+from grader import assignment
+from grader.judge import catalogue
+from grader.selfcheck import handout as student_check
 from grader.grading import grade_submission, plan
-from grader.loading import Submission
+from grader.intake.loading import Submission
 from grader.sandbox import Cell
 
 MODEL_LINE = "return dJdW1(X, d2), dJdW2(a2, d3)"
@@ -26,7 +28,7 @@ _NO_GRADER = """
 import sys
 class _NoGrader:
     def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("grader", "assignments") or name.startswith("_assignment_"):
+        if name.split(".")[0] in ("grader", "solutions", "assignments") or name.startswith("_assignment_"):
             raise ImportError("the grader is not installed here: " + name)
 sys.meta_path.insert(0, _NoGrader())
 """
@@ -210,7 +212,7 @@ def test_the_student_notebook_self_checks_in_a_real_kernel_where_the_grader_is_n
     work = tmp_path / "work"
     work.mkdir()
     (work / "backprop_check.py").write_text(check_file.read_text())
-    notebook = nbformat.read(ROOT / "assignments" / "backprop" / "stub" / "backprop.ipynb", as_version=4)
+    notebook = nbformat.read(ROOT / "exercises" / "backprop" / "backprop.ipynb", as_version=4)
     checks = [cell for cell in notebook.cells if cell.cell_type == "code" and cell.source.startswith("check(")]
     assert len(checks) == len(assignment.QUESTIONS)  # a check after each question
     notebook.cells.append(nbformat.v4.new_code_cell(SOLUTION))
@@ -227,7 +229,7 @@ def test_the_student_notebook_self_checks_in_a_real_kernel_where_the_grader_is_n
 
 
 def test_the_student_notebook_handed_in_with_its_check_cells_is_graded_unflagged(grade):
-    notebook = nbformat.read(ROOT / "assignments" / "backprop" / "stub" / "backprop.ipynb", as_version=4)
+    notebook = nbformat.read(ROOT / "exercises" / "backprop" / "backprop.ipynb", as_version=4)
     for cell in notebook.cells:  # the student's work: each stub function replaced by the answer
         if cell.cell_type == "code" and cell.source.startswith(("def ", "# ")):
             cell.source = ""

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import FAST, SOLUTION, run_cli, scores, statuses, with_solution
-from grader import compare
+from grader.judge import compare
 from grader.assignment import question
 from grader.grading import Options
 
@@ -285,7 +285,7 @@ def test_the_feedback_option_reaches_the_cli(tmp_path):
 
 
 def test_no_explanation_states_an_answer():
-    from grader import catalogue
+    from grader.judge import catalogue
 
     answers = ["f(z)(1 - f(z))", "f(z) (1 - f(z))", "(a(2))^T delta(3)", "a(2)^T delta(3)",
                "delta(3)^T a(2)", "X^T", "(W(2))^T", "W2.T", "-(y - yHat)", "(hiddenLayerSize, 1)",

@@ -1,0 +1,176 @@
+"""Pure: the one line of feedback a question gets, from its case results and what was found.
+
+The order is that of a good teaching assistant: what is missing, then the mistake by name,
+then a mistake carried forward from an earlier question (naming the first wrong function in the
+chain), then an answer right only on the worksheet's numbers, then the plain comparison; then
+what is worth knowing even when it is right (parameters in another order, float32).
+"""
+
+from __future__ import annotations
+
+from grader.judge import absence
+from grader.judge.absence import Absence
+from grader.assignment import Assignment, Question
+from grader.judge.catalogue import Mistake
+from grader.results import CaseResult, Status
+
+
+def _names(work: Assignment, functions: tuple[str, ...]) -> str:
+    parts = [f"{name} ({work.question(name).worksheet})" for name in functions]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _verb(functions: tuple[str, ...]) -> str:
+    return "is" if len(functions) == 1 else "are"
+
+
+def question_feedback(work: Assignment, question: Question, cases: tuple[CaseResult, ...], *,
+                      diagnosis: Mistake | None = None, near_miss: str | None = None,
+                      series_class: bool = False, fragment: str | None = None,
+                      reordered: tuple[str, ...] | None = None, hard_coded: bool = False,
+                      absent: Absence | None = None, replaced: tuple[Absence, ...] = ()) -> str:
+    """`absent`: why this question's function, which the student wrote, is not there;
+    `replaced`: the other graded functions top-level code replaced, which a call of this one
+    may have met."""
+    text = _main_line(work, question, cases, diagnosis=diagnosis, near_miss=near_miss,
+                      series_class=series_class, fragment=fragment, hard_coded=hard_coded,
+                      absent=absent)
+    if replaced and any(c.status is Status.RAISED and "object is not callable" in c.message for c in cases):
+        names = [r.name for r in replaced]
+        listed = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+        places = " and ".join(dict.fromkeys(r.at for r in replaced))
+        them = "it" if len(names) == 1 else "them"
+        text += f". Probably because {places} replaced your {listed} (see {them})"
+    if reordered and cases[0].status is not Status.MISSING:
+        stub = _parameters(work, question)
+        text += (f". Your parameters ({', '.join(reordered)}) are the stub's in another order "
+                 f"({', '.join(stub)}): graded by name, but keep the stub's order")
+    if any(c.precision for c in cases) and all(c.status is Status.PASSED for c in cases):
+        kind = next(c.precision for c in cases if c.precision)
+        text += f". Computed in {kind}: right to {kind}'s precision"
+    return text
+
+
+def _absent(absent: Absence) -> str:
+    """Why a function the student wrote is not there, and what to do."""
+    name, defined = absent.name, absent.defined_at
+    if absent.reason == absence.DELETED:
+        return (f"not defined when graded: {absent.at} deletes your {name}, defined at {defined} "
+                f"(`{absent.statement}`); remove that line")
+    if absent.reason == absence.REPLACED:
+        return (f"not a function when graded: {absent.at} assigns to {name} (`{absent.statement}`) after your "
+                f"function's definition at {defined}; give that variable another name")
+    lead = f"not defined when graded: your {name} at {defined}"
+    if absent.reason == absence.NOT_REACHED:  # a failure: raised, ran out of time, ended the process
+        why = "Python stops a file" if absent.unit == "file" else "a cell stops"
+        return (f"{lead} was never reached: the {absent.unit} stopped at {absent.at} ({absent.detail}), "
+                f"as {why} at its first error; fix that line")
+    if absent.reason == absence.GUARDED:  # in Jupyter __name__ is "__main__": the block runs there
+        runs = "runs in Jupyter but not when the grader runs your notebook" if absent.unit == "cell" \
+            else "does not run when the grader imports your file"
+        return f"{lead} is inside `{absent.statement}` ({absent.at}), which {runs}; move it above that block"
+    if absent.reason == absence.NESTED:
+        return (f"{lead} is inside your function {absent.detail} ({absent.at}), so it exists only while "
+                f"{absent.detail} runs; move it to the top level")
+    if absent.reason == absence.METHOD:
+        return (f"{lead} is a method of your class {absent.detail} ({absent.at}); the grader calls a plain "
+                f"function: define {name} at the top level too")
+    problem = f" ({absent.detail}, at {absent.at})" if absent.detail else ""
+    return f"{lead} is in a cell Python can't compile{problem}, so none of that cell ran; fix the error"
+
+
+def _main_line(work: Assignment, question: Question, cases: tuple[CaseResult, ...], *, diagnosis: Mistake | None,
+               near_miss: str | None, series_class: bool, fragment: str | None,
+               hard_coded: bool, absent: Absence | None = None) -> str:
+    failing = [c for c in cases if c.status is not Status.PASSED]
+    carried = tuple(dict.fromkeys(name for c in cases for name in c.carried_from))
+    correct = f" ({len(cases) - len(failing)}/{len(cases)} cases correct)" if len(cases) > 1 else ""
+    if not failing:
+        crash = next((c for c in cases if c.carried_kind == "crash"), None)
+        if crash is not None:
+            return (f"fails only because your {_names(work, carried)} {_verb(carried)} wrong: on "
+                    f"{crash.case_label}, what {'it' if len(carried) == 1 else 'they'} gave breaks "
+                    f"the rest. Right given {'it' if len(carried) == 1 else 'them'}: credit carried "
+                    f"forward here; fix {' and '.join(carried)}")
+        if carried:
+            return (f"right given your own {_names(work, carried)}, which {_verb(carried)} wrong: credit carried "
+                    f"forward here; fix {' and '.join(carried)}")
+        return f"correct on all {len(cases)} cases" if len(cases) > 1 else "correct"
+    # The case that failed on its own, not one skipped because an earlier case failed.
+    first = next((c for c in failing if not c.message.startswith("not run:")), failing[0])
+    if first.status is Status.MISSING:
+        if absent is not None:  # written, but not there when graded
+            return _absent(absent)
+        if fragment:
+            return (f"not defined: your `{fragment}` takes self, a method pasted outside its class; "
+                    f"keep it in the {_class_name(work)} class, or write the stub's "
+                    f"{_signature(work, question)}")
+        if near_miss:
+            return f"not defined: found `{near_miss}`; rename it to `{question.id}`"
+        if series_class and work.series is not None:
+            answered = list(work.series.questions)
+            listed = ", ".join(answered[:-1]) + " and " + answered[-1] if len(answered) > 1 else "".join(answered)
+            return (f"not defined: the {work.series.class_name} class answers {listed} only; "
+                    f"add the stub's {_signature(work, question)}")
+        if question.constants:
+            return f"not defined: set {' and '.join(question.constants)}"
+        return f"not defined: write a function named {question.id}"
+    if len(failing) == len(cases) and all(c.message.startswith("NotImplementedError") for c in failing):
+        return "not answered yet: the function still raises NotImplementedError"
+    if diagnosis is not None:
+        return f"{diagnosis.explain}{correct}"
+    trivial = [c for c in failing if c.carried_kind == "trivial"]
+    if trivial:
+        roots = tuple(dict.fromkeys(name for c in trivial for name in c.carried_from))
+        return (f"right given your own {_names(work, roots)}, but {'its' if len(roots) == 1 else 'their'} "
+                f"error leaves this answer constant where the right one is not: no credit carried "
+                f"forward; fix {' and '.join(roots)} first{correct}")
+    if carried and all(c.carried_from for c in failing):
+        return (f"wrong only because your {_names(work, carried)} {_verb(carried)} wrong: right given "
+                f"{'it' if len(carried) == 1 else 'them'} (no credit carried forward in this "
+                f"grading){correct}")
+    if hard_coded:
+        return (f"correct on the worksheet's numbers only: is something hard-coded, or "
+                f"{work.hard_coded_hint}? {first.case_label}: {first.message}{correct}")
+    if len(cases) == 1:  # a question asked once: no case to name, no tally to keep
+        return first.message
+    return f"{first.case_label}: {first.message}{correct}"
+
+
+def _class_name(work: Assignment) -> str:
+    return work.series.class_name if work.series is not None else "series'"
+
+
+def _parameters(work: Assignment, question: Question) -> tuple[str, ...]:
+    import inspect
+
+    return tuple(inspect.signature(getattr(work.reference, question.id)).parameters)
+
+
+def _signature(work: Assignment, question: Question) -> str:
+    if question.constants:
+        return " and ".join(question.constants)
+    return f"{question.id}({', '.join(_parameters(work, question))})"
+
+
+def _plain(name: str) -> str:
+    return name.lower().replace("_", "")
+
+
+def near_miss(work: Assignment, question: Question, defined: tuple[str, ...]) -> str | None:
+    """A defined name that is the question's function under another name: a misspelling, or
+    a name that means the same (`sigmoid_derivative` for `sigmoid_prime`)."""
+    import difflib
+
+    given = {name for name, value in vars(work.reference).items() if callable(value) and not name.startswith("_")}
+    contract = {name for q in work.questions for name in q.names} | (given - {q.id for q in work.questions})
+    candidates = [name for name in defined if name not in contract]
+    for wanted in (*question.names, *question.synonyms):
+        for name in candidates:
+            if _plain(name) == _plain(wanted):
+                return name
+    matches = difflib.get_close_matches(_plain(question.id), [_plain(c) for c in candidates],
+                                        n=1, cutoff=0.85)
+    if matches:
+        return next(c for c in candidates if _plain(c) == matches[0])
+    return None

@@ -1,0 +1,182 @@
+"""Pure: a one-page HTML class report with inline SVG charts; nothing is fetched at view time."""
+
+from __future__ import annotations
+
+import html
+from typing import Iterable
+
+from grader.assignment import Assignment
+from grader.reports.summary import ClassStats, ranked
+from grader.results import SubmissionResult, display_number, printable
+
+_STYLE = """
+body { font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #222; }
+h1 { font-size: 1.5em; } h2 { font-size: 1.15em; margin-top: 2em; }
+table { border-collapse: collapse; } th, td { padding: 3px 8px; border-bottom: 1px solid #ddd; }
+th { text-align: left; background: #f4f4f4; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.full { background: #e6f4ea; } td.zero { background: #fce8e6; } td.part { background: #fef7e0; }
+.error { color: #b3261e; } .flags { color: #8a4b00; } .charts { display: flex; gap: 3em; flex-wrap: wrap; }
+table.gradebook th { font-size: 12px; max-width: 7em; vertical-align: bottom; }
+section { margin-top: 1.5em; } section h3 { font-size: 1.05em; margin-bottom: .3em; }
+"""
+
+
+def _cell(score: float, points: float) -> str:
+    kind = "full" if score >= points else "zero" if score == 0 else "part"
+    return f'<td class="n {kind}">{display_number(score):g}</td>'
+
+
+def _ticks(top: int) -> list[int]:
+    """Whole-number ticks from 0 to at least `top`: at most six of them."""
+    step = max(1, -(-top // 5))
+    return list(range(0, top + step, step))
+
+
+def histogram_svg(totals: list[float], max_score: float, width: int = 440, height: int = 200) -> str:
+    """Counts of totals in ten bins from 0 to the maximum score, with both axes labelled."""
+    bins = [0] * 10
+    for total in totals:
+        bins[min(9, int(total / max_score * 10))] += 1
+    ticks = _ticks(max(bins))
+    top = ticks[-1] or 1
+    left, plot = 44, height - 20  # room for the count axis; room above the tallest bar
+    bar = (width - left - 10) / 10
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 30}" '
+             f'role="img" aria-label="histogram of totals">']
+    for tick in ticks:  # the count axis: gridlines and their numbers
+        y = height - plot * tick / top
+        parts.append(f'<line x1="{left - 4}" y1="{y:.1f}" x2="{width - 10}" y2="{y:.1f}" stroke="#ddd"/>'
+                     f'<text x="{left - 7}" y="{y + 4:.1f}" font-size="10" text-anchor="end">{tick}</text>')
+    parts.append(f'<line x1="{left}" y1="{height - plot}" x2="{left}" y2="{height}" stroke="#444"/>'
+                 f'<line x1="{left}" y1="{height}" x2="{width - 10}" y2="{height}" stroke="#444"/>'
+                 f'<text x="12" y="{height - plot / 2:.1f}" font-size="11" text-anchor="middle" '
+                 f'transform="rotate(-90 12 {height - plot / 2:.1f})">students</text>')
+    for index, count in enumerate(bins):
+        h = plot * count / top
+        x = left + index * bar
+        parts.append(f'<rect x="{x + 2:.1f}" y="{height - h:.1f}" width="{bar - 4:.1f}" height="{h:.1f}" '
+                     f'fill="#4a78c2"><title>{display_number(index * max_score / 10):g}-'
+                     f'{display_number((index + 1) * max_score / 10):g}: {count}</title></rect>')
+        if count:
+            parts.append(f'<text x="{x + bar / 2:.1f}" y="{height - h - 3:.1f}" font-size="11" '
+                         f'text-anchor="middle">{count}</text>')
+        parts.append(f'<text x="{x:.1f}" y="{height + 14}" font-size="10" text-anchor="middle">'
+                     f'{display_number(index * max_score / 10):g}</text>')
+    parts.append(f'<text x="{left + 10 * bar:.1f}" y="{height + 14}" font-size="10" text-anchor="middle">'
+                 f'{display_number(max_score):g}</text>')
+    parts.append(f'<text x="{left + 5 * bar:.1f}" y="{height + 28}" font-size="11" text-anchor="middle">'
+                 'total score</text></svg>')
+    return "".join(parts)
+
+
+def questions_svg(questions, means: list[float], width: int = 460) -> str:
+    """One horizontal bar per question: the class mean as a share of its points."""
+    row = 22
+    height = row * len(questions) + 10
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'role="img" aria-label="mean score per question">']
+    for index, (question, mean) in enumerate(zip(questions, means)):
+        share = mean / question.points if question.points else 0
+        y = 5 + index * row
+        parts.append(f'<text x="0" y="{y + 14}" font-size="11">{html.escape(question.id)}</text>')
+        parts.append(f'<rect x="150" y="{y + 3}" width="{(width - 200) * share:.1f}" height="{row - 8}" '
+                     f'fill="#4a78c2"><title>{question.id}: mean {mean:.3g} / '
+                     f'{display_number(question.points):g}</title></rect>')
+        parts.append(f'<text x="{150 + (width - 200) * share + 4:.1f}" y="{y + 14}" '
+                     f'font-size="11">{share:.0%}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _breakable(name: str) -> str:
+    """A question id that may wrap after its underscores, so the gradebook fits a window."""
+    return "_<wbr>".join(html.escape(part) for part in name.split("_"))
+
+
+def _student_section(anchor: str, s: SubmissionResult) -> str:
+    """A student's feedback, as the text score card shows it: each question, then the notes."""
+    from grader.reports.table import afterword
+
+    name = html.escape(printable(s.student))
+    if s.error is not None:
+        body = f'<p class="error">not graded: {html.escape(printable(s.error))}</p>'
+    else:
+        rows = "".join(
+            f"<tr><td><code>{html.escape(q.question.id)}</code></td><td>{html.escape(q.question.worksheet)}</td>"
+            f"{_cell(q.score, q.question.points)}<td>{html.escape(printable(q.feedback))}</td></tr>"
+            for q in s.questions)
+        body = (f"<table><tr><th>question</th><th>worksheet</th><th>score</th><th>feedback</th></tr>"
+                f"{rows}</table>")
+    notes = afterword(s) if s.error is None else [f"flags: {', '.join(s.flags)}"] if s.flags else []
+    listed = "".join(f"<li>{html.escape(line)}</li>" for line in notes)
+    total = "" if s.error is not None else f": {display_number(s.score):g} / {display_number(s.max_score):g}"
+    return (f'<section id="{anchor}"><h3>{name}{total}</h3>{body}'
+            + (f"<ul>{listed}</ul>" if listed else "") + '<p><a href="#gradebook">back to the gradebook</a></p></section>')
+
+
+def to_html(submissions: Iterable[SubmissionResult], work: Assignment, title: str | None = None) -> str:
+    from grader.reports.table import afterword
+
+    title = title or work.title
+    questions = work.questions
+    stats = ClassStats(work)
+    rows, sections, notes = [], [], []
+    for number, s in enumerate(submissions, start=1):
+        stats.add(s)
+        anchor = f"student-{number}"
+        name = f'<a href="#{anchor}">{html.escape(printable(s.student))}</a>'
+        sections.append(_student_section(anchor, s))
+        if s.error is not None:
+            rows.append(f'<tr><td>{name}</td><td class="n error">not graded</td>'
+                        f'<td colspan="{len(questions)}" class="error">{html.escape(printable(s.error))}</td></tr>')
+            notes.append(f'<li>{name}: {html.escape(printable(s.error))}</li>')
+            continue
+        flags = f' <span class="flags">({html.escape(", ".join(s.flags))})</span>' if s.flags else ""
+        cells = "".join(_cell(q.score, q.question.points) for q in s.questions)
+        rows.append(f"<tr><td>{name}{flags}</td><td class=\"n\"><b>{display_number(s.score):g}</b></td>{cells}</tr>")
+        notes += [f"<li>{name}: {html.escape(line)}</li>" for line in afterword(s)]
+    graded = stats.graded
+    means = [stats.mean(q.id) for q in questions]
+    head = "".join(f'<th title="{html.escape(q.worksheet)}">{_breakable(q.id)}</th>' for q in questions)
+    summary_rows = "".join(
+        f"<tr><td>{html.escape(q.id)}</td><td>{html.escape(q.worksheet)}</td>"
+        f'<td class="n">{stats.mean(q.id):.3g} / {display_number(q.points):g}</td>'
+        f'<td class="n">{stats.share_full(q.id):.0%}</td>'
+        f'<td class="n">{q.lost}</td><td class="n">{q.diagnosed}</td><td class="n">{q.grouped}</td>'
+        f'<td class="n">{q.not_answered}</td><td class="n">{q.other}</td>'
+        f"<td>{'; '.join(f'{count} {html.escape(summary)}' for summary, count in ranked(q.diagnoses, 3))}</td></tr>"
+        for q in stats.questions.values())
+    groups = "".join(
+        f"<li><code>{html.escape(question)}</code>: {len(students)} students gave the same wrong "
+        f"answer, which no catalogue entry explains: {html.escape(', '.join(map(printable, students)))}</li>"
+        for question, students in stats.uncatalogued())
+    groups = (f"<h2>The same wrong answer, unexplained: candidates for the catalogue</h2><ul>{groups}</ul>"
+              if groups else "")
+    notes_html = f"<h2>Notes</h2><ul>{''.join(notes)}</ul>" if notes else ""
+    import statistics
+
+    overview = (f"{stats.count} submissions, {graded} graded, {stats.count - graded} could not be graded"
+                + (f"; mean {statistics.mean(stats.totals):.3g}, median "
+                   f"{statistics.median(stats.totals):.3g} of {display_number(work.max_score):g}" if graded else ""))
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}: class report</title>
+<style>{_STYLE}</style></head><body>
+<h1>{html.escape(title)}: class report</h1>
+<p>{overview}</p>
+<div class="charts"><figure>{histogram_svg(stats.totals, work.max_score)}<figcaption>Totals</figcaption></figure>
+<figure>{questions_svg(questions, means)}<figcaption>Mean score per question</figcaption></figure></div>
+<h2>Per question, and the most common mistakes</h2>
+<table><tr><th>question</th><th>worksheet</th><th>mean</th><th>full marks</th><th>lost points</th>
+<th>diagnosed</th><th>same wrong</th><th>not answered</th><th>other</th><th>most common mistakes (students)</th></tr>
+{summary_rows}</table>
+{groups}
+<h2 id="gradebook">Gradebook</h2>
+<p>Each name links to that student's feedback below.</p>
+<table class="gradebook"><tr><th>student</th><th>total</th>{head}</tr>
+{"".join(rows)}</table>
+{notes_html}
+<h2>Feedback, student by student</h2>
+{"".join(sections)}
+</body></html>
+"""

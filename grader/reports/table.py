@@ -1,0 +1,271 @@
+"""Pure renderers: results in, text out. Nothing here grades, reads files or prints."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import statistics
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from grader.assignment import Assignment
+from grader.results import (QuestionResult, Report, SubmissionResult, display_number, printable,
+                            submission_to_dict)
+from grader.reports.summary import ClassStats, ranked
+
+
+_COMPACT = json.JSONEncoder(allow_nan=False).encode  # json's C encoder: no indent
+
+
+@lru_cache(maxsize=512)  # a few KB each: the grader's memory stays flat however big the class
+def _indented_question(compact: str) -> str:
+    """A question's entry, indented as the report nests it. A class mostly gets a question
+    right the same way, so its text is made once per distinct entry (json's indenting
+    encoder is Python, and was a tenth of the grader's time), found by its compact form."""
+    return json.dumps(json.loads(compact), indent=2).replace("\n", "\n        ")
+
+
+def submission_json(submission: SubmissionResult) -> str:
+    """One submission's entry in the JSON report, as it is written there: exactly the text of
+    `json.dumps(entry, indent=2)`, indented to its place in the report."""
+    entry = submission_to_dict(submission)
+    questions = entry.pop("questions")  # the last field
+    # The other fields, their closing brace taken off: "questions" goes last, inside it.
+    head = json.dumps(entry, indent=2, allow_nan=False).replace("\n", "\n    ").removesuffix("\n    }")
+    listed = "[]" if not questions else "[\n        " + ",\n        ".join(
+        _indented_question(_COMPACT(question)) for question in questions) + "\n      ]"
+    return f'    {head},\n      "questions": {listed}\n    }}'
+
+
+def json_document(assignment: str, seed: int, entries: Iterable[str], stats: ClassStats) -> Iterator[str]:
+    """The JSON report in pieces, one submission at a time (a class is never held whole), from
+    its entries already written (`submission_json`), then the class summary, read once the
+    entries are done. The document is `json.dumps(report, indent=2)`, written in pieces."""
+    yield f'{{\n  "assignment": {json.dumps(assignment)},\n  "seed": {seed},\n  "submissions": ['
+    for index, text in enumerate(entries):
+        yield ("," if index else "") + "\n" + text
+    summary = json.dumps(stats.to_dict(), indent=2, allow_nan=False).replace("\n", "\n  ")
+    yield f"\n  ],\n  \"summary\": {summary}\n}}\n"
+
+
+def _score(result: QuestionResult) -> str:
+    return f"{display_number(result.score):g} / {display_number(result.question.points):g}"
+
+
+def _total(result: SubmissionResult) -> str:
+    return f"{display_number(result.score):g} / {display_number(result.max_score):g}"
+
+
+def afterword(result: SubmissionResult) -> list[str]:
+    """What went wrong outside the questions, and what the grader changed, one line each."""
+    lines = [f"while loading, {printable(str(e))} (what was defined before it was graded)"
+             for e in result.load_errors]
+    lines += [printable(note) for note in result.notes]
+    if result.flags:
+        lines.append("flags: " + ", ".join(result.flags))
+    return lines
+
+
+def prepare_table() -> None:
+    """Load what the table renderer needs (tabulate takes a tenth of a one-file run to import),
+    on a thread of the caller's while the first submissions run."""
+    import tabulate  # noqa: F401
+
+
+def questions_table(questions: Iterable[QuestionResult]) -> str:
+    """A row per question: id, worksheet reference, score and the one-line feedback."""
+    from tabulate import tabulate
+
+    rows = [(q.question.id, q.question.worksheet, _score(q), q.feedback) for q in questions]
+    return tabulate(rows, headers=("question", "worksheet", "score", "feedback"),
+                    maxcolwidths=[None, None, None, 70])
+
+
+def case_lines(question: QuestionResult, prefix: str) -> list[str]:
+    """One line per case that is not simply right: its status and what was wrong."""
+    return [f"{prefix}{c.case_label}: {c.status.value}" + (f": {c.message}" if c.message else "")
+            for c in question.cases if c.status.value != "passed" or c.carried_from]
+
+
+def score_card(result: SubmissionResult) -> str:
+    """One submission: a row per question, the total, then what went wrong while loading."""
+    header = f"{printable(result.student)} ({printable(result.path)})"
+    if result.error is not None:
+        return f"{header}\nnot graded: {result.error}"
+    return "\n".join([header, questions_table(result.questions), f"total: {_total(result)}",
+                      *afterword(result)])
+
+
+
+
+def render_summary(stats: ClassStats) -> str:
+    """Mean and median total; per question the mean, the share at full marks and where the
+    lost points went; the most common mistakes (what to re-teach); then the wrong answers
+    several students share that no catalogue entry explains (the catalogue's next entries)."""
+    from tabulate import tabulate
+
+    graded = stats.graded
+    head = (f"class summary: {stats.count} submission{'s' * (stats.count != 1)}, {graded} "
+            f"graded, {stats.count - graded} could not be graded")
+    if not graded:
+        return head
+    lines = [head, f"total: mean {statistics.mean(stats.totals):.3g}, median "
+                   f"{statistics.median(stats.totals):.3g} (of {display_number(stats.max_score):g})"]
+    rows = [(i + 1, q.id, q.worksheet, f"{stats.mean(q.id):.3g} / {display_number(q.points):g}",
+             f"{stats.share_full(q.id):.0%}", q.lost, q.diagnosed, q.grouped, q.not_answered, q.other)
+            for i, q in enumerate(stats.questions.values())]
+    lines.append(tabulate(rows, headers=("#", "question", "worksheet", "mean", "full", "lost",
+                                         "diagnosed", "same wrong", "unanswered", "other"),
+                          disable_numparse=True))
+    lines.append("(full: share at full marks; the students who lost points there, each counted "
+                 "once: diagnosed, the same wrong answer as a classmate, unanswered, or other)")
+    if stats.missing_packages:
+        lines += ["", "imported, but not found where this was graded (a package to install, "
+                      "or a student's file not handed in):"]
+        lines += [f"  {count} student{'s' * (count != 1)} import{'s' * (count == 1)} {package}"
+                  for package, count in ranked(stats.missing_packages)]
+    mistakes = stats.common_mistakes()
+    if mistakes:
+        lines += ["", "common mistakes (what to re-teach):"]
+        lines += [f"  {question}: {count} student{'s' * (count != 1)} {summary}"
+                  for question, summary, count in mistakes]
+    groups = stats.uncatalogued()
+    if groups:
+        lines += ["", "the same wrong answer, which no catalogue entry explains (candidates for "
+                      "the catalogue):"]
+        lines += [f"  {question}: {len(students)} students gave the same wrong answer, which no "
+                  f"catalogue entry explains: {', '.join(map(printable, students))}" for question, students in groups]
+    return "\n".join(lines)
+
+
+def class_table(report: Report) -> str:
+    """One row per student with each question's score and the total, then the summary."""
+    from tabulate import tabulate
+
+    questions = report.assignment.questions
+    rows, problems, stats = [], [], ClassStats(report.assignment)
+    for s in report.submissions:
+        stats.add(s)
+        if s.error is not None:
+            rows.append([printable(s.student), *[""] * len(questions), "error"])
+            problems.append(f"  {printable(s.student)}: {printable(s.error)}")
+        else:
+            rows.append([printable(s.student), *[f"{display_number(q.score):g}" for q in s.questions],
+                         f"{display_number(s.score):g}"])
+            problems += [f"  {printable(s.student)}: {line}" for line in afterword(s)]
+    # Questions are numbered to keep the table narrow; the summary below says which is which.
+    headers = ["student", *[str(number) for number in range(1, len(questions) + 1)], "total"]
+    align = ("left", *["right"] * (len(headers) - 1))
+    lines = [tabulate(rows, headers=headers, colalign=align, disable_numparse=True)]
+    if problems:
+        lines += ["", "notes:", *problems]
+    lines += ["", render_summary(stats)]
+    return "\n".join(lines)
+
+
+def to_table(report: Report) -> str:
+    """A score card for one submission, the class table for several."""
+    submissions = list(report.submissions) if isinstance(report.submissions, (list, tuple)) else None
+    if submissions is not None and len(submissions) == 1:
+        return score_card(submissions[0])
+    return class_table(report)
+
+
+def csv_columns(work: Assignment) -> tuple[str, ...]:
+    return ("student", "path", "status", "score", "max_score", *(q.id for q in work.questions),
+            "error", "flags", "late")
+
+
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """A cell no spreadsheet will run: text starting with =, +, -, @, a tab or a carriage
+    return gets a leading apostrophe (OWASP's advice on CSV injection); numbers stay numbers."""
+    if cell[:1] in ("=", "+", "-", "@", "\t", "\r") and not _NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
+
+
+def csv_row(result: SubmissionResult, work: Assignment) -> list[str]:
+    scores = {q.question.id: f"{display_number(q.score):g}" for q in result.questions}
+    row = [result.student, result.path, result.status,
+           f"{display_number(result.score):g}" if result.error is None else "",
+           f"{display_number(result.max_score):g}",
+           *(scores.get(q.id, "") for q in work.questions),
+           result.error or "", "; ".join(result.flags), "late" if result.late else ""]
+    return [spreadsheet_safe(printable(cell)) for cell in row]
+
+
+def csv_chunks(report: Report) -> Iterator[str]:
+    """The gradebook, a row at a time: one row per student, for a spreadsheet or an LMS."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(csv_columns(report.assignment))
+    for submission in report.submissions:
+        writer.writerow(csv_row(submission, report.assignment))
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()
+
+
+
+# Markdown's own characters, each escaped to stand for itself (CommonMark lets any ASCII
+# punctuation be escaped): no text becomes a tag, an entity, a link or an image (`[` and `<`
+# begin every one), emphasis, code, math or a table's cell; `-`, `+`, `#` and `1.` begin a
+# list or a heading only at the start of a line.
+_MARKDOWN = re.compile(r"[\\`*_\[\]<>|~&$]|^(\s*)([-+#]|\d+[.)])")
+# What a renderer links on its own (GitHub's autolinks: http://..., www..., an e-mail address,
+# mailto: and xmpp:; others link any scheme://), and schemes that run or embed: made visibly
+# plain text, as one quotes a link not to be followed (`https[:]//...`, `www[.]`, `a[@]b`).
+_LINKS = re.compile(r"(?i)(www)\.|([a-z][a-z0-9+.-]*(?=://)|javascript|vbscript|data|file|mailto|xmpp):|@")
+
+
+def _unlinked(match: re.Match) -> str:
+    www, scheme = match.group(1), match.group(2)
+    return f"{scheme}[:]" if scheme else f"{www}[.]" if www else "[@]"
+
+
+def _markdown_escape(match: re.Match) -> str:
+    if match.group(2):  # a list marker or heading at the start: its last character escaped
+        return match.group(1) + match.group(2)[:-1] + "\\" + match.group(2)[-1]
+    return "\\" + match.group()
+
+
+def _md(text: str) -> str:
+    """Any text in a Markdown file (a student's name, their exception messages, the feedback
+    that quotes them) as inert Markdown, on one line: it reads as it is written, and nothing
+    in it is markup, HTML or a link in CommonMark or GitHub's Markdown. (A renderer that links
+    bare domain names, as markdown-it's linkify does, still links `example.com`, to http.)"""
+    return _MARKDOWN.sub(_markdown_escape, _LINKS.sub(_unlinked, printable(text)))
+
+
+def to_markdown(result: SubmissionResult) -> str:
+    """A student's feedback, to hand back as it is. Every text in it but the grader's own
+    headings goes through `_md`."""
+    lines = [f"# Backpropagation worksheet: feedback for {_md(result.student)}", "",
+             f"Submission: {_md(Path(result.path).name)}", ""]
+    if result.error is not None:
+        lines += ["**Not graded.** " + _md(result.error), "",
+                  "Fix the problem above and hand in again: nothing in the file could be run."]
+        return "\n".join(lines) + "\n"
+    lines += [f"**Score: {_total(result)}**", "",
+              "| question | worksheet | score | feedback |", "|---|---|---|---|"]
+    lines += [f"| `{q.question.id}` | {_md(q.question.worksheet)} | {_score(q)} | {_md(q.feedback)} |"
+              for q in result.questions]
+    details = [q for q in result.questions if q.score < q.question.points and q.feedback]
+    if details:
+        lines += ["", "## What to look at", ""]
+        for q in details:
+            lines.append(f"### `{q.question.id}` ({_md(q.question.worksheet)})")
+            lines.append("")
+            lines += [f"- {_md(line)}" for line in case_lines(q, "")]
+            lines.append("")
+    extra = afterword(result)
+    if extra:
+        lines += ["", "## Also", "", *[f"- {_md(line)}" for line in extra]]
+    return "\n".join(lines).rstrip() + "\n"

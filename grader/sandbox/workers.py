@@ -1,0 +1,451 @@
+"""The worker processes that run student code: --jobs of them, shared by the grader's threads.
+
+A worker (see `_worker.py`) is a Python that imported numpy once, made its namespaces once and
+forks a fresh, isolated process per submission from a fork server that never held any
+submission: no submission pays for an interpreter start, yet each still gets a new process
+with nothing of another's in its memory. The grader sends a worker one job and reads one
+message back; a worker that does not answer in time is killed with everything under it and
+replaced. `BACKPROP_GRADER_WARM=0` starts a fresh worker for every submission instead.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from grader.sandbox.child import wire as _wire
+
+# The program that runs student code: these files, in this order, as one script. It must not
+# import the grader (the grader is hidden from it), so its parts are run in one namespace, not
+# imported.
+CHILD_PARTS = ("wire.py", "system.py", "standins.py", "runner.py", "worker.py", "__main__.py")
+CHILD_PATHS = tuple(str(Path(__file__).with_name("child") / part) for part in CHILD_PARTS)
+
+
+def child_boot(paths: tuple[str, ...] = CHILD_PATHS, write_bytecode: bool = True) -> str:
+    """How a worker starts: a script that runs these files in order, in its own namespace, each
+    from Python's own bytecode cache (__pycache__, checked against the source's time and size,
+    exactly as any import of the grader's modules). Compiled afresh, the 2,500 lines took 40 ms
+    of every worker's start, on the way of a one-file grade, and left megabytes of the
+    compiler's garbage in the memory each runner's fork copies. A missing cache is written only
+    if `write_bytecode`: a worker runs with -I, which ignores PYTHONDONTWRITEBYTECODE, so it is
+    told what the grader itself was told."""
+    return ("import sys\n"
+            f"sys.dont_write_bytecode = {not write_bytecode!r}\n"
+            "from importlib.machinery import SourceFileLoader\n"
+            f"for _part in {paths!r}:\n"
+            "    exec(SourceFileLoader('grader_child', _part).get_code('grader_child'), globals())\n")
+
+
+def __getattr__(name: str) -> str:
+    if name == "CHILD_SOURCE":  # the program as one text, for tests that run its functions
+        return "\n\n".join(Path(path).read_text(encoding="utf-8") for path in CHILD_PATHS)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+_live: set["Worker"] = set()
+_live_lock = threading.Lock()
+_idle: list["Worker"] = []  # workers not running a job now: taken by grading threads, given back
+_slots_free: threading.BoundedSemaphore | None = None  # set by limit()
+_idle_lock = threading.Lock()
+# Set once the grader is being interrupted: a job whose worker was killed is not run again on
+# another (it would wait out its time limit before the grader could stop).
+_stopping = threading.Event()
+_slots = itertools.count()
+
+# Kept from the grader's environment: machine settings that numpy's BLAS needs to run right
+# on some processors, not secrets.
+_PASSED_THROUGH = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+# Users of the grader's own, one per worker, for student code when the grader is root: far
+# above any real account, and apart for two graders running at once.
+_POOL_BASE = 2_000_000_000 + (os.getpid() % 100_000) * 64
+
+
+class WorkerError(Exception):
+    """The worker failed or did not answer in time (not the submission's fault)."""
+
+
+def environment() -> dict[str, str]:
+    """The whole environment of a student's process: nothing of the grader's leaks in but the
+    BLAS settings of this machine. HOME and TMPDIR are its private /tmp (or scratch folder)."""
+    return {
+        **{name: os.environ[name] for name in _PASSED_THROUGH if name in os.environ},
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "PYTHONIOENCODING": "utf-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        # One BLAS thread: the arrays are tiny, and many threads would strain the memory limit.
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
+
+
+def namespaces() -> dict[str, str]:
+    """The grader's own namespaces, as the kernel names them: a runner compares its own with
+    these to say which it has apart (--sandbox-info reads back what is in effect)."""
+    found = {}
+    for name in ("ipc", "mnt", "pid", "net", "user"):
+        try:
+            found[name] = os.readlink(f"/proc/self/ns/{name}")
+        except OSError:
+            pass
+    return found
+
+
+def homes() -> list[str]:
+    """Where people keep their files: hidden from every submission."""
+    return sorted({str(Path.home()), "/root", "/home"})
+
+
+def _process_count(uid: int) -> int:
+    count = 0
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        try:
+            if entry.isdigit() and os.stat(f"/proc/{entry}").st_uid == uid:
+                count += 1
+        except OSError:
+            pass
+    return count
+
+
+def mapped(ids: range, map_file: str) -> bool:
+    """Whether every id in `ids` exists in this user namespace (its /proc/self/uid_map or
+    gid_map): outside Linux, or without the file, ids are what they say."""
+    try:
+        with open(map_file, encoding="ascii") as table:
+            rows = [line.split() for line in table]
+    except OSError:
+        return True
+    for row in rows:
+        try:
+            inside, _, count = (int(field) for field in row)
+        except ValueError:
+            continue
+        if inside <= ids.start and ids.stop <= inside + count:
+            return True
+    return False
+
+
+def identity() -> str:
+    """Who student code runs as: `pool`, a user of the grader's own (the grader is root, and
+    its user namespace has those users); `no-capabilities`, the grader's root with every
+    capability dropped (root of a user namespace that maps no user for the sandbox: rootless
+    Podman or Docker, userns-remap, `unshare --user --map-root-user`); `own`, the grader's own
+    user (the worker adds a user namespace of its own where the kernel allows)."""
+    if os.geteuid() != 0:
+        return "own"
+    pool = range(_POOL_BASE, _POOL_BASE + 64)
+    if mapped(pool, "/proc/self/uid_map") and mapped(pool, "/proc/self/gid_map"):
+        return "pool"
+    return "no-capabilities"
+
+
+_scratch_root: list[str] = []
+_scratch_lock = threading.Lock()
+
+
+def scratch_folder(slot: int) -> tuple[str, str]:
+    """Where a worker's runners may write when no namespace gives them a private /tmp: a
+    folder of its own inside one the grader made for its workers (hidden from every runner
+    but through its own worker's folder), and that folder. Made once, removed at the end."""
+    import tempfile
+
+    with _scratch_lock:
+        if not _scratch_root:
+            root = tempfile.mkdtemp(prefix="backprop-grader-")
+            os.chmod(root, 0o711)  # a pool user passes through to its job's folder, no further
+            _scratch_root.append(root)
+            import atexit
+
+            atexit.register(remove_scratch)  # (the grade command ends without atexit: see entry)
+    folder = os.path.join(_scratch_root[0], f"worker-{slot}")
+    os.makedirs(folder, exist_ok=True)
+    os.chmod(folder, 0o711)
+    return folder, _scratch_root[0]
+
+
+def remove_scratch() -> None:
+    """The workers' folders, removed (they are empty but for a job cut short)."""
+    import shutil
+
+    with _scratch_lock:
+        for root in _scratch_root:
+            shutil.rmtree(root, ignore_errors=True)
+        _scratch_root.clear()
+
+
+def settings(hide: tuple[str, ...], once: bool = False) -> dict:
+    """What a new worker is told: whether to make namespaces, the user student code runs as,
+    the folders hidden for good, and a cap on processes where the user is the grader's own."""
+    who = identity()
+    slot = next(_slots)
+    uid = _POOL_BASE + slot % 64 if who == "pool" else None
+    scratch, scratch_root = scratch_folder(slot)
+    return {
+        "namespaces": os.environ.get("BACKPROP_GRADER_NAMESPACES") != "0",
+        "userns": os.environ.get("BACKPROP_GRADER_USERNS") != "0",
+        # As a machine without Landlock is (a kernel before 5.13, or one that leaves it out).
+        "landlock": os.environ.get("BACKPROP_GRADER_LANDLOCK") != "0",
+        "identity": who, "uid": uid, "gid": uid,
+        # A pool user owns no other process; the grader's own user does: leave it room.
+        "processes": 64 if who == "pool" else _process_count(os.geteuid()) + 256,
+        "hide": sorted({*homes(), *hide}),
+        # Without namespaces: the one place its runners may write, and the folder of every
+        # worker's such place (hidden, but for its own).
+        "scratch": scratch, "private": [scratch_root],
+        "disk_mb": 64,  # the size of each private temporary folder, wiped after each submission
+        "once": once,
+    }
+
+
+def _not_dumpable() -> None:
+    """No process of the grader's own user may look inside the grader (its memory, its
+    environment, its descriptors) through /proc: where student code runs as that user (no
+    user namespaces), what else would stop it is Landlock's, and a kernel may lack that."""
+    if sys.platform.startswith("linux") and not _dumpable_set:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE
+        _dumpable_set.append(True)
+
+
+_dumpable_set: list[bool] = []
+
+
+class Worker:
+    """A worker process, its socket, and what it said it has in force. A worker starts loading
+    numpy as soon as it exists; it is told its settings (`configure`) when the grader knows
+    them, so that its start overlaps the grader's own."""
+
+    def __init__(self, hide: tuple[str, ...] | None = None, once: bool = False):
+        _not_dumpable()
+        ours, theirs = socket.socketpair()
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", "-c", child_boot(write_bytecode=not sys.dont_write_bytecode),
+             "serve", str(theirs.fileno())],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            pass_fds=(theirs.fileno(),), env=environment(), cwd="/", start_new_session=True,
+        )
+        theirs.close()
+        self.socket, self.key = ours, None
+        self.reader = _wire.FrameReader()
+        self.frames: list[tuple[bytes, bytes]] = []
+        self.mode: dict | None = None
+        with _live_lock:
+            _live.add(self)
+        if hide is not None:
+            self.configure(hide, once)
+
+    def configure(self, hide: tuple[str, ...], once: bool = False) -> None:
+        """Tell the worker what it is for: it makes its namespaces and fork server then."""
+        self.key = worker_key(hide)
+        self.socket.sendall(_wire.frame(b"W", _encode(settings(hide, once))))
+
+    def _next(self, deadline: float) -> tuple[bytes, bytes]:
+        while not self.frames:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([self.socket], [], [], remaining)[0]:
+                raise WorkerError("the worker did not answer in time")
+            data = self.socket.recv(1 << 20)
+            if not data:
+                raise WorkerError("the worker has gone")
+            try:
+                self.frames += self.reader.feed(data)
+            except _wire.ProtocolError as exc:
+                raise WorkerError(f"the worker sent what is not a message ({exc})") from None
+        return self.frames.pop(0)
+
+    def ready(self, deadline: float) -> dict:
+        """What the worker has in force, once it has set itself up."""
+        if self.mode is None:
+            kind, body = self._next(deadline)
+            if kind != b"w":
+                raise WorkerError("the worker did not start")
+            import numpy as np
+
+            self.mode = _wire.decode(body, np)
+        return self.mode
+
+    def run(self, job: bytes, deadline: float) -> list[tuple[bytes, bytes]]:
+        """Send a job; its frames back, up to the end frame, by the deadline."""
+        self.ready(deadline)
+        self.socket.sendall(job)
+        frames = []
+        while True:
+            kind, body = self._next(deadline)
+            frames.append((kind, body))
+            if kind == b"Z":
+                return frames
+
+    def close(self) -> None:
+        """End the worker and everything under it (its namespace goes with its fork server)."""
+        with _live_lock:
+            _live.discard(self)
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        self.socket.close()
+        self.process.wait()
+
+
+def worker_key(hide: tuple[str, ...]) -> tuple:
+    """What a worker was made for: a job with another key needs another worker."""
+    return (hide, *(os.environ.get(f"BACKPROP_GRADER_{name}") for name in ("NAMESPACES", "USERNS", "LANDLOCK")))
+
+
+def _encode(value) -> bytes:
+    import numpy as np
+
+    return _wire.make_encoder(np)(value, [10 ** 7])
+
+
+def start_early() -> None:
+    """Start one worker before the grader has even read its options: the worker's start
+    (numpy, the modules students import) then runs alongside the grader's own."""
+    if os.environ.get("BACKPROP_GRADER_WARM") == "0":
+        return
+    try:
+        worker = Worker()
+    except OSError:
+        return
+    with _idle_lock:
+        _idle.append(worker)
+
+
+def prewarm(count: int, hide: tuple[str, ...]) -> None:
+    """Have `count` workers for these hidden paths starting now: one started early is told its
+    settings, the others are started, so that they load numpy while the grader gets ready."""
+    if os.environ.get("BACKPROP_GRADER_WARM") == "0":
+        return
+    with _idle_lock:
+        early = [w for w in _idle if w.key is None]
+        ready = sum(w.key == worker_key(hide) for w in _idle)
+    for worker in early[:max(0, count - ready)]:
+        try:
+            worker.configure(hide)
+        except OSError:
+            with _idle_lock:
+                _idle.remove(worker)
+            worker.close()
+    with _idle_lock:
+        missing = count - sum(w.key == worker_key(hide) for w in _idle)
+    for _ in range(missing):
+        try:
+            worker = Worker(hide)
+        except OSError:
+            return
+        with _idle_lock:
+            _idle.append(worker)
+
+
+def worker_mode(hide: tuple[str, ...], allowance: float = 60.0) -> dict:
+    """What a worker for these hidden paths has in force on this machine, as it said when it
+    was ready (its namespaces, the user student code runs as, what failed, what is missing):
+    an idle one is asked, and stays idle for the first job."""
+    if os.environ.get("BACKPROP_GRADER_WARM") == "0":
+        worker = Worker(hide, once=True)
+        try:
+            return worker.ready(time.monotonic() + allowance)
+        finally:
+            worker.close()
+    worker = _checkout(hide)
+    try:
+        mode = worker.ready(time.monotonic() + allowance)
+    except (WorkerError, OSError) as exc:
+        worker.close()
+        return {"failures": [f"could not start a worker ({exc})"]}
+    with _idle_lock:
+        _idle.append(worker)
+    return mode
+
+
+def limit(count: int) -> None:
+    """At most `count` jobs on workers at once (a batch's --jobs). More grading threads than
+    that may run: while these workers run submissions, the others load and judge, so that a
+    worker never waits for the grader to finish judging its last submission."""
+    global _slots_free
+    _slots_free = threading.BoundedSemaphore(max(1, count))
+
+
+def run(job: bytes, hide: tuple[str, ...], allowance: float) -> tuple[list[tuple[bytes, bytes]], dict]:
+    """Run a job on an idle worker (or a fresh one), within `allowance` seconds of getting
+    one; its frames and the worker's mode."""
+    if os.environ.get("BACKPROP_GRADER_WARM") == "0":
+        worker = Worker(hide, once=True)
+        try:
+            return worker.run(job, time.monotonic() + allowance), worker.mode
+        finally:
+            worker.close()
+    slots = _slots_free
+    if slots is not None:
+        slots.acquire()
+    try:
+        if _stopping.is_set():
+            raise WorkerError("the grader is stopping")
+        for attempt in range(2):  # a worker that died since its last job is replaced once
+            worker = _checkout(hide)
+            fresh = worker.mode is None
+            try:
+                frames = worker.run(job, time.monotonic() + allowance)
+            except (WorkerError, OSError):
+                worker.close()
+                if fresh or attempt or _stopping.is_set():
+                    raise
+                continue
+            with _idle_lock:
+                _idle.append(worker)
+            return frames, worker.mode
+        raise WorkerError("no worker could be started")  # pragma: no cover - the loop returns
+    finally:
+        if slots is not None:
+            slots.release()
+
+
+def _checkout(hide: tuple[str, ...]) -> Worker:
+    """An idle worker for these hidden paths (one made for others is ended), one started
+    early and told its settings now, or a new one."""
+    key = worker_key(hide)
+    with _idle_lock:
+        stale = [w for w in _idle if (w.key is not None and w.key != key) or w.process.poll() is not None]
+        for worker in stale:
+            _idle.remove(worker)
+        worker = next((w for w in reversed(_idle) if w.key == key), None) \
+            or next((w for w in _idle if w.key is None), None)
+        if worker is not None:
+            _idle.remove(worker)
+    for old in stale:
+        old.close()
+    if worker is not None and worker.key is None:
+        worker.configure(hide)
+    return worker or Worker(hide)
+
+
+def kill_all() -> None:
+    """End every worker at once (the grader is being interrupted)."""
+    with _live_lock:
+        workers = list(_live)
+    _stopping.set()
+    for worker in workers:
+        try:
+            os.killpg(worker.process.pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def close_all() -> None:
+    """End the workers of this process cleanly (at exit), and remove their folders."""
+    with _live_lock:
+        workers = list(_live)
+    for worker in workers:
+        worker.close()
+    remove_scratch()

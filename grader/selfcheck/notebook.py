@@ -1,0 +1,180 @@
+"""`check()`: a student grades the functions of their running notebook against the same cases.
+
+    from grader import check
+    check("dJdW2")   # one function
+    check("Q6")      # the functions that answer a worksheet question
+    check()          # all of them
+
+It runs in the student's own process, for speed and convenience: it is a self-check, not a
+grade. The grade is the sandboxed one (`grade`), which never trusts the student's process.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+import types
+from typing import Any
+
+import numpy as np
+
+from grader import assignment, sandbox
+from grader.selfcheck import handout_runtime as student_check_runtime
+from grader.sandbox.child.runner import (OWN_COST, Tracer, _plain_name, own_cost_values, reordered_names,
+                            series_adapter)
+from grader.grading import Options, grade_submission
+from grader.intake.loading import Submission
+from grader.results import SubmissionResult
+
+
+def _plain(value: Any) -> Any:
+    """A returned value as the sandbox would deliver it: numbers, lists, float arrays (the
+    student check file's own reading, so that both self-checks read answers alike)."""
+    return student_check_runtime._plain(value, unsupported=sandbox.Unsupported)
+
+
+def _traced(nodes: list) -> tuple[sandbox.Traced, ...]:
+    """The tracer's records, already plain values here, as the grader reads them."""
+    return tuple(sandbox.Traced(node["f"], None if node.get("args") is None else tuple(node["args"]),
+                                "raised" if "raised" in node else "returned", node.get("value"),
+                                _traced(node.get("calls", [])), node.get("raised"))
+                 for node in nodes)
+
+
+def _in_process(namespace: dict):
+    """A runner answering the grader's calls with the namespace's functions, in this process.
+    While it runs, the graded functions of the namespace are traced as in the sandbox (so that
+    credit is carried forward the same way); they are put back afterwards."""
+    def run(cells, calls, limits, confinement, modules=(), contract=sandbox.Contract()) -> sandbox.RunResult:
+        params = dict(contract.params)
+        tracer = Tracer(lambda value, budget: _plain(value), params, limits.max_answer_bytes)
+        series = series_adapter({"class": contract.series_class, "questions": contract.series_questions,
+                                 "adapter": contract.series_adapter}, namespace, tracer.wrap)
+        originals = {name: namespace[name] for name, _ in contract.graded
+                     if isinstance(namespace.get(name), types.FunctionType)}
+        namespace.update({name: tracer.wrap(question, originals[name])
+                          for name, question in contract.graded if name in originals})
+        outcomes = {}
+        try:
+            for call in calls:
+                outcomes[call.key] = _answer(call, namespace, originals, series, tracer, params)
+        finally:
+            namespace.update(originals)
+        defined = tuple(sorted(k for k, v in namespace.items() if callable(v) and not k.startswith("_")))
+        return sandbox.RunResult(outcomes, (), defined, "", 0)
+
+    return run
+
+
+def _answer(call, namespace, originals, series, tracer, params) -> sandbox.CallOutcome:
+    if call.group == OWN_COST:  # J around the weights, for where a wrong gradient goes wrong
+        functions = [originals.get(n, namespace.get(n)) for n in call.names]
+        if not all(callable(f) for f in functions):
+            return sandbox.CallOutcome("missing", message="not defined")
+        try:
+            return sandbox.CallOutcome("returned", value=np.array(own_cost_values(*functions, *call.args)))
+        except Exception as exc:
+            return sandbox.CallOutcome("raised", message=f"{type(exc).__name__}: {exc}")
+    if call.read:
+        if any(n not in namespace for n in call.names):
+            return sandbox.CallOutcome("missing", message="not defined")
+        return sandbox.CallOutcome("returned", value=_plain([namespace[n] for n in call.names]))
+    function = next((originals.get(n, namespace[n]) for n in call.names if callable(namespace.get(n))), None)
+    via = None
+    adapter = series(call.group) if series is not None else None
+    if function is None and adapter is not None:
+        function, via = adapter, "class"
+    if function is None:
+        return sandbox.CallOutcome("missing", message="not defined")
+    args = [np.copy(a) if isinstance(a, np.ndarray) else a for a in call.args]
+    stub = params.get(call.group, ())
+    reordered = reordered_names(function, stub) if via is None else None
+    given: dict[str, list] = {}
+    for question_id, given_args, answer in call.given:  # see grading.given_keys
+        given.setdefault(question_id, []).append((given_args, answer))
+    tracer.given = given or None
+    tracer.start()
+    try:
+        if reordered is None:
+            value = function(*args)
+        else:
+            by_plain = {_plain_name(n): a for n, a in zip(stub, args)}
+            value = function(**{n: by_plain[_plain_name(n)] for n in reordered})
+    except Exception as exc:
+        trace = _traced(tracer.finish())
+        tracer.given = None
+        text = str(exc)
+        line = traceback.extract_tb(exc.__traceback__)[-1].lineno if exc.__traceback__ else None
+        return sandbox.CallOutcome("raised", message=f"{type(exc).__name__}: {text}" if text
+                                   else type(exc).__name__, line=line, via=via, trace=trace,
+                                   error=type(exc).__name__)
+    trace = _traced(tracer.finish())
+    tracer.given = None
+    return sandbox.CallOutcome("returned", value=_plain(value), via=via, trace=trace,
+                               reordered=reordered and tuple(reordered))
+
+
+class ScoreCard:
+    """The self-check's result: an HTML table in Jupyter, text anywhere else."""
+
+    def __init__(self, result: SubmissionResult, wanted: tuple[str, ...] | None):
+        self.result = result
+        self.questions = [q for q in result.questions if wanted is None or q.question.id in wanted]
+
+    @property
+    def score(self) -> float:
+        return round(sum(q.score for q in self.questions), 4)
+
+    @property
+    def max_score(self) -> float:
+        return sum(q.question.points for q in self.questions)
+
+    def __repr__(self) -> str:
+        from grader.reports.table import questions_table
+
+        return f"{questions_table(self.questions)}\nself-check: {self.score:g} / {self.max_score:g}"
+
+    def _repr_html_(self) -> str:
+        import html
+
+        rows = "".join(
+            f"<tr><td><code>{html.escape(q.question.id)}</code></td><td>{html.escape(q.question.worksheet)}</td>"
+            f"<td style=\"text-align:right\">{q.score:g} / {q.question.points:g}</td>"
+            f"<td style=\"text-align:left\">{'&#10004; ' if q.score >= q.question.points else ''}"
+            f"{html.escape(q.feedback)}</td></tr>"
+            for q in self.questions)
+        return ("<table><tr><th>question</th><th>worksheet</th><th>score</th><th>feedback</th></tr>"
+                f"{rows}<tr><td colspan=\"2\"><b>self-check</b></td><td style=\"text-align:right\">"
+                f"<b>{self.score:g} / {self.max_score:g}</b></td><td style=\"text-align:left\">"
+                "the grade is the sandboxed one, from <code>grade</code></td></tr></table>")
+
+
+def _assignment_of(namespace: dict) -> assignment.Assignment:
+    """The installed assignment whose questions the namespace answers the largest share of (a
+    stub defines all of its own): the default one on a tie."""
+    def share(work: assignment.Assignment) -> float:
+        answered = sum(any(name in namespace for name in q.names) for q in work.questions)
+        return answered / len(work.questions)
+
+    works = [assignment.load(folder) for folder in assignment.installed()]
+    return max(works, key=lambda work: (share(work), work.name == assignment.DEFAULT))
+
+
+def check(question: str | None = None, namespace: dict | None = None, *,
+          seed: int | None = None, feedback: str = "full",
+          assignment_name: str | None = None) -> ScoreCard:
+    """Grade the functions defined where check() is called (or in `namespace`); `question`
+    picks a function ("dJdW2") or a worksheet question ("Q6", "q11"), else all are shown.
+    `feedback` is "full", "published", "no-expected" or "score-only", as for `grade --feedback`;
+    `assignment_name` an installed assignment or an assignment's folder (by default the
+    installed one whose functions the notebook defines)."""
+    if namespace is None:
+        namespace = sys._getframe(1).f_globals
+    work = assignment.load(assignment_name) if assignment_name else _assignment_of(namespace)
+    wanted = None
+    if question is not None:  # KeyError saying what is accepted, for a typo
+        wanted = tuple(q.id for q in work.questions_named(question))
+    submission = Submission("notebook", "<self-check>", ())
+    result = grade_submission(submission, Options(work, seed=seed, feedback=feedback),
+                              runner=_in_process(namespace))
+    return ScoreCard(result, wanted)
