@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Iterator
 
 from grader import sandbox
+from grader.assignment import Assignment
 from grader.intake.discovery import Entry
 from grader.grading import Options, grade_submission
 from grader.intake.loading import SubmissionError, load
@@ -40,8 +41,8 @@ def _options_text(options: Options) -> str:
     catalogues = hashlib.sha256()
     for path in options.catalogues:
         catalogues.update(Path(path).read_bytes())
-    work = options.assignment
-    return (f"assignment={work.name}:{work.fingerprint};seed={options.seed};timeout={limits.timeout};memory={limits.memory_mb};"
+    assignment = options.assignment
+    return (f"assignment={assignment.name}:{assignment.fingerprint};seed={options.seed};timeout={limits.timeout};memory={limits.memory_mb};"
             f"carry={options.carry_forward};feedback={options.feedback};"
             f"catalogues={catalogues.hexdigest()}")
 
@@ -152,10 +153,10 @@ class Spool:
 
     CHUNK = 1 << 20  # bytes of results gathered before they are written
 
-    def __init__(self, work=None) -> None:
+    def __init__(self, assignment: Assignment) -> None:
         import tempfile
 
-        self.assignment = work  # the Assignment results are read back for (None: the default)
+        self.assignment = assignment  # the Assignment results are read back for
 
         try:
             self._file = tempfile.TemporaryFile()

@@ -16,12 +16,13 @@ from pathlib import Path
 
 import click
 
-from grader import assignment, sandbox
+from grader import sandbox
 from grader.reports import gradescope, lms, table as report
 from grader.sandbox import workers as processes
 from grader.batch import FeedbackFolder, Spool, grade_all
 from grader.intake.discovery import DiscoveryError, discover
-from grader.assignment import AssignmentError
+from grader.assignment import DEFAULT, INSTALLED, Assignment, AssignmentError, installed
+from grader.assignment import load as load_assignment
 from grader.judge.catalogue import CatalogueError
 from grader.grading import FEEDBACK_LEVELS, Options, answer_key_paths, mistakes_by_question
 from grader.results import Report, printable
@@ -51,20 +52,20 @@ def _load_assignment(_ctx, _param, value):
     from grader.grading import contract, plan
 
     try:
-        work = assignment.load(value)
-        plan(work.default_seed, work)
-        contract(work)
+        assignment = load_assignment(value)
+        plan(assignment.default_seed, assignment)
+        contract(assignment)
     except AssignmentError as exc:
         raise click.BadParameter(str(exc)) from None
     except Exception as exc:  # the author's cases.py or model answer failing on its own cases
         raise click.BadParameter(f"{value}: computing its cases and expected answers failed: "
                                  f"{type(exc).__name__}: {exc}") from None
-    return work
+    return assignment
 
 
 def _assignment_option(command):
     return click.option(
-        "--assignment", "work", default=assignment.DEFAULT, show_default=True, callback=_load_assignment,
+        "--assignment", "assignment", default=DEFAULT, show_default=True, callback=_load_assignment,
         help="The assignment: an installed one's name (see `grade assignments`) or an "
              "assignment's folder.")(command)
 
@@ -140,7 +141,7 @@ def main():
               help="Where results are kept between runs  [default: ~/.cache/backprop-grader]")
 @click.option("--no-cache", is_flag=True, help="Neither read nor keep results between runs.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-def run(paths, output_format, work, assignment_name, output, feedback_dir, html_file, jobs, seed, timeout,
+def run(paths, output_format, assignment, assignment_name, output, feedback_dir, html_file, jobs, seed, timeout,
         memory_mb, no_carry_forward, feedback_level, catalogues, force, cache_dir, no_cache, quiet):
     """Grade submissions: files (.py, .ipynb) and class folders.
 
@@ -160,7 +161,7 @@ def run(paths, output_format, work, assignment_name, output, feedback_dir, html_
     """
     warnings: list[str] = []
     try:
-        entries = discover(list(paths), work, warnings)
+        entries = discover(list(paths), assignment, warnings)
     except DiscoveryError as exc:
         raise click.ClickException(str(exc)) from None
     for line in warnings:  # a class folder looked at only in part: never dropped silently
@@ -175,15 +176,15 @@ def run(paths, output_format, work, assignment_name, output, feedback_dir, html_
     outputs = [feedback_dir, _report_folder(output), _report_folder(html_file),
                store.directory if store else None]
     private += tuple(str(p.resolve()) for p in outputs if p is not None and p.resolve() != Path("/"))
-    options = Options(work, seed=seed, limits=sandbox.Limits(timeout=timeout, memory_mb=memory_mb),
+    options = Options(assignment, seed=seed, limits=sandbox.Limits(timeout=timeout, memory_mb=memory_mb),
                       private_paths=private, carry_forward=not no_carry_forward,
-                      catalogues=(str(work.catalogue_path), *(str(c) for c in catalogues)),
+                      catalogues=(str(assignment.catalogue_path), *(str(c) for c in catalogues)),
                       feedback=feedback_level)
     seed = options.seed
     processes.prewarm(min(jobs, len(entries)), answer_key_paths(options))
     _say_sandbox_gaps(options)
     try:
-        mistakes_by_question(options.catalogues, work)
+        mistakes_by_question(options.catalogues, assignment)
     except CatalogueError as exc:
         raise click.ClickException(str(exc)) from None
     if store is not None and (problem := store.usable()) is not None:
@@ -195,10 +196,10 @@ def run(paths, output_format, work, assignment_name, output, feedback_dir, html_
         feedback_dir.mkdir(parents=True, exist_ok=True)
         feedback = FeedbackFolder(feedback_dir)
     show_progress = not quiet and len(entries) > 1 and sys.stderr.isatty()
-    results = Spool(work)
+    results = Spool(assignment)
     # The JSON report's summary, counted as results come (the other reports count their own
     # from the results they read back).
-    summary = ClassStats(work) if output_format == "json" else None
+    summary = ClassStats(assignment) if output_format == "json" else None
     from_store = 0
     if output_format == "table":  # loaded while the first submissions run, not after
         threading.Thread(target=report.prepare_table, daemon=True).start()
@@ -232,20 +233,20 @@ def run(paths, output_format, work, assignment_name, output, feedback_dir, html_
     def chunks():
         # One result is a score card; a class is read back one at a time while it is written.
         ordered = list(results.in_order(entries)) if len(entries) == 1 else results.in_order(entries)
-        graded_report = Report(work, seed, ordered)
+        graded_report = Report(assignment, seed, ordered)
         left_out[0] = lms.LeftOut()
         if output_format == "canvas":
-            return lms.canvas_chunks(ordered, assignment_name or work.title, work.max_score, left_out[0])
+            return lms.canvas_chunks(ordered, assignment_name or assignment.title, assignment.max_score, left_out[0])
         if output_format == "moodle":
-            return lms.moodle_chunks(ordered, work.max_score, left_out[0])
+            return lms.moodle_chunks(ordered, assignment.max_score, left_out[0])
         if output_format == "gradescope":
-            return iter([json.dumps(gradescope.results_json(ordered[0], elapsed, work), indent=2) + "\n"])
+            return iter([json.dumps(gradescope.results_json(ordered[0], elapsed, assignment), indent=2) + "\n"])
         if output_format == "prairielearn":
             from grader.reports import prairielearn
 
-            return iter([json.dumps(prairielearn.results_json(ordered[0], work), indent=2) + "\n"])
+            return iter([json.dumps(prairielearn.results_json(ordered[0], assignment), indent=2) + "\n"])
         if output_format == "json":  # the entries as the spool keeps them: not rebuilt
-            return report.json_document(work.name, seed, results.json_entries(entries), summary)
+            return report.json_document(assignment.name, seed, results.json_entries(entries), summary)
         if output_format == "csv":
             return report.csv_chunks(graded_report)
         return iter([report.to_table(graded_report) + "\n"])
@@ -257,7 +258,7 @@ def run(paths, output_format, work, assignment_name, output, feedback_dir, html_
         from grader.reports.html import to_html
 
         try:
-            html_file.write_text(to_html(results.in_order(entries), work), encoding="utf-8")
+            html_file.write_text(to_html(results.in_order(entries), assignment), encoding="utf-8")
         except OSError as exc:
             click.echo(f"warning: the HTML report could not be written to {html_file} "
                        f"({exc.strerror}); the results are in the report above", err=True)
@@ -321,7 +322,7 @@ def _progress(total: int):
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the script here instead of standard output.")
 @_assignment_option
-def extract(notebook, output, work):
+def extract(notebook, output, assignment):
     """Print the exact Python the grader runs for a notebook, with # In[n] cell markers.
 
     IPython syntax (magics, shell escapes, help) appears as comments, as the grader sets it
@@ -335,7 +336,7 @@ def extract(notebook, output, work):
     from grader.intake.notebooks import NotebookError, read_notebook, to_script
 
     try:
-        script = to_script(read_notebook(notebook, read_text(notebook), work.check_modules))
+        script = to_script(read_notebook(notebook, read_text(notebook), assignment.check_modules))
     except (SubmissionError, NotebookError) as exc:
         raise click.ClickException(f"{notebook}: {exc}") from None
     if output is not None:
@@ -373,7 +374,7 @@ def _autograder_options(command):
                    "never, after the due date, or once grades are published; the overall output "
                    "(notes, total) stays visible.")
 @_autograder_options
-def gradescope_command(submission_dir, results_file, visibility, work, seed, timeout, memory_mb, feedback_level):
+def gradescope_command(submission_dir, results_file, visibility, assignment, seed, timeout, memory_mb, feedback_level):
     """Grade a Gradescope submission: what an autograder's run_autograder calls.
 
     Finds the .py or .ipynb in the submission folder, grades it, and writes results.json. A
@@ -384,31 +385,31 @@ def gradescope_command(submission_dir, results_file, visibility, work, seed, tim
         grade gradescope --submission /autograder/submission
     """
     started = time.monotonic()
-    result = _grade_folder(work, submission_dir, seed, timeout, memory_mb, feedback_level)
-    document = gradescope.results_json(result, time.monotonic() - started, work, visibility)
+    result = _grade_folder(assignment, submission_dir, seed, timeout, memory_mb, feedback_level)
+    document = gradescope.results_json(result, time.monotonic() - started, assignment, visibility)
     _write_results(results_file, document, result)
 
 
-def _grade_folder(work, submission_dir: Path, seed: int | None, timeout: float, memory_mb: int,
+def _grade_folder(assignment, submission_dir: Path, seed: int | None, timeout: float, memory_mb: int,
                   feedback_level: str):
     """The one submission an autograder (Gradescope, PrairieLearn) puts in a folder, graded;
     a result that says why whatever happens."""
     from grader.grading import grade_path
     from grader.results import SubmissionResult
 
-    options = Options(work, seed=seed, limits=sandbox.Limits(timeout=timeout, memory_mb=memory_mb),
+    options = Options(assignment, seed=seed, limits=sandbox.Limits(timeout=timeout, memory_mb=memory_mb),
                       private_paths=(str(submission_dir.resolve()),), feedback=feedback_level)
     _say_sandbox_gaps(options)
     try:
-        chosen = gradescope.find_submission(submission_dir, work)
+        chosen = gradescope.find_submission(submission_dir, assignment)
         path = chosen.graded.path
         result = grade_path(path, options, student=path.stem, folder=submission_dir)
         return dataclasses.replace(result, notes=chosen.notes() + result.notes)
     except gradescope.NoSubmission as exc:
         return SubmissionResult("submission", str(submission_dir), error=str(exc), flags=exc.flags,
-                                possible=work.max_score)
+                                possible=assignment.max_score)
     except Exception as exc:  # the grader's own failure: still a results file that says so
-        return SubmissionResult("submission", str(submission_dir), possible=work.max_score,
+        return SubmissionResult("submission", str(submission_dir), possible=assignment.max_score,
                                 error=f"internal grader error: {type(exc).__name__}: {exc}")
 
 
@@ -423,7 +424,7 @@ def _write_results(results_file: Path, document: dict, result) -> None:
 @click.option("--grade-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("/grade"),
               show_default=True, help="The grading job's folder: student/ in, results/results.json out.")
 @_autograder_options
-def prairielearn_command(grade_dir, work, seed, timeout, memory_mb, feedback_level):
+def prairielearn_command(grade_dir, assignment, seed, timeout, memory_mb, feedback_level):
     """Grade a PrairieLearn external grading job: what the question's entrypoint calls.
 
     Finds the .py or .ipynb the student uploaded (GRADE_DIR/student), grades it, and writes
@@ -436,8 +437,8 @@ def prairielearn_command(grade_dir, work, seed, timeout, memory_mb, feedback_lev
     """
     from grader.reports import prairielearn
 
-    result = _grade_folder(work, grade_dir / "student", seed, timeout, memory_mb, feedback_level)
-    _write_results(grade_dir / "results" / "results.json", prairielearn.results_json(result, work), result)
+    result = _grade_folder(assignment, grade_dir / "student", seed, timeout, memory_mb, feedback_level)
+    _write_results(grade_dir / "results" / "results.json", prairielearn.results_json(result, assignment), result)
 
 
 @main.command()
@@ -474,7 +475,7 @@ def seal(extra):
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
 @_assignment_option
-def key(output_format, work):
+def key(output_format, assignment):
     """Print the answer key: the worksheet's numeric answers, from the model answer.
 
     For the backpropagation worksheet: the dimensions of Q1, Q2, Q7 and Q13, Q11's forward
@@ -487,9 +488,9 @@ def key(output_format, work):
     """
     from grader.reports import key as answer_key
 
-    entries = answer_key.answer_key(work)
+    entries = answer_key.answer_key(assignment)
     if output_format == "json":
-        click.echo(json.dumps(answer_key.to_json_document(entries, work), indent=2))
+        click.echo(json.dumps(answer_key.to_json_document(entries, assignment), indent=2))
     else:
         click.echo(answer_key.to_table(entries))
 
@@ -506,7 +507,7 @@ def key(output_format, work):
               help="The seed you grade with: refused as the public seed  [default: the assignment's]")
 @click.option("--catalogue", "catalogues", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="More catalogued mistakes to diagnose (repeatable), as for grading.")
-def student_check(work, output, seeded, public_seed, seed, catalogues):
+def student_check(assignment, output, seeded, public_seed, seed, catalogues):
     """Write backprop_check.py, a self-check students can be given: no answers inside.
 
     One file, numpy only: students put it beside their notebook and run
@@ -522,11 +523,11 @@ def student_check(work, output, seeded, public_seed, seed, catalogues):
     from grader.selfcheck import handout as builder
 
     public = builder.DEFAULT_PUBLIC_SEED if public_seed is None else public_seed
-    seed = work.default_seed if seed is None else seed
-    output = output or Path(f"{work.handin}_check.py")
-    paths = (str(work.catalogue_path), *(str(Path(c).resolve()) for c in catalogues))
+    seed = assignment.default_seed if seed is None else seed
+    output = output or Path(f"{assignment.handin}_check.py")
+    paths = (str(assignment.catalogue_path), *(str(Path(c).resolve()) for c in catalogues))
     try:
-        text = builder.build(public, seeded, seed, paths, work)
+        text = builder.build(public, seeded, seed, paths, assignment)
     except (builder.StudentCheckError, mistakes_catalogue.CatalogueError) as exc:
         raise click.ClickException(str(exc)) from None
     try:
@@ -551,15 +552,15 @@ def assignments():
     from tabulate import tabulate
 
     rows = []
-    for folder in assignment.installed():
+    for folder in installed():
         try:
-            work = assignment.load(folder)
+            assignment = load_assignment(folder)
         except AssignmentError as exc:
             rows.append((folder.name, "", "", f"unusable: {exc}"))
             continue
-        default = " (default)" if work.name == assignment.DEFAULT else ""
-        rows.append((work.name + default, len(work.questions), f"{work.max_score:g}",
-                     f"{work.title}; hand in {work.handin}.py or {work.handin}.ipynb"))
+        default = " (default)" if assignment.name == DEFAULT else ""
+        rows.append((assignment.name + default, len(assignment.questions), f"{assignment.max_score:g}",
+                     f"{assignment.title}; hand in {assignment.handin}.py or {assignment.handin}.ipynb"))
     click.echo(tabulate(rows, headers=("assignment", "questions", "points", "about"),
                         disable_numparse=True))
-    click.echo(f"\n(in {assignment.INSTALLED})")
+    click.echo(f"\n(in {INSTALLED})")

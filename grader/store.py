@@ -16,6 +16,7 @@ from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
+from grader.assignment import Assignment
 from grader.results import SubmissionResult, submission_from_dict, submission_to_dict
 
 _FORMAT = 1
@@ -55,12 +56,12 @@ class ResultStore:
     def _path(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key}.json"
 
-    def get(self, key: str, student: str, path: str, work=None) -> SubmissionResult | None:
+    def get(self, key: str, student: str, path: str, assignment: Assignment) -> SubmissionResult | None:
         """The stored result, relabelled for this student and path; None if absent or unreadable.
-        `work` is the assignment it was graded for (the key includes it)."""
+        `assignment` is the one it was graded for (the key includes it)."""
         try:
             data = json.loads(self._path(key).read_text(encoding="utf-8"))
-            return replace(submission_from_dict(data, work), student=student, path=path)
+            return replace(submission_from_dict(data, assignment), student=student, path=path)
         except (OSError, ValueError, KeyError, TypeError):
             return None
 

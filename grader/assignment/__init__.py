@@ -480,7 +480,7 @@ def _load_folder(folder: Path) -> Assignment:
     model_answer, exercises = _layout(folder, handin)
     if not model_answer.is_file():
         raise AssignmentError(f"{model_answer}: not found (the model answer)")
-    work = Assignment(
+    loaded = Assignment(
         name=name, title=data.get("title", name), folder=folder, handin=handin,
         questions=questions, rtol=tolerances[0], atol=tolerances[1], choices=dict(choices),
         default_seed=int(data.get("default_seed", 0)),
@@ -488,12 +488,12 @@ def _load_folder(folder: Path) -> Assignment:
         catalogue_names=dict(data.get("catalogue_names", {})), series=series, own_gradient=own,
         cases_module=cases_module, exercises=exercises, model_answer_path=model_answer)
     # The model answer answers every question: a missing function is the author's, said now.
-    reference = work.reference
+    reference = loaded.reference
     for q in questions:
         for name_needed in (q.constants or (q.id,)):
             if not hasattr(reference, name_needed):
-                raise AssignmentError(f"{work.model_answer_path}: no {name_needed} (question {q.id})")
-    return work
+                raise AssignmentError(f"{loaded.model_answer_path}: no {name_needed} (question {q.id})")
+    return loaded
 
 
 def _layout(folder: Path, handin: str) -> tuple[Path, Path]:

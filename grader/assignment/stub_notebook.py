@@ -20,8 +20,7 @@ import sys
 
 import nbformat
 
-from grader import assignment
-from grader.assignment import Assignment
+from grader.assignment import DEFAULT, Assignment, AssignmentError, load
 
 SELF_CHECK = """### Checking your work as you go
 
@@ -41,17 +40,16 @@ def _comment_above(lines: list[str], lineno: int) -> tuple[str, int]:
     return " ".join(block), start + 1
 
 
-def build(source: str, work: Assignment | None = None) -> str:
-    """The notebook's JSON text for a stub's source (the assignment's, by default the default one)."""
-    work = work or assignment.default()
-    questions = {q.id for q in work.questions}
+def build(source: str, assignment: Assignment) -> str:
+    """The notebook's JSON text for a stub's source of the assignment."""
+    questions = {q.id for q in assignment.questions}
     # A group of constants is checked as the question that reads them.
-    by_constant = {name: q.id for q in work.questions for name in q.constants}
-    module = f"{work.handin}_check"
+    by_constant = {name: q.id for q in assignment.questions for name in q.constants}
+    module = f"{assignment.handin}_check"
     tree = ast.parse(source)
     lines = source.splitlines()
     intro = ast.get_docstring(tree) or ""
-    intro = intro.replace(f"grade {work.handin}.py", f"grade {work.handin}.ipynb")
+    intro = intro.replace(f"grade {assignment.handin}.py", f"grade {assignment.handin}.ipynb")
     body = tree.body[1:] if intro else tree.body
     first_block = next(i for i, node in enumerate(body) if isinstance(node, (ast.FunctionDef, ast.Assign)))
     preamble = "\n".join(lines[body[0].lineno - 1:body[first_block].lineno - 1]).strip()
@@ -98,17 +96,17 @@ def build(source: str, work: Assignment | None = None) -> str:
 def main(argv: list[str]) -> int:
     names = [a for a in argv if not a.startswith("--")]
     try:
-        work = assignment.load(names[0] if names else assignment.DEFAULT)
-    except assignment.AssignmentError as exc:
+        assignment = load(names[0] if names else DEFAULT)
+    except AssignmentError as exc:
         print(exc, file=sys.stderr)
         return 1
-    text = build(work.stub_path.read_text(encoding="utf-8"), work)
+    text = build(assignment.stub_path.read_text(encoding="utf-8"), assignment)
     if "--check" in argv:
-        if not work.notebook_path.is_file() or work.notebook_path.read_text(encoding="utf-8") != text:
-            print(f"{work.notebook_path} is out of date: run python -m grader.assignment.stub_notebook {work.name}")
+        if not assignment.notebook_path.is_file() or assignment.notebook_path.read_text(encoding="utf-8") != text:
+            print(f"{assignment.notebook_path} is out of date: run python -m grader.assignment.stub_notebook {assignment.name}")
             return 1
         return 0
-    work.notebook_path.write_text(text, encoding="utf-8")
+    assignment.notebook_path.write_text(text, encoding="utf-8")
     return 0
 
 

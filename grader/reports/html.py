@@ -115,12 +115,12 @@ def _student_section(anchor: str, s: SubmissionResult) -> str:
             + (f"<ul>{listed}</ul>" if listed else "") + '<p><a href="#gradebook">back to the gradebook</a></p></section>')
 
 
-def to_html(submissions: Iterable[SubmissionResult], work: Assignment, title: str | None = None) -> str:
+def to_html(submissions: Iterable[SubmissionResult], assignment: Assignment, title: str | None = None) -> str:
     from grader.reports.table import afterword
 
-    title = title or work.title
-    questions = work.questions
-    stats = ClassStats(work)
+    title = title or assignment.title
+    questions = assignment.questions
+    stats = ClassStats(assignment)
     rows, sections, notes = [], [], []
     for number, s in enumerate(submissions, start=1):
         stats.add(s)
@@ -158,13 +158,13 @@ def to_html(submissions: Iterable[SubmissionResult], work: Assignment, title: st
 
     overview = (f"{stats.count} submissions, {graded} graded, {stats.count - graded} could not be graded"
                 + (f"; mean {statistics.mean(stats.totals):.3g}, median "
-                   f"{statistics.median(stats.totals):.3g} of {display_number(work.max_score):g}" if graded else ""))
+                   f"{statistics.median(stats.totals):.3g} of {display_number(assignment.max_score):g}" if graded else ""))
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}: class report</title>
 <style>{_STYLE}</style></head><body>
 <h1>{html.escape(title)}: class report</h1>
 <p>{overview}</p>
-<div class="charts"><figure>{histogram_svg(stats.totals, work.max_score)}<figcaption>Totals</figcaption></figure>
+<div class="charts"><figure>{histogram_svg(stats.totals, assignment.max_score)}<figcaption>Totals</figcaption></figure>
 <figure>{questions_svg(questions, means)}<figcaption>Mean score per question</figcaption></figure></div>
 <h2>Per question, and the most common mistakes</h2>
 <table><tr><th>question</th><th>worksheet</th><th>mean</th><th>full marks</th><th>lost points</th>
