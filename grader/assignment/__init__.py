@@ -516,21 +516,3 @@ def load(name_or_folder: str | Path = DEFAULT) -> Assignment:
 def default() -> Assignment:
     return load(DEFAULT)
 
-
-# The default assignment's values under the names this module had when it knew one worksheet
-# (QUESTIONS, MAX_SCORE, cases(), ...): for tests and scripts written against them. The
-# engine itself reads the Assignment it is given.
-_COMPAT = {
-    "ASSIGNMENT": lambda a: a.handin, "QUESTIONS": lambda a: a.questions,
-    "MAX_SCORE": lambda a: a.max_score, "RTOL": lambda a: a.rtol, "ATOL": lambda a: a.atol,
-    "CHOICES": lambda a: a.choices, "DEFAULT_SEED": lambda a: a.default_seed,
-    "question": lambda a: a.question, "questions_named": lambda a: a.questions_named,
-    "worksheet_cases": lambda a: a.worksheet_cases, "seeded_cases": lambda a: a.seeded_cases,
-    "cases": lambda a: a.cases, "load_reference": lambda a: (lambda: a.reference),
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _COMPAT:
-        return _COMPAT[name](default())
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
