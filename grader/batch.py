@@ -20,7 +20,7 @@ from grader.intake.discovery import Entry
 from grader.grading import Options, grade_submission
 from grader.intake.loading import SubmissionError, load
 from grader.results import SubmissionResult
-from grader.store import ResultStore
+from grader.store import ResultStore, options_identity
 
 
 @dataclass(frozen=True)
@@ -33,18 +33,6 @@ class Graded:
 # A result's entry in the JSON report: an honest one takes a few KB (every text a result holds
 # is bounded: answers are described, never quoted whole). Past this, the result is not kept.
 MAX_ENTRY = 4 * 1024 * 1024
-
-
-def _options_text(options: Options) -> str:
-    """Everything besides the file that changes its grade, catalogue contents included."""
-    limits = options.limits
-    catalogues = hashlib.sha256()
-    for path in options.catalogues:
-        catalogues.update(Path(path).read_bytes())
-    assignment = options.assignment
-    return (f"assignment={assignment.name}:{assignment.fingerprint};seed={options.seed};timeout={limits.timeout};memory={limits.memory_mb};"
-            f"carry={options.carry_forward};feedback={options.feedback};"
-            f"catalogues={catalogues.hexdigest()}")
 
 
 def _not_gradable(entry: Entry, problem: SubmissionError, options: Options) -> SubmissionResult:
@@ -94,7 +82,7 @@ def _graded(entry: Entry, options: Options, store: ResultStore | None, force: bo
     submission = replace(submission, notes=entry.notes + submission.notes)
     key = None
     if store is not None:
-        identity = f"{os.path.abspath(entry.path)};{entry.notes};{entry.late};{entry.lms};{_options_text(options)}"
+        identity = f"{os.path.abspath(entry.path)};{entry.notes};{entry.late};{entry.lms};{options_identity(options)}"
         key = store.key(submission.content(), identity)
         if not force:
             stored = store.get(key, entry.student, str(entry.path), options.assignment)
