@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING
 
 from grader import sandbox
 from grader.assignment import Assignment
-from grader.intake.discovery import Entry
 from grader.grading import Options, grade_submission
+from grader.intake.discovery import Entry
 from grader.intake.loading import SubmissionError, load
 from grader.results import SubmissionResult
 from grader.store import ResultStore, options_identity
+
+if TYPE_CHECKING:
+    from grader.reports.summary import ClassStats
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,41 @@ def grade_all(entries: list[Entry], options: Options, *, jobs: int = 1,
                 future.cancel()
             sandbox.cancel_all()
             raise
+
+
+def grade_class(entries: list[Entry], options: Options, spool: Spool, *, jobs: int = 1,
+                store: ResultStore | None = None, force: bool = False,
+                feedback: FeedbackFolder | None = None, summary: ClassStats | None = None,
+                on_graded: Callable[[], None] | None = None) -> int:
+    """Grade `entries` into `spool` (see `grade_all`), each result's feedback file written and
+    the class summary counted as it comes, `on_graded` called after each; the number of results
+    kept from an earlier run. Interrupted, what was graded is in the spool."""
+    from_store = 0
+    for graded in grade_all(entries, options, jobs=jobs, store=store, force=force):
+        spool.add(graded.result, graded.entry)
+        if summary is not None:
+            summary.add(graded.result)
+        from_store += graded.from_store
+        if feedback is not None:
+            feedback.write(graded.result)
+        if on_graded is not None:
+            on_graded()
+    return from_store
+
+
+def private_paths(paths: Iterable[Path], outputs: Iterable[Path | None]) -> tuple[str, ...]:
+    """The folders no submission may read: each class folder named (or a file's folder), and
+    every place the run writes (`outputs`: feedback, the folders of report files, the store)."""
+    private = tuple(str(p.resolve() if p.is_dir() else p.resolve().parent) for p in paths)
+    return private + tuple(str(p.resolve()) for p in outputs if p is not None and p.resolve() != Path("/"))
+
+
+def report_folder(output: Path | None) -> Path | None:
+    """The folder a report file is written into, private while submissions run; None for no
+    file, or for a stream that is not a file in a folder (-o /dev/stdout, a named pipe)."""
+    if output is None or (output.exists() and not output.is_file()):
+        return None
+    return output.parent
 
 
 class Spool:
