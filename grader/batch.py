@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from grader import sandbox
 from grader.assignment import Assignment
@@ -101,7 +101,7 @@ def _graded(entry: Entry, options: Options, store: ResultStore | None, force: bo
         return Graded(_not_gradable(entry, exc, options), False)
     except Exception as exc:  # the grader's own failure: report it, keep going, don't store it
         return Graded(_internal_error(entry, options, f"{type(exc).__name__}: {exc}"), False)
-    if key is not None and not result.error_is_transient:
+    if store is not None and key is not None and not result.error_is_transient:
         store.put(key, result)
     return Graded(result, False)
 
@@ -185,8 +185,9 @@ class Spool:
 
         self.assignment = assignment  # the Assignment results are read back for
 
+        self._file: IO[bytes] | None
         try:
-            self._file = tempfile.TemporaryFile()
+            self._file = tempfile.TemporaryFile()  # noqa: SIM115 - open until close()
         except OSError:
             self._file = None
         self._where: dict[tuple[str, str], tuple[int, int] | bytes] = {}
@@ -232,6 +233,7 @@ class Spool:
         where = self._where[(student, path)]
         if isinstance(where, bytes):
             return where
+        assert self._file is not None  # a result has a place in the file only once written there
         self._file.seek(where[0])
         return self._file.read(where[1])
 
@@ -281,7 +283,8 @@ class FeedbackFolder:
     whose file could not be written (a full disk)."""
 
     def __init__(self, folder: Path):
-        self.folder, self.failed = folder, []
+        self.folder = folder
+        self.failed: list[str] = []
 
     def write(self, result: SubmissionResult) -> None:
         from grader.reports.table import to_markdown

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from grader.assignment import Assignment
-from grader.intake.which_file import Choice
 from grader.intake.discovery import Refused, gradable_files, pick
+from grader.intake.which_file import Choice
 from grader.reports.table import case_lines
 from grader.results import SubmissionResult, display_number, printable
 
@@ -90,7 +90,7 @@ def find_submission(folder: Path, assignment: Assignment) -> Choice:
     if not found.files:
         with os.scandir(folder) as listing:  # a few names, of a folder that may hold any number
             names = sorted(printable(entry.name) for entry in itertools.islice(listing, 1000))
-        names = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "") or "nothing"
-        raise NoSubmission(f"no .py or .ipynb file was submitted (found: {names}); submit "
+        found_names = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "") or "nothing"
+        raise NoSubmission(f"no .py or .ipynb file was submitted (found: {found_names}); submit "
                            f"{assignment.handin}.py or {assignment.handin}.ipynb")
     return replace(pick(list(found.files), folder, False, assignment), searched=found.notes)

@@ -7,15 +7,13 @@ import io
 import json
 import re
 import statistics
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from grader.assignment import Assignment
-from grader.results import (QuestionResult, Report, SubmissionResult, display_number, printable,
-                            submission_to_dict)
 from grader.reports.summary import ClassStats, ranked
-
+from grader.results import QuestionResult, Report, SubmissionResult, display_number, printable, submission_to_dict
 
 _COMPACT = json.JSONEncoder(allow_nan=False).encode  # json's C encoder: no indent
 
