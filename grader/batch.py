@@ -157,6 +157,25 @@ def grade_class(entries: list[Entry], options: Options, spool: Spool, *, jobs: i
     return from_store
 
 
+def grade_handed_in(folder: Path, options: Options) -> SubmissionResult:
+    """The one submission an autograder (Gradescope, PrairieLearn) puts in a folder, graded; a
+    result that says why whatever happens."""
+    from grader.grading import grade_path
+    from grader.reports import gradescope
+
+    possible = options.assignment.max_score
+    try:
+        chosen = gradescope.find_submission(folder, options.assignment)
+        path = chosen.graded.path
+        result = grade_path(path, options, student=path.stem, folder=folder)
+        return replace(result, notes=chosen.notes() + result.notes)
+    except gradescope.NoSubmission as exc:
+        return SubmissionResult("submission", str(folder), error=str(exc), flags=exc.flags, possible=possible)
+    except Exception as exc:  # the grader's own failure: still a results file that says so
+        return SubmissionResult("submission", str(folder), possible=possible,
+                                error=f"internal grader error: {type(exc).__name__}: {exc}")
+
+
 def private_paths(paths: Iterable[Path], outputs: Iterable[Path | None]) -> tuple[str, ...]:
     """The folders no submission may read: each class folder named (or a file's folder), and
     every place the run writes (`outputs`: feedback, the folders of report files, the store)."""

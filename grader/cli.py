@@ -6,7 +6,6 @@ Exit status: 0 whenever grading ran, whatever the scores; 1 for a path that can'
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import sys
@@ -21,7 +20,7 @@ import click
 from grader import sandbox
 from grader.assignment import DEFAULT, INSTALLED, Assignment, AssignmentError, installed
 from grader.assignment import load as load_assignment
-from grader.batch import FeedbackFolder, Spool, grade_class, private_paths, report_folder
+from grader.batch import FeedbackFolder, Spool, grade_class, grade_handed_in, private_paths, report_folder
 from grader.grading import FEEDBACK_LEVELS, Options, answer_key_paths, mistakes_by_question
 from grader.intake.discovery import DiscoveryError, Entry, discover
 from grader.judge.catalogue import CatalogueError
@@ -402,23 +401,11 @@ def gradescope_command(submission_dir: Path, results_file: Path, visibility: str
 
 def _grade_folder(assignment: Assignment, submission_dir: Path, seed: int | None, timeout: float, memory_mb: int,
                   feedback_level: str) -> SubmissionResult:
-    """The one submission an autograder (Gradescope, PrairieLearn) puts in a folder, graded;
-    a result that says why whatever happens."""
-    from grader.grading import grade_path
+    """`batch.grade_handed_in` with the command's options, the sandbox's gaps said first."""
     options = Options(assignment, seed=seed, limits=sandbox.Limits(timeout=timeout, memory_mb=memory_mb),
                       private_paths=(str(submission_dir.resolve()),), feedback=feedback_level)
     _say_sandbox_gaps(options)
-    try:
-        chosen = gradescope.find_submission(submission_dir, assignment)
-        path = chosen.graded.path
-        result = grade_path(path, options, student=path.stem, folder=submission_dir)
-        return dataclasses.replace(result, notes=chosen.notes() + result.notes)
-    except gradescope.NoSubmission as exc:
-        return SubmissionResult("submission", str(submission_dir), error=str(exc), flags=exc.flags,
-                                possible=assignment.max_score)
-    except Exception as exc:  # the grader's own failure: still a results file that says so
-        return SubmissionResult("submission", str(submission_dir), possible=assignment.max_score,
-                                error=f"internal grader error: {type(exc).__name__}: {exc}")
+    return grade_handed_in(submission_dir, options)
 
 
 def _write_results(results_file: Path, document: dict[str, Any], result: SubmissionResult) -> None:
