@@ -215,7 +215,7 @@ def test_a_notebook_is_graded_and_the_stub_notebook_is_up_to_date(write):
 
 def test_a_stub_statement_that_is_neither_a_function_nor_a_constant_is_named():
     stub = '"""A stub."""\nimport numpy as np\n\ndef forward(X):\n    """Q1."""\n\nif True:\n    pass\n'
-    with pytest.raises(ValueError, match="line 7: .* not If"):
+    with pytest.raises(ValueError, match=r"line 7: .* not If"):
         stub_notebook.build(stub, CHECKING)
 
 

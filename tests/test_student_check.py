@@ -18,11 +18,11 @@ from conftest import FAST, ROOT, SOLUTION, STUB, run_cli, with_solution
 from grader import assignment
 from grader.judge import catalogue
 from grader.selfcheck import handout as student_check
-
-BACKPROP = assignment.load("backprop")  # the worksheet these tests grade
 from grader.grading import grade_submission, plan
 from grader.intake.loading import Submission
 from grader.sandbox import Cell
+
+BACKPROP = assignment.load("backprop")  # the worksheet these tests grade
 
 MODEL_LINE = "return dJdW1(X, d2), dJdW2(a2, d3)"
 # Where the grader can't be imported: what a student's machine is like.
