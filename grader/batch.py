@@ -9,17 +9,22 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterator
+from typing import IO, TYPE_CHECKING
 
 from grader import sandbox
-from grader.intake.discovery import Entry
+from grader.assignment import Assignment
 from grader.grading import Options, grade_submission
+from grader.intake.discovery import Entry
 from grader.intake.loading import SubmissionError, load
 from grader.results import SubmissionResult
-from grader.store import ResultStore
+from grader.store import ResultStore, options_identity
+
+if TYPE_CHECKING:
+    from grader.reports.summary import ClassStats
 
 
 @dataclass(frozen=True)
@@ -32,18 +37,6 @@ class Graded:
 # A result's entry in the JSON report: an honest one takes a few KB (every text a result holds
 # is bounded: answers are described, never quoted whole). Past this, the result is not kept.
 MAX_ENTRY = 4 * 1024 * 1024
-
-
-def _options_text(options: Options) -> str:
-    """Everything besides the file that changes its grade, catalogue contents included."""
-    limits = options.limits
-    catalogues = hashlib.sha256()
-    for path in options.catalogues:
-        catalogues.update(Path(path).read_bytes())
-    work = options.assignment
-    return (f"assignment={work.name}:{work.fingerprint};seed={options.seed};timeout={limits.timeout};memory={limits.memory_mb};"
-            f"carry={options.carry_forward};feedback={options.feedback};"
-            f"catalogues={catalogues.hexdigest()}")
 
 
 def _not_gradable(entry: Entry, problem: SubmissionError, options: Options) -> SubmissionResult:
@@ -93,7 +86,7 @@ def _graded(entry: Entry, options: Options, store: ResultStore | None, force: bo
     submission = replace(submission, notes=entry.notes + submission.notes)
     key = None
     if store is not None:
-        identity = f"{os.path.abspath(entry.path)};{entry.notes};{entry.late};{entry.lms};{_options_text(options)}"
+        identity = f"{os.path.abspath(entry.path)};{entry.notes};{entry.late};{entry.lms};{options_identity(options)}"
         key = store.key(submission.content(), identity)
         if not force:
             stored = store.get(key, entry.student, str(entry.path), options.assignment)
@@ -108,7 +101,7 @@ def _graded(entry: Entry, options: Options, store: ResultStore | None, force: bo
         return Graded(_not_gradable(entry, exc, options), False)
     except Exception as exc:  # the grader's own failure: report it, keep going, don't store it
         return Graded(_internal_error(entry, options, f"{type(exc).__name__}: {exc}"), False)
-    if key is not None and not result.error_is_transient:
+    if store is not None and key is not None and not result.error_is_transient:
         store.put(key, result)
     return Graded(result, False)
 
@@ -144,6 +137,60 @@ def grade_all(entries: list[Entry], options: Options, *, jobs: int = 1,
             raise
 
 
+def grade_class(entries: list[Entry], options: Options, spool: Spool, *, jobs: int = 1,
+                store: ResultStore | None = None, force: bool = False,
+                feedback: FeedbackFolder | None = None, summary: ClassStats | None = None,
+                on_graded: Callable[[], None] | None = None) -> int:
+    """Grade `entries` into `spool` (see `grade_all`), each result's feedback file written and
+    the class summary counted as it comes, `on_graded` called after each; the number of results
+    kept from an earlier run. Interrupted, what was graded is in the spool."""
+    from_store = 0
+    for graded in grade_all(entries, options, jobs=jobs, store=store, force=force):
+        spool.add(graded.result, graded.entry)
+        if summary is not None:
+            summary.add(graded.result)
+        from_store += graded.from_store
+        if feedback is not None:
+            feedback.write(graded.result)
+        if on_graded is not None:
+            on_graded()
+    return from_store
+
+
+def grade_handed_in(folder: Path, options: Options) -> SubmissionResult:
+    """The one submission an autograder (Gradescope, PrairieLearn) puts in a folder, graded; a
+    result that says why whatever happens."""
+    from grader.grading import grade_path
+    from grader.reports import gradescope
+
+    possible = options.assignment.max_score
+    try:
+        chosen = gradescope.find_submission(folder, options.assignment)
+        path = chosen.graded.path
+        result = grade_path(path, options, student=path.stem, folder=folder)
+        return replace(result, notes=chosen.notes() + result.notes)
+    except gradescope.NoSubmission as exc:
+        return SubmissionResult("submission", str(folder), error=str(exc), flags=exc.flags, possible=possible)
+    except Exception as exc:  # the grader's own failure: still a results file that says so
+        return SubmissionResult("submission", str(folder), possible=possible,
+                                error=f"internal grader error: {type(exc).__name__}: {exc}")
+
+
+def private_paths(paths: Iterable[Path], outputs: Iterable[Path | None]) -> tuple[str, ...]:
+    """The folders no submission may read: each class folder named (or a file's folder), and
+    every place the run writes (`outputs`: feedback, the folders of report files, the store)."""
+    private = tuple(str(p.resolve() if p.is_dir() else p.resolve().parent) for p in paths)
+    return private + tuple(str(p.resolve()) for p in outputs if p is not None and p.resolve() != Path("/"))
+
+
+def report_folder(output: Path | None) -> Path | None:
+    """The folder a report file is written into, private while submissions run; None for no
+    file, or for a stream that is not a file in a folder (-o /dev/stdout, a named pipe)."""
+    if output is None or (output.exists() and not output.is_file()):
+        return None
+    return output.parent
+
+
 class Spool:
     """Finished results kept on disk, not in memory, until the report is written in order:
     a class of thousands costs the grader a few bytes per student. Results are written a
@@ -152,13 +199,14 @@ class Spool:
 
     CHUNK = 1 << 20  # bytes of results gathered before they are written
 
-    def __init__(self, work=None) -> None:
+    def __init__(self, assignment: Assignment) -> None:
         import tempfile
 
-        self.assignment = work  # the Assignment results are read back for (None: the default)
+        self.assignment = assignment  # the Assignment results are read back for
 
+        self._file: IO[bytes] | None
         try:
-            self._file = tempfile.TemporaryFile()
+            self._file = tempfile.TemporaryFile()  # noqa: SIM115 - open until close()
         except OSError:
             self._file = None
         self._where: dict[tuple[str, str], tuple[int, int] | bytes] = {}
@@ -204,6 +252,7 @@ class Spool:
         where = self._where[(student, path)]
         if isinstance(where, bytes):
             return where
+        assert self._file is not None  # a result has a place in the file only once written there
         self._file.seek(where[0])
         return self._file.read(where[1])
 
@@ -253,7 +302,8 @@ class FeedbackFolder:
     whose file could not be written (a full disk)."""
 
     def __init__(self, folder: Path):
-        self.folder, self.failed = folder, []
+        self.folder = folder
+        self.failed: list[str] = []
 
     def write(self, result: SubmissionResult) -> None:
         from grader.reports.table import to_markdown

@@ -6,27 +6,36 @@ Exit status: 0 whenever grading ran, whatever the scores; 1 for a path that can'
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from grader import assignment, sandbox
-from grader.reports import gradescope, lms, table as report
-from grader.sandbox import workers as processes
-from grader.batch import FeedbackFolder, Spool, grade_all
-from grader.intake.discovery import DiscoveryError, discover
-from grader.assignment import AssignmentError
-from grader.judge.catalogue import CatalogueError
+from grader import sandbox
+from grader.assignment import DEFAULT, INSTALLED, Assignment, AssignmentError, installed
+from grader.assignment import load as load_assignment
+from grader.batch import FeedbackFolder, Spool, grade_class, grade_handed_in, private_paths, report_folder
 from grader.grading import FEEDBACK_LEVELS, Options, answer_key_paths, mistakes_by_question
-from grader.results import Report, printable
-from grader.store import ResultStore, default_directory
+from grader.intake.discovery import DiscoveryError, Entry, discover
+from grader.judge.catalogue import CatalogueError
+from grader.reports import formats, gradescope
+from grader.reports.formats import FORMATS, GradedRun
+from grader.reports.lms import LeftOut
 from grader.reports.summary import ClassStats
+from grader.results import SubmissionResult, printable
+from grader.sandbox import workers as processes
+from grader.store import ResultStore, default_directory
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
+
+Command = TypeVar("Command", bound=Callable[..., Any])
 
 
 class DefaultGroup(click.Group):
@@ -36,7 +45,7 @@ class DefaultGroup(click.Group):
 
     group_options = ("--sandbox-info", "--version")
 
-    def parse_args(self, ctx, args):
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         first = args[0] if args else None
         if first and first not in self.commands and first not in ctx.help_option_names \
                 and first not in self.group_options:
@@ -44,32 +53,32 @@ class DefaultGroup(click.Group):
         return super().parse_args(ctx, args)
 
 
-def _load_assignment(_ctx, _param, value):
+def _load_assignment(_ctx: click.Context, _param: click.Parameter, value: str) -> Assignment:
     """--assignment NAME|FOLDER as the loaded assignment, or a one-line usage error. Its cases
     and model answer are tried once here, so that an author's mistake in them is one line now,
     not an internal error on every submission."""
     from grader.grading import contract, plan
 
     try:
-        work = assignment.load(value)
-        plan(work.default_seed, work)
-        contract(work)
+        assignment = load_assignment(value)
+        plan(assignment.default_seed, assignment)
+        contract(assignment)
     except AssignmentError as exc:
         raise click.BadParameter(str(exc)) from None
     except Exception as exc:  # the author's cases.py or model answer failing on its own cases
         raise click.BadParameter(f"{value}: computing its cases and expected answers failed: "
                                  f"{type(exc).__name__}: {exc}") from None
-    return work
+    return assignment
 
 
-def _assignment_option(command):
+def _assignment_option(command: Command) -> Command:
     return click.option(
-        "--assignment", "work", default=assignment.DEFAULT, show_default=True, callback=_load_assignment,
+        "--assignment", "assignment", default=DEFAULT, show_default=True, callback=_load_assignment,
         help="The assignment: an installed one's name (see `grade assignments`) or an "
              "assignment's folder.")(command)
 
 
-def _print_sandbox_info(ctx, _param, value):
+def _print_sandbox_info(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
     limits = sandbox.Limits()
@@ -86,7 +95,7 @@ def _print_sandbox_info(ctx, _param, value):
 @click.option("--sandbox-info", is_flag=True, expose_value=False, is_eager=True,
               callback=_print_sandbox_info,
               help="Show which protections a submission gets on this machine, and exit.")
-def main():
+def main() -> None:
     """Grade backpropagation worksheet submissions.
 
     `grade PATH...` grades files (.py, .ipynb) and class folders; see `grade run --help`.
@@ -95,14 +104,8 @@ def main():
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--format", "output_format",
-              type=click.Choice(["table", "json", "csv", "canvas", "moodle", "gradescope",
-                                 "prairielearn"]),
-              default="table", show_default=True,
-              help="table: a score card (one file) or the class table; json: everything; "
-                   "csv: the gradebook; canvas: Canvas's gradebook import; moodle: Moodle's "
-                   "offline grading worksheet; gradescope, prairielearn: the results.json of "
-                   "that autograder, for one submission.")
+@click.option("--format", "output_format", type=click.Choice(list(FORMATS)), default="table", show_default=True,
+              help=formats.help_text())
 @_assignment_option
 @click.option("--assignment-name", default=None,
               help="The assignment's column in --format canvas (Canvas creates it if new)  "
@@ -140,8 +143,10 @@ def main():
               help="Where results are kept between runs  [default: ~/.cache/backprop-grader]")
 @click.option("--no-cache", is_flag=True, help="Neither read nor keep results between runs.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-def run(paths, output_format, work, assignment_name, output, feedback_dir, html_file, jobs, seed, timeout,
-        memory_mb, no_carry_forward, feedback_level, catalogues, force, cache_dir, no_cache, quiet):
+def run(paths: tuple[Path, ...], output_format: str, assignment: Assignment, assignment_name: str | None,
+        output: Path | None, feedback_dir: Path | None, html_file: Path | None, jobs: int | None,
+        seed: int | None, timeout: float, memory_mb: int, no_carry_forward: bool, feedback_level: str,
+        catalogues: tuple[Path, ...], force: bool, cache_dir: Path | None, no_cache: bool, quiet: bool) -> None:
     """Grade submissions: files (.py, .ipynb) and class folders.
 
     In a class folder each .py or .ipynb is one student, and so is each subfolder. Every
@@ -158,120 +163,105 @@ def run(paths, output_format, work, assignment_name, output, feedback_dir, html_
 
         grade alice.py --assignment gradient-checking
     """
-    warnings: list[str] = []
-    try:
-        entries = discover(list(paths), work, warnings)
-    except DiscoveryError as exc:
-        raise click.ClickException(str(exc)) from None
-    for line in warnings:  # a class folder looked at only in part: never dropped silently
-        click.echo(f"warning: {line}", err=True)
-    if output_format in ("gradescope", "prairielearn") and len(entries) != 1:
+    chosen = FORMATS[output_format]
+    entries = _discover(paths, assignment)
+    if chosen.one_submission and len(entries) != 1:
         raise click.UsageError(f"--format {output_format} grades one submission; {len(entries)} found")
     jobs = jobs or os.cpu_count() or 1
     store = None if no_cache else ResultStore(cache_dir or default_directory())
     # Each class folder named is private (no submission may read its classmates' files), and
     # so is every place the grader writes: feedback, reports, the result store.
-    private = tuple(str(p.resolve() if p.is_dir() else p.resolve().parent) for p in paths)
-    outputs = [feedback_dir, _report_folder(output), _report_folder(html_file),
-               store.directory if store else None]
-    private += tuple(str(p.resolve()) for p in outputs if p is not None and p.resolve() != Path("/"))
-    options = Options(work, seed=seed, limits=sandbox.Limits(timeout=timeout, memory_mb=memory_mb),
-                      private_paths=private, carry_forward=not no_carry_forward,
-                      catalogues=(str(work.catalogue_path), *(str(c) for c in catalogues)),
+    outputs = (feedback_dir, report_folder(output), report_folder(html_file), store.directory if store else None)
+    options = Options(assignment, seed=seed, limits=sandbox.Limits(timeout=timeout, memory_mb=memory_mb),
+                      private_paths=private_paths(paths, outputs), carry_forward=not no_carry_forward,
+                      catalogues=(str(assignment.catalogue_path), *(str(c) for c in catalogues)),
                       feedback=feedback_level)
-    seed = options.seed
     processes.prewarm(min(jobs, len(entries)), answer_key_paths(options))
     _say_sandbox_gaps(options)
+    _check_catalogues(options)
+    store = _usable(store)
+    feedback = _feedback_folder(feedback_dir)
+    spool = Spool(assignment)
+    # The JSON report's summary is counted as results come (the other reports count their own
+    # from the results they read back).
+    summary = ClassStats(assignment) if chosen.summary else None
+    if chosen.prepare is not None:  # loaded while the first submissions run, not after
+        threading.Thread(target=chosen.prepare, daemon=True).start()
+    started = time.monotonic()
+    from_store = _grade(entries, options, spool, jobs, store, force, feedback, summary, quiet)
+    if from_store:
+        click.echo(f"{from_store} of {len(entries)} unchanged since an earlier run: results kept "
+                   f"from then (--force grades them again)", err=True)
+    seed = options.seed if options.seed is not None else assignment.default_seed
+    graded = GradedRun(assignment, seed, len(entries), lambda: spool.in_order(entries),
+                       lambda: spool.json_entries(entries), summary, time.monotonic() - started, assignment_name)
+    left_out = _write_report(lambda left_out: chosen.render(graded, left_out), output)
+    for line in left_out.lines(output_format.capitalize()):  # never dropped silently
+        click.echo(line, err=True)
+    if html_file is not None:
+        _write_html(html_file, spool.in_order(entries), assignment)
+    _say_what_was_not_kept(spool, store, feedback)
+    spool.close()
+
+
+def _discover(paths: tuple[Path, ...], assignment: Assignment) -> list[Entry]:
+    """The entries of the paths named, each warning said: a class folder looked at only in
+    part is never dropped silently."""
+    warnings: list[str] = []
     try:
-        mistakes_by_question(options.catalogues, work)
+        entries = discover(list(paths), assignment, warnings)
+    except DiscoveryError as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in warnings:
+        click.echo(f"warning: {line}", err=True)
+    return entries
+
+
+def _check_catalogues(options: Options) -> None:
+    """The catalogues read once before anything is graded: an unusable one is a one-line error."""
+    try:
+        mistakes_by_question(options.catalogues, options.assignment)
     except CatalogueError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def _usable(store: ResultStore | None) -> ResultStore | None:
+    """The result store, or None (said) where results can't be kept."""
     if store is not None and (problem := store.usable()) is not None:
         click.echo(f"warning: results can't be kept in {store.directory} ({problem}); grading "
                    f"without resuming", err=True)
-        store = None
-    feedback = None
-    if feedback_dir is not None:
-        feedback_dir.mkdir(parents=True, exist_ok=True)
-        feedback = FeedbackFolder(feedback_dir)
-    show_progress = not quiet and len(entries) > 1 and sys.stderr.isatty()
-    results = Spool(work)
-    # The JSON report's summary, counted as results come (the other reports count their own
-    # from the results they read back).
-    summary = ClassStats(work) if output_format == "json" else None
-    from_store = 0
-    if output_format == "table":  # loaded while the first submissions run, not after
-        threading.Thread(target=report.prepare_table, daemon=True).start()
+        return None
+    return store
+
+
+def _feedback_folder(folder: Path | None) -> FeedbackFolder | None:
+    if folder is None:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    return FeedbackFolder(folder)
+
+
+def _grade(entries: list[Entry], options: Options, spool: Spool, jobs: int, store: ResultStore | None,
+           force: bool, feedback: FeedbackFolder | None, summary: ClassStats | None, quiet: bool) -> int:
+    """`batch.grade_class`, with a progress bar on a terminal; interrupted, what was graded is
+    kept and the command ends (status 130)."""
     started = time.monotonic()
-    progress = _progress(len(entries)) if show_progress else None
+    progress = _progress(len(entries)) if not quiet and len(entries) > 1 and sys.stderr.isatty() else None
+
+    def graded_one() -> None:
+        if progress is not None:
+            progress.update(1, f"{len(spool) / (time.monotonic() - started):.1f}/s")
+
     try:
-        for graded in grade_all(entries, options, jobs=jobs, store=store,
-                                force=force):
-            results.add(graded.result, graded.entry)
-            if summary is not None:
-                summary.add(graded.result)
-            from_store += graded.from_store
-            if feedback is not None:
-                feedback.write(graded.result)
-            if progress is not None:
-                progress.update(1, f"{len(results) / (time.monotonic() - started):.1f}/s")
+        return grade_class(entries, options, spool, jobs=jobs, store=store, force=force, feedback=feedback,
+                           summary=summary, on_graded=graded_one)
     except KeyboardInterrupt:
-        click.echo(f"\ninterrupted: {len(results)} of {len(entries)} graded and kept; run the "
+        click.echo(f"\ninterrupted: {len(spool)} of {len(entries)} graded and kept; run the "
                    f"same command again to resume", err=True)
         sys.exit(130)
     finally:
         if progress is not None:
             progress.render_finish()
-    if from_store:
-        click.echo(f"{from_store} of {len(entries)} unchanged since an earlier run: results kept "
-                   f"from then (--force grades them again)", err=True)
-    elapsed = time.monotonic() - started
-
-    left_out = [lms.LeftOut()]
-
-    def chunks():
-        # One result is a score card; a class is read back one at a time while it is written.
-        ordered = list(results.in_order(entries)) if len(entries) == 1 else results.in_order(entries)
-        graded_report = Report(work, seed, ordered)
-        left_out[0] = lms.LeftOut()
-        if output_format == "canvas":
-            return lms.canvas_chunks(ordered, assignment_name or work.title, work.max_score, left_out[0])
-        if output_format == "moodle":
-            return lms.moodle_chunks(ordered, work.max_score, left_out[0])
-        if output_format == "gradescope":
-            return iter([json.dumps(gradescope.results_json(ordered[0], elapsed, work), indent=2) + "\n"])
-        if output_format == "prairielearn":
-            from grader.reports import prairielearn
-
-            return iter([json.dumps(prairielearn.results_json(ordered[0], work), indent=2) + "\n"])
-        if output_format == "json":  # the entries as the spool keeps them: not rebuilt
-            return report.json_document(work.name, seed, results.json_entries(entries), summary)
-        if output_format == "csv":
-            return report.csv_chunks(graded_report)
-        return iter([report.to_table(graded_report) + "\n"])
-
-    _write_report(chunks, output)
-    for line in left_out[0].lines(output_format.capitalize()):  # never dropped silently
-        click.echo(line, err=True)
-    if html_file is not None:
-        from grader.reports.html import to_html
-
-        try:
-            html_file.write_text(to_html(results.in_order(entries), work), encoding="utf-8")
-        except OSError as exc:
-            click.echo(f"warning: the HTML report could not be written to {html_file} "
-                       f"({exc.strerror}); the results are in the report above", err=True)
-    # What could not be kept is said, never dropped silently.
-    if results.in_memory:
-        click.echo(f"warning: the disk took {len(results) - results.in_memory} of {len(results)} "
-                   f"results; the others were kept in memory for this report", err=True)
-    if store is not None and store.failed:
-        click.echo(f"warning: {store.failed} result{'s' * (store.failed != 1)} could not be kept in "
-                   f"{store.directory}: they will be graded again next time", err=True)
-    if feedback is not None and feedback.failed:
-        click.echo(f"warning: no feedback file could be written for {', '.join(feedback.failed)}",
-                   err=True)
-    results.close()
 
 
 def _say_sandbox_gaps(options: Options) -> None:
@@ -284,34 +274,53 @@ def _say_sandbox_gaps(options: Options) -> None:
         click.echo(f"sandbox: {line} (grade --sandbox-info)", err=True)
 
 
-def _report_folder(output: Path | None) -> Path | None:
-    """The folder a report file is written into, private while submissions run; None for no
-    file, or for a stream that is not a file in a folder (-o /dev/stdout, a named pipe)."""
-    if output is None or (output.exists() and not output.is_file()):
-        return None
-    return output.parent
-
-
-def _write_report(chunks, output: Path | None) -> None:
+def _write_report(render: Callable[[LeftOut], Iterable[str]], output: Path | None) -> LeftOut:
     """The report, streamed to its file; if the file can't take it all (a full disk), the
-    whole report again on standard output: a report cut short would drop students."""
+    whole report again on standard output: a report cut short would drop students. The
+    students the report written could not hold."""
     if output is not None:
+        left_out = LeftOut()
         try:
             with output.open("w", encoding="utf-8") as out:
-                for chunk in chunks():
+                for chunk in render(left_out):
                     out.write(chunk)
-            return
+            return left_out
         except OSError as exc:
             click.echo(f"warning: the report could not be written to {output} ({exc.strerror}); "
                        f"here it is", err=True)
-    out = click.get_text_stream("stdout")
-    for chunk in chunks():
-        out.write(chunk)
+    left_out = LeftOut()
+    stdout = click.get_text_stream("stdout")
+    for chunk in render(left_out):
+        stdout.write(chunk)
+    return left_out
 
 
-def _progress(total: int):
-    bar = click.progressbar(length=total, file=sys.stderr, show_pos=True, show_eta=True,
-                            label="grading", item_show_func=lambda rate: rate)
+def _write_html(html_file: Path, results: Iterable[SubmissionResult], assignment: Assignment) -> None:
+    from grader.reports.html import to_html
+
+    try:
+        html_file.write_text(to_html(results, assignment), encoding="utf-8")
+    except OSError as exc:
+        click.echo(f"warning: the HTML report could not be written to {html_file} "
+                   f"({exc.strerror}); the results are in the report above", err=True)
+
+
+def _say_what_was_not_kept(spool: Spool, store: ResultStore | None, feedback: FeedbackFolder | None) -> None:
+    """What could not be kept is said, never dropped silently."""
+    if spool.in_memory:
+        click.echo(f"warning: the disk took {len(spool) - spool.in_memory} of {len(spool)} "
+                   f"results; the others were kept in memory for this report", err=True)
+    if store is not None and store.failed:
+        click.echo(f"warning: {store.failed} result{'s' * (store.failed != 1)} could not be kept in "
+                   f"{store.directory}: they will be graded again next time", err=True)
+    if feedback is not None and feedback.failed:
+        click.echo(f"warning: no feedback file could be written for {', '.join(feedback.failed)}",
+                   err=True)
+
+
+def _progress(total: int) -> ProgressBar[Any]:
+    bar: ProgressBar[Any] = click.progressbar(length=total, file=sys.stderr, show_pos=True, show_eta=True,
+                                              label="grading", item_show_func=lambda rate: rate)
     bar.render_progress()
     return bar
 
@@ -321,7 +330,7 @@ def _progress(total: int):
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the script here instead of standard output.")
 @_assignment_option
-def extract(notebook, output, work):
+def extract(notebook: Path, output: Path | None, assignment: Assignment) -> None:
     """Print the exact Python the grader runs for a notebook, with # In[n] cell markers.
 
     IPython syntax (magics, shell escapes, help) appears as comments, as the grader sets it
@@ -335,7 +344,7 @@ def extract(notebook, output, work):
     from grader.intake.notebooks import NotebookError, read_notebook, to_script
 
     try:
-        script = to_script(read_notebook(notebook, read_text(notebook), work.check_modules))
+        script = to_script(read_notebook(notebook, read_text(notebook), assignment.check_modules))
     except (SubmissionError, NotebookError) as exc:
         raise click.ClickException(f"{notebook}: {exc}") from None
     if output is not None:
@@ -344,7 +353,7 @@ def extract(notebook, output, work):
         click.echo(script, nl=False)
 
 
-def _autograder_options(command):
+def _autograder_options(command: Command) -> Command:
     """The options an autograder's command shares (Gradescope's, PrairieLearn's)."""
     for option in reversed([
         _assignment_option,
@@ -373,7 +382,8 @@ def _autograder_options(command):
                    "never, after the due date, or once grades are published; the overall output "
                    "(notes, total) stays visible.")
 @_autograder_options
-def gradescope_command(submission_dir, results_file, visibility, work, seed, timeout, memory_mb, feedback_level):
+def gradescope_command(submission_dir: Path, results_file: Path, visibility: str, assignment: Assignment,
+                       seed: int | None, timeout: float, memory_mb: int, feedback_level: str) -> None:
     """Grade a Gradescope submission: what an autograder's run_autograder calls.
 
     Finds the .py or .ipynb in the submission folder, grades it, and writes results.json. A
@@ -384,35 +394,21 @@ def gradescope_command(submission_dir, results_file, visibility, work, seed, tim
         grade gradescope --submission /autograder/submission
     """
     started = time.monotonic()
-    result = _grade_folder(work, submission_dir, seed, timeout, memory_mb, feedback_level)
-    document = gradescope.results_json(result, time.monotonic() - started, work, visibility)
+    result = _grade_folder(assignment, submission_dir, seed, timeout, memory_mb, feedback_level)
+    document = gradescope.results_json(result, time.monotonic() - started, assignment, visibility)
     _write_results(results_file, document, result)
 
 
-def _grade_folder(work, submission_dir: Path, seed: int | None, timeout: float, memory_mb: int,
-                  feedback_level: str):
-    """The one submission an autograder (Gradescope, PrairieLearn) puts in a folder, graded;
-    a result that says why whatever happens."""
-    from grader.grading import grade_path
-    from grader.results import SubmissionResult
-
-    options = Options(work, seed=seed, limits=sandbox.Limits(timeout=timeout, memory_mb=memory_mb),
+def _grade_folder(assignment: Assignment, submission_dir: Path, seed: int | None, timeout: float, memory_mb: int,
+                  feedback_level: str) -> SubmissionResult:
+    """`batch.grade_handed_in` with the command's options, the sandbox's gaps said first."""
+    options = Options(assignment, seed=seed, limits=sandbox.Limits(timeout=timeout, memory_mb=memory_mb),
                       private_paths=(str(submission_dir.resolve()),), feedback=feedback_level)
     _say_sandbox_gaps(options)
-    try:
-        chosen = gradescope.find_submission(submission_dir, work)
-        path = chosen.graded.path
-        result = grade_path(path, options, student=path.stem, folder=submission_dir)
-        return dataclasses.replace(result, notes=chosen.notes() + result.notes)
-    except gradescope.NoSubmission as exc:
-        return SubmissionResult("submission", str(submission_dir), error=str(exc), flags=exc.flags,
-                                possible=work.max_score)
-    except Exception as exc:  # the grader's own failure: still a results file that says so
-        return SubmissionResult("submission", str(submission_dir), possible=work.max_score,
-                                error=f"internal grader error: {type(exc).__name__}: {exc}")
+    return grade_handed_in(submission_dir, options)
 
 
-def _write_results(results_file: Path, document: dict, result) -> None:
+def _write_results(results_file: Path, document: dict[str, Any], result: SubmissionResult) -> None:
     results_file.parent.mkdir(parents=True, exist_ok=True)
     results_file.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     click.echo(f"{printable(result.student)}: {result.score:g} / {result.max_score:g}"
@@ -423,7 +419,8 @@ def _write_results(results_file: Path, document: dict, result) -> None:
 @click.option("--grade-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("/grade"),
               show_default=True, help="The grading job's folder: student/ in, results/results.json out.")
 @_autograder_options
-def prairielearn_command(grade_dir, work, seed, timeout, memory_mb, feedback_level):
+def prairielearn_command(grade_dir: Path, assignment: Assignment, seed: int | None, timeout: float, memory_mb: int,
+                         feedback_level: str) -> None:
     """Grade a PrairieLearn external grading job: what the question's entrypoint calls.
 
     Finds the .py or .ipynb the student uploaded (GRADE_DIR/student), grades it, and writes
@@ -436,14 +433,14 @@ def prairielearn_command(grade_dir, work, seed, timeout, memory_mb, feedback_lev
     """
     from grader.reports import prairielearn
 
-    result = _grade_folder(work, grade_dir / "student", seed, timeout, memory_mb, feedback_level)
-    _write_results(grade_dir / "results" / "results.json", prairielearn.results_json(result, work), result)
+    result = _grade_folder(assignment, grade_dir / "student", seed, timeout, memory_mb, feedback_level)
+    _write_results(grade_dir / "results" / "results.json", prairielearn.results_json(result, assignment), result)
 
 
 @main.command()
 @click.option("--also", "extra", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="Another folder or file to seal: the autograder's source, say (repeatable).")
-def seal(extra):
+def seal(extra: tuple[Path, ...]) -> None:
     """Make every copy of the model answer and the grader readable by their owner only.
 
     For a machine where the sandbox has no namespaces to hide them (or as a second wall where
@@ -474,7 +471,7 @@ def seal(extra):
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
 @_assignment_option
-def key(output_format, work):
+def key(output_format: str, assignment: Assignment) -> None:
     """Print the answer key: the worksheet's numeric answers, from the model answer.
 
     For the backpropagation worksheet: the dimensions of Q1, Q2, Q7 and Q13, Q11's forward
@@ -487,9 +484,9 @@ def key(output_format, work):
     """
     from grader.reports import key as answer_key
 
-    entries = answer_key.answer_key(work)
+    entries = answer_key.answer_key(assignment)
     if output_format == "json":
-        click.echo(json.dumps(answer_key.to_json_document(entries, work), indent=2))
+        click.echo(json.dumps(answer_key.to_json_document(entries, assignment), indent=2))
     else:
         click.echo(answer_key.to_table(entries))
 
@@ -506,7 +503,8 @@ def key(output_format, work):
               help="The seed you grade with: refused as the public seed  [default: the assignment's]")
 @click.option("--catalogue", "catalogues", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="More catalogued mistakes to diagnose (repeatable), as for grading.")
-def student_check(work, output, seeded, public_seed, seed, catalogues):
+def student_check(assignment: Assignment, output: Path | None, seeded: int, public_seed: int | None, seed: int | None,
+                  catalogues: tuple[str, ...]) -> None:
     """Write backprop_check.py, a self-check students can be given: no answers inside.
 
     One file, numpy only: students put it beside their notebook and run
@@ -522,11 +520,11 @@ def student_check(work, output, seeded, public_seed, seed, catalogues):
     from grader.selfcheck import handout as builder
 
     public = builder.DEFAULT_PUBLIC_SEED if public_seed is None else public_seed
-    seed = work.default_seed if seed is None else seed
-    output = output or Path(f"{work.handin}_check.py")
-    paths = (str(work.catalogue_path), *(str(Path(c).resolve()) for c in catalogues))
+    seed = assignment.default_seed if seed is None else seed
+    output = output or Path(f"{assignment.handin}_check.py")
+    paths = (str(assignment.catalogue_path), *(str(Path(c).resolve()) for c in catalogues))
     try:
-        text = builder.build(public, seeded, seed, paths, work)
+        text = builder.build(public, seeded, seed, paths, assignment)
     except (builder.StudentCheckError, mistakes_catalogue.CatalogueError) as exc:
         raise click.ClickException(str(exc)) from None
     try:
@@ -538,7 +536,7 @@ def student_check(work, output, seeded, public_seed, seed, catalogues):
 
 
 @main.command()
-def assignments():
+def assignments() -> None:
     """List the assignments installed with the grader: name, questions, points, title.
 
     Grade for one with `grade FILE --assignment NAME`; `--assignment` also takes the folder of
@@ -550,16 +548,16 @@ def assignments():
     """
     from tabulate import tabulate
 
-    rows = []
-    for folder in assignment.installed():
+    rows: list[tuple[str, int | str, str, str]] = []
+    for folder in installed():
         try:
-            work = assignment.load(folder)
+            assignment = load_assignment(folder)
         except AssignmentError as exc:
             rows.append((folder.name, "", "", f"unusable: {exc}"))
             continue
-        default = " (default)" if work.name == assignment.DEFAULT else ""
-        rows.append((work.name + default, len(work.questions), f"{work.max_score:g}",
-                     f"{work.title}; hand in {work.handin}.py or {work.handin}.ipynb"))
+        default = " (default)" if assignment.name == DEFAULT else ""
+        rows.append((assignment.name + default, len(assignment.questions), f"{assignment.max_score:g}",
+                     f"{assignment.title}; hand in {assignment.handin}.py or {assignment.handin}.ipynb"))
     click.echo(tabulate(rows, headers=("assignment", "questions", "points", "about"),
                         disable_numparse=True))
-    click.echo(f"\n(in {assignment.INSTALLED})")
+    click.echo(f"\n(in {INSTALLED})")

@@ -213,6 +213,12 @@ def test_a_notebook_is_graded_and_the_stub_notebook_is_up_to_date(write):
     assert any("from gradient_checking_check import check" in note for note in result.notes), result.notes
 
 
+def test_a_stub_statement_that_is_neither_a_function_nor_a_constant_is_named():
+    stub = '"""A stub."""\nimport numpy as np\n\ndef forward(X):\n    """Q1."""\n\nif True:\n    pass\n'
+    with pytest.raises(ValueError, match=r"line 7: .* not If"):
+        stub_notebook.build(stub, CHECKING)
+
+
 def test_check_in_a_notebook_grades_for_the_named_assignment():
     namespace: dict = {}
     exec(compile(MODEL, "gradient_checking.py", "exec"), namespace)  # noqa: S102 - the model answer

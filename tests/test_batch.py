@@ -1,9 +1,11 @@
 """A whole class: discovery, parallel jobs, the gradebook, feedback files, nothing lost."""
 
 import csv
+import dataclasses
 import io
 import json
 import os
+import pathlib
 import pty
 import re
 import signal
@@ -143,6 +145,53 @@ def test_rerun_keeps_unchanged_results_and_regrades_changed_files(klass, tmp_pat
     assert not regraded, regraded  # a result not kept the first time says why (its error)
     forced = list(grade_all(discover([klass]), FAST, jobs=2, store=store, force=True))
     assert not any(g.from_store for g in forced)
+
+
+def _changed(value, tmp_path):
+    """Values of an option unlike `value`, one per way it can differ (a dataclass: each field)."""
+    from grader import assignment
+    from grader.assignment import Assignment
+    from grader.grading import FEEDBACK_LEVELS
+
+    if isinstance(value, Assignment):
+        return [assignment.load("gradient-checking" if value.name == "backprop" else "backprop")]
+    if dataclasses.is_dataclass(value):
+        return [dataclasses.replace(value, **{field.name: other})
+                for field in dataclasses.fields(value) for other in _changed(getattr(value, field.name), tmp_path)]
+    if isinstance(value, bool):
+        return [not value]
+    if isinstance(value, (int, float)):
+        return [value + 1]
+    if value in FEEDBACK_LEVELS:
+        return [level for level in FEEDBACK_LEVELS if level != value]
+    if isinstance(value, tuple):  # files (the catalogues): one more, or the first saying more
+        more = tmp_path / "more.toml"
+        more.write_text("# one more catalogue\n")
+        if not value:
+            return [(str(more),)]
+        edited = tmp_path / "edited.toml"
+        edited.write_text(pathlib.Path(value[0]).read_text() + "\n# edited\n")
+        return [(*value, str(more)), (str(edited), *value[1:])]
+    raise AssertionError(f"an option of a kind this test can't vary: {value!r}")
+
+
+def test_every_option_that_can_change_a_grade_is_in_the_result_store_key(tmp_path):
+    """The key is made from the options value itself: a field changed (the sandbox's limits
+    each on its own) is another key; only the fields `NOT_IN_KEY` names, each with why, are not."""
+    from grader.store import NOT_IN_KEY, options_identity
+
+    identity = options_identity(FAST)
+    for field in dataclasses.fields(FAST):
+        for other in _changed(getattr(FAST, field.name), tmp_path):
+            changed = dataclasses.replace(FAST, **{field.name: other})
+            if field.name in NOT_IN_KEY:
+                assert options_identity(changed) == identity, field.name
+            else:
+                assert options_identity(changed) != identity, (field.name, other)
+    elsewhere = tmp_path / "copy.toml"  # the catalogues count by what they say, not where they are
+    elsewhere.write_text(pathlib.Path(FAST.catalogues[0]).read_text())
+    assert options_identity(dataclasses.replace(FAST, catalogues=(str(elsewhere),))) == identity
+    assert options_identity(dataclasses.replace(FAST, private_paths=("/elsewhere",))) == identity
 
 
 def test_an_interrupted_batch_keeps_what_it_finished_and_resumes(tmp_path):

@@ -117,3 +117,32 @@ def test_a_report_written_to_dev_stdout_grades_as_to_a_file():
     assert result.returncode == 0, result.stderr
     (row,) = [line for line in result.stdout.splitlines() if line.startswith("backprop,")]
     assert ",graded,20,20," in row and "sandbox failure" not in row
+
+
+def test_every_format_is_a_choice_with_its_help_and_renders_a_run():
+    """The registry is walked, as the command walks it: each format is offered by `--format`,
+    said in `--help`, and renders a run (here of results that were never graded)."""
+    from grader import assignment
+    from grader.reports.formats import FORMATS, GradedRun, help_text
+    from grader.reports.lms import LeftOut
+    from grader.reports.summary import ClassStats
+    from grader.reports.table import submission_json
+    from grader.results import SubmissionResult
+
+    backprop = assignment.load("backprop")
+    usage = run_cli("run", "--help").stdout
+    assert "[" + "|".join(FORMATS) + "]" in usage.replace("\n", "").replace(" ", "")
+    for name, chosen in FORMATS.items():
+        assert f"{name}: " in help_text() or f"{name}, " in help_text()
+        results = [SubmissionResult(student, f"{student}.py", error="not graded", possible=backprop.max_score)
+                   for student in (["ann"] if chosen.one_submission else ["ann", "ben"])]
+        summary = ClassStats(backprop) if chosen.summary else None
+        for result in results:
+            if summary is not None:
+                summary.add(result)
+        run = GradedRun(backprop, 0, len(results), lambda results=results: iter(results),
+                        lambda results=results: iter(map(submission_json, results)), summary)
+        left_out = LeftOut()
+        text = "".join(chosen.render(run, left_out))
+        assert text.strip(), name
+        assert chosen.one_submission or "ben" in text or "ben" in left_out.unknown, (name, text)

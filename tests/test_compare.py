@@ -6,6 +6,8 @@ from grader import assignment
 from grader.judge import compare
 from grader.sandbox import Unsupported
 
+BACKPROP = assignment.load("backprop")  # the worksheet these tests grade
+
 
 def test_equal_within_tolerance_is_right():
     expected = np.array([[0.0101512], [0.0101512]])
@@ -54,7 +56,7 @@ def test_shapes_accept_tuples_lists_and_integral_arrays_but_not_floats_or_bools(
 
 
 def test_tuple_answers_name_the_wrong_part():
-    forward = assignment.question("forward")
+    forward = BACKPROP.question("forward")
     expected = [np.ones((1, 3)), np.ones((1, 3)), np.ones((1, 1)), np.ones((1, 1))]
     got = [np.ones((1, 3)), np.zeros((1, 3)), np.ones((1, 1)), np.ones((1, 1))]
     assert compare.compare(forward, got, expected).startswith("a2: 3 of 3 entries differ")
@@ -62,7 +64,7 @@ def test_tuple_answers_name_the_wrong_part():
 
 
 def test_cost_accepts_a_plain_number_for_one_output_and_the_series_vector_form():
-    cost = assignment.question("cost")
+    cost = BACKPROP.question("cost")
     assert compare.compare(cost, 0.25, np.array([[0.25]])) is None
     assert compare.compare(cost, np.array([0.25, 0.5]), np.array([[0.25, 0.5]])) is None
     assert "shape (2, 1)" in compare.compare(cost, np.array([[0.25], [0.5]]), np.array([[0.25, 0.5]]))

@@ -18,6 +18,8 @@ from grader.intake import selfcheck_lines as self_check_lines
 from grader.intake.discovery import discover
 from grader.grading import grade_path
 
+BACKPROP = assignment.load("backprop")  # the worksheet these tests grade
+
 # The model answer cut at each question, as a student fills in a notebook, a self-check after each.
 _QUESTION_CELLS = SOLUTION.split("\n\n\ndef ")
 
@@ -26,7 +28,7 @@ def _notebook_with_checks(import_line: str) -> str:
     cells = [import_line, _QUESTION_CELLS[0]]
     for part in _QUESTION_CELLS[1:]:
         name = part.split("(")[0]
-        cells += ["def " + part, f'check("{name}")' if name in {q.id for q in assignment.QUESTIONS}
+        cells += ["def " + part, f'check("{name}")' if name in {q.id for q in BACKPROP.questions}
                   else "check()"]
     return notebook_text(*cells, 'card = check("Q6")', "display(check())", "print(check('q11'))")
 
@@ -74,7 +76,7 @@ def test_check_takes_the_worksheets_question_numbers(label, expected):
     exec(compile(SOLUTION, "<solution>", "exec"), namespace)  # the student's own kernel, here
     card = check(label, namespace=namespace)
     assert {q.question.id for q in card.questions} == expected
-    assert card.score == card.max_score == sum(assignment.question(q).points for q in expected)
+    assert card.score == card.max_score == sum(BACKPROP.question(q).points for q in expected)
 
 
 # Which file of several is graded

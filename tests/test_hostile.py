@@ -223,7 +223,7 @@ def test_numpy_testing_works_in_every_mode(graded):
     ("import solutions.backprop as key", "imported solutions"),
     ("import importlib; key = importlib.import_module('solu' + 'tions.backprop')", "imported solutions"),
     ("from grader import assignment", "imported grader"),
-    (f"key = open({assignment.load_reference().__file__!r}).read()", "opened the grader's files"),
+    (f"key = open({assignment.load('backprop').reference.__file__!r}).read()", "opened the grader's files"),
 ])
 def test_08_the_answer_key_is_blocked_and_flagged(graded, reach, flag, mode):
     source = f"try:\n    {reach}\n    LEAKED = True\nexcept Exception:\n    LEAKED = False\n" \

@@ -222,12 +222,13 @@ def test_05_the_class_run_finishes_and_keeps_everything_when_the_disk_is_full(tm
 
 
 def test_05_the_spool_keeps_in_memory_what_the_disk_refuses(monkeypatch):
+    from grader import assignment
     from grader.batch import Spool
     from grader.intake.discovery import Entry
     from grader.results import SubmissionResult
 
     monkeypatch.setattr(Spool, "CHUNK", 1)  # every result written as it comes
-    spool = Spool()
+    spool = Spool(assignment.load("backprop"))
     spool.add(SubmissionResult("ann", "ann.py", error="x"))
 
     def full(*args):
@@ -241,11 +242,12 @@ def test_05_the_spool_keeps_in_memory_what_the_disk_refuses(monkeypatch):
 
 def test_05_results_not_yet_written_when_the_disk_fills_are_kept(monkeypatch):
     """Results gathered for one write: the write refused, every one of them is still there."""
+    from grader import assignment
     from grader.batch import Spool
     from grader.intake.discovery import Entry
     from grader.results import SubmissionResult
 
-    spool = Spool()
+    spool = Spool(assignment.load("backprop"))
     names = [f"s{index}" for index in range(5)]
     for name in names[:2]:
         spool.add(SubmissionResult(name, f"{name}.py", error=name))

@@ -13,7 +13,7 @@ import pytest
 from conftest import SOLUTION, run_cli, with_solution
 
 from grader.sandbox.child import wire as _wire
-from grader import batch, sandbox
+from grader import assignment, batch, sandbox
 from grader.sandbox import client
 from grader.sandbox.child.runner import RESULT_FIELDS
 from grader.grading import Options
@@ -263,6 +263,6 @@ def test_08_link_beside_real_files_is_skipped_with_a_note_and_the_files_graded(t
     assert rows["wendy"]["score"] == 20 and rows["wendy"]["flags"] == ["handed in a symbolic link"]
     assert rows["wendy"]["notes"] == ["not followed, not graded: answers.py (symbolic link)"]
     with pytest.raises(gradescope.NoSubmission) as refused:
-        gradescope.find_submission(klass / "victor")
+        gradescope.find_submission(klass / "victor", assignment.load("backprop"))
     assert "root is a symbolic link" in str(refused.value)
     assert refused.value.flags == ("handed in a symbolic link",)

@@ -16,6 +16,7 @@ import nbformat
 import pytest
 
 from conftest import ROOT, SOLUTION, notebook_text, run_cli, with_solution
+from grader import assignment
 from grader.reports import gradescope
 from grader.intake.discovery import discover, lms_student
 
@@ -120,9 +121,9 @@ def test_the_autograder_zip_holds_what_gradescope_needs(tmp_path):
 def test_gradescope_submission_preference(tmp_path):
     (tmp_path / "notes.py").write_text("")
     (tmp_path / "work.ipynb").write_text("{}")
-    assert gradescope.find_submission(tmp_path).graded.path.name == "work.ipynb"
+    assert gradescope.find_submission(tmp_path, assignment.load("backprop")).graded.path.name == "work.ipynb"
     (tmp_path / "backprop.py").write_text("")
-    assert gradescope.find_submission(tmp_path).graded.path.name == "backprop.py"
+    assert gradescope.find_submission(tmp_path, assignment.load("backprop")).graded.path.name == "backprop.py"
 
 
 # 2. Jupyter self-check, in a real kernel

@@ -9,7 +9,8 @@ import pytest
 from conftest import SOLUTION, run_cli, scores, statuses, with_solution
 from grader import assignment
 from grader.grading import plan
-ref = assignment.load_reference()  # the model answer, solutions/backprop/backprop.py
+BACKPROP = assignment.load("backprop")
+ref = BACKPROP.reference  # the model answer, solutions/backprop/backprop.py
 
 
 def feedback(result, question_id):
@@ -18,7 +19,7 @@ def feedback(result, question_id):
 
 def test_every_guided_question_is_graded_somewhere():
     covered = set()
-    for question in assignment.QUESTIONS:
+    for question in BACKPROP.questions:
         for first, last in re.findall(r"Q(\d+)(?:-Q?(\d+))?", question.worksheet):
             covered |= set(range(int(first), int(last or first) + 1))
     assert covered == set(range(1, 18))

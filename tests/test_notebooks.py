@@ -7,7 +7,7 @@ import sys
 import nbformat
 
 from conftest import ROOT, SOLUTION, notebook_text, run_cli, statuses
-from grader import sandbox
+from grader import assignment, sandbox
 from grader.assignment import stub_notebook as make_notebook
 from grader.grading import Options
 from grader.intake.notebooks import strip_ipython
@@ -101,7 +101,8 @@ def test_extract_of_a_broken_notebook_is_a_one_line_error(tmp_path):
 
 def test_the_student_notebook_is_in_sync_with_the_stub():
     stub = (ROOT / "exercises" / "backprop" / "backprop.py").read_text()
-    assert (ROOT / "exercises" / "backprop" / "backprop.ipynb").read_text() == make_notebook.build(stub)
+    built = make_notebook.build(stub, assignment.load("backprop"))
+    assert (ROOT / "exercises" / "backprop" / "backprop.ipynb").read_text() == built
 
 
 def test_the_student_notebook_has_every_question_and_scores_zero_until_answered(grade):

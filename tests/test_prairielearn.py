@@ -18,6 +18,8 @@ from grader import assignment
 sys.path.insert(0, str(ROOT / "prairielearn"))
 import make_question  # noqa: E402
 
+BACKPROP = assignment.load("backprop")  # the worksheet these tests grade
+
 _TEST_KEYS = {"name", "description", "points", "max_points", "message", "output"}
 
 
@@ -29,11 +31,11 @@ def _check_schema(document: dict) -> None:
     if document.get("gradable", True):
         assert 0.0 <= document["score"] <= 1.0
         assert isinstance(document["message"], str) and isinstance(document["output"], str)
-        assert len(document["tests"]) == len(assignment.QUESTIONS)
+        assert len(document["tests"]) == len(BACKPROP.questions)
         for test in document["tests"]:
             assert set(test) == _TEST_KEYS
             assert 0 <= test["points"] <= test["max_points"]
-        assert abs(sum(t["points"] for t in document["tests"]) / assignment.MAX_SCORE - document["score"]) < 1e-6
+        assert abs(sum(t["points"] for t in document["tests"]) / BACKPROP.max_score - document["score"]) < 1e-6
     else:
         assert document["format_errors"] and all(isinstance(e, str) for e in document["format_errors"])
 

@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 
 from grader import assignment
-ref = assignment.load_reference()  # the model answer, solutions/backprop/backprop.py
+BACKPROP = assignment.load("backprop")
+ref = BACKPROP.reference  # the model answer, solutions/backprop/backprop.py
 
-Q11, Q16 = (case.network for case in assignment.worksheet_cases())
+Q11, Q16 = (case.network for case in BACKPROP.worksheet_cases())
 
 
 def test_q11_forward_pass_and_cost():
@@ -71,7 +72,7 @@ def test_sigmoid_prime_is_the_derivative_of_sigmoid():
 
 
 def test_seeded_cases_cover_other_sizes():
-    cases = assignment.seeded_cases(assignment.DEFAULT_SEED)
+    cases = BACKPROP.seeded_cases(BACKPROP.default_seed)
     sizes = [case.network.sizes for case in cases]
     assert len(cases) >= 3
     assert any(h != 3 for _, _, h, _ in sizes)
@@ -80,16 +81,16 @@ def test_seeded_cases_cover_other_sizes():
 
 
 def test_same_seed_same_cases_and_other_seed_other_values():
-    first, again = assignment.seeded_cases(7), assignment.seeded_cases(7)
-    other = assignment.seeded_cases(8)
+    first, again = BACKPROP.seeded_cases(7), BACKPROP.seeded_cases(7)
+    other = BACKPROP.seeded_cases(8)
     for a, b, c in zip(first, again, other):
         np.testing.assert_array_equal(a.network.X, b.network.X)
         assert not np.array_equal(a.network.W1, c.network.W1)
 
 
 def test_points_total_twenty_and_every_question_has_its_reference():
-    assert assignment.MAX_SCORE == 20
-    for question in assignment.QUESTIONS:
+    assert BACKPROP.max_score == 20
+    for question in BACKPROP.questions:
         if question.constants:
             assert all(isinstance(getattr(ref, name), str) for name in question.constants)
         else:

@@ -22,6 +22,8 @@ from grader.grading import grade_submission, plan
 from grader.intake.loading import Submission
 from grader.sandbox import Cell
 
+BACKPROP = assignment.load("backprop")  # the worksheet these tests grade
+
 MODEL_LINE = "return dJdW1(X, d2), dJdW2(a2, d3)"
 # Where the grader can't be imported: what a student's machine is like.
 _NO_GRADER = """
@@ -126,7 +128,7 @@ def test_check_takes_worksheet_question_numbers(check_file):
 def test_no_reference_code_and_no_formula_of_a_mistake_is_in_the_file(check_file):
     text = check_file.read_text()
     assert MODEL_LINE not in text
-    for question in assignment.QUESTIONS:
+    for question in BACKPROP.questions:
         assert f"def {question.id}(" not in text
     reference_lines = {line.strip() for line in SOLUTION.splitlines()
                        if line.strip().startswith("return ") and len(line.strip()) > 12}
@@ -139,7 +141,7 @@ def test_no_reference_code_and_no_formula_of_a_mistake_is_in_the_file(check_file
 
 def test_the_graded_cases_answers_are_not_in_the_file(check_file):
     text = check_file.read_text()
-    hidden = [check.expected for check in plan(assignment.DEFAULT_SEED) if not check.case.worksheet
+    hidden = [check.expected for check in plan(BACKPROP.default_seed) if not check.case.worksheet
               and not check.question.constants]
     numbers = [float(x) for value in hidden
                for part in (value if isinstance(value, tuple) and not isinstance(value[0], int) else (value,))
@@ -148,7 +150,7 @@ def test_the_graded_cases_answers_are_not_in_the_file(check_file):
     leaked = [x for x in numbers if float(x).is_integer() is False and repr(x) in text]
     assert leaked == []
     # The test can see numbers when they are there: the worksheet's are.
-    q11 = next(c for c in plan(assignment.DEFAULT_SEED) if c.question.id == "delta3" and c.case.id == "q11")
+    q11 = next(c for c in plan(BACKPROP.default_seed) if c.question.id == "delta3" and c.case.id == "q11")
     assert repr(float(q11.expected[0, 0])) in text
 
 
@@ -214,7 +216,7 @@ def test_the_student_notebook_self_checks_in_a_real_kernel_where_the_grader_is_n
     (work / "backprop_check.py").write_text(check_file.read_text())
     notebook = nbformat.read(ROOT / "exercises" / "backprop" / "backprop.ipynb", as_version=4)
     checks = [cell for cell in notebook.cells if cell.cell_type == "code" and cell.source.startswith("check(")]
-    assert len(checks) == len(assignment.QUESTIONS)  # a check after each question
+    assert len(checks) == len(BACKPROP.questions)  # a check after each question
     notebook.cells.append(nbformat.v4.new_code_cell(SOLUTION))
     notebook.cells.append(nbformat.v4.new_code_cell(
         "import importlib.util\ncard = check()\n"

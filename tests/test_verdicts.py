@@ -10,7 +10,6 @@ import pytest
 
 from conftest import FAST, SOLUTION, run_cli, scores, statuses, with_solution
 from grader.judge import compare
-from grader.assignment import question
 from grader.grading import Options
 
 

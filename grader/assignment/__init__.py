@@ -19,11 +19,12 @@ import enum
 import importlib.util
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -143,7 +144,7 @@ class Question:
         """The arguments this question's function gets on a case."""
         if not self.arguments.strip():
             return ()
-        return tuple(eval(compile(self.arguments, f"<{self.id} arguments>", "eval"),  # noqa: S307
+        return tuple(eval(compile(self.arguments, f"<{self.id} arguments>", "eval"),
                           {"__builtins__": {}}, dict(case.values)))
 
     def reveals(self, case: Case) -> set[str]:
@@ -268,7 +269,8 @@ class Assignment:
             return {}
         module = _import_file(path, _module_name(self.folder, "mistakes"))
         return {name: value for name, value in vars(module).items()
-                if callable(value) and not name.startswith("_") and getattr(value, "__module__", None) == module.__name__}
+                if callable(value) and not name.startswith("_")
+                and getattr(value, "__module__", None) == module.__name__}
 
     def question(self, question_id: str) -> Question:
         """The question with that id; KeyError names the valid ids."""
@@ -321,7 +323,7 @@ class Assignment:
                     expected = q.expected(self.reference, q.args_for(case))
                     if q.constants:
                         entries += [KeyEntry(q.worksheet, f"{name} ({case.label})", value)
-                                    for name, value in zip(q.constants, expected)]
+                                    for name, value in zip(q.constants, expected, strict=True)]
                     else:
                         entries.append(KeyEntry(q.worksheet, f"{q.id} ({case.label})", expected))
         return entries
@@ -329,7 +331,7 @@ class Assignment:
 
 def worksheet_numbers(q: Question) -> set[int]:
     """The worksheet's question numbers a question answers: "Q11, Q14-Q16" is {11, 14, 15, 16}."""
-    numbers = set()
+    numbers: set[int] = set()
     answered = re.sub(r"after Q\d+", "", q.worksheet)  # "after Q6": builds on it, doesn't answer it
     for first, last in re.findall(r"Q(\d+)(?:-Q?(\d+))?", answered):
         numbers.update(range(int(first), int(last or first) + 1))
@@ -351,6 +353,8 @@ def _import_file(path: Path, module_name: str) -> ModuleType:
     if not path.is_file():
         raise AssignmentError(f"{path}: not found")
     spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise AssignmentError(f"{path}: not a Python file")
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module  # dataclasses and pickling look modules up by name
     try:
@@ -439,20 +443,24 @@ def _question(entry: dict, where: str, cases_module: ModuleType, tolerances: tup
                     choices if entry["kind"] == "choices" else ())
 
 
-@lru_cache(maxsize=16)
-def _load_folder(folder: Path) -> Assignment:
-    manifest = folder / "assignment.toml"
+def _manifest(manifest: Path) -> dict[str, Any]:
     try:
-        data = tomllib.loads(manifest.read_text(encoding="utf-8"))
+        return tomllib.loads(manifest.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise AssignmentError(f"{manifest}: {exc}") from None
-    name = folder.name
+
+
+def _cases_module(folder: Path) -> ModuleType:
     cases_module = _import_file(folder / "cases.py", _module_name(folder, "cases"))
     for needed in ("worksheet_cases", "seeded_cases"):
         if not callable(getattr(cases_module, needed, None)):
             raise AssignmentError(f"{folder / 'cases.py'}: no function {needed}")
-    tolerances = (float(data.get("rtol", 1e-5)), float(data.get("atol", 1e-8)))
-    choices = tuple((k, tuple(v)) for k, v in data.get("choices", {}).items())
+    return cases_module
+
+
+def _questions(data: dict[str, Any], manifest: Path, cases_module: ModuleType, tolerances: tuple[float, float],
+               choices: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[Question, ...]:
+    """The manifest's [[question]]s: at least one, each id once, some points in all."""
     questions = tuple(_question(entry, f"{manifest.name}, question {number}", cases_module,
                                 tolerances, choices)
                       for number, entry in enumerate(data.get("question", []), start=1))
@@ -463,6 +471,27 @@ def _load_folder(folder: Path) -> Assignment:
         raise AssignmentError(f"{manifest}: a question id is used twice")
     if not sum(q.points for q in questions) > 0:  # every report divides by the total
         raise AssignmentError(f"{manifest}: the questions' points total 0")
+    return questions
+
+
+def _check_model_answer(assignment: Assignment) -> None:
+    """The model answer answers every question: a missing function is the author's, said now."""
+    reference = assignment.reference
+    for q in assignment.questions:
+        for name_needed in (q.constants or (q.id,)):
+            if not hasattr(reference, name_needed):
+                raise AssignmentError(f"{assignment.model_answer_path}: no {name_needed} (question {q.id})")
+
+
+@lru_cache(maxsize=16)
+def _load_folder(folder: Path) -> Assignment:
+    manifest = folder / "assignment.toml"
+    data = _manifest(manifest)
+    name = folder.name
+    cases_module = _cases_module(folder)
+    tolerances = (float(data.get("rtol", 1e-5)), float(data.get("atol", 1e-8)))
+    choices = tuple((k, tuple(v)) for k, v in data.get("choices", {}).items())
+    questions = _questions(data, manifest, cases_module, tolerances, choices)
     series = None
     if "series" in data:
         adapter = folder / data["series"].get("adapter", "series.py")
@@ -480,20 +509,15 @@ def _load_folder(folder: Path) -> Assignment:
     model_answer, exercises = _layout(folder, handin)
     if not model_answer.is_file():
         raise AssignmentError(f"{model_answer}: not found (the model answer)")
-    work = Assignment(
+    loaded = Assignment(
         name=name, title=data.get("title", name), folder=folder, handin=handin,
         questions=questions, rtol=tolerances[0], atol=tolerances[1], choices=dict(choices),
         default_seed=int(data.get("default_seed", 0)),
         hard_coded_hint=data.get("hard_coded_hint", "sized for the worksheet's numbers"),
         catalogue_names=dict(data.get("catalogue_names", {})), series=series, own_gradient=own,
         cases_module=cases_module, exercises=exercises, model_answer_path=model_answer)
-    # The model answer answers every question: a missing function is the author's, said now.
-    reference = work.reference
-    for q in questions:
-        for name_needed in (q.constants or (q.id,)):
-            if not hasattr(reference, name_needed):
-                raise AssignmentError(f"{work.model_answer_path}: no {name_needed} (question {q.id})")
-    return work
+    _check_model_answer(loaded)
+    return loaded
 
 
 def _layout(folder: Path, handin: str) -> tuple[Path, Path]:
@@ -516,21 +540,3 @@ def load(name_or_folder: str | Path = DEFAULT) -> Assignment:
 def default() -> Assignment:
     return load(DEFAULT)
 
-
-# The default assignment's values under the names this module had when it knew one worksheet
-# (QUESTIONS, MAX_SCORE, cases(), ...): for tests and scripts written against them. The
-# engine itself reads the Assignment it is given.
-_COMPAT = {
-    "ASSIGNMENT": lambda a: a.handin, "QUESTIONS": lambda a: a.questions,
-    "MAX_SCORE": lambda a: a.max_score, "RTOL": lambda a: a.rtol, "ATOL": lambda a: a.atol,
-    "CHOICES": lambda a: a.choices, "DEFAULT_SEED": lambda a: a.default_seed,
-    "question": lambda a: a.question, "questions_named": lambda a: a.questions_named,
-    "worksheet_cases": lambda a: a.worksheet_cases, "seeded_cases": lambda a: a.seeded_cases,
-    "cases": lambda a: a.cases, "load_reference": lambda a: (lambda: a.reference),
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _COMPAT:
-        return _COMPAT[name](default())
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

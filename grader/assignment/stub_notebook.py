@@ -19,9 +19,9 @@ import ast
 import sys
 
 import nbformat
+from nbformat import NotebookNode
 
-from grader import assignment
-from grader.assignment import Assignment
+from grader.assignment import DEFAULT, Assignment, AssignmentError, load
 
 SELF_CHECK = """### Checking your work as you go
 
@@ -41,17 +41,13 @@ def _comment_above(lines: list[str], lineno: int) -> tuple[str, int]:
     return " ".join(block), start + 1
 
 
-def build(source: str, work: Assignment | None = None) -> str:
-    """The notebook's JSON text for a stub's source (the assignment's, by default the default one)."""
-    work = work or assignment.default()
-    questions = {q.id for q in work.questions}
-    # A group of constants is checked as the question that reads them.
-    by_constant = {name: q.id for q in work.questions for name in q.constants}
-    module = f"{work.handin}_check"
+def build(source: str, assignment: Assignment) -> str:
+    """The notebook's JSON text for a stub's source of the assignment."""
+    module = f"{assignment.handin}_check"
     tree = ast.parse(source)
     lines = source.splitlines()
     intro = ast.get_docstring(tree) or ""
-    intro = intro.replace(f"grade {work.handin}.py", f"grade {work.handin}.ipynb")
+    intro = intro.replace(f"grade {assignment.handin}.py", f"grade {assignment.handin}.ipynb")
     body = tree.body[1:] if intro else tree.body
     first_block = next(i for i, node in enumerate(body) if isinstance(node, (ast.FunctionDef, ast.Assign)))
     preamble = "\n".join(lines[body[0].lineno - 1:body[first_block].lineno - 1]).strip()
@@ -60,32 +56,8 @@ def build(source: str, work: Assignment | None = None) -> str:
     cells = [nbformat.v4.new_markdown_cell(f"# {title.rstrip('.')}\n\n{rest_of_intro.strip()}"),
              nbformat.v4.new_markdown_cell(SELF_CHECK.format(module=module)),
              nbformat.v4.new_code_cell(f"from {module} import check"),
-             nbformat.v4.new_code_cell(preamble)]
-    index = first_block
-    while index < len(body):
-        node = body[index]
-        if isinstance(node, ast.FunctionDef):
-            doc = ast.get_docstring(node) or ""
-            heading, _, rest = doc.partition("\n")
-            text = f"## `{node.name}`: {heading}" + ("\n\n" + rest.strip() if rest.strip() else "")
-            code = "\n".join(lines[node.lineno - 1:node.end_lineno])
-            question = node.name
-            index += 1
-        else:  # a group of constants, explained by the comment above it
-            group = [node]
-            while index + len(group) < len(body) and isinstance(body[index + len(group)], ast.Assign):
-                group.append(body[index + len(group)])
-            comment, start = _comment_above(lines, node.lineno)
-            names = ", ".join(f"`{t.id}`" for g in group for t in g.targets if isinstance(t, ast.Name))
-            text = f"## {names}: {comment}"
-            code = "\n".join(lines[start - 1:group[-1].end_lineno])
-            question = next((by_constant[t.id] for g in group for t in g.targets
-                             if isinstance(t, ast.Name) and t.id in by_constant), None)
-            index += len(group)
-        cells.append(nbformat.v4.new_markdown_cell(text))
-        cells.append(nbformat.v4.new_code_cell(code))
-        if question in questions:  # a check after each question, as Otter's notebooks have
-            cells.append(nbformat.v4.new_code_cell(f'check("{question}")'))
+             nbformat.v4.new_code_cell(preamble),
+             *_question_cells(body[first_block:], lines, assignment)]
     for number, cell in enumerate(cells):
         cell["id"] = f"cell-{number:02d}"
     notebook = nbformat.v4.new_notebook(cells=cells, metadata={
@@ -95,20 +67,78 @@ def build(source: str, work: Assignment | None = None) -> str:
     return nbformat.writes(notebook) + "\n"
 
 
+def _question_cells(body: list[ast.stmt], lines: list[str], assignment: Assignment) -> list[NotebookNode]:
+    """For each function, and each group of constants, of the stub's body: its question as
+    Markdown, its code, and a self-check cell when it is a question of the assignment."""
+    questions = {q.id for q in assignment.questions}
+    # A group of constants is checked as the question that reads them.
+    by_constant = {name: q.id for q in assignment.questions for name in q.constants}
+    cells = []
+    index = 0
+    while index < len(body):
+        node = body[index]
+        question: str | None
+        if isinstance(node, ast.FunctionDef):
+            text, code, question = _function_block(node, lines)
+            index += 1
+        else:
+            group = _constants_from(body, index)
+            text, code, question = _constants_block(group, lines, by_constant)
+            index += len(group)
+        cells.append(nbformat.v4.new_markdown_cell(text))
+        cells.append(nbformat.v4.new_code_cell(code))
+        if question in questions:  # a check after each question, as Otter's notebooks have
+            cells.append(nbformat.v4.new_code_cell(f'check("{question}")'))
+    return cells
+
+
+def _function_block(node: ast.FunctionDef, lines: list[str]) -> tuple[str, str, str]:
+    """A function's heading (from its docstring), its code exactly as written, its question."""
+    doc = ast.get_docstring(node) or ""
+    heading, _, rest = doc.partition("\n")
+    text = f"## `{node.name}`: {heading}" + ("\n\n" + rest.strip() if rest.strip() else "")
+    return text, "\n".join(lines[node.lineno - 1:node.end_lineno]), node.name
+
+
+def _constants_from(body: list[ast.stmt], index: int) -> list[ast.Assign]:
+    """The run of assignments that starts at `index`: one group of constants."""
+    group = []
+    for node in body[index:]:
+        if not isinstance(node, ast.Assign):
+            break
+        group.append(node)
+    if not group:
+        raise ValueError(f"line {body[index].lineno}: after the first question the stub holds only "
+                         f"functions and constants, not {type(body[index]).__name__}")
+    return group
+
+
+def _constants_block(group: list[ast.Assign], lines: list[str],
+                     by_constant: dict[str, str]) -> tuple[str, str, str | None]:
+    """A group of constants, explained by the comment above it: that comment as its heading,
+    the code with the comment, and the question that reads them (None: none does)."""
+    comment, start = _comment_above(lines, group[0].lineno)
+    names = [target.id for node in group for target in node.targets if isinstance(target, ast.Name)]
+    text = "## " + ", ".join(f"`{name}`" for name in names) + f": {comment}"
+    code = "\n".join(lines[start - 1:group[-1].end_lineno])
+    return text, code, next((by_constant[name] for name in names if name in by_constant), None)
+
+
 def main(argv: list[str]) -> int:
     names = [a for a in argv if not a.startswith("--")]
     try:
-        work = assignment.load(names[0] if names else assignment.DEFAULT)
-    except assignment.AssignmentError as exc:
+        assignment = load(names[0] if names else DEFAULT)
+    except AssignmentError as exc:
         print(exc, file=sys.stderr)
         return 1
-    text = build(work.stub_path.read_text(encoding="utf-8"), work)
+    text = build(assignment.stub_path.read_text(encoding="utf-8"), assignment)
     if "--check" in argv:
-        if not work.notebook_path.is_file() or work.notebook_path.read_text(encoding="utf-8") != text:
-            print(f"{work.notebook_path} is out of date: run python -m grader.assignment.stub_notebook {work.name}")
+        if not assignment.notebook_path.is_file() or assignment.notebook_path.read_text(encoding="utf-8") != text:
+            print(f"{assignment.notebook_path} is out of date: run "
+                  f"python -m grader.assignment.stub_notebook {assignment.name}")
             return 1
         return 0
-    work.notebook_path.write_text(text, encoding="utf-8")
+    assignment.notebook_path.write_text(text, encoding="utf-8")
     return 0
 
 

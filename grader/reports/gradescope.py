@@ -15,10 +15,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from grader import assignment
 from grader.assignment import Assignment
-from grader.intake.which_file import Choice
 from grader.intake.discovery import Refused, gradable_files, pick
+from grader.intake.which_file import Choice
 from grader.reports.table import case_lines
 from grader.results import SubmissionResult, display_number, printable
 
@@ -26,10 +25,9 @@ VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 
 
 def results_json(result: SubmissionResult, execution_time: float,
-                 work: Assignment | None = None, visibility: str = "visible") -> dict[str, Any]:
+                 assignment: Assignment, visibility: str = "visible") -> dict[str, Any]:
     """The results.json document for one submission, graded or not, one test per question
-    of the assignment (by default the default one), each test shown as `visibility` says."""
-    work = work or assignment.default()
+    of the assignment, each test shown as `visibility` says."""
     overall = []
     if result.error is not None:
         overall.append(f"Your submission could not be graded: {result.error}")
@@ -42,7 +40,7 @@ def results_json(result: SubmissionResult, execution_time: float,
         overall.append(f"Total: {display_number(result.score):g} / {display_number(result.max_score):g}")
     tests = []
     by_id = {q.question.id: q for q in result.questions}
-    for number, question in enumerate(work.questions, start=1):
+    for number, question in enumerate(assignment.questions, start=1):
         graded = by_id.get(question.id)
         score = graded.score if graded else 0.0
         output = graded.feedback if graded else f"not graded: {result.error}"
@@ -78,12 +76,11 @@ class NoSubmission(Exception):
         self.flags = flags
 
 
-def find_submission(folder: Path, work: Assignment | None = None) -> Choice:
+def find_submission(folder: Path, assignment: Assignment) -> Choice:
     """The .py or .ipynb in a Gradescope submission folder to grade (searched recursively,
     never through a link: a link or special file anywhere in it is refused); among several,
     the one that does the worksheet (see `choice`: an untouched stub named backprop.py never
     beats the real work), the others listed in the results."""
-    work = work or assignment.default()
     if not folder.is_dir():
         raise NoSubmission(f"no submission folder at {folder}")
     try:
@@ -93,7 +90,7 @@ def find_submission(folder: Path, work: Assignment | None = None) -> Choice:
     if not found.files:
         with os.scandir(folder) as listing:  # a few names, of a folder that may hold any number
             names = sorted(printable(entry.name) for entry in itertools.islice(listing, 1000))
-        names = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "") or "nothing"
-        raise NoSubmission(f"no .py or .ipynb file was submitted (found: {names}); submit "
-                           f"{work.handin}.py or {work.handin}.ipynb")
-    return replace(pick(list(found.files), folder, lms=False, work=work), searched=found.notes)
+        found_names = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "") or "nothing"
+        raise NoSubmission(f"no .py or .ipynb file was submitted (found: {found_names}); submit "
+                           f"{assignment.handin}.py or {assignment.handin}.ipynb")
+    return replace(pick(list(found.files), folder, False, assignment), searched=found.notes)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import html
-from typing import Iterable
+import statistics
+from collections.abc import Iterable, Sequence
 
-from grader.assignment import Assignment
+from grader.assignment import Assignment, Question
 from grader.reports.summary import ClassStats, ranked
 from grader.results import SubmissionResult, display_number, printable
 
@@ -70,13 +71,13 @@ def histogram_svg(totals: list[float], max_score: float, width: int = 440, heigh
     return "".join(parts)
 
 
-def questions_svg(questions, means: list[float], width: int = 460) -> str:
+def questions_svg(questions: Sequence[Question], means: list[float], width: int = 460) -> str:
     """One horizontal bar per question: the class mean as a share of its points."""
     row = 22
     height = row * len(questions) + 10
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
              f'role="img" aria-label="mean score per question">']
-    for index, (question, mean) in enumerate(zip(questions, means)):
+    for index, (question, mean) in enumerate(zip(questions, means, strict=True)):
         share = mean / question.points if question.points else 0
         y = 5 + index * row
         parts.append(f'<text x="0" y="{y + 14}" font-size="11">{html.escape(question.id)}</text>')
@@ -111,66 +112,30 @@ def _student_section(anchor: str, s: SubmissionResult) -> str:
     notes = afterword(s) if s.error is None else [f"flags: {', '.join(s.flags)}"] if s.flags else []
     listed = "".join(f"<li>{html.escape(line)}</li>" for line in notes)
     total = "" if s.error is not None else f": {display_number(s.score):g} / {display_number(s.max_score):g}"
-    return (f'<section id="{anchor}"><h3>{name}{total}</h3>{body}'
-            + (f"<ul>{listed}</ul>" if listed else "") + '<p><a href="#gradebook">back to the gradebook</a></p></section>')
+    return (f'<section id="{anchor}"><h3>{name}{total}</h3>{body}' + (f"<ul>{listed}</ul>" if listed else "")
+            + '<p><a href="#gradebook">back to the gradebook</a></p></section>')
 
 
-def to_html(submissions: Iterable[SubmissionResult], work: Assignment, title: str | None = None) -> str:
-    from grader.reports.table import afterword
-
-    title = title or work.title
-    questions = work.questions
-    stats = ClassStats(work)
-    rows, sections, notes = [], [], []
-    for number, s in enumerate(submissions, start=1):
-        stats.add(s)
-        anchor = f"student-{number}"
-        name = f'<a href="#{anchor}">{html.escape(printable(s.student))}</a>'
-        sections.append(_student_section(anchor, s))
-        if s.error is not None:
-            rows.append(f'<tr><td>{name}</td><td class="n error">not graded</td>'
-                        f'<td colspan="{len(questions)}" class="error">{html.escape(printable(s.error))}</td></tr>')
-            notes.append(f'<li>{name}: {html.escape(printable(s.error))}</li>')
-            continue
-        flags = f' <span class="flags">({html.escape(", ".join(s.flags))})</span>' if s.flags else ""
-        cells = "".join(_cell(q.score, q.question.points) for q in s.questions)
-        rows.append(f"<tr><td>{name}{flags}</td><td class=\"n\"><b>{display_number(s.score):g}</b></td>{cells}</tr>")
-        notes += [f"<li>{name}: {html.escape(line)}</li>" for line in afterword(s)]
-    graded = stats.graded
+def to_html(submissions: Iterable[SubmissionResult], assignment: Assignment, title: str | None = None) -> str:
+    title = title or assignment.title
+    questions = assignment.questions
+    stats = ClassStats(assignment)
+    rows, sections, notes = _gradebook(submissions, stats, len(questions))
     means = [stats.mean(q.id) for q in questions]
     head = "".join(f'<th title="{html.escape(q.worksheet)}">{_breakable(q.id)}</th>' for q in questions)
-    summary_rows = "".join(
-        f"<tr><td>{html.escape(q.id)}</td><td>{html.escape(q.worksheet)}</td>"
-        f'<td class="n">{stats.mean(q.id):.3g} / {display_number(q.points):g}</td>'
-        f'<td class="n">{stats.share_full(q.id):.0%}</td>'
-        f'<td class="n">{q.lost}</td><td class="n">{q.diagnosed}</td><td class="n">{q.grouped}</td>'
-        f'<td class="n">{q.not_answered}</td><td class="n">{q.other}</td>'
-        f"<td>{'; '.join(f'{count} {html.escape(summary)}' for summary, count in ranked(q.diagnoses, 3))}</td></tr>"
-        for q in stats.questions.values())
-    groups = "".join(
-        f"<li><code>{html.escape(question)}</code>: {len(students)} students gave the same wrong "
-        f"answer, which no catalogue entry explains: {html.escape(', '.join(map(printable, students)))}</li>"
-        for question, students in stats.uncatalogued())
-    groups = (f"<h2>The same wrong answer, unexplained: candidates for the catalogue</h2><ul>{groups}</ul>"
-              if groups else "")
     notes_html = f"<h2>Notes</h2><ul>{''.join(notes)}</ul>" if notes else ""
-    import statistics
-
-    overview = (f"{stats.count} submissions, {graded} graded, {stats.count - graded} could not be graded"
-                + (f"; mean {statistics.mean(stats.totals):.3g}, median "
-                   f"{statistics.median(stats.totals):.3g} of {display_number(work.max_score):g}" if graded else ""))
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}: class report</title>
 <style>{_STYLE}</style></head><body>
 <h1>{html.escape(title)}: class report</h1>
-<p>{overview}</p>
-<div class="charts"><figure>{histogram_svg(stats.totals, work.max_score)}<figcaption>Totals</figcaption></figure>
+<p>{_overview(stats, assignment.max_score)}</p>
+<div class="charts"><figure>{histogram_svg(stats.totals, assignment.max_score)}<figcaption>Totals</figcaption></figure>
 <figure>{questions_svg(questions, means)}<figcaption>Mean score per question</figcaption></figure></div>
 <h2>Per question, and the most common mistakes</h2>
 <table><tr><th>question</th><th>worksheet</th><th>mean</th><th>full marks</th><th>lost points</th>
 <th>diagnosed</th><th>same wrong</th><th>not answered</th><th>other</th><th>most common mistakes (students)</th></tr>
-{summary_rows}</table>
-{groups}
+{_summary_rows(stats)}</table>
+{_uncatalogued(stats)}
 <h2 id="gradebook">Gradebook</h2>
 <p>Each name links to that student's feedback below.</p>
 <table class="gradebook"><tr><th>student</th><th>total</th>{head}</tr>
@@ -180,3 +145,61 @@ def to_html(submissions: Iterable[SubmissionResult], work: Assignment, title: st
 {"".join(sections)}
 </body></html>
 """
+
+
+def _gradebook(submissions: Iterable[SubmissionResult], stats: ClassStats,
+               questions: int) -> tuple[list[str], list[str], list[str]]:
+    """The gradebook's rows, each student's section and the notes' items, one submission at a
+    time, each counted into `stats`."""
+    from grader.reports.table import afterword
+
+    rows: list[str] = []
+    sections: list[str] = []
+    notes: list[str] = []
+    for number, s in enumerate(submissions, start=1):
+        stats.add(s)
+        anchor = f"student-{number}"
+        name = f'<a href="#{anchor}">{html.escape(printable(s.student))}</a>'
+        sections.append(_student_section(anchor, s))
+        if s.error is not None:
+            rows.append(f'<tr><td>{name}</td><td class="n error">not graded</td>'
+                        f'<td colspan="{questions}" class="error">{html.escape(printable(s.error))}</td></tr>')
+            notes.append(f'<li>{name}: {html.escape(printable(s.error))}</li>')
+            continue
+        flags = f' <span class="flags">({html.escape(", ".join(s.flags))})</span>' if s.flags else ""
+        cells = "".join(_cell(q.score, q.question.points) for q in s.questions)
+        rows.append(f"<tr><td>{name}{flags}</td><td class=\"n\"><b>{display_number(s.score):g}</b></td>{cells}</tr>")
+        notes += [f"<li>{name}: {html.escape(line)}</li>" for line in afterword(s)]
+    return rows, sections, notes
+
+
+def _summary_rows(stats: ClassStats) -> str:
+    """Per question: the mean, the share at full marks, where the lost points went, the most
+    common mistakes."""
+    return "".join(
+        f"<tr><td>{html.escape(q.id)}</td><td>{html.escape(q.worksheet)}</td>"
+        f'<td class="n">{stats.mean(q.id):.3g} / {display_number(q.points):g}</td>'
+        f'<td class="n">{stats.share_full(q.id):.0%}</td>'
+        f'<td class="n">{q.lost}</td><td class="n">{q.diagnosed}</td><td class="n">{q.grouped}</td>'
+        f'<td class="n">{q.not_answered}</td><td class="n">{q.other}</td>'
+        f"<td>{'; '.join(f'{count} {html.escape(summary)}' for summary, count in ranked(q.diagnoses, 3))}</td></tr>"
+        for q in stats.questions.values())
+
+
+def _uncatalogued(stats: ClassStats) -> str:
+    """The groups of the same wrong answer no catalogue entry explains; empty if there is none."""
+    groups = "".join(
+        f"<li><code>{html.escape(question)}</code>: {len(students)} students gave the same wrong "
+        f"answer, which no catalogue entry explains: {html.escape(', '.join(map(printable, students)))}</li>"
+        for question, students in stats.uncatalogued())
+    return (f"<h2>The same wrong answer, unexplained: candidates for the catalogue</h2><ul>{groups}</ul>"
+            if groups else "")
+
+
+def _overview(stats: ClassStats, max_score: float) -> str:
+    graded = stats.graded
+    overview = f"{stats.count} submissions, {graded} graded, {stats.count - graded} could not be graded"
+    if graded:
+        overview += (f"; mean {statistics.mean(stats.totals):.3g}, median "
+                     f"{statistics.median(stats.totals):.3g} of {display_number(max_score):g}")
+    return overview

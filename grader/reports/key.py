@@ -7,14 +7,13 @@ from typing import Any
 
 import numpy as np
 
-from grader import assignment
 from grader.assignment import Assignment, KeyEntry
 
 
-def answer_key(work: Assignment | None = None) -> list[KeyEntry]:
+def answer_key(assignment: Assignment) -> list[KeyEntry]:
     """The assignment's answer key (its cases.py's own, else each question's model answer on
     each of the worksheet's cases)."""
-    return (work or assignment.default()).answer_key()
+    return assignment.answer_key()
 
 
 def six_digits(value: Any) -> Any:
@@ -44,12 +43,12 @@ def to_table(entries: list[KeyEntry]) -> str:
     return tabulate(rows, headers=("worksheet", "quantity", "answer"), disable_numparse=True)
 
 
-def to_json_document(entries: list[KeyEntry], work: Assignment | None = None) -> dict:
-    def item(entry: KeyEntry) -> dict:
+def to_json_document(entries: list[KeyEntry], assignment: Assignment) -> dict[str, Any]:
+    def item(entry: KeyEntry) -> dict[str, Any]:
         value = entry.value
         shape = list(np.shape(value)) if isinstance(value, np.ndarray) else None
         plain = list(value) if isinstance(value, tuple) else six_digits(value)
         return {"question": entry.question, "quantity": entry.quantity, "value": plain,
                 "shape": shape}
 
-    return {"assignment": (work or assignment.default()).handin, "key": [item(e) for e in entries]}
+    return {"assignment": assignment.handin, "key": [item(e) for e in entries]}

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterable, Iterator
 
 from grader.results import SubmissionResult, display_number, printable
 
@@ -40,7 +40,7 @@ class LeftOut:
     not_graded: list[str] = field(default_factory=list)  # in the file with no grade
 
     def lines(self, lms: str) -> list[str]:
-        said = []
+        said: list[str] = []
         if self.unknown:
             said.append(f"not in the {lms} file, no {lms} id in their file or folder name: "
                         f"{', '.join(self.unknown)}")
@@ -69,13 +69,14 @@ def _safe(text: str, lines: bool = False) -> str:
     return spreadsheet_safe(printable(text, lines=lines))
 
 
-def _ours(result: SubmissionResult, system: str, left_out: LeftOut) -> bool:
+def _lms_id(result: SubmissionResult, system: str, left_out: LeftOut) -> str | None:
+    """The student's id in `system`; None (the student left out, said) where they have none."""
     if result.lms is None or result.lms[0] != system:
         left_out.unknown.append(printable(result.student))
-        return False
+        return None
     if result.error is not None:
         left_out.not_graded.append(printable(result.student))
-    return True
+    return result.lms[1]
 
 
 def _name(result: SubmissionResult) -> str:
@@ -90,9 +91,9 @@ def canvas_chunks(results: Iterable[SubmissionResult], assignment: str, points: 
     def rows() -> Iterator[list[str]]:
         yield ["    Points Possible", "", "", "", "", f"{display_number(points):g}"]
         for result in results:
-            if _ours(result, "canvas", left_out):
+            if (user_id := _lms_id(result, "canvas", left_out)) is not None:
                 score = "" if result.error is not None else f"{display_number(result.score):g}"
-                yield [_safe(_name(result)), result.lms[1], "", "", "", score]
+                yield [_safe(_name(result)), user_id, "", "", "", score]
 
     return _rows((*CANVAS_COLUMNS, _safe(assignment)), rows())
 
@@ -113,9 +114,9 @@ def moodle_chunks(results: Iterable[SubmissionResult], points: float, left_out: 
 
     def rows() -> Iterator[list[str]]:
         for result in results:
-            if _ours(result, "moodle", left_out):
+            if (participant := _lms_id(result, "moodle", left_out)) is not None:
                 graded = result.error is None
-                yield [f"Participant {result.lms[1]}", _safe(_name(result)), "",
+                yield [f"Participant {participant}", _safe(_name(result)), "",
                        "Submitted for grading" + (" (late)" if result.late else ""),
                        f"{result.score:.2f}" if graded else "", f"{points:.2f}", "Yes", "",
                        stamp, _safe(_comment(result), lines=True) if graded else ""]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from grader import assignment
 from grader.assignment import Assignment
 from grader.reports.table import case_lines
 from grader.results import SubmissionResult, display_number
@@ -21,11 +20,10 @@ MAX_BYTES = 1_000_000  # PrairieLearn's limit on results.json
 _MAX_OUTPUT = 20_000  # characters of the student's printed output passed on
 
 
-def results_json(result: SubmissionResult, work: Assignment | None = None) -> dict[str, Any]:
+def results_json(result: SubmissionResult, assignment: Assignment) -> dict[str, Any]:
     """The results.json document for one submission, graded or not. A hand-in that could not
     be run at all (a syntax error, nothing handed in, a link) is not gradable: PrairieLearn
     then counts no attempt, and shows why. One test per question of the assignment."""
-    work = work or assignment.default()
     overall = [f"While loading your file, {e}: what was defined before it was graded."
                for e in result.load_errors]
     overall += list(result.notes)
@@ -37,7 +35,7 @@ def results_json(result: SubmissionResult, work: Assignment | None = None) -> di
     overall.append(f"Total: {display_number(result.score):g} / {display_number(result.max_score):g}")
     tests = []
     by_id = {q.question.id: q for q in result.questions}
-    for question in work.questions:
+    for question in assignment.questions:
         graded = by_id.get(question.id)
         feedback = graded.feedback if graded and graded.feedback else "score only"
         tests.append({

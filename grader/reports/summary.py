@@ -64,11 +64,11 @@ def ranked(counter: Counter, top: int | None = None) -> list[tuple[Any, int]]:
 class ClassStats:
     """The class summary, accumulated one submission at a time."""
 
-    def __init__(self, work: Assignment) -> None:
-        self.max_score = work.max_score
+    def __init__(self, assignment: Assignment) -> None:
+        self.max_score = assignment.max_score
         self.count = 0
         self.totals: list[float] = []  # one number per graded submission: the median needs them
-        self.questions = {q.id: QuestionStats(q.id, q.points, q.worksheet) for q in work.questions}
+        self.questions = {q.id: QuestionStats(q.id, q.points, q.worksheet) for q in assignment.questions}
         self.missing_packages: Counter = Counter()  # package -> students importing it
 
     def add(self, result: SubmissionResult) -> None:

@@ -7,15 +7,13 @@ import io
 import json
 import re
 import statistics
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from grader.assignment import Assignment
-from grader.results import (QuestionResult, Report, SubmissionResult, display_number, printable,
-                            submission_to_dict)
 from grader.reports.summary import ClassStats, ranked
-
+from grader.results import QuestionResult, Report, SubmissionResult, display_number, printable, submission_to_dict
 
 _COMPACT = json.JSONEncoder(allow_nan=False).encode  # json's C encoder: no indent
 
@@ -174,8 +172,8 @@ def to_table(report: Report) -> str:
     return class_table(report)
 
 
-def csv_columns(work: Assignment) -> tuple[str, ...]:
-    return ("student", "path", "status", "score", "max_score", *(q.id for q in work.questions),
+def csv_columns(assignment: Assignment) -> tuple[str, ...]:
+    return ("student", "path", "status", "score", "max_score", *(q.id for q in assignment.questions),
             "error", "flags", "late")
 
 
@@ -190,12 +188,12 @@ def spreadsheet_safe(cell: str) -> str:
     return cell
 
 
-def csv_row(result: SubmissionResult, work: Assignment) -> list[str]:
+def csv_row(result: SubmissionResult, assignment: Assignment) -> list[str]:
     scores = {q.question.id: f"{display_number(q.score):g}" for q in result.questions}
     row = [result.student, result.path, result.status,
            f"{display_number(result.score):g}" if result.error is None else "",
            f"{display_number(result.max_score):g}",
-           *(scores.get(q.id, "") for q in work.questions),
+           *(scores.get(q.id, "") for q in assignment.questions),
            result.error or "", "; ".join(result.flags), "late" if result.late else ""]
     return [spreadsheet_safe(printable(cell)) for cell in row]
 
