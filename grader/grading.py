@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 
 from grader.judge import absence, carry, catalogue, compare, diagnose, feedback, own_gradient
-from grader import assignment, sandbox
+from grader import sandbox
 from grader.sandbox.child.runner import fingerprint
 from grader.sandbox.child.standins import SERIES_WORK, missing_message
-from grader.assignment import Assignment, Case, Question
+from grader.assignment import Assignment, Case, OwnGradient, Question
 from grader.intake.loading import Submission, SubmissionError, check_compiles, load
 from grader.results import (CaseResult, Diagnosis, LoadError, QuestionResult, Status,
                             SubmissionResult)
@@ -37,9 +37,10 @@ _GROSSLY_WRONG = 1e-2
 
 @dataclass(frozen=True)
 class Options:
-    """Everything that changes a grade, travelling as one value: the assignment first."""
+    """Everything that changes a grade, travelling as one value: the assignment first (there
+    is no default one: the engine grades whatever assignment it is given)."""
 
-    assignment: Assignment = field(default_factory=assignment.default)
+    assignment: Assignment
     seed: int | None = None  # None: the assignment's default seed
     limits: sandbox.Limits = field(default_factory=sandbox.Limits)
     # Folders a submission must not read (the class folders being graded); each submission's
@@ -82,13 +83,12 @@ class Check:
 
 
 @lru_cache(maxsize=8)
-def plan(seed: int, work: Assignment | None = None) -> tuple[Check, ...]:
+def plan(seed: int, assignment: Assignment) -> tuple[Check, ...]:
     """Every check of the assignment for a seed, in question order, then case order."""
-    work = work or assignment.default()
-    reference = work.reference
+    reference = assignment.reference
     checks = []
-    all_cases = work.cases(seed)
-    for question in work.questions:
+    all_cases = assignment.cases(seed)
+    for question in assignment.questions:
         for case in all_cases:
             if question.only_case not in (None, case.id):
                 continue
@@ -97,97 +97,93 @@ def plan(seed: int, work: Assignment | None = None) -> tuple[Check, ...]:
     return tuple(checks)
 
 
-def _stage(work: Assignment, question: Question, case: Case, memo: dict) -> int:
+def _stage(assignment: Assignment, question: Question, case: Case, memo: dict) -> int:
     """When a check may be asked: after every question whose answer its arguments hold."""
     key = (question.id, case.id)
     if key not in memo:
         revealed = question.reveals(case)
-        memo[key] = 1 + max(_stage(work, work.question(q), case, memo) for q in revealed) \
+        memo[key] = 1 + max(_stage(assignment, assignment.question(q), case, memo) for q in revealed) \
             if revealed else 0
     return memo[key]
 
 
 @lru_cache(maxsize=8)
-def calls(seed: int, work: Assignment | None = None) -> tuple[sandbox.Call, ...]:
+def calls(seed: int, assignment: Assignment) -> tuple[sandbox.Call, ...]:
     """The sandbox calls of every check, built once per seed and reused for every submission:
     each check's call (its key is the check's index), then, after every question's calls, J of
     the student's own forward and cost around the worksheet's weights (where a wrong gradient
     goes wrong), then each check's call "given right answers" (see `given_keys`)."""
-    work = work or assignment.default()
     memo: dict = {}
-    checks = plan(seed, work)
+    checks = plan(seed, assignment)
     graded = tuple(sandbox.Call(key, check.question.names, check.args, check.question.id,
                                 read=bool(check.question.constants),
-                                stage=_stage(work, check.question, check.case, memo))
+                                stage=_stage(assignment, check.question, check.case, memo))
                    for key, check in enumerate(checks))
     last = 1 + max(c.stage for c in graded)
     extra: tuple[sandbox.Call, ...] = ()
-    if work.own_gradient is not None:
-        case = next(check.case for check in checks if check.case.id == work.own_gradient.case)
-        extra = (own_gradient.call(len(checks), case, last, work.own_gradient),)
-    given = tuple(_given_call(work, checks[index], index, key, last + 1)
-                  for index, key in given_keys(seed, work).items())
+    if assignment.own_gradient is not None:
+        case = next(check.case for check in checks if check.case.id == assignment.own_gradient.case)
+        extra = (own_gradient.call(len(checks), case, last, assignment.own_gradient),)
+    given = tuple(_given_call(assignment, checks[index], index, key, last + 1)
+                  for index, key in given_keys(seed, assignment).items())
     return graded + extra + given
 
 
-def _given_call(work: Assignment, check: Check, index: int, key: int, stage: int) -> sandbox.Call:
+def _given_call(assignment: Assignment, check: Check, index: int, key: int, stage: int) -> sandbox.Call:
     """The check's call again, given the model's answers to the graded calls it makes (see
     given_keys), with their fingerprints."""
-    inner = carry.inner_calls(work, check.question.id, check.args)
+    inner = carry.inner_calls(assignment, check.question.id, check.args)
     known = tuple(fingerprint(question, args, answer, np) for question, args, answer in inner)
     return sandbox.Call(key, check.question.names, check.args, check.question.id, stage=stage,
                         given=inner, given_for=index, known=known)
 
 
 @lru_cache(maxsize=8)
-def given_keys(seed: int, work: Assignment | None = None) -> dict[int, int]:
+def given_keys(seed: int, assignment: Assignment) -> dict[int, int]:
     """For each check whose model answer builds on graded functions, the key of its call
     "given right answers": the same call, made last, where the graded functions it uses answer
     with the model's answers. Credit carried forward from an earlier function is earned only
     where that call is right: the student's own maths, on what it builds on (never for a
     function that just calls the wrong one and then fails, or ignores what it gets)."""
-    work = work or assignment.default()
-    checks = plan(seed, work)
-    first = len(checks) + (work.own_gradient is not None)
+    checks = plan(seed, assignment)
+    first = len(checks) + (assignment.own_gradient is not None)
     needing = [index for index, check in enumerate(checks)
-               if not check.question.constants and carry.inner_calls(work, check.question.id, check.args)]
+               if not check.question.constants and carry.inner_calls(assignment, check.question.id, check.args)]
     return {index: first + offset for offset, index in enumerate(needing)}
 
 
 @lru_cache(maxsize=8)
-def contract(work: Assignment | None = None) -> sandbox.Contract:
+def contract(assignment: Assignment) -> sandbox.Contract:
     """Every name a graded function may have, the stub's parameter names per question, and
     how the series' class answers questions."""
-    work = work or assignment.default()
-    reference = work.reference
-    graded = tuple((name, q.id) for q in work.questions if not q.constants for name in q.names)
+    reference = assignment.reference
+    graded = tuple((name, q.id) for q in assignment.questions if not q.constants for name in q.names)
     params = tuple((q.id, tuple(inspect.signature(getattr(reference, q.id)).parameters))
-                   for q in work.questions if not q.constants)
-    series = work.series
+                   for q in assignment.questions if not q.constants)
+    series = assignment.series
     if series is None:
         return sandbox.Contract(graded, params)
     return sandbox.Contract(graded, params, series.class_name, series.questions, series.adapter_source)
 
 
 @lru_cache(maxsize=8)
-def mistakes_by_question(catalogues: tuple[str, ...], work: Assignment | None = None
+def mistakes_by_question(catalogues: tuple[str, ...], assignment: Assignment
                          ) -> dict[str, tuple[catalogue.Mistake, ...]]:
     found: dict[str, list[catalogue.Mistake]] = {}
-    for mistake in catalogue.load(tuple(Path(p) for p in catalogues), work or assignment.default()):
+    for mistake in catalogue.load(tuple(Path(p) for p in catalogues), assignment):
         found.setdefault(mistake.question, []).append(mistake)
     return {question: tuple(items) for question, items in found.items()}
 
 
 @lru_cache(maxsize=8)
-def mistake_answers(seed: int, catalogues: tuple[str, ...], work: Assignment | None = None
+def mistake_answers(seed: int, catalogues: tuple[str, ...], assignment: Assignment
                     ) -> tuple[tuple[Any, ...], ...]:
     """For each check, each catalogued mistake's answer on its arguments (or FAILED)."""
-    work = work or assignment.default()
-    by_question = mistakes_by_question(catalogues, work)
+    by_question = mistakes_by_question(catalogues, assignment)
     return tuple(
-        tuple(catalogue.evaluate(m, work, check.args, check.expected)
+        tuple(catalogue.evaluate(m, assignment, check.args, check.expected)
               for m in by_question.get(check.question.id, ()))
-        for check in plan(seed, work)
+        for check in plan(seed, assignment)
     )
 
 
@@ -226,14 +222,14 @@ def _plain_result(submission: Submission, check: Check, outcome: sandbox.CallOut
                       worksheet=case.worksheet)
 
 
-def _roots(work: Assignment, node: sandbox.Traced, judged: dict[str, QuestionResult]) -> list[str]:
+def _roots(assignment: Assignment, node: sandbox.Traced, judged: dict[str, QuestionResult]) -> list[str]:
     """The first wrong functions behind a wrong recorded answer: the function itself when its
     own question shows its code is wrong, else whatever it built on."""
     own = judged.get(node.function)
     if own is None or any(c.status is not Status.PASSED and not c.carried_from for c in own.cases):
         return [node.function]
-    inner = [root for child in carry.wrong_calls(work, node)
-             for root in _roots(work, child, judged)]
+    inner = [root for child in carry.wrong_calls(assignment, node)
+             for root in _roots(assignment, child, judged)]
     carried = [name for c in own.cases for name in c.carried_from]
     return inner or carried or [node.function]
 
@@ -264,15 +260,15 @@ class Judging:
         return own is not None and all(c.status is Status.PASSED and not c.carried_from for c in own.cases)
 
 
-def _consistent(work: Assignment, node: sandbox.Traced, alone: sandbox.CallOutcome) -> bool:
+def _consistent(assignment: Assignment, node: sandbox.Traced, alone: sandbox.CallOutcome) -> bool:
     """A recorded call gave what the same call made on its own gave: the same answer, or the
     same kind of failure."""
     if node.status == "raised":
         return alone.status == "raised" and (node.error is None or alone.error in (None, node.error))
-    return alone.status == "returned" and compare.agrees(work.question(node.function), node.value, alone.value)
+    return alone.status == "returned" and compare.agrees(assignment.question(node.function), node.value, alone.value)
 
 
-def _earned(run: Judging, work: Assignment, index: int, wrong: tuple[sandbox.Traced, ...]) -> str | None:
+def _earned(run: Judging, assignment: Assignment, index: int, wrong: tuple[sandbox.Traced, ...]) -> str | None:
     """Why credit can't be carried from these wrong recorded answers to check `index` (None:
     it can). A function right on its own question carries nothing, nor one that answered
     otherwise inside than when called on its own with the same arguments (a flag set by its
@@ -283,7 +279,7 @@ def _earned(run: Judging, work: Assignment, index: int, wrong: tuple[sandbox.Tra
         if run.right_on_its_own(node.function):
             return f"your {node.function} is right on its own question: what went wrong here is not its doing"
         alone = run.standalone(node)
-        if alone is not None and not _consistent(work, node, alone):
+        if alone is not None and not _consistent(assignment, node, alone):
             return (f"your {node.function} answered otherwise here than when called on its own with "
                     f"the same arguments")
     check = run.checks[index]
@@ -308,12 +304,12 @@ def _judge(submission: Submission, index: int, run: Judging, options: Options) -
     if plain.status is Status.PASSED or outcome.status not in ("returned", "raised") \
             or not outcome.used:
         return plain
-    work = options.assignment
-    replayed = carry.replay(work, check.question.id, check.args, outcome.used)
+    assignment = options.assignment
+    replayed = carry.replay(assignment, check.question.id, check.args, outcome.used)
     if not replayed.wrong:
         return plain  # nothing it built on was wrong: the error is its own
     roots = tuple(dict.fromkeys(root for node in replayed.wrong
-                                for root in _roots(work, node, judged)))
+                                for root in _roots(assignment, node, judged)))
     roots = tuple(r for r in roots if r != check.question.id) or roots
     credit = Status.PASSED if options.carry_forward else plain.status
     if outcome.status == "raised":
@@ -321,7 +317,7 @@ def _judge(submission: Submission, index: int, run: Judging, options: Options) -
         # formula (a wrong shape in a product), or that function raised.
         if not replayed.raised:
             return plain
-        refused = _earned(run, work, index, replayed.wrong)
+        refused = _earned(run, assignment, index, replayed.wrong)
         if refused is not None:
             return replace(plain, message=f"{plain.message}; {refused}")
         # Not where it broke (a line of a correct function), but what it was given.
@@ -335,7 +331,7 @@ def _judge(submission: Submission, index: int, run: Judging, options: Options) -
     if carry.trivial(replayed.value, check.expected):
         return CaseResult(plain.case_id, plain.case_label, plain.status, plain.message, roots,
                           plain.worksheet, carried_kind="trivial", precision=outcome.precision)
-    refused = _earned(run, work, index, replayed.wrong)
+    refused = _earned(run, assignment, index, replayed.wrong)
     if refused is not None:
         return replace(plain, message=f"{plain.message}; {refused}")
     return CaseResult(plain.case_id, plain.case_label, credit, plain.message, roots,
@@ -368,37 +364,37 @@ def answer_digest(values: list[Any]) -> str:
     return hashlib.sha256("|".join(canonical(v) for v in values).encode()).hexdigest()[:16]
 
 
-def grade_submission(submission: Submission, options: Options = Options(),
+def grade_submission(submission: Submission, options: Options,
                      runner=sandbox.run) -> SubmissionResult:
     """Run the submission's cells in the sandbox and grade every question. `runner` is
     `sandbox.run` but for the in-process self-check, which answers the same calls. Raises
     SubmissionError for a .py file Python cannot compile (see `_refuse_if_uncompilable`)."""
-    work = options.assignment
-    checks = plan(options.seed, work)
+    assignment = options.assignment
+    checks = plan(options.seed, assignment)
     confinement = sandbox.Confinement(
         protected=answer_key_paths(options),
         hidden=(*options.private_paths, str(Path(submission.path).resolve().parent)),
     )
     try:
-        run = runner(list(submission.cells), list(calls(options.seed, work)), options.limits, confinement,
-                     submission.modules, contract(work))
+        run = runner(list(submission.cells), list(calls(options.seed, assignment)), options.limits, confinement,
+                     submission.modules, contract(assignment))
     except sandbox.SandboxError as exc:
         _refuse_if_uncompilable(submission)
         return SubmissionResult(submission.student, submission.path, error=f"sandbox failure: {exc}",
-                                possible=work.max_score)
+                                possible=assignment.max_score)
     if run.load_problems:
         _refuse_if_uncompilable(submission)
 
-    series_class = work.series is not None and work.series.class_name in run.defined
-    notes = submission.notes + _run_notes(work, run, checks, submission)
-    answers = mistake_answers(options.seed, options.catalogues, work)
-    mistakes = mistakes_by_question(options.catalogues, work)
+    series_class = assignment.series is not None and assignment.series.class_name in run.defined
+    notes = submission.notes + _run_notes(assignment, run, checks, submission)
+    answers = mistake_answers(options.seed, options.catalogues, assignment)
+    mistakes = mistakes_by_question(options.catalogues, assignment)
     judged: dict[str, QuestionResult] = {}
-    verdicts = Judging(checks, run.outcomes, given_keys(options.seed, work), judged)
+    verdicts = Judging(checks, run.outcomes, given_keys(options.seed, assignment), judged)
     cells = None  # the cells read, once a function is found missing
     replaced: list[absence.Absence] = []  # graded functions the student's code replaced
     failures = [absence.Failure(p.cell, p.line or 0, p.message) for p in run.load_problems]
-    for question in work.questions:  # in order: an earlier question is judged first
+    for question in assignment.questions:  # in order: an earlier question is judged first
         keys = [key for key, check in enumerate(checks) if check.question is question]
         outcomes = [run.outcomes[k] for k in keys]
         cases = tuple(_judge(submission, k, verdicts, options) for k in keys)
@@ -410,24 +406,24 @@ def grade_submission(submission: Submission, options: Options = Options(),
             found = diagnose.diagnose(question, mistakes.get(question.id, ()), evidence)
         near = fragment = absent = None
         if cases[0].status is Status.MISSING:
-            near = feedback.near_miss(work, question, run.defined)
+            near = feedback.near_miss(assignment, question, run.defined)
             fragment = next((n for n in question.names if n in run.fragments), None)
             cells = absence.read([cell.source for cell in submission.cells]) if cells is None else cells
             absent = absence.explain(cells, question.names, failures,
                                      lambda cell, line: _where(submission, cell, line), submission.notebook,
-                                     known_classes=(work.series.class_name,) if work.series else ())
+                                     known_classes=(assignment.series.class_name,) if assignment.series else ())
             replaced += [absent] if absent is not None and absent.reason == absence.REPLACED else []
             if absent is not None:  # each case says so too, not "not defined"
                 said = "not a function when graded" if absent.reason == absence.REPLACED else "not defined when graded"
                 cases = tuple(replace(c, message=said) if c.status is Status.MISSING else c for c in cases)
         reordered = next((o.reordered for o in outcomes if o.reordered), None)
         text = feedback.question_feedback(
-            work, question, cases, diagnosis=found, near_miss=near, series_class=series_class,
+            assignment, question, cases, diagnosis=found, near_miss=near, series_class=series_class,
             fragment=fragment, reordered=reordered, absent=absent, replaced=tuple(replaced),
             hard_coded=_hard_coded(question, cases, [checks[k] for k in keys], outcomes))
-        if work.own_gradient and question.id == work.own_gradient.question \
+        if assignment.own_gradient and question.id == assignment.own_gradient.question \
                 and any(c.status is Status.WRONG for c in cases) and not any(c.carried_from for c in cases):
-            text += _own_gradient_note(work.own_gradient, run, checks, keys, judged)
+            text += _own_gradient_note(assignment.own_gradient, run, checks, keys, judged)
         # Written but not there when graded is not unanswered: the class summary counts it as "other".
         unanswered = (all(c.status is Status.MISSING for c in cases) and absent is None) or all(
             c.status is Status.RAISED and c.message.startswith("NotImplementedError") for c in cases)
@@ -446,7 +442,7 @@ def grade_submission(submission: Submission, options: Options = Options(),
     output = run.output + ("\n[... output cut]" if run.output_chars > len(run.output) else "")
     return SubmissionResult(submission.student, submission.path, questions=tuple(judged.values()),
                             load_errors=load_errors, output=output, notes=notes,
-                            flags=run.flags, missing_packages=run.missing, possible=work.max_score)
+                            flags=run.flags, missing_packages=run.missing, possible=assignment.max_score)
 
 
 def _refuse_if_uncompilable(submission: Submission) -> None:
@@ -459,7 +455,7 @@ def _refuse_if_uncompilable(submission: Submission) -> None:
         check_compiles(submission.cells[0].source, submission.cells[0].filename)
 
 
-def _own_gradient_note(config: assignment.OwnGradient, run: sandbox.RunResult,
+def _own_gradient_note(config: OwnGradient, run: sandbox.RunResult,
                        checks: tuple[Check, ...], keys: list[int], judged: dict[str, QuestionResult]) -> str:
     """". Your gradient is not the gradient of your own cost...", or "" (see own_gradient)."""
     key = next((k for k in keys if checks[k].case.id == config.case), None)
@@ -474,14 +470,14 @@ def _own_gradient_note(config: assignment.OwnGradient, run: sandbox.RunResult,
     return f". {said}" if said else ""
 
 
-def _run_notes(work: Assignment, run: sandbox.RunResult, checks: tuple[Check, ...],
+def _run_notes(assignment: Assignment, run: sandbox.RunResult, checks: tuple[Check, ...],
                submission: Submission) -> tuple[str, ...]:
     """What the grader provided or stood in for while the submission ran, one line each."""
     notes = []
     adapted = tuple(dict.fromkeys(checks[key].question.id for key, outcome in run.outcomes.items()
                                   if outcome.via == "class" and key < len(checks)))
     if adapted:
-        notes.append(f"graded the series' {work.series.class_name} class for {', '.join(adapted)}")
+        notes.append(f"graded the series' {assignment.series.class_name} class for {', '.join(adapted)}")
     notes += [f"{missing_message(package)} (only the code that uses it could not run)"
               for package in run.missing]
     if run.standins:
@@ -506,7 +502,7 @@ def _student_value(outcome: sandbox.CallOutcome) -> Any:
     return diagnose.RAISED if outcome.status == "raised" else diagnose.UNKNOWN
 
 
-def grade_path(path: Path, options: Options = Options(), student: str | None = None,
+def grade_path(path: Path, options: Options, student: str | None = None,
                folder: Path | None = None) -> SubmissionResult:
     """Grade one hand-in on disk; a file that can't be read or compiled gets status error.
     `folder` is the student's own folder, whose other .py files the hand-in may import."""

@@ -187,12 +187,10 @@ def _question_to_dict(result: QuestionResult) -> dict[str, Any]:
     }
 
 
-def submission_from_dict(data: dict[str, Any], work: Assignment | None = None) -> SubmissionResult:
+def submission_from_dict(data: dict[str, Any], assignment: Assignment) -> SubmissionResult:
     """Rebuild a result the grader itself wrote (a stored result, never student output) for
-    its assignment (by default the default one)."""
-    from grader.assignment import default
-
-    question = (work or default()).question
+    its assignment."""
+    question = assignment.question
     questions = tuple(
         QuestionResult(question(q["id"]),
                        tuple(CaseResult(c["case"], c["label"], Status(c["status"]), c["message"],

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import FAST, ROOT, SOLUTION, notebook_text, run_cli, with_solution
+from conftest import BACKPROP, FAST, ROOT, SOLUTION, notebook_text, run_cli, with_solution
 from grader.batch import grade_all
 from grader.intake.discovery import DiscoveryError, discover
 from grader.store import ResultStore
@@ -47,7 +47,7 @@ def klass(tmp_path):
 
 
 def test_discovery_one_entry_per_student(klass):
-    entries = {e.student: e for e in discover([klass])}
+    entries = {e.student: e for e in discover([klass], BACKPROP)}
     assert list(entries) == ["amy", "ben", "cat", "dora", "eve", "fred", "gus", "hal"]
     assert entries["dora"].path.name == "backprop.py"  # named like the exercise
     assert "several files" in entries["eve"].error and "a.py" in entries["eve"].error
@@ -58,7 +58,7 @@ def test_discovery_one_entry_per_student(klass):
 def test_discovery_of_several_paths_keeps_names_unique(klass, tmp_path):
     other = tmp_path / "amy.ipynb"
     other.write_text(notebook_text(SOLUTION))
-    entries = discover([klass / "amy.py", other, klass / "amy.py"])
+    entries = discover([klass / "amy.py", other, klass / "amy.py"], BACKPROP)
     assert [e.student for e in entries] == ["amy.ipynb", "amy.py"]
 
 
@@ -66,7 +66,7 @@ def test_discovery_of_several_paths_keeps_names_unique(klass, tmp_path):
 def test_a_missing_path_or_an_empty_folder_is_an_error(tmp_path, make):
     (tmp_path / "empty").mkdir()
     with pytest.raises(DiscoveryError):
-        discover([make(tmp_path)])
+        discover([make(tmp_path)], BACKPROP)
     result = run_cli(str(make(tmp_path)))
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
@@ -131,17 +131,17 @@ def test_feedback_dir_gets_one_markdown_file_per_student(klass, tmp_path):
 
 def test_rerun_keeps_unchanged_results_and_regrades_changed_files(klass, tmp_path):
     store = ResultStore(tmp_path / "store")
-    entries = discover([klass])
+    entries = discover([klass], BACKPROP)
     first = list(grade_all(entries, FAST, jobs=2, store=store))
     assert not any(g.from_store for g in first)
     (klass / "ben.py").write_text(SOLUTION)
-    second = {g.result.student: g for g in grade_all(discover([klass]), FAST, jobs=2, store=store)}
+    second = {g.result.student: g for g in grade_all(discover([klass], BACKPROP), FAST, jobs=2, store=store)}
     assert not second["ben"].from_store and second["ben"].result.score == 20
     # What can't be read or compiled is checked again: it costs nothing.
     regraded = {s: g.result.error for s, g in second.items()
                 if s not in ("ben", "eve", "fred", "gus", "hal") and not g.from_store}
     assert not regraded, regraded  # a result not kept the first time says why (its error)
-    forced = list(grade_all(discover([klass]), FAST, jobs=2, store=store, force=True))
+    forced = list(grade_all(discover([klass], BACKPROP), FAST, jobs=2, store=store, force=True))
     assert not any(g.from_store for g in forced)
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (FAST, NORMAL_USER, ROOT, SOLUTION, live_processes_running, run_as_user,
+from conftest import (BACKPROP, FAST, NORMAL_USER, ROOT, SOLUTION, live_processes_running, run_as_user,
                       run_cli, scores, shared_folder, with_solution)
 from grader import sandbox
 from grader.batch import feedback_file_name
@@ -26,7 +26,7 @@ from grader.grading import Options, grade_path
 
 AS_ROOT = os.geteuid() == 0
 root_only = pytest.mark.skipif(not AS_ROOT, reason="the modes are taken from root")
-TWO_SECONDS = Options(limits=sandbox.Limits(timeout=2.0))
+TWO_SECONDS = Options(BACKPROP, limits=sandbox.Limits(timeout=2.0))
 
 
 def question(result, question_id):

@@ -15,8 +15,8 @@ from grader.judge.catalogue import Mistake
 from grader.results import CaseResult, Status
 
 
-def _names(work: Assignment, functions: tuple[str, ...]) -> str:
-    parts = [f"{name} ({work.question(name).worksheet})" for name in functions]
+def _names(assignment: Assignment, functions: tuple[str, ...]) -> str:
+    parts = [f"{name} ({assignment.question(name).worksheet})" for name in functions]
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
@@ -24,7 +24,7 @@ def _verb(functions: tuple[str, ...]) -> str:
     return "is" if len(functions) == 1 else "are"
 
 
-def question_feedback(work: Assignment, question: Question, cases: tuple[CaseResult, ...], *,
+def question_feedback(assignment: Assignment, question: Question, cases: tuple[CaseResult, ...], *,
                       diagnosis: Mistake | None = None, near_miss: str | None = None,
                       series_class: bool = False, fragment: str | None = None,
                       reordered: tuple[str, ...] | None = None, hard_coded: bool = False,
@@ -32,7 +32,7 @@ def question_feedback(work: Assignment, question: Question, cases: tuple[CaseRes
     """`absent`: why this question's function, which the student wrote, is not there;
     `replaced`: the other graded functions top-level code replaced, which a call of this one
     may have met."""
-    text = _main_line(work, question, cases, diagnosis=diagnosis, near_miss=near_miss,
+    text = _main_line(assignment, question, cases, diagnosis=diagnosis, near_miss=near_miss,
                       series_class=series_class, fragment=fragment, hard_coded=hard_coded,
                       absent=absent)
     if replaced and any(c.status is Status.RAISED and "object is not callable" in c.message for c in cases):
@@ -42,7 +42,7 @@ def question_feedback(work: Assignment, question: Question, cases: tuple[CaseRes
         them = "it" if len(names) == 1 else "them"
         text += f". Probably because {places} replaced your {listed} (see {them})"
     if reordered and cases[0].status is not Status.MISSING:
-        stub = _parameters(work, question)
+        stub = _parameters(assignment, question)
         text += (f". Your parameters ({', '.join(reordered)}) are the stub's in another order "
                  f"({', '.join(stub)}): graded by name, but keep the stub's order")
     if any(c.precision for c in cases) and all(c.status is Status.PASSED for c in cases):
@@ -79,7 +79,7 @@ def _absent(absent: Absence) -> str:
     return f"{lead} is in a cell Python can't compile{problem}, so none of that cell ran; fix the error"
 
 
-def _main_line(work: Assignment, question: Question, cases: tuple[CaseResult, ...], *, diagnosis: Mistake | None,
+def _main_line(assignment: Assignment, question: Question, cases: tuple[CaseResult, ...], *, diagnosis: Mistake | None,
                near_miss: str | None, series_class: bool, fragment: str | None,
                hard_coded: bool, absent: Absence | None = None) -> str:
     failing = [c for c in cases if c.status is not Status.PASSED]
@@ -88,12 +88,12 @@ def _main_line(work: Assignment, question: Question, cases: tuple[CaseResult, ..
     if not failing:
         crash = next((c for c in cases if c.carried_kind == "crash"), None)
         if crash is not None:
-            return (f"fails only because your {_names(work, carried)} {_verb(carried)} wrong: on "
+            return (f"fails only because your {_names(assignment, carried)} {_verb(carried)} wrong: on "
                     f"{crash.case_label}, what {'it' if len(carried) == 1 else 'they'} gave breaks "
                     f"the rest. Right given {'it' if len(carried) == 1 else 'them'}: credit carried "
                     f"forward here; fix {' and '.join(carried)}")
         if carried:
-            return (f"right given your own {_names(work, carried)}, which {_verb(carried)} wrong: credit carried "
+            return (f"right given your own {_names(assignment, carried)}, which {_verb(carried)} wrong: credit carried "
                     f"forward here; fix {' and '.join(carried)}")
         return f"correct on all {len(cases)} cases" if len(cases) > 1 else "correct"
     # The case that failed on its own, not one skipped because an earlier case failed.
@@ -103,15 +103,15 @@ def _main_line(work: Assignment, question: Question, cases: tuple[CaseResult, ..
             return _absent(absent)
         if fragment:
             return (f"not defined: your `{fragment}` takes self, a method pasted outside its class; "
-                    f"keep it in the {_class_name(work)} class, or write the stub's "
-                    f"{_signature(work, question)}")
+                    f"keep it in the {_class_name(assignment)} class, or write the stub's "
+                    f"{_signature(assignment, question)}")
         if near_miss:
             return f"not defined: found `{near_miss}`; rename it to `{question.id}`"
-        if series_class and work.series is not None:
-            answered = list(work.series.questions)
+        if series_class and assignment.series is not None:
+            answered = list(assignment.series.questions)
             listed = ", ".join(answered[:-1]) + " and " + answered[-1] if len(answered) > 1 else "".join(answered)
-            return (f"not defined: the {work.series.class_name} class answers {listed} only; "
-                    f"add the stub's {_signature(work, question)}")
+            return (f"not defined: the {assignment.series.class_name} class answers {listed} only; "
+                    f"add the stub's {_signature(assignment, question)}")
         if question.constants:
             return f"not defined: set {' and '.join(question.constants)}"
         return f"not defined: write a function named {question.id}"
@@ -122,48 +122,48 @@ def _main_line(work: Assignment, question: Question, cases: tuple[CaseResult, ..
     trivial = [c for c in failing if c.carried_kind == "trivial"]
     if trivial:
         roots = tuple(dict.fromkeys(name for c in trivial for name in c.carried_from))
-        return (f"right given your own {_names(work, roots)}, but {'its' if len(roots) == 1 else 'their'} "
+        return (f"right given your own {_names(assignment, roots)}, but {'its' if len(roots) == 1 else 'their'} "
                 f"error leaves this answer constant where the right one is not: no credit carried "
                 f"forward; fix {' and '.join(roots)} first{correct}")
     if carried and all(c.carried_from for c in failing):
-        return (f"wrong only because your {_names(work, carried)} {_verb(carried)} wrong: right given "
+        return (f"wrong only because your {_names(assignment, carried)} {_verb(carried)} wrong: right given "
                 f"{'it' if len(carried) == 1 else 'them'} (no credit carried forward in this "
                 f"grading){correct}")
     if hard_coded:
         return (f"correct on the worksheet's numbers only: is something hard-coded, or "
-                f"{work.hard_coded_hint}? {first.case_label}: {first.message}{correct}")
+                f"{assignment.hard_coded_hint}? {first.case_label}: {first.message}{correct}")
     if len(cases) == 1:  # a question asked once: no case to name, no tally to keep
         return first.message
     return f"{first.case_label}: {first.message}{correct}"
 
 
-def _class_name(work: Assignment) -> str:
-    return work.series.class_name if work.series is not None else "series'"
+def _class_name(assignment: Assignment) -> str:
+    return assignment.series.class_name if assignment.series is not None else "series'"
 
 
-def _parameters(work: Assignment, question: Question) -> tuple[str, ...]:
+def _parameters(assignment: Assignment, question: Question) -> tuple[str, ...]:
     import inspect
 
-    return tuple(inspect.signature(getattr(work.reference, question.id)).parameters)
+    return tuple(inspect.signature(getattr(assignment.reference, question.id)).parameters)
 
 
-def _signature(work: Assignment, question: Question) -> str:
+def _signature(assignment: Assignment, question: Question) -> str:
     if question.constants:
         return " and ".join(question.constants)
-    return f"{question.id}({', '.join(_parameters(work, question))})"
+    return f"{question.id}({', '.join(_parameters(assignment, question))})"
 
 
 def _plain(name: str) -> str:
     return name.lower().replace("_", "")
 
 
-def near_miss(work: Assignment, question: Question, defined: tuple[str, ...]) -> str | None:
+def near_miss(assignment: Assignment, question: Question, defined: tuple[str, ...]) -> str | None:
     """A defined name that is the question's function under another name: a misspelling, or
     a name that means the same (`sigmoid_derivative` for `sigmoid_prime`)."""
     import difflib
 
-    given = {name for name, value in vars(work.reference).items() if callable(value) and not name.startswith("_")}
-    contract = {name for q in work.questions for name in q.names} | (given - {q.id for q in work.questions})
+    given = {name for name, value in vars(assignment.reference).items() if callable(value) and not name.startswith("_")}
+    contract = {name for q in assignment.questions for name in q.names} | (given - {q.id for q in assignment.questions})
     candidates = [name for name in defined if name not in contract]
     for wanted in (*question.names, *question.synonyms):
         for name in candidates:

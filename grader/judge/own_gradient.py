@@ -25,17 +25,10 @@ EPSILON = 1e-4
 AGREE, DISAGREE = 1e-6, 1e-3
 
 
-def _config(config: OwnGradient | None) -> OwnGradient:
-    from grader import assignment
-
-    return config or assignment.default().own_gradient
-
-
-def call(key: int, case: Case, stage: int, config: OwnGradient | None = None) -> sandbox.Call:
+def call(key: int, case: Case, stage: int, config: OwnGradient) -> sandbox.Call:
     """The call that asks the student's process for J around the case's weights: in a stage
     of its own after every question's calls, so that a submission slow here delays no grade
     (if its time runs out first, there is simply nothing to say)."""
-    config = _config(config)
     values = case.values
     args = (values["X"], values["y"], values["W1"], values["W2"], EPSILON)
     return sandbox.Call(key, (config.forward, config.cost), args, OWN_COST, stage=stage)
@@ -55,10 +48,9 @@ def numerical_gradient(values: Any, W1: np.ndarray, W2: np.ndarray) -> tuple[np.
 
 
 def note(answer: Any, values: Any, W1: np.ndarray, W2: np.ndarray, upstream_wrong: tuple[str, ...],
-         config: OwnGradient | None = None) -> str | None:
+         config: OwnGradient) -> str | None:
     """What to tell a student whose cost_function_prime is wrong, or None when the numbers
     can't say (a shape that is not the weights', a function that raised, a near tie)."""
-    config = _config(config)
     numeric = numerical_gradient(values, W1, W2)
     if numeric is None or not isinstance(answer, (list, tuple)) or len(answer) != 2:
         return None

@@ -96,4 +96,4 @@ def find_submission(folder: Path, work: Assignment | None = None) -> Choice:
         names = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "") or "nothing"
         raise NoSubmission(f"no .py or .ipynb file was submitted (found: {names}); submit "
                            f"{work.handin}.py or {work.handin}.ipynb")
-    return replace(pick(list(found.files), folder, lms=False, work=work), searched=found.notes)
+    return replace(pick(list(found.files), folder, lms=False, assignment=work), searched=found.notes)

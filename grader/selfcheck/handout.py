@@ -26,10 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from grader import assignment
 from grader.judge import catalogue, compare
 from grader.selfcheck import handout_runtime as student_check_runtime
-from grader.assignment import Assignment, Case
+from grader.assignment import Assignment, Case, Question, worksheet_numbers
 from grader.sandbox import Unsupported
 
 DEFAULT_PUBLIC_SEED = 20240917  # any seed but the grading one
@@ -61,19 +60,18 @@ def _lock(message: str, canonical: bytes) -> dict[str, str]:
             "message": base64.b64encode(bytes(a ^ b for a, b in zip(data, stream))).decode()}
 
 
-def public_cases(public_seed: int, seeded: int, work: Assignment | None = None) -> list[Case]:
+def public_cases(public_seed: int, seeded: int, assignment: Assignment) -> list[Case]:
     """The worksheet's cases and the first `seeded` networks of the public seed."""
-    work = work or assignment.default()
     practice = []
-    for case in work.seeded_cases(public_seed)[:seeded]:
+    for case in assignment.seeded_cases(public_seed)[:seeded]:
         label = case.label.replace("random", "practice", 1)
         practice.append(Case(case.id.replace("random", "practice"), label, case.network, False,
                              case.values, case.provenance))
-    return work.worksheet_cases() + practice
+    return assignment.worksheet_cases() + practice
 
 
-def _question_data(work: Assignment, question: assignment.Question, cases: list[Case], mistakes) -> dict:
-    reference = work.reference
+def _question_data(assignment: Assignment, question: Question, cases: list[Case], mistakes) -> dict:
+    reference = assignment.reference
     runtime = student_check_runtime
     asked = [case for case in cases if question.only_case in (None, case.id)]
     rows, arguments, expected = [], [], []
@@ -85,7 +83,7 @@ def _question_data(work: Assignment, question: assignment.Question, cases: list[
         rows.append({"label": case.label, "args": _encode(args), "expected": _encode(value)})
     locked = []
     for mistake in mistakes:
-        answers = [catalogue.evaluate(mistake, work, args, value)
+        answers = [catalogue.evaluate(mistake, assignment, args, value)
                    for args, value in zip(arguments, expected)]
         if all(a is catalogue.FAILED for a in answers):
             continue
@@ -100,11 +98,11 @@ def _question_data(work: Assignment, question: assignment.Question, cases: list[
         "kind": question.kind.value, "parts": list(question.parts),
         "constants": list(question.constants), "names": list(question.names),
         "synonyms": list(question.synonyms),
-        "numbers": sorted(assignment.worksheet_numbers(question)),
+        "numbers": sorted(worksheet_numbers(question)),
         # Which earlier answers it builds on (what the worksheet's chain rule says): a failure
         # there is named, as the grader would carry credit forward from it.
         "builds_on": [] if question.constants else [
-            q.id for q in work.questions
+            q.id for q in assignment.questions
             if q.id in getattr(reference, question.id).__code__.co_names],
         "normalise": question.normalise.__name__ if question.normalise is not None else None,
         "rtol": question.rtol, "atol": question.atol,
@@ -165,29 +163,29 @@ import enum
 '''
 
 
-def build(public_seed: int = DEFAULT_PUBLIC_SEED, seeded: int = DEFAULT_SEEDED,
-          grading_seed: int | None = None, catalogues: tuple[str, ...] | None = None,
-          work: Assignment | None = None) -> str:
-    """The text of <hand-in>_check.py (backprop_check.py) for an assignment (the default one)."""
-    work = work or assignment.default()
-    grading_seed = work.default_seed if grading_seed is None else grading_seed
-    catalogues = (str(work.catalogue_path),) if catalogues is None else catalogues
+def build(public_seed: int, seeded: int, grading_seed: int | None, catalogues: tuple[str, ...] | None,
+          assignment: Assignment) -> str:
+    """The text of <hand-in>_check.py (backprop_check.py) for an assignment: `seeded` practice
+    cases of `public_seed` (DEFAULT_PUBLIC_SEED, DEFAULT_SEEDED unless the instructor says);
+    `grading_seed` and `catalogues` None: the assignment's own."""
+    grading_seed = assignment.default_seed if grading_seed is None else grading_seed
+    catalogues = (str(assignment.catalogue_path),) if catalogues is None else catalogues
     if public_seed == grading_seed:
         raise StudentCheckError(f"the public seed is the grading seed ({grading_seed}): students would "
                                 f"see the graded cases' answers; choose another --public-seed")
-    available = len(work.seeded_cases(public_seed))
+    available = len(assignment.seeded_cases(public_seed))
     if not 0 <= seeded <= available:
         raise StudentCheckError(f"--seeded must be between 0 and {available}")
     from grader.grading import mistakes_by_question
 
-    by_question = mistakes_by_question(tuple(catalogues), work)
-    cases = public_cases(public_seed, seeded, work)
-    data = {"questions": [_question_data(work, q, cases, by_question.get(q.id, ())) for q in work.questions]}
+    by_question = mistakes_by_question(tuple(catalogues), assignment)
+    cases = public_cases(public_seed, seeded, assignment)
+    data = {"questions": [_question_data(assignment, q, cases, by_question.get(q.id, ())) for q in assignment.questions]}
     # The assignment's own readers of an answer (J as a plain number, say), by name.
-    normalisers = dict.fromkeys(q.normalise for q in work.questions if q.normalise is not None)
-    example = next((q.id for q in work.questions if not q.constants), work.questions[0].id)
+    normalisers = dict.fromkeys(q.normalise for q in assignment.questions if q.normalise is not None)
+    example = next((q.id for q in assignment.questions if not q.constants), assignment.questions[0].id)
     parts = [
-        _HEADER.format(title=f"the {work.title}", module=f"{work.handin}_check",
+        _HEADER.format(title=f"the {assignment.title}", module=f"{assignment.handin}_check",
                        example=example, seeded=seeded, plural="s" * (seeded != 1)),
         _SHIM,
         "# grader/compare.py, as the grader runs it.",

@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from grader import assignment, sandbox
+from grader import sandbox
+from grader.assignment import DEFAULT, Assignment, installed, load
 from grader.selfcheck import handout_runtime as student_check_runtime
 from grader.sandbox.child.runner import (OWN_COST, Tracer, _plain_name, own_cost_values, reordered_names,
                             series_adapter)
@@ -149,15 +150,15 @@ class ScoreCard:
                 "the grade is the sandboxed one, from <code>grade</code></td></tr></table>")
 
 
-def _assignment_of(namespace: dict) -> assignment.Assignment:
+def _assignment_of(namespace: dict) -> Assignment:
     """The installed assignment whose questions the namespace answers the largest share of (a
     stub defines all of its own): the default one on a tie."""
-    def share(work: assignment.Assignment) -> float:
-        answered = sum(any(name in namespace for name in q.names) for q in work.questions)
-        return answered / len(work.questions)
+    def share(assignment: Assignment) -> float:
+        answered = sum(any(name in namespace for name in q.names) for q in assignment.questions)
+        return answered / len(assignment.questions)
 
-    works = [assignment.load(folder) for folder in assignment.installed()]
-    return max(works, key=lambda work: (share(work), work.name == assignment.DEFAULT))
+    assignments = [load(folder) for folder in installed()]
+    return max(assignments, key=lambda assignment: (share(assignment), assignment.name == DEFAULT))
 
 
 def check(question: str | None = None, namespace: dict | None = None, *,
@@ -170,11 +171,11 @@ def check(question: str | None = None, namespace: dict | None = None, *,
     installed one whose functions the notebook defines)."""
     if namespace is None:
         namespace = sys._getframe(1).f_globals
-    work = assignment.load(assignment_name) if assignment_name else _assignment_of(namespace)
+    assignment = load(assignment_name) if assignment_name else _assignment_of(namespace)
     wanted = None
     if question is not None:  # KeyError saying what is accepted, for a typo
-        wanted = tuple(q.id for q in work.questions_named(question))
+        wanted = tuple(q.id for q in assignment.questions_named(question))
     submission = Submission("notebook", "<self-check>", ())
-    result = grade_submission(submission, Options(work, seed=seed, feedback=feedback),
+    result = grade_submission(submission, Options(assignment, seed=seed, feedback=feedback),
                               runner=_in_process(namespace))
     return ScoreCard(result, wanted)
