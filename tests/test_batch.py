@@ -145,6 +145,18 @@ def test_rerun_keeps_unchanged_results_and_regrades_changed_files(klass, tmp_pat
     assert not any(g.from_store for g in forced)
 
 
+def test_a_result_the_grader_failed_on_is_transient_by_its_kind_not_its_words():
+    from grader.results import ErrorKind, SubmissionResult
+
+    assert SubmissionResult("a", "a.py", error="could not start", error_kind=ErrorKind.SANDBOX).error_is_transient
+    assert not SubmissionResult("a", "a.py", error="sandbox failure: in its name",
+                                error_kind=ErrorKind.SUBMISSION).error_is_transient
+    # A maker that does not say the kind yet: read from its first words.
+    assert SubmissionResult("a", "a.py", error="internal grader error: MemoryError").error_kind is ErrorKind.INTERNAL
+    assert not SubmissionResult("a", "a.py", error="SyntaxError: invalid syntax (line 3)").error_is_transient
+    assert SubmissionResult("a", "a.py").error_kind is None
+
+
 def test_an_interrupted_batch_keeps_what_it_finished_and_resumes(tmp_path):
     root = tmp_path / "class"
     root.mkdir()
