@@ -25,13 +25,13 @@ from grader.grading import Options, Runner, grade_submission
 from grader.intake.loading import Submission
 from grader.results import SubmissionResult
 from grader.sandbox.child.runner import OWN_COST, Tracer, _plain_name, own_cost_values, reordered_names, series_adapter
-from grader.selfcheck import handout_runtime as student_check_runtime
+from grader.selfcheck import handout_runtime as runtime
 
 
 def _plain(value: Any) -> Any:
     """A returned value as the sandbox would deliver it: numbers, lists, float arrays (the
     student check file's own reading, so that both self-checks read answers alike)."""
-    return student_check_runtime._plain(value, unsupported=sandbox.Unsupported)
+    return runtime.plain(value, unsupported=sandbox.Unsupported)
 
 
 def _traced(nodes: list) -> tuple[sandbox.Traced, ...]:
