@@ -49,7 +49,7 @@ class Options:
     catalogues: tuple[str, ...] | None = None
     feedback: str = "full"  # one of FEEDBACK_LEVELS
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.seed is None:
             object.__setattr__(self, "seed", self.assignment.default_seed)
         if self.catalogues is None:

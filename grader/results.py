@@ -5,9 +5,10 @@ from __future__ import annotations
 import enum
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any, Iterable
+from typing import Any
 
 from grader.assignment import Assignment, Question
 
@@ -65,7 +66,7 @@ class CaseResult:
     error: str | None = None  # the exception's type, where the function raised: "NotImplementedError"
     skipped: bool = False  # not run: an earlier case of its question ran out of time or ended the process
 
-    def without_message(self) -> "CaseResult":
+    def without_message(self) -> CaseResult:
         return replace(self, message="")
 
 
@@ -261,7 +262,7 @@ def _shown(match: re.Match) -> str:
     (a lone surrogate from a file name that is not UTF-8). Spaces of other scripts (U+3000)
     stay: they are seen."""
     char = match.group()
-    if char.isprintable() and ord(char) not in _INVISIBLE or unicodedata.category(char) == "Zs":
+    if (char.isprintable() and ord(char) not in _INVISIBLE) or unicodedata.category(char) == "Zs":
         return char
     return _escape(char)
 

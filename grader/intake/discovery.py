@@ -18,11 +18,12 @@ import os
 import re
 import stat
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from grader.intake import which_file as choice
 from grader.assignment import Assignment
+from grader.intake import which_file as choice
 from grader.intake.loading import SUFFIXES
 from grader.results import printable
 
@@ -302,7 +303,8 @@ def file_entry(path: Path, student: str | None = None) -> Entry:
     student = student or (lms[0] if lms else path.stem)
     info = os.lstat(path)
     recency = (lms[1], info.st_mtime) if lms else None
-    late = bool(lms) and lms_details(path.name)[1]
+    details = lms_details(path.name)
+    late = details is not None and details[1]
     identity = lms_identity(path.name)
     kind = _kind(path)
     if kind == "link":
@@ -352,7 +354,7 @@ def _latest_per_student(entries: list[Entry], assignment: Assignment) -> list[En
             continue
         by_path = {e.path: e for e in gradable}
         chosen = choice.choose([choice.candidate(e.path, assignment, (lms_details(e.path.name) or (e.path.name,))[0],
-                                                 e.recency) for e in gradable])
+                                                 e.recency or ()) for e in gradable])
         entry = by_path[chosen.graded.path]
         kept.append(replace(entry, notes=chosen.notes()))
     return others + kept
@@ -379,14 +381,23 @@ def discover(paths: list[Path], assignment: Assignment,
             entries += found
         else:
             entries.append(file_entry(path))
-    seen: set[str] = set()
-    distinct = [e for e in entries if not (os.path.abspath(e.path) in seen
-                                           or seen.add(os.path.abspath(e.path)))]
-    named = _unique(distinct, lambda e: e.path.name)
+    named = _unique(_once_each(entries), lambda e: e.path.name)
     return sorted(_unique(named, lambda e: str(e.path)), key=lambda e: (e.student.lower(), str(e.path)))
 
 
-def _unique(entries: list[Entry], rename) -> list[Entry]:
+def _once_each(entries: list[Entry]) -> list[Entry]:
+    """The entries, a path named twice (the very same file) kept once, where first named."""
+    seen: set[str] = set()
+    distinct = []
+    for entry in entries:
+        where = os.path.abspath(entry.path)
+        if where not in seen:
+            seen.add(where)
+            distinct.append(entry)
+    return distinct
+
+
+def _unique(entries: list[Entry], rename: Callable[[Entry], str]) -> list[Entry]:
     """alice.py and alice.ipynb are two rows: entries sharing a name get `rename(entry)`."""
     counts: dict[str, int] = {}
     for entry in entries:

@@ -115,13 +115,12 @@ def read_text(path: Path, limit: int = MAX_SOURCE_BYTES) -> str:
     if b"\0" in data:
         raise SubmissionError("the file contains NUL bytes: it is not a text file "
                               "(was a binary or a zip handed in?)")
+    problem: str | None = None
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
         # Raised both for a bad declaration and for no declaration on non-UTF-8 bytes.
         encoding, problem = "utf-8", str(exc)
-    else:
-        problem = None
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
@@ -206,7 +205,9 @@ def own_modules(path: Path, folder: Path | None) -> tuple[tuple[Module, ...], tu
     with os.scandir(path.parent) as listing:  # links are never read: discovery said so already
         beside = sorted(path.parent / entry.name for entry in itertools.islice(listing, MAX_STUDENT_ENTRIES)
                         if entry.name.endswith(".py") and not entry.is_symlink())
-    modules, notes, total = [], [], 0
+    modules: list[Module] = []
+    notes: list[str] = []
+    total = 0
     for candidate in beside:
         if candidate == path or not candidate.stem.isidentifier():
             continue

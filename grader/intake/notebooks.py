@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from grader.intake import selfcheck_lines as self_check_lines
 from grader.results import printable
@@ -144,7 +145,7 @@ def _upgraded(text: str) -> dict:
         raise NotebookError(f"not a valid notebook ({reason[:200]})") from None
 
 
-def cell_source(cell) -> str:
+def cell_source(cell: dict[str, Any]) -> str:
     source = cell.get("source", "")
     if isinstance(source, list):
         return "".join(part for part in source if isinstance(part, str))

@@ -95,13 +95,17 @@ def _question_of(assignment: Assignment) -> dict[str, str]:
 
 def _stub_body(body: list[ast.stmt]) -> bool:
     """A body that does nothing yet: a docstring, then pass, ... or raise NotImplementedError."""
-    rest = body[1:] if body and isinstance(body[0], ast.Expr) and isinstance(
-        getattr(body[0], "value", None), ast.Constant) and isinstance(body[0].value.value, str) else body
+    first = body[0] if body else None
+    docstring = isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) \
+        and isinstance(first.value.value, str)
+    rest = body[1:] if docstring else body
     if not rest:
         return True
-    if len(rest) != 1:
-        return False
-    only = rest[0]
+    return len(rest) == 1 and _does_nothing(rest[0])
+
+
+def _does_nothing(only: ast.stmt) -> bool:
+    """pass, ..., or raise NotImplementedError (the stub's body)."""
     if isinstance(only, ast.Pass):
         return True
     if isinstance(only, ast.Expr) and isinstance(only.value, ast.Constant) and only.value.value is Ellipsis:
@@ -179,7 +183,8 @@ def what_it_defines(path: Path, assignment: Assignment) -> tuple[int, bool]:
         # Work with a syntax error is still work: count its definitions by their text.
         names = _question_of(assignment)
         return len({names[n] for n in _DEF.findall(code) if n in names}), False
-    filled, empty = set(), set()
+    filled: set[str] = set()
+    empty: set[str] = set()
     names = _question_of(assignment)
     for node in ast.walk(tree):  # functions anywhere (the series' are methods of a class)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in names:

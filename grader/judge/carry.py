@@ -11,14 +11,15 @@ function really built on, in this very run; the reference's math is reused, neve
 from __future__ import annotations
 
 import types
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
-from grader.judge import compare
 from grader.assignment import Assignment
+from grader.judge import compare
 from grader.sandbox import Traced
 
 
@@ -35,7 +36,7 @@ def same_args(a: tuple, b: tuple) -> bool:
     bits (the student's own forward pass may round differently from the model answer's)."""
     if len(a) != len(b):
         return False
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         x, y = compare.as_array(x), compare.as_array(y)
         if x is None or y is None or x.shape != y.shape:
             return False
@@ -130,18 +131,17 @@ def replay(assignment: Assignment, question_id: str, args: tuple, trace: tuple[T
     """Run the reference for a question where every graded function it reaches is answered by
     the student's recorded answer to that very call, if there is one."""
     reference = assignment.reference
-    recorded = [node for node in flatten(trace) if node.args is not None]
+    recorded = [(node, node.args) for node in flatten(trace) if node.args is not None]
     used_wrong: list[Traced] = []
     scope = dict(vars(reference))
 
-    def answered(name: str):
+    def answered(name: str) -> Callable[..., Any]:
         reference_function = getattr(reference, name)
         rebound = types.FunctionType(reference_function.__code__, scope, reference_function.__name__,
                                      reference_function.__defaults__, reference_function.__closure__)
 
-        def answer(*call_args):
-            node = next((n for n in recorded if n.function == name and same_args(n.args, call_args)),
-                        None)
+        def answer(*call_args: Any) -> Any:
+            node = next((n for n, made in recorded if n.function == name and same_args(made, call_args)), None)
             if node is None:  # the student's code did not make this call: the model's answer
                 return rebound(*call_args)
             if not within(assignment, node.value):
@@ -177,12 +177,12 @@ def inner_calls(assignment: Assignment, question_id: str, args: tuple) -> tuple[
     made: list[tuple[str, tuple, Any]] = []
     scope = dict(vars(reference))
 
-    def recorded(name: str):
+    def recorded(name: str) -> Callable[..., Any]:
         function = getattr(reference, name)
         rebound = types.FunctionType(function.__code__, scope, function.__name__,
                                      function.__defaults__, function.__closure__)
 
-        def call(*call_args):
+        def call(*call_args: Any) -> Any:
             answer = rebound(*call_args)
             if not any(done == name and same_args(args_made, call_args) for done, args_made, _ in made):
                 made.append((name, tuple(_copies(call_args)), _copies_of(answer)))
@@ -221,7 +221,7 @@ def trivial(value: Any, expected: Any) -> bool:
     earlier error left nothing of this question to get right."""
     parts = value if isinstance(value, tuple) else (value,)
     wanted = expected if isinstance(expected, tuple) else (expected,)
-    for got, right in zip(parts, wanted):
+    for got, right in zip(parts, wanted, strict=False):
         got, right = compare.as_array(got), compare.as_array(right)
         if got is None or right is None:
             return False

@@ -99,9 +99,9 @@ def evaluate(mistake: Mistake, assignment: Assignment, args: tuple, expected: An
     names = list(inspect.signature(function).parameters) if function else []
     scope = {**scope_of(assignment),
              "expected": expected, **dict(zip(names, (np.copy(a) if isinstance(a, np.ndarray) else a
-                                                     for a in args)))}
+                                                     for a in args), strict=False))}
     try:
         with np.errstate(all="ignore"):
-            return eval(mistake.code, scope)  # noqa: S307 - instructor-written catalogue
+            return eval(mistake.code, scope)
     except Exception:
         return FAILED

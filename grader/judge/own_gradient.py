@@ -1,9 +1,10 @@
 """Where a wrong gradient goes wrong: the student's cost_function_prime against the numerical
 gradient of their own forward and cost, the check the series teaches next (Part 5).
 
-On one worksheet case (the assignment's `[own_gradient]`: Q16's data here) the student's process computes J, with their own functions, at
-every weight pushed up and down by epsilon (`_runner.own_cost_values`); here, in the grader,
-those values become central differences, (J(w + e) - J(w - e)) / 2e, and are compared with
+On one worksheet case (the assignment's `[own_gradient]` case) the student's process computes
+J, with their own functions, at every weight pushed up and down by epsilon
+(`runner.own_cost_values`, in the sandbox's child); here, in the grader, those values become
+central differences, (J(w + e) - J(w - e)) / 2e, and are compared with
 the gradient the student's cost_function_prime gave on the same data. Either it is not the
 gradient of their own cost (the mistake is in backpropagation), or it is, and their cost or
 forward pass is what is wrong (the mistake is upstream). Pure but for the call it plans.
@@ -16,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from grader import sandbox
-from grader.sandbox.child.runner import OWN_COST
 from grader.assignment import Case, OwnGradient
+from grader.sandbox.child.runner import OWN_COST
 
 EPSILON = 1e-4
 # |g - n| / |g + n|: central differences agree to about 1e-8 with an exact gradient; a

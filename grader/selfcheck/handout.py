@@ -72,7 +72,10 @@ def public_cases(public_seed: int, seeded: int, assignment: Assignment) -> list[
     return assignment.worksheet_cases() + practice
 
 
-def _question_data(assignment: Assignment, question: Question, cases: list[Case], mistakes) -> dict:
+def _question_data(assignment: Assignment, question: Question, cases: list[Case],
+                   mistakes: tuple[catalogue.Mistake, ...]) -> dict[str, Any]:
+    """The question as the self-check file holds it: its cases' arguments and expected values,
+    each catalogued mistake locked under its answers, and what the file's verdict needs."""
     reference = assignment.reference
     asked = [case for case in cases if question.only_case in (None, case.id)]
     rows, arguments, expected = [], [], []
