@@ -305,9 +305,11 @@ def naive_floor(sources: list[str], jobs: int) -> float:
 
 
 def sources_of(paths: list[Path]) -> list[str]:
+    from grader.assignment import load
     from grader.intake.notebooks import read_notebook, to_script
 
-    return [to_script(read_notebook(p, p.read_text())) if p.suffix == ".ipynb" else p.read_text()
+    check_modules = load("backprop").check_modules
+    return [to_script(read_notebook(p, p.read_text(), check_modules)) if p.suffix == ".ipynb" else p.read_text()
             for p in paths]
 
 

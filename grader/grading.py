@@ -59,11 +59,11 @@ class Options:
 def answer_key_paths(options: Options | None = None) -> tuple[str, ...]:
     """Every copy of the grader's package and the model answer, and the catalogues in use:
     hidden from the sandbox, blocked and flagged."""
-    from grader.sandbox import key_copies as copies
+    from grader.sandbox import key_copies
 
     if options is None:
-        return copies.answer_key_copies()
-    return copies.answer_key_copies(options.catalogues, options.assignment.folder)
+        return key_copies.answer_key_copies()
+    return key_copies.answer_key_copies(options.catalogues, options.assignment.folder)
 
 
 @lru_cache(maxsize=8)

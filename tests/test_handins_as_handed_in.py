@@ -52,15 +52,17 @@ def test_importing_anything_else_of_the_grader_is_still_run_and_flagged(grade):
 
 
 def test_a_students_own_check_function_is_theirs_and_runs():
+    names = BACKPROP.check_modules
     functions, modules = self_check_lines.check_names(
-        ["def check(x):\n    return x > 0\n", "ok = check(1)\ncheck(2)\n"])
-    source, removed = self_check_lines.set_aside("ok = check(1)\ncheck(2)\n", functions, modules)
+        ["def check(x):\n    return x > 0\n", "ok = check(1)\ncheck(2)\n"], names)
+    source, removed = self_check_lines.set_aside("ok = check(1)\ncheck(2)\n", functions, modules, names)
     assert removed == [] and source == "ok = check(1)\ncheck(2)\n"
 
 
 def test_a_statement_sharing_its_line_with_other_code_is_left_whole():
-    functions, modules = self_check_lines.check_names(["x = 1; check()\n"])
-    assert self_check_lines.set_aside("x = 1; check()\n", functions, modules) == ("x = 1; check()\n", [])
+    names = BACKPROP.check_modules
+    functions, modules = self_check_lines.check_names(["x = 1; check()\n"], names)
+    assert self_check_lines.set_aside("x = 1; check()\n", functions, modules, names) == ("x = 1; check()\n", [])
 
 
 @pytest.mark.parametrize("label, expected", [

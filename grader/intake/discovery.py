@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from grader.assignment import Assignment
-from grader.intake import which_file as choice
+from grader.intake import which_file
 from grader.intake.loading import SUFFIXES
 from grader.results import printable
 
@@ -243,11 +243,12 @@ def _imported_modules(files: list[Path]) -> dict[Path, set[str]]:
     return {file: set().union(*(n for other, n in names.items() if other != file)) for file in files}
 
 
-def _candidates(files: list[Path], folder: Path, lms: bool, assignment: Assignment) -> list[choice.Candidate]:
+def _candidates(files: list[Path], folder: Path, lms: bool, assignment: Assignment
+                ) -> list[which_file.Candidate]:
     def order(file: Path) -> tuple:
         return ((lms_student(file.name) or ("", 0))[1], os.lstat(file).st_mtime) if lms else ()
 
-    return [choice.candidate(f, assignment, str(f.relative_to(folder)), order(f)) for f in files]
+    return [which_file.candidate(f, assignment, str(f.relative_to(folder)), order(f)) for f in files]
 
 
 def _folder_entry(folder: Path, assignment: Assignment, class_allowance: Allowance) -> Entry:
@@ -287,14 +288,14 @@ def _folder_entry_of(folder: Path, assignment: Assignment, class_allowance: Allo
                  notes=notes + chosen.notes())
 
 
-def pick(files: list[Path], folder: Path, lms: bool, assignment: Assignment) -> choice.Choice:
-    """The file of a student's folder to grade (see `choice`). The .py files another file
+def pick(files: list[Path], folder: Path, lms: bool, assignment: Assignment) -> which_file.Choice:
+    """The file of a student's folder to grade (see `which_file`). The .py files another file
     imports (partFour.py beside the notebook) are the student's modules, not the hand-in."""
     imported = _imported_modules(files) if len(files) > 1 else {}
     candidates = [f for f in files if not (f.suffix == ".py" and f.stem in imported.get(f, ()))] or files
     if len(candidates) == 1:
-        return choice.Choice(choice.Candidate(candidates[0], candidates[0].name, 0, False, assignment), ())
-    return choice.choose(_candidates(candidates, folder, lms, assignment))
+        return which_file.Choice(which_file.Candidate(candidates[0], candidates[0].name, 0, False, assignment), ())
+    return which_file.choose(_candidates(candidates, folder, lms, assignment))
 
 
 def file_entry(path: Path, student: str | None = None) -> Entry:
@@ -337,7 +338,7 @@ def _directory_entries(directory: Path, assignment: Assignment, warnings: list[s
 
 def _latest_per_student(entries: list[Entry], assignment: Assignment) -> list[Entry]:
     """Of several LMS entries for one student, the one that does the worksheet (see
-    `choice`), the latest upload only between equals; an error row only if none is gradable."""
+    `which_file`), the latest upload only between equals; an error row only if none is gradable."""
     groups: dict[str, list[Entry]] = {}
     others = []
     for entry in entries:
@@ -353,8 +354,9 @@ def _latest_per_student(entries: list[Entry], assignment: Assignment) -> list[En
             kept.append(best)
             continue
         by_path = {e.path: e for e in gradable}
-        chosen = choice.choose([choice.candidate(e.path, assignment, (lms_details(e.path.name) or (e.path.name,))[0],
-                                                 e.recency or ()) for e in gradable])
+        chosen = which_file.choose([which_file.candidate(e.path, assignment,
+                                                         (lms_details(e.path.name) or (e.path.name,))[0],
+                                                         e.recency or ()) for e in gradable])
         entry = by_path[chosen.graded.path]
         kept.append(replace(entry, notes=chosen.notes()))
     return others + kept

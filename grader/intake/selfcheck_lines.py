@@ -20,9 +20,6 @@ from __future__ import annotations
 
 import ast
 
-# The file `grade student-check` writes is <hand-in>_check.py: backprop_check for the default
-# assignment. The assignment being graded passes its own (see self_check_modules).
-DEFAULT_MODULES = ("backprop_check",)
 _WRAPPERS = {"print", "display"}
 # Where the grader's own check() may be imported from.
 _GRADER_MODULES = ("grader", "grader.selfcheck", "grader.selfcheck.notebook")
@@ -120,7 +117,7 @@ def _parse(source: str) -> ast.Module | None:
         return None
 
 
-def check_names(sources: list[str], names: tuple[str, ...] = DEFAULT_MODULES) -> tuple[set[str], set[str]]:
+def check_names(sources: list[str], names: tuple[str, ...]) -> tuple[set[str], set[str]]:
     """The check functions and self-check modules a hand-in's cells bind, across all cells (the
     import is in one cell, the calls in others). `names`: the self-check modules' names."""
     functions: set[str] = set()
@@ -142,7 +139,7 @@ def check_names(sources: list[str], names: tuple[str, ...] = DEFAULT_MODULES) ->
 
 
 def set_aside(source: str, functions: set[str], modules: set[str],
-              names: tuple[str, ...] = DEFAULT_MODULES) -> tuple[str, list[tuple[int, str]]]:
+              names: tuple[str, ...]) -> tuple[str, list[tuple[int, str]]]:
     """The source with its self-check statements replaced by `pass`, and (line, text) of each."""
     if "check" not in source:
         return source, []

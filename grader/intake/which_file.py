@@ -116,7 +116,7 @@ def _does_nothing(only: ast.stmt) -> bool:
     return False
 
 
-def _code(path: Path) -> str:
+def _code(path: Path, check_modules: tuple[str, ...]) -> str:
     """The Python of a .py file or of a notebook's code cells (IPython syntax set aside), or
     "" if it can't be read."""
     from grader.intake.loading import SubmissionError, read_text
@@ -130,7 +130,7 @@ def _code(path: Path) -> str:
     from grader.intake.notebooks import NotebookError, read_notebook
 
     try:
-        return "\n".join(cell.source for cell in read_notebook(path, text).cells)
+        return "\n".join(cell.source for cell in read_notebook(path, text, check_modules).cells)
     except NotebookError:
         return ""
 
@@ -176,7 +176,7 @@ def _unparsed(path: Path, assignment: Assignment) -> tuple[int, bool, str] | Non
 def what_it_defines(path: Path, assignment: Assignment) -> tuple[int, bool]:
     """(how many worksheet questions the file answers, whether it is the stub, not filled in),
     for a file small enough to parse (see `_unparsed`)."""
-    code = _code(path)
+    code = _code(path, assignment.check_modules)
     try:
         tree = ast.parse(code)
     except (SyntaxError, ValueError, RecursionError, MemoryError):

@@ -4,7 +4,7 @@ answers.
 The file (`backprop_check.py`) needs numpy alone. A student drops it beside their notebook and
 runs `from backprop_check import check; check()` or `check("Q6")`. It holds:
 
-- the grader's own comparison code (`grader/compare.py`, copied in), so that a wrong number is
+- the grader's own comparison code (`grader/judge/compare.py`, copied in), so that a wrong number is
   described in the grader's words;
 - the public cases only: the worksheet's two, and as many seeded ones as the instructor
   chooses, from a public seed that is not the grading seed (the graded cases stay with `grade`);
