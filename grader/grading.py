@@ -376,15 +376,20 @@ def _run_notes(assignment: Assignment, run: sandbox.RunResult, checks: tuple[Che
     return tuple(notes)
 
 
+# What a stand-in for a series module holds (see the sandbox's standins); it goes to the
+# assignment with SERIES_WORK.
+_STANDIN_HOLDS = "X, y and np"
+
+
 def _standin_note(standins: tuple[str, ...], submission: Submission) -> str:
     """What the series' modules not handed in held: its data, never the student's own earlier
     work, which the submission uses without defining it (then: hand those modules in)."""
     modules = " and ".join(standins)
     lacking = absence.unbound([cell.source for cell in submission.cells], SERIES_WORK)
     if not lacking:
-        return f"{modules} not handed in: the grader provided the series' data (X, y and np)"
+        return f"{modules} not handed in: the grader provided the series' data ({_STANDIN_HOLDS})"
     files = " and ".join(f"{m}.py" for m in standins)
-    return (f"{modules} not handed in: the grader's stand-in holds only the series' data (X, y and np), "
+    return (f"{modules} not handed in: the grader's stand-in holds only the series' data ({_STANDIN_HOLDS}), "
             f"not your {' and '.join(lacking)}; hand in {files} with your "
             f"{'notebook' if submission.notebook else 'file'}")
 
