@@ -227,7 +227,7 @@ def test_05_the_spool_keeps_in_memory_what_the_disk_refuses(monkeypatch):
     from grader.results import SubmissionResult
 
     monkeypatch.setattr(Spool, "CHUNK", 1)  # every result written as it comes
-    spool = Spool()
+    spool = Spool(BACKPROP)
     spool.add(SubmissionResult("ann", "ann.py", error="x"))
 
     def full(*args):
@@ -245,7 +245,7 @@ def test_05_results_not_yet_written_when_the_disk_fills_are_kept(monkeypatch):
     from grader.intake.discovery import Entry
     from grader.results import SubmissionResult
 
-    spool = Spool()
+    spool = Spool(BACKPROP)
     names = [f"s{index}" for index in range(5)]
     for name in names[:2]:
         spool.add(SubmissionResult(name, f"{name}.py", error=name))
