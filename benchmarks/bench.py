@@ -257,10 +257,12 @@ def the_floor(sources: list[str], jobs: int, watch: dict | None = None) -> float
 
     import numpy  # noqa: F401 - imported before the forks, as a warm process would
 
+    from grader.assignment import load
     from grader.grading import calls, plan
 
-    checks = plan(0)
-    call_list = [(list(c.names), list(check.args), c.read) for c, check in zip(calls(0), checks)]
+    backprop = load("backprop")
+    checks = plan(0, backprop)
+    call_list = [(list(c.names), list(check.args), c.read) for c, check in zip(calls(0, backprop), checks)]
     said, tell = os.pipe()
     started = time.perf_counter()
     workers = []
@@ -303,9 +305,11 @@ def naive_floor(sources: list[str], jobs: int) -> float:
 
 
 def sources_of(paths: list[Path]) -> list[str]:
+    from grader.assignment import load
     from grader.intake.notebooks import read_notebook, to_script
 
-    return [to_script(read_notebook(p, p.read_text())) if p.suffix == ".ipynb" else p.read_text()
+    check_modules = load("backprop").check_modules
+    return [to_script(read_notebook(p, p.read_text(), check_modules)) if p.suffix == ".ipynb" else p.read_text()
             for p in paths]
 
 

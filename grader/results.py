@@ -5,15 +5,31 @@ from __future__ import annotations
 import enum
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any, Iterable
+from typing import Any
 
 from grader.assignment import Assignment, Question
 
 
-# Errors that say nothing about the submission; results carrying them are never stored.
-TRANSIENT_ERROR_PREFIXES = ("internal grader error", "sandbox failure")
+class ErrorKind(str, enum.Enum):
+    """Why a submission has no grade: the hand-in itself (it can't be found, read or compiled:
+    grading it again says the same), or the grader (its sandbox could not run it, or the
+    grader failed), which grading again may mend: such a result is never stored."""
+
+    SUBMISSION = "submission"
+    SANDBOX = "sandbox"
+    INTERNAL = "internal"
+
+    @property
+    def transient(self) -> bool:
+        return self is not ErrorKind.SUBMISSION
+
+
+# How the grader's own failures begin, for the makers of a result that do not say its kind yet
+# (batch's internal errors, the Gradescope entry point's): read in SubmissionResult, nowhere else.
+_UNSAID_KINDS = (("internal grader error", ErrorKind.INTERNAL), ("sandbox failure", ErrorKind.SANDBOX))
 
 
 class Status(str, enum.Enum):
@@ -47,8 +63,10 @@ class CaseResult:
     worksheet: bool = False  # one of the worksheet's own cases
     carried_kind: str = ""
     precision: str | None = None  # "float32" for an answer computed in float32
+    error: str | None = None  # the exception's type, where the function raised: "NotImplementedError"
+    skipped: bool = False  # not run: an earlier case of its question ran out of time or ended the process
 
-    def without_message(self) -> "CaseResult":
+    def without_message(self) -> CaseResult:
         return replace(self, message="")
 
 
@@ -115,6 +133,14 @@ class SubmissionResult:
     # The assignment's total, which an ungraded submission (an error) is out of too; None: its
     # questions' points.
     possible: float | None = None
+    # What `error` is about, set with it; a maker that does not say gets it from the error's
+    # first words (see _UNSAID_KINDS). None when there is no error.
+    error_kind: ErrorKind | None = None
+
+    def __post_init__(self) -> None:
+        if self.error is not None and self.error_kind is None:
+            said = next((kind for start, kind in _UNSAID_KINDS if self.error.startswith(start)), ErrorKind.SUBMISSION)
+            object.__setattr__(self, "error_kind", said)
 
     @property
     def status(self) -> str:
@@ -123,7 +149,7 @@ class SubmissionResult:
     @property
     def error_is_transient(self) -> bool:
         """The grader failed, not the submission: grading again may succeed."""
-        return self.error is not None and self.error.startswith(TRANSIENT_ERROR_PREFIXES)
+        return self.error_kind is not None and self.error_kind.transient
 
     @cached_property
     def score(self) -> float:
@@ -187,12 +213,10 @@ def _question_to_dict(result: QuestionResult) -> dict[str, Any]:
     }
 
 
-def submission_from_dict(data: dict[str, Any], work: Assignment | None = None) -> SubmissionResult:
+def submission_from_dict(data: dict[str, Any], assignment: Assignment) -> SubmissionResult:
     """Rebuild a result the grader itself wrote (a stored result, never student output) for
-    its assignment (by default the default one)."""
-    from grader.assignment import default
-
-    question = (work or default()).question
+    its assignment."""
+    question = assignment.question
     questions = tuple(
         QuestionResult(question(q["id"]),
                        tuple(CaseResult(c["case"], c["label"], Status(c["status"]), c["message"],
@@ -238,7 +262,7 @@ def _shown(match: re.Match) -> str:
     (a lone surrogate from a file name that is not UTF-8). Spaces of other scripts (U+3000)
     stay: they are seen."""
     char = match.group()
-    if char.isprintable() and ord(char) not in _INVISIBLE or unicodedata.category(char) == "Zs":
+    if (char.isprintable() and ord(char) not in _INVISIBLE) or unicodedata.category(char) == "Zs":
         return char
     return _escape(char)
 

@@ -10,15 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from grader import sandbox
+from grader import assignment, sandbox
 from grader.grading import Options, grade_path
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = (ROOT / "solutions" / "backprop" / "backprop.py").read_text(encoding="utf-8")
 STUB = (ROOT / "exercises" / "backprop" / "backprop.py").read_text(encoding="utf-8")
 
+# The worksheet most tests grade: the engine has no default assignment.
+BACKPROP = assignment.load("backprop")
 # Short limits keep the hostile cases quick; the cases themselves are bounded too.
-FAST = Options(limits=sandbox.Limits(timeout=2.0, memory_mb=1024))
+FAST = Options(BACKPROP, limits=sandbox.Limits(timeout=2.0, memory_mb=1024))
 
 
 def with_solution(extra: str) -> str:

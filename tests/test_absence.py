@@ -7,7 +7,7 @@ import pytest
 
 from conftest import FAST, with_solution
 from grader.grading import grade_path
-from grader.judge.absence import Failure, explain, read
+from grader.judge.absence import Failure, explain, read, unbound
 
 
 def _where(cell, line):
@@ -108,6 +108,17 @@ def test_cells_too_long_to_be_worth_reading_are_not_read():
 
 def test_nothing_is_said_of_a_function_never_written():
     assert absent("def other(a2, delta3):\n    return a2\n") is None
+
+
+def test_names_read_but_bound_nowhere_are_what_the_code_expects_from_elsewhere():
+    """A series module not handed in: what the cells use of it and never define themselves."""
+    names = ("Neural_Network", "trainer", "computeNumericalGradient")
+    cells = ["from partFour import *", "NN = Neural_Network()\nT = trainer(NN)\nnumgrad = f(NN)"]
+    assert unbound(cells, names) == ("Neural_Network", "trainer")
+    defined = [*cells, "class Neural_Network:\n    pass", "from partFive import trainer as trainer"]
+    assert unbound(defined, names) == ()
+    assert unbound(["def f(trainer):\n    return trainer()", "x = (", "Neural_Network()"], names) == ("Neural_Network",)
+    assert unbound(["Neural_Network()\n" + "x = 1\n" * 100_000], names) == ()  # past what is read
 
 
 SERIES_STYLE = """

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import FAST, ROOT, SOLUTION, notebook_text, run_cli, with_solution
+from conftest import BACKPROP, FAST, ROOT, SOLUTION, notebook_text, run_cli, with_solution
 from grader.batch import grade_all
 from grader.intake.discovery import DiscoveryError, discover
 from grader.store import ResultStore
@@ -49,7 +49,7 @@ def klass(tmp_path):
 
 
 def test_discovery_one_entry_per_student(klass):
-    entries = {e.student: e for e in discover([klass])}
+    entries = {e.student: e for e in discover([klass], BACKPROP)}
     assert list(entries) == ["amy", "ben", "cat", "dora", "eve", "fred", "gus", "hal"]
     assert entries["dora"].path.name == "backprop.py"  # named like the exercise
     assert "several files" in entries["eve"].error and "a.py" in entries["eve"].error
@@ -60,7 +60,7 @@ def test_discovery_one_entry_per_student(klass):
 def test_discovery_of_several_paths_keeps_names_unique(klass, tmp_path):
     other = tmp_path / "amy.ipynb"
     other.write_text(notebook_text(SOLUTION))
-    entries = discover([klass / "amy.py", other, klass / "amy.py"])
+    entries = discover([klass / "amy.py", other, klass / "amy.py"], BACKPROP)
     assert [e.student for e in entries] == ["amy.ipynb", "amy.py"]
 
 
@@ -68,7 +68,7 @@ def test_discovery_of_several_paths_keeps_names_unique(klass, tmp_path):
 def test_a_missing_path_or_an_empty_folder_is_an_error(tmp_path, make):
     (tmp_path / "empty").mkdir()
     with pytest.raises(DiscoveryError):
-        discover([make(tmp_path)])
+        discover([make(tmp_path)], BACKPROP)
     result = run_cli(str(make(tmp_path)))
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
@@ -133,17 +133,17 @@ def test_feedback_dir_gets_one_markdown_file_per_student(klass, tmp_path):
 
 def test_rerun_keeps_unchanged_results_and_regrades_changed_files(klass, tmp_path):
     store = ResultStore(tmp_path / "store")
-    entries = discover([klass])
+    entries = discover([klass], BACKPROP)
     first = list(grade_all(entries, FAST, jobs=2, store=store))
     assert not any(g.from_store for g in first)
     (klass / "ben.py").write_text(SOLUTION)
-    second = {g.result.student: g for g in grade_all(discover([klass]), FAST, jobs=2, store=store)}
+    second = {g.result.student: g for g in grade_all(discover([klass], BACKPROP), FAST, jobs=2, store=store)}
     assert not second["ben"].from_store and second["ben"].result.score == 20
     # What can't be read or compiled is checked again: it costs nothing.
     regraded = {s: g.result.error for s, g in second.items()
                 if s not in ("ben", "eve", "fred", "gus", "hal") and not g.from_store}
     assert not regraded, regraded  # a result not kept the first time says why (its error)
-    forced = list(grade_all(discover([klass]), FAST, jobs=2, store=store, force=True))
+    forced = list(grade_all(discover([klass], BACKPROP), FAST, jobs=2, store=store, force=True))
     assert not any(g.from_store for g in forced)
 
 
@@ -192,6 +192,18 @@ def test_every_option_that_can_change_a_grade_is_in_the_result_store_key(tmp_pat
     elsewhere.write_text(pathlib.Path(FAST.catalogues[0]).read_text())
     assert options_identity(dataclasses.replace(FAST, catalogues=(str(elsewhere),))) == identity
     assert options_identity(dataclasses.replace(FAST, private_paths=("/elsewhere",))) == identity
+
+
+def test_a_result_the_grader_failed_on_is_transient_by_its_kind_not_its_words():
+    from grader.results import ErrorKind, SubmissionResult
+
+    assert SubmissionResult("a", "a.py", error="could not start", error_kind=ErrorKind.SANDBOX).error_is_transient
+    assert not SubmissionResult("a", "a.py", error="sandbox failure: in its name",
+                                error_kind=ErrorKind.SUBMISSION).error_is_transient
+    # A maker that does not say the kind yet: read from its first words.
+    assert SubmissionResult("a", "a.py", error="internal grader error: MemoryError").error_kind is ErrorKind.INTERNAL
+    assert not SubmissionResult("a", "a.py", error="SyntaxError: invalid syntax (line 3)").error_is_transient
+    assert SubmissionResult("a", "a.py").error_kind is None
 
 
 def test_an_interrupted_batch_keeps_what_it_finished_and_resumes(tmp_path):

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import SOLUTION, run_cli, scores, statuses, with_solution
+from conftest import BACKPROP, SOLUTION, run_cli, scores, statuses, with_solution
 from grader.judge import catalogue
 from grader.grading import Options
 
@@ -72,7 +72,7 @@ def _question_of(source: str) -> str:
 
 
 def test_every_catalogued_mistake_has_a_test_and_the_required_ids_exist():
-    ids = {m.id for m in catalogue.load()}
+    ids = {m.id for m in catalogue.load(None, BACKPROP)}
     assert ids == set(MISTAKES)
     assert {"dJdW2.missing_delta3", "dJdW2.transposed", "sigmoid_prime.applied_to_z",
             "sigmoid_prime.not_differentiated", "delta3.sign", "delta3.missing_fprime",
@@ -87,7 +87,7 @@ def test_the_mistake_is_diagnosed_and_nothing_else_is(grade, mistake_id):
     diagnoses = {q.question.id: q.diagnosis.id for q in result.questions if q.diagnosis}
     assert diagnoses == {question_id: mistake_id}
     explained = next(q for q in result.questions if q.question.id == question_id)
-    assert explained.feedback.startswith(next(m.explain for m in catalogue.load() if m.id == mistake_id))
+    assert explained.feedback.startswith(next(m.explain for m in catalogue.load(None, BACKPROP) if m.id == mistake_id))
 
 
 @pytest.mark.parametrize("source", [
@@ -130,7 +130,7 @@ def test_error_carried_forward_gets_the_credit(grade):
 
 
 def test_no_carry_forward_takes_the_credit_away_but_still_explains(grade):
-    result = grade(with_solution(WRONG_FPRIME), options=Options(carry_forward=False))
+    result = grade(with_solution(WRONG_FPRIME), options=Options(BACKPROP, carry_forward=False))
     assert scores(result)["delta3"] == 0 and result.score == 20 - 2 - 2 - 2 - 2
     delta3 = next(q for q in result.questions if q.question.id == "delta3")
     assert "wrong only because your sigmoid_prime (Q6) is wrong" in delta3.feedback

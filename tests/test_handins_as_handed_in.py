@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FAST, SOLUTION, STUB, notebook_text, run_cli, with_solution
+from conftest import BACKPROP, FAST, SOLUTION, STUB, notebook_text, run_cli, with_solution
 from grader import assignment
 from grader.intake import selfcheck_lines as self_check_lines
 from grader.intake.discovery import discover
@@ -54,15 +54,17 @@ def test_importing_anything_else_of_the_grader_is_still_run_and_flagged(grade):
 
 
 def test_a_students_own_check_function_is_theirs_and_runs():
+    names = BACKPROP.check_modules
     functions, modules = self_check_lines.check_names(
-        ["def check(x):\n    return x > 0\n", "ok = check(1)\ncheck(2)\n"])
-    source, removed = self_check_lines.set_aside("ok = check(1)\ncheck(2)\n", functions, modules)
+        ["def check(x):\n    return x > 0\n", "ok = check(1)\ncheck(2)\n"], names)
+    source, removed = self_check_lines.set_aside("ok = check(1)\ncheck(2)\n", functions, modules, names)
     assert removed == [] and source == "ok = check(1)\ncheck(2)\n"
 
 
 def test_a_statement_sharing_its_line_with_other_code_is_left_whole():
-    functions, modules = self_check_lines.check_names(["x = 1; check()\n"])
-    assert self_check_lines.set_aside("x = 1; check()\n", functions, modules) == ("x = 1; check()\n", [])
+    names = BACKPROP.check_modules
+    functions, modules = self_check_lines.check_names(["x = 1; check()\n"], names)
+    assert self_check_lines.set_aside("x = 1; check()\n", functions, modules, names) == ("x = 1; check()\n", [])
 
 
 @pytest.mark.parametrize("label, expected", [
@@ -153,7 +155,7 @@ def test_a_folder_of_two_equal_files_still_asks_which_one(tmp_path):
     folder.mkdir()
     (folder / "a.py").write_text(SOLUTION)
     (folder / "b.py").write_text(SOLUTION)
-    [entry] = discover([tmp_path])
+    [entry] = discover([tmp_path], BACKPROP)
     assert "several files could be the submission (a.py, b.py)" in entry.error
 
 
@@ -170,7 +172,7 @@ def test_canvas_late_is_kept_in_the_gradebook_and_the_json(tmp_path):
 def test_the_note_writes_out_file_names_and_cuts_a_long_list_short():
     from grader.intake import which_file as choice
 
-    candidates = [choice.Candidate(Path(f"/class/eve/f{i}.py"), f"f\x1b[2J{i}.py", i, False) for i in range(15)]
+    candidates = [choice.Candidate(Path(f"/class/eve/f{i}.py"), f"f\x1b[2J{i}.py", i, False, BACKPROP) for i in range(15)]
     [note] = choice.choose(candidates).notes()
     assert "\x1b" not in note and "f\\x1b[2J14.py" in note
     assert note.endswith("; and 4 more")

@@ -20,14 +20,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import (FAST, NORMAL_USER, ROOT, SOLUTION, live_processes_running, run_as_user,
+from conftest import (BACKPROP, FAST, NORMAL_USER, ROOT, SOLUTION, live_processes_running, run_as_user,
                       run_cli, scores, shared_folder, statuses, with_solution)
 from grader import assignment, sandbox
 from grader.sandbox import client
 from grader.grading import Options, grade_path
 from grader.results import submission_from_dict
 
-ONE_SECOND = Options(limits=sandbox.Limits(timeout=1.0))
+ONE_SECOND = Options(BACKPROP, limits=sandbox.Limits(timeout=1.0))
 AS_ROOT = os.geteuid() == 0
 needs_root = pytest.mark.skipif(not AS_ROOT, reason="namespaces and a separate user need root")
 # Each way the grader may find itself: root with namespaces (CI, an autograder container),
@@ -63,7 +63,7 @@ def graded(mode, tmp_path):
             done = run_as_user([sys.executable, "-m", "grader", str(path), "--no-cache", "--format",
                                 "json", "--timeout", str(options.limits.timeout)], cwd=folder, env=env)
             assert done.returncode == 0, done.stderr
-            return submission_from_dict(json.loads(done.stdout)["submissions"][0])
+            return submission_from_dict(json.loads(done.stdout)["submissions"][0], BACKPROP)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -126,7 +126,7 @@ def test_03_a_segfault_is_named(grade):
 
 # 4. A memory hog.
 def test_04_a_memory_hog_is_stopped_and_reported_as_out_of_memory(grade):
-    limited = Options(limits=sandbox.Limits(timeout=5, memory_mb=512))
+    limited = Options(BACKPROP, limits=sandbox.Limits(timeout=5, memory_mb=512))
     hog = "import numpy as np\ndef dz3dW2(a2):\n    return np.ones(300_000_000)\n"  # 2.4 GB
     result = grade(with_solution(hog), options=limited)
     assert result.score == 19
@@ -134,7 +134,7 @@ def test_04_a_memory_hog_is_stopped_and_reported_as_out_of_memory(grade):
 
 
 def test_04_a_memory_hog_at_top_level(grade):
-    limited = Options(limits=sandbox.Limits(timeout=5, memory_mb=512))
+    limited = Options(BACKPROP, limits=sandbox.Limits(timeout=5, memory_mb=512))
     result = grade(with_solution("import numpy as np\nbig = np.ones(300_000_000)\n"), options=limited)
     assert result.score == 20 and "out of memory" in result.load_errors[0].message
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (FAST, NORMAL_USER, ROOT, SOLUTION, live_processes_running, run_as_user,
+from conftest import (BACKPROP, FAST, NORMAL_USER, ROOT, SOLUTION, live_processes_running, run_as_user,
                       run_cli, scores, shared_folder, with_solution)
 from grader import sandbox
 from grader.batch import feedback_file_name
@@ -26,7 +26,7 @@ from grader.grading import Options, grade_path
 
 AS_ROOT = os.geteuid() == 0
 root_only = pytest.mark.skipif(not AS_ROOT, reason="the modes are taken from root")
-TWO_SECONDS = Options(limits=sandbox.Limits(timeout=2.0))
+TWO_SECONDS = Options(BACKPROP, limits=sandbox.Limits(timeout=2.0))
 
 
 def question(result, question_id):
@@ -228,7 +228,7 @@ def test_05_the_spool_keeps_in_memory_what_the_disk_refuses(monkeypatch):
     from grader.results import SubmissionResult
 
     monkeypatch.setattr(Spool, "CHUNK", 1)  # every result written as it comes
-    spool = Spool(assignment.load("backprop"))
+    spool = Spool(BACKPROP)
     spool.add(SubmissionResult("ann", "ann.py", error="x"))
 
     def full(*args):
@@ -247,7 +247,7 @@ def test_05_results_not_yet_written_when_the_disk_fills_are_kept(monkeypatch):
     from grader.intake.discovery import Entry
     from grader.results import SubmissionResult
 
-    spool = Spool(assignment.load("backprop"))
+    spool = Spool(BACKPROP)
     names = [f"s{index}" for index in range(5)]
     for name in names[:2]:
         spool.add(SubmissionResult(name, f"{name}.py", error=name))

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import (FAST, ROOT, SOLUTION, run_as_user, scores, shared_folder, statuses,
+from conftest import (BACKPROP, FAST, ROOT, SOLUTION, run_as_user, scores, shared_folder, statuses,
                       with_solution)
 from grader.sandbox import workers as processes
 from grader import sandbox
@@ -65,7 +65,7 @@ def graded_in(mode: str, source: str, *extra: str, name: str = "alice.py", env: 
         path.chmod(0o644)
         done = grade_in(mode, path, "--timeout", "2", *extra, env=env)
         assert done.returncode == 0, done.stderr
-        return submission_from_dict(json.loads(done.stdout)["submissions"][0]), done.stderr
+        return submission_from_dict(json.loads(done.stdout)["submissions"][0], BACKPROP), done.stderr
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -184,9 +184,10 @@ def test_01_a_step_that_fails_is_the_submissions_sandbox_failure_and_no_student_
         from pathlib import Path
         from grader import sandbox
         from grader.sandbox import workers as processes
+        from grader.assignment import load
         from grader.grading import Options, grade_path
         processes.identity = lambda: "pool"  # as if the namespace had users to spare
-        result = grade_path(Path({str(path)!r}), Options(limits=sandbox.Limits(timeout=2.0)))
+        result = grade_path(Path({str(path)!r}), Options(load("backprop"), limits=sandbox.Limits(timeout=2.0)))
         print(json.dumps([result.error, result.flags, result.output]))
         """)
     done = subprocess.run(["unshare", "--user", "--map-root-user", sys.executable, "-c", script],
@@ -296,10 +297,10 @@ def test_02_the_calls_given_right_answers_say_nothing_back(grade):
             print("LEAK", leak)
             raise ValueError("LEAK " + leak)
         """)
-    result = grade(source, options=Options(limits=FAST.limits, feedback="published"))
+    result = grade(source, options=Options(BACKPROP, limits=FAST.limits, feedback="published"))
     import grader.grading as grading
 
-    model = grading.plan(result.questions and 0, Options().assignment)
+    model = grading.plan(result.questions and 0, BACKPROP)
     secrets = [repr(c.expected.round(6).tolist())[:12] for c in model if c.question.id == "sigmoid_prime"]
     said = json.dumps([q.feedback for q in result.questions]) + json.dumps(
         [c.message for q in result.questions for c in q.cases]) + result.output
@@ -593,7 +594,7 @@ def test_08_one_infinite_loop_costs_its_own_question_as_root_without_namespaces(
         path = folder / "alice.py"
         path.write_text(with_solution("def dz3dW2(a2):\n    import time\n    end = time.time() + 20\n"
                                       "    while time.time() < end:\n        pass\n"))
-        result = grade_path(path, Options(limits=sandbox.Limits(timeout=1.0)))
+        result = grade_path(path, Options(BACKPROP, limits=sandbox.Limits(timeout=1.0)))
     finally:
         processes.close_all()
         shutil.rmtree(folder, ignore_errors=True)

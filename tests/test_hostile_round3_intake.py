@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SOLUTION, run_cli, with_solution
+from conftest import BACKPROP, SOLUTION, run_cli, with_solution
 
 from grader.sandbox.child import wire as _wire
 from grader import assignment, batch, sandbox
@@ -82,7 +82,7 @@ def test_04_all_of_a_submissions_answers_share_one_budget(grade):
     it are refused (that call only), and what the grader holds for one submission stays bounded."""
     limits = sandbox.Limits(timeout=2.0, max_answer_bytes=64 * 1024, max_answers_total=256 * 1024)
     result = grade(with_solution("def dJdW2(a2, delta3):\n    return b'x' * 60_000\n"),
-                   options=Options(limits=limits))
+                   options=Options(BACKPROP, limits=limits))
     messages = [c.message for c in question(result, "dJdW2").cases]
     assert sum("not kept: with it, your answers would take more than the 262,144 bytes" in m
                for m in messages) >= 1
@@ -170,7 +170,7 @@ def test_05_a_folder_holding_more_than_a_student_may_show_is_read_in_part_with_a
     (tmp_path / "ann" / "backprop.py").write_text(SOLUTION)
     for index in range(MAX_STUDENT_ENTRIES + 500):  # read first: the folder's top level
         (tmp_path / "ann" / "data" / f"{index}.py").touch()
-    [entry] = discover([tmp_path])
+    [entry] = discover([tmp_path], BACKPROP)
     assert entry.path.name == "backprop.py" and entry.error is None
     assert ("looked at its first 1,000 files and folders only (hidden ones counted), all of a "
             "student's folder that is read: the rest was not read") in entry.notes
@@ -189,7 +189,7 @@ def test_05_a_class_past_its_count_says_so_and_every_student_still_has_a_row(tmp
         for index in range(8):
             (tmp_path / name / f"notes{index}.txt").touch()
     warnings: list[str] = []
-    rows = {e.student: e for e in discovery.discover([tmp_path], warnings=warnings)}
+    rows = {e.student: e for e in discovery.discover([tmp_path], BACKPROP, warnings=warnings)}
     assert list(rows) == ["ann", "bob", "cy", "dee"] and not warnings
     assert rows["ann"].error is None and rows["bob"].error is None  # 4 + 9 + 9: 22 of 30
     assert ("looked at its first 8 files and folders only (hidden ones counted), what was left of "
@@ -197,7 +197,7 @@ def test_05_a_class_past_its_count_says_so_and_every_student_still_has_a_row(tmp
     assert rows["dee"].error.startswith("not looked into: the class folder holds more than 30 files")
     for index in range(40):
         (tmp_path / f"s{index}.py").touch()
-    discovery.discover([tmp_path], warnings=warnings)
+    discovery.discover([tmp_path], BACKPROP, warnings=warnings)
     assert warnings == [(f"{tmp_path} holds more than 30 entries: only the first 30 read were looked "
                          f"at; split the class")]
 
@@ -231,7 +231,7 @@ def test_05_choosing_the_file_parses_no_large_file_and_says_how_each_was_read(tm
     (ann / "medium.py").write_text(SOLUTION + "# padding\n" * 70_000)
     (ben / "backprop.py").write_text(STUB)
     (ben / "work.ipynb").write_text(notebook_text(SOLUTION, "# a plot's worth of output\n" * 25_000))
-    rows = {e.student: e for e in discover([tmp_path])}
+    rows = {e.student: e for e in discover([tmp_path], BACKPROP)}
     assert rows["ann"].path.name == "backprop.py" and rows["ben"].path.name == "work.ipynb"
     [note] = rows["ann"].notes
     assert "huge.py (too large to be graded: 2,444 KiB, where a .py file may be 2,048 KiB)" in note

@@ -15,7 +15,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-from conftest import ROOT, SOLUTION, run_cli, with_solution
+from conftest import BACKPROP, ROOT, SOLUTION, run_cli, with_solution
 
 # A wrong answer no catalogue entry explains, the same for two students: the class summary
 # lists them by name.
@@ -139,7 +139,7 @@ def _seeded_answers(seed: int, question: str = "delta2") -> set[str]:
     from grader.judge.compare import fmt
     from grader.grading import plan
 
-    return {fmt(x) for check in plan(seed) if check.question.id == question and not check.case.worksheet
+    return {fmt(x) for check in plan(seed, BACKPROP) if check.question.id == question and not check.case.worksheet
             for x in np.ravel(check.expected)}
 
 

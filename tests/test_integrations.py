@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import ROOT, SOLUTION, notebook_text, run_cli, with_solution
+from conftest import BACKPROP, ROOT, SOLUTION, notebook_text, run_cli, with_solution
 from grader import assignment
 from grader.reports import gradescope
 from grader.intake.discovery import discover, lms_student
@@ -133,7 +133,7 @@ def test_check_in_an_executed_notebook(tmp_path):
     from grader.selfcheck import handout as student_check
 
     # The student notebook's own check cells use the file students are given.
-    (tmp_path / "backprop_check.py").write_text(student_check.build())
+    (tmp_path / "backprop_check.py").write_text(student_check.build(student_check.DEFAULT_PUBLIC_SEED, student_check.DEFAULT_SEEDED, None, None, BACKPROP))
     notebook = nbformat.read(ROOT / "exercises" / "backprop" / "backprop.ipynb", as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell(BOB))
     notebook.cells.append(nbformat.v4.new_code_cell("from grader import check\ncheck('dJdW2')"))
@@ -185,7 +185,7 @@ def test_an_lms_download_is_one_row_per_student_with_the_latest_file(tmp_path):
     os.utime(moodle / "draft.py", (1_000_000_000, 1_000_000_000))
     (moodle / "final.py").write_text(SOLUTION)
     (tmp_path / "Ann Lee_33333_assignsubmission_onlinetext_").mkdir()
-    entries = {e.student: e for e in discover([tmp_path])}
+    entries = {e.student: e for e in discover([tmp_path], BACKPROP)}
     assert set(entries) == {"smithjane (12345)", "doejohn (22222)", "Ann Lee (33333)"}
     assert entries["smithjane (12345)"].path.name == "smithjane_12345_6789099_backprop-1.py"
     assert entries["Ann Lee (33333)"].path.name == "final.py"

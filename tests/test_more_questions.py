@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pytest
 
-from conftest import SOLUTION, run_cli, scores, statuses, with_solution
+from conftest import BACKPROP, SOLUTION, run_cli, scores, statuses, with_solution
 from grader import assignment
 from grader.grading import plan
 BACKPROP = assignment.load("backprop")
@@ -26,7 +26,7 @@ def test_every_guided_question_is_graded_somewhere():
 
 
 def test_per_example_gradients_sum_to_dJdW2():
-    for check in plan(0):
+    for check in plan(0, BACKPROP):
         if check.question.id == "per_example_dJdW2":
             a2, delta3 = check.args
             assert check.expected.shape == (a2.shape[0], a2.shape[1], delta3.shape[1])

@@ -6,7 +6,7 @@ import sys
 
 import nbformat
 
-from conftest import ROOT, SOLUTION, notebook_text, run_cli, statuses
+from conftest import BACKPROP, ROOT, SOLUTION, notebook_text, run_cli, statuses
 from grader import assignment, sandbox
 from grader.assignment import stub_notebook as make_notebook
 from grader.grading import Options
@@ -166,6 +166,6 @@ def test_a_cell_that_hangs_is_skipped_and_each_load_error_reported_once(grade):
     source = notebook_text("import numpy as np\nnot_defined_anywhere",
                            "import time\nend = time.time() + 30\nwhile time.time() < end:\n    pass",
                            SOLUTION)
-    result = grade(source, "nb.ipynb", options=Options(limits=sandbox.Limits(timeout=1.0)))
+    result = grade(source, "nb.ipynb", options=Options(BACKPROP, limits=sandbox.Limits(timeout=1.0)))
     assert [e.where for e in result.load_errors] == ["cell 1, line 2", "cell 2, line 3"]
     assert "ran for more than 1 s" in result.load_errors[1].message and result.score == 20

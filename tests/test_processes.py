@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import FAST, ROOT, SOLUTION, with_solution
+from conftest import BACKPROP, FAST, ROOT, SOLUTION, with_solution
 from grader.sandbox import workers as processes
 
 
@@ -161,7 +161,7 @@ def test_a_class_runs_on_as_many_workers_as_jobs_while_more_threads_judge(tmp_pa
     monkeypatch.setattr(processes.Worker, "run", counted)
     for index in range(8):
         (tmp_path / f"s{index}.py").write_text(SOLUTION)
-    results = [g.result for g in grade_all(discover([tmp_path]), Options(), jobs=2)]
+    results = [g.result for g in grade_all(discover([tmp_path], BACKPROP), Options(BACKPROP), jobs=2)]
     assert sorted(r.score for r in results) == [20] * 8
     assert 1 <= most[0] <= 2 and 1 <= len(processes._idle) <= 2  # never more than --jobs
 

@@ -14,7 +14,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from conftest import FAST, ROOT, SOLUTION, STUB, run_cli, with_solution
+from conftest import BACKPROP, FAST, ROOT, SOLUTION, STUB, run_cli, with_solution
 from grader import assignment
 from grader.judge import catalogue
 from grader.selfcheck import handout as student_check
@@ -133,7 +133,7 @@ def test_no_reference_code_and_no_formula_of_a_mistake_is_in_the_file(check_file
     reference_lines = {line.strip() for line in SOLUTION.splitlines()
                        if line.strip().startswith("return ") and len(line.strip()) > 12}
     assert not [line for line in reference_lines if line in text]
-    for mistake in catalogue.load():
+    for mistake in catalogue.load(None, BACKPROP):
         assert mistake.explain not in text, mistake.id
         if len(mistake.answer) > 8:  # a formula, not a bare name such as `a2`
             assert mistake.answer not in text, mistake.id
@@ -141,7 +141,7 @@ def test_no_reference_code_and_no_formula_of_a_mistake_is_in_the_file(check_file
 
 def test_the_graded_cases_answers_are_not_in_the_file(check_file):
     text = check_file.read_text()
-    hidden = [check.expected for check in plan(BACKPROP.default_seed) if not check.case.worksheet
+    hidden = [check.expected for check in plan(BACKPROP.default_seed, BACKPROP) if not check.case.worksheet
               and not check.question.constants]
     numbers = [float(x) for value in hidden
                for part in (value if isinstance(value, tuple) and not isinstance(value[0], int) else (value,))
@@ -150,7 +150,7 @@ def test_the_graded_cases_answers_are_not_in_the_file(check_file):
     leaked = [x for x in numbers if float(x).is_integer() is False and repr(x) in text]
     assert leaked == []
     # The test can see numbers when they are there: the worksheet's are.
-    q11 = next(c for c in plan(BACKPROP.default_seed) if c.question.id == "delta3" and c.case.id == "q11")
+    q11 = next(c for c in plan(BACKPROP.default_seed, BACKPROP) if c.question.id == "delta3" and c.case.id == "q11")
     assert repr(float(q11.expected[0, 0])) in text
 
 
@@ -162,7 +162,7 @@ def test_the_public_seed_may_not_be_the_grading_seed(tmp_path):
 
 
 def test_more_practice_cases_on_request():
-    text = student_check.build(seeded=3)
+    text = student_check.build(student_check.DEFAULT_PUBLIC_SEED, 3, None, None, BACKPROP)
     assert "practice 3 (3 examples, layers 3-5-3)" in text
 
 

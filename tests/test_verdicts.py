@@ -8,7 +8,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from conftest import FAST, SOLUTION, run_cli, scores, statuses, with_solution
+from conftest import BACKPROP, FAST, SOLUTION, run_cli, scores, statuses, with_solution
 from grader.judge import compare
 from grader.grading import Options
 
@@ -214,7 +214,7 @@ FLOAT32 = textwrap.dedent("""\
 
 @pytest.mark.parametrize("seed", [0, 1, 4])
 def test_float32_answers_are_right_to_their_precision_on_every_seed(grade, seed):
-    result = grade(with_solution(FLOAT32), options=Options(seed=seed, limits=FAST.limits))
+    result = grade(with_solution(FLOAT32), options=Options(BACKPROP, seed=seed, limits=FAST.limits))
     assert result.score == 20, {q.question.id: q.feedback for q in result.questions if q.score < q.question.points}
     assert "Computed in float32: right to float32's precision" in _feedback(result, "cost_function_prime")
     assert all("hard-coded" not in q.feedback for q in result.questions)
@@ -261,7 +261,7 @@ def test_feedback_without_expected_values_hides_the_worksheets_numbers_and_shape
                         "def dJdW1_shape(i, h, o):\n    return (i, h, o)\n")
     full = grade(bob)
     assert "0.0101512" in json.dumps([c.message for q in full.questions for c in q.cases])
-    hidden = grade(bob, options=Options(feedback="no-expected", limits=FAST.limits))
+    hidden = grade(bob, options=Options(BACKPROP, feedback="no-expected", limits=FAST.limits))
     text = json.dumps([[q.feedback] + [c.message for c in q.cases] for q in hidden.questions])
     assert "0.0101512" not in text and "expected" not in text
     assert "(2, 3)" not in text and "(3, 1)" not in text
@@ -269,7 +269,7 @@ def test_feedback_without_expected_values_hides_the_worksheets_numbers_and_shape
 
 
 def test_score_only_feedback_shows_scores_and_nothing_else(grade):
-    result = grade(with_solution(NO_SQUARE), options=Options(feedback="score-only", limits=FAST.limits))
+    result = grade(with_solution(NO_SQUARE), options=Options(BACKPROP, feedback="score-only", limits=FAST.limits))
     assert result.score == 18
     assert all(q.feedback == "" and all(c.message == "" for c in q.cases) for q in result.questions)
 
@@ -290,7 +290,7 @@ def test_no_explanation_states_an_answer():
                "delta(3)^T a(2)", "X^T", "(W(2))^T", "W2.T", "-(y - yHat)", "(hiddenLayerSize, 1)",
                "(inputLayerSize, hiddenLayerSize)", "(hiddenLayerSize, outputLayerSize)",
                "f'(z(3))", "f'(z(2)),", "multiplied by"]
-    for mistake in catalogue.load():
+    for mistake in catalogue.load(None, BACKPROP):
         for answer in answers:
             if mistake.id.startswith(("delta3.missing", "delta2.missing")) and answer.startswith("f'"):
                 continue  # naming what is missing is the diagnosis, not the answer

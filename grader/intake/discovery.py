@@ -18,12 +18,12 @@ import os
 import re
 import stat
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from grader import assignment
-from grader.intake import which_file as choice
 from grader.assignment import Assignment
+from grader.intake import which_file
 from grader.intake.loading import SUFFIXES
 from grader.results import printable
 
@@ -243,18 +243,19 @@ def _imported_modules(files: list[Path]) -> dict[Path, set[str]]:
     return {file: set().union(*(n for other, n in names.items() if other != file)) for file in files}
 
 
-def _candidates(files: list[Path], folder: Path, lms: bool, work: Assignment) -> list[choice.Candidate]:
+def _candidates(files: list[Path], folder: Path, lms: bool, assignment: Assignment
+                ) -> list[which_file.Candidate]:
     def order(file: Path) -> tuple:
         return ((lms_student(file.name) or ("", 0))[1], os.lstat(file).st_mtime) if lms else ()
 
-    return [choice.candidate(f, work, str(f.relative_to(folder)), order(f)) for f in files]
+    return [which_file.candidate(f, assignment, str(f.relative_to(folder)), order(f)) for f in files]
 
 
-def _folder_entry(folder: Path, work: Assignment, class_allowance: Allowance) -> Entry:
-    return replace(_folder_entry_of(folder, work, class_allowance), lms=lms_identity(folder.name))
+def _folder_entry(folder: Path, assignment: Assignment, class_allowance: Allowance) -> Entry:
+    return replace(_folder_entry_of(folder, assignment, class_allowance), lms=lms_identity(folder.name))
 
 
-def _folder_entry_of(folder: Path, work: Assignment, class_allowance: Allowance) -> Entry:
+def _folder_entry_of(folder: Path, assignment: Assignment, class_allowance: Allowance) -> Entry:
     lms = lms_student(folder.name)
     student = lms[0] if lms else folder.name
     recency = (0, os.lstat(folder).st_mtime) if lms else None
@@ -277,25 +278,24 @@ def _folder_entry_of(folder: Path, work: Assignment, class_allowance: Allowance)
         error = (f"{printable(str(found.links[0]))} is a symbolic link: links are not graded; hand in the "
                  f"files themselves" if found.links else "the folder holds no .py or .ipynb file")
         return Entry(student, folder, error=error, recency=recency, notes=notes, flags=flags)
-    chosen = pick(files, folder, bool(lms), work)
+    chosen = pick(files, folder, bool(lms), assignment)
     if not lms and chosen.undecided:  # nothing tells them apart but their names: ask
         listed = ", ".join(str(c.path.relative_to(folder)) for c in (chosen.graded, *chosen.set_aside))
         return Entry(folder.name, folder, notes=notes, flags=flags,
                      error=f"several files could be the submission ({listed}); "
-                           f"name the one to grade {work.handin}.py or {work.handin}.ipynb")
+                           f"name the one to grade {assignment.handin}.py or {assignment.handin}.ipynb")
     return Entry(student, chosen.graded.path, recency=recency, folder=folder, flags=flags,
                  notes=notes + chosen.notes())
 
 
-def pick(files: list[Path], folder: Path, lms: bool, work: Assignment | None = None) -> choice.Choice:
-    """The file of a student's folder to grade (see `choice`). The .py files another file
+def pick(files: list[Path], folder: Path, lms: bool, assignment: Assignment) -> which_file.Choice:
+    """The file of a student's folder to grade (see `which_file`). The .py files another file
     imports (partFour.py beside the notebook) are the student's modules, not the hand-in."""
-    work = work or assignment.default()
     imported = _imported_modules(files) if len(files) > 1 else {}
     candidates = [f for f in files if not (f.suffix == ".py" and f.stem in imported.get(f, ()))] or files
     if len(candidates) == 1:
-        return choice.Choice(choice.Candidate(candidates[0], candidates[0].name, 0, False, (), work), ())
-    return choice.choose(_candidates(candidates, folder, lms, work))
+        return which_file.Choice(which_file.Candidate(candidates[0], candidates[0].name, 0, False, assignment), ())
+    return which_file.choose(_candidates(candidates, folder, lms, assignment))
 
 
 def file_entry(path: Path, student: str | None = None) -> Entry:
@@ -304,7 +304,8 @@ def file_entry(path: Path, student: str | None = None) -> Entry:
     student = student or (lms[0] if lms else path.stem)
     info = os.lstat(path)
     recency = (lms[1], info.st_mtime) if lms else None
-    late = bool(lms) and lms_details(path.name)[1]
+    details = lms_details(path.name)
+    late = details is not None and details[1]
     identity = lms_identity(path.name)
     kind = _kind(path)
     if kind == "link":
@@ -316,7 +317,7 @@ def file_entry(path: Path, student: str | None = None) -> Entry:
     return Entry(student, path, recency=recency, late=late, lms=identity)
 
 
-def _directory_entries(directory: Path, work: Assignment, warnings: list[str]) -> list[Entry]:
+def _directory_entries(directory: Path, assignment: Assignment, warnings: list[str]) -> list[Entry]:
     entries = []
     allowance = Allowance(MAX_CLASS_ENTRIES)
     children, unread = _children(directory, allowance)
@@ -326,18 +327,18 @@ def _directory_entries(directory: Path, work: Assignment, warnings: list[str]) -
     for child in children:
         kind = _kind(child)
         if kind == "folder":
-            entries.append(_folder_entry(child, work, allowance))
+            entries.append(_folder_entry(child, assignment, allowance))
         elif kind == "link" and not child.suffix:  # a link named like a student's folder
             entries.append(Entry(child.name, child, flags=(LINK_FLAG,),
                                  error="the hand-in is a symbolic link: links are not graded"))
         elif child.suffix in SUFFIXES:
             entries.append(file_entry(child))
-    return _latest_per_student(entries, work)
+    return _latest_per_student(entries, assignment)
 
 
-def _latest_per_student(entries: list[Entry], work: Assignment) -> list[Entry]:
+def _latest_per_student(entries: list[Entry], assignment: Assignment) -> list[Entry]:
     """Of several LMS entries for one student, the one that does the worksheet (see
-    `choice`), the latest upload only between equals; an error row only if none is gradable."""
+    `which_file`), the latest upload only between equals; an error row only if none is gradable."""
     groups: dict[str, list[Entry]] = {}
     others = []
     for entry in entries:
@@ -353,20 +354,20 @@ def _latest_per_student(entries: list[Entry], work: Assignment) -> list[Entry]:
             kept.append(best)
             continue
         by_path = {e.path: e for e in gradable}
-        chosen = choice.choose([choice.candidate(e.path, work, (lms_details(e.path.name) or (e.path.name,))[0],
-                                                 e.recency) for e in gradable])
+        chosen = which_file.choose([which_file.candidate(e.path, assignment,
+                                                         (lms_details(e.path.name) or (e.path.name,))[0],
+                                                         e.recency or ()) for e in gradable])
         entry = by_path[chosen.graded.path]
         kept.append(replace(entry, notes=chosen.notes()))
     return others + kept
 
 
-def discover(paths: list[Path], work: Assignment | None = None,
+def discover(paths: list[Path], assignment: Assignment,
              warnings: list[str] | None = None) -> list[Entry]:
     """Entries for files and class folders, sorted by student; names made unique. Two
-    students are never merged into one: only the very same path named twice is. `work` is the
-    assignment (by default the default one): which file of a folder is the hand-in depends on it.
-    `warnings` gets a line for each class folder looked at only in part."""
-    work = work or assignment.default()
+    students are never merged into one: only the very same path named twice is. Which file of
+    a folder is the hand-in depends on the assignment. `warnings` gets a line for each class
+    folder looked at only in part."""
     warnings = [] if warnings is None else warnings
     entries: list[Entry] = []
     for path in paths:
@@ -374,7 +375,7 @@ def discover(paths: list[Path], work: Assignment | None = None,
             raise DiscoveryError(f"no such file or folder: {path}")
         if path.is_dir():  # a folder named by the instructor: followed if it is a link
             try:
-                found = _directory_entries(Path(os.path.realpath(path)), work, warnings)
+                found = _directory_entries(Path(os.path.realpath(path)), assignment, warnings)
             except Refused as refused:
                 raise DiscoveryError(str(refused)) from None
             if not found:
@@ -382,14 +383,23 @@ def discover(paths: list[Path], work: Assignment | None = None,
             entries += found
         else:
             entries.append(file_entry(path))
-    seen: set[str] = set()
-    distinct = [e for e in entries if not (os.path.abspath(e.path) in seen
-                                           or seen.add(os.path.abspath(e.path)))]
-    named = _unique(distinct, lambda e: e.path.name)
+    named = _unique(_once_each(entries), lambda e: e.path.name)
     return sorted(_unique(named, lambda e: str(e.path)), key=lambda e: (e.student.lower(), str(e.path)))
 
 
-def _unique(entries: list[Entry], rename) -> list[Entry]:
+def _once_each(entries: list[Entry]) -> list[Entry]:
+    """The entries, a path named twice (the very same file) kept once, where first named."""
+    seen: set[str] = set()
+    distinct = []
+    for entry in entries:
+        where = os.path.abspath(entry.path)
+        if where not in seen:
+            seen.add(where)
+            distinct.append(entry)
+    return distinct
+
+
+def _unique(entries: list[Entry], rename: Callable[[Entry], str]) -> list[Entry]:
     """alice.py and alice.ipynb are two rows: entries sharing a name get `rename(entry)`."""
     counts: dict[str, int] = {}
     for entry in entries:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from grader.intake import selfcheck_lines as self_check_lines
+from grader.intake import selfcheck_lines
 from grader.intake.notebooks import NotebookError, honoured_magic, read_notebook
 from grader.results import printable
 from grader.sandbox import Cell, Module
@@ -115,13 +115,12 @@ def read_text(path: Path, limit: int = MAX_SOURCE_BYTES) -> str:
     if b"\0" in data:
         raise SubmissionError("the file contains NUL bytes: it is not a text file "
                               "(was a binary or a zip handed in?)")
+    problem: str | None = None
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
         # Raised both for a bad declaration and for no declaration on non-UTF-8 bytes.
         encoding, problem = "utf-8", str(exc)
-    else:
-        problem = None
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
@@ -182,13 +181,12 @@ def self_check_note(where: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     return (f"self-check lines not run (your grade is the grader's own check): {shown}",)
 
 
-def load_python(path: Path, student: str | None = None,
-                check_modules: tuple[str, ...] = self_check_lines.DEFAULT_MODULES) -> Submission:
+def load_python(path: Path, student: str | None, check_modules: tuple[str, ...]) -> Submission:
     """A .py file is one cell (whether Python can compile it is known once it runs: see
     `grading.grade_submission`)."""
     source = honour_exported_magics(read_text(path))
-    functions, modules = self_check_lines.check_names([source], check_modules)
-    source, checks = self_check_lines.set_aside(source, functions, modules, check_modules)
+    functions, modules = selfcheck_lines.check_names([source], check_modules)
+    source, checks = selfcheck_lines.set_aside(source, functions, modules, check_modules)
     notes = tuple(f"IPython call not run: {line}" for line in ipython_calls(source))
     notes += self_check_note([f"line {line}: {printable(text)}" for line, text in checks])
     return Submission(student or path.stem, str(path), (Cell(source, path.name),), notes=notes)
@@ -206,7 +204,9 @@ def own_modules(path: Path, folder: Path | None) -> tuple[tuple[Module, ...], tu
     with os.scandir(path.parent) as listing:  # links are never read: discovery said so already
         beside = sorted(path.parent / entry.name for entry in itertools.islice(listing, MAX_STUDENT_ENTRIES)
                         if entry.name.endswith(".py") and not entry.is_symlink())
-    modules, notes, total = [], [], 0
+    modules: list[Module] = []
+    notes: list[str] = []
+    total = 0
     for candidate in beside:
         if candidate == path or not candidate.stem.isidentifier():
             continue
@@ -223,8 +223,7 @@ def own_modules(path: Path, folder: Path | None) -> tuple[tuple[Module, ...], tu
     return tuple(modules), tuple(notes)
 
 
-def load_notebook(path: Path, student: str | None = None,
-                  check_modules: tuple[str, ...] = self_check_lines.DEFAULT_MODULES) -> Submission:
+def load_notebook(path: Path, student: str | None, check_modules: tuple[str, ...]) -> Submission:
     """A notebook is its code cells, IPython syntax set aside; a cell that can't compile is
     reported when it runs, and the cells after it still run."""
     try:
@@ -241,8 +240,7 @@ def load_notebook(path: Path, student: str | None = None,
 SUFFIXES = (".py", ".ipynb")
 
 
-def load(path: Path, student: str | None = None, folder: Path | None = None,
-         check_modules: tuple[str, ...] = self_check_lines.DEFAULT_MODULES) -> Submission:
+def load(path: Path, student: str | None, folder: Path | None, check_modules: tuple[str, ...]) -> Submission:
     """Any supported hand-in, by its suffix; `folder` is the student's own folder, whose other
     .py files the hand-in may import; `check_modules` the names of the assignment's self-check
     file (`grade student-check`), whose lines are set aside."""

@@ -13,8 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from grader.intake import selfcheck_lines as self_check_lines
+from grader.intake import selfcheck_lines
 from grader.results import printable
 from grader.sandbox import Cell
 
@@ -96,9 +97,9 @@ def strip_ipython(source: str) -> tuple[str, list[tuple[int, str]]]:
 MAX_CELLS = 2000
 
 
-def read_notebook(path: Path, text: str,
-                  check_modules: tuple[str, ...] = self_check_lines.DEFAULT_MODULES) -> NotebookCode:
-    """Code cells of a v3 or v4 notebook (v3 upgraded), numbered from 1 among code cells. A v4
+def read_notebook(path: Path, text: str, check_modules: tuple[str, ...]) -> NotebookCode:
+    """Code cells of a v3 or v4 notebook (v3 upgraded), numbered from 1 among code cells, the
+    lines that use the self-check modules `check_modules` (the assignment's) set aside. A v4
     notebook is read as JSON, its code cells taken as they are: nothing but them is needed."""
     import json
 
@@ -124,10 +125,10 @@ def read_notebook(path: Path, text: str,
         source, set_aside = strip_ipython(cell_source(cell))
         sources.append(source)
         ignored += [f"cell {number}, line {line}: {printable(text)}" for line, text in set_aside]
-    functions, modules = self_check_lines.check_names(sources, check_modules)
+    functions, modules = selfcheck_lines.check_names(sources, check_modules)
     cells = []
     for number, source in enumerate(sources, start=1):
-        source, checks = self_check_lines.set_aside(source, functions, modules, check_modules)
+        source, checks = selfcheck_lines.set_aside(source, functions, modules, check_modules)
         cells.append(Cell(source, cell_filename(path.name, number)))
         self_checks += [f"cell {number}, line {line}: {printable(text)}" for line, text in checks]
     return NotebookCode(tuple(cells), tuple(ignored), tuple(self_checks))
@@ -144,7 +145,7 @@ def _upgraded(text: str) -> dict:
         raise NotebookError(f"not a valid notebook ({reason[:200]})") from None
 
 
-def cell_source(cell) -> str:
+def cell_source(cell: dict[str, Any]) -> str:
     source = cell.get("source", "")
     if isinstance(source, list):
         return "".join(part for part in source if isinstance(part, str))

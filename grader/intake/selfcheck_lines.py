@@ -20,32 +20,56 @@ from __future__ import annotations
 
 import ast
 
-# The file `grade student-check` writes is <hand-in>_check.py: backprop_check for the default
-# assignment. The assignment being graded passes its own (see self_check_modules).
-DEFAULT_MODULES = ("backprop_check",)
 _WRAPPERS = {"print", "display"}
+# Where the grader's own check() may be imported from.
+_GRADER_MODULES = ("grader", "grader.selfcheck", "grader.selfcheck.notebook")
 
 
 def _imports(tree: ast.Module, known: set[str], names: tuple[str, ...]) -> tuple[list[ast.stmt], set[str], set[str]]:
     """The self-check import statements, the check functions they bind, the modules they bind
     (`known`: those bound by earlier cells; `names`: the self-check modules' names)."""
-    statements, functions, modules = [], set(), set(known)
+    statements: list[ast.stmt] = []
+    functions: set[str] = set()
+    modules = set(known)
     for node in tree.body:
-        if isinstance(node, ast.ImportFrom) and node.level == 0:
-            grader_check = node.module in ("grader", "grader.selfcheck", "grader.selfcheck.notebook") and all(
-                alias.name == "check" for alias in node.names)
-            if grader_check or node.module in names:
-                statements.append(node)
-                functions |= {alias.asname or alias.name for alias in node.names if alias.name == "check"}
-        elif isinstance(node, ast.Import) and all(a.name in names for a in node.names):
+        bound = _self_check_import(node, modules, names)
+        if bound is not None:
             statements.append(node)
-            modules |= {alias.asname or alias.name for alias in node.names}
-        elif (isinstance(node, ast.Assign) and isinstance(node.value, ast.Attribute)  # check = bc.check
-              and node.value.attr == "check" and isinstance(node.value.value, ast.Name)
-              and node.value.value.id in modules and all(isinstance(t, ast.Name) for t in node.targets)):
-            statements.append(node)
-            functions |= {t.id for t in node.targets}
+            functions |= bound[0]
+            modules |= bound[1]
     return statements, functions, modules
+
+
+def _self_check_import(node: ast.stmt, modules: set[str], names: tuple[str, ...]) -> tuple[set[str], set[str]] | None:
+    """(the check functions, the self-check modules) a top-level statement binds, if it is a
+    self-check import (`modules`: those bound so far); else None."""
+    if isinstance(node, ast.ImportFrom):
+        return _check_imported(node, names)
+    if isinstance(node, ast.Import) and all(alias.name in names for alias in node.names):
+        return set(), {alias.asname or alias.name for alias in node.names}  # import backprop_check
+    if isinstance(node, ast.Assign):
+        return _check_assigned(node, modules)
+    return None
+
+
+def _check_imported(node: ast.ImportFrom, names: tuple[str, ...]) -> tuple[set[str], set[str]] | None:
+    """`from grader import check` (check and nothing else), `from backprop_check import ...`."""
+    if node.level != 0:
+        return None
+    grader_check = node.module in _GRADER_MODULES and all(alias.name == "check" for alias in node.names)
+    if not (grader_check or node.module in names):
+        return None
+    return {alias.asname or alias.name for alias in node.names if alias.name == "check"}, set()
+
+
+def _check_assigned(node: ast.Assign, modules: set[str]) -> tuple[set[str], set[str]] | None:
+    """`check = backprop_check.check`, the module imported before."""
+    value = node.value
+    if not (isinstance(value, ast.Attribute) and value.attr == "check" and isinstance(value.value, ast.Name)
+            and value.value.id in modules):
+        return None
+    targets = [target.id for target in node.targets if isinstance(target, ast.Name)]
+    return (set(targets), set()) if len(targets) == len(node.targets) else None
 
 
 def _defines_check(tree: ast.Module, self_checks: list[ast.stmt], names: tuple[str, ...]) -> bool:
@@ -59,10 +83,9 @@ def _defines_check(tree: ast.Module, self_checks: list[ast.stmt], names: tuple[s
         if isinstance(node, ast.Name) and node.id == "check" and isinstance(node.ctx, ast.Store):
             return True
         if isinstance(node, (ast.Import, ast.ImportFrom)) and any(
-                (a.asname or a.name.split(".")[0]) == "check" for a in node.names):
-            if not (isinstance(node, ast.ImportFrom)
-                    and node.module in ("grader", "grader.selfcheck", "grader.selfcheck.notebook", *names)):
-                return True
+                (a.asname or a.name.split(".")[0]) == "check" for a in node.names) \
+                and not (isinstance(node, ast.ImportFrom) and node.module in (*_GRADER_MODULES, *names)):
+            return True
     return False
 
 
@@ -94,10 +117,12 @@ def _parse(source: str) -> ast.Module | None:
         return None
 
 
-def check_names(sources: list[str], names: tuple[str, ...] = DEFAULT_MODULES) -> tuple[set[str], set[str]]:
+def check_names(sources: list[str], names: tuple[str, ...]) -> tuple[set[str], set[str]]:
     """The check functions and self-check modules a hand-in's cells bind, across all cells (the
     import is in one cell, the calls in others). `names`: the self-check modules' names."""
-    functions, modules, defines = set(), set(), False
+    functions: set[str] = set()
+    modules: set[str] = set()
+    defines = False
     for source in sources:
         if "check" not in source:
             continue
@@ -114,7 +139,7 @@ def check_names(sources: list[str], names: tuple[str, ...] = DEFAULT_MODULES) ->
 
 
 def set_aside(source: str, functions: set[str], modules: set[str],
-              names: tuple[str, ...] = DEFAULT_MODULES) -> tuple[str, list[tuple[int, str]]]:
+              names: tuple[str, ...]) -> tuple[str, list[tuple[int, str]]]:
     """The source with its self-check statements replaced by `pass`, and (line, text) of each."""
     if "check" not in source:
         return source, []

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from grader import assignment
 from grader.assignment import Assignment
 from grader.results import printable
 
@@ -41,15 +40,15 @@ class Candidate:
     name: str  # the name the student gave it (an LMS's prefix taken off)
     defines: int  # how many of the worksheet's questions it answers (a function with a body)
     stub: bool  # it holds the stub's functions, none filled in
+    assignment: Assignment = field(compare=False, repr=False)  # whose hand-in it could be
     order: tuple = ()  # an LMS's upload order, then the modification time: the last tiebreak
-    work: Assignment = field(default_factory=assignment.default, compare=False, repr=False)
     gradable: bool = True  # False: too large to be graded, so never chosen over one that is
     read: str = ""  # how it was read, when not closely: too large to parse, or to grade at all
 
     @property
     def named_like_the_exercise(self) -> bool:
         stem = Path(self.name).stem
-        return re.sub(r"-\d+$", "", stem).lower() == self.work.handin.lower()
+        return re.sub(r"-\d+$", "", stem).lower() == self.assignment.handin.lower()
 
     def describe(self) -> str:
         if not self.gradable:
@@ -59,7 +58,7 @@ class Candidate:
         elif not self.defines:
             what = "answers none of the worksheet's questions"
         else:
-            what = f"answers {self.defines} of the worksheet's {len(self.work.questions)} questions"
+            what = f"answers {self.defines} of the worksheet's {len(self.assignment.questions)} questions"
         return f"{what}; {self.read}" if self.read else what
 
 
@@ -89,20 +88,24 @@ class Choice:
 
 
 @lru_cache(maxsize=8)
-def _question_of(work: Assignment) -> dict[str, str]:
+def _question_of(assignment: Assignment) -> dict[str, str]:
     """The question each name a student may use answers (aliases and constants included)."""
-    return {name: q.id for q in work.questions for name in (q.constants or (q.id, *q.aliases))}
+    return {name: q.id for q in assignment.questions for name in (q.constants or (q.id, *q.aliases))}
 
 
 def _stub_body(body: list[ast.stmt]) -> bool:
     """A body that does nothing yet: a docstring, then pass, ... or raise NotImplementedError."""
-    rest = body[1:] if body and isinstance(body[0], ast.Expr) and isinstance(
-        getattr(body[0], "value", None), ast.Constant) and isinstance(body[0].value.value, str) else body
+    first = body[0] if body else None
+    docstring = isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) \
+        and isinstance(first.value.value, str)
+    rest = body[1:] if docstring else body
     if not rest:
         return True
-    if len(rest) != 1:
-        return False
-    only = rest[0]
+    return len(rest) == 1 and _does_nothing(rest[0])
+
+
+def _does_nothing(only: ast.stmt) -> bool:
+    """pass, ..., or raise NotImplementedError (the stub's body)."""
     if isinstance(only, ast.Pass):
         return True
     if isinstance(only, ast.Expr) and isinstance(only.value, ast.Constant) and only.value.value is Ellipsis:
@@ -113,7 +116,7 @@ def _stub_body(body: list[ast.stmt]) -> bool:
     return False
 
 
-def _code(path: Path) -> str:
+def _code(path: Path, check_modules: tuple[str, ...]) -> str:
     """The Python of a .py file or of a notebook's code cells (IPython syntax set aside), or
     "" if it can't be read."""
     from grader.intake.loading import SubmissionError, read_text
@@ -127,7 +130,7 @@ def _code(path: Path) -> str:
     from grader.intake.notebooks import NotebookError, read_notebook
 
     try:
-        return "\n".join(cell.source for cell in read_notebook(path, text).cells)
+        return "\n".join(cell.source for cell in read_notebook(path, text, check_modules).cells)
     except NotebookError:
         return ""
 
@@ -142,7 +145,7 @@ def _kib(size: int) -> str:
     return f"{size // 1024:,} KiB"
 
 
-def _unparsed(path: Path, work: Assignment) -> tuple[int, bool, str] | None:
+def _unparsed(path: Path, assignment: Assignment) -> tuple[int, bool, str] | None:
     """For a file too large to parse: (how many worksheet questions it defines a function for,
     by name, True, how it was read); too large to be graded: (0, False, why); None otherwise."""
     from grader.intake.loading import (
@@ -165,23 +168,24 @@ def _unparsed(path: Path, work: Assignment) -> tuple[int, bool, str] | None:
         found = text_matches(path, _DEF_IN_TEXT, limit)
     except SubmissionError:
         found = set()
-    names = _question_of(work)
+    names = _question_of(assignment)
     return (len({names[n] for n in found if n in names}), True,
             f"{_kib(size)}, more than the {_kib(MAX_PARSED)} read closely: its functions counted by name")
 
 
-def what_it_defines(path: Path, work: Assignment) -> tuple[int, bool]:
+def what_it_defines(path: Path, assignment: Assignment) -> tuple[int, bool]:
     """(how many worksheet questions the file answers, whether it is the stub, not filled in),
     for a file small enough to parse (see `_unparsed`)."""
-    code = _code(path)
+    code = _code(path, assignment.check_modules)
     try:
         tree = ast.parse(code)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         # Work with a syntax error is still work: count its definitions by their text.
-        names = _question_of(work)
+        names = _question_of(assignment)
         return len({names[n] for n in _DEF.findall(code) if n in names}), False
-    filled, empty = set(), set()
-    names = _question_of(work)
+    filled: set[str] = set()
+    empty: set[str] = set()
+    names = _question_of(assignment)
     for node in ast.walk(tree):  # functions anywhere (the series' are methods of a class)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in names:
             (empty if _stub_body(node.body) else filled).add(names[node.name])
@@ -193,13 +197,13 @@ def what_it_defines(path: Path, work: Assignment) -> tuple[int, bool]:
     return len(filled), bool(empty) and not filled
 
 
-def candidate(path: Path, work: Assignment, name: str | None = None, order: tuple = ()) -> Candidate:
-    unparsed = _unparsed(path, work)
+def candidate(path: Path, assignment: Assignment, name: str | None = None, order: tuple = ()) -> Candidate:
+    unparsed = _unparsed(path, assignment)
     if unparsed is not None:
         defines, gradable, read = unparsed
-        return Candidate(path, name or path.name, defines, False, order, work, gradable, read)
-    defines, stub = what_it_defines(path, work)
-    return Candidate(path, name or path.name, defines, stub, order, work)
+        return Candidate(path, name or path.name, defines, False, assignment, order, gradable, read)
+    defines, stub = what_it_defines(path, assignment)
+    return Candidate(path, name or path.name, defines, stub, assignment, order)
 
 
 def _merit(c: Candidate) -> tuple:

@@ -11,14 +11,15 @@ function really built on, in this very run; the reference's math is reused, neve
 from __future__ import annotations
 
 import types
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
-from grader.judge import compare
 from grader.assignment import Assignment
+from grader.judge import compare
 from grader.sandbox import Traced
 
 
@@ -35,7 +36,7 @@ def same_args(a: tuple, b: tuple) -> bool:
     bits (the student's own forward pass may round differently from the model answer's)."""
     if len(a) != len(b):
         return False
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         x, y = compare.as_array(x), compare.as_array(y)
         if x is None or y is None or x.shape != y.shape:
             return False
@@ -44,17 +45,17 @@ def same_args(a: tuple, b: tuple) -> bool:
     return True
 
 
-def graded_functions(work: Assignment) -> tuple[str, ...]:
+def graded_functions(assignment: Assignment) -> tuple[str, ...]:
     """The question ids answered by a function of the model answer."""
-    return tuple(q.id for q in work.questions if callable(getattr(work.reference, q.id, None)))
+    return tuple(q.id for q in assignment.questions if callable(getattr(assignment.reference, q.id, None)))
 
 
-def dependencies(work: Assignment, question_id: str) -> tuple[str, ...]:
+def dependencies(assignment: Assignment, question_id: str) -> tuple[str, ...]:
     """The graded functions that the reference's function for a question calls directly."""
-    function = getattr(work.reference, question_id, None)
+    function = getattr(assignment.reference, question_id, None)
     if function is None:  # answered by constants, not a function
         return ()
-    graded = set(graded_functions(work))
+    graded = set(graded_functions(assignment))
     return tuple(name for name in function.__code__.co_names if name in graded and name != question_id)
 
 
@@ -74,45 +75,45 @@ def _student_value(value: Any) -> Any:
 
 
 @lru_cache(maxsize=8)
-def bounds(work: Assignment) -> tuple[int, int]:
+def bounds(assignment: Assignment) -> tuple[int, int]:
     """The most dimensions, and the longest dimension, an array the grader runs the model
     answer on may have: one more dimension than any value of the assignment's cases has, and
     four times their longest (at least 16). A student's recorded answer is run through the
     model's formulas in the grader's own process, where broadcasting shapes it chose, (K, 1, 1)
     against (1, K, 1), could take all its memory; cases are small."""
-    arrays = [np.asarray(value) for case in work.cases(work.default_seed) for value in case.values.values()
+    arrays = [np.asarray(value) for case in assignment.cases(assignment.default_seed) for value in case.values.values()
               if isinstance(value, np.ndarray)]
     return (1 + max((a.ndim for a in arrays), default=2),
             max(16, 4 * max((max(a.shape, default=1) for a in arrays), default=4)))
 
 
-def within(work: Assignment, value: Any) -> bool:
+def within(assignment: Assignment, value: Any) -> bool:
     """Every array in a recorded value is within the assignment's bounds (see `bounds`)."""
     if isinstance(value, (tuple, list)):
-        return all(within(work, part) for part in value)
+        return all(within(assignment, part) for part in value)
     array = compare.as_array(value)
     if array is None:
         return True
-    ndim, longest = bounds(work)
+    ndim, longest = bounds(assignment)
     return array.ndim <= ndim and all(length <= longest for length in array.shape)
 
 
-def is_wrong(work: Assignment, node: Traced) -> bool:
+def is_wrong(assignment: Assignment, node: Traced) -> bool:
     """The recorded answer differs from the model answer on the same arguments, or it raised
     where the model answer does not: a failure on arguments that break the model answer too
     (a wrong shape handed down) is not this function's fault."""
     if node.args is None:
         return node.status != "returned"  # arguments that could not be matched
-    if not within(work, node.args):
+    if not within(assignment, node.args):
         return False  # not run here (see bounds): nothing is carried from it
     try:
         with np.errstate(all="ignore"):
-            right = getattr(work.reference, node.function)(*_copies(node.args))
+            right = getattr(assignment.reference, node.function)(*_copies(node.args))
     except Exception:
         return False
     if node.status != "returned":
         return True
-    return not compare.agrees(work.question(node.function), node.value, right)
+    return not compare.agrees(assignment.question(node.function), node.value, right)
 
 
 def _copies(args: tuple) -> list:
@@ -126,34 +127,33 @@ class Replay:
     wrong: tuple[Traced, ...]  # the recorded answers it used that were wrong
 
 
-def replay(work: Assignment, question_id: str, args: tuple, trace: tuple[Traced, ...]) -> Replay:
+def replay(assignment: Assignment, question_id: str, args: tuple, trace: tuple[Traced, ...]) -> Replay:
     """Run the reference for a question where every graded function it reaches is answered by
     the student's recorded answer to that very call, if there is one."""
-    reference = work.reference
-    recorded = [node for node in flatten(trace) if node.args is not None]
+    reference = assignment.reference
+    recorded = [(node, node.args) for node in flatten(trace) if node.args is not None]
     used_wrong: list[Traced] = []
     scope = dict(vars(reference))
 
-    def answered(name: str):
+    def answered(name: str) -> Callable[..., Any]:
         reference_function = getattr(reference, name)
         rebound = types.FunctionType(reference_function.__code__, scope, reference_function.__name__,
                                      reference_function.__defaults__, reference_function.__closure__)
 
-        def answer(*call_args):
-            node = next((n for n in recorded if n.function == name and same_args(n.args, call_args)),
-                        None)
+        def answer(*call_args: Any) -> Any:
+            node = next((n for n, made in recorded if n.function == name and same_args(made, call_args)), None)
             if node is None:  # the student's code did not make this call: the model's answer
                 return rebound(*call_args)
-            if not within(work, node.value):
+            if not within(assignment, node.value):
                 raise OutOfBounds(name)
-            if is_wrong(work, node):
+            if is_wrong(assignment, node):
                 used_wrong.append(node)
             if node.status != "returned":
                 raise StudentFailed(name)
             return _student_value(node.value)
         return answer
 
-    for name in graded_functions(work):
+    for name in graded_functions(assignment):
         scope[name] = answered(name)
     top = getattr(reference, question_id)
     rebound_top = types.FunctionType(top.__code__, scope, top.__name__, top.__defaults__,
@@ -168,28 +168,28 @@ def replay(work: Assignment, question_id: str, args: tuple, trace: tuple[Traced,
     return Replay(value, raised, tuple(dict.fromkeys(used_wrong)))
 
 
-def inner_calls(work: Assignment, question_id: str, args: tuple) -> tuple[tuple[str, tuple, Any], ...]:
+def inner_calls(assignment: Assignment, question_id: str, args: tuple) -> tuple[tuple[str, tuple, Any], ...]:
     """Every call the model answer for a question makes of a graded function, at any depth,
     on these arguments: (question id, arguments, the model's answer), in order, once each.
     Given to the student's own function in place of its own earlier functions' answers, they
     ask whether it is right when what it builds on is."""
-    reference = work.reference
+    reference = assignment.reference
     made: list[tuple[str, tuple, Any]] = []
     scope = dict(vars(reference))
 
-    def recorded(name: str):
+    def recorded(name: str) -> Callable[..., Any]:
         function = getattr(reference, name)
         rebound = types.FunctionType(function.__code__, scope, function.__name__,
                                      function.__defaults__, function.__closure__)
 
-        def call(*call_args):
+        def call(*call_args: Any) -> Any:
             answer = rebound(*call_args)
             if not any(done == name and same_args(args_made, call_args) for done, args_made, _ in made):
                 made.append((name, tuple(_copies(call_args)), _copies_of(answer)))
             return answer
         return call
 
-    for name in graded_functions(work):
+    for name in graded_functions(assignment):
         scope[name] = recorded(name)
     top = getattr(reference, question_id, None)
     if not callable(top):
@@ -221,7 +221,7 @@ def trivial(value: Any, expected: Any) -> bool:
     earlier error left nothing of this question to get right."""
     parts = value if isinstance(value, tuple) else (value,)
     wanted = expected if isinstance(expected, tuple) else (expected,)
-    for got, right in zip(parts, wanted):
+    for got, right in zip(parts, wanted, strict=False):
         got, right = compare.as_array(got), compare.as_array(right)
         if got is None or right is None:
             return False
@@ -232,6 +232,6 @@ def trivial(value: Any, expected: Any) -> bool:
     return False
 
 
-def wrong_calls(work: Assignment, node: Traced) -> list[Traced]:
+def wrong_calls(assignment: Assignment, node: Traced) -> list[Traced]:
     """The graded calls a recorded call made in turn that were themselves wrong."""
-    return [child for child in node.calls if is_wrong(work, child)]
+    return [child for child in node.calls if is_wrong(assignment, child)]

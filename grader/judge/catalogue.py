@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 
-from grader import assignment
 from grader.assignment import Assignment
 
 if sys.version_info >= (3, 11):
@@ -50,12 +49,11 @@ class Failed:
 FAILED = Failed()
 
 
-def load(paths: tuple[Path, ...] | None = None, work: Assignment | None = None) -> tuple[Mistake, ...]:
-    """Every entry of the files (by default the assignment's own catalogue), in order, validated
+def load(paths: tuple[Path, ...] | None, assignment: Assignment) -> tuple[Mistake, ...]:
+    """Every entry of the files (None: the assignment's own catalogue), in order, validated
     against the assignment's questions."""
-    work = work or assignment.default()
-    paths = (work.catalogue_path,) if paths is None else paths
-    ids = {q.id for q in work.questions}
+    paths = (assignment.catalogue_path,) if paths is None else paths
+    ids = {q.id for q in assignment.questions}
     mistakes = []
     for path in paths:
         try:
@@ -81,29 +79,29 @@ def load(paths: tuple[Path, ...] | None = None, work: Assignment | None = None) 
 
 
 @lru_cache(maxsize=8)  # the same for every formula of every call: evaluate copies it
-def scope_of(work: Assignment) -> dict[str, Any]:
+def scope_of(assignment: Assignment) -> dict[str, Any]:
     """What every formula of the assignment's catalogue may use besides its parameters and
     `expected`: np, the model answer's public functions (a formula may call `cost`), the
     names the assignment gives them (f and fprime for the sigmoid and its derivative), the
     public functions of the assignment's mistakes.py, and `reference`, the model answer."""
-    reference = work.reference
+    reference = assignment.reference
     scope = {name: value for name, value in vars(reference).items()
              if callable(value) and not name.startswith("_")}
-    scope.update({alias: getattr(reference, name) for alias, name in work.catalogue_names.items()})
-    scope.update(work.catalogue_helpers)
+    scope.update({alias: getattr(reference, name) for alias, name in assignment.catalogue_names.items()})
+    scope.update(assignment.catalogue_helpers)
     scope.update(np=np, reference=reference)
     return scope
 
 
-def evaluate(mistake: Mistake, work: Assignment, args: tuple, expected: Any) -> Any:
+def evaluate(mistake: Mistake, assignment: Assignment, args: tuple, expected: Any) -> Any:
     """The entry's answer for one call's arguments, or FAILED."""
-    function = getattr(work.reference, mistake.question, None)
+    function = getattr(assignment.reference, mistake.question, None)
     names = list(inspect.signature(function).parameters) if function else []
-    scope = {**scope_of(work),
+    scope = {**scope_of(assignment),
              "expected": expected, **dict(zip(names, (np.copy(a) if isinstance(a, np.ndarray) else a
-                                                     for a in args)))}
+                                                     for a in args), strict=False))}
     try:
         with np.errstate(all="ignore"):
-            return eval(mistake.code, scope)  # noqa: S307 - instructor-written catalogue
+            return eval(mistake.code, scope)
     except Exception:
         return FAILED

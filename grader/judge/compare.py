@@ -13,7 +13,8 @@ is not finite matches only itself: inf with inf of the same sign, NaN never.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -134,7 +135,7 @@ def compare_array(value: Any, expected: np.ndarray,
             f"max rel error {fmt(np.max(np.where(wrong, relative, 0)))}")
 
 
-def _where(index: tuple[int, ...]) -> str:
+def _where(index: tuple[int | np.integer, ...]) -> str:
     return "[" + ", ".join(str(int(i)) for i in index) + "]" if index else "value"
 
 
@@ -144,7 +145,7 @@ def error_size(question: Question, value: Any, expected: Any) -> float:
     if question.kind is Kind.ARRAY:
         pairs = [(value, expected)]
     elif question.kind is Kind.ARRAYS and isinstance(value, list) and len(value) == len(question.parts):
-        pairs = list(zip(value, expected))
+        pairs = list(zip(value, expected))  # noqa: B905 - copied into the self-check file, which may run before Python 3.10
     else:
         return float("inf")
     worst = 0.0
@@ -188,7 +189,7 @@ def compare_choices(question: Question, value: Any, expected: list[str]) -> str 
     if not isinstance(value, list) or len(value) != len(expected):
         return f"set {' and '.join(question.constants)}, each to one of {listed}"
     wrong = []
-    for name, given, right in zip(question.constants, value, expected):
+    for name, given, right in zip(question.constants, value, expected):  # noqa: B905 - copied into the self-check file, which may run before Python 3.10
         choice = _choice(given, question.choices)
         if given is None:
             return f"{name} is not set yet: set it to one of {listed}"
@@ -224,7 +225,7 @@ class Target:
         values = [value] if self.question.kind is Kind.ARRAY else value
         if not isinstance(values, list) or len(values) != len(self.parts):
             return False
-        for got, (want, tolerance) in zip(values, self.parts):
+        for got, (want, tolerance) in zip(values, self.parts):  # noqa: B905 - copied into the self-check file, which may run before Python 3.10
             if not isinstance(got, np.ndarray) or got.shape != want.shape:
                 return False
             if not (np.abs(got - want) <= tolerance).all():  # NaN compares False: not right
@@ -232,7 +233,8 @@ class Target:
         return True
 
 
-def _agrees_array(value: Any, expected: Any, normalise, rtol: float, atol: float) -> bool:
+def _agrees_array(value: Any, expected: Any, normalise: Callable[[Any, Any], Any] | None, rtol: float,
+                  atol: float) -> bool:
     got, want = as_array(value), np.asarray(expected, dtype=float)
     if got is None:
         return False
@@ -259,7 +261,8 @@ def agrees(question: Question, value: Any, expected: Any, *, precision: str | No
         return _agrees_array(value, expected, question.normalise, rtol, atol)
     if question.kind is Kind.ARRAYS:
         return isinstance(value, list) and len(value) == len(question.parts) and all(
-            _agrees_array(got, want, None, rtol, atol) for got, want in zip(value, expected))
+            _agrees_array(got, want, None, rtol, atol)
+            for got, want in zip(value, expected))  # noqa: B905 - copied into the self-check file, which may run before Python 3.10
     return compare(question, value, expected, precision=precision) is None
 
 
@@ -278,7 +281,7 @@ def compare(question: Question, value: Any, expected: Any, *, precision: str | N
     parts = question.parts
     if not isinstance(value, list) or len(value) != len(parts):
         return f"returned {describe(value)}; expected a tuple of {len(parts)} ({', '.join(parts)})"
-    for name, got, want in zip(parts, value, expected):
+    for name, got, want in zip(parts, value, expected):  # noqa: B905 - copied into the self-check file, which may run before Python 3.10
         message = compare_array(got, np.asarray(want, dtype=float), rtol=rtol, atol=atol, reveal=reveal)
         if message is not None:
             return f"{name}: {message}"

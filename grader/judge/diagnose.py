@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
-from grader.judge import compare
 from grader.assignment import Question
+from grader.judge import compare
 from grader.judge.catalogue import FAILED, Mistake
 
 RAISED = object()  # the student's function raised on that case
@@ -26,7 +27,7 @@ def diagnose(question: Question, mistakes: Sequence[Mistake], cases: Sequence[Ev
     """The catalogue entry the student's answers match on every case, where that entry can be
     told apart from the right answer on at least one; the most often distinguishable wins,
     then the first in the catalogue. None for a right answer or an unknown mistake."""
-    def same(value, other) -> bool:
+    def same(value: Any, other: Any) -> bool:
         return compare.agrees(question, value, other)
 
     if any(case.student is UNKNOWN for case in cases):

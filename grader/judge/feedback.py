@@ -8,15 +8,16 @@ what is worth knowing even when it is right (parameters in another order, float3
 
 from __future__ import annotations
 
-from grader.judge import absence
-from grader.judge.absence import Absence
+from dataclasses import dataclass
+
 from grader.assignment import Assignment, Question
+from grader.judge.absence import Absence, Reason
 from grader.judge.catalogue import Mistake
 from grader.results import CaseResult, Status
 
 
-def _names(work: Assignment, functions: tuple[str, ...]) -> str:
-    parts = [f"{name} ({work.question(name).worksheet})" for name in functions]
+def _names(assignment: Assignment, functions: tuple[str, ...]) -> str:
+    parts = [f"{name} ({assignment.question(name).worksheet})" for name in functions]
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
@@ -24,26 +25,31 @@ def _verb(functions: tuple[str, ...]) -> str:
     return "is" if len(functions) == 1 else "are"
 
 
-def question_feedback(work: Assignment, question: Question, cases: tuple[CaseResult, ...], *,
-                      diagnosis: Mistake | None = None, near_miss: str | None = None,
-                      series_class: bool = False, fragment: str | None = None,
-                      reordered: tuple[str, ...] | None = None, hard_coded: bool = False,
-                      absent: Absence | None = None, replaced: tuple[Absence, ...] = ()) -> str:
-    """`absent`: why this question's function, which the student wrote, is not there;
-    `replaced`: the other graded functions top-level code replaced, which a call of this one
-    may have met."""
-    text = _main_line(work, question, cases, diagnosis=diagnosis, near_miss=near_miss,
-                      series_class=series_class, fragment=fragment, hard_coded=hard_coded,
-                      absent=absent)
-    if replaced and any(c.status is Status.RAISED and "object is not callable" in c.message for c in cases):
-        names = [r.name for r in replaced]
-        listed = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
-        places = " and ".join(dict.fromkeys(r.at for r in replaced))
-        them = "it" if len(names) == 1 else "them"
-        text += f". Probably because {places} replaced your {listed} (see {them})"
-    if reordered and cases[0].status is not Status.MISSING:
-        stub = _parameters(work, question)
-        text += (f". Your parameters ({', '.join(reordered)}) are the stub's in another order "
+@dataclass(frozen=True)
+class Findings:
+    """What was found about a question's answer besides its cases' verdicts."""
+
+    diagnosis: Mistake | None = None  # the catalogued mistake the answers match
+    near_miss: str | None = None  # a defined name that is the missing function under another name
+    series_class: bool = False  # the series' class is defined: it answers some questions
+    fragment: str | None = None  # the missing function, pasted outside its class (it takes self)
+    reordered: tuple[str, ...] | None = None  # the stub's parameters, in the student's order
+    hard_coded: bool = False  # right on the worksheet's numbers only (see verdict.hard_coded)
+    absent: Absence | None = None  # why the function the student wrote is not there when graded
+    # The other graded functions top-level code replaced, which a call of this one may have met.
+    replaced: tuple[Absence, ...] = ()
+
+
+def question_feedback(assignment: Assignment, question: Question, cases: tuple[CaseResult, ...],
+                      found: Findings) -> str:
+    """The question's line: its main sentence (see the module's order), then what is worth
+    knowing besides."""
+    text = _main_line(assignment, question, cases, found)
+    if found.replaced and any(c.status is Status.RAISED and c.error == "TypeError" for c in cases):
+        text += _replaced(found.replaced)
+    if found.reordered and cases[0].status is not Status.MISSING:
+        stub = _parameters(assignment, question)
+        text += (f". Your parameters ({', '.join(found.reordered)}) are the stub's in another order "
                  f"({', '.join(stub)}): graded by name, but keep the stub's order")
     if any(c.precision for c in cases) and all(c.status is Status.PASSED for c in cases):
         kind = next(c.precision for c in cases if c.precision)
@@ -51,119 +57,152 @@ def question_feedback(work: Assignment, question: Question, cases: tuple[CaseRes
     return text
 
 
+def _replaced(replaced: tuple[Absence, ...]) -> str:
+    """A call that raised a TypeError ("'numpy.ndarray' object is not callable") where
+    top-level code replaced graded functions with values: probably it called one of them."""
+    names = [r.name for r in replaced]
+    places = " and ".join(dict.fromkeys(r.at for r in replaced))
+    return f". Probably because {places} replaced your {_listed(names)} (see {_them(names)})"
+
+
+def _listed(names: list[str] | tuple[str, ...]) -> str:
+    """The names in words: a; a and b; a, b and c."""
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
+
+
+def _them(names: list[str] | tuple[str, ...]) -> str:
+    return "it" if len(names) == 1 else "them"
+
+
 def _absent(absent: Absence) -> str:
     """Why a function the student wrote is not there, and what to do."""
     name, defined = absent.name, absent.defined_at
-    if absent.reason == absence.DELETED:
+    if absent.reason == Reason.DELETED:
         return (f"not defined when graded: {absent.at} deletes your {name}, defined at {defined} "
                 f"(`{absent.statement}`); remove that line")
-    if absent.reason == absence.REPLACED:
+    if absent.reason == Reason.REPLACED:
         return (f"not a function when graded: {absent.at} assigns to {name} (`{absent.statement}`) after your "
                 f"function's definition at {defined}; give that variable another name")
     lead = f"not defined when graded: your {name} at {defined}"
-    if absent.reason == absence.NOT_REACHED:  # a failure: raised, ran out of time, ended the process
+    if absent.reason == Reason.NOT_REACHED:  # a failure: raised, ran out of time, ended the process
         why = "Python stops a file" if absent.unit == "file" else "a cell stops"
         return (f"{lead} was never reached: the {absent.unit} stopped at {absent.at} ({absent.detail}), "
                 f"as {why} at its first error; fix that line")
-    if absent.reason == absence.GUARDED:  # in Jupyter __name__ is "__main__": the block runs there
+    if absent.reason == Reason.GUARDED:  # in Jupyter __name__ is "__main__": the block runs there
         runs = "runs in Jupyter but not when the grader runs your notebook" if absent.unit == "cell" \
             else "does not run when the grader imports your file"
         return f"{lead} is inside `{absent.statement}` ({absent.at}), which {runs}; move it above that block"
-    if absent.reason == absence.NESTED:
+    if absent.reason == Reason.NESTED:
         return (f"{lead} is inside your function {absent.detail} ({absent.at}), so it exists only while "
                 f"{absent.detail} runs; move it to the top level")
-    if absent.reason == absence.METHOD:
+    if absent.reason == Reason.METHOD:
         return (f"{lead} is a method of your class {absent.detail} ({absent.at}); the grader calls a plain "
                 f"function: define {name} at the top level too")
     problem = f" ({absent.detail}, at {absent.at})" if absent.detail else ""
     return f"{lead} is in a cell Python can't compile{problem}, so none of that cell ran; fix the error"
 
 
-def _main_line(work: Assignment, question: Question, cases: tuple[CaseResult, ...], *, diagnosis: Mistake | None,
-               near_miss: str | None, series_class: bool, fragment: str | None,
-               hard_coded: bool, absent: Absence | None = None) -> str:
+def _main_line(assignment: Assignment, question: Question, cases: tuple[CaseResult, ...], found: Findings) -> str:
     failing = [c for c in cases if c.status is not Status.PASSED]
-    carried = tuple(dict.fromkeys(name for c in cases for name in c.carried_from))
-    correct = f" ({len(cases) - len(failing)}/{len(cases)} cases correct)" if len(cases) > 1 else ""
     if not failing:
-        crash = next((c for c in cases if c.carried_kind == "crash"), None)
-        if crash is not None:
-            return (f"fails only because your {_names(work, carried)} {_verb(carried)} wrong: on "
-                    f"{crash.case_label}, what {'it' if len(carried) == 1 else 'they'} gave breaks "
-                    f"the rest. Right given {'it' if len(carried) == 1 else 'them'}: credit carried "
-                    f"forward here; fix {' and '.join(carried)}")
-        if carried:
-            return (f"right given your own {_names(work, carried)}, which {_verb(carried)} wrong: credit carried "
-                    f"forward here; fix {' and '.join(carried)}")
-        return f"correct on all {len(cases)} cases" if len(cases) > 1 else "correct"
+        return _right(assignment, cases)
     # The case that failed on its own, not one skipped because an earlier case failed.
-    first = next((c for c in failing if not c.message.startswith("not run:")), failing[0])
+    first = next((c for c in failing if not c.skipped), failing[0])
     if first.status is Status.MISSING:
-        if absent is not None:  # written, but not there when graded
-            return _absent(absent)
-        if fragment:
-            return (f"not defined: your `{fragment}` takes self, a method pasted outside its class; "
-                    f"keep it in the {_class_name(work)} class, or write the stub's "
-                    f"{_signature(work, question)}")
-        if near_miss:
-            return f"not defined: found `{near_miss}`; rename it to `{question.id}`"
-        if series_class and work.series is not None:
-            answered = list(work.series.questions)
-            listed = ", ".join(answered[:-1]) + " and " + answered[-1] if len(answered) > 1 else "".join(answered)
-            return (f"not defined: the {work.series.class_name} class answers {listed} only; "
-                    f"add the stub's {_signature(work, question)}")
-        if question.constants:
-            return f"not defined: set {' and '.join(question.constants)}"
-        return f"not defined: write a function named {question.id}"
-    if len(failing) == len(cases) and all(c.message.startswith("NotImplementedError") for c in failing):
+        return _missing(assignment, question, found)
+    return _wrong(assignment, cases, failing, first, found)
+
+
+def _right(assignment: Assignment, cases: tuple[CaseResult, ...]) -> str:
+    """Every case passed: on its own, or given the student's own wrong earlier functions."""
+    carried = _carried(cases)
+    crash = next((c for c in cases if c.carried_kind == "crash"), None)
+    if crash is not None:
+        return (f"fails only because your {_names(assignment, carried)} {_verb(carried)} wrong: on "
+                f"{crash.case_label}, what {'it' if len(carried) == 1 else 'they'} gave breaks "
+                f"the rest. Right given {_them(carried)}: credit carried forward here; fix {' and '.join(carried)}")
+    if carried:
+        return (f"right given your own {_names(assignment, carried)}, which {_verb(carried)} wrong: credit carried "
+                f"forward here; fix {' and '.join(carried)}")
+    return f"correct on all {len(cases)} cases" if len(cases) > 1 else "correct"
+
+
+def _missing(assignment: Assignment, question: Question, found: Findings) -> str:
+    """The function is not there: why, when that is known, else what to write."""
+    if found.absent is not None:  # written, but not there when graded
+        return _absent(found.absent)
+    if found.fragment:
+        return (f"not defined: your `{found.fragment}` takes self, a method pasted outside its class; "
+                f"keep it in the {_class_name(assignment)} class, or write the stub's "
+                f"{_signature(assignment, question)}")
+    if found.near_miss:
+        return f"not defined: found `{found.near_miss}`; rename it to `{question.id}`"
+    if found.series_class and assignment.series is not None:
+        return (f"not defined: the {assignment.series.class_name} class answers "
+                f"{_listed(assignment.series.questions)} only; add the stub's {_signature(assignment, question)}")
+    if question.constants:
+        return f"not defined: set {' and '.join(question.constants)}"
+    return f"not defined: write a function named {question.id}"
+
+
+def _wrong(assignment: Assignment, cases: tuple[CaseResult, ...], failing: list[CaseResult],
+           first: CaseResult, found: Findings) -> str:
+    """Some case is wrong or failed: the mistake by name, one carried forward, an answer
+    hard-coded for the worksheet's numbers, else what `first` shows."""
+    correct = f" ({len(cases) - len(failing)}/{len(cases)} cases correct)" if len(cases) > 1 else ""
+    if len(failing) == len(cases) and all(c.error == "NotImplementedError" for c in failing):
         return "not answered yet: the function still raises NotImplementedError"
-    if diagnosis is not None:
-        return f"{diagnosis.explain}{correct}"
-    trivial = [c for c in failing if c.carried_kind == "trivial"]
+    if found.diagnosis is not None:
+        return f"{found.diagnosis.explain}{correct}"
+    trivial = _carried(tuple(c for c in failing if c.carried_kind == "trivial"))
     if trivial:
-        roots = tuple(dict.fromkeys(name for c in trivial for name in c.carried_from))
-        return (f"right given your own {_names(work, roots)}, but {'its' if len(roots) == 1 else 'their'} "
+        return (f"right given your own {_names(assignment, trivial)}, but {'its' if len(trivial) == 1 else 'their'} "
                 f"error leaves this answer constant where the right one is not: no credit carried "
-                f"forward; fix {' and '.join(roots)} first{correct}")
+                f"forward; fix {' and '.join(trivial)} first{correct}")
+    carried = _carried(cases)
     if carried and all(c.carried_from for c in failing):
-        return (f"wrong only because your {_names(work, carried)} {_verb(carried)} wrong: right given "
-                f"{'it' if len(carried) == 1 else 'them'} (no credit carried forward in this "
-                f"grading){correct}")
-    if hard_coded:
+        return (f"wrong only because your {_names(assignment, carried)} {_verb(carried)} wrong: right given "
+                f"{_them(carried)} (no credit carried forward in this grading){correct}")
+    if found.hard_coded:
         return (f"correct on the worksheet's numbers only: is something hard-coded, or "
-                f"{work.hard_coded_hint}? {first.case_label}: {first.message}{correct}")
+                f"{assignment.hard_coded_hint}? {first.case_label}: {first.message}{correct}")
     if len(cases) == 1:  # a question asked once: no case to name, no tally to keep
         return first.message
     return f"{first.case_label}: {first.message}{correct}"
 
 
-def _class_name(work: Assignment) -> str:
-    return work.series.class_name if work.series is not None else "series'"
+def _carried(cases: tuple[CaseResult, ...]) -> tuple[str, ...]:
+    """The student's wrong functions the cases' answers were built on, each once, in order."""
+    return tuple(dict.fromkeys(name for c in cases for name in c.carried_from))
 
 
-def _parameters(work: Assignment, question: Question) -> tuple[str, ...]:
+def _class_name(assignment: Assignment) -> str:
+    return assignment.series.class_name if assignment.series is not None else "series'"
+
+
+def _parameters(assignment: Assignment, question: Question) -> tuple[str, ...]:
     import inspect
 
-    return tuple(inspect.signature(getattr(work.reference, question.id)).parameters)
+    return tuple(inspect.signature(getattr(assignment.reference, question.id)).parameters)
 
 
-def _signature(work: Assignment, question: Question) -> str:
+def _signature(assignment: Assignment, question: Question) -> str:
     if question.constants:
         return " and ".join(question.constants)
-    return f"{question.id}({', '.join(_parameters(work, question))})"
+    return f"{question.id}({', '.join(_parameters(assignment, question))})"
 
 
 def _plain(name: str) -> str:
     return name.lower().replace("_", "")
 
 
-def near_miss(work: Assignment, question: Question, defined: tuple[str, ...]) -> str | None:
+def near_miss(assignment: Assignment, question: Question, defined: tuple[str, ...]) -> str | None:
     """A defined name that is the question's function under another name: a misspelling, or
     a name that means the same (`sigmoid_derivative` for `sigmoid_prime`)."""
     import difflib
 
-    given = {name for name, value in vars(work.reference).items() if callable(value) and not name.startswith("_")}
-    contract = {name for q in work.questions for name in q.names} | (given - {q.id for q in work.questions})
+    given = {name for name, value in vars(assignment.reference).items() if callable(value) and not name.startswith("_")}
+    contract = {name for q in assignment.questions for name in q.names} | (given - {q.id for q in assignment.questions})
     candidates = [name for name in defined if name not in contract]
     for wanted in (*question.names, *question.synonyms):
         for name in candidates:

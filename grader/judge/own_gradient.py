@@ -1,9 +1,10 @@
 """Where a wrong gradient goes wrong: the student's cost_function_prime against the numerical
 gradient of their own forward and cost, the check the series teaches next (Part 5).
 
-On one worksheet case (the assignment's `[own_gradient]`: Q16's data here) the student's process computes J, with their own functions, at
-every weight pushed up and down by epsilon (`_runner.own_cost_values`); here, in the grader,
-those values become central differences, (J(w + e) - J(w - e)) / 2e, and are compared with
+On one worksheet case (the assignment's `[own_gradient]` case) the student's process computes
+J, with their own functions, at every weight pushed up and down by epsilon
+(`runner.own_cost_values`, in the sandbox's child); here, in the grader, those values become
+central differences, (J(w + e) - J(w - e)) / 2e, and are compared with
 the gradient the student's cost_function_prime gave on the same data. Either it is not the
 gradient of their own cost (the mistake is in backpropagation), or it is, and their cost or
 forward pass is what is wrong (the mistake is upstream). Pure but for the call it plans.
@@ -16,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from grader import sandbox
-from grader.sandbox.child.runner import OWN_COST
 from grader.assignment import Case, OwnGradient
+from grader.sandbox.child.runner import OWN_COST
 
 EPSILON = 1e-4
 # |g - n| / |g + n|: central differences agree to about 1e-8 with an exact gradient; a
@@ -25,17 +26,10 @@ EPSILON = 1e-4
 AGREE, DISAGREE = 1e-6, 1e-3
 
 
-def _config(config: OwnGradient | None) -> OwnGradient:
-    from grader import assignment
-
-    return config or assignment.default().own_gradient
-
-
-def call(key: int, case: Case, stage: int, config: OwnGradient | None = None) -> sandbox.Call:
+def call(key: int, case: Case, stage: int, config: OwnGradient) -> sandbox.Call:
     """The call that asks the student's process for J around the case's weights: in a stage
     of its own after every question's calls, so that a submission slow here delays no grade
     (if its time runs out first, there is simply nothing to say)."""
-    config = _config(config)
     values = case.values
     args = (values["X"], values["y"], values["W1"], values["W2"], EPSILON)
     return sandbox.Call(key, (config.forward, config.cost), args, OWN_COST, stage=stage)
@@ -55,10 +49,9 @@ def numerical_gradient(values: Any, W1: np.ndarray, W2: np.ndarray) -> tuple[np.
 
 
 def note(answer: Any, values: Any, W1: np.ndarray, W2: np.ndarray, upstream_wrong: tuple[str, ...],
-         config: OwnGradient | None = None) -> str | None:
+         config: OwnGradient) -> str | None:
     """What to tell a student whose cost_function_prime is wrong, or None when the numbers
     can't say (a shape that is not the weights', a function that raised, a near tie)."""
-    config = _config(config)
     numeric = numerical_gradient(values, W1, W2)
     if numeric is None or not isinstance(answer, (list, tuple)) or len(answer) != 2:
         return None

@@ -93,4 +93,4 @@ def find_submission(folder: Path, assignment: Assignment) -> Choice:
         found_names = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "") or "nothing"
         raise NoSubmission(f"no .py or .ipynb file was submitted (found: {found_names}); submit "
                            f"{assignment.handin}.py or {assignment.handin}.ipynb")
-    return replace(pick(list(found.files), folder, False, assignment), searched=found.notes)
+    return replace(pick(list(found.files), folder, lms=False, assignment=assignment), searched=found.notes)

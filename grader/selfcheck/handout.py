@@ -4,7 +4,7 @@ answers.
 The file (`backprop_check.py`) needs numpy alone. A student drops it beside their notebook and
 runs `from backprop_check import check; check()` or `check("Q6")`. It holds:
 
-- the grader's own comparison code (`grader/compare.py`, copied in), so that a wrong number is
+- the grader's own comparison code (`grader/judge/compare.py`, copied in), so that a wrong number is
   described in the grader's words;
 - the public cases only: the worksheet's two, and as many seeded ones as the instructor
   chooses, from a public seed that is not the grading seed (the graded cases stay with `grade`);
@@ -22,15 +22,16 @@ import hashlib
 import inspect
 import json
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-from grader import assignment
+from grader.assignment import Assignment, Case, Question, worksheet_numbers
 from grader.judge import catalogue, compare
-from grader.selfcheck import handout_runtime as student_check_runtime
-from grader.assignment import Assignment, Case
 from grader.sandbox import Unsupported
+from grader.selfcheck import handout_runtime as runtime
+from grader.selfcheck import handout_shim
 
 DEFAULT_PUBLIC_SEED = 20240917  # any seed but the grading one
 DEFAULT_SEEDED = 2
@@ -53,28 +54,29 @@ def _encode(value: Any) -> Any:
 
 
 def _lock(message: str, canonical: bytes) -> dict[str, str]:
-    """The message encrypted under the answers it explains (see the runtime's `_unlock`)."""
+    """The message encrypted under the answers it explains (see handout_runtime's `_unlock`)."""
     key = hashlib.sha256(b"key:" + canonical).digest()
     data = message.encode()
     stream = b"".join(hashlib.sha256(key + i.to_bytes(4, "big")).digest() for i in range(len(data) // 32 + 1))
     return {"match": hashlib.sha256(b"match:" + canonical).hexdigest(),
-            "message": base64.b64encode(bytes(a ^ b for a, b in zip(data, stream))).decode()}
+            "message": base64.b64encode(bytes(a ^ b for a, b in zip(data, stream, strict=False))).decode()}
 
 
-def public_cases(public_seed: int, seeded: int, work: Assignment | None = None) -> list[Case]:
+def public_cases(public_seed: int, seeded: int, assignment: Assignment) -> list[Case]:
     """The worksheet's cases and the first `seeded` networks of the public seed."""
-    work = work or assignment.default()
     practice = []
-    for case in work.seeded_cases(public_seed)[:seeded]:
+    for case in assignment.seeded_cases(public_seed)[:seeded]:
         label = case.label.replace("random", "practice", 1)
         practice.append(Case(case.id.replace("random", "practice"), label, case.network, False,
                              case.values, case.provenance))
-    return work.worksheet_cases() + practice
+    return assignment.worksheet_cases() + practice
 
 
-def _question_data(work: Assignment, question: assignment.Question, cases: list[Case], mistakes) -> dict:
-    reference = work.reference
-    runtime = student_check_runtime
+def _question_data(assignment: Assignment, question: Question, cases: list[Case],
+                   mistakes: tuple[catalogue.Mistake, ...]) -> dict[str, Any]:
+    """The question as the self-check file holds it: its cases' arguments and expected values,
+    each catalogued mistake locked under its answers, and what the file's verdict needs."""
+    reference = assignment.reference
     asked = [case for case in cases if question.only_case in (None, case.id)]
     rows, arguments, expected = [], [], []
     for case in asked:
@@ -85,26 +87,26 @@ def _question_data(work: Assignment, question: assignment.Question, cases: list[
         rows.append({"label": case.label, "args": _encode(args), "expected": _encode(value)})
     locked = []
     for mistake in mistakes:
-        answers = [catalogue.evaluate(mistake, work, args, value)
-                   for args, value in zip(arguments, expected)]
+        answers = [catalogue.evaluate(mistake, assignment, args, value)
+                   for args, value in zip(arguments, expected, strict=True)]
         if all(a is catalogue.FAILED for a in answers):
             continue
-        plain = [runtime._RAISED if a is catalogue.FAILED else runtime._plain(a, unsupported=Unsupported)
+        plain = [runtime.RAISED if a is catalogue.FAILED else runtime.plain(a, unsupported=Unsupported)
                  for a in answers]
-        if all(a is not runtime._RAISED and compare.agrees(question, a, value)
-               for a, value in zip(plain, expected)):
+        if all(a is not runtime.RAISED and compare.agrees(question, a, value)
+               for a, value in zip(plain, expected, strict=True)):
             continue  # never told apart from the right answer on these cases
-        locked.append(_lock(mistake.explain, runtime._canonical(question.id, plain)))
+        locked.append(_lock(mistake.explain, runtime.canonical(question.id, plain)))
     return {
         "id": question.id, "worksheet": question.worksheet, "points": question.points,
         "kind": question.kind.value, "parts": list(question.parts),
         "constants": list(question.constants), "names": list(question.names),
         "synonyms": list(question.synonyms),
-        "numbers": sorted(assignment.worksheet_numbers(question)),
+        "numbers": sorted(worksheet_numbers(question)),
         # Which earlier answers it builds on (what the worksheet's chain rule says): a failure
         # there is named, as the grader would carry credit forward from it.
         "builds_on": [] if question.constants else [
-            q.id for q in work.questions
+            q.id for q in assignment.questions
             if q.id in getattr(reference, question.id).__code__.co_names],
         "normalise": question.normalise.__name__ if question.normalise is not None else None,
         "rtol": question.rtol, "atol": question.atol,
@@ -113,39 +115,22 @@ def _question_data(work: Assignment, question: assignment.Question, cases: list[
     }
 
 
-def _compare_source() -> str:
-    """grader/compare.py without its docstring and its imports of the grader."""
-    source = Path(compare.__file__).read_text(encoding="utf-8")
+def _standalone(module: ModuleType) -> str:
+    """A module's source as the self-check file holds it: without its docstring, its imports
+    of the grader (and of __future__: the file has its own), and what it declares for type
+    checking only (`if TYPE_CHECKING:`, the names the file around it defines)."""
+    source = Path(str(module.__file__)).read_text(encoding="utf-8")
     tree = ast.parse(source)
-    drop = set()
+    drop: set[int] = set()
     for node in tree.body:
         docstring = isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) \
             and isinstance(node.value.value, str) and node is tree.body[0]
         grader_import = isinstance(node, ast.ImportFrom) and (node.module or "").startswith(("grader", "__future__"))
-        if docstring or grader_import:
+        typing_only = isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+        if docstring or grader_import or typing_only:
             drop.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
     return "\n".join(line for number, line in enumerate(source.splitlines(), 1) if number not in drop)
 
-
-_SHIM = '''
-# What grader/compare.py takes from the rest of the grader.
-class Kind(enum.Enum):
-    ARRAY = "array"
-    SHAPE = "shape"
-    ARRAYS = "arrays"
-    CHOICES = "choices"
-
-
-class Unsupported:
-    def __init__(self, type_name):
-        self.type_name = type_name
-
-
-class Question:
-    def __init__(self, kind, parts, constants, normalise, rtol, atol, choices):
-        self.kind, self.parts, self.constants, self.normalise = kind, parts, constants, normalise
-        self.rtol, self.atol, self.choices = rtol, atol, choices
-'''
 
 _HEADER = '''"""Self-check for {title}: put this file beside your notebook, then
 
@@ -160,44 +145,44 @@ Written by `grade student-check` (backprop-grader); it holds no model answer.
 """
 
 from __future__ import annotations
-
-import enum
 '''
 
 
-def build(public_seed: int = DEFAULT_PUBLIC_SEED, seeded: int = DEFAULT_SEEDED,
-          grading_seed: int | None = None, catalogues: tuple[str, ...] | None = None,
-          work: Assignment | None = None) -> str:
-    """The text of <hand-in>_check.py (backprop_check.py) for an assignment (the default one)."""
-    work = work or assignment.default()
-    grading_seed = work.default_seed if grading_seed is None else grading_seed
-    catalogues = (str(work.catalogue_path),) if catalogues is None else catalogues
+def build(public_seed: int, seeded: int, grading_seed: int | None, catalogues: tuple[str, ...] | None,
+          assignment: Assignment) -> str:
+    """The text of <hand-in>_check.py (backprop_check.py) for an assignment: `seeded` practice
+    cases of `public_seed` (DEFAULT_PUBLIC_SEED, DEFAULT_SEEDED unless the instructor says);
+    `grading_seed` and `catalogues` None: the assignment's own."""
+    grading_seed = assignment.default_seed if grading_seed is None else grading_seed
+    catalogues = (str(assignment.catalogue_path),) if catalogues is None else catalogues
     if public_seed == grading_seed:
         raise StudentCheckError(f"the public seed is the grading seed ({grading_seed}): students would "
                                 f"see the graded cases' answers; choose another --public-seed")
-    available = len(work.seeded_cases(public_seed))
+    available = len(assignment.seeded_cases(public_seed))
     if not 0 <= seeded <= available:
         raise StudentCheckError(f"--seeded must be between 0 and {available}")
     from grader.grading import mistakes_by_question
 
-    by_question = mistakes_by_question(tuple(catalogues), work)
-    cases = public_cases(public_seed, seeded, work)
-    data = {"questions": [_question_data(work, q, cases, by_question.get(q.id, ())) for q in work.questions]}
+    by_question = mistakes_by_question(tuple(catalogues), assignment)
+    cases = public_cases(public_seed, seeded, assignment)
+    data = {"questions": [_question_data(assignment, q, cases, by_question.get(q.id, ()))
+                          for q in assignment.questions]}
     # The assignment's own readers of an answer (J as a plain number, say), by name.
-    normalisers = dict.fromkeys(q.normalise for q in work.questions if q.normalise is not None)
-    example = next((q.id for q in work.questions if not q.constants), work.questions[0].id)
+    normalisers = dict.fromkeys(q.normalise for q in assignment.questions if q.normalise is not None)
+    example = next((q.id for q in assignment.questions if not q.constants), assignment.questions[0].id)
     parts = [
-        _HEADER.format(title=f"the {work.title}", module=f"{work.handin}_check",
+        _HEADER.format(title=f"the {assignment.title}", module=f"{assignment.handin}_check",
                        example=example, seeded=seeded, plural="s" * (seeded != 1)),
-        _SHIM,
-        "# grader/compare.py, as the grader runs it.",
-        _compare_source(),
+        "# What grader/judge/compare.py takes from the rest of the grader.",
+        _standalone(handout_shim),
+        "",
+        "# grader/judge/compare.py, as the grader runs it.",
+        _standalone(compare),
         "",
         *(inspect.getsource(function) for function in normalisers),
-        Path(student_check_runtime.__file__).read_text(encoding="utf-8"),
+        _standalone(runtime),
         "",
         f"_DATA = json.loads({json.dumps(json.dumps(data, separators=(',', ':')))})",
-        '_ALL_NAMES = {name for q in _DATA["questions"] for name in q["names"]}',
         "",
         'if __name__ == "__main__":',
         "    sys.exit(_main())",

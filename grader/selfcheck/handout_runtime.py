@@ -1,23 +1,36 @@
 # The self-check of `<hand-in>_check.py` (backprop_check.py), written into that file by `grade student-check` after
-# the grader's own comparison code (grader/compare.py) and before the data (_DATA). Not
-# imported by the grader: it needs only numpy and the standard library, and it holds no
-# reference code. Messages of mistakes are stored encrypted under the wrong answer itself, so a
-# student reads one only when their answer is that mistake (as with the grader).
-# ruff: noqa: F821 - Kind, Question, Unsupported, compare and _DATA come from the file around it
+# the grader's own comparison code (grader/judge/compare.py) and before the data (_DATA). It
+# needs only numpy and the standard library, and it holds no reference code; the grader imports
+# it only for the readers both self-checks share (plain, canonical). Messages of mistakes are
+# stored encrypted under the wrong answer itself, so a student reads one only when their answer
+# is that mistake (as with the grader).
+
+from __future__ import annotations
 
 import base64
 import hashlib
 import html
-import json  # for _DATA, which `grade student-check` writes after this code
+import json  # noqa: F401 - for _DATA, which `grade student-check` writes after this code
 import sys
 import traceback
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
+if TYPE_CHECKING:  # what the file around this code defines (see handout.build); never in that file
+    from grader.selfcheck.handout_shim import Kind, Question, Unsupported
+
+    def compare(question: Question, value: Any, expected: Any, *, precision: str | None = None,
+                reveal: bool = True) -> str | None: ...
+
 __all__ = ["check"]
+# The questions, their cases and their mistakes, locked: `grade student-check` writes them after
+# this code; none in the grader.
+_DATA: dict[str, Any] = {"questions": []}
 
 
-def _decode(value):
+def _decode(value: Any) -> Any:
     if isinstance(value, dict):
         if "array" in value:
             return np.array(value["array"], dtype=float)
@@ -27,7 +40,7 @@ def _decode(value):
     return value
 
 
-def _plain(value, depth=0, unsupported=None):
+def plain(value: Any, depth: int = 0, unsupported: Callable[[str], Any] | None = None) -> Any:
     """What the student's function returned, as the grader reads it: numbers, lists, float
     arrays. The grader's in-process `check()` uses it too, with its own `unsupported`."""
     unsupported = unsupported or Unsupported
@@ -38,17 +51,24 @@ def _plain(value, depth=0, unsupported=None):
     if isinstance(value, (np.bool_, np.integer, np.floating)):
         return value.item()
     if isinstance(value, (list, tuple)):
-        return [_plain(item, depth + 1, unsupported) for item in value]
+        return [plain(item, depth + 1, unsupported) for item in value]
     try:
         return np.array(np.ndarray.view(np.asarray(value), np.ndarray), dtype=float)
     except (TypeError, ValueError):
         return unsupported(type(value).__name__)
 
 
-def _canonical(question_id, answers):
+class _Raised:
+    """The answer of a function that raised: what a mistake whose formula fails is keyed by."""
+
+
+RAISED = _Raised()
+
+
+def canonical(question_id: str, answers: list[Any]) -> bytes:
     """The answers on every case as text, to 4 significant digits: what a mistake is keyed by."""
-    def one(value):
-        if value is _RAISED:
+    def one(value: Any) -> str:
+        if value is RAISED:
             return "raised"
         if isinstance(value, list):
             return "[" + ",".join(one(v) for v in value) + "]"
@@ -62,27 +82,25 @@ def _canonical(question_id, answers):
     return (question_id + "|" + "|".join(one(a) for a in answers)).encode()
 
 
-def _unlock(mistake, canonical):
-    """The mistake's message, if the answers are that mistake's; else None."""
-    if hashlib.sha256(b"match:" + canonical).hexdigest() != mistake["match"]:
+def _unlock(mistake: dict[str, str], key_text: bytes) -> str | None:
+    """The mistake's message, if the answers are that mistake's (`key_text`, their canonical
+    form); else None."""
+    if hashlib.sha256(b"match:" + key_text).hexdigest() != mistake["match"]:
         return None
     secret = base64.b64decode(mistake["message"])
-    key = hashlib.sha256(b"key:" + canonical).digest()
+    key = hashlib.sha256(b"key:" + key_text).digest()
     stream = b"".join(hashlib.sha256(key + i.to_bytes(4, "big")).digest()
                       for i in range(len(secret) // 32 + 1))
-    return bytes(a ^ b for a, b in zip(secret, stream)).decode()
+    return bytes(a ^ b for a, b in zip(secret, stream)).decode()  # noqa: B905 - part of the self-check file, which may run before Python 3.10
 
 
-_RAISED = object()
-
-
-def _question(data):
+def _question(data: dict[str, Any]) -> Question:
     normalise = globals()[data["normalise"]] if data.get("normalise") else None
     return Question(Kind(data["kind"]), tuple(data["parts"]), tuple(data["constants"]), normalise,
                     data["rtol"], data["atol"], tuple((c, tuple(s)) for c, s in data["choices"]))
 
 
-def _function(namespace, data):
+def _function(namespace: dict[str, Any], data: dict[str, Any]) -> Callable[..., Any] | None:
     for name in data["names"]:
         value = namespace.get(name)
         if callable(value):
@@ -90,7 +108,7 @@ def _function(namespace, data):
     return None
 
 
-def _kind(value):
+def _kind(value: Any) -> str:
     """What a value is, for a sentence: "a numpy.ndarray", "an int", "None"."""
     if value is None:
         return "None"
@@ -102,118 +120,144 @@ def _kind(value):
     return f"{'an' if kind[:1].lower() in 'aeiou' else 'a'} {kind}"
 
 
-def _near_miss(namespace, data):
+def _near_miss(namespace: dict[str, Any], data: dict[str, Any]) -> str | None:
+    """A function of the namespace that is the question's under another spelling, and no
+    question's own."""
     wanted = {n.lower().replace("_", "") for n in data["synonyms"] + data["names"]}
+    graded = {name for q in _DATA["questions"] for name in q["names"]}
     for name, value in namespace.items():
         if callable(value) and not name.startswith("_") and name.lower().replace("_", "") in wanted \
-                and name not in _ALL_NAMES:
+                and name not in graded:
             return name
     return None
 
 
-def _call(function, args):
-    """(value, None) or (_RAISED, "ErrorType: message (line N)")."""
+class _Answer(NamedTuple):
+    """What a function gave on one case."""
+
+    value: Any  # as the grader reads it (see `plain`), or RAISED
+    message: str = ""  # where it raised: "ErrorType: message (line N)"
+    error: str | None = None  # where it raised: the exception's type
+
+
+def _call(function: Callable[..., Any], args: list[Any]) -> _Answer:
     args = [np.copy(a) if isinstance(a, np.ndarray) else a for a in args]
     try:
         with np.errstate(all="ignore"):
-            return _plain(function(*args)), None
+            return _Answer(plain(function(*args)))
     except Exception as exc:  # the student's code: any error is feedback
         line = traceback.extract_tb(exc.__traceback__)[-1].lineno if exc.__traceback__ else None
         text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        return _RAISED, text + (f" (line {line})" if line else "")
+        return _Answer(RAISED, text + (f" (line {line})" if line else ""), type(exc).__name__)
 
 
 class QuestionCheck:
     """One question's self-check: score, max_score, feedback and each case's verdict."""
 
-    def __init__(self, data, score, feedback, cases):
+    def __init__(self, data: dict[str, Any], score: float, feedback: str,
+                 cases: list[tuple[str, bool, str]], answered: bool = True) -> None:
         self.id = data["id"]
         self.worksheet = data["worksheet"]
         self.max_score = data["points"]
         self.score = score
         self.feedback = feedback
         self.cases = cases  # (label, passed, message)
+        self.answered = answered  # False: not defined, or the stub's NotImplementedError still there
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{self.id} ({self.worksheet}): {self.score:g} / {self.max_score:g}  {self.feedback}"
 
 
-def _check_question(data, namespace, reveal, earlier):
+def _check_question(data: dict[str, Any], namespace: dict[str, Any], reveal: bool,
+                    earlier: dict[str, QuestionCheck]) -> QuestionCheck:
     result = _verdict(data, namespace, reveal)
     wrong = [name for name in data["builds_on"] if name in earlier and earlier[name].score < earlier[name].max_score]
-    answered = not result.feedback.startswith(("not answered yet", "not defined"))
-    if result.score < result.max_score and wrong and answered:
+    if result.score < result.max_score and wrong and result.answered:
         verb = "is" if len(wrong) == 1 else "are"
+        them = "it" if len(wrong) == 1 else "them"
         result.feedback += (f"; your {' and '.join(wrong)} {verb} wrong too, and this builds on "
-                            f"{'it' if len(wrong) == 1 else 'them'}: fix {'it' if len(wrong) == 1 else 'them'} "
-                            f"first (the grader gives credit for an answer right given your own)")
+                            f"{them}: fix {them} first (the grader gives credit for an answer right given your own)")
     return result
 
 
-def _verdict(data, namespace, reveal):
-    question = _question(data)
-    cases = data["cases"]
-    if question.constants:
+def _verdict(data: dict[str, Any], namespace: dict[str, Any], reveal: bool) -> QuestionCheck:
+    """The question checked on its own: not there (and why), or each case's verdict."""
+    if data["constants"]:
         if not all(name in namespace for name in data["constants"]):
-            return QuestionCheck(data, 0, f"not defined: set {' and '.join(data['constants'])}", [])
-        answers = [_plain([namespace[n] for n in data["constants"]]) for _ in cases]
-        errors = [None] * len(cases)
-    else:
-        function = _function(namespace, data)
-        bound = next((name for name in data["names"] if name in namespace), None)
-        if function is None and bound is not None:  # written, then replaced by a variable?
-            return QuestionCheck(data, 0, f"not a function when checked: {bound} is {_kind(namespace[bound])} "
-                                 f"here; if a line assigns to it after your function (as "
-                                 f"`dJdW1, dJdW2 = ...` would), give that variable another name", [])
-        if function is None:
-            near = _near_miss(namespace, data)
-            text = (f"not defined: found `{near}`; rename it to `{data['id']}`" if near
-                    else f"not defined: write a function named {data['id']}")
-            return QuestionCheck(data, 0, text, [])
-        answers, errors = zip(*(_call(function, _decode(case["args"])) for case in cases))
-    verdicts = []
-    for case, answer, error in zip(cases, answers, errors):
-        if answer is _RAISED:
-            verdicts.append((case["label"], False, error))
-            continue
-        message = compare(question, answer, _decode(case["expected"]), reveal=reveal)
-        verdicts.append((case["label"], message is None, message or ""))
+            return QuestionCheck(data, 0, f"not defined: set {' and '.join(data['constants'])}", [], answered=False)
+        answers = [_Answer(plain([namespace[n] for n in data["constants"]])) for _ in data["cases"]]
+        return _checked(data, answers, reveal)
+    function = _function(namespace, data)
+    if function is None:
+        return _not_a_function(data, namespace)
+    return _checked(data, [_call(function, _decode(case["args"])) for case in data["cases"]], reveal)
+
+
+def _not_a_function(data: dict[str, Any], namespace: dict[str, Any]) -> QuestionCheck:
+    """No function under the question's names: one replaced by a variable, a near miss, or none."""
+    bound = next((name for name in data["names"] if name in namespace), None)
+    if bound is not None:  # written, then replaced by a variable?
+        return QuestionCheck(data, 0, f"not a function when checked: {bound} is {_kind(namespace[bound])} "
+                             f"here; if a line assigns to it after your function (as "
+                             f"`dJdW1, dJdW2 = ...` would), give that variable another name", [])
+    near = _near_miss(namespace, data)
+    text = (f"not defined: found `{near}`; rename it to `{data['id']}`" if near
+            else f"not defined: write a function named {data['id']}")
+    return QuestionCheck(data, 0, text, [], answered=False)
+
+
+def _checked(data: dict[str, Any], answers: list[_Answer], reveal: bool) -> QuestionCheck:
+    """Each case's verdict (see `_case`), the score they earn and the question's feedback."""
+    question = _question(data)
+    verdicts = [_case(question, case, answer, reveal)
+                for case, answer in zip(data["cases"], answers)]  # noqa: B905 - part of the self-check file, which may run before Python 3.10
     passed = sum(ok for _, ok, _ in verdicts)
     score = round(data["points"] * passed / len(verdicts), 4)
-    correct = f" ({passed}/{len(verdicts)} cases correct)" if len(verdicts) > 1 else ""
+    if all(answer.error == "NotImplementedError" for answer in answers):
+        return QuestionCheck(data, score, "not answered yet: the function still raises NotImplementedError",
+                             verdicts, answered=False)
+    return QuestionCheck(data, score, _feedback(data, answers, verdicts), verdicts)
+
+
+def _case(question: Question, case: dict[str, Any], answer: _Answer, reveal: bool) -> tuple[str, bool, str]:
+    """(label, passed, why not) for one case."""
+    if answer.value is RAISED:
+        return case["label"], False, answer.message
+    message = compare(question, answer.value, _decode(case["expected"]), reveal=reveal)
+    return case["label"], message is None, message or ""
+
+
+def _feedback(data: dict[str, Any], answers: list[_Answer], verdicts: list[tuple[str, bool, str]]) -> str:
+    """The question's line: correct, the mistake by name (when the answers unlock one), or the
+    first wrong case."""
+    passed = sum(ok for _, ok, _ in verdicts)
     if passed == len(verdicts):
-        text = f"correct on all {len(verdicts)} cases" if len(verdicts) > 1 else "correct"
-    elif all(not ok and message.startswith("NotImplementedError") for _, ok, message in verdicts):
-        text = "not answered yet: the function still raises NotImplementedError"
-    else:
-        canonical = _canonical(data["id"], answers)
-        explained = next((m for m in map(lambda e: _unlock(e, canonical), data["mistakes"]) if m), None)
-        label, _, message = next(v for v in verdicts if not v[1])
-        if explained:
-            text = explained + correct
-        elif len(verdicts) == 1:
-            text = message
-        else:
-            text = f"{label}: {message}{correct}"
-    return QuestionCheck(data, score, text, verdicts)
+        return f"correct on all {len(verdicts)} cases" if len(verdicts) > 1 else "correct"
+    correct = f" ({passed}/{len(verdicts)} cases correct)" if len(verdicts) > 1 else ""
+    key_text = canonical(data["id"], [answer.value for answer in answers])
+    explained = next((m for m in (_unlock(e, key_text) for e in data["mistakes"]) if m), None)
+    if explained:
+        return explained + correct
+    label, _, message = next(v for v in verdicts if not v[1])
+    return message if len(verdicts) == 1 else f"{label}: {message}{correct}"
 
 
 class CheckResult:
     """What `check()` returns: `score`, `max_score`, `questions`; a table in Jupyter, text elsewhere."""
 
-    def __init__(self, questions):
+    def __init__(self, questions: list[QuestionCheck]) -> None:
         self.questions = questions
         self.score = round(sum(q.score for q in questions), 4)
         self.max_score = sum(q.max_score for q in questions)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         width = max((len(q.id) for q in self.questions), default=8)
         lines = [f"{q.id:<{width}}  {q.worksheet:<18} {q.score:g} / {q.max_score:g}  {q.feedback}"
                  for q in self.questions]
         lines.append(f"self-check: {self.score:g} / {self.max_score:g} on the public cases ({_NOTE})")
         return "\n".join(lines)
 
-    def _repr_html_(self):
+    def _repr_html_(self) -> str:
         rows = "".join(
             f"<tr><td><code>{html.escape(q.id)}</code></td><td>{html.escape(q.worksheet)}</td>"
             f"<td style=\"text-align:right\">{q.score:g} / {q.max_score:g}</td>"
@@ -229,7 +273,7 @@ _NOTE = ("public cases only; your grade comes from the grader, on more cases, an
          "credit forward from your earlier answers")
 
 
-def _selected(label):
+def _selected(label: str | None) -> list[dict[str, Any]]:
     if label is None:
         return _DATA["questions"]
     wanted = str(label).strip()
@@ -247,14 +291,16 @@ def _selected(label):
     return chosen
 
 
-def check(question=None, namespace=None, *, feedback="full"):
+def check(question: str | None = None, namespace: dict[str, Any] | None = None, *,
+          feedback: str = "full") -> CheckResult:
     """Check the functions defined where check() is called (a notebook's, a script's) on the
     public cases. `question`: a function ("dJdW2") or a worksheet question ("Q6", "q11"); all
     of them when left out. `feedback="no-expected"` leaves the expected values out."""
     chosen = _selected(question)
     if namespace is None:
         namespace = sys._getframe(1).f_globals
-    earlier, results = {}, []
+    earlier: dict[str, QuestionCheck] = {}
+    results = []
     for data in _DATA["questions"]:  # in order: what a question builds on is checked first
         needed = data in chosen or any(data["id"] in q["builds_on"] for q in chosen)
         if needed:
@@ -264,8 +310,9 @@ def check(question=None, namespace=None, *, feedback="full"):
     return CheckResult(results)
 
 
-def _main():
-    """`python backprop_check.py my_answers.py` (or this file's name): check a file's functions (it runs in this process)."""
+def _main() -> int:
+    """`python backprop_check.py my_answers.py` (or this file's name): check a file's functions
+    (it runs in this process)."""
     if len(sys.argv) != 2:
         print(f"usage: python {sys.argv[0]} YOUR_FILE.py")
         return 2

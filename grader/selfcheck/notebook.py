@@ -14,23 +14,24 @@ from __future__ import annotations
 import sys
 import traceback
 import types
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from grader import assignment, sandbox
-from grader.selfcheck import handout_runtime as student_check_runtime
-from grader.sandbox.child.runner import (OWN_COST, Tracer, _plain_name, own_cost_values, reordered_names,
-                            series_adapter)
-from grader.grading import Options, grade_submission
+from grader import sandbox
+from grader.assignment import DEFAULT, Assignment, installed, load
+from grader.grading import Options, Runner, grade_submission
 from grader.intake.loading import Submission
 from grader.results import SubmissionResult
+from grader.sandbox.child.runner import OWN_COST, Tracer, _plain_name, own_cost_values, reordered_names, series_adapter
+from grader.selfcheck import handout_runtime as runtime
 
 
 def _plain(value: Any) -> Any:
     """A returned value as the sandbox would deliver it: numbers, lists, float arrays (the
     student check file's own reading, so that both self-checks read answers alike)."""
-    return student_check_runtime._plain(value, unsupported=sandbox.Unsupported)
+    return runtime.plain(value, unsupported=sandbox.Unsupported)
 
 
 def _traced(nodes: list) -> tuple[sandbox.Traced, ...]:
@@ -41,77 +42,110 @@ def _traced(nodes: list) -> tuple[sandbox.Traced, ...]:
                  for node in nodes)
 
 
-def _in_process(namespace: dict):
+def _in_process(namespace: dict[str, Any]) -> Runner:
     """A runner answering the grader's calls with the namespace's functions, in this process.
     While it runs, the graded functions of the namespace are traced as in the sandbox (so that
     credit is carried forward the same way); they are put back afterwards."""
-    def run(cells, calls, limits, confinement, modules=(), contract=sandbox.Contract()) -> sandbox.RunResult:
-        params = dict(contract.params)
-        tracer = Tracer(lambda value, budget: _plain(value), params, limits.max_answer_bytes)
-        series = series_adapter({"class": contract.series_class, "questions": contract.series_questions,
-                                 "adapter": contract.series_adapter}, namespace, tracer.wrap)
-        originals = {name: namespace[name] for name, _ in contract.graded
-                     if isinstance(namespace.get(name), types.FunctionType)}
-        namespace.update({name: tracer.wrap(question, originals[name])
-                          for name, question in contract.graded if name in originals})
-        outcomes = {}
+    def run(cells: list[sandbox.Cell], calls: list[sandbox.Call], limits: sandbox.Limits,
+            confinement: sandbox.Confinement, modules: tuple[sandbox.Module, ...],
+            contract: sandbox.Contract) -> sandbox.RunResult:
+        answering = _Answering(namespace, contract, limits)
         try:
-            for call in calls:
-                outcomes[call.key] = _answer(call, namespace, originals, series, tracer, params)
+            outcomes = {call.key: answering.answer(call) for call in calls}
         finally:
-            namespace.update(originals)
+            namespace.update(answering.originals)
         defined = tuple(sorted(k for k, v in namespace.items() if callable(v) and not k.startswith("_")))
         return sandbox.RunResult(outcomes, (), defined, "", 0)
 
     return run
 
 
-def _answer(call, namespace, originals, series, tracer, params) -> sandbox.CallOutcome:
-    if call.group == OWN_COST:  # J around the weights, for where a wrong gradient goes wrong
-        functions = [originals.get(n, namespace.get(n)) for n in call.names]
+class _Answering:
+    """One run's answers from a namespace: its graded functions traced (the originals kept to
+    be put back), the series' class asked where it answers a question."""
+
+    def __init__(self, namespace: dict[str, Any], contract: sandbox.Contract, limits: sandbox.Limits) -> None:
+        self.namespace = namespace
+        self.params = dict(contract.params)
+        self.tracer = Tracer(lambda value, budget: _plain(value), self.params, limits.max_answer_bytes)
+        self.series = series_adapter({"class": contract.series_class, "questions": contract.series_questions,
+                                      "adapter": contract.series_adapter}, namespace, self.tracer.wrap)
+        self.originals = {name: namespace[name] for name, _ in contract.graded
+                          if isinstance(namespace.get(name), types.FunctionType)}
+        namespace.update({name: self.tracer.wrap(question, self.originals[name])
+                          for name, question in contract.graded if name in self.originals})
+
+    def answer(self, call: sandbox.Call) -> sandbox.CallOutcome:
+        if call.group == OWN_COST:
+            return self._own_cost(call)
+        if call.read:
+            return self._read(call)
+        function, via = self._function(call)
+        if function is None:
+            return sandbox.CallOutcome("missing", message="not defined")
+        return self._call(call, function, via)
+
+    def _own_cost(self, call: sandbox.Call) -> sandbox.CallOutcome:
+        """J around the weights, for where a wrong gradient goes wrong."""
+        functions = [self.originals.get(n, self.namespace.get(n)) for n in call.names]
         if not all(callable(f) for f in functions):
             return sandbox.CallOutcome("missing", message="not defined")
         try:
             return sandbox.CallOutcome("returned", value=np.array(own_cost_values(*functions, *call.args)))
         except Exception as exc:
-            return sandbox.CallOutcome("raised", message=f"{type(exc).__name__}: {exc}")
-    if call.read:
-        if any(n not in namespace for n in call.names):
+            return sandbox.CallOutcome("raised", message=f"{type(exc).__name__}: {exc}", error=type(exc).__name__)
+
+    def _read(self, call: sandbox.Call) -> sandbox.CallOutcome:
+        """A question answered by constants: their values."""
+        if any(n not in self.namespace for n in call.names):
             return sandbox.CallOutcome("missing", message="not defined")
-        return sandbox.CallOutcome("returned", value=_plain([namespace[n] for n in call.names]))
-    function = next((originals.get(n, namespace[n]) for n in call.names if callable(namespace.get(n))), None)
-    via = None
-    adapter = series(call.group) if series is not None else None
-    if function is None and adapter is not None:
-        function, via = adapter, "class"
-    if function is None:
-        return sandbox.CallOutcome("missing", message="not defined")
-    args = [np.copy(a) if isinstance(a, np.ndarray) else a for a in call.args]
-    stub = params.get(call.group, ())
-    reordered = reordered_names(function, stub) if via is None else None
-    given: dict[str, list] = {}
-    for question_id, given_args, answer in call.given:  # see grading.given_keys
-        given.setdefault(question_id, []).append((given_args, answer))
-    tracer.given = given or None
-    tracer.start()
-    try:
-        if reordered is None:
-            value = function(*args)
-        else:
-            by_plain = {_plain_name(n): a for n, a in zip(stub, args)}
-            value = function(**{n: by_plain[_plain_name(n)] for n in reordered})
-    except Exception as exc:
-        trace = _traced(tracer.finish())
-        tracer.given = None
-        text = str(exc)
-        line = traceback.extract_tb(exc.__traceback__)[-1].lineno if exc.__traceback__ else None
-        return sandbox.CallOutcome("raised", message=f"{type(exc).__name__}: {text}" if text
-                                   else type(exc).__name__, line=line, via=via, trace=trace,
-                                   error=type(exc).__name__)
-    trace = _traced(tracer.finish())
-    tracer.given = None
-    return sandbox.CallOutcome("returned", value=_plain(value), via=via, trace=trace,
-                               reordered=reordered and tuple(reordered))
+        return sandbox.CallOutcome("returned", value=_plain([self.namespace[n] for n in call.names]))
+
+    def _function(self, call: sandbox.Call) -> tuple[Callable[..., Any] | None, str | None]:
+        """The student's function for the call (the original, not its traced stand-in), else
+        the series' class's answer to the question ("class"), else None."""
+        function = next((self.originals.get(n, self.namespace[n]) for n in call.names
+                         if callable(self.namespace.get(n))), None)
+        if function is not None:
+            return function, None
+        adapter = self.series(call.group) if self.series is not None else None
+        return (adapter, "class") if adapter is not None else (None, None)
+
+    def _call(self, call: sandbox.Call, function: Callable[..., Any], via: str | None) -> sandbox.CallOutcome:
+        """The call made, traced, given the model's answers where it asks for them (see
+        grading.given_keys); its parameters matched by name when they are the stub's reordered."""
+        args = [np.copy(a) if isinstance(a, np.ndarray) else a for a in call.args]
+        stub = self.params.get(call.group, ())
+        reordered = reordered_names(function, stub) if via is None else None
+        given: dict[str, list[tuple[Any, Any]]] = {}
+        for question_id, given_args, answer in call.given:
+            given.setdefault(question_id, []).append((given_args, answer))
+        self.tracer.given = given or None
+        self.tracer.start()
+        try:
+            if reordered is None:
+                value = function(*args)
+            else:
+                by_plain = {_plain_name(n): a for n, a in zip(stub, args, strict=False)}
+                value = function(**{n: by_plain[_plain_name(n)] for n in reordered})
+        except Exception as exc:
+            return _raised(exc, self._trace(), via)
+        return sandbox.CallOutcome("returned", value=_plain(value), via=via, trace=self._trace(),
+                                   reordered=reordered and tuple(reordered))
+
+    def _trace(self) -> tuple[sandbox.Traced, ...]:
+        trace = _traced(self.tracer.finish())
+        self.tracer.given = None
+        return trace
+
+
+def _raised(exc: Exception, trace: tuple[sandbox.Traced, ...], via: str | None) -> sandbox.CallOutcome:
+    """A call that raised, as the sandbox says it: the exception's type and words, and the
+    line of the student's code it was raised at."""
+    text = str(exc)
+    line = traceback.extract_tb(exc.__traceback__)[-1].lineno if exc.__traceback__ else None
+    return sandbox.CallOutcome("raised", message=f"{type(exc).__name__}: {text}" if text else type(exc).__name__,
+                               line=line, via=via, trace=trace, error=type(exc).__name__)
 
 
 class ScoreCard:
@@ -149,15 +183,15 @@ class ScoreCard:
                 "the grade is the sandboxed one, from <code>grade</code></td></tr></table>")
 
 
-def _assignment_of(namespace: dict) -> assignment.Assignment:
+def _assignment_of(namespace: dict) -> Assignment:
     """The installed assignment whose questions the namespace answers the largest share of (a
     stub defines all of its own): the default one on a tie."""
-    def share(work: assignment.Assignment) -> float:
-        answered = sum(any(name in namespace for name in q.names) for q in work.questions)
-        return answered / len(work.questions)
+    def share(assignment: Assignment) -> float:
+        answered = sum(any(name in namespace for name in q.names) for q in assignment.questions)
+        return answered / len(assignment.questions)
 
-    works = [assignment.load(folder) for folder in assignment.installed()]
-    return max(works, key=lambda work: (share(work), work.name == assignment.DEFAULT))
+    assignments = [load(folder) for folder in installed()]
+    return max(assignments, key=lambda assignment: (share(assignment), assignment.name == DEFAULT))
 
 
 def check(question: str | None = None, namespace: dict | None = None, *,
@@ -170,11 +204,11 @@ def check(question: str | None = None, namespace: dict | None = None, *,
     installed one whose functions the notebook defines)."""
     if namespace is None:
         namespace = sys._getframe(1).f_globals
-    work = assignment.load(assignment_name) if assignment_name else _assignment_of(namespace)
+    assignment = load(assignment_name) if assignment_name else _assignment_of(namespace)
     wanted = None
     if question is not None:  # KeyError saying what is accepted, for a typo
-        wanted = tuple(q.id for q in work.questions_named(question))
+        wanted = tuple(q.id for q in assignment.questions_named(question))
     submission = Submission("notebook", "<self-check>", ())
-    result = grade_submission(submission, Options(work, seed=seed, feedback=feedback),
+    result = grade_submission(submission, Options(assignment, seed=seed, feedback=feedback),
                               runner=_in_process(namespace))
     return ScoreCard(result, wanted)

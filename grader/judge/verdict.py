@@ -1,0 +1,252 @@
+"""Pure verdicts on the answers of one run: each case's (right, wrong and why, or how the call
+failed), with any credit carried forward from the student's own earlier functions (see
+`carry`); and, over a question's cases, whether its answer was hard-coded for the worksheet's
+numbers, and the digest that groups students who gave the same wrong answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import cached_property
+from typing import Any
+
+from grader import sandbox
+from grader.assignment import Assignment, Case, Question
+from grader.judge import carry, compare
+from grader.results import CaseResult, QuestionResult, Status
+
+# An answer right on the worksheet's numbers and off by more than this (relative to the
+# answer's scale) on the others is probably hard-coded; less is rounding.
+_GROSSLY_WRONG = 1e-2
+
+# Where a statement is, from its cell and line: "line 12", or "cell 3, line 2" in a notebook.
+Where = Callable[[int | None, int | None], str]
+
+_OUTCOME_STATUS = {
+    "raised": Status.RAISED, "refused": Status.WRONG, "missing": Status.MISSING,
+    "timeout": Status.TIMEOUT, "crashed": Status.RAISED,
+}
+# What a call "given right answers" that did not answer says (see `_refusal`).
+_NOT_TRIED = ("timeout", "crashed", "missing", "skipped")
+
+
+@dataclass(frozen=True)
+class Check:
+    """One question on one case: the call to make and the reference's answer to it."""
+
+    question: Question
+    case: Case
+    args: tuple
+    expected: Any
+
+    @cached_property
+    def target(self) -> compare.Target:
+        return compare.Target(self.question, self.expected)
+
+
+@dataclass(frozen=True)
+class Judging:
+    """What a submission's run said, as the judging of each case needs it: every call's
+    outcome by key, which checks were asked again "given right answers" (their keys, by the
+    check's index), the verdicts so far by question (filled in question order), and how it is
+    judged: how much a message may reveal, whether credit is carried forward, how a place in
+    the submission is said."""
+
+    assignment: Assignment
+    checks: tuple[Check, ...]
+    outcomes: dict[int, sandbox.CallOutcome]
+    given: dict[int, int]
+    judged: dict[str, QuestionResult]
+    where: Where
+    feedback: str = "full"  # one of grading.FEEDBACK_LEVELS
+    carry_forward: bool = True
+
+    def reveals(self, case: Case) -> bool:
+        """Whether a message on this case may give its expected values."""
+        return self.feedback == "full" or (self.feedback == "published" and case.worksheet)
+
+    def standalone(self, node: sandbox.Traced) -> sandbox.CallOutcome | None:
+        """The student's own answer to the graded call a trace recorded, where one of its
+        question's checks made that very call on its own."""
+        if node.args is None:
+            return None
+        for key, check in enumerate(self.checks):
+            if check.question.id == node.function and carry.same_args(check.args, node.args):
+                return self.outcomes.get(key)
+        return None
+
+    def right_on_its_own(self, question_id: str) -> bool:
+        own = self.judged.get(question_id)
+        return own is not None and all(c.status is Status.PASSED and not c.carried_from for c in own.cases)
+
+
+# What the sandbox says only in words so far (its CallOutcome has no field for either): read
+# here, where its outcome becomes a case's verdict, and nowhere past it.
+def _not_run(outcome: sandbox.CallOutcome) -> bool:
+    """The call was never made: an earlier case of its question ran out of time or ended the
+    process (or the submission interfered with the grader)."""
+    return outcome.message.startswith("not run:")
+
+
+def _ended_itself(outcome: sandbox.CallOutcome) -> bool:
+    """The process ended while this very call ran: "was killed by SIGKILL", "ended the process
+    with exit code 1", said of the function."""
+    return outcome.message.startswith(("was killed", "ended"))
+
+
+def _returned(check: Check, outcome: sandbox.CallOutcome, reveal: bool) -> CaseResult:
+    case = check.case
+    if outcome.precision is None and check.target.right(outcome.value):
+        return CaseResult(case.id, case.label, Status.PASSED, worksheet=case.worksheet)
+    message = compare.compare(check.question, outcome.value, check.expected,
+                              precision=outcome.precision, reveal=reveal)
+    status = Status.PASSED if message is None else Status.WRONG
+    return CaseResult(case.id, case.label, status, message or "", worksheet=case.worksheet,
+                      precision=outcome.precision)
+
+
+def _failure_message(outcome: sandbox.CallOutcome, where: Where) -> str:
+    if outcome.status == "crashed" and _ended_itself(outcome):
+        return f"the function {outcome.message}"
+    if outcome.status == "raised" and outcome.line is not None:
+        return f"{outcome.message} ({where(outcome.cell, outcome.line)})"
+    return outcome.message
+
+
+def plain(check: Check, outcome: sandbox.CallOutcome, reveal: bool, where: Where) -> CaseResult:
+    """The case's verdict on its own: right, wrong (with why), or how it failed."""
+    if outcome.status == "returned":
+        return _returned(check, outcome, reveal)
+    case = check.case
+    return CaseResult(case.id, case.label, _OUTCOME_STATUS[outcome.status], _failure_message(outcome, where),
+                      worksheet=case.worksheet, error=outcome.error if outcome.status == "raised" else None,
+                      skipped=_not_run(outcome))
+
+
+def judge(index: int, run: Judging) -> CaseResult:
+    """Check `index`'s verdict, carrying an earlier function's error forward where the answer
+    (or the failure) is the model answer's, built on what the student's own functions gave,
+    and the function is right where what it builds on is."""
+    check, outcome = run.checks[index], run.outcomes[index]
+    alone = plain(check, outcome, run.reveals(check.case), run.where)
+    if alone.status is Status.PASSED or outcome.status not in ("returned", "raised") or not outcome.used:
+        return alone
+    replayed = carry.replay(run.assignment, check.question.id, check.args, outcome.used)
+    if not replayed.wrong:
+        return alone  # nothing it built on was wrong: the error is its own
+    if outcome.status == "raised":
+        return _carried_failure(run, index, alone, replayed)
+    return _carried_answer(run, index, alone, replayed)
+
+
+def _credit(run: Judging, alone: CaseResult) -> Status:
+    return Status.PASSED if run.carry_forward else alone.status
+
+
+def _carried_failure(run: Judging, index: int, alone: CaseResult, replayed: carry.Replay) -> CaseResult:
+    """A call that failed only because what its own earlier function gave it broke the
+    formula (a wrong shape in a product), or that function raised."""
+    if not replayed.raised:
+        return alone
+    refused = _refusal(run, index, replayed.wrong)
+    if refused is not None:
+        return replace(alone, message=f"{alone.message}; {refused}")
+    roots = _roots_of(run, index, replayed.wrong)
+    # Not where it broke (a line of a correct function), but what it was given.
+    message = (f"{run.outcomes[index].message}, only because your {' and '.join(roots)} gave a wrong "
+               f"answer on this case")
+    return replace(alone, status=_credit(run, alone), message=message, carried_from=roots, carried_kind="crash")
+
+
+def _carried_answer(run: Judging, index: int, alone: CaseResult, replayed: carry.Replay) -> CaseResult:
+    """A wrong answer that is the model answer's built on the student's own wrong answers."""
+    check, outcome = run.checks[index], run.outcomes[index]
+    if replayed.raised or not carry.finite(replayed.value) or not compare.agrees(
+            check.question, outcome.value, replayed.value, precision=outcome.precision):
+        return alone
+    roots = _roots_of(run, index, replayed.wrong)
+    if carry.trivial(replayed.value, check.expected):
+        return replace(alone, carried_from=roots, carried_kind="trivial")
+    refused = _refusal(run, index, replayed.wrong)
+    if refused is not None:
+        return replace(alone, message=f"{alone.message}; {refused}")
+    return replace(alone, status=_credit(run, alone), carried_from=roots, carried_kind="value")
+
+
+def _roots_of(run: Judging, index: int, wrong: tuple[sandbox.Traced, ...]) -> tuple[str, ...]:
+    """The first wrong functions behind the wrong recorded answers a check's call used, the
+    question's own function left out where any other is to blame."""
+    roots = tuple(dict.fromkeys(root for node in wrong for root in _roots(run, node)))
+    return tuple(r for r in roots if r != run.checks[index].question.id) or roots
+
+
+def _roots(run: Judging, node: sandbox.Traced) -> list[str]:
+    """The first wrong functions behind a wrong recorded answer: the function itself when its
+    own question shows its code is wrong, else whatever it built on."""
+    own = run.judged.get(node.function)
+    if own is None or any(c.status is not Status.PASSED and not c.carried_from for c in own.cases):
+        return [node.function]
+    inner = [root for child in carry.wrong_calls(run.assignment, node) for root in _roots(run, child)]
+    carried = [name for c in own.cases for name in c.carried_from]
+    return inner or carried or [node.function]
+
+
+def _consistent(assignment: Assignment, node: sandbox.Traced, alone: sandbox.CallOutcome) -> bool:
+    """A recorded call gave what the same call made on its own gave: the same answer, or the
+    same kind of failure."""
+    if node.status == "raised":
+        return alone.status == "raised" and (node.error is None or alone.error in (None, node.error))
+    return alone.status == "returned" and compare.agrees(assignment.question(node.function), node.value, alone.value)
+
+
+def _refusal(run: Judging, index: int, wrong: tuple[sandbox.Traced, ...]) -> str | None:
+    """Why credit can't be carried from these wrong recorded answers to check `index` (None:
+    it can). A function right on its own question carries nothing, nor one that answered
+    otherwise inside than when called on its own with the same arguments (a flag set by its
+    caller); and the student's function must be right when what it builds on answers right
+    (its call "given right answers"): calling the wrong function and then failing, or ignoring
+    what it gave, is no maths."""
+    for node in wrong:
+        if run.right_on_its_own(node.function):
+            return f"your {node.function} is right on its own question: what went wrong here is not its doing"
+        alone = run.standalone(node)
+        if alone is not None and not _consistent(run.assignment, node, alone):
+            return (f"your {node.function} answered otherwise here than when called on its own with "
+                    f"the same arguments")
+    given = run.outcomes.get(run.given.get(index, -1))
+    names = " and ".join(dict.fromkeys(node.function for node in wrong))
+    if given is None or given.status in _NOT_TRIED:
+        return f"it could not be tried with a right {names}"
+    if given.status != "returned":  # not what it said: its words could quote a right answer
+        return f"with a right {names} it still fails"
+    if given.precision is not None or not run.checks[index].target.right(given.value):
+        return f"with a right {names} its answer is still wrong"
+    return None
+
+
+def hard_coded(question: Question, cases: tuple[CaseResult, ...], checks: list[Check],
+               outcomes: list[sandbox.CallOutcome]) -> bool:
+    """Right on the worksheet's numbers, and grossly wrong (not off by rounding) on the others."""
+    worksheet = [c for c in cases if c.worksheet]
+    failing = [(c, check, outcome) for c, check, outcome in zip(cases, checks, outcomes, strict=True)
+               if c.status is not Status.PASSED]
+    return bool(worksheet and failing) and all(c.status is Status.PASSED for c in worksheet) and all(
+        c.status is Status.WRONG and outcome.status == "returned"
+        and compare.error_size(question, outcome.value, check.expected) > _GROSSLY_WRONG
+        for c, check, outcome in failing)
+
+
+def answer_digest(values: list[Any]) -> str:
+    """A short fingerprint of a question's answers on every case, to 6 significant digits:
+    students with the same digest gave the same answer."""
+    def canonical(value: Any) -> str:
+        if isinstance(value, list):
+            return "[" + ",".join(canonical(v) for v in value) + "]"
+        array = compare.as_array(value)
+        if array is None:
+            return repr(value)[:200]
+        return f"{array.shape}:" + ",".join(f"{x:.6g}" for x in array.ravel())
+
+    return hashlib.sha256("|".join(canonical(v) for v in values).encode()).hexdigest()[:16]
