@@ -31,14 +31,14 @@ def _ours(folder: Path, name: str) -> bool:
     """A folder of that name is a copy of ours, not some other package's: the grader's has its
     orchestration and its sandbox (or, installed before its rooms, its child program); an
     assignments' folder holds at least one assignment (a folder with an assignment.toml)."""
-    if not folder.is_dir():
-        return False
-    if name == "grader":
-        return (folder / "grading.py").is_file() and ((folder / "sandbox").is_dir() or (folder / "_child.py").is_file())
     try:
+        if not folder.is_dir():
+            return False
+        if name == "grader":
+            return (folder / "grading.py").is_file() and ((folder / "sandbox").is_dir() or (folder / "_child.py").is_file())
         return any((child / "assignment.toml").is_file() for child in folder.iterdir())
-    except OSError:
-        return False
+    except OSError:  # sealed against this user: taken for a copy (hiding it costs nothing)
+        return True
 
 
 @lru_cache(maxsize=1)
