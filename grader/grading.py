@@ -18,8 +18,8 @@ import numpy as np
 
 from grader.judge import absence, carry, catalogue, compare, diagnose, feedback, own_gradient
 from grader import assignment, sandbox
-from grader.sandbox.child.runner import fingerprint
-from grader.sandbox.child.standins import SERIES_WORK, missing_message
+from grader.sandbox import missing_message
+from grader.sandbox.child.protocol import fingerprint
 from grader.assignment import Assignment, Case, Question
 from grader.intake.loading import Submission, SubmissionError, check_compiles, load
 from grader.results import (CaseResult, Diagnosis, LoadError, QuestionResult, Status,
@@ -163,10 +163,15 @@ def contract(work: Assignment | None = None) -> sandbox.Contract:
     graded = tuple((name, q.id) for q in work.questions if not q.constants for name in q.names)
     params = tuple((q.id, tuple(inspect.signature(getattr(reference, q.id)).parameters))
                    for q in work.questions if not q.constants)
-    series = work.series
-    if series is None:
-        return sandbox.Contract(graded, params)
-    return sandbox.Contract(graded, params, series.class_name, series.questions, series.adapter_source)
+    series, own = work.series, work.own_gradient
+    contract = sandbox.Contract(graded, params)
+    if series is not None:
+        contract = replace(contract, series_class=series.class_name, series_questions=series.questions,
+                           series_adapter=series.adapter_source, series_modules=series.modules,
+                           series_standin=series.standin)
+    if own is not None:
+        contract = replace(contract, own_cost=own.J, own_cost_arguments=own.arguments, own_cost_weights=own.weights)
+    return contract
 
 
 @lru_cache(maxsize=8)
@@ -487,7 +492,7 @@ def _run_notes(work: Assignment, run: sandbox.RunResult, checks: tuple[Check, ..
     if run.standins:
         modules = " and ".join(run.standins)
         texts = [p.message for p in run.load_problems] + [o.message for o in run.outcomes.values()]
-        lacking = [name for name in SERIES_WORK
+        lacking = [name for name in (work.series.work if work.series else ())
                    if any(f"name '{name}' is not defined" in text for text in texts)]
         if lacking:
             files = " and ".join(f"{m}.py" for m in run.standins)

@@ -12,6 +12,25 @@ from typing import Any, Iterable
 from grader.assignment import Assignment, Question
 
 
+class Unsupported:
+    """An answer of a type that is not a number, sequence, text or array, as the sandbox
+    brings it back: the name of its type."""
+
+    __slots__ = ("type_name",)
+
+    def __init__(self, type_name: str) -> None:
+        self.type_name = type_name
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Unsupported) and other.type_name == self.type_name
+
+    def __hash__(self) -> int:
+        return hash(self.type_name)
+
+    def __repr__(self) -> str:
+        return f"Unsupported({self.type_name!r})"
+
+
 # Errors that say nothing about the submission; results carrying them are never stored.
 TRANSIENT_ERROR_PREFIXES = ("internal grader error", "sandbox failure")
 

@@ -491,10 +491,8 @@ def test_a_python_installed_under_tmp_stays_usable_inside_the_sandbox(tmp_path):
 
 @needs_root
 def test_emptying_a_private_folder_never_enters_what_is_mounted_in_it(tmp_path):
-    from grader.sandbox import workers as processes
+    from grader.sandbox.child.system import wipe
 
-    child: dict = {"__name__": "child"}
-    exec(compile(processes.CHILD_SOURCE, "child", "exec"), child)
     private, installation = tmp_path / "private", tmp_path / "installation"
     private.mkdir()
     (installation / "lib").mkdir(parents=True)
@@ -508,7 +506,7 @@ def test_emptying_a_private_folder_never_enters_what_is_mounted_in_it(tmp_path):
         left.mkdir(parents=True)
         (left / "student.txt").write_text("x")
         (private / "top.txt").write_text("x")
-        child["wipe"]([str(private)])
+        wipe([str(private)])
         assert (installation / "lib" / "numpy.py").read_text() == "# precious\n"
         assert not (private / "a").exists() and not (private / "top.txt").exists()
         subprocess.run(["umount", str(shown)], check=True)

@@ -164,6 +164,11 @@ class Series:
     class_name: str
     questions: tuple[str, ...]
     adapter_source: str
+    # The series' support modules a student may leave out (`from partOne import *`), what a
+    # stand-in for one runs (the series' data), and what the real ones define beyond it.
+    modules: tuple[str, ...] = ()
+    standin: str = ""
+    work: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -177,6 +182,11 @@ class OwnGradient:
     cost: str
     upstream: tuple[str, ...]
     culprits: str
+    # J of the student's own forward and cost, over the call's arguments (named, in order), and
+    # the arguments whose every entry is pushed up and down (see sandbox.own_cost_values).
+    J: str = ""
+    arguments: tuple[str, ...] = ()
+    weights: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)  # one value per folder (load is cached): compared by identity
@@ -470,12 +480,17 @@ def _load_folder(folder: Path) -> Assignment:
             source = adapter.read_text(encoding="utf-8")
         except OSError as exc:
             raise AssignmentError(f"{adapter}: {exc.strerror or exc}") from None
-        series = Series(data["series"]["class"], tuple(data["series"].get("questions", ())), source)
+        s = data["series"]
+        series = Series(s["class"], tuple(s.get("questions", ())), source, tuple(s.get("modules", ())),
+                        s.get("standin", ""), tuple(s.get("work", ())))
     own = None
     if "own_gradient" in data:
         o = data["own_gradient"]
+        if not all(key in o for key in ("J", "arguments", "weights")):
+            raise AssignmentError(f"{manifest}: [own_gradient] needs J, arguments and weights")
         own = OwnGradient(o["question"], o["case"], o["forward"], o["cost"], tuple(o.get("upstream", ())),
-                          o.get("culprits", "the backpropagation functions"))
+                          o.get("culprits", "the backpropagation functions"), o["J"], tuple(o["arguments"]),
+                          tuple(o["weights"]))
     handin = data.get("handin", name)
     model_answer, exercises = _layout(folder, handin)
     if not model_answer.is_file():

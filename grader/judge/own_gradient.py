@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from grader import sandbox
-from grader.sandbox.child.runner import OWN_COST
+from grader.sandbox.child.protocol import OWN_COST
 from grader.assignment import Case, OwnGradient
 
 EPSILON = 1e-4

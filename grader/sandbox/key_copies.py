@@ -166,7 +166,8 @@ def _git_relatives(tree: Path) -> set[Path]:
             own = Path(text.removeprefix("gitdir:").strip())
             own = own if own.is_absolute() else (tree / own)
             common_file = own / "commondir"
-            common = (own / common_file.read_text(encoding="utf-8").strip()) if common_file.is_file() else own.parent.parent
+            common = (own / common_file.read_text(encoding="utf-8").strip()) if common_file.is_file() \
+                else own.parent.parent
         elif marker.is_dir():
             common = marker
         else:

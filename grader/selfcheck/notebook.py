@@ -20,8 +20,9 @@ import numpy as np
 
 from grader import assignment, sandbox
 from grader.selfcheck import handout_runtime as student_check_runtime
-from grader.sandbox.child.runner import (OWN_COST, Tracer, _plain_name, own_cost_values, reordered_names,
-                            series_adapter)
+from grader.sandbox import Tracer, own_cost_values, reordered_names, series_adapter
+from grader.sandbox import plain_name as _plain_name
+from grader.sandbox.child.protocol import OWN_COST
 from grader.grading import Options, grade_submission
 from grader.intake.loading import Submission
 from grader.results import SubmissionResult
@@ -57,7 +58,7 @@ def _in_process(namespace: dict):
         outcomes = {}
         try:
             for call in calls:
-                outcomes[call.key] = _answer(call, namespace, originals, series, tracer, params)
+                outcomes[call.key] = _answer(call, namespace, originals, series, tracer, params, contract.own_cost_spec)
         finally:
             namespace.update(originals)
         defined = tuple(sorted(k for k, v in namespace.items() if callable(v) and not k.startswith("_")))
@@ -66,13 +67,14 @@ def _in_process(namespace: dict):
     return run
 
 
-def _answer(call, namespace, originals, series, tracer, params) -> sandbox.CallOutcome:
+def _answer(call, namespace, originals, series, tracer, params, own_cost=None) -> sandbox.CallOutcome:
     if call.group == OWN_COST:  # J around the weights, for where a wrong gradient goes wrong
         functions = [originals.get(n, namespace.get(n)) for n in call.names]
         if not all(callable(f) for f in functions):
             return sandbox.CallOutcome("missing", message="not defined")
         try:
-            return sandbox.CallOutcome("returned", value=np.array(own_cost_values(*functions, *call.args)))
+            values = own_cost_values(own_cost or {}, dict(zip(call.names, functions, strict=True)), call.args)
+            return sandbox.CallOutcome("returned", value=np.array(values))
         except Exception as exc:
             return sandbox.CallOutcome("raised", message=f"{type(exc).__name__}: {exc}")
     if call.read:
