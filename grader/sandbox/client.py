@@ -28,6 +28,7 @@ from grader.results import Unsupported, printable
 from grader.sandbox import workers as processes
 from grader.sandbox.child import wire as _wire
 from grader.sandbox.child.protocol import (
+    CALL_FIELDS,
     FLAGS,
     KEY,
     RESULT_FIELDS,
@@ -66,7 +67,7 @@ class Limits:
     memory_mb: int = 1024  # address space of the student's process
     max_output: int = 4000  # characters of the student's printed output kept for feedback
     max_output_total: int = 64 * 1024 * 1024  # printing more than this ends the run
-    # Bytes one answer may take as encoded, its whole structure counted (see _wire.MAX_ANSWER):
+    # Bytes one answer may take as encoded, its whole structure counted (see wire.MAX_ANSWER):
     # enforced as the student's process encodes it, and again before the grader decodes it.
     max_answer_bytes: int = _wire.MAX_ANSWER
     max_answers_total: int = _wire.MAX_ANSWERS  # bytes of all of a submission's answers
@@ -167,9 +168,9 @@ class Call:
         # their own, read only where the call is made.
         given = _encode([[question, list(args), answer] for question, args, answer in self.given]) \
             if self.given else None
-        record = [self.key, list(self.names), self.group, list(self.args), self.read, given,
-                  self.given_for, list(self.known)]
-        return _wire.frame(ToWorker.CALL, KEY.pack(self.key) + _encode(record))
+        fields = {"key": self.key, "names": list(self.names), "question": self.group, "args": list(self.args),
+                  "read": self.read, "given": given, "given_for": self.given_for, "known": list(self.known)}
+        return _wire.frame(ToWorker.CALL, KEY.pack(self.key) + _encode([fields[name] for name in CALL_FIELDS]))
 
 
 @dataclass(frozen=True, eq=False)  # compared by identity: one node is one recorded call
@@ -409,12 +410,14 @@ class _Reading:
             names.append(name)
 
     def loaded(self, kind: bytes, body: bytes) -> None:
-        record = _wire.decode(body, np, max_bytes=_wire.MAX_RUNNER_FRAME, max_text=_wire.MAX_TEXT)
+        record = _wire.decode(body, np, max_bytes=_wire.MAX_RUNNER_FRAME, max_text=_wire.MAX_TEXT,
+                              unsupported=Unsupported)
         self.defined, self.fragments = _names(record.get("defined")), _names(record.get("fragments"))
 
     def isolated(self, kind: bytes, body: bytes) -> None:
         if not self.isolation:
-            self.isolation = _wire.decode(body, np, max_bytes=_wire.MAX_ANSWER, max_text=_wire.MAX_TEXT)
+            self.isolation = _wire.decode(body, np, max_bytes=_wire.MAX_ANSWER, max_text=_wire.MAX_TEXT,
+                                          unsupported=Unsupported)
 
     def end(self, kind: bytes, body: bytes) -> None:
         record = _wire.decode(body, np)

@@ -1,6 +1,6 @@
 """The worker processes that run student code: --jobs of them, shared by the grader's threads.
 
-A worker (see `_worker.py`) is a Python that imported numpy once, made its namespaces once and
+A worker (see `child/worker.py`) is a Python that imported numpy once, made its namespaces once and
 forks a fresh, isolated process per submission from a fork server that never held any
 submission: no submission pays for an interpreter start, yet each still gets a new process
 with nothing of another's in its memory. The grader sends a worker one job and reads one
@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from grader.sandbox.child import wire as _wire
 from grader.sandbox.child.protocol import FromWorker, ToWorker
@@ -228,7 +229,7 @@ class Worker:
     numpy as soon as it exists; it is told its settings (`configure`) when the grader knows
     them, so that its start overlaps the grader's own."""
 
-    def __init__(self, hide: tuple[str, ...] | None = None, once: bool = False):
+    def __init__(self, hide: tuple[str, ...] | None = None, once: bool = False) -> None:
         _not_dumpable()
         ours, theirs = socket.socketpair()
         self.process = subprocess.Popen(
@@ -304,7 +305,7 @@ def worker_key(hide: tuple[str, ...]) -> tuple:
     return (hide, *(os.environ.get(f"BACKPROP_GRADER_{name}") for name in ("NAMESPACES", "USERNS", "LANDLOCK")))
 
 
-def _encode(value) -> bytes:
+def _encode(value: Any) -> bytes:
     import numpy as np
 
     return _wire.make_encoder(np)(value, [10 ** 7])

@@ -790,7 +790,8 @@ class _Expected:
 
     __slots__ = ("fits", "phases", "take")
 
-    def __init__(self, phases: Iterable[str], fits: Callable[[bytes], bool], take: Callable[[Run, bytes, bytes], None]):
+    def __init__(self, phases: Iterable[str], fits: Callable[[bytes], bool],
+                 take: Callable[[Run, bytes, bytes], None]) -> None:
         self.phases, self.fits, self.take = frozenset(phases), fits, take
 
 
