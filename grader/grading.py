@@ -23,8 +23,8 @@ from grader.judge import absence, carry, catalogue, diagnose, feedback, own_grad
 from grader.judge.absence import Reason
 from grader.judge.verdict import Check
 from grader.results import CaseResult, Diagnosis, ErrorKind, LoadError, QuestionResult, Status, SubmissionResult
-from grader.sandbox.child.runner import fingerprint
-from grader.sandbox.child.standins import SERIES_WORK, missing_message
+from grader.sandbox import missing_message
+from grader.sandbox.child.protocol import fingerprint
 
 # How much of the grading a student sees: everything; expected values (and shapes) only on
 # the cases whose answers are published (the worksheet's own, in the notes, the key and the
@@ -144,10 +144,15 @@ def contract(assignment: Assignment) -> sandbox.Contract:
     graded = tuple((name, q.id) for q in assignment.questions if not q.constants for name in q.names)
     params = tuple((q.id, tuple(inspect.signature(getattr(reference, q.id)).parameters))
                    for q in assignment.questions if not q.constants)
-    series = assignment.series
-    if series is None:
-        return sandbox.Contract(graded, params)
-    return sandbox.Contract(graded, params, series.class_name, series.questions, series.adapter_source)
+    series, own = assignment.series, assignment.own_gradient
+    contract = sandbox.Contract(graded, params)
+    if series is not None:
+        contract = replace(contract, series_class=series.class_name, series_questions=series.questions,
+                           series_adapter=series.adapter_source, series_modules=series.modules,
+                           series_standin=series.standin)
+    if own is not None:
+        contract = replace(contract, own_cost=own.J, own_cost_arguments=own.arguments, own_cost_weights=own.weights)
+    return contract
 
 
 @lru_cache(maxsize=8)
@@ -372,24 +377,22 @@ def _run_notes(assignment: Assignment, run: sandbox.RunResult, checks: tuple[Che
     notes += [f"{missing_message(package)} (only the code that uses it could not run)"
               for package in run.missing]
     if run.standins:
-        notes.append(_standin_note(run.standins, submission))
+        notes.append(_standin_note(run.standins, submission, assignment))
     return tuple(notes)
 
 
-# What a stand-in for a series module holds (see the sandbox's standins); it goes to the
-# assignment with SERIES_WORK.
-_STANDIN_HOLDS = "X, y and np"
-
-
-def _standin_note(standins: tuple[str, ...], submission: Submission) -> str:
+def _standin_note(standins: tuple[str, ...], submission: Submission, assignment: Assignment) -> str:
     """What the series' modules not handed in held: its data, never the student's own earlier
-    work, which the submission uses without defining it (then: hand those modules in)."""
+    work (the assignment's series names it), which the submission uses without defining it
+    (then: hand those modules in)."""
     modules = " and ".join(standins)
-    lacking = absence.unbound([cell.source for cell in submission.cells], SERIES_WORK)
+    series = assignment.series
+    work, holds = (series.work, series.standin_holds) if series is not None else ((), "")
+    lacking = absence.unbound([cell.source for cell in submission.cells], work)
     if not lacking:
-        return f"{modules} not handed in: the grader provided the series' data ({_STANDIN_HOLDS})"
+        return f"{modules} not handed in: the grader provided the series' data ({holds})"
     files = " and ".join(f"{m}.py" for m in standins)
-    return (f"{modules} not handed in: the grader's stand-in holds only the series' data ({_STANDIN_HOLDS}), "
+    return (f"{modules} not handed in: the grader's stand-in holds only the series' data ({holds}), "
             f"not your {' and '.join(lacking)}; hand in {files} with your "
             f"{'notebook' if submission.notebook else 'file'}")
 

@@ -13,6 +13,26 @@ from typing import Any
 from grader.assignment import Assignment, Question
 
 
+class Unsupported:
+    """An answer of a type that is not a number, sequence, text or array, as the sandbox
+    brings it back: the name of its type."""
+
+    __slots__ = ("type_name",)
+
+    def __init__(self, type_name: str) -> None:
+        self.type_name = type_name
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Unsupported) and other.type_name == self.type_name
+
+    def __hash__(self) -> int:
+        return hash(self.type_name)
+
+    def __repr__(self) -> str:
+        return f"Unsupported({self.type_name!r})"
+
+
+
 class ErrorKind(str, enum.Enum):
     """Why a submission has no grade: the hand-in itself (it can't be found, read or compiled:
     grading it again says the same), or the grader (its sandbox could not run it, or the

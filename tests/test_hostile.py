@@ -24,6 +24,7 @@ from conftest import (BACKPROP, FAST, NORMAL_USER, ROOT, SOLUTION, live_processe
                       run_cli, scores, shared_folder, statuses, with_solution)
 from grader import assignment, sandbox
 from grader.sandbox import client
+from grader.sandbox import workers as processes
 from grader.grading import Options, grade_path
 from grader.results import submission_from_dict
 
@@ -223,6 +224,13 @@ def test_numpy_testing_works_in_every_mode(graded):
     ("import solutions.backprop as key", "imported solutions"),
     ("import importlib; key = importlib.import_module('solu' + 'tions.backprop')", "imported solutions"),
     ("from grader import assignment", "imported grader"),
+    # The program that runs student code is loaded, under a private name, from the grader's
+    # own folder: nothing more of it, nor of the grader through it, may be loaded.
+    ("import sys; child = sys.modules[" + repr(processes.CHILD_PACKAGE) + "]; "
+     "child.__path__.append(" + repr(str(Path(processes.__file__).parent.parent)) + "); "
+     "import " + processes.CHILD_PACKAGE + ".grading as key", "imported grader"),
+    ("import importlib; key = importlib.import_module(" + repr(processes.CHILD_PACKAGE + ".client") + ")",
+     "imported grader"),
     (f"key = open({assignment.load('backprop').reference.__file__!r}).read()", "opened the grader's files"),
 ])
 def test_08_the_answer_key_is_blocked_and_flagged(graded, reach, flag, mode):
@@ -491,10 +499,8 @@ def test_a_python_installed_under_tmp_stays_usable_inside_the_sandbox(tmp_path):
 
 @needs_root
 def test_emptying_a_private_folder_never_enters_what_is_mounted_in_it(tmp_path):
-    from grader.sandbox import workers as processes
+    from grader.sandbox.child.system import wipe
 
-    child: dict = {"__name__": "child"}
-    exec(compile(processes.CHILD_SOURCE, "child", "exec"), child)
     private, installation = tmp_path / "private", tmp_path / "installation"
     private.mkdir()
     (installation / "lib").mkdir(parents=True)
@@ -508,7 +514,7 @@ def test_emptying_a_private_folder_never_enters_what_is_mounted_in_it(tmp_path):
         left.mkdir(parents=True)
         (left / "student.txt").write_text("x")
         (private / "top.txt").write_text("x")
-        child["wipe"]([str(private)])
+        wipe([str(private)])
         assert (installation / "lib" / "numpy.py").read_text() == "# precious\n"
         assert not (private / "a").exists() and not (private / "top.txt").exists()
         subprocess.run(["umount", str(shown)], check=True)

@@ -32,10 +32,11 @@ MODES = ["namespaces", "no-namespaces", "as-user", "as-user-no-userns", "userns-
 
 
 def _child():
-    """The program that runs student code, as one namespace, for tests of its parts."""
-    child: dict = {"__name__": "child"}
-    exec(compile(processes.CHILD_SOURCE, "child", "exec"), child)
-    return child
+    """The names of the program that runs student code (its system calls and its runner), for
+    tests of its parts."""
+    from grader.sandbox.child import runner, system
+
+    return {**vars(system), **vars(runner)}
 
 
 def grade_in(mode: str, folder: Path, *extra: str, env: dict | None = None) -> subprocess.CompletedProcess:

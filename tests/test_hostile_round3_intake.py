@@ -15,7 +15,7 @@ from conftest import BACKPROP, SOLUTION, run_cli, with_solution
 from grader.sandbox.child import wire as _wire
 from grader import assignment, batch, sandbox
 from grader.sandbox import client
-from grader.sandbox.child.runner import RESULT_FIELDS
+from grader.sandbox.child.protocol import RESULT_FIELDS
 from grader.grading import Options
 from grader.reports.table import submission_json
 
@@ -72,7 +72,7 @@ def test_04_nesting_is_bounded_both_ways():
     deep: list = []
     for _ in range(100):
         deep = [deep]
-    assert "nested too deeply" in repr(_wire.decode(encode(deep, [10 ** 6]), np))
+    assert "nested too deeply" in repr(_wire.decode(encode(deep, [10 ** 6]), np, unsupported=sandbox.Unsupported))
     with pytest.raises(_wire.ProtocolError):
         _wire.decode(b"l\x00\x00\x00\x01" * 100 + b"N", np)
 

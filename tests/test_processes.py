@@ -27,33 +27,42 @@ def test_one_submission_cannot_touch_the_next(grade):
     assert result.score == 20 and not result.load_errors
 
 
-def test_the_worker_program_is_its_parts_run_in_one_namespace_never_the_grader_package():
-    probe = processes.child_boot() + (
+def test_the_worker_program_is_a_package_of_its_own_never_the_grader_package():
+    probe = processes.child_boot().replace("main(sys.argv[1:])\n", "") + (
         "import sys\n"
-        "print(callable(serve), callable(runner_main), callable(make_encoder),"
-        " any(m == 'grader' or m.startswith('grader.') for m in sys.modules))\n")
+        f"child = sys.modules[{processes.CHILD_PACKAGE!r}]\n"
+        "print(callable(child.worker.serve), callable(child.runner.runner_main),"
+        " callable(child.wire.make_encoder), child.__path__ == [" + repr(processes.CHILD_FOLDER) + "],"
+        " any(m == 'grader' or m.startswith('grader.') for m in sys.modules),"
+        " any(p.rstrip('/').endswith(('sandbox', 'child')) for p in sys.path))\n")
     done = subprocess.run([sys.executable, "-I", "-c", probe], capture_output=True, text=True,
                           cwd="/", timeout=120)
-    assert done.stdout.split() == ["True", "True", "True", "False"], done.stderr
+    assert done.stdout.split() == ["True", "True", "True", "True", "False", "False"], done.stderr
 
 
-def test_the_worker_program_runs_its_parts_as_they_are_now_not_as_cached(tmp_path):
-    parts = [tmp_path / "first.py", tmp_path / "second.py"]
-    parts[0].write_text("WORD = 'cached'\n")
-    parts[1].write_text("print(WORD)\n")
-    boot = processes.child_boot(tuple(map(str, parts)))
-    run = lambda: subprocess.run([sys.executable, "-I", "-c", boot], capture_output=True,  # noqa: E731
+def _package(folder, word):
+    """A package as the worker's boot loads one: `main` prints a word from a sibling module."""
+    folder.mkdir(exist_ok=True)
+    (folder / "__init__.py").write_text("")
+    (folder / "words.py").write_text(f"WORD = {word!r}\n")
+    (folder / "__main__.py").write_text("from .words import WORD\n\ndef main(argv):\n    print(WORD, *argv)\n")
+
+
+def test_the_worker_program_runs_its_modules_as_they_are_now_not_as_cached(tmp_path):
+    _package(tmp_path / "child", "cached")
+    boot = processes.child_boot(folder=str(tmp_path / "child"))
+    run = lambda: subprocess.run([sys.executable, "-I", "-c", boot, "serve", "7"], capture_output=True,  # noqa: E731
                                  text=True, timeout=120).stdout.strip()
-    assert run() == "cached" and list((tmp_path / "__pycache__").glob("first.*.pyc"))
-    parts[0].write_text("WORD = 'edited since'\n")
-    assert run() == "edited since"
+    assert run() == "cached serve 7" and list((tmp_path / "child" / "__pycache__").glob("words.*.pyc"))
+    _package(tmp_path / "child", "edited since")
+    assert run() == "edited since serve 7"
 
 
 def test_the_worker_program_writes_no_bytecode_where_the_grader_would_not(tmp_path):
-    (tmp_path / "part.py").write_text("print('ran')\n")
-    boot = processes.child_boot((str(tmp_path / "part.py"),), write_bytecode=False)
+    _package(tmp_path / "child", "ran")
+    boot = processes.child_boot(write_bytecode=False, folder=str(tmp_path / "child"))
     done = subprocess.run([sys.executable, "-I", "-c", boot], capture_output=True, text=True, timeout=120)
-    assert done.stdout == "ran\n" and not (tmp_path / "__pycache__").exists()
+    assert done.stdout == "ran\n" and not (tmp_path / "child" / "__pycache__").exists()
 
 
 def test_a_worker_that_dies_is_replaced(grade, monkeypatch):

@@ -165,6 +165,27 @@ class Series:
     class_name: str
     questions: tuple[str, ...]
     adapter_source: str
+    # The series' support modules a student may leave out (`from partOne import *`), what a
+    # stand-in for one runs (the series' data), and what the real ones define beyond it.
+    modules: tuple[str, ...] = ()
+    standin: str = ""
+    work: tuple[str, ...] = ()
+
+    @property
+    def standin_holds(self) -> str:
+        """The names a stand-in binds, as a student reads them ("X, y and np"): its data, then
+        the modules it imports, each in the order the standin first binds it."""
+        import ast
+
+        data: list[str] = []
+        modules: list[str] = []
+        for node in ast.parse(self.standin).body:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                modules += [alias.asname or alias.name.split(".")[0] for alias in node.names]
+            else:
+                data += [t.id for t in getattr(node, "targets", ()) if isinstance(t, ast.Name)]
+        names = list(dict.fromkeys(data + modules))
+        return " and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else "".join(names)
 
 
 @dataclass(frozen=True)
@@ -178,6 +199,11 @@ class OwnGradient:
     cost: str
     upstream: tuple[str, ...]
     culprits: str
+    # J of the student's own forward and cost, over the call's arguments (named, in order), and
+    # the arguments whose every entry is pushed up and down (see sandbox.own_cost_values).
+    J: str = ""
+    arguments: tuple[str, ...] = ()
+    weights: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)  # one value per folder (load is cached): compared by identity
@@ -499,12 +525,17 @@ def _load_folder(folder: Path) -> Assignment:
             source = adapter.read_text(encoding="utf-8")
         except OSError as exc:
             raise AssignmentError(f"{adapter}: {exc.strerror or exc}") from None
-        series = Series(data["series"]["class"], tuple(data["series"].get("questions", ())), source)
+        s = data["series"]
+        series = Series(s["class"], tuple(s.get("questions", ())), source, tuple(s.get("modules", ())),
+                        s.get("standin", ""), tuple(s.get("work", ())))
     own = None
     if "own_gradient" in data:
         o = data["own_gradient"]
+        if not all(key in o for key in ("J", "arguments", "weights")):
+            raise AssignmentError(f"{manifest}: [own_gradient] needs J, arguments and weights")
         own = OwnGradient(o["question"], o["case"], o["forward"], o["cost"], tuple(o.get("upstream", ())),
-                          o.get("culprits", "the backpropagation functions"))
+                          o.get("culprits", "the backpropagation functions"), o["J"], tuple(o["arguments"]),
+                          tuple(o["weights"]))
     handin = data.get("handin", name)
     model_answer, exercises = _layout(folder, handin)
     if not model_answer.is_file():

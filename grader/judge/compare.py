@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from grader.assignment import Kind, Question
-from grader.sandbox import Unsupported
+from grader.results import Unsupported
 
 # The tolerances when a caller gives none; a question carries its assignment's own.
 RTOL, ATOL = 1e-5, 1e-8

@@ -18,7 +18,7 @@ import numpy as np
 
 from grader import sandbox
 from grader.assignment import Case, OwnGradient
-from grader.sandbox.child.runner import OWN_COST
+from grader.sandbox.child.protocol import OWN_COST
 
 EPSILON = 1e-4
 # |g - n| / |g + n|: central differences agree to about 1e-8 with an exact gradient; a

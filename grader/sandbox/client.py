@@ -1,10 +1,10 @@
 """Run untrusted student code in a process of its own and bring back plain values.
 
 The grader never imports, unpickles or evaluates anything the student's process produced: a
-worker (see `_worker.py`) runs the submission, checks every frame against what it asked, and
-sends back frames of plain binary values (see `_wire.py`), which this module checks again and
-turns into frozen dataclasses of numbers, lists and numpy arrays. It decides nothing about
-right or wrong.
+worker (see `child/worker.py`) runs the submission, checks every frame against what it asked,
+and sends back frames of plain binary values (see `child/wire.py`; what each frame means is
+`child/protocol.py`'s), which this module checks again and turns into frozen dataclasses of
+numbers, lists and numpy arrays. It decides nothing about right or wrong.
 
 Each call to a student function has its own time limit, and the whole submission a budget; a
 call that runs over or ends the process costs that call, and a fresh process carries on with
@@ -17,27 +17,30 @@ import os
 import re
 import struct
 import threading
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
 
-from grader.sandbox.child import wire as _wire
+from grader.results import Unsupported, printable
 from grader.sandbox import workers as processes
-from grader.sandbox.child.runner import RESULT_FIELDS, TRACE_FIELDS
-from grader.results import printable
-from grader.sandbox.child.wire import Unsupported  # noqa: F401 - part of this module's vocabulary
+from grader.sandbox.child import wire as _wire
+from grader.sandbox.child.protocol import (
+    CALL_FIELDS,
+    FLAGS,
+    KEY,
+    RESULT_FIELDS,
+    STATEMENT,
+    TRACE_FIELDS,
+    WORKER_STATUSES,
+    FromWorker,
+    ToWorker,
+)
 
 # Beyond the submission's own budget: the worker's start (Python, numpy) and its reporting.
 _SLACK_SECONDS = 60.0
-_KEY = struct.Struct(">I")
-_STATEMENT = struct.Struct(">HII")
-# Every flag a report may carry: the runner's (raised from inside, best-effort) and the
-# worker's (seen from outside). Any other text is not passed on.
-FLAGS = ("imported grader", "imported solutions", "opened the grader's files", "used the network",
-         "started a process", "started a program", "interfered with the grader",
-         "left processes running", "silenced its channel to the grader")
 
 
 class SandboxError(Exception):
@@ -64,7 +67,7 @@ class Limits:
     memory_mb: int = 1024  # address space of the student's process
     max_output: int = 4000  # characters of the student's printed output kept for feedback
     max_output_total: int = 64 * 1024 * 1024  # printing more than this ends the run
-    # Bytes one answer may take as encoded, its whole structure counted (see _wire.MAX_ANSWER):
+    # Bytes one answer may take as encoded, its whole structure counted (see wire.MAX_ANSWER):
     # enforced as the student's process encodes it, and again before the grader decodes it.
     max_answer_bytes: int = _wire.MAX_ANSWER
     max_answers_total: int = _wire.MAX_ANSWERS  # bytes of all of a submission's answers
@@ -116,6 +119,24 @@ class Contract:
     series_class: str = ""
     series_questions: tuple[str, ...] = ()
     series_adapter: str = ""
+    # The series' support modules a student may import without handing them in (`from partOne
+    # import *`), and what a stand-in for one runs (the series' data, never an answer).
+    series_modules: tuple[str, ...] = ()
+    series_standin: str = ""
+    # J of the student's own functions, for the own-gradient call (see child/calls.py's
+    # own_cost_values): an expression over them and the call's arguments, named in order
+    # (epsilon last, unnamed), and the arguments whose every entry is pushed up and down.
+    own_cost: str = ""
+    own_cost_arguments: tuple[str, ...] = ()
+    own_cost_weights: tuple[str, ...] = ()
+
+    @property
+    def own_cost_spec(self) -> dict[str, Any]:
+        """The own-gradient call's J as `own_cost_values` reads it (empty: none)."""
+        if not self.own_cost:
+            return {}
+        return {"J": self.own_cost, "arguments": list(self.own_cost_arguments),
+                "weights": list(self.own_cost_weights)}
 
 
 @dataclass(frozen=True)
@@ -136,7 +157,7 @@ class Call:
     # right given right answers from what it builds on? Only in the last stage.
     given: tuple[tuple[str, tuple, Any], ...] = ()
     given_for: int | None = None  # the key of the judged call it repeats
-    # Fingerprints of the model's graded calls it is given (see _runner.fingerprint): where the
+    # Fingerprints of the model's graded calls it is given (see protocol.fingerprint): where the
     # judged call made only those, the runner does not make this call.
     known: tuple[bytes, ...] = ()
 
@@ -147,9 +168,9 @@ class Call:
         # their own, read only where the call is made.
         given = _encode([[question, list(args), answer] for question, args, answer in self.given]) \
             if self.given else None
-        record = [self.key, list(self.names), self.group, list(self.args), self.read, given,
-                  self.given_for, list(self.known)]
-        return _wire.frame(b"C", _KEY.pack(self.key) + _encode(record))
+        fields = {"key": self.key, "names": list(self.names), "question": self.group, "args": list(self.args),
+                  "read": self.read, "given": given, "given_for": self.given_for, "known": list(self.known)}
+        return _wire.frame(ToWorker.CALL, KEY.pack(self.key) + _encode([fields[name] for name in CALL_FIELDS]))
 
 
 @dataclass(frozen=True, eq=False)  # compared by identity: one node is one recorded call
@@ -162,7 +183,7 @@ class Traced:
     args: tuple | None
     status: str  # returned or raised
     value: Any = None
-    calls: tuple["Traced", ...] = ()
+    calls: tuple[Traced, ...] = ()
     error: str | None = None  # the exception's type, where it raised
 
 
@@ -194,7 +215,8 @@ class CallOutcome:
         if self.trace_data is None:
             return self.trace
         try:  # its arguments and values within an answer's budget, and its nodes' few words
-            nodes = _wire.decode(self.trace_data, np, max_bytes=2 * _wire.MAX_ANSWER, max_text=_wire.MAX_TEXT)
+            nodes = _wire.decode(self.trace_data, np, max_bytes=2 * _wire.MAX_ANSWER, max_text=_wire.MAX_TEXT,
+                                 unsupported=Unsupported)
             return decode_trace(nodes, self.trace_questions)
         except (_wire.ProtocolError, ValueError, RecursionError):
             return ()
@@ -247,7 +269,8 @@ def run(cells: list[Cell], calls: list[Call], limits: Limits = Limits(),
     return _result(frames, calls, limits, mode)
 
 
-def _job(cells, calls, limits, confinement, modules, contract) -> bytes:
+def _job(cells: list[Cell], calls: list[Call], limits: Limits, confinement: Confinement,
+         modules: tuple[Module, ...], contract: Contract) -> bytes:
     program = {"cells": [{"source": c.source, "filename": c.filename} for c in cells],
                "modules": {m.name: {"source": m.source, "filename": m.filename} for m in modules},
                **_contract(contract),
@@ -257,7 +280,8 @@ def _job(cells, calls, limits, confinement, modules, contract) -> bytes:
     # lines there are (its bound on fresh runners after timeouts).
     header = {**_unchanging(limits, confinement, stages_key), "program": _encode(program),
               "statements": sum(c.source.count("\n") + 1 for c in cells)}
-    return b"".join([_wire.frame(b"J", _encode(header)), *(c.frame for c in calls), _wire.frame(b"E")])
+    return b"".join([_wire.frame(ToWorker.JOB, _encode(header)), *(c.frame for c in calls),
+                     _wire.frame(ToWorker.END_OF_JOB)])
 
 
 @lru_cache(maxsize=32)
@@ -267,7 +291,7 @@ def _unchanging(limits: Limits, confinement: Confinement, stages_key: tuple) -> 
     # calls, which must be those whose arguments hold no answer (see Call.stage).
     stages: dict[int, list] = {0: []}
     # Constants are read first: reading them runs none of the student's functions.
-    for key, group, stage, read, _ in sorted(stages_key, key=lambda c: (c[2], not c[3])):
+    for key, group, stage, _, _ in sorted(stages_key, key=lambda c: (c[2], not c[3])):
         stages.setdefault(stage, []).append([key, group])
     # What the student's code prints from the stage of calls "given right answers" on is not
     # kept: given the model's answers, it could print them into its own feedback.
@@ -297,7 +321,10 @@ def _contract(contract: Contract) -> dict:
             "params": _wire.Encoded(_encode({q: list(p) for q, p in contract.params})),
             "series": _wire.Encoded(_encode({"class": contract.series_class,
                                              "questions": list(contract.series_questions),
-                                             "adapter": contract.series_adapter}))}
+                                             "adapter": contract.series_adapter,
+                                             "modules": list(contract.series_modules),
+                                             "standin": contract.series_standin})),
+            "own_cost": _wire.Encoded(_encode(contract.own_cost_spec))}
 
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
@@ -320,110 +347,164 @@ def _whole(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _result(frames, calls, limits: Limits, mode: dict) -> RunResult:
+def _result(frames: list[tuple[bytes, bytes]], calls: list[Call], limits: Limits, mode: dict | None) -> RunResult:
     """The run, read from the worker's frames; every field checked, anything else ignored."""
-    known = {call.key for call in calls}
-    questions = frozenset(call.group for call in calls)
-    outcomes: dict[int, CallOutcome] = {}
-    problems: dict[tuple[int, int | None], LoadProblem] = {}
-    flags: list[str] = []
-    missing: list[str] = []
-    standins: list[str] = []
-    defined: tuple[str, ...] = ()
-    fragments: tuple[str, ...] = ()
-    isolation: dict = {}
-    output, output_total = "", 0
+    reading = _Reading(calls, limits, mode or {})
     for kind, body in frames:
+        take = _READERS.get(kind)
+        if take is None:
+            continue
         try:
-            if kind == b"!":
-                raise SandboxError(body.decode("utf-8", "replace")[:300])
-            if kind in (b"R", b"O", b"V"):
-                key = _KEY.unpack_from(body)[0]
-                if key in known and key not in outcomes:
-                    outcomes[key] = _outcome(kind, body[4:], questions, limits)
-            elif kind == b"E":
-                cell, _, line = _STATEMENT.unpack_from(body)
-                message = _text(body[10:].decode("utf-8", "replace"))
-                problems.setdefault((cell, line or None), LoadProblem(cell, line or None, message, "raised"))
-            elif kind == b"Y":
-                record = _wire.decode(body, np)
-                cell, line = _whole(record.get("cell")), _whole(record.get("line"))
-                if cell is not None and record.get("kind") in ("timeout", "crashed"):
-                    problems[(cell, line)] = LoadProblem(cell, line, _text(record.get("message")), record["kind"])
-            elif kind == b"G":
-                text = body.decode("utf-8", "replace")
-                if text in FLAGS and text not in flags:
-                    flags.append(text)
-            elif kind in (b"M", b"D"):
-                names = missing if kind == b"M" else standins
-                name = body.decode("utf-8", "replace")
-                if _NAME.fullmatch(name) and name not in names and len(names) < 20:
-                    names.append(name)
-            elif kind == b"L":
-                record = _wire.decode(body, np, max_bytes=_wire.MAX_RUNNER_FRAME, max_text=_wire.MAX_TEXT)
-                defined, fragments = _names(record.get("defined")), _names(record.get("fragments"))
-            elif kind == b"I" and not isolation:
-                isolation = _wire.decode(body, np, max_bytes=_wire.MAX_ANSWER, max_text=_wire.MAX_TEXT)
-            elif kind == b"Z":
-                record = _wire.decode(body, np)
-                raw = record.get("output") if isinstance(record.get("output"), bytes) else b""
-                output = printable(raw[:limits.max_output].decode("utf-8", "replace"), lines=True)
-                output_total = _whole(record.get("output_total")) or 0
-                mode = {**(mode or {}), "hidden": [p for p in record.get("hidden") or [] if isinstance(p, str)]}
+            take(reading, kind, body)
         except (_wire.ProtocolError, struct.error, AttributeError, TypeError, ValueError):
             continue  # a frame that does not read is dropped
-    isolation = {**isolation, "worker": mode or {}}
-    for call in calls:  # the worker accounts for every call; this is a last guard
-        outcomes.setdefault(call.key, CallOutcome("crashed", message="the process ended before this call was made"))
-    ordered = tuple(sorted(problems.values(), key=lambda p: (p.cell, p.line or 0)))
-    return RunResult(outcomes, ordered, defined, output, output_total, tuple(flags), isolation,
-                     tuple(missing), tuple(standins), fragments)
+    return reading.result(calls)
 
 
-def _answer(data: bytes, limits: Limits, precision: set) -> Any:
+class _Reading:
+    """What the worker's frames have said of a run so far (FromWorker, one method each)."""
+
+    def __init__(self, calls: list[Call], limits: Limits, mode: dict) -> None:
+        self.known = {call.key for call in calls}
+        self.questions = frozenset(call.group for call in calls)
+        self.limits, self.mode = limits, mode
+        self.outcomes: dict[int, CallOutcome] = {}
+        self.problems: dict[tuple[int, int | None], LoadProblem] = {}
+        self.flags: list[str] = []
+        self.names: dict[bytes, list[str]] = {FromWorker.MISSING: [], FromWorker.STANDIN: []}
+        self.defined: tuple[str, ...] = ()
+        self.fragments: tuple[str, ...] = ()
+        self.isolation: dict = {}
+        self.output, self.output_total = "", 0
+
+    def failed(self, kind: bytes, body: bytes) -> None:
+        raise SandboxError(body.decode("utf-8", "replace")[:300])
+
+    def call(self, kind: bytes, body: bytes) -> None:
+        """A result, a plain answer, or the worker's outcome: the first for each call asked."""
+        key = KEY.unpack_from(body)[0]
+        if key in self.known and key not in self.outcomes:
+            self.outcomes[key] = _outcome(kind, body[KEY.size:], self.questions, self.limits)
+
+    def error(self, kind: bytes, body: bytes) -> None:
+        cell, _, line = STATEMENT.unpack_from(body)
+        message = _text(body[STATEMENT.size:].decode("utf-8", "replace"))
+        self.problems.setdefault((cell, line or None), LoadProblem(cell, line or None, message, "raised"))
+
+    def overran(self, kind: bytes, body: bytes) -> None:
+        record = _wire.decode(body, np)
+        cell, line = _whole(record.get("cell")), _whole(record.get("line"))
+        if cell is not None and record.get("kind") in ("timeout", "crashed"):
+            self.problems[(cell, line)] = LoadProblem(cell, line, _text(record.get("message")), record["kind"])
+
+    def flag(self, kind: bytes, body: bytes) -> None:
+        text = body.decode("utf-8", "replace")
+        if text in FLAGS and text not in self.flags:
+            self.flags.append(text)
+
+    def name(self, kind: bytes, body: bytes) -> None:
+        """A package missing here, or a series' module given as a stand-in: up to 20 of each."""
+        names = self.names[kind]
+        name = body.decode("utf-8", "replace")
+        if _NAME.fullmatch(name) and name not in names and len(names) < 20:
+            names.append(name)
+
+    def loaded(self, kind: bytes, body: bytes) -> None:
+        record = _wire.decode(body, np, max_bytes=_wire.MAX_RUNNER_FRAME, max_text=_wire.MAX_TEXT,
+                              unsupported=Unsupported)
+        self.defined, self.fragments = _names(record.get("defined")), _names(record.get("fragments"))
+
+    def isolated(self, kind: bytes, body: bytes) -> None:
+        if not self.isolation:
+            self.isolation = _wire.decode(body, np, max_bytes=_wire.MAX_ANSWER, max_text=_wire.MAX_TEXT,
+                                          unsupported=Unsupported)
+
+    def end(self, kind: bytes, body: bytes) -> None:
+        record = _wire.decode(body, np)
+        raw = record.get("output") if isinstance(record.get("output"), bytes) else b""
+        self.output = printable(raw[:self.limits.max_output].decode("utf-8", "replace"), lines=True)
+        self.output_total = _whole(record.get("output_total")) or 0
+        self.mode = {**self.mode, "hidden": [p for p in record.get("hidden") or [] if isinstance(p, str)]}
+
+    def result(self, calls: list[Call]) -> RunResult:
+        for call in calls:  # the worker accounts for every call; this is a last guard
+            self.outcomes.setdefault(call.key, CallOutcome("crashed",
+                                                           message="the process ended before this call was made"))
+        ordered = tuple(sorted(self.problems.values(), key=lambda p: (p.cell, p.line or 0)))
+        return RunResult(self.outcomes, ordered, self.defined, self.output, self.output_total, tuple(self.flags),
+                         {**self.isolation, "worker": self.mode}, tuple(self.names[FromWorker.MISSING]),
+                         tuple(self.names[FromWorker.STANDIN]), self.fragments)
+
+
+_READERS: dict[bytes, Callable[[_Reading, bytes, bytes], None]] = {
+    FromWorker.FAILED: _Reading.failed,
+    FromWorker.RESULT: _Reading.call, FromWorker.ANSWER: _Reading.call, FromWorker.OUTCOME: _Reading.call,
+    FromWorker.ERROR: _Reading.error,
+    FromWorker.OVERRAN: _Reading.overran,
+    FromWorker.FLAG: _Reading.flag,
+    FromWorker.MISSING: _Reading.name, FromWorker.STANDIN: _Reading.name,
+    FromWorker.LOADED: _Reading.loaded,
+    FromWorker.ISOLATION: _Reading.isolated,
+    FromWorker.END: _Reading.end,
+}
+
+
+def _answer(data: bytes, limits: Limits, precision: set[str]) -> Any:
     """An answer, decoded only if it is within its budget of bytes (the worker has checked
     that already; the grader trusts no one): an answer claiming more is never decoded."""
     return _wire.decode(data, np, max_bytes=limits.max_answer_bytes, precision=precision,
-                        max_text=_wire.MAX_TEXT)
+                        max_text=_wire.MAX_TEXT, unsupported=Unsupported)
 
 
 def _outcome(kind: bytes, body: bytes, questions: frozenset[str], limits: Limits) -> CallOutcome:
-    precision: set = set()
+    """A call's outcome from its frame: a plain answer (ANSWER), the runner's result (RESULT)
+    or the worker's verdict (OUTCOME); what does not read is refused."""
+    precision: set[str] = set()
     try:
-        if kind == b"V":  # a plain answer: the value alone
+        if kind == FromWorker.ANSWER:  # a plain answer: the value alone
             value = _answer(body, limits, precision)
             return CallOutcome("returned", value=value, precision=min(precision) if precision else None)
-        # A record: its answer and its trace are bytes of their own, each decoded when read.
-        record = _wire.decode(body, np, max_bytes=_wire.MAX_RUNNER_FRAME, max_text=_wire.MAX_TEXT)
-        if kind == b"R" and isinstance(record, list) and len(record) == len(RESULT_FIELDS) \
-                and record[0] == "returned":
-            if not isinstance(record[1], bytes):
-                raise _wire.ProtocolError("an answer that is not an encoded value")
-            record[1] = _answer(record[1], limits, precision)
+        record = _record(kind, body, limits, precision)
     except (_wire.ProtocolError, ValueError, TypeError) as exc:
         return CallOutcome("refused", message=f"returned a value that could not be read ({_text(str(exc), 200)})")
-    if kind == b"R" and isinstance(record, list) and len(record) == len(RESULT_FIELDS):
-        record = dict(zip(RESULT_FIELDS, record))
     if not isinstance(record, dict):
         return CallOutcome("refused", message="returned a value that could not be read")
+    if kind == FromWorker.OUTCOME:  # decided by the worker
+        status = record.get("status")
+        return CallOutcome(status if status in WORKER_STATUSES else "crashed", message=_text(record.get("message")))
+    return _from_result(record, questions, precision)
+
+
+def _record(kind: bytes, body: bytes, limits: Limits, precision: set[str]) -> Any:
+    """The record a frame holds: a result (a list of RESULT_FIELDS) as a dict, its answer
+    decoded (a record and its answer are bytes of their own, each decoded when read)."""
+    record = _wire.decode(body, np, max_bytes=_wire.MAX_RUNNER_FRAME, max_text=_wire.MAX_TEXT,
+                          unsupported=Unsupported)
+    if kind == FromWorker.RESULT and isinstance(record, list) and len(record) == len(RESULT_FIELDS):
+        record = dict(zip(RESULT_FIELDS, record, strict=True))
+        if record["status"] == "returned":
+            if not isinstance(record["value"], bytes):
+                raise _wire.ProtocolError("an answer that is not an encoded value")
+            record["value"] = _answer(record["value"], limits, precision)
+    return record
+
+
+def _from_result(record: dict, questions: frozenset[str], precision: set[str]) -> CallOutcome:
+    """The runner's result (RUNNER_STATUSES), every field checked."""
     status = record.get("status")
-    message = _text(record.get("message"))
-    if kind == b"O":  # decided by the worker
-        return CallOutcome(status if status in ("timeout", "crashed", "refused") else "crashed", message=message)
     via = "class" if record.get("via") == "class" else None
     trace = {"trace_data": record["trace"], "trace_questions": questions} \
         if isinstance(record.get("trace"), bytes) else {}
     truncated = record.get("truncated") is True
     reordered = _names(record.get("reordered"), 10) or None
     if status == "returned":
-        value = record.get("value")
-        return CallOutcome("returned", value=value, via=via, truncated=truncated,
+        return CallOutcome("returned", value=record.get("value"), via=via, truncated=truncated,
                            reordered=reordered, precision=min(precision) if precision else None, **trace)
     if status == "skipped":  # a call given right answers the runner found it did not need
         return CallOutcome("skipped")
     if status in ("raised", "missing", "refused"):
         error = record.get("error")
-        return CallOutcome(status, message=message, cell=_whole(record.get("cell")),
+        return CallOutcome(status, message=_text(record.get("message")), cell=_whole(record.get("cell")),
                            line=_whole(record.get("line")), via=via,
                            truncated=truncated, reordered=reordered,
                            error=error if isinstance(error, str) and _NAME.fullmatch(error) else None, **trace)
@@ -433,7 +514,8 @@ def _outcome(kind: bytes, body: bytes, questions: frozenset[str], limits: Limits
 _MAX_TRACED = 256
 
 
-def decode_trace(nodes: Any, questions: set[str], depth: int = 0, seen: list | None = None) -> tuple[Traced, ...]:
+def decode_trace(nodes: Any, questions: Collection[str], depth: int = 0, seen: list[int] | None = None
+                 ) -> tuple[Traced, ...]:
     """A judged call's trace, checked node by node; ValueError if malformed."""
     seen = [0] if seen is None else seen
     if not isinstance(nodes, list) or depth > 8:
@@ -443,7 +525,7 @@ def decode_trace(nodes: Any, questions: set[str], depth: int = 0, seen: list | N
         seen[0] += 1
         if not isinstance(fields, list) or len(fields) != len(TRACE_FIELDS):
             raise ValueError("malformed trace")
-        node = dict(zip(TRACE_FIELDS, fields))
+        node = dict(zip(TRACE_FIELDS, fields, strict=True))
         if seen[0] > _MAX_TRACED or node["f"] not in questions:
             raise ValueError("malformed trace")
         args = node.get("args")

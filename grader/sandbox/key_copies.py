@@ -35,7 +35,8 @@ def _ours(folder: Path, name: str) -> bool:
         if not folder.is_dir():
             return False
         if name == "grader":
-            return (folder / "grading.py").is_file() and ((folder / "sandbox").is_dir() or (folder / "_child.py").is_file())
+            rooms = (folder / "sandbox").is_dir() or (folder / "_child.py").is_file()  # (before the rooms)
+            return (folder / "grading.py").is_file() and rooms
         return any((child / "assignment.toml").is_file() for child in folder.iterdir())
     except OSError:  # sealed against this user: taken for a copy (hiding it costs nothing)
         return True
@@ -166,7 +167,8 @@ def _git_relatives(tree: Path) -> set[Path]:
             own = Path(text.removeprefix("gitdir:").strip())
             own = own if own.is_absolute() else (tree / own)
             common_file = own / "commondir"
-            common = (own / common_file.read_text(encoding="utf-8").strip()) if common_file.is_file() else own.parent.parent
+            common = (own / common_file.read_text(encoding="utf-8").strip()) if common_file.is_file() \
+                else own.parent.parent
         elif marker.is_dir():
             common = marker
         else:

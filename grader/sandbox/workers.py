@@ -1,6 +1,6 @@
 """The worker processes that run student code: --jobs of them, shared by the grader's threads.
 
-A worker (see `_worker.py`) is a Python that imported numpy once, made its namespaces once and
+A worker (see `child/worker.py`) is a Python that imported numpy once, made its namespaces once and
 forks a fresh, isolated process per submission from a fork server that never held any
 submission: no submission pays for an interpreter start, yet each still gets a new process
 with nothing of another's in its memory. The grader sends a worker one job and reads one
@@ -10,6 +10,7 @@ replaced. `BACKPROP_GRADER_WARM=0` starts a fresh worker for every submission in
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import select
@@ -20,40 +21,44 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from grader.sandbox.child import wire as _wire
+from grader.sandbox.child.protocol import FromWorker, ToWorker
 
-# The program that runs student code: these files, in this order, as one script. It must not
-# import the grader (the grader is hidden from it), so its parts are run in one namespace, not
-# imported.
-CHILD_PARTS = ("wire.py", "system.py", "standins.py", "runner.py", "worker.py", "__main__.py")
-CHILD_PATHS = tuple(str(Path(__file__).with_name("child") / part) for part in CHILD_PARTS)
+# The program that runs student code, loaded by each worker as a package of its own under a
+# private name: not `grader.sandbox.child`, which would import the grader's package (hidden from
+# the worker, and all of the grader besides), nor a name a student's module could have.
+CHILD_FOLDER = str(Path(__file__).with_name("child"))
+CHILD_PACKAGE = "_grader_sandbox_child"
 
 
-def child_boot(paths: tuple[str, ...] = CHILD_PATHS, write_bytecode: bool = True) -> str:
-    """How a worker starts: a script that runs these files in order, in its own namespace, each
-    from Python's own bytecode cache (__pycache__, checked against the source's time and size,
-    exactly as any import of the grader's modules). Compiled afresh, the 2,500 lines took 40 ms
-    of every worker's start, on the way of a one-file grade, and left megabytes of the
-    compiler's garbage in the memory each runner's fork copies. A missing cache is written only
-    if `write_bytecode`: a worker runs with -I, which ignores PYTHONDONTWRITEBYTECODE, so it is
-    told what the grader itself was told."""
+def child_boot(write_bytecode: bool = True, folder: str = CHILD_FOLDER) -> str:
+    """How a worker starts: a script that loads `folder` as the package CHILD_PACKAGE (its
+    modules import each other, and nothing else of the grader's: nothing is added to the import
+    path, so the package's own folder is the only place its imports look) and runs its
+    `__main__.main` on the arguments. Each module loads from Python's own bytecode cache
+    (__pycache__, checked against the source's time and size, exactly as any import of the
+    grader's modules): compiled afresh, the 2,500 lines took 40 ms of every worker's start, on
+    the way of a one-file grade, and left megabytes of the compiler's garbage in the memory each
+    runner's fork copies. A missing cache is written only if `write_bytecode`: a worker runs
+    with -I, which ignores PYTHONDONTWRITEBYTECODE, so it is told what the grader itself was
+    told."""
+    init = str(Path(folder) / "__init__.py")
     return ("import sys\n"
             f"sys.dont_write_bytecode = {not write_bytecode!r}\n"
-            "from importlib.machinery import SourceFileLoader\n"
-            f"for _part in {paths!r}:\n"
-            "    exec(SourceFileLoader('grader_child', _part).get_code('grader_child'), globals())\n")
+            "from importlib.util import module_from_spec, spec_from_file_location\n"
+            f"_spec = spec_from_file_location({CHILD_PACKAGE!r}, {init!r}, submodule_search_locations=[{folder!r}])\n"
+            "_package = module_from_spec(_spec)\n"
+            f"sys.modules[{CHILD_PACKAGE!r}] = _package\n"
+            "_spec.loader.exec_module(_package)\n"
+            f"from {CHILD_PACKAGE}.__main__ import main\n"
+            "main(sys.argv[1:])\n")
 
 
-def __getattr__(name: str) -> str:
-    if name == "CHILD_SOURCE":  # the program as one text, for tests that run its functions
-        return "\n\n".join(Path(path).read_text(encoding="utf-8") for path in CHILD_PATHS)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-_live: set["Worker"] = set()
+_live: set[Worker] = set()
 _live_lock = threading.Lock()
-_idle: list["Worker"] = []  # workers not running a job now: taken by grading threads, given back
+_idle: list[Worker] = []  # workers not running a job now: taken by grading threads, given back
 _slots_free: threading.BoundedSemaphore | None = None  # set by limit()
 _idle_lock = threading.Lock()
 # Set once the grader is being interrupted: a job whose worker was killed is not run again on
@@ -94,10 +99,8 @@ def namespaces() -> dict[str, str]:
     these to say which it has apart (--sandbox-info reads back what is in effect)."""
     found = {}
     for name in ("ipc", "mnt", "pid", "net", "user"):
-        try:
+        with contextlib.suppress(OSError):
             found[name] = os.readlink(f"/proc/self/ns/{name}")
-        except OSError:
-            pass
     return found
 
 
@@ -226,7 +229,7 @@ class Worker:
     numpy as soon as it exists; it is told its settings (`configure`) when the grader knows
     them, so that its start overlaps the grader's own."""
 
-    def __init__(self, hide: tuple[str, ...] | None = None, once: bool = False):
+    def __init__(self, hide: tuple[str, ...] | None = None, once: bool = False) -> None:
         _not_dumpable()
         ours, theirs = socket.socketpair()
         self.process = subprocess.Popen(
@@ -236,7 +239,8 @@ class Worker:
             pass_fds=(theirs.fileno(),), env=environment(), cwd="/", start_new_session=True,
         )
         theirs.close()
-        self.socket, self.key = ours, None
+        self.socket = ours
+        self.key: tuple | None = None  # what it was made for (see worker_key): None until told
         self.reader = _wire.FrameReader()
         self.frames: list[tuple[bytes, bytes]] = []
         self.mode: dict | None = None
@@ -248,7 +252,7 @@ class Worker:
     def configure(self, hide: tuple[str, ...], once: bool = False) -> None:
         """Tell the worker what it is for: it makes its namespaces and fork server then."""
         self.key = worker_key(hide)
-        self.socket.sendall(_wire.frame(b"W", _encode(settings(hide, once))))
+        self.socket.sendall(_wire.frame(ToWorker.SETTINGS, _encode(settings(hide, once))))
 
     def _next(self, deadline: float) -> tuple[bytes, bytes]:
         while not self.frames:
@@ -268,7 +272,7 @@ class Worker:
         """What the worker has in force, once it has set itself up."""
         if self.mode is None:
             kind, body = self._next(deadline)
-            if kind != b"w":
+            if kind != FromWorker.READY:
                 raise WorkerError("the worker did not start")
             import numpy as np
 
@@ -283,17 +287,15 @@ class Worker:
         while True:
             kind, body = self._next(deadline)
             frames.append((kind, body))
-            if kind == b"Z":
+            if kind == FromWorker.END:
                 return frames
 
     def close(self) -> None:
         """End the worker and everything under it (its namespace goes with its fork server)."""
         with _live_lock:
             _live.discard(self)
-        try:
+        with contextlib.suppress(OSError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except OSError:
-            pass
         self.socket.close()
         self.process.wait()
 
@@ -303,7 +305,7 @@ def worker_key(hide: tuple[str, ...]) -> tuple:
     return (hide, *(os.environ.get(f"BACKPROP_GRADER_{name}") for name in ("NAMESPACES", "USERNS", "LANDLOCK")))
 
 
-def _encode(value) -> bytes:
+def _encode(value: Any) -> bytes:
     import numpy as np
 
     return _wire.make_encoder(np)(value, [10 ** 7])
@@ -377,7 +379,7 @@ def limit(count: int) -> None:
     _slots_free = threading.BoundedSemaphore(max(1, count))
 
 
-def run(job: bytes, hide: tuple[str, ...], allowance: float) -> tuple[list[tuple[bytes, bytes]], dict]:
+def run(job: bytes, hide: tuple[str, ...], allowance: float) -> tuple[list[tuple[bytes, bytes]], dict | None]:
     """Run a job on an idle worker (or a fresh one), within `allowance` seconds of getting
     one; its frames and the worker's mode."""
     if os.environ.get("BACKPROP_GRADER_WARM") == "0":
@@ -417,17 +419,17 @@ def _checkout(hide: tuple[str, ...]) -> Worker:
     key = worker_key(hide)
     with _idle_lock:
         stale = [w for w in _idle if (w.key is not None and w.key != key) or w.process.poll() is not None]
-        for worker in stale:
-            _idle.remove(worker)
-        worker = next((w for w in reversed(_idle) if w.key == key), None) \
+        for old in stale:
+            _idle.remove(old)
+        found = next((w for w in reversed(_idle) if w.key == key), None) \
             or next((w for w in _idle if w.key is None), None)
-        if worker is not None:
-            _idle.remove(worker)
+        if found is not None:
+            _idle.remove(found)
     for old in stale:
         old.close()
-    if worker is not None and worker.key is None:
-        worker.configure(hide)
-    return worker or Worker(hide)
+    if found is not None and found.key is None:
+        found.configure(hide)
+    return found or Worker(hide)
 
 
 def kill_all() -> None:
@@ -436,10 +438,8 @@ def kill_all() -> None:
         workers = list(_live)
     _stopping.set()
     for worker in workers:
-        try:
+        with contextlib.suppress(OSError):
             os.killpg(worker.process.pid, signal.SIGKILL)
-        except OSError:
-            pass
 
 
 def close_all() -> None:

@@ -24,7 +24,9 @@ from grader.assignment import DEFAULT, Assignment, installed, load
 from grader.grading import Options, Runner, grade_submission
 from grader.intake.loading import Submission
 from grader.results import SubmissionResult
-from grader.sandbox.child.runner import OWN_COST, Tracer, _plain_name, own_cost_values, reordered_names, series_adapter
+from grader.sandbox import Tracer, own_cost_values, reordered_names, series_adapter
+from grader.sandbox import plain_name as _plain_name
+from grader.sandbox.child.protocol import OWN_COST
 from grader.selfcheck import handout_runtime as runtime
 
 
@@ -67,6 +69,7 @@ class _Answering:
     def __init__(self, namespace: dict[str, Any], contract: sandbox.Contract, limits: sandbox.Limits) -> None:
         self.namespace = namespace
         self.params = dict(contract.params)
+        self.own_cost = contract.own_cost_spec  # how J of the student's own functions is made
         self.tracer = Tracer(lambda value, budget: _plain(value), self.params, limits.max_answer_bytes)
         self.series = series_adapter({"class": contract.series_class, "questions": contract.series_questions,
                                       "adapter": contract.series_adapter}, namespace, self.tracer.wrap)
@@ -91,7 +94,8 @@ class _Answering:
         if not all(callable(f) for f in functions):
             return sandbox.CallOutcome("missing", message="not defined")
         try:
-            return sandbox.CallOutcome("returned", value=np.array(own_cost_values(*functions, *call.args)))
+            values = own_cost_values(self.own_cost, dict(zip(call.names, functions, strict=True)), call.args)
+            return sandbox.CallOutcome("returned", value=np.array(values))
         except Exception as exc:
             return sandbox.CallOutcome("raised", message=f"{type(exc).__name__}: {exc}", error=type(exc).__name__)
 

@@ -1,17 +1,22 @@
-"""The entry point of the program that runs student code.
+"""The entry point of the program that runs student code: `serve FD`, a worker (see worker)
+serving the grader on descriptor FD.
 
-`processes.child_boot` runs _wire, _system, _standins, _runner, _worker and this file, in that
-order and in one namespace (each from Python's bytecode cache), started as
-`python -I -c <boot> serve FD`: a worker (see _worker) serving the grader on descriptor FD. A
-security reviewer reads the parts in that order: the wire format, the system calls, the
-stand-ins, the student's process, the worker that drives it.
+`grader.sandbox.workers.child_boot` starts it as `python -I -c <boot> serve FD`: the boot loads
+this folder as a package under a private name (see `workers.CHILD_PACKAGE`), nothing added to
+the import path, each module from Python's bytecode cache, and calls `main`.
 """
 
+from __future__ import annotations
 
-def main():
-    if len(sys.argv) == 3 and sys.argv[1] == "serve":
-        serve(int(sys.argv[2]))
+import sys
+
+from .worker import serve
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) == 2 and argv[0] == "serve":
+        serve(int(argv[1]))
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -1,36 +1,33 @@
 """Stand-ins for what a hand-in imports that grading does not need, or cannot have.
 
-Part of the program that runs a student's code (one of the parts `processes.child_boot` runs,
-before `_runner.py`): it imports only the standard library and numpy, and decides nothing.
+Part of the program that runs a student's code: it imports only the standard library and
+numpy, and decides nothing.
 
 * Plotting and display (matplotlib, pylab, seaborn, mpl_toolkits, IPython) are always
   stand-ins, installed or not: every function does nothing, so a notebook that plots is graded
   on its code, nothing waits for a window, nothing is written, the same verdict everywhere,
   and a submission that does not plot pays nothing for it.
-* The series' support modules (partOne ... partSix), when the student did not hand in their
-  own: numpy as `np` and the series' data `X` and `y`, never anything that answers a question.
+* The series' support modules the assignment names (`from partOne import *`), when the
+  student did not hand in their own: what the assignment gives for them (the series' data,
+  never anything that answers a question).
 * The student's own modules (other .py files of their folder), served from memory.
 * A package not installed where grading runs: a top-level import of it binds `Missing`
   stand-ins, and only code that uses one fails, with an error naming the package.
 """
 
+from __future__ import annotations
+
 import ast
 import sys
 import types
+from collections.abc import Callable, Iterable, Iterator
 from importlib.machinery import ModuleSpec
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, cast
+
+if TYPE_CHECKING:
+    from importlib.abc import Loader
 
 PLOTTING_ROOTS = ("matplotlib", "pylab", "seaborn", "mpl_toolkits", "IPython")
-SERIES_MODULES = ("partOne", "partTwo", "partThree", "partFour", "partFive", "partSix")
-# What the series' support modules define beyond its data: the student's own earlier work,
-# which a stand-in never provides.
-SERIES_WORK = ("Neural_Network", "trainer", "computeNumericalGradient")
-SERIES_DATA = (
-    "import numpy as np\n"
-    "X = np.array(([3, 5], [5, 1], [10, 2]), dtype=float)\n"
-    "y = np.array(([75], [82], [93]), dtype=float)\n"
-    "X = X / np.amax(X, axis=0)\n"
-    "y = y / 100\n"
-)
 # Packages a course may use that are often not installed where grading runs; any other name
 # may as well be a file of the student's that was not handed in.
 KNOWN_PACKAGES = frozenset((
@@ -50,7 +47,7 @@ _PYPLOT_NAMES = (
 )
 
 
-def missing_message(name):
+def missing_message(name: str) -> str:
     """What a student reads when their code uses a module that is not here."""
     root = name.partition(".")[0]
     if root in KNOWN_PACKAGES:
@@ -64,40 +61,40 @@ class Inert:
 
     __slots__ = ()
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Inert:
         return INERT
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Inert:
         if name.startswith("__"):  # not an array, a path, a number: numpy must not mistake it
             raise AttributeError(name)
         return INERT
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: Any) -> None:
         pass
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: Any) -> Inert:
         return INERT
 
-    def __setitem__(self, key, value):
+    def __setitem__(self, key: Any, value: Any) -> None:
         pass
 
-    def __iter__(self):  # `line, = plt.plot(x, y)`
+    def __iter__(self) -> Iterator[Inert]:  # `line, = plt.plot(x, y)`
         return iter((INERT,))
 
-    def __enter__(self):
+    def __enter__(self) -> Inert:
         return INERT
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         return False
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "<does nothing when graded>"
 
 
 INERT = Inert()
 
 
-def _subplots(nrows=1, ncols=1, *args, squeeze=True, **kwargs):
+def _subplots(nrows: int = 1, ncols: int = 1, *args: Any, squeeze: bool = True, **kwargs: Any) -> tuple[Inert, Any]:
     """(figure, axes) as matplotlib shapes them, so `fig, (a, b) = subplots(1, 2)` unpacks."""
     import numpy as np
 
@@ -110,7 +107,7 @@ def _subplots(nrows=1, ncols=1, *args, squeeze=True, **kwargs):
 class InertModule(types.ModuleType):
     """A plotting or display module: every name in it is inert."""
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
         if name in ("pyplot", "pylab"):  # `from matplotlib import pyplot`: the real stand-in
@@ -120,13 +117,13 @@ class InertModule(types.ModuleType):
         return INERT
 
 
-def _pyplot_names():
-    names = {name: INERT for name in _PYPLOT_NAMES}
+def _pyplot_names() -> dict[str, Any]:
+    names: dict[str, Any] = dict.fromkeys(_PYPLOT_NAMES, INERT)
     names.update(subplots=_subplots, hist=lambda *a, **k: (INERT, INERT, INERT))
     return names
 
 
-def _pylab_names():
+def _pylab_names() -> dict[str, Any]:
     """What `from pylab import *` binds: pyplot's names, then numpy's (fft, random, linalg
     too), then the builtins pylab puts back, as matplotlib.pylab does."""
     import builtins
@@ -148,7 +145,7 @@ def _pylab_names():
     return names
 
 
-def defer_submodules(module):
+def defer_submodules(module: types.ModuleType) -> None:
     """Bind each submodule `module` lists in __all__ but loads only when first asked for (numpy
     2 does so for f2py, testing, polynomial...) to a module that imports it when first used.
     `from numpy import *`, which %pylab runs, asks for every name in __all__: numpy.f2py and
@@ -171,7 +168,7 @@ def defer_submodules(module):
 class _ImportedOnUse(types.ModuleType):
     """A module, imported when an attribute of it is first asked for."""
 
-    def __getattr__(self, attribute):
+    def __getattr__(self, attribute: str) -> Any:
         import importlib
 
         return getattr(importlib.import_module(self.__name__), attribute)
@@ -179,31 +176,31 @@ class _ImportedOnUse(types.ModuleType):
 
 class _PlottingLoader:
     @staticmethod
-    def create_module(spec):
+    def create_module(spec: ModuleSpec) -> types.ModuleType:
         module = InertModule(spec.name)
         module.__path__ = []  # a package: any submodule is a stand-in too
         leaf = spec.name.rpartition(".")[2]
         names = _pylab_names() if leaf == "pylab" else _pyplot_names() if leaf == "pyplot" else {}
         module.__dict__.update(names)
         if names:
-            module.__all__ = [name for name in names if not name.startswith("_")]
+            vars(module)["__all__"] = [name for name in names if not name.startswith("_")]
         return module
 
     @staticmethod
-    def exec_module(module):
+    def exec_module(module: types.ModuleType) -> None:
         pass
 
 
 class _SourceLoader:
     """Runs a module's source from memory: a student's own file, or a series stand-in."""
 
-    def __init__(self, source, filename):
+    def __init__(self, source: str, filename: str) -> None:
         self.source, self.filename = source, filename
 
-    def create_module(self, spec):
+    def create_module(self, spec: ModuleSpec) -> None:
         return None
 
-    def exec_module(self, module):
+    def exec_module(self, module: types.ModuleType) -> None:
         module.__file__ = self.filename
         exec(compile(self.source, self.filename, "exec", dont_inherit=True), module.__dict__)
 
@@ -212,59 +209,65 @@ class PlottingFinder:
     """First on sys.meta_path: plotting and display modules are always the stand-ins."""
 
     @staticmethod
-    def find_spec(name, path=None, target=None):
+    def find_spec(name: str, path: Any = None, target: Any = None) -> ModuleSpec | None:
         if name.partition(".")[0] in PLOTTING_ROOTS:
-            return ModuleSpec(name, _PlottingLoader, is_package=True)
+            return ModuleSpec(name, cast("Loader", _PlottingLoader), is_package=True)
         return None
 
 
 class StudentModuleFinder:
     """Last on sys.meta_path, so that a student's file never shadows the standard library or
-    numpy: their own modules, else the series' stand-ins. `served(name)` is told of each
-    series stand-in used."""
+    numpy: their own modules, else the stand-ins for the series' support modules, each running
+    `standin` (the assignment's: the series' data). `served(name)` is told of each stand-in used."""
 
-    def __init__(self, modules, served):
+    def __init__(self, modules: dict[str, dict[str, str]], served: Callable[[str], None],
+                 series_modules: Iterable[str] = (), standin: str = "") -> None:
         self.modules, self.served = modules, served
+        self.series_modules, self.standin = frozenset(series_modules), standin
 
-    def find_spec(self, name, path=None, target=None):
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> ModuleSpec | None:
         own = self.modules.get(name)
         if own is not None:
-            return ModuleSpec(name, _SourceLoader(own["source"], own["filename"]))
-        if name in SERIES_MODULES:
+            return ModuleSpec(name, cast("Loader", _SourceLoader(own["source"], own["filename"])))
+        if name in self.series_modules:
             self.served(name)
-            return ModuleSpec(name, _SourceLoader(SERIES_DATA, f"<the series' {name}: data only>"))
+            return ModuleSpec(name, cast("Loader", _SourceLoader(self.standin, f"<the series' {name}: data only>")))
         return None
 
 
-def install_finders(modules, served):
+def install_finders(modules: dict[str, dict[str, str]], served: Callable[[str], None],
+                    series_modules: Iterable[str] = (), standin: str = "") -> None:
+    """The plotting stand-ins first on sys.meta_path, the student's own modules and the
+    series' stand-ins last."""
     sys.meta_path.insert(0, PlottingFinder)
-    sys.meta_path.append(StudentModuleFinder(modules, served))
+    sys.meta_path.append(StudentModuleFinder(modules, served, series_modules, standin))
 
 
 class MissingPackageError(ModuleNotFoundError):
-    pass
+    """Code used a stand-in for a package not installed here."""
 
 
 class Missing:
     """A name bound by an import that failed here: any use of it raises, naming the package."""
 
     __slots__ = ("_name",)
+    _name: str
 
-    def __init__(self, name):
+    def __init__(self, name: str) -> None:
         object.__setattr__(self, "_name", name)
 
-    def _fail(self, *args, **kwargs):
+    def _fail(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise MissingPackageError(missing_message(self._name), name=self._name)
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Missing:
         if name.startswith("__"):
             raise AttributeError(name)
         return Missing(f"{self._name}.{name}")
 
-    def __mro_entries__(self, bases):  # class Net(torch.nn.Module): fails, naming torch
+    def __mro_entries__(self, bases: tuple[Any, ...]) -> NoReturn:  # class Net(torch.nn.Module): fails, naming torch
         self._fail()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<{self._name}: not installed where this is graded>"
 
     __call__ = __array__ = __getitem__ = __setitem__ = __iter__ = __len__ = __bool__ = _fail
@@ -273,11 +276,13 @@ class Missing:
     __float__ = __int__ = __index__ = __enter__ = _fail
 
 
-def bind_missing(statement, error, namespace, run_import):
+def bind_missing(statement: ast.stmt, error: ModuleNotFoundError, namespace: dict[str, Any],
+                 run_import: Callable[[ast.stmt], None]) -> list[str] | None:
     """After a top-level import raised `error`: if the module it names is not installed, bind a
     Missing stand-in for each name the statement would bind (the others are imported as
     usual, by `run_import(statement)`) and return the missing root modules, else None."""
-    if not isinstance(statement, (ast.Import, ast.ImportFrom)) or getattr(statement, "level", 0):
+    if not isinstance(statement, (ast.Import, ast.ImportFrom)) \
+            or (isinstance(statement, ast.ImportFrom) and statement.level):
         return None
     failed = (error.name or "").partition(".")[0]
     if isinstance(statement, ast.ImportFrom):

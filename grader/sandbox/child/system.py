@@ -1,11 +1,14 @@
 """The operating system's part of the sandbox: Linux calls through the C library, mounts that
 hide folders, resource limits, dropping privileges, and ending every process left behind.
 
-Part of the program that runs student code (one of the parts `processes.child_boot` runs);
-standard library only. On a system without a call (macOS has no prctl, unshare or mount) the
-call reports failure and the sandbox does without it, saying so.
+Part of the program that runs student code; standard library only. On a system without a call
+(macOS has no prctl, unshare or mount) the call reports failure and the sandbox does without it,
+saying so.
 """
 
+from __future__ import annotations
+
+import contextlib
 import ctypes
 import errno
 import os
@@ -13,6 +16,8 @@ import resource
 import signal
 import stat
 import sys
+from collections.abc import Callable, Iterable
+from typing import Any
 
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID = 0x00020000, 0x10000000, 0x20000000
 CLONE_NEWNET, CLONE_NEWIPC = 0x40000000, 0x08000000
@@ -48,7 +53,7 @@ class SetupError(Exception):
     says what ("could not ..."), and the runner stops: the sandbox fails closed."""
 
 
-def step(what, action, *args):
+def step(what: str, action: Callable[..., Any], *args: Any) -> Any:
     """One isolation step, checked: its failure is a SetupError naming it."""
     try:
         return action(*args)
@@ -73,7 +78,7 @@ class _CapData(ctypes.Structure):
 _CAPABILITY_VERSION_3 = 0x20080522
 
 
-def last_capability():
+def last_capability() -> int:
     """The highest capability number this kernel knows."""
     try:
         with open("/proc/sys/kernel/cap_last_cap", "rb") as handle:
@@ -82,13 +87,13 @@ def last_capability():
         return 63
 
 
-def capabilities(libc, last=63):
+def capabilities(libc: Libc, last: int = 63) -> dict[str, int | None]:
     """Each capability set of this process, as a number, from the kernel's calls (capget, and
     PR_CAPBSET_READ for the bounding set): no /proc read, whose first in a fresh process costs
     a millisecond. The ambient set is always within the permitted and inheritable ones."""
     header, data = _CapHeader(_CAPABILITY_VERSION_3, 0), (_CapData * 2)()
     if libc.capget(ctypes.byref(header), ctypes.byref(data)) != 0:
-        return {name: None for name in CAPABILITY_SETS}
+        return dict.fromkeys(CAPABILITY_SETS)
     joined = {field: data[0].__getattribute__(field) | (data[1].__getattribute__(field) << 32)
               for field in ("effective", "permitted", "inheritable")}
     bounding = 0
@@ -102,47 +107,52 @@ def capabilities(libc, last=63):
 class Libc:
     """The C library's calls, each returning -1 where the platform lacks it."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._c = ctypes.CDLL(None, use_errno=True)
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Callable[..., int]:
         function = getattr(self._c, name, None)
-        return function if function is not None else (lambda *args: -1)
+        return function if function is not None else _missing_call
 
-    def check(self, result, what):
+    def check(self, result: int, what: str) -> None:
         if result != 0:
             number = ctypes.get_errno()
             raise OSError(number, f"{what}: {os.strerror(number)}")
 
 
-def preload(names=PRELOAD):
+def _missing_call(*args: Any) -> int:
+    return -1
+
+
+def preload(names: Iterable[str] = PRELOAD) -> None:
     import importlib
 
     for name in names:
-        try:
+        with contextlib.suppress(ImportError):
             importlib.import_module(name)
-        except ImportError:
-            pass
 
 
-def mount(libc, source, target, fstype, flags, data=None):
-    encode = lambda s: None if s is None else s.encode()  # noqa: E731
+def mount(libc: Libc, source: str | None, target: str | None, fstype: str | None, flags: int,
+          data: str | None = None) -> None:
+    def encode(text: str | None) -> bytes | None:
+        return None if text is None else text.encode()
+
     libc.check(libc.mount(encode(source), encode(target), encode(fstype), flags, encode(data)),
                f"mount {target}")
 
 
-def inside(path, folder):
+def inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
-def installation_paths():
+def installation_paths() -> list[str]:
     """The Python installation and what it imports from: kept visible wherever it lives (a
     virtual environment under /tmp, a Python under /root)."""
     return sorted({os.path.realpath(p) for p in [sys.prefix, sys.base_prefix, sys.exec_prefix,
                                                  *sys.path] if p and os.path.isdir(p)})
 
 
-def cover(libc, folder, keep, writable, size="64m"):
+def cover(libc: Libc, folder: str, keep: Iterable[str], writable: bool, size: str = "64m") -> None:
     """Mount an empty tmpfs over `folder` (writable by all, or read-only), keeping visible the
     installation paths below it."""
     inner = [k for k in keep if inside(k, folder) and k != folder]
@@ -162,7 +172,7 @@ def cover(libc, folder, keep, writable, size="64m"):
             os.close(handle)
 
 
-def minimal_dev(libc):
+def minimal_dev(libc: Libc) -> None:
     """/dev as a runner needs it and no more: null, zero, full, random and urandom (the
     machine's own, bound in), fd and the standard streams as links to /proc/self/fd, and an
     empty shm for the private one; no terminal (/dev/pts, /dev/tty*, the console), through
@@ -191,7 +201,7 @@ def minimal_dev(libc):
 SYSTEM_FOLDERS = ("/dev", "/proc", "/sys")
 
 
-def hide(libc, paths, keep):
+def hide(libc: Libc, paths: Iterable[str], keep: Iterable[str]) -> list[str]:
     """Make each path appear empty: a folder gets an empty read-only tmpfs, a file /dev/null.
     Each is checked when its turn comes: one inside a folder hidden before is already gone."""
     hidden = []
@@ -208,7 +218,7 @@ def hide(libc, paths, keep):
     return hidden
 
 
-def wipe(folders):
+def wipe(folders: Iterable[str]) -> None:
     """Everything a runner left in each private temporary folder, removed, on that folder's own
     filesystem only: a mount point in it (the Python installation shown through it) is never
     entered. Walked without recursion, however deep a student nested folders."""
@@ -219,7 +229,7 @@ def wipe(folders):
             continue
 
 
-def remove_tree(path):
+def remove_tree(path: str) -> None:
     """A file, or a folder and all it holds however deep (without recursion), removed."""
     try:
         info = os.lstat(path)
@@ -232,7 +242,7 @@ def remove_tree(path):
         pass
 
 
-def _empty(folder, device):
+def _empty(folder: str, device: int) -> None:
     stack, emptied = [folder], []
     while stack:
         current = stack.pop()
@@ -253,13 +263,11 @@ def _empty(folder, device):
             except OSError:
                 pass
     for path in reversed(emptied):  # deepest first; one that holds a mount point stays
-        try:
+        with contextlib.suppress(OSError):
             os.rmdir(path)
-        except OSError:
-            pass
 
 
-def read_only_everywhere(libc):
+def read_only_everywhere(libc: Libc) -> None:
     """Every mount this mount namespace holds, read-only, in one call: mounts made after it
     (the private temporary folders) are writable, nothing else is, whoever owns it."""
     attr = (ctypes.c_uint64 * 4)(MOUNT_ATTR_RDONLY, 0, 0, 0)  # set, clear, propagation, userns
@@ -267,12 +275,13 @@ def read_only_everywhere(libc):
                             ctypes.sizeof(attr)), "mount_setattr")
 
 
-def world_writable_folders(roots=("/run", "/var", "/dev", "/etc", "/opt", "/srv", "/usr"), depth=3):
+def world_writable_folders(roots: Iterable[str] = ("/run", "/var", "/dev", "/etc", "/opt", "/srv", "/usr"),
+                           depth: int = 3) -> list[str]:
     """Folders anyone may write to, besides the shared temporary ones (/run/lock, say): made
     read-only one by one where the kernel is too old to make everything read-only at once."""
     found = []
 
-    def walk(folder, level):
+    def walk(folder: str, level: int) -> None:
         try:
             entries = os.scandir(folder)
         except OSError:
@@ -302,7 +311,7 @@ def world_writable_folders(roots=("/run", "/var", "/dev", "/etc", "/opt", "/srv"
 LIMITS = ("RLIMIT_AS", "RLIMIT_CORE", "RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT_NPROC")
 
 
-def limit_resources(limits, processes=None, strict=True):
+def limit_resources(limits: dict[str, Any], processes: int | None = None, strict: bool = True) -> dict[str, int]:
     """Each limit set, soft and hard alike, then read back: one that is not in effect as asked
     (a hard limit already lower is kept: it is stricter) stops the runner, unless not `strict`
     (a system that lacks a limit, as macOS lacks RLIMIT_AS: --sandbox-info then shows it
@@ -329,7 +338,7 @@ def limit_resources(limits, processes=None, strict=True):
     return {name: soft for name, (soft, _) in in_effect.items()}
 
 
-def drop_bounding_set(libc):
+def drop_bounding_set(libc: Libc) -> None:
     """No capability can ever be gained again, through an execve or otherwise: each one that
     the kernel knows is dropped from the bounding set (an unknown number fails: EINVAL)."""
     for number in range(64):
@@ -337,7 +346,7 @@ def drop_bounding_set(libc):
             libc.check(-1, f"drop capability {number} from the bounding set")
 
 
-def become(uid, gid):
+def become(uid: int, gid: int) -> None:
     """This process becomes `uid`, `gid` and no supplementary group, real, effective and saved
     alike: no way back to the user it was (root's setuid sets all three, as setresuid does)."""
     os.setgroups([])
@@ -349,7 +358,7 @@ def become(uid, gid):
         os.setuid(uid)
 
 
-def drop_capabilities(libc):
+def drop_capabilities(libc: Libc) -> None:
     """Where the process is root but must not act as one (root of a user namespace): no
     capability now, none after an execve (its fork server emptied the bounding set), and no
     way back."""
@@ -359,9 +368,9 @@ def drop_capabilities(libc):
     libc.check(libc.capset(ctypes.byref(header), ctypes.byref(data)), "capset")
 
 
-def process_tree():
+def process_tree() -> dict[int, list[int]]:
     """parent pid -> child pids, from /proc (empty where there is none)."""
-    children = {}
+    children: dict[int, list[int]] = {}
     try:
         entries = os.listdir("/proc")
     except OSError:
@@ -377,9 +386,9 @@ def process_tree():
     return children
 
 
-def kill_descendants(me):
+def kill_descendants(me: int) -> set[int]:
     """Stop every descendant of `me` (stopped processes can't fork), then kill them all."""
-    seen = set()
+    seen: set[int] = set()
     for _ in range(50):
         tree = process_tree()
         found, queue = set(), [me]
@@ -392,20 +401,16 @@ def kill_descendants(me):
         if not new:
             break
         for pid in new:
-            try:
+            with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGSTOP)
-            except OSError:
-                pass
         seen |= new
     for pid in seen:
-        try:
+        with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
     return seen
 
 
-def kill_as(uid, gid):
+def kill_as(uid: int, gid: int) -> None:
     """Every process of a user killed, however it detached itself: a child that becomes that
     user kills all it may signal. Only for a user of the grader's own, never a real one."""
     pid = os.fork()
@@ -422,7 +427,7 @@ def kill_as(uid, gid):
     os.waitpid(pid, 0)
 
 
-def reap_all():
+def reap_all() -> None:
     """Collect every child that has ended, without waiting for the others."""
     while True:
         try:
@@ -433,7 +438,7 @@ def reap_all():
             return
 
 
-def remove_leftovers(uid, places=SHARED_TEMPORARY):
+def remove_leftovers(uid: int, places: Iterable[str] = SHARED_TEMPORARY) -> None:
     """What a user of the grader's own left where everyone may write (the shared temporary
     folders, and `places` such as /run/lock), however deep, and its System V shared memory,
     semaphores and message queues: removed (no namespaces to drop them)."""
@@ -467,7 +472,7 @@ def remove_leftovers(uid, places=SHARED_TEMPORARY):
                     remove(int(fields[1]), 0, None)
 
 
-def syscall_filter():
+def syscall_filter() -> tuple[bytes | None, str | None]:
     """The seccomp filter every runner installs last, as the kernel's BPF program (bytes), and
     None or why it could not be made. Built with libseccomp (through pyseccomp), in the worker
     before any job: a runner only hands the program to the kernel. Everything is allowed but
@@ -479,10 +484,11 @@ def syscall_filter():
     taking their descriptors; changing a file's owner, mode, times or extended attributes."""
     try:
         import pyseccomp as seccomp
-    except Exception as exc:  # noqa: BLE001 - not installed, or no libseccomp (RuntimeError)
+    except Exception as exc:  # not installed, or no libseccomp (RuntimeError)
         return None, f"libseccomp can't be loaded here ({type(exc).__name__}: {exc})"
     refuse, unknown = seccomp.ERRNO(errno.EPERM), []
-    rules = [(seccomp.ERRNO(errno.EACCES), name, ()) for name in ("socket", "socketpair")]
+    rules: list[tuple[Any, str, tuple[Any, ...]]] = [
+        (seccomp.ERRNO(errno.EACCES), name, ()) for name in ("socket", "socketpair")]
     rules += [(seccomp.ERRNO(errno.ENOSYS), name, ())
               for name in ("io_uring_setup", "io_uring_enter", "io_uring_register", "clone3")]
     for request in (0x5412, 0x541C):  # TIOCSTI, TIOCLINUX; the kernel reads 32 bits of it
@@ -520,7 +526,7 @@ def syscall_filter():
                 code += chunk
         finally:
             os.close(read)
-    except Exception as exc:  # noqa: BLE001 - libseccomp's own failure: no filter
+    except Exception as exc:  # libseccomp's own failure: no filter
         return None, f"libseccomp could not build the filter ({type(exc).__name__}: {exc})"
     if not code or len(code) % 8:
         return None, "libseccomp gave no filter"
@@ -543,13 +549,13 @@ class Filter:
     """A BPF program as the kernel takes it (a sock_fprog over its instructions), made once in
     the fork server: a runner only hands it over."""
 
-    def __init__(self, code):
+    def __init__(self, code: bytes) -> None:
         self.buffer = ctypes.create_string_buffer(code, len(code))
         self.program = _SockFprog(len(code) // 8, ctypes.cast(self.buffer, ctypes.c_void_p))
         self.pointer = ctypes.byref(self.program)
 
 
-def install_filter(libc, program):
+def install_filter(libc: Libc, program: Filter) -> None:
     """Hand the filter to the kernel for this process and all it starts; checked with the
     kernel's own word (PR_GET_SECCOMP says it filters)."""
     libc.check(libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, program.pointer, 0, 0), "seccomp")
@@ -585,13 +591,13 @@ class _PathBeneath(ctypes.Structure):
     _fields_ = [("allowed", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
 
 
-def landlock_abi(libc):
+def landlock_abi(libc: Libc) -> int:
     """The Landlock ABI this kernel offers (0: none, or disabled)."""
     version = libc.syscall(SYS_LANDLOCK_CREATE_RULESET, None, 0, LANDLOCK_CREATE_RULESET_VERSION)
     return version if version > 0 else 0
 
 
-def landlock_handled(abi):
+def landlock_handled(abi: int) -> int:
     """The file-system rights a ruleset of this ABI governs (all it knows but device ioctls)."""
     rights = (1 << 13) - 1  # execute ... make symlink: ABI 1
     if abi >= 2:
@@ -601,7 +607,7 @@ def landlock_handled(abi):
     return rights
 
 
-def landlock_rules(hidden, special, listable):
+def landlock_rules(hidden: Iterable[str], special: dict[str, int], listable: Iterable[str]) -> list[tuple[str, int]]:
     """(path, rights) rules that let a process read everything but the `hidden` paths, each
     path of `special` ({path: rights}) with its own rights, even inside a hidden one, and list
     the folders inside `listable` ones (an installation: importing lists its folders). A rule
@@ -615,19 +621,7 @@ def landlock_rules(hidden, special, listable):
     rules, stack = [], [("/", LL_READ)]
     while stack:
         folder, rights = stack.pop()
-        try:
-            with os.scandir(folder) as found:
-                entries = list(found)
-        except OSError:
-            continue
-        for entry in entries:
-            path = entry.path
-            try:
-                if entry.is_symlink():
-                    continue
-                is_folder = entry.is_dir(follow_symlinks=False)
-            except OSError:
-                continue
+        for path, is_folder in _entries(folder):
             here = marks.get(path, rights)
             if not any(inside(mark, path) and mark != path and kind != here for mark, kind in marks.items()):
                 if here:
@@ -639,7 +633,24 @@ def landlock_rules(hidden, special, listable):
     return rules
 
 
-def landlock_ruleset(libc, abi, rules):
+def _entries(folder: str) -> list[tuple[str, bool]]:
+    """Each entry of a folder but symbolic links, and whether it is a folder itself (none
+    where the folder can't be read)."""
+    found = []
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                try:
+                    if not entry.is_symlink():
+                        found.append((entry.path, entry.is_dir(follow_symlinks=False)))
+                except OSError:
+                    continue
+    except OSError:
+        return []
+    return found
+
+
+def landlock_ruleset(libc: Libc, abi: int, rules: Iterable[tuple[str, int]]) -> int:
     """A ruleset holding `rules`, as a descriptor that each runner confines itself with; it
     governs files, TCP (no rule: no bind, no connect) and, where the kernel can, signals and
     abstract Unix sockets (none beyond the runner's own processes)."""
@@ -666,6 +677,6 @@ def landlock_ruleset(libc, abi, rules):
     return ruleset
 
 
-def landlock_restrict(libc, ruleset):
+def landlock_restrict(libc: Libc, ruleset: int) -> None:
     """Confine this process, and all it starts, to the ruleset (no_new_privs must be set)."""
     libc.check(libc.syscall(SYS_LANDLOCK_RESTRICT_SELF, ruleset, 0), "landlock_restrict_self")
