@@ -1,4 +1,5 @@
-"""Fixtures that write submissions into tmp_path and grade them."""
+"""Fixtures that write submissions into tmp_path and grade them, and the assignments the tests
+grade: the worksheet, and the engine's tiny one."""
 
 from __future__ import annotations
 
@@ -10,20 +11,45 @@ from pathlib import Path
 
 import pytest
 
-from grader import sandbox
+from grader import assignment, sandbox
 from grader.grading import Options, grade_path
 
 ROOT = Path(__file__).resolve().parent.parent
-SOLUTION = (ROOT / "solutions" / "backprop" / "backprop.py").read_text(encoding="utf-8")
-STUB = (ROOT / "exercises" / "backprop" / "backprop.py").read_text(encoding="utf-8")
+
+# The backpropagation worksheet, for the tests about it (its numbers, its catalogue, the
+# series' notebooks). A test's totals and points are read from it, never written as numbers:
+# `BACKPROP.max_score`, `BACKPROP.max_score - points("dJdW2")`.
+BACKPROP = assignment.load("backprop")
+SOLUTION = BACKPROP.model_answer_path.read_text(encoding="utf-8")
+STUB = BACKPROP.stub_path.read_text(encoding="utf-8")
+
+# The engine's own tiny assignment (tests/assignments/solutions/tiny, its stub in
+# tests/assignments/exercises/tiny): for the tests that need an assignment, not this worksheet.
+TINY = assignment.load(ROOT / "tests" / "assignments" / "solutions" / "tiny")
+TINY_SOLUTION = TINY.model_answer_path.read_text(encoding="utf-8")
+TINY_STUB = TINY.stub_path.read_text(encoding="utf-8")
+TINY_ARGS = ("--assignment", str(TINY.folder))  # the command line's way of naming it
 
 # Short limits keep the hostile cases quick; the cases themselves are bounded too.
-FAST = Options(limits=sandbox.Limits(timeout=2.0, memory_mb=1024))
+LIMITS = sandbox.Limits(timeout=2.0, memory_mb=1024)
+FAST = Options(BACKPROP, limits=LIMITS)
+TINY_FAST = Options(TINY, limits=LIMITS)
+
+
+def points(*question_ids: str, of: assignment.Assignment = BACKPROP) -> float:
+    """The points of these questions, as the assignment gives them: what a test expects lost
+    (or earned) on them."""
+    return sum(of.question(q).points for q in question_ids)
 
 
 def with_solution(extra: str) -> str:
     """The model answer with `extra` appended: a later `def` replaces the model's function."""
     return SOLUTION + "\n\n" + extra
+
+
+def with_tiny_solution(extra: str) -> str:
+    """The tiny assignment's model answer with `extra` appended."""
+    return TINY_SOLUTION + "\n\n" + extra
 
 
 @pytest.fixture
@@ -47,6 +73,16 @@ def grade(write):
     """grade(source, **options) -> SubmissionResult of that source written to a file."""
 
     def _grade(source: str | bytes, name: str = "alice.py", options: Options = FAST):
+        return grade_path(write(source, name), options)
+
+    return _grade
+
+
+@pytest.fixture
+def grade_tiny(write):
+    """grade_tiny(source, **options) -> SubmissionResult of that source, for the tiny assignment."""
+
+    def _grade(source: str | bytes, name: str = "tiny.py", options: Options = TINY_FAST):
         return grade_path(write(source, name), options)
 
     return _grade
@@ -181,3 +217,4 @@ def live_processes_running(text: str) -> set[int]:
         except OSError:
             pass
     return found
+

@@ -1,5 +1,6 @@
-"""Assignments as folders: the second worksheet (gradient-checking) graded as the first is, and
-a tiny third assignment, written here, graded by the same engine with no change to it."""
+"""Assignments as folders: the second worksheet (gradient-checking) graded as the first is; the
+engine's tiny assignment (tests/assignments) sound; and a third assignment, written here in the
+earlier one-folder layout, graded by the same engine with no change to it."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import FAST, ROOT, run_cli, scores
+from conftest import FAST, ROOT, TINY, TINY_SOLUTION, TINY_STUB, run_cli, scores
 from test_real_handins import SERIES_CLASS
 from grader import assignment
 from grader.assignment import stub_notebook
@@ -285,9 +286,27 @@ def test_an_unknown_assignment_is_one_line_that_lists_the_installed_ones(tmp_pat
     assert "no assignment 'backprop-2': installed are backprop, gradient-checking" in done.stderr
 
 
+# --- the engine's tiny assignment (tests/assignments): sound, and of every kind ------------
+
+def test_the_tiny_assignment_has_a_question_of_every_kind_a_chain_and_a_catalogue():
+    from grader.judge import carry, catalogue
+
+    assert {q.kind for q in TINY.questions} == set(assignment.Kind)
+    assert carry.dependencies(TINY, "norm") == ("square",) and carry.dependencies(TINY, "unit") == ("norm",)
+    assert {m.question for m in catalogue.load(None, TINY)} == {"norm", "outer_shape"}
+    assert TINY.stub_path.is_file() and TINY.notes_path.is_file()
+
+
+def test_the_tiny_assignments_model_answer_earns_everything_and_its_stub_nothing(grade_tiny):
+    model = grade_tiny(TINY_SOLUTION)
+    assert model.error is None and model.score == model.max_score == TINY.max_score, model
+    stub = grade_tiny(TINY_STUB)
+    assert stub.score == 0 and all(q.unanswered for q in stub.questions if not q.question.constants)
+
+
 # --- a third assignment, made here: the engine needs no change for it ----------------------
 
-TINY_TOML = '''
+WARMUP_TOML = '''
 title = "Vectors warm-up"
 handin = "warmup"
 rtol = 1e-6
@@ -321,7 +340,7 @@ constants = ["V_IS_A"]
 only_case = "given"
 '''
 
-TINY_CASES = '''
+WARMUP_CASES = '''
 import numpy as np
 
 from grader.assignment import Case
@@ -337,7 +356,7 @@ def seeded_cases(seed, reference):
             for n in (1, 5)]
 '''
 
-TINY_SOLUTION = '''
+WARMUP_SOLUTION = '''
 import numpy as np
 
 V_IS_A = "row"
@@ -351,7 +370,7 @@ def length(v):
     return np.sqrt(np.sum(v ** 2))
 '''
 
-TINY_CATALOGUE = '''
+WARMUP_CATALOGUE = '''
 [[mistake]]
 id = "length.squared"
 question = "length"
@@ -362,34 +381,34 @@ explain = "This is the squared length: take its square root."
 
 
 @pytest.fixture
-def tiny(tmp_path) -> Path:
+def warmup(tmp_path) -> Path:
     folder = tmp_path / "warmup-assignment"
     (folder / "solution").mkdir(parents=True)
-    (folder / "assignment.toml").write_text(TINY_TOML)
-    (folder / "cases.py").write_text(TINY_CASES)
-    (folder / "solution" / "warmup.py").write_text(TINY_SOLUTION)
-    (folder / "misconceptions.toml").write_text(TINY_CATALOGUE)
+    (folder / "assignment.toml").write_text(WARMUP_TOML)
+    (folder / "cases.py").write_text(WARMUP_CASES)
+    (folder / "solution" / "warmup.py").write_text(WARMUP_SOLUTION)
+    (folder / "misconceptions.toml").write_text(WARMUP_CATALOGUE)
     return folder
 
 
-def _run_tiny(tiny: Path, source: str, *extra: str) -> dict:
-    hand_in = tiny.parent / "class" / "warmup.py"
+def _run_warmup(warmup: Path, source: str, *extra: str) -> dict:
+    hand_in = warmup.parent / "class" / "warmup.py"
     hand_in.parent.mkdir(exist_ok=True)
     hand_in.write_text(source)
-    done = run_cli(str(hand_in), "--assignment", str(tiny), "--format", "json", "--timeout", "2", *extra)
+    done = run_cli(str(hand_in), "--assignment", str(warmup), "--format", "json", "--timeout", "2", *extra)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
 
-def test_a_folder_made_here_is_graded_by_the_engine_unchanged(tiny):
-    report = _run_tiny(tiny, TINY_SOLUTION)
+def test_a_folder_made_here_is_graded_by_the_engine_unchanged(warmup):
+    report = _run_warmup(warmup, WARMUP_SOLUTION)
     assert report["assignment"] == "warmup-assignment"
     (submission,) = report["submissions"]
     assert submission["score"] == submission["max_score"] == 6
     assert [q["id"] for q in submission["questions"]] == ["double", "length", "orientation"]
     assert [len(q["cases"]) for q in submission["questions"]] == [3, 3, 1]
 
-    wrong = _run_tiny(tiny, TINY_SOLUTION.replace("np.sqrt(np.sum(v ** 2))", "np.sum(v ** 2)")
+    wrong = _run_warmup(warmup, WARMUP_SOLUTION.replace("np.sqrt(np.sum(v ** 2))", "np.sum(v ** 2)")
                       .replace('"row"', '"Columns"'))
     by_id = {q["id"]: q for q in wrong["submissions"][0]["questions"]}
     assert by_id["double"]["score"] == 2
@@ -397,17 +416,17 @@ def test_a_folder_made_here_is_graded_by_the_engine_unchanged(tiny):
     assert by_id["length"]["feedback"].startswith("This is the squared length")
     assert by_id["orientation"]["score"] == 0 and "V_IS_A" in by_id["orientation"]["feedback"]
     # One number, however it comes back: a plain float, a 0-d or a one-entry array.
-    loose = _run_tiny(tiny, TINY_SOLUTION.replace("return np.sqrt(np.sum(v ** 2))",
+    loose = _run_warmup(warmup, WARMUP_SOLUTION.replace("return np.sqrt(np.sum(v ** 2))",
                                                   "return [float(np.sqrt(np.sum(v ** 2)))]"))
     assert loose["submissions"][0]["score"] == 6
 
 
-def test_the_tiny_assignments_class_report_and_gradebook_are_its_own(tiny, tmp_path):
+def test_the_warmup_assignments_class_report_and_gradebook_are_its_own(warmup, tmp_path):
     klass = tmp_path / "class-folder"
     klass.mkdir()
-    (klass / "ann.py").write_text(TINY_SOLUTION)
+    (klass / "ann.py").write_text(WARMUP_SOLUTION)
     (klass / "ben.py").write_text("import numpy as np\n\ndef double(v):\n    return v + v\n")
-    done = run_cli(str(klass), "--assignment", str(tiny), "--format", "csv", "--timeout", "2")
+    done = run_cli(str(klass), "--assignment", str(warmup), "--format", "csv", "--timeout", "2")
     assert done.returncode == 0, done.stderr
     rows = [line.split(",") for line in done.stdout.splitlines()]
     assert rows[0] == ["student", "path", "status", "score", "max_score", "double", "length",
@@ -415,7 +434,7 @@ def test_the_tiny_assignments_class_report_and_gradebook_are_its_own(tiny, tmp_p
     assert rows[1][:6] == ["ann", str(klass / "ann.py"), "graded", "6", "6", "2"]
     assert rows[2][3:8] == ["2", "6", "2", "0", "0"]
     report = tmp_path / "report.html"
-    done = run_cli(str(klass), "--assignment", str(tiny), "--html", str(report), "--timeout", "2")
+    done = run_cli(str(klass), "--assignment", str(warmup), "--html", str(report), "--timeout", "2")
     assert done.returncode == 0, done.stderr
     page = report.read_text()
     assert "<title>Vectors warm-up: class report</title>" in page
@@ -425,47 +444,47 @@ def test_the_tiny_assignments_class_report_and_gradebook_are_its_own(tiny, tmp_p
     assert "total" in done.stdout and "(of 6)" in done.stdout
 
 
-def test_the_tiny_assignments_model_answer_is_out_of_a_submissions_reach(tiny):
+def test_the_warmup_assignments_model_answer_is_out_of_a_submissions_reach(warmup):
     # An instructor's own folder is hidden and blocked like the installed assignments.
-    thief = f"key = open({str(tiny / 'solution' / 'warmup.py')!r}).read()\n" + TINY_SOLUTION
-    report = _run_tiny(tiny, thief)
+    thief = f"key = open({str(warmup / 'solution' / 'warmup.py')!r}).read()\n" + WARMUP_SOLUTION
+    report = _run_warmup(warmup, thief)
     (submission,) = report["submissions"]
     assert "opened the grader's files" in submission["flags"], submission
     assert "V_IS_A" not in submission["output"]
 
 
-def test_the_tiny_assignments_hostile_submission_is_bounded(tiny):
+def test_the_warmup_assignments_hostile_submission_is_bounded(warmup):
     # A loop that never ends costs one question, not the run; the rest is graded.
-    source = TINY_SOLUTION.replace("def double(v):\n    return 2 * v",
+    source = WARMUP_SOLUTION.replace("def double(v):\n    return 2 * v",
                                    "def double(v):\n    import time\n    time.sleep(30)\n    return 2 * v")
-    report = _run_tiny(tiny, source, "--timeout", "1")
+    report = _run_warmup(warmup, source, "--timeout", "1")
     by_id = {q["id"]: q for q in report["submissions"][0]["questions"]}
     assert by_id["double"]["status"] == "timeout" and by_id["double"]["score"] == 0
     assert by_id["length"]["score"] == 3 and by_id["orientation"]["score"] == 1
 
 
-def test_a_broken_assignment_folder_is_a_one_line_error(tiny):
-    (tiny / "assignment.toml").write_text(TINY_TOML.replace('kind = "number"', 'kind = "scalar"'))
-    done = run_cli(str(tiny / "cases.py"), "--assignment", str(tiny))
+def test_a_broken_assignment_folder_is_a_one_line_error(warmup):
+    (warmup / "assignment.toml").write_text(WARMUP_TOML.replace('kind = "number"', 'kind = "scalar"'))
+    done = run_cli(str(warmup / "cases.py"), "--assignment", str(warmup))
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "kind 'scalar' is not one of array, shape, arrays, choices, number" in done.stderr
-    (tiny / "assignment.toml").write_text(re.sub(r"points = \d", "points = 0", TINY_TOML))
-    done = run_cli(str(tiny / "cases.py"), "--assignment", str(tiny))
+    (warmup / "assignment.toml").write_text(re.sub(r"points = \d", "points = 0", WARMUP_TOML))
+    done = run_cli(str(warmup / "cases.py"), "--assignment", str(warmup))
     assert done.returncode == 2 and "the questions' points total 0" in done.stderr
     # A model answer without a question's function, and cases that fail: said at once, in a line.
-    (tiny / "assignment.toml").write_text(TINY_TOML)
-    (tiny / "solution" / "warmup.py").write_text(TINY_SOLUTION.replace("def length", "def norm"))
-    done = run_cli(str(tiny / "cases.py"), "--assignment", str(tiny))
+    (warmup / "assignment.toml").write_text(WARMUP_TOML)
+    (warmup / "solution" / "warmup.py").write_text(WARMUP_SOLUTION.replace("def length", "def norm"))
+    done = run_cli(str(warmup / "cases.py"), "--assignment", str(warmup))
     assert done.returncode == 2 and "warmup.py: no length (question length)" in done.stderr
-    (tiny / "solution" / "warmup.py").write_text(TINY_SOLUTION)
-    (tiny / "cases.py").write_text(TINY_CASES.replace("rng.normal(0, 1, n)", "rng.normal(0, 1, n, 7)"))
-    done = run_cli(str(tiny / "cases.py"), "--assignment", str(tiny))
+    (warmup / "solution" / "warmup.py").write_text(WARMUP_SOLUTION)
+    (warmup / "cases.py").write_text(WARMUP_CASES.replace("rng.normal(0, 1, n)", "rng.normal(0, 1, n, 7)"))
+    done = run_cli(str(warmup / "cases.py"), "--assignment", str(warmup))
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "computing its cases and expected answers failed: TypeError" in done.stderr
 
 
-def test_the_tiny_assignments_answer_key_and_listing(tiny):
-    done = run_cli("key", "--assignment", str(tiny), "--format", "json")
+def test_the_warmup_assignments_answer_key_and_listing(warmup):
+    done = run_cli("key", "--assignment", str(warmup), "--format", "json")
     assert done.returncode == 0, done.stderr
     key = {e["quantity"]: e["value"] for e in json.loads(done.stdout)["key"]}
     assert key["length (the notes' vector)"] == 13 and key["V_IS_A (the notes' vector)"] == "row"
@@ -473,14 +492,14 @@ def test_the_tiny_assignments_answer_key_and_listing(tiny):
 
 # --- where courses run it: Gradescope's zip and PrairieLearn's question, for any assignment -
 
-def test_a_gradescope_autograder_for_an_instructors_own_assignment(tiny, tmp_path):
+def test_a_gradescope_autograder_for_an_instructors_own_assignment(warmup, tmp_path):
     import subprocess
     import sys
     import zipfile
 
     target = tmp_path / "autograder.zip"
     done = subprocess.run([sys.executable, str(ROOT / "gradescope" / "make_autograder.py"), "-o", str(target),
-                           "--assignment", str(tiny)], capture_output=True, text=True, timeout=120)
+                           "--assignment", str(warmup)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     with zipfile.ZipFile(target) as archive:
         names = set(archive.namelist())
