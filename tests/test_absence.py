@@ -5,7 +5,7 @@ function, in a cell that can't compile): the feedback says why, not "not defined
 import nbformat
 import pytest
 
-from conftest import FAST, with_solution
+from conftest import BACKPROP, FAST, points, with_solution
 from grader.grading import grade_path
 from grader.judge.absence import Failure, explain, read
 
@@ -127,7 +127,8 @@ def test_the_series_way_of_naming_gradients_is_explained_where_it_costs_marks(tm
     line = with_solution(SERIES_STYLE).splitlines().index(statement) + 1
     result = grade_path(path, FAST)
     by_id = {q.question.id: q for q in result.questions}
-    assert result.score == 15
+    assert result.score == BACKPROP.max_score - points("dJdW1", "dJdW2", "cost_function_prime")
+
     assert by_id["dJdW2"].feedback.startswith(
         f"not a function when graded: line {line} assigns to dJdW2 "
         f"(`dJdW1, dJdW2 = cost_function_prime(X, y, W1, W2)`) after your function's definition at line ")

@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import FAST, ROOT, TINY, TINY_SOLUTION, TINY_STUB, run_cli, scores
+from conftest import BACKPROP, FAST, ROOT, TINY, TINY_SOLUTION, TINY_STUB, points, run_cli, scores
 from test_real_handins import SERIES_CLASS
 from grader import assignment
 from grader.assignment import stub_notebook
@@ -48,15 +48,15 @@ def test_gradient_checking_is_installed_and_listed():
 
 def test_its_questions_and_points_come_from_its_folder():
     assert {q.id: q.points for q in CHECKING.questions} == CHECKING_POINTS
-    assert CHECKING.max_score == 8 and assignment.load().max_score == 20
+    assert CHECKING.max_score == sum(CHECKING_POINTS.values())
 
 
 def test_model_answer_full_stub_zero(write):
     model = _grade(write, MODEL)
-    assert model.error is None and model.score == model.max_score == 8, model
+    assert model.error is None and model.score == model.max_score == CHECKING.max_score, model
     assert all(q.status.value == "passed" for q in model.questions)
     stub = _grade(write, CHECKING.stub_path.read_text(encoding="utf-8"))
-    assert stub.score == 0 and stub.max_score == 8
+    assert stub.score == 0 and stub.max_score == CHECKING.max_score
     assert all(q.unanswered for q in stub.questions)
 
 
@@ -126,7 +126,7 @@ def test_a_wrong_backpropagation_is_named_and_what_builds_on_it_keeps_its_credit
     assert by_id["compute_gradients"].score == 2
     assert "right given your own cost_function_prime (Part 4 (reused))" in by_id["compute_gradients"].feedback
     assert by_id["numerical_gradient"].score == 3  # it checks the cost, not backpropagation
-    assert result.score == 8
+    assert result.score == CHECKING.max_score
 
 
 # The series' Part 5 form: Part 4's class (as test_real_handins writes it) with Part 5's
@@ -207,7 +207,7 @@ def test_a_notebook_is_graded_and_the_stub_notebook_is_up_to_date(write):
     sources = [cell.source for cell in nbformat.reads(notebook, as_version=4).cells]
     assert "from gradient_checking_check import check" in sources and 'check("numerical_gradient")' in sources
     result = _grade(write, notebook, name="gradient_checking.ipynb")
-    assert result.score == 8, result
+    assert result.score == CHECKING.max_score, result
     # Its check cells import gradient_checking_check, this assignment's self-check file: set
     # aside and listed, as backprop_check's are, not run as errors.
     assert result.load_errors == ()
@@ -218,15 +218,15 @@ def test_check_in_a_notebook_grades_for_the_named_assignment():
     namespace: dict = {}
     exec(compile(MODEL, "gradient_checking.py", "exec"), namespace)  # noqa: S102 - the model answer
     card = check(namespace=namespace, assignment_name="gradient-checking")
-    assert card.score == card.max_score == 8
+    assert card.score == card.max_score == CHECKING.max_score
     # Unnamed, the assignment is the one whose functions are defined: this one, not Part 4's.
-    assert check(namespace=namespace).max_score == 8
+    assert check(namespace=namespace).max_score == CHECKING.max_score
     stub: dict = {}
     exec(compile(CHECKING.stub_path.read_text(), "stub.py", "exec"), stub)  # noqa: S102
-    assert check(namespace=stub).max_score == 8
+    assert check(namespace=stub).max_score == CHECKING.max_score
     part4: dict = {}
-    exec(compile(assignment.load().stub_path.read_text(), "backprop.py", "exec"), part4)  # noqa: S102
-    assert check(namespace=part4).max_score == 20
+    exec(compile(BACKPROP.stub_path.read_text(), "backprop.py", "exec"), part4)  # noqa: S102
+    assert check(namespace=part4).max_score == BACKPROP.max_score
     assert check("Q9", namespace=namespace, assignment_name="gradient-checking").max_score == 1
 
 
@@ -243,7 +243,8 @@ def test_its_student_check_file_grades_without_the_grader(tmp_path):
     done = subprocess.run([sys.executable, "-I", str(checker), "answers.py"], cwd=tmp_path,
                           capture_output=True, text=True, timeout=120)
     assert "Every entry is twice what it should be" in done.stdout, done.stdout + done.stderr
-    assert "self-check: 5 / 8" in done.stdout
+    right = CHECKING.max_score - points("numerical_gradient", of=CHECKING)
+    assert f"self-check: {right:g} / {CHECKING.max_score:g}" in done.stdout
 
 
 def test_on_part_4s_q16_its_gradient_is_the_worksheets(write):
@@ -273,10 +274,11 @@ def test_a_file_graded_for_one_assignment_never_gets_its_result_for_another(tmp_
                     "--format", "json")
     second = run_cli(str(tmp_path / "work.py"), "--cache-dir", store, "--format", "json")
     assert "unchanged since an earlier run" not in second.stderr
-    assert json.loads(first.stdout)["submissions"][0]["max_score"] == 8
-    assert json.loads(second.stdout)["submissions"][0]["max_score"] == 20
+    assert json.loads(first.stdout)["submissions"][0]["max_score"] == CHECKING.max_score
+    assert json.loads(second.stdout)["submissions"][0]["max_score"] == BACKPROP.max_score
     again = run_cli(str(tmp_path / "work.py"), "--assignment", "gradient-checking", "--cache-dir", store)
-    assert "1 of 1 unchanged since an earlier run" in again.stderr and "total: 8 / 8" in again.stdout
+    assert "1 of 1 unchanged since an earlier run" in again.stderr
+    assert f"total: {CHECKING.max_score:g} / {CHECKING.max_score:g}" in again.stdout
 
 
 def test_an_unknown_assignment_is_one_line_that_lists_the_installed_ones(tmp_path):
@@ -539,7 +541,8 @@ def test_a_prairielearn_question_for_gradient_checking_grades_a_job(tmp_path):
     assert ran.returncode == 0, ran.stderr
     document = json.loads((grade / "results" / "results.json").read_text())
     assert [t["name"] for t in document["tests"]] == list(CHECKING_POINTS)
-    assert document["score"] == pytest.approx(5 / 8)
+    right = CHECKING.max_score - points("numerical_gradient", of=CHECKING)
+    assert document["score"] == pytest.approx(right / CHECKING.max_score)
 
 
 @pytest.mark.parametrize("reach", [
@@ -553,7 +556,8 @@ def test_importing_the_model_answers_package_is_refused_and_flagged(write, reach
     source = f"try:\n    {reach}\nexcept ImportError:\n    pass\n" + MODEL
     result = _grade(write, source)
     assert "imported solutions" in result.flags
-    assert result.score == 8
+    assert result.score == CHECKING.max_score
+
 
 
 def test_a_question_with_atol_0_and_an_expected_zero_is_judged_without_dividing_by_it():

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import FAST, ROOT, SOLUTION, notebook_text, run_cli, with_solution
+from conftest import BACKPROP, FAST, ROOT, SOLUTION, notebook_text, points, run_cli, with_solution
 from grader.batch import grade_all
 from grader.intake.discovery import DiscoveryError, discover
 from grader.store import ResultStore
@@ -78,7 +78,8 @@ def test_the_class_report_in_json_has_a_row_per_student_in_a_stable_order(klass)
     rows = {s["student"]: s for s in json.loads(result.stdout)["submissions"]}
     assert list(rows) == ["amy", "ben", "cat", "dora", "eve", "fred", "gus", "hal"]
     # ben's dJdW2 is wrong; his cost_function_prime is right given it (carried forward)
-    assert [rows[s]["score"] for s in ("amy", "ben", "cat", "dora")] == [20, 18, 20, 20]
+    full, ben = BACKPROP.max_score, BACKPROP.max_score - points("dJdW2")
+    assert [rows[s]["score"] for s in ("amy", "ben", "cat", "dora")] == [full, ben, full, full]
     assert {s for s, r in rows.items() if r["status"] == "error"} == {"eve", "fred", "gus", "hal"}
     assert "not a valid notebook" in rows["gus"]["error"]
 
@@ -95,12 +96,12 @@ def test_csv_is_a_gradebook(klass):
     rows = list(csv.reader(io.StringIO(result.stdout)))
     header = rows[0]
     assert header[:5] == ["student", "path", "status", "score", "max_score"]
-    assert header[5:20] == ["forward", "cost", "dJdW1_shape", "dJdW2_shape", "per_example_dJdW2",
-                            "dJdyHat", "sigmoid_prime", "delta3_shape", "delta3", "dz3dW2",
-                            "a2_rows_and_columns", "dJdW2", "delta2", "dJdW1", "cost_function_prime"]
-    assert header[20:] == ["error", "flags", "late"]
+    questions = len(BACKPROP.questions)
+    assert header[5:5 + questions] == [q.id for q in BACKPROP.questions]
+    assert header[5 + questions:] == ["error", "flags", "late"]
     ben = next(r for r in rows if r[0] == "ben")
-    assert ben[2:5] == ["graded", "18", "20"] and ben[header.index("dJdW2")] == "0"
+    assert ben[2:5] == ["graded", f"{BACKPROP.max_score - points('dJdW2'):g}", f"{BACKPROP.max_score:g}"]
+    assert ben[header.index("dJdW2")] == "0"
     hal = next(r for r in rows if r[0] == "hal")
     assert hal[2] == "error" and "SyntaxError" in hal[header.index("error")]
 
@@ -108,13 +109,17 @@ def test_csv_is_a_gradebook(klass):
 def test_table_has_the_class_summary(klass):
     out = run_cli(str(klass)).stdout
     assert "class summary: 8 submissions, 4 graded, 4 could not be graded" in out
-    assert "total: mean 19.5, median 20 (of 20)" in out
+    # amy, ben, cat and dora graded: ben lost dJdW2's points.
+    full, dJdW2 = BACKPROP.max_score, points("dJdW2")
+    assert f"total: mean {full - dJdW2 / 4:.3g}, median {full:.3g} (of {full:g})" in out
     dJdW2_row = next(line for line in out.splitlines() if " dJdW2 " in line)
-    # mean, share at full marks, then the one student who lost points: diagnosed.
-    assert dJdW2_row.split() == ["12", "dJdW2", "Q11,", "Q14-Q16", "1.5", "/", "2", "75%",
-                                 "1", "1", "0", "0", "0"]
+    # its number, mean, share at full marks, then the one student who lost points: diagnosed.
+    number = 1 + [q.id for q in BACKPROP.questions].index("dJdW2")
+    assert dJdW2_row.split() == [str(number), "dJdW2", "Q11,", "Q14-Q16", f"{dJdW2 * 3 / 4:.3g}", "/",
+
+                                 f"{dJdW2:g}", "75%", "1", "1", "0", "0", "0"]
     header = out.splitlines()[0].split()
-    assert header == ["student", *map(str, range(1, 16)), "total"]
+    assert header == ["student", *map(str, range(1, len(BACKPROP.questions) + 1)), "total"]
     assert "common mistakes (what to re-teach):\n  dJdW2: 1 student left out delta(3)" in out
 
 
@@ -124,7 +129,8 @@ def test_feedback_dir_gets_one_markdown_file_per_student(klass, tmp_path):
     files = sorted(p.name for p in folder.iterdir())
     assert files == [f"{s}.md" for s in ("amy", "ben", "cat", "dora", "eve", "fred", "gus", "hal")]
     ben = (folder / "ben.md").read_text()
-    assert "**Score: 18 / 20**" in ben and "### `dJdW2` (Q11, Q14-Q16)" in ben
+    assert f"**Score: {BACKPROP.max_score - points('dJdW2'):g} / {BACKPROP.max_score:g}**" in ben
+    assert "### `dJdW2` (Q11, Q14-Q16)" in ben
     assert "| `forward` | equations (1)-(4) | 1 / 1 | correct on all 5 cases |" in ben
     assert "**Not graded.**" in (folder / "hal.md").read_text()
 
@@ -136,7 +142,7 @@ def test_rerun_keeps_unchanged_results_and_regrades_changed_files(klass, tmp_pat
     assert not any(g.from_store for g in first)
     (klass / "ben.py").write_text(SOLUTION)
     second = {g.result.student: g for g in grade_all(discover([klass]), FAST, jobs=2, store=store)}
-    assert not second["ben"].from_store and second["ben"].result.score == 20
+    assert not second["ben"].from_store and second["ben"].result.score == BACKPROP.max_score
     # What can't be read or compiled is checked again: it costs nothing.
     regraded = {s: g.result.error for s, g in second.items()
                 if s not in ("ben", "eve", "fred", "gus", "hal") and not g.from_store}
@@ -173,7 +179,7 @@ def test_an_interrupted_batch_keeps_what_it_finished_and_resumes(tmp_path):
     again = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0
     assert f"{kept[1]} of 4 unchanged since an earlier run" in again.stderr
-    assert [s["score"] for s in json.loads(again.stdout)["submissions"]] == [20] * 4
+    assert [s["score"] for s in json.loads(again.stdout)["submissions"]] == [BACKPROP.max_score] * 4
 
 
 def test_one_hanging_submission_does_not_stop_the_class(tmp_path):
@@ -183,7 +189,7 @@ def test_one_hanging_submission_does_not_stop_the_class(tmp_path):
     (root / "b.py").write_text(with_solution("import time\nfor _ in range(600):\n    time.sleep(0.1)\n"))
     result = run_cli(str(root), "--timeout", "1", "--format", "json")
     rows = json.loads(result.stdout)["submissions"]
-    assert [r["score"] for r in rows] == [20, 20]
+    assert [r["score"] for r in rows] == [BACKPROP.max_score] * 2
     assert "ran for more than 1 s" in rows[1]["load_errors"][0]["message"]
 
 
@@ -212,7 +218,7 @@ def test_progress_bar_on_a_terminal_and_silent_otherwise(klass):
 def test_the_sample_class_grades(tmp_path):
     result = run_cli(str(SAMPLE), "--format", "json", "--no-cache")
     rows = {r["student"]: r for r in json.loads(result.stdout)["submissions"]}
-    assert rows["alice"]["score"] == 20
+    assert rows["alice"]["score"] == BACKPROP.max_score
     bob = {q["id"]: q for q in rows["bob"]["questions"]}
     assert bob["dJdW2"]["diagnosis"] == "dJdW2.missing_delta3"  # the worksheet's Q11 mistake
     dan = {q["id"]: q for q in rows["dan"]["questions"]}
@@ -229,7 +235,7 @@ def test_an_unusable_result_store_warns_and_grading_goes_on(tmp_path):
     result = run_cli(str(tmp_path / "a.py"), "--cache-dir", str(blocked / "store"), "--format", "json")
     assert result.returncode == 0
     assert result.stderr.startswith("warning: results can't be kept in")
-    assert json.loads(result.stdout)["submissions"][0]["score"] == 20
+    assert json.loads(result.stdout)["submissions"][0]["score"] == BACKPROP.max_score
 
 
 def test_the_json_report_is_exactly_its_own_indented_json(klass):
@@ -308,8 +314,9 @@ def test_arguments_changed_in_place_reach_no_later_student(tmp_path):
     (tmp_path / "dee.py").write_text(SOLUTION)
     result = run_cli(str(tmp_path), "--format", "json", "--jobs", "1", "--no-cache")
     rows = {s["student"]: s for s in json.loads(result.stdout)["submissions"]}
-    assert rows["bob"]["score"] == rows["dee"]["score"] == 20
-    assert rows["ann"]["score"] == rows["cy"]["score"] < 20
+    assert rows["bob"]["score"] == rows["dee"]["score"] == BACKPROP.max_score
+    assert rows["ann"]["score"] == rows["cy"]["score"] < BACKPROP.max_score
+
     forward = next(q for q in rows["ann"]["questions"] if q["id"] == "forward")
     assert forward["status"] == "wrong"
     alone = json.loads(run_cli(str(tmp_path / "cy.py"), "--format", "json", "--no-cache").stdout)

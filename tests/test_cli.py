@@ -2,7 +2,7 @@
 
 import json
 
-from conftest import ROOT, run_cli, run_json, with_solution
+from conftest import BACKPROP, ROOT, run_cli, run_json, with_solution
 
 SOLUTION_PATH = str(ROOT / "solutions" / "backprop" / "backprop.py")
 STUB_PATH = str(ROOT / "exercises" / "backprop" / "backprop.py")
@@ -14,7 +14,7 @@ def test_model_answer_scores_full_marks_in_the_json_report():
     (submission,) = report["submissions"]
     assert submission["student"] == "backprop" and submission["path"] == SOLUTION_PATH
     assert (submission["status"], submission["error"]) == ("graded", None)
-    assert (submission["score"], submission["max_score"]) == (20, 20)
+    assert submission["score"] == submission["max_score"] == BACKPROP.max_score
     for question in submission["questions"]:
         assert set(question) >= {"id", "worksheet", "score", "max_score", "status", "feedback"}
         assert question["status"] == "passed" and question["score"] == question["max_score"]
@@ -32,7 +32,7 @@ def test_table_shows_each_question_with_its_worksheet_reference_and_the_total():
     result = run_cli(SOLUTION_PATH)
     assert result.returncode == 0
     assert "dJdW2" in result.stdout and "Q11, Q14-Q16" in result.stdout
-    assert "total: 20 / 20" in result.stdout
+    assert f"total: {BACKPROP.max_score:g} / {BACKPROP.max_score:g}" in result.stdout
 
 
 def test_student_prints_never_reach_stdout(tmp_path):
@@ -52,14 +52,14 @@ def test_student_prints_never_reach_stdout(tmp_path):
     report = json.loads(result.stdout)  # still valid JSON
     excerpt = report["submissions"][0].pop("output")
     assert "STUDENT" not in json.dumps(report) and "STUDENT" not in result.stderr
-    assert report["submissions"][0]["score"] == 20
+    assert report["submissions"][0]["score"] == BACKPROP.max_score
     assert "HELLO FROM THE STUDENT" in excerpt  # kept, capped, for the feedback
     assert len(excerpt) < 5000
 
 
 def test_seed_is_reported_and_changes_nothing_for_a_right_answer():
     report = run_json(SOLUTION_PATH, "--seed", "42")
-    assert report["seed"] == 42 and report["submissions"][0]["score"] == 20
+    assert report["seed"] == 42 and report["submissions"][0]["score"] == BACKPROP.max_score
 
 
 def test_syntax_error_exits_zero_with_status_error(tmp_path):
@@ -116,4 +116,5 @@ def test_a_report_written_to_dev_stdout_grades_as_to_a_file():
     result = run_cli(SOLUTION_PATH, "--format", "csv", "-o", "/dev/stdout")
     assert result.returncode == 0, result.stderr
     (row,) = [line for line in result.stdout.splitlines() if line.startswith("backprop,")]
-    assert ",graded,20,20," in row and "sandbox failure" not in row
+    assert f",graded,{BACKPROP.max_score:g},{BACKPROP.max_score:g}," in row and "sandbox failure" not in row
+

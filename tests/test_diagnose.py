@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import SOLUTION, run_cli, scores, statuses, with_solution
+from conftest import BACKPROP, SOLUTION, points, run_cli, scores, statuses, with_solution
 from grader.judge import catalogue
 from grader.grading import Options
 
@@ -126,12 +126,15 @@ def test_error_carried_forward_gets_the_credit(grade):
     delta3 = next(q for q in result.questions if q.question.id == "delta3")
     assert delta3.feedback.startswith("right given your own sigmoid_prime (Q6), which is wrong")
     assert all(c.carried_from == ("sigmoid_prime",) for c in delta3.cases)
-    assert result.score == 18
+    assert result.score == BACKPROP.max_score - points("sigmoid_prime")
 
 
 def test_no_carry_forward_takes_the_credit_away_but_still_explains(grade):
-    result = grade(with_solution(WRONG_FPRIME), options=Options(carry_forward=False))
-    assert scores(result)["delta3"] == 0 and result.score == 20 - 2 - 2 - 2 - 2
+    result = grade(with_solution(WRONG_FPRIME), options=Options(BACKPROP, carry_forward=False))
+    built_on_it = ("delta3", "delta2", "cost_function_prime")
+    assert scores(result)["delta3"] == 0
+    assert result.score == BACKPROP.max_score - points("sigmoid_prime", *built_on_it)
+
     delta3 = next(q for q in result.questions if q.question.id == "delta3")
     assert "wrong only because your sigmoid_prime (Q6) is wrong" in delta3.feedback
 

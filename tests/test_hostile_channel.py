@@ -18,15 +18,17 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (FAST, NORMAL_USER, ROOT, SOLUTION, live_processes_running, run_as_user,
-                      run_cli, scores, shared_folder, with_solution)
+from conftest import (BACKPROP, FAST, NORMAL_USER, ROOT, SOLUTION, live_processes_running, points,
+                      run_as_user, run_cli, scores, shared_folder, with_solution)
+
 from grader import sandbox
 from grader.batch import feedback_file_name
 from grader.grading import Options, grade_path
 
 AS_ROOT = os.geteuid() == 0
 root_only = pytest.mark.skipif(not AS_ROOT, reason="the modes are taken from root")
-TWO_SECONDS = Options(limits=sandbox.Limits(timeout=2.0))
+TWO_SECONDS = Options(BACKPROP, limits=sandbox.Limits(timeout=2.0))
+FULL = BACKPROP.max_score  # what the model answer earns: a threat that costs nothing leaves it so
 
 
 def question(result, question_id):
@@ -102,7 +104,7 @@ def test_01_a_forged_end_then_a_hang_costs_a_bounded_time_and_leaves_nothing(tmp
     started = time.monotonic()
     rows, _ = _grade_class(folder, "--timeout", "2", "--jobs", "2")
     assert time.monotonic() - started < 60  # its budget is 6 x 2 s; the others run beside it
-    assert rows["ann"]["score"] == 20 and rows["zoe"]["score"] == 20
+    assert rows["ann"]["score"] == FULL and rows["zoe"]["score"] == FULL
     assert rows["liar"]["status"] == "graded" and "interfered with the grader" in rows["liar"]["flags"]
     deadline = time.monotonic() + 5  # they end with the grader, as the kernel gets to it
     while _sandbox_processes() - before and time.monotonic() < deadline:
@@ -187,7 +189,7 @@ def test_05_a_submission_that_fills_its_folders_hits_its_own_cap(grade):
     result = grade(fill)
     wrote, error = question(result, "dz3dW2").cases[0].message.split(": ", 1)[1].split(" ", 1)
     assert int(wrote) < 5 and error.startswith("No space left")  # 64 MB, far below 12 x 16
-    assert result.score == 19
+    assert result.score == FULL - points("dz3dW2")
 
 
 @root_only
@@ -214,7 +216,7 @@ def test_05_the_class_run_finishes_and_keeps_everything_when_the_disk_is_full(tm
                               env={**os.environ, "TMPDIR": str(disk)})
         assert done.returncode == 0, done.stderr
         rows = {s["student"]: s for s in json.loads(done.stdout)["submissions"]}
-        assert set(rows) == set(students) and all(r["score"] == 20 for r in rows.values())
+        assert set(rows) == set(students) and all(r["score"] == FULL for r in rows.values())
         assert "the report could not be written" in done.stderr
         assert "could not be kept in" in done.stderr and "no feedback file could be written" in done.stderr
     finally:
@@ -274,7 +276,7 @@ def test_06_an_unreadable_student_folder_is_its_own_error_row(tmp_path):
                             "json"], cwd=klass)
         assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
         rows = {s["student"]: s for s in json.loads(done.stdout)["submissions"]}
-        assert rows["ann"]["score"] == 20
+        assert rows["ann"]["score"] == FULL
         assert rows["locked"]["status"] == "error" and "can't be read" in rows["locked"]["error"]
     finally:
         shutil.rmtree(klass, ignore_errors=True)
@@ -290,7 +292,7 @@ def test_07_kill_minus_one_takes_down_nobody_else(tmp_path, namespaces):
     students = {f"s{index}": SOLUTION for index in range(6)}
     folder = _class(tmp_path, killer=KILL_ALL, **students)
     rows, _ = _grade_class(folder, "--jobs", "2", env={"BACKPROP_GRADER_NAMESPACES": namespaces})
-    assert all(rows[s]["score"] == 20 for s in students), {s: rows[s]["score"] for s in students}
+    assert all(rows[s]["score"] == FULL for s in students), {s: rows[s]["score"] for s in students}
 
 
 @root_only
@@ -298,7 +300,7 @@ def test_07_a_normal_users_grader_survives_kill_minus_one_with_user_namespaces(t
     klass = shared_folder()
     try:
         rows = _graded_as_user(klass, {"ann": SOLUTION, "killer": KILL_ALL, "zoe": SOLUTION}, jobs=2)
-        assert rows["ann"]["score"] == 20 and rows["zoe"]["score"] == 20
+        assert rows["ann"]["score"] == FULL and rows["zoe"]["score"] == FULL
         info = run_as_user([sys.executable, "-m", "grader", "--sandbox-info"], cwd=klass,
                            env={"BACKPROP_GRADER_USERNS": "0"})
         # Without user namespaces it is the instructor's own user, said plainly; Landlock (on
@@ -327,7 +329,7 @@ def test_08_opening_the_model_answer_with_dir_fd_is_blocked_and_flagged(grade, m
             return a2.T if LEAKED is None else None
         """)
     result = grade(source)
-    assert "opened the grader's files" in result.flags and scores(result)["dz3dW2"] == 1
+    assert "opened the grader's files" in result.flags and scores(result)["dz3dW2"] == points("dz3dW2")
 
 
 # 9. Nothing to harvest: no argument gives away another question's answer.
@@ -409,8 +411,8 @@ def test_10_a_student_cannot_find_a_classmates_code_in_its_memory(tmp_path):
     own = scanner + "\n# CLASSMATE-MARKER-31415926, in its own file\n"
     folder = _class(tmp_path, a_first=first, b_scanner=scanner, c_control=own)
     rows, _ = _grade_class(folder, "--jobs", "1")  # one worker: the scanner comes after
-    assert rows["c_control"]["score"] == 19
-    assert rows["b_scanner"]["score"] == 20  # ...and nothing of the classmate before it
+    assert rows["c_control"]["score"] == FULL - points("dz3dW2")
+    assert rows["b_scanner"]["score"] == FULL  # ...and nothing of the classmate before it
 
 
 # 11. Outputs, other writable places and shared memory.
@@ -536,7 +538,7 @@ def test_12_a_normal_users_grader_outlives_its_students_and_nothing_outlives_it(
     klass = shared_folder()
     try:
         rows = _graded_as_user(klass, {"ann": SOLUTION, "escape": escape}, jobs=1)
-        assert rows["ann"]["score"] == 20 and rows["escape"]["status"] == "graded"
+        assert rows["ann"]["score"] == FULL and rows["escape"]["status"] == "graded"
         time.sleep(0.5)
         assert not _running(marker)
     finally:
@@ -604,7 +606,7 @@ def test_students_whose_names_make_the_same_file_get_two_feedback_files(tmp_path
     files = sorted(p.name for p in feedback.iterdir())
     assert files == [feedback_file_name("bob smith"), "bob_smith.md"] and files[0].startswith("bob_smith+")
     texts = {f: (feedback / f).read_text() for f in files}
-    assert sum("Score: 20 / 20" in t for t in texts.values()) == 1
+    assert sum(f"Score: {FULL:g} / {FULL:g}" in t for t in texts.values()) == 1
 
 
 def test_02_a_forged_cell_announcement_ends_the_run(grade):

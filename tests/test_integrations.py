@@ -15,11 +15,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import ROOT, SOLUTION, notebook_text, run_cli, with_solution
+from conftest import BACKPROP, ROOT, SOLUTION, notebook_text, points, run_cli, with_solution
 from grader.reports import gradescope
 from grader.intake.discovery import discover, lms_student
 
 BOB = (ROOT / "examples" / "class" / "bob.py").read_text()
+BOB_SCORE = BACKPROP.max_score - points("dJdW2")  # the worksheet's Q11 mistake: left out delta(3)
 
 
 # 1. Gradescope
@@ -30,7 +31,7 @@ def _check_results_json(document: dict) -> None:
     assert isinstance(document["output"], str)
     assert document["visibility"] in ("hidden", "after_due_date", "after_published", "visible")
     assert document["stdout_visibility"] in ("hidden", "visible")
-    assert len(document["tests"]) == 15
+    assert len(document["tests"]) == len(BACKPROP.questions)
     for number, test in enumerate(document["tests"], start=1):
         assert set(test) == {"name", "number", "score", "max_score", "status", "output", "visibility"}
         assert test["number"] == str(number)
@@ -47,7 +48,7 @@ def test_format_gradescope_prints_a_results_json(tmp_path):
     result = run_cli(str(path), "--format", "gradescope")
     document = json.loads(result.stdout)
     _check_results_json(document)
-    assert document["score"] == 18.0
+    assert document["score"] == BOB_SCORE
     dJdW2 = next(t for t in document["tests"] if t["name"] == "dJdW2 (Q11, Q14-Q16)")
     assert dJdW2["status"] == "failed" and "delta(3) is left out" in dJdW2["output"]
 
@@ -79,7 +80,7 @@ def test_grade_gradescope_grades_the_submitted_notebook(autograder):
     (autograder / "submission" / "scratch.py").write_text("print('not this one')\n")
     document = _run_autograder(autograder)
     _check_results_json(document)
-    assert document["score"] == 20.0
+    assert document["score"] == BACKPROP.max_score
     assert "IPython syntax not run: cell 1, line 2: %load_ext autoreload" in document["output"]
     assert "%matplotlib" not in document["output"]  # honoured: it has nothing to do
 
@@ -141,12 +142,15 @@ def test_check_in_an_executed_notebook(tmp_path):
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
     one, everything = notebook.cells[-2], notebook.cells[-1]
     html = one.outputs[0]["data"]["text/html"]
-    assert "<code>dJdW2</code>" in html and "0 / 2" in html and "<code>forward</code>" not in html
-    assert "self-check: 0 / 2" in one.outputs[0]["data"]["text/plain"]
+    dJdW2 = points("dJdW2")
+    assert "<code>dJdW2</code>" in html and f"0 / {dJdW2:g}" in html and "<code>forward</code>" not in html
+    assert f"self-check: 0 / {dJdW2:g}" in one.outputs[0]["data"]["text/plain"]
     printed = next(o for o in everything.outputs if o.get("name") == "stdout")["text"]
-    assert printed.strip() == "18.0"
+    assert float(printed) == BOB_SCORE
     table = next(o for o in everything.outputs if "data" in o)["data"]["text/html"]
-    assert table.count("<tr>") == 17 and "right given your own dJdW2" in table
+    # a row per question, and the header's and the total's
+    assert table.count("<tr>") == len(BACKPROP.questions) + 2 and "right given your own dJdW2" in table
+
 
 
 def test_check_names_a_mistyped_question():

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SOLUTION, run_cli, with_solution
+from conftest import BACKPROP, SOLUTION, points, run_cli, with_solution
 
 BOB = with_solution("def dJdW2(a2, delta3):\n    return a2.T\n")
+FULL, BOB_SCORE = BACKPROP.max_score, BACKPROP.max_score - points("dJdW2")
 
 
 @pytest.fixture(scope="module")
@@ -40,10 +41,10 @@ def _grade(download: Path, *args: str):
 def test_the_canvas_file_is_canvas_gradebook_import_format(download):
     rows, stderr = _grade(download, "--format", "canvas")
     assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Backpropagation worksheet"]
-    assert rows[1] == ["    Points Possible", "", "", "", "", "20"]
+    assert rows[1] == ["    Points Possible", "", "", "", "", f"{FULL:g}"]
     by_id = {row[1]: row for row in rows[2:]}
-    assert by_id == {"12345": ["smithjane", "12345", "", "", "", "20"],
-                     "22222": ["doejohn", "22222", "", "", "", "18"],
+    assert by_id == {"12345": ["smithjane", "12345", "", "", "", f"{FULL:g}"],
+                     "22222": ["doejohn", "22222", "", "", "", f"{BOB_SCORE:g}"],
                      "44444": ["kimlee", "44444", "", "", "", ""]}
     unknown = next(line for line in stderr.splitlines() if line.startswith("not in the Canvas file"))
     assert all(name in unknown for name in ("Ann Lee (33333)", "alice", "Bo Chen (33334)"))
@@ -63,9 +64,11 @@ def test_the_moodle_file_is_moodles_offline_grading_worksheet(download):
     by_id = {row[0]: dict(zip(rows[0], row)) for row in rows[1:]}
     assert set(by_id) == {"Participant 33333", "Participant 33334"}
     ann = by_id["Participant 33333"]
-    assert ann["Full name"] == "Ann Lee" and ann["Grade"] == "18.00" and ann["Maximum Grade"] == "20.00"
-    assert ann["Feedback comments"].startswith("18 / 20\ndJdW2 (0 / 2): ")
-    assert by_id["Participant 33334"]["Grade"] == "20.00"
+    assert ann["Full name"] == "Ann Lee"
+    assert (ann["Grade"], ann["Maximum Grade"]) == (f"{BOB_SCORE:.2f}", f"{FULL:.2f}")
+    assert ann["Feedback comments"].startswith(f"{BOB_SCORE:g} / {FULL:g}\ndJdW2 (0 / {points('dJdW2'):g}): ")
+    assert by_id["Participant 33334"]["Grade"] == f"{FULL:.2f}"
+
     # Moodle's importer skips a grade older than the one it holds: the grade's time is now.
     stamp = datetime.strptime(ann["Last modified (grade)"], "%A, %d %B %Y, %I:%M %p")
     assert abs((datetime.now() - stamp).total_seconds()) < 3600

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SOLUTION, STUB, notebook_text, run_cli, with_solution
+from conftest import BACKPROP, ROOT, SOLUTION, STUB, notebook_text, points, run_cli, with_solution
 from grader import assignment
 
 sys.path.insert(0, str(ROOT / "prairielearn"))
@@ -87,7 +87,9 @@ def _job(tmp_path: Path, files: dict[str, str], run: Path) -> dict:
 @pytest.mark.parametrize("files, score", [
     ({"backprop.py": SOLUTION}, 1.0),
     ({"backprop.ipynb": notebook_text("%matplotlib inline", SOLUTION, "check()")}, 1.0),
-    ({"backprop.py": with_solution("def dJdW2(a2, delta3):\n    return a2.T\n")}, 0.9),
+    ({"backprop.py": with_solution("def dJdW2(a2, delta3):\n    return a2.T\n")},
+     1 - points("dJdW2") / BACKPROP.max_score),
+
     ({"backprop.py": STUB, "mywork.py": SOLUTION}, 1.0),
 ])
 def test_the_entrypoint_grades_a_job_and_writes_results_prairielearn_reads(question, tmp_path, files, score):

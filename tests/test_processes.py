@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import FAST, ROOT, SOLUTION, with_solution
+from conftest import BACKPROP, FAST, ROOT, SOLUTION, points, with_solution
 from grader.sandbox import workers as processes
 
 
@@ -24,7 +24,7 @@ def test_one_submission_cannot_touch_the_next(grade):
         "if hasattr(builtins, 'LEFT_BEHIND'):\n"
         "    raise SystemExit('state leaked from an earlier submission')\n")
     result = grade(probe, "second.py")
-    assert result.score == 20 and not result.load_errors
+    assert result.score == BACKPROP.max_score and not result.load_errors
 
 
 def test_the_worker_program_is_its_parts_run_in_one_namespace_never_the_grader_package():
@@ -58,18 +58,18 @@ def test_the_worker_program_writes_no_bytecode_where_the_grader_would_not(tmp_pa
 
 def test_a_worker_that_dies_is_replaced(grade, monkeypatch):
     monkeypatch.setattr(processes, "_idle", [])
-    assert grade(SOLUTION).score == 20
+    assert grade(SOLUTION).score == BACKPROP.max_score
     [worker] = processes._idle
     worker.process.kill()
     worker.process.wait()
-    assert grade(SOLUTION, "again.py").score == 20
+    assert grade(SOLUTION, "again.py").score == BACKPROP.max_score
     assert worker not in processes._idle and len(processes._idle) == 1
 
 
 def test_without_warm_workers_a_fresh_interpreter_does_the_same(grade, monkeypatch):
     monkeypatch.setenv("BACKPROP_GRADER_WARM", "0")
     result = grade(with_solution("def dJdW2(a2, delta3):\n    return a2.T\n"))
-    assert result.score == 18
+    assert result.score == BACKPROP.max_score - points("dJdW2")
     assert [q.diagnosis.id for q in result.questions if q.diagnosis] == ["dJdW2.missing_delta3"]
 
 
@@ -96,7 +96,7 @@ def test_a_worker_started_before_the_options_are_known_grades_once_told_them(gra
     processes.start_early()
     early = processes._idle[0]
     assert early.key is None
-    assert grade(SOLUTION).score == 20
+    assert grade(SOLUTION).score == BACKPROP.max_score
     assert processes._idle == [early] and early.key is not None and early.mode is not None
 
 
@@ -161,8 +161,8 @@ def test_a_class_runs_on_as_many_workers_as_jobs_while_more_threads_judge(tmp_pa
     monkeypatch.setattr(processes.Worker, "run", counted)
     for index in range(8):
         (tmp_path / f"s{index}.py").write_text(SOLUTION)
-    results = [g.result for g in grade_all(discover([tmp_path]), Options(), jobs=2)]
-    assert sorted(r.score for r in results) == [20] * 8
+    results = [g.result for g in grade_all(discover([tmp_path]), Options(BACKPROP), jobs=2)]
+    assert sorted(r.score for r in results) == [BACKPROP.max_score] * 8
     assert 1 <= most[0] <= 2 and 1 <= len(processes._idle) <= 2  # never more than --jobs
 
 

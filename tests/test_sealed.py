@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SOLUTION, run_cli, shared_folder
+from conftest import BACKPROP, ROOT, SOLUTION, run_cli, shared_folder
 
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="Gradescope runs its autograder as root")
 
@@ -213,7 +213,7 @@ def test_a_submission_that_hunts_for_the_model_answer_finds_nothing(gradescope_r
                                namespaces=namespaces)
     text = json.dumps(document)
     assert "def cost_function_prime" not in text and MODEL_LINE not in text
-    assert document["score"] == 20.0
+    assert document["score"] == BACKPROP.max_score
 
 
 @root_only
@@ -286,12 +286,12 @@ def test_links_in_a_class_folder_are_never_followed_and_the_class_is_graded(tmp_
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
     rows = {s["student"]: s for s in json.loads(result.stdout)["submissions"]}
     assert set(rows) == {"aaron", "carl", "mia", "victor", "zoe"}  # nobody merged, nobody lost
-    assert rows["zoe"]["score"] == 20 and rows["zoe"]["status"] == "graded"
+    assert rows["zoe"]["score"] == BACKPROP.max_score and rows["zoe"]["status"] == "graded"
     for student in ("aaron", "carl"):
         assert rows[student]["status"] == "error" and "symbolic link" in rows[student]["error"]
         assert rows[student]["flags"] == ["handed in a symbolic link"]
     for student, link in (("mia", "build/Debug"), ("victor", "root")):
-        assert rows[student]["score"] == 20 and rows[student]["flags"] == []
+        assert rows[student]["score"] == BACKPROP.max_score and rows[student]["flags"] == []
         assert f"not followed, not graded: {link} (symbolic link)" in rows[student]["notes"]
 
 
@@ -304,7 +304,7 @@ def test_a_fifo_named_like_a_submission_gets_its_own_error_row_at_once(tmp_path)
                              "json"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     rows = {s["student"]: s for s in json.loads(result.stdout)["submissions"]}
-    assert rows["ana"]["score"] == 20
+    assert rows["ana"]["score"] == BACKPROP.max_score
     for student in ("carl", "dee"):
         assert rows[student]["status"] == "error" and "not a regular file" in rows[student]["error"]
         assert rows[student]["flags"] == ["handed in a special file"]
@@ -330,7 +330,8 @@ def test_gradebook_cells_a_spreadsheet_would_run_are_neutralised(tmp_path, name)
     assert not student.startswith(("=", "+", "-", "@", "\t", "\r"))
     path = next(row["path"] for row in rows.values() if row["student"] != "ana")
     assert not path.startswith(("=", "+", "-", "@", "\t"))
-    assert {row["score"] for row in rows.values()} == {"20"}  # numbers stay numbers
+    assert {row["score"] for row in rows.values()} == {f"{BACKPROP.max_score:g}"}  # numbers stay numbers
+
 
 
 def test_negative_numbers_stay_numbers_in_the_gradebook():
