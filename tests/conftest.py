@@ -1,5 +1,5 @@
-"""Fixtures that write submissions into tmp_path and grade them, and the assignments the tests
-grade: the worksheet, and the engine's tiny one."""
+"""Fixtures that write submissions into tmp_path and grade them; the assignments the tests
+grade (the worksheet, and the engine's tiny one); the `sandbox` marker and its guard."""
 
 from __future__ import annotations
 
@@ -218,3 +218,54 @@ def live_processes_running(text: str) -> set[int]:
             pass
     return found
 
+
+
+# --- the `sandbox` marker ------------------------------------------------------------------
+# A test that starts or uses a sandbox worker (it grades a submission, in this process or
+# through the `grade` command) is marked `sandbox`, so that `pytest -m "not sandbox"` answers
+# in seconds. The mark comes with the fixtures that grade (GRADING_FIXTURES), a module's
+# `pytestmark`, or the test's own `@pytest.mark.sandbox`. A test without it that starts a
+# worker, here or in a command it runs, or runs a job on one, fails: the guard below. (A
+# command run with an environment of its own, without this test's PYTHONPATH, is out of the
+# guard's sight: the Gradescope layout's, a normal user's; those tests are marked by hand.)
+
+
+GRADING_FIXTURES = {"grade", "grade_tiny"}
+_GUARD = Path(__file__).resolve().parent / "_guard"
+
+sys.path.insert(0, str(_GUARD))
+import worker_record  # noqa: E402
+
+worker_record.install()
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if GRADING_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.sandbox)
+
+
+@pytest.fixture(autouse=True)
+def no_worker_unless_marked(request, monkeypatch, tmp_path_factory):
+    """In a test not marked `sandbox`: a record of the workers started (here and in the
+    commands the test runs) and of the jobs run on one; the test fails if it is not empty."""
+    if request.node.get_closest_marker("sandbox"):
+        yield
+        return
+    from grader.sandbox import workers
+
+    record = tmp_path_factory.mktemp("workers") / "record"
+    monkeypatch.setenv(worker_record.RECORD, str(record))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, (str(_GUARD), os.environ.get("PYTHONPATH")))))
+    real_run = workers.Worker.run
+
+    def recorded_run(self, job, deadline):
+        worker_record.note("ran a job on a worker")
+        return real_run(self, job, deadline)
+
+    monkeypatch.setattr(workers.Worker, "run", recorded_run)
+    yield
+    if record.exists():
+        said = "; ".join(record.read_text().splitlines())
+        pytest.fail(f"this test is not marked `sandbox` but it {said}: mark it @pytest.mark.sandbox "
+                    f"(or give it the `grade` fixture)", pytrace=False)

@@ -118,6 +118,7 @@ dJdW1, dJdW2 = cost_function_prime(X, y, W1, W2)
 """
 
 
+@pytest.mark.sandbox
 def test_the_series_way_of_naming_gradients_is_explained_where_it_costs_marks(tmp_path):
     """`dJdW1, dJdW2 = NN.costFunctionPrime(X, y)` in the series; with the stub's function names
     the functions are gone when graded, and cost_function_prime, which calls them, fails."""
@@ -141,6 +142,7 @@ def test_the_series_way_of_naming_gradients_is_explained_where_it_costs_marks(tm
     assert not by_id["dJdW2"].unanswered and not by_id["dJdW1"].unanswered
 
 
+@pytest.mark.sandbox
 def test_a_function_never_written_is_still_not_defined(tmp_path):
     path = tmp_path / "bob.py"
     path.write_text(with_solution("").replace("def dz3dW2(", "def other_name("))
@@ -149,6 +151,7 @@ def test_a_function_never_written_is_still_not_defined(tmp_path):
     assert by_id["dz3dW2"].unanswered
 
 
+@pytest.mark.sandbox
 def test_in_a_notebook_the_cell_is_named(tmp_path):
     from conftest import SOLUTION
 
@@ -164,6 +167,7 @@ def test_in_a_notebook_the_cell_is_named(tmp_path):
     assert "after your function's definition at cell 2, line " in by_id["dJdW2"].feedback
 
 
+@pytest.mark.sandbox
 def test_in_a_notebook_a_cell_that_cannot_compile_and_one_stopped_by_an_error(tmp_path):
     from conftest import SOLUTION
 

@@ -51,6 +51,7 @@ def test_its_questions_and_points_come_from_its_folder():
     assert CHECKING.max_score == sum(CHECKING_POINTS.values())
 
 
+@pytest.mark.sandbox
 def test_model_answer_full_stub_zero(write):
     model = _grade(write, MODEL)
     assert model.error is None and model.score == model.max_score == CHECKING.max_score, model
@@ -99,6 +100,7 @@ MISTAKES = {
 }
 
 
+@pytest.mark.sandbox
 @pytest.mark.parametrize("mistake", sorted(MISTAKES))
 def test_each_catalogued_mistake_is_diagnosed(write, mistake):
     question = mistake.split(".")[0]
@@ -117,6 +119,7 @@ def test_every_catalogue_entry_has_a_test_here():
     assert {m.id for m in catalogue.load(None, CHECKING)} == set(MISTAKES)
 
 
+@pytest.mark.sandbox
 def test_a_wrong_backpropagation_is_named_and_what_builds_on_it_keeps_its_credit(write):
     # Part 4's functions are worth nothing here, but a wrong one is named, and the unrolled
     # gradient built on it is right given it.
@@ -179,6 +182,7 @@ print(np.linalg.norm(grad - numgrad) / np.linalg.norm(grad + numgrad))
 '''
 
 
+@pytest.mark.sandbox
 def test_the_series_class_form_is_graded_through_the_assignments_adapter(write):
     result = _grade(write, SERIES_CLASS_FORM, name="partFive.py")
     got = scores(result)
@@ -191,6 +195,7 @@ def test_the_series_class_form_is_graded_through_the_assignments_adapter(write):
     assert "the Neural_Network class answers forward, cost" in relative.feedback
 
 
+@pytest.mark.sandbox
 def test_the_class_forms_mistake_is_found_too(write):
     # The series' class with the perturbation never reset: wrong through the class as well.
     result = _grade(write, SERIES_CLASS_FORM.replace("        perturb[p] = 0\n", ""), name="partFive.py")
@@ -198,6 +203,7 @@ def test_the_class_forms_mistake_is_found_too(write):
     assert graded.diagnosis is not None and graded.diagnosis.id == "numerical_gradient.perturbation_not_reset"
 
 
+@pytest.mark.sandbox
 def test_a_notebook_is_graded_and_the_stub_notebook_is_up_to_date(write):
     for work in map(assignment.load, assignment.installed()):
         built = stub_notebook.build(work.stub_path.read_text(encoding="utf-8"), work)
@@ -230,6 +236,7 @@ def test_check_in_a_notebook_grades_for_the_named_assignment():
     assert check("Q9", namespace=namespace, assignment_name="gradient-checking").max_score == 1
 
 
+@pytest.mark.sandbox
 def test_its_student_check_file_grades_without_the_grader(tmp_path):
     made = run_cli("student-check", "--assignment", "gradient-checking", cwd=tmp_path)
     assert made.returncode == 0, made.stderr
@@ -267,6 +274,7 @@ def test_its_answer_key_is_computed_from_its_model_answer():
     assert unrolled["value"] == [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
 
 
+@pytest.mark.sandbox
 def test_a_file_graded_for_one_assignment_never_gets_its_result_for_another(tmp_path):
     (tmp_path / "work.py").write_text(MODEL)
     store = str(tmp_path / "store")
@@ -281,6 +289,7 @@ def test_a_file_graded_for_one_assignment_never_gets_its_result_for_another(tmp_
     assert f"total: {CHECKING.max_score:g} / {CHECKING.max_score:g}" in again.stdout
 
 
+@pytest.mark.sandbox
 def test_an_unknown_assignment_is_one_line_that_lists_the_installed_ones(tmp_path):
     (tmp_path / "a.py").write_text("x = 1\n")
     done = run_cli(str(tmp_path / "a.py"), "--assignment", "backprop-2")
@@ -402,6 +411,7 @@ def _run_warmup(warmup: Path, source: str, *extra: str) -> dict:
     return json.loads(done.stdout)
 
 
+@pytest.mark.sandbox
 def test_a_folder_made_here_is_graded_by_the_engine_unchanged(warmup):
     report = _run_warmup(warmup, WARMUP_SOLUTION)
     assert report["assignment"] == "warmup-assignment"
@@ -423,6 +433,7 @@ def test_a_folder_made_here_is_graded_by_the_engine_unchanged(warmup):
     assert loose["submissions"][0]["score"] == 6
 
 
+@pytest.mark.sandbox
 def test_the_warmup_assignments_class_report_and_gradebook_are_its_own(warmup, tmp_path):
     klass = tmp_path / "class-folder"
     klass.mkdir()
@@ -446,6 +457,7 @@ def test_the_warmup_assignments_class_report_and_gradebook_are_its_own(warmup, t
     assert "total" in done.stdout and "(of 6)" in done.stdout
 
 
+@pytest.mark.sandbox
 def test_the_warmup_assignments_model_answer_is_out_of_a_submissions_reach(warmup):
     # An instructor's own folder is hidden and blocked like the installed assignments.
     thief = f"key = open({str(warmup / 'solution' / 'warmup.py')!r}).read()\n" + WARMUP_SOLUTION
@@ -455,6 +467,7 @@ def test_the_warmup_assignments_model_answer_is_out_of_a_submissions_reach(warmu
     assert "V_IS_A" not in submission["output"]
 
 
+@pytest.mark.sandbox
 def test_the_warmup_assignments_hostile_submission_is_bounded(warmup):
     # A loop that never ends costs one question, not the run; the rest is graded.
     source = WARMUP_SOLUTION.replace("def double(v):\n    return 2 * v",
@@ -465,6 +478,7 @@ def test_the_warmup_assignments_hostile_submission_is_bounded(warmup):
     assert by_id["length"]["score"] == 3 and by_id["orientation"]["score"] == 1
 
 
+@pytest.mark.sandbox
 def test_a_broken_assignment_folder_is_a_one_line_error(warmup):
     (warmup / "assignment.toml").write_text(WARMUP_TOML.replace('kind = "number"', 'kind = "scalar"'))
     done = run_cli(str(warmup / "cases.py"), "--assignment", str(warmup))
@@ -515,6 +529,7 @@ def test_a_gradescope_autograder_for_an_instructors_own_assignment(warmup, tmp_p
     assert refused.returncode == 2 and "no assignment 'nope'" in refused.stderr
 
 
+@pytest.mark.sandbox
 def test_a_prairielearn_question_for_gradient_checking_grades_a_job(tmp_path):
     import os
     import subprocess
@@ -545,6 +560,7 @@ def test_a_prairielearn_question_for_gradient_checking_grades_a_job(tmp_path):
     assert document["score"] == pytest.approx(right / CHECKING.max_score)
 
 
+@pytest.mark.sandbox
 @pytest.mark.parametrize("reach", [
     "import assignments",
     "import importlib; importlib.import_module('assign' + 'ments.backprop')",

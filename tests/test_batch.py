@@ -71,6 +71,7 @@ def test_discovery_of_several_paths_keeps_names_unique(klass, tmp_path):
     assert [e.student for e in entries] == ["amy.ipynb", "amy.py"]
 
 
+@pytest.mark.sandbox
 @pytest.mark.parametrize("make", [lambda p: p / "nope", lambda p: p / "empty"])
 def test_a_missing_path_or_an_empty_folder_is_an_error(tmp_path, make):
     (tmp_path / "empty").mkdir()
@@ -81,6 +82,7 @@ def test_a_missing_path_or_an_empty_folder_is_an_error(tmp_path, make):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.sandbox
 def test_the_class_report_in_json_has_a_row_per_student_in_a_stable_order(klass):
     result = run_cli(str(klass), *TINY_ARGS, "--format", "json", "--jobs", "2", "--timeout", "5")
     assert result.returncode == 0, result.stderr
@@ -92,6 +94,7 @@ def test_the_class_report_in_json_has_a_row_per_student_in_a_stable_order(klass)
     assert "not a valid notebook" in rows["gus"]["error"]
 
 
+@pytest.mark.sandbox
 def test_parallel_and_serial_runs_give_the_same_report(klass):
     serial = run_cli(str(klass), *TINY_ARGS, "--format", "json", "--jobs", "1", "--no-cache")
     parallel = run_cli(str(klass), *TINY_ARGS, "--format", "json", "--jobs", "2", "--no-cache")
@@ -99,6 +102,7 @@ def test_parallel_and_serial_runs_give_the_same_report(klass):
     assert json.loads(serial.stdout) == json.loads(parallel.stdout)
 
 
+@pytest.mark.sandbox
 def test_csv_is_a_gradebook(klass):
     result = run_cli(str(klass), *TINY_ARGS, "--format", "csv")
     rows = list(csv.reader(io.StringIO(result.stdout)))
@@ -113,6 +117,7 @@ def test_csv_is_a_gradebook(klass):
     assert hal[2] == "error" and "SyntaxError" in hal[header.index("error")]
 
 
+@pytest.mark.sandbox
 def test_table_has_the_class_summary(klass):
     out = run_cli(str(klass), *TINY_ARGS).stdout
     assert "class summary: 8 submissions, 4 graded, 4 could not be graded" in out
@@ -129,6 +134,7 @@ def test_table_has_the_class_summary(klass):
     assert "common mistakes (what to re-teach):\n  norm: 1 student forgot the square root" in out
 
 
+@pytest.mark.sandbox
 def test_feedback_dir_gets_one_markdown_file_per_student(klass, tmp_path):
     folder = tmp_path / "feedback"
     assert run_cli(str(klass), *TINY_ARGS, "--feedback-dir", str(folder)).returncode == 0
@@ -141,6 +147,7 @@ def test_feedback_dir_gets_one_markdown_file_per_student(klass, tmp_path):
     assert "**Not graded.**" in (folder / "hal.md").read_text()
 
 
+@pytest.mark.sandbox
 def test_rerun_keeps_unchanged_results_and_regrades_changed_files(klass, tmp_path):
     store = ResultStore(tmp_path / "store")
     entries = discover([klass], TINY)
@@ -163,6 +170,7 @@ def test_rerun_keeps_unchanged_results_and_regrades_changed_files(klass, tmp_pat
 
 
 
+@pytest.mark.sandbox
 def test_an_interrupted_batch_keeps_what_it_finished_and_resumes(tmp_path):
     root = tmp_path / "class"
     root.mkdir()
@@ -194,6 +202,7 @@ def test_an_interrupted_batch_keeps_what_it_finished_and_resumes(tmp_path):
     assert [s["score"] for s in json.loads(again.stdout)["submissions"]] == [FULL] * 4
 
 
+@pytest.mark.sandbox
 def test_one_hanging_submission_does_not_stop_the_class(tmp_path):
     root = tmp_path / "class"
     root.mkdir()
@@ -205,6 +214,7 @@ def test_one_hanging_submission_does_not_stop_the_class(tmp_path):
     assert "ran for more than 1 s" in rows[1]["load_errors"][0]["message"]
 
 
+@pytest.mark.sandbox
 def test_progress_bar_on_a_terminal_and_silent_otherwise(klass):
     quiet = run_cli(str(klass), *TINY_ARGS)
     assert quiet.stderr == ""
@@ -227,6 +237,7 @@ def test_progress_bar_on_a_terminal_and_silent_otherwise(klass):
     assert "grading" in text and "8/8" in text and "/s" in text
 
 
+@pytest.mark.sandbox
 def test_the_sample_class_grades(tmp_path):
     result = run_cli(str(SAMPLE), "--format", "json", "--no-cache")
     rows = {r["student"]: r for r in json.loads(result.stdout)["submissions"]}
@@ -240,6 +251,7 @@ def test_the_sample_class_grades(tmp_path):
     assert rows["dan"]["path"].endswith("dan/backprop.py")
 
 
+@pytest.mark.sandbox
 def test_an_unusable_result_store_warns_and_grading_goes_on(tmp_path):
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the store should be")
@@ -250,6 +262,7 @@ def test_an_unusable_result_store_warns_and_grading_goes_on(tmp_path):
     assert json.loads(result.stdout)["submissions"][0]["score"] == FULL
 
 
+@pytest.mark.sandbox
 def test_the_json_report_is_exactly_its_own_indented_json(klass):
     """Written a submission at a time from what the spool keeps, the report is still the one
     document `json.dumps(report, indent=2)` writes: its look is the same as before it was
@@ -310,6 +323,7 @@ def test_the_class_summary_is_the_same_in_whatever_order_results_come():
     assert unit["mean"] == round(sum(round(worth * k / 3, 4) for k in (3, 2, 1, 1, 2, 3)) / 6, 4)
 
 
+@pytest.mark.sandbox
 def test_arguments_changed_in_place_reach_no_later_student(tmp_path):
     """The first stage's calls are held once per worker: a student who zeroes every argument
     given to them changes only their own copy; the students after them, on the same worker,

@@ -207,6 +207,7 @@ def test_numeric_messages_read_like_numpy(grade):
     assert "max abs error" in message and "max rel error 0.01" in message
 
 
+@pytest.mark.sandbox
 def test_the_json_report_names_the_diagnosis(tmp_path):
     path = tmp_path / "bob.py"
     path.write_text(with_tiny_solution(WRONG_NORM))
@@ -216,6 +217,7 @@ def test_the_json_report_names_the_diagnosis(tmp_path):
     assert questions["square"]["diagnosis"] is None
 
 
+@pytest.mark.sandbox
 def test_an_instructor_can_extend_the_catalogue(tmp_path):
     extra = tmp_path / "ours.toml"
     extra.write_text('[[mistake]]\nid = "square.doubled"\nquestion = "square"\nanswer = "2 * v ** 2"\n'
@@ -227,6 +229,7 @@ def test_an_instructor_can_extend_the_catalogue(tmp_path):
     assert square["diagnosis"] == "square.doubled" and square["feedback"].startswith("Twice too big")
 
 
+@pytest.mark.sandbox
 def test_a_broken_catalogue_is_a_one_line_error(tmp_path):
     extra = tmp_path / "bad.toml"
     extra.write_text('[[mistake]]\nid = "x"\nquestion = "nope"\nanswer = "1"\nsummary = "s"\nexplain = "e"\n')

@@ -30,6 +30,7 @@ def _notebook_with_checks(import_line: str) -> str:
     return notebook_text(*cells, 'card = check("Q6")', "display(check())", "print(check('q11'))")
 
 
+@pytest.mark.sandbox
 @pytest.mark.parametrize("import_line", ["from grader import check", "from backprop_check import check",
                                          "import backprop_check\ncheck = backprop_check.check"])
 def test_a_notebook_handed_in_with_its_self_check_cells_is_graded_unflagged(write, import_line):
@@ -91,6 +92,7 @@ def _json_rows(*args: str) -> dict:
     return {row["student"]: row for row in json.loads(done.stdout)["submissions"]}
 
 
+@pytest.mark.sandbox
 def test_a_canvas_attempt_with_two_files_is_graded_on_the_one_that_does_the_worksheet(tmp_path):
     (tmp_path / "smithjane_12345_6789012_backprop.py").write_text(SOLUTION)
     # A later attachment id (uploaded second): it must not win on that alone.
@@ -101,6 +103,7 @@ def test_a_canvas_attempt_with_two_files_is_graded_on_the_one_that_does_the_work
             "(answers none of the worksheet's questions)") in row["notes"]
 
 
+@pytest.mark.sandbox
 def test_a_moodle_folder_is_graded_on_the_work_not_on_the_newest_draft(tmp_path):
     folder = tmp_path / "Ann Lee_33333_assignsubmission_file_"
     folder.mkdir()
@@ -112,6 +115,7 @@ def test_a_moodle_folder_is_graded_on_the_work_not_on_the_newest_draft(tmp_path)
     assert any(f"set aside: backprop_draft.ipynb (answers {len(DRAFTED)} of" in n for n in row["notes"])
 
 
+@pytest.mark.sandbox
 def test_a_later_canvas_attempt_of_the_same_file_wins_between_equals(tmp_path):
     (tmp_path / "smithjane_12345_6789012_backprop.py").write_text(with_solution(
         "def dJdW2(a2, delta3):\n    return a2.T\n"))
@@ -120,6 +124,7 @@ def test_a_later_canvas_attempt_of_the_same_file_wins_between_equals(tmp_path):
     assert row["path"].endswith("backprop-1.py") and row["score"] == BACKPROP.max_score
 
 
+@pytest.mark.sandbox
 def test_on_gradescope_the_untouched_stub_never_beats_the_real_work(tmp_path):
     submission = tmp_path / "submission"
     submission.mkdir()
@@ -135,6 +140,7 @@ def test_on_gradescope_the_untouched_stub_never_beats_the_real_work(tmp_path):
            "(the stub, not filled in)" in document["output"]
 
 
+@pytest.mark.sandbox
 def test_every_report_says_which_file_was_graded(tmp_path):
     folder = tmp_path / "class" / "zoe"
     folder.mkdir(parents=True)
@@ -158,6 +164,7 @@ def test_a_folder_of_two_equal_files_still_asks_which_one(tmp_path):
     assert "several files could be the submission (a.py, b.py)" in entry.error
 
 
+@pytest.mark.sandbox
 def test_canvas_late_is_kept_in_the_gradebook_and_the_json(tmp_path):
     (tmp_path / "doejohn_LATE_22222_7000001_backprop.py").write_text(SOLUTION)
     (tmp_path / "smithjane_12345_6789012_backprop.py").write_text(SOLUTION)

@@ -141,6 +141,7 @@ def test_04_a_memory_hog_at_top_level(grade):
 
 
 # 5. Output, and a huge return value.
+@pytest.mark.sandbox
 def test_05_output_is_capped_and_never_reaches_the_report(tmp_path):
     path = tmp_path / "loud.py"
     path.write_text(with_solution("import sys\nfor _ in range(2000):\n    print('x' * 5000)\n"
@@ -212,6 +213,7 @@ def test_07_an_ndarray_subclass_that_lies_is_read_as_plain_data(grade):
     assert question(result, "dJdW2").cases[0].message.startswith("shape (7, 7), but the answer")
 
 
+@pytest.mark.sandbox
 def test_numpy_testing_works_in_every_mode(graded):
     # Loaded on first use where the runner can read the installation, loaded ahead where it
     # might not (another user without namespaces: numpy under /root, say).
@@ -220,6 +222,7 @@ def test_numpy_testing_works_in_every_mode(graded):
 
 
 # 8. Reaching for the answer key.
+@pytest.mark.sandbox
 @pytest.mark.parametrize("reach, flag", [
     ("import solutions.backprop as key", "imported solutions"),
     ("import importlib; key = importlib.import_module('solu' + 'tions.backprop')", "imported solutions"),
@@ -234,6 +237,7 @@ def test_08_the_answer_key_is_blocked_and_flagged(graded, reach, flag, mode):
     assert scores(result)["dz3dW2"] == 1  # the attempt failed: LEAKED stayed False
 
 
+@pytest.mark.sandbox
 def test_08_flags_show_in_every_report(tmp_path):
     path = tmp_path / "peek.py"
     path.write_text(with_solution("try:\n    import solutions\nexcept ImportError:\n    pass\n"))
@@ -249,6 +253,7 @@ def _running(marker: str) -> bool:
     return bool(live_processes_running(marker))
 
 
+@pytest.mark.sandbox
 @pytest.mark.parametrize("where", ["function", "top level"])
 def test_09_children_that_detach_and_exec_are_killed(graded, mode, where):
     marker = f"31.{os.getpid()}{len(where)}{len(mode)}"  # `sleep` ends by itself in 31 s anyway
@@ -276,6 +281,7 @@ def test_09_children_that_detach_and_exec_are_killed(graded, mode, where):
 
 
 # 10. Files.
+@pytest.mark.sandbox
 def test_10_student_code_writes_only_where_its_user_may(graded, mode):
     """As root, student code runs as a user of the grader's own: it writes nowhere the
     instructor can. Run by a normal user, it is that user: with namespaces, the shared temporary
@@ -319,6 +325,7 @@ def test_10_student_code_writes_only_where_its_user_may(graded, mode):
 
 
 # 11. Network.
+@pytest.mark.sandbox
 def test_11_no_network(graded, mode):
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
@@ -346,6 +353,7 @@ def test_11_no_network(graded, mode):
 
 
 # 12. Never root; never the machine's nobody either.
+@pytest.mark.sandbox
 def test_12_student_code_never_runs_as_root(graded, mode):
     result = graded(with_solution(
         "import os\ndef dz3dW2(a2):\n"
@@ -407,6 +415,7 @@ def test_13_a_coding_declaration_is_honoured(grade):
     assert grade(source.encode("latin-1"), "latin.py").score == FULL
 
 
+@pytest.mark.sandbox
 def test_13_bad_files_in_a_class_each_get_their_own_row(tmp_path):
     root = tmp_path / "class"
     root.mkdir()
@@ -459,6 +468,7 @@ def test_every_function_hanging_is_bounded_by_the_submission_budget(grade):
 
 
 # 10, continued: the private /tmp must not hide a Python that lives under /tmp (a venv).
+@pytest.mark.sandbox
 @needs_root
 def test_a_python_installed_under_tmp_stays_usable_inside_the_sandbox(tmp_path):
     import sysconfig
@@ -593,6 +603,7 @@ def test_no_answer_reaches_the_process_before_its_question_is_answered(grade):
     assert question(result, "forward").score == question(result, "forward").question.points
 
 
+@pytest.mark.sandbox
 def test_calls_whose_arguments_all_hold_answers_are_never_held_ahead():
     """The worker has the fork server hold the first stage sent; that stage is always stage 0
     (arguments that hold no answer), empty when a job has none: then nothing is held, and every

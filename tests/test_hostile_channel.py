@@ -85,6 +85,7 @@ WRITE_EVERYWHERE = textwrap.dedent("""\
 
 
 # 1. A forged end, then a hang.
+@pytest.mark.sandbox
 def test_01_a_forged_end_then_a_hang_costs_a_bounded_time_and_leaves_nothing(tmp_path):
     liar = with_solution(WRITE_EVERYWHERE + textwrap.dedent("""\
         import sys, time
@@ -113,6 +114,7 @@ def test_01_a_forged_end_then_a_hang_costs_a_bounded_time_and_leaves_nothing(tmp
 
 
 # 2. Forged results for calls never asked: bounded, refused, flagged.
+@pytest.mark.sandbox
 def test_02_forged_results_end_the_run_and_the_graders_memory_stays_small(tmp_path):
     flood = with_solution(WRITE_EVERYWHERE + textwrap.dedent("""\
         import struct
@@ -192,6 +194,7 @@ def test_05_a_submission_that_fills_its_folders_hits_its_own_cap(grade):
     assert result.score == FULL - points("dz3dW2")
 
 
+@pytest.mark.sandbox
 @root_only
 def test_05_the_class_run_finishes_and_keeps_everything_when_the_disk_is_full(tmp_path):
     """The grader's own writes (spool, result store, report) on a disk with no room left, as
@@ -264,6 +267,7 @@ def test_05_results_not_yet_written_when_the_disk_fills_are_kept(monkeypatch):
 
 
 # 6. Folders a normal user's grader can't read get their own row; the class is graded.
+@pytest.mark.sandbox
 @root_only
 def test_06_an_unreadable_student_folder_is_its_own_error_row(tmp_path):
     klass = shared_folder()
@@ -286,6 +290,7 @@ def test_06_an_unreadable_student_folder_is_its_own_error_row(tmp_path):
 KILL_ALL = with_solution("import os, signal\ntry:\n    os.kill(-1, signal.SIGKILL)\nexcept OSError:\n    pass\n")
 
 
+@pytest.mark.sandbox
 @root_only
 @pytest.mark.parametrize("namespaces", ["1", "0"])
 def test_07_kill_minus_one_takes_down_nobody_else(tmp_path, namespaces):
@@ -295,6 +300,7 @@ def test_07_kill_minus_one_takes_down_nobody_else(tmp_path, namespaces):
     assert all(rows[s]["score"] == FULL for s in students), {s: rows[s]["score"] for s in students}
 
 
+@pytest.mark.sandbox
 @root_only
 def test_07_a_normal_users_grader_survives_kill_minus_one_with_user_namespaces(tmp_path):
     klass = shared_folder()
@@ -372,6 +378,7 @@ def test_09_answers_harvested_from_the_processes_memory_score_nothing(grade):
 
 
 # 10. Nothing of a classmate in a process's memory.
+@pytest.mark.sandbox
 def test_10_a_student_cannot_find_a_classmates_code_in_its_memory(tmp_path):
     # A long file, as real ones are, its words all through it: freed memory keeps some.
     first = SOLUTION + "".join(f"\n# note {i}: CLASSMATE-MARKER-31415926" for i in range(400))
@@ -416,6 +423,7 @@ def test_10_a_student_cannot_find_a_classmates_code_in_its_memory(tmp_path):
 
 
 # 11. Outputs, other writable places and shared memory.
+@pytest.mark.sandbox
 @root_only
 def test_11_outputs_writable_places_and_shared_memory_are_private(tmp_path):
     feedback = tmp_path / "feedback"
@@ -474,6 +482,7 @@ def _wrote(row: dict) -> list:
     return eval(message.split(": ", 1)[1].rsplit(" (line", 1)[0])
 
 
+@pytest.mark.sandbox
 @root_only
 def test_11_nothing_outside_the_private_folders_is_writable_however_deep(tmp_path):
     """Read-only everywhere, not folder by folder: a world-writable folder five levels down,
@@ -494,6 +503,7 @@ def test_11_nothing_outside_the_private_folders_is_writable_however_deep(tmp_pat
         shutil.rmtree(base, ignore_errors=True)
 
 
+@pytest.mark.sandbox
 @root_only
 def test_11_a_normal_users_grader_keeps_its_own_files_out_of_reach(tmp_path):
     """Without root, student code runs as the instructor's own user (in a user namespace):
@@ -518,6 +528,7 @@ def test_11_a_normal_users_grader_keeps_its_own_files_out_of_reach(tmp_path):
 
 
 # 12. As a normal user: killing its supervisor, detaching, hunting the grader.
+@pytest.mark.sandbox
 @root_only
 def test_12_a_normal_users_grader_outlives_its_students_and_nothing_outlives_it(tmp_path):
     marker = f"3{os.getpid() % 1000}.25"
@@ -546,6 +557,7 @@ def test_12_a_normal_users_grader_outlives_its_students_and_nothing_outlives_it(
 
 
 # 13. Rough edges.
+@pytest.mark.sandbox
 def test_13_escape_codes_and_newlines_in_names_and_messages_are_written_out(tmp_path):
     folder = tmp_path / "class"
     folder.mkdir()
@@ -577,6 +589,7 @@ def test_13_a_notebook_of_a_million_cells_is_refused_quickly(grade):
     assert result.status == "error" and "800000 cells" in result.error
 
 
+@pytest.mark.sandbox
 def test_a_huge_sparse_file_is_refused_without_being_read(tmp_path):
     path = tmp_path / "sparse.py"
     with open(path, "wb") as out:
@@ -599,6 +612,7 @@ def test_a_flood_of_errors_and_flags_is_bounded(grade):
     assert len(result.load_errors) <= 1000 and len(result.flags) <= 8
 
 
+@pytest.mark.sandbox
 def test_students_whose_names_make_the_same_file_get_two_feedback_files(tmp_path):
     folder = _class(tmp_path, **{"bob smith": SOLUTION, "bob_smith": SOLUTION.replace("def cost(", "def _cost(")})
     feedback = tmp_path / "feedback"

@@ -93,6 +93,7 @@ ESCAPE = textwrap.dedent("""\
     """)
 
 
+@pytest.mark.sandbox
 @root_only
 @pytest.mark.parametrize("mode", MODES)
 def test_01_no_mode_lets_student_code_keep_a_capability_or_unmount_its_view(mode):
@@ -105,6 +106,7 @@ def test_01_no_mode_lets_student_code_keep_a_capability_or_unmount_its_view(mode
         assert found["uid"] == 0
 
 
+@pytest.mark.sandbox
 @root_only
 def test_01_in_a_user_namespace_that_maps_no_pool_user_info_reads_back_uid_0_and_no_capability():
     done = subprocess.run(["unshare", "--user", "--map-root-user", sys.executable, "-m", "grader",
@@ -118,6 +120,7 @@ def test_01_in_a_user_namespace_that_maps_no_pool_user_info_reads_back_uid_0_and
     assert "[x] own mount and IPC namespaces" in info and "READABLE" not in info
 
 
+@pytest.mark.sandbox
 @root_only
 @pytest.mark.parametrize("mode, said", [
     ("no-namespaces", "sandbox: no namespaces: BACKPROP_GRADER_NAMESPACES=0"),
@@ -172,6 +175,7 @@ def test_01_a_step_that_cannot_be_taken_stops_the_runner(plan, prepared, said):
     assert _isolate(plan, **prepared).startswith(said)
 
 
+@pytest.mark.sandbox
 @root_only
 def test_01_a_step_that_fails_is_the_submissions_sandbox_failure_and_no_student_code_runs(tmp_path):
     """Rootless Podman as it would be if the grader took its pool users for granted: the setuid
@@ -349,6 +353,7 @@ def test_02_gradient_checking_functions_never_written_earn_nothing(grade):
 
 # 1 (found by this round's own red team). Without namespaces.
 
+@pytest.mark.sandbox
 @root_only
 @pytest.mark.parametrize("mode", ["no-namespaces", "as-user-no-userns"])
 def test_01_an_honest_error_is_not_flagged_as_opening_the_graders_files(mode):
@@ -357,6 +362,7 @@ def test_01_an_honest_error_is_not_flagged_as_opening_the_graders_files(mode):
     assert result.flags == () and scores(result)["dJdW1"] == 0
 
 
+@pytest.mark.sandbox
 @root_only
 @pytest.mark.parametrize("mode", ["as-user-no-userns", "as-user"])
 def test_01_a_files_owner_mode_and_times_stay_as_they_are(mode):
@@ -390,6 +396,7 @@ def test_01_a_files_owner_mode_and_times_stay_as_they_are(mode):
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.mark.sandbox
 @root_only
 def test_01_the_fork_server_takes_no_interrupt_from_a_runner_of_its_user():
     """As a normal user with user namespaces, a runner's user is its fork server's, which is
@@ -399,6 +406,7 @@ def test_01_the_fork_server_takes_no_interrupt_from_a_runner_of_its_user():
     assert result.error is None and result.score == BACKPROP.max_score, result.error
 
 
+@pytest.mark.sandbox
 def test_01_the_grader_is_not_dumpable_once_it_has_a_worker():
     """Student code of the grader's own user (no user namespaces, no Landlock) could otherwise
     read and write the grader's memory through /proc."""
@@ -462,6 +470,7 @@ HUNTER = SOLUTION.replace("def forward(", "def _model_forward(") + textwrap.dede
     ''')
 
 
+@pytest.mark.sandbox
 @root_only
 @pytest.mark.parametrize("mode", MODES)
 def test_03_the_source_tree_pip_installed_from_is_out_of_reach_build_and_git_included(mode):
@@ -543,6 +552,7 @@ UNIX_AND_TTY = textwrap.dedent("""\
     """)
 
 
+@pytest.mark.sandbox
 @root_only
 @pytest.mark.parametrize("mode", MODES)
 def test_07_an_agent_socket_by_path_and_the_instructors_terminal_are_out_of_reach(mode):
@@ -574,6 +584,7 @@ def test_07_an_agent_socket_by_path_and_the_instructors_terminal_are_out_of_reac
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.mark.sandbox
 @root_only
 def test_07_a_machine_without_landlock_or_namespaces_says_so_at_the_top():
     _, stderr = graded_in("no-namespaces", SOLUTION, env={"BACKPROP_GRADER_LANDLOCK": "0"})
@@ -582,6 +593,7 @@ def test_07_a_machine_without_landlock_or_namespaces_says_so_at_the_top():
 
 # 8. Rough edges.
 
+@pytest.mark.sandbox
 @root_only
 def test_08_one_infinite_loop_costs_its_own_question_as_root_without_namespaces(monkeypatch):
     """The fresh runner after a timeout starts in the job's own folder, which is no longer
@@ -616,6 +628,7 @@ COPYCAT = textwrap.dedent("""\
     """)
 
 
+@pytest.mark.sandbox
 @root_only
 @pytest.mark.parametrize("mode", MODES)
 def test_08_a_classmates_hand_in_is_out_of_reach_in_every_mode(mode):
@@ -659,6 +672,7 @@ HONEST_BUT_SLOW = SOLUTION.replace("def cost_function_prime(X, y, W1, W2):", tex
         _busy(0.25)"""))
 
 
+@pytest.mark.sandbox
 @root_only
 @pytest.mark.parametrize("mode", ["namespaces", "no-namespaces"])
 def test_08_a_neighbours_spinning_children_cost_an_honest_call_nothing(mode):

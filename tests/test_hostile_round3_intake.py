@@ -91,6 +91,7 @@ def test_04_all_of_a_submissions_answers_share_one_budget(grade):
     assert question(result, "forward").score == 1 and question(result, "dJdW1").score == 1
 
 
+@pytest.mark.sandbox
 def test_04_a_class_gets_its_gradebook_and_html_when_one_result_cannot_be_made_or_kept(tmp_path, monkeypatch):
     """A submission whose grading fails in the grader itself (a MemoryError, a RecursionError),
     or whose result can't be written into the report, is one error row: the class gets its
@@ -145,6 +146,7 @@ def _remove_deep(top: Path) -> None:
         folder.rmdir()
 
 
+@pytest.mark.sandbox
 def test_05_a_student_folder_1000_levels_deep_is_looked_into_8_levels_with_a_note(tmp_path):
     klass = tmp_path / "class"
     for name in ("ann", "zoe"):
@@ -252,6 +254,7 @@ def test_05_choosing_the_file_parses_no_large_file_and_says_how_each_was_read(tm
 
 
 # 8. A link inside an honest student's folder.
+@pytest.mark.sandbox
 def test_08_link_beside_real_files_is_skipped_with_a_note_and_the_files_graded(tmp_path):
     """In a class folder: a link to / beside a real backprop.py is skipped with a note (no
     flag); a link named like a hand-in beside real work is flagged too. On Gradescope a link

@@ -42,6 +42,7 @@ def _check_results_json(document: dict) -> None:
     assert document["score"] == pytest.approx(sum(t["score"] for t in document["tests"]))
 
 
+@pytest.mark.sandbox
 def test_format_gradescope_prints_a_results_json(tmp_path):
     path = tmp_path / "bob.py"
     path.write_text(BOB)
@@ -53,6 +54,7 @@ def test_format_gradescope_prints_a_results_json(tmp_path):
     assert dJdW2["status"] == "failed" and "delta(3) is left out" in dJdW2["output"]
 
 
+@pytest.mark.sandbox
 def test_format_gradescope_wants_one_submission(tmp_path):
     (tmp_path / "a.py").write_text(SOLUTION)
     (tmp_path / "b.py").write_text(SOLUTION)
@@ -74,6 +76,7 @@ def _run_autograder(root: Path) -> dict:
     return json.loads((root / "results" / "results.json").read_text())
 
 
+@pytest.mark.sandbox
 def test_grade_gradescope_grades_the_submitted_notebook(autograder):
     (autograder / "submission" / "backprop.ipynb").write_text(
         notebook_text("%matplotlib inline\n%load_ext autoreload", SOLUTION))
@@ -85,6 +88,7 @@ def test_grade_gradescope_grades_the_submitted_notebook(autograder):
     assert "%matplotlib" not in document["output"]  # honoured: it has nothing to do
 
 
+@pytest.mark.sandbox
 def test_grade_gradescope_writes_valid_results_even_with_nothing_to_grade(autograder):
     (autograder / "submission" / "answers.pdf").write_bytes(b"%PDF")
     document = _run_autograder(autograder)
@@ -93,6 +97,7 @@ def test_grade_gradescope_writes_valid_results_even_with_nothing_to_grade(autogr
     assert "no .py or .ipynb file was submitted (found: answers.pdf)" in document["output"]
 
 
+@pytest.mark.sandbox
 def test_grade_gradescope_reports_a_broken_file_and_flags(autograder):
     (autograder / "submission" / "backprop.py").write_text("def forward(:\n")
     document = _run_autograder(autograder)
@@ -209,6 +214,7 @@ class _Page(HTMLParser):
         self.text.append(data)
 
 
+@pytest.mark.sandbox
 def test_the_html_report_is_one_self_contained_page(tmp_path):
     page_path = tmp_path / "class.html"
     result = run_cli(str(ROOT / "examples" / "class"), "--html", str(page_path), "-q")
@@ -222,6 +228,7 @@ def test_the_html_report_is_one_self_contained_page(tmp_path):
     assert "1 left out delta(3)" in text and "alice" in text and "not graded" in text
 
 
+@pytest.mark.sandbox
 def test_the_html_report_links_every_student_to_their_feedback_and_shows_the_notes(tmp_path):
     import html as html_module
 
@@ -242,6 +249,7 @@ def test_the_html_report_links_every_student_to_their_feedback_and_shows_the_not
     assert ">students</text>" in text and ">total score</text>" in text
 
 
+@pytest.mark.sandbox
 def test_feedback_files_carry_no_path_of_the_instructors_machine(tmp_path):
     klass = tmp_path / "my-course-2026" / "class"
     shutil.copytree(ROOT / "examples" / "class", klass)
@@ -255,6 +263,7 @@ def test_feedback_files_carry_no_path_of_the_instructors_machine(tmp_path):
         assert str(ROOT) not in content and "/root" not in content, file.name
 
 
+@pytest.mark.sandbox
 @pytest.mark.skipif(not shutil.which("chromium"), reason="needs Debian's chromium (.ci/run installs it)")
 def test_the_html_report_as_a_person_sees_it_in_a_browser(tmp_path):
     """Laid out by a real browser in a 1280-pixel-wide window: every student's total is on

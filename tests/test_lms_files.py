@@ -39,6 +39,7 @@ def _grade(download: Path, *args: str):
     return list(csv.reader(io.StringIO(done.stdout))), done.stderr
 
 
+@pytest.mark.sandbox
 def test_the_canvas_file_is_canvas_gradebook_import_format(download):
     rows, stderr = _grade(download, "--format", "canvas")
     assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", TINY.title]
@@ -52,11 +53,13 @@ def test_the_canvas_file_is_canvas_gradebook_import_format(download):
     assert "in the Canvas file with no grade (could not be graded; see the report): kimlee (44444)" in stderr
 
 
+@pytest.mark.sandbox
 def test_the_canvas_column_is_the_assignment_named(download):
     rows, _ = _grade(download, "--format", "canvas", "--assignment-name", "HW 3: vectors")
     assert rows[0][5] == "HW 3: vectors"
 
 
+@pytest.mark.sandbox
 def test_the_moodle_file_is_moodles_offline_grading_worksheet(download):
     rows, stderr = _grade(download, "--format", "moodle")
     assert rows[0] == ["Identifier", "Full name", "Email address", "Status", "Grade", "Maximum Grade",
@@ -77,6 +80,7 @@ def test_the_moodle_file_is_moodles_offline_grading_worksheet(download):
         assert name in stderr
 
 
+@pytest.mark.sandbox
 def test_the_gradebook_and_json_keep_who_is_who_in_the_lms(download):
     import json
 

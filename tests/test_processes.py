@@ -74,6 +74,7 @@ def test_without_warm_workers_a_fresh_interpreter_does_the_same(grade_tiny, monk
     assert [q.diagnosis.id for q in result.questions if q.diagnosis] == ["norm.squared"]
 
 
+@pytest.mark.sandbox
 def test_the_benchmark_script_runs(tmp_path):
     result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench.py"), "-n", "8",
                              "--rounds", "1", "--only", "mistakes", "--cpu"],
@@ -101,6 +102,7 @@ def test_a_worker_started_before_the_options_are_known_grades_once_told_them(gra
     assert processes._idle == [early] and early.key is not None and early.mode is not None
 
 
+@pytest.mark.sandbox
 def test_prewarm_tells_the_early_worker_its_settings_and_starts_only_the_rest(monkeypatch):
     monkeypatch.setattr(processes, "_idle", [])
     processes.start_early()
@@ -140,6 +142,7 @@ def test_the_command_ends_as_its_exit_asks_with_everything_written(code, status,
     assert (done.returncode, done.stdout, done.stderr) == (status, "x" * 300_000, said)
 
 
+@pytest.mark.sandbox
 def test_a_class_runs_on_as_many_workers_as_jobs_while_more_threads_judge(tmp_path, monkeypatch):
     """--jobs 2: two submissions run at once, on two workers, however many threads load and
     judge meanwhile; every worker goes back to the pool after its job."""
@@ -167,6 +170,7 @@ def test_a_class_runs_on_as_many_workers_as_jobs_while_more_threads_judge(tmp_pa
     processes.close_all()  # they died with the batch's threads (see the test below)
 
 
+@pytest.mark.sandbox
 @pytest.mark.xfail(strict=True, reason="a worker sets PR_SET_PDEATHSIG, which Linux ties to the thread that "
                    "started it: a batch's workers are killed when its grading threads end, and stay in the "
                    "idle pool, dead (a run on two of them in a row is a 'sandbox failure')")

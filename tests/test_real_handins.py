@@ -241,6 +241,7 @@ def test_a_file_of_the_students_not_handed_in_is_named_as_such(grade):
                "it in" in note for note in result.notes)
 
 
+@pytest.mark.sandbox
 def test_the_class_summary_counts_students_who_import_a_missing_package(tmp_path):
     missing = MISSING or "no_such_package_here"
     for name in ("ana", "ben", "cai"):
@@ -291,6 +292,7 @@ def test_a_series_module_stand_in_never_holds_the_class_and_says_to_hand_it_in(g
     assert "not your Neural_Network" in note and "hand in partFour.py with your notebook" in note
 
 
+@pytest.mark.sandbox
 def test_a_folder_notebook_imports_its_own_module_and_not_a_classmates(tmp_path):
     ana = tmp_path / "class" / "ana"
     ana.mkdir(parents=True)
@@ -312,6 +314,7 @@ def test_a_folder_notebook_imports_its_own_module_and_not_a_classmates(tmp_path)
                for note in by_student["ben"]["notes"])
 
 
+@pytest.mark.sandbox
 def test_a_lone_file_in_a_class_folder_gets_no_modules(tmp_path):
     (tmp_path / "ana.py").write_text(SOLUTION.replace("def forward", "def _unused") +
                                      "\nfrom ben import forward\n")

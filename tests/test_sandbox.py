@@ -67,6 +67,7 @@ def test_a_frame_longer_than_its_limit_is_refused_before_it_is_kept():
     assert _wire.split_frames(_wire.frame(b"K", b"abc") + _wire.frame(b"X")) == [(b"K", b"abc"), (b"X", b"")]
 
 
+@pytest.mark.sandbox
 def test_the_probe_reports_the_limits_in_force():
     isolation = sandbox.probe(limits=sandbox.Limits(memory_mb=700))
     assert isolation["limits"]["RLIMIT_AS"] == 700 * 1024 * 1024

@@ -36,6 +36,7 @@ def _header(text: str) -> dict[str, list[str]]:
     return expected
 
 
+@pytest.mark.sandbox
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda p: p.stem)
 def test_scenario(scenario, tmp_path):
     text = scenario.read_text(encoding="utf-8")

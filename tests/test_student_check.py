@@ -79,6 +79,7 @@ def test_the_model_answer_scores_full_marks_and_the_stub_none(check_file):
     assert stub["questions"]["delta2"][2] == "not answered yet: the function still raises NotImplementedError"
 
 
+@pytest.mark.sandbox
 @pytest.mark.parametrize("mistake, question", [
     ("def dJdW2(a2, delta3):\n    return delta3.T @ a2\n", "dJdW2"),
     ("def dJdW2(a2, delta3):\n    return a2.T\n", "dJdW2"),
@@ -152,6 +153,7 @@ def test_the_graded_cases_answers_are_not_in_the_file(check_file):
     assert repr(float(q11.expected[0, 0])) in text
 
 
+@pytest.mark.sandbox
 def test_the_public_seed_may_not_be_the_grading_seed(tmp_path):
     done = run_cli("student-check", "-o", str(tmp_path / "c.py"), "--public-seed", "7", "--seed", "7")
     assert done.returncode == 1 and "Traceback" not in done.stderr

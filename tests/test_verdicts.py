@@ -168,6 +168,7 @@ def test_parameters_in_another_order_are_called_by_name(grade):
     assert "Your parameters (yHat, y)" in _feedback(result, "dJdyHat")
 
 
+@pytest.mark.sandbox
 def test_parameters_in_another_order_are_not_counted_as_mistakes_in_a_class(tmp_path):
     (tmp_path / "ana.py").write_text(with_solution(REORDERED))
     (tmp_path / "ben.py").write_text(with_solution(REORDERED))
@@ -277,6 +278,7 @@ def test_score_only_feedback_shows_scores_and_nothing_else(grade):
     assert all(q.feedback == "" and all(c.message == "" for c in q.cases) for q in result.questions)
 
 
+@pytest.mark.sandbox
 def test_the_feedback_option_reaches_the_cli(tmp_path):
     path = tmp_path / "bob.py"
     path.write_text(with_solution("def dJdW2(a2, delta3):\n    return np.dot(a2.T, delta3) * 2\n"))
@@ -301,6 +303,7 @@ def test_no_explanation_states_an_answer():
 
 
 # The class view accounts for every lost point, and finds the catalogue's next entries.
+@pytest.mark.sandbox
 def test_the_same_uncatalogued_wrong_answer_is_grouped_and_every_lost_point_accounted(tmp_path):
     doubled = "def dJdW1(X, delta2):\n    return 2 * np.dot(X.T, delta2)\n"
     for name in ("ana", "ben", "cai", "dee"):
@@ -325,6 +328,7 @@ def test_the_same_uncatalogued_wrong_answer_is_grouped_and_every_lost_point_acco
            "cai, dee" in page.read_text()
 
 
+@pytest.mark.sandbox
 def test_gradescope_shows_scores_only_when_asked(tmp_path):
     submission = tmp_path / "submission"
     submission.mkdir()
