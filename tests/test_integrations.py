@@ -132,10 +132,13 @@ def test_gradescope_submission_preference(tmp_path):
 
 
 # 2. Jupyter self-check, in a real kernel
-def test_check_in_an_executed_notebook(tmp_path):
+def test_check_in_an_executed_notebook(tmp_path, monkeypatch):
     from nbclient import NotebookClient
 
     from grader.selfcheck import handout as student_check
+
+    # The kernel imports this checkout's grader, not whichever copy this machine has installed.
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH")))))
 
     # The student notebook's own check cells use the file students are given.
     (tmp_path / "backprop_check.py").write_text(student_check.build())
