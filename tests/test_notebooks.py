@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import nbformat
-import pytest
 
 from conftest import BACKPROP, ROOT, SOLUTION, notebook_text, run_cli, statuses
 from grader import sandbox
