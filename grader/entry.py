@@ -7,13 +7,14 @@ from __future__ import annotations
 import os
 import sys
 
-# Commands that grade nothing: no worker is started ahead for them.
-_NOT_GRADING = {"extract", "seal", "key", "assignments", "-h", "--help", "--version", "--sandbox-info"}
+# Commands that grade nothing: no worker is started ahead for them, nor for a command's help.
+_NOT_GRADING = {"extract", "seal", "key", "assignments", "student-check", "-h", "--help", "--version",
+                "--sandbox-info"}
 
 
 def main() -> None:
     arguments = sys.argv[1:]
-    if arguments and arguments[0] not in _NOT_GRADING:
+    if arguments and arguments[0] not in _NOT_GRADING and not {"-h", "--help"} & set(arguments):
         from grader.sandbox import workers as processes
 
         processes.start_early()

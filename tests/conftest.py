@@ -1,4 +1,5 @@
-"""Fixtures that write submissions into tmp_path and grade them."""
+"""Fixtures that write submissions into tmp_path and grade them; the assignments the tests
+grade (the worksheet, and the engine's tiny one); the `sandbox` marker and its guard."""
 
 from __future__ import annotations
 
@@ -14,18 +15,43 @@ from grader import assignment, sandbox
 from grader.grading import Options, grade_path
 
 ROOT = Path(__file__).resolve().parent.parent
-SOLUTION = (ROOT / "solutions" / "backprop" / "backprop.py").read_text(encoding="utf-8")
-STUB = (ROOT / "exercises" / "backprop" / "backprop.py").read_text(encoding="utf-8")
+
+# The backpropagation worksheet, for the tests about it (its numbers, its catalogue, the
+# series' notebooks). A test's totals and points are read from it, never written as numbers:
+# `BACKPROP.max_score`, `BACKPROP.max_score - points("dJdW2")`.
+BACKPROP = assignment.load("backprop")
+SOLUTION = BACKPROP.model_answer_path.read_text(encoding="utf-8")
+STUB = BACKPROP.stub_path.read_text(encoding="utf-8")
+
+# The engine's own tiny assignment (tests/assignments/solutions/tiny, its stub in
+# tests/assignments/exercises/tiny): for the tests that need an assignment, not this worksheet.
+TINY = assignment.load(ROOT / "tests" / "assignments" / "solutions" / "tiny")
+TINY_SOLUTION = TINY.model_answer_path.read_text(encoding="utf-8")
+TINY_STUB = TINY.stub_path.read_text(encoding="utf-8")
+TINY_ARGS = ("--assignment", str(TINY.folder))  # the command line's way of naming it
 
 # The worksheet most tests grade: the engine has no default assignment.
 BACKPROP = assignment.load("backprop")
 # Short limits keep the hostile cases quick; the cases themselves are bounded too.
-FAST = Options(BACKPROP, limits=sandbox.Limits(timeout=2.0, memory_mb=1024))
+LIMITS = sandbox.Limits(timeout=2.0, memory_mb=1024)
+FAST = Options(BACKPROP, limits=LIMITS)
+TINY_FAST = Options(TINY, limits=LIMITS)
+
+
+def points(*question_ids: str, of: assignment.Assignment = BACKPROP) -> float:
+    """The points of these questions, as the assignment gives them: what a test expects lost
+    (or earned) on them."""
+    return sum(of.question(q).points for q in question_ids)
 
 
 def with_solution(extra: str) -> str:
     """The model answer with `extra` appended: a later `def` replaces the model's function."""
     return SOLUTION + "\n\n" + extra
+
+
+def with_tiny_solution(extra: str) -> str:
+    """The tiny assignment's model answer with `extra` appended."""
+    return TINY_SOLUTION + "\n\n" + extra
 
 
 @pytest.fixture
@@ -49,6 +75,16 @@ def grade(write):
     """grade(source, **options) -> SubmissionResult of that source written to a file."""
 
     def _grade(source: str | bytes, name: str = "alice.py", options: Options = FAST):
+        return grade_path(write(source, name), options)
+
+    return _grade
+
+
+@pytest.fixture
+def grade_tiny(write):
+    """grade_tiny(source, **options) -> SubmissionResult of that source, for the tiny assignment."""
+
+    def _grade(source: str | bytes, name: str = "tiny.py", options: Options = TINY_FAST):
         return grade_path(write(source, name), options)
 
     return _grade
@@ -183,3 +219,55 @@ def live_processes_running(text: str) -> set[int]:
         except OSError:
             pass
     return found
+
+
+
+# --- the `sandbox` marker ------------------------------------------------------------------
+# A test that starts or uses a sandbox worker (it grades a submission, in this process or
+# through the `grade` command) is marked `sandbox`, so that `pytest -m "not sandbox"` answers
+# in seconds. The mark comes with the fixtures that grade (GRADING_FIXTURES), a module's
+# `pytestmark`, or the test's own `@pytest.mark.sandbox`. A test without it that starts a
+# worker, here or in a command it runs, or runs a job on one, fails: the guard below. (A
+# command run with an environment of its own, without this test's PYTHONPATH, is out of the
+# guard's sight: the Gradescope layout's, a normal user's; those tests are marked by hand.)
+
+
+GRADING_FIXTURES = {"grade", "grade_tiny"}
+_GUARD = Path(__file__).resolve().parent / "_guard"
+
+sys.path.insert(0, str(_GUARD))
+import worker_record  # noqa: E402
+
+worker_record.install()
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if GRADING_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.sandbox)
+
+
+@pytest.fixture(autouse=True)
+def no_worker_unless_marked(request, monkeypatch, tmp_path_factory):
+    """In a test not marked `sandbox`: a record of the workers started (here and in the
+    commands the test runs) and of the jobs run on one; the test fails if it is not empty."""
+    if request.node.get_closest_marker("sandbox"):
+        yield
+        return
+    from grader.sandbox import workers
+
+    record = tmp_path_factory.mktemp("workers") / "record"
+    monkeypatch.setenv(worker_record.RECORD, str(record))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, (str(_GUARD), os.environ.get("PYTHONPATH")))))
+    real_run = workers.Worker.run
+
+    def recorded_run(self, job, deadline):
+        worker_record.note("ran a job on a worker")
+        return real_run(self, job, deadline)
+
+    monkeypatch.setattr(workers.Worker, "run", recorded_run)
+    yield
+    if record.exists():
+        said = "; ".join(record.read_text().splitlines())
+        pytest.fail(f"this test is not marked `sandbox` but it {said}: mark it @pytest.mark.sandbox "
+                    f"(or give it the `grade` fixture)", pytrace=False)

@@ -5,7 +5,7 @@ function, in a cell that can't compile): the feedback says why, not "not defined
 import nbformat
 import pytest
 
-from conftest import FAST, with_solution
+from conftest import BACKPROP, FAST, points, with_solution
 from grader.grading import grade_path
 from grader.judge.absence import Failure, explain, read, unbound
 
@@ -129,6 +129,7 @@ dJdW1, dJdW2 = cost_function_prime(X, y, W1, W2)
 """
 
 
+@pytest.mark.sandbox
 def test_the_series_way_of_naming_gradients_is_explained_where_it_costs_marks(tmp_path):
     """`dJdW1, dJdW2 = NN.costFunctionPrime(X, y)` in the series; with the stub's function names
     the functions are gone when graded, and cost_function_prime, which calls them, fails."""
@@ -138,7 +139,8 @@ def test_the_series_way_of_naming_gradients_is_explained_where_it_costs_marks(tm
     line = with_solution(SERIES_STYLE).splitlines().index(statement) + 1
     result = grade_path(path, FAST)
     by_id = {q.question.id: q for q in result.questions}
-    assert result.score == 15
+    assert result.score == BACKPROP.max_score - points("dJdW1", "dJdW2", "cost_function_prime")
+
     assert by_id["dJdW2"].feedback.startswith(
         f"not a function when graded: line {line} assigns to dJdW2 "
         f"(`dJdW1, dJdW2 = cost_function_prime(X, y, W1, W2)`) after your function's definition at line ")
@@ -151,6 +153,7 @@ def test_the_series_way_of_naming_gradients_is_explained_where_it_costs_marks(tm
     assert not by_id["dJdW2"].unanswered and not by_id["dJdW1"].unanswered
 
 
+@pytest.mark.sandbox
 def test_a_function_never_written_is_still_not_defined(tmp_path):
     path = tmp_path / "bob.py"
     path.write_text(with_solution("").replace("def dz3dW2(", "def other_name("))
@@ -159,6 +162,7 @@ def test_a_function_never_written_is_still_not_defined(tmp_path):
     assert by_id["dz3dW2"].unanswered
 
 
+@pytest.mark.sandbox
 def test_in_a_notebook_the_cell_is_named(tmp_path):
     from conftest import SOLUTION
 
@@ -174,6 +178,7 @@ def test_in_a_notebook_the_cell_is_named(tmp_path):
     assert "after your function's definition at cell 2, line " in by_id["dJdW2"].feedback
 
 
+@pytest.mark.sandbox
 def test_in_a_notebook_a_cell_that_cannot_compile_and_one_stopped_by_an_error(tmp_path):
     from conftest import SOLUTION
 

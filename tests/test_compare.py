@@ -2,11 +2,10 @@
 
 import numpy as np
 
-from grader import assignment
+from conftest import BACKPROP, TINY
 from grader.judge import compare
 from grader.sandbox import Unsupported
 
-BACKPROP = assignment.load("backprop")  # the worksheet these tests grade
 
 
 def test_equal_within_tolerance_is_right():
@@ -56,15 +55,16 @@ def test_shapes_accept_tuples_lists_and_integral_arrays_but_not_floats_or_bools(
 
 
 def test_tuple_answers_name_the_wrong_part():
-    forward = BACKPROP.question("forward")
-    expected = [np.ones((1, 3)), np.ones((1, 3)), np.ones((1, 1)), np.ones((1, 1))]
-    got = [np.ones((1, 3)), np.zeros((1, 3)), np.ones((1, 1)), np.ones((1, 1))]
-    assert compare.compare(forward, got, expected).startswith("a2: 3 of 3 entries differ")
-    assert "expected a tuple of 4 (z2, a2, z3, yHat)" in compare.compare(forward, got[:3], expected)
+    split = TINY.question("split")  # returns (positive, negative)
+    expected = [np.array([3.0, 0.0, 12.0]), np.array([0.0, -4.0, 0.0])]
+    got = [np.array([3.0, 0.0, 12.0]), np.zeros(3)]
+    assert compare.compare(split, got, expected).startswith("negative: 1 of 3 entries differ")
+    assert "expected a tuple of 2 (positive, negative)" in compare.compare(split, got[:1], expected)
 
 
 def test_cost_accepts_a_plain_number_for_one_output_and_the_series_vector_form():
-    cost = BACKPROP.question("cost")
+    cost = BACKPROP.question("cost")  # the worksheet's J, which the series' code gives as a vector
+
     assert compare.compare(cost, 0.25, np.array([[0.25]])) is None
     assert compare.compare(cost, np.array([0.25, 0.5]), np.array([[0.25, 0.5]])) is None
     assert "shape (2, 1)" in compare.compare(cost, np.array([[0.25], [0.5]]), np.array([[0.25, 0.5]]))

@@ -1,12 +1,13 @@
-"""Diagnoses, carried-forward credit, near-miss names and hard-coding, end to end."""
+"""Diagnoses, carried-forward credit, near-miss names and hard-coding, end to end: the
+worksheet's catalogue on the worksheet, the engine's verdicts on the tiny assignment."""
 
 import json
+from dataclasses import replace
 
 import pytest
 
-from conftest import BACKPROP, SOLUTION, run_cli, scores, statuses, with_solution
+from conftest import (BACKPROP, SOLUTION, TINY, TINY_ARGS, TINY_FAST, TINY_SOLUTION, points, run_cli, scores, statuses, with_solution, with_tiny_solution)
 from grader.judge import catalogue
-from grader.grading import Options
 
 # One realistic student function per catalogued mistake: what a student would write.
 MISTAKES = {
@@ -109,32 +110,82 @@ def test_a_right_answer_never_gets_a_diagnosis(grade):
     assert all(q.diagnosis is None for q in result.questions)
 
 
-def test_an_unknown_mistake_gets_the_plain_comparison(grade):
-    result = grade(with_solution("def dJdW2(a2, delta3):\n    return a2.T @ delta3 + 0.5\n"))
-    dJdW2 = next(q for q in result.questions if q.question.id == "dJdW2")
-    assert dJdW2.diagnosis is None and "entries differ" in dJdW2.feedback
+# The engine's verdicts, on the tiny assignment (tests/assignments): its norm calls square, and
+# its unit calls norm.
+
+def _graded(result, question_id: str):
+    return next(q for q in result.questions if q.question.id == question_id)
 
 
-WRONG_FPRIME = "def sigmoid_prime(z):\n    return z * (1 - z)\n"
+def test_an_unknown_mistake_gets_the_plain_comparison(grade_tiny):
+    result = grade_tiny(with_tiny_solution("def square(v):\n    return v ** 2 + 0.5\n"))
+    square = _graded(result, "square")
+    assert square.diagnosis is None and "entries differ" in square.feedback
 
 
-def test_error_carried_forward_gets_the_credit(grade):
-    result = grade(with_solution(WRONG_FPRIME))
-    assert scores(result)["sigmoid_prime"] == 0
-    for question in ("delta3", "delta2", "cost_function_prime"):  # all built on sigmoid_prime
-        assert statuses(result)[question] == "passed" and scores(result)[question] > 0
-    delta3 = next(q for q in result.questions if q.question.id == "delta3")
-    assert delta3.feedback.startswith("right given your own sigmoid_prime (Q6), which is wrong")
-    assert all(c.carried_from == ("sigmoid_prime",) for c in delta3.cases)
-    assert result.score == 18
+WRONG_NORM = "def norm(v):\n    return np.sum(square(v))\n"  # the catalogue's norm.squared
 
 
-def test_no_carry_forward_takes_the_credit_away_but_still_explains(grade):
-    result = grade(with_solution(WRONG_FPRIME), options=Options(BACKPROP, carry_forward=False))
-    assert scores(result)["delta3"] == 0 and result.score == 20 - 2 - 2 - 2 - 2
-    delta3 = next(q for q in result.questions if q.question.id == "delta3")
-    assert "wrong only because your sigmoid_prime (Q6) is wrong" in delta3.feedback
+def test_error_carried_forward_gets_the_credit(grade_tiny):
+    result = grade_tiny(with_tiny_solution(WRONG_NORM))
+    assert scores(result)["norm"] == 0
+    assert statuses(result)["unit"] == "passed" and scores(result)["unit"] == points("unit", of=TINY)
+    unit = _graded(result, "unit")
+    assert unit.feedback.startswith("right given your own norm (Q2), which is wrong")
+    assert all(c.carried_from == ("norm",) for c in unit.cases)
+    assert result.score == TINY.max_score - points("norm", of=TINY)
 
+
+def test_no_carry_forward_takes_the_credit_away_but_still_explains(grade_tiny):
+    result = grade_tiny(with_tiny_solution(WRONG_NORM), options=replace(TINY_FAST, carry_forward=False))
+    assert scores(result)["unit"] == 0
+    assert result.score == TINY.max_score - points("norm", "unit", of=TINY)
+    assert "wrong only because your norm (Q2) is wrong" in _graded(result, "unit").feedback
+
+
+def test_an_answer_wrong_in_itself_is_not_carried_forward(grade_tiny):
+    result = grade_tiny(with_tiny_solution(WRONG_NORM + "def unit(v):\n    return -v / norm(v)\n"))
+    assert scores(result)["unit"] == 0 and statuses(result)["unit"] == "wrong"
+
+
+@pytest.mark.xfail(strict=True, reason="grading._earned reads compare.Target.right's False ('not sure: "
+                   "ask compare') as 'wrong': the call given right answers of a number (or shape, or "
+                   "choices) question is never found right, so nothing is carried forward to it")
+def test_a_number_question_built_on_a_wrong_function_gets_its_credit_too(grade_tiny):
+    result = grade_tiny(with_tiny_solution("def square(v):\n    return 2 * v ** 2\n"))
+    assert scores(result)["norm"] == points("norm", of=TINY), _graded(result, "norm").feedback
+    assert _graded(result, "unit").feedback.startswith("right given your own square (Q1)")
+
+
+def without(name: str, extra: str = "") -> str:
+    """The tiny model answer without its function `name` (never written: a `del` would be said
+    to have removed it), and `extra`."""
+    return with_tiny_solution(extra).replace(f"def {name}(", f"def _{name}_not_handed_in(")
+
+
+@pytest.mark.parametrize("defined, expected", [
+    ("def outershape(n, m):\n    return (n, m)\n", "found `outershape`; rename it to `outer_shape`"),
+    ("def Unit(v):\n    return v\n", "found `Unit`; rename it to `unit`"),
+    ("def Outer_Shape(n, m):\n    return (n, m)\n", "found `Outer_Shape`; rename it to `outer_shape`"),
+])
+def test_near_miss_names_are_named(grade_tiny, defined, expected):
+    name = "outer_shape" if "hape" in defined else "unit"
+    graded = _graded(grade_tiny(without(name, defined)), name)
+    assert graded.status.value == "missing" and graded.feedback == f"not defined: {expected}"
+
+
+def test_another_contract_function_is_not_a_near_miss(grade_tiny):
+    graded = _graded(grade_tiny(without("unit")), "unit")
+    assert graded.feedback == "not defined: write a function named unit"
+
+
+def test_right_on_the_worksheet_only_is_called_hard_coded(grade_tiny):
+    result = grade_tiny(with_tiny_solution("def outer_shape(n, m):\n    return (3, 2)\n"))
+    assert _graded(result, "outer_shape").feedback.startswith(
+        f"correct on the worksheet's numbers only: is something hard-coded, or {TINY.hard_coded_hint}?")
+
+
+# Back on the worksheet: its chain of calls, and its numbers.
 
 def test_carried_forward_through_a_chain_of_calls(grade):
     # cost_function_prime calls forward, then delta3 on forward's (wrong) yHat, then delta2 on
@@ -146,42 +197,6 @@ def test_carried_forward_through_a_chain_of_calls(grade):
     assert "right given your own forward" in cfp.feedback
 
 
-def test_an_answer_wrong_in_itself_is_not_carried_forward(grade):
-    result = grade(with_solution(WRONG_FPRIME + MISTAKES["delta3.sign"]))
-    assert scores(result)["delta3"] == 0 and statuses(result)["delta3"] == "wrong"
-
-
-def without(name: str, extra: str = "") -> str:
-    """The model answer without its function `name` (never written: a `del` would be said to
-    have removed it), and `extra`."""
-    return with_solution(extra).replace(f"def {name}(", f"def _{name}_not_handed_in(")
-
-
-@pytest.mark.parametrize("defined, expected", [
-    ("def sigmoidprime(z):\n    return z\n", "found `sigmoidprime`; rename it to `sigmoid_prime`"),
-    ("def dJdw2(a2, delta3):\n    return a2\n", "found `dJdw2`; rename it to `dJdW2`"),
-    ("def Sigmoid_Prime(z):\n    return z\n", "found `Sigmoid_Prime`; rename it to `sigmoid_prime`"),
-])
-def test_near_miss_names_are_named(grade, defined, expected):
-    name = "sigmoid_prime" if "igmoid" in defined else "dJdW2"
-    result = grade(without(name, defined))
-    question = next(q for q in result.questions if q.question.id == name)
-    assert question.status.value == "missing" and question.feedback == f"not defined: {expected}"
-
-
-def test_another_contract_function_is_not_a_near_miss(grade):
-    result = grade(without("dJdW2"))
-    question = next(q for q in result.questions if q.question.id == "dJdW2")
-    assert question.feedback == "not defined: write a function named dJdW2"
-
-
-def test_right_on_the_worksheet_only_is_called_hard_coded(grade):
-    result = grade(with_solution("def dJdW1_shape(i, h, o):\n    return (2, 3)\n"))
-    question = next(q for q in result.questions if q.question.id == "dJdW1_shape")
-    assert question.feedback.startswith("correct on the worksheet's numbers only: is something "
-                                        "hard-coded, or sized for 3 hidden units?")
-
-
 def test_numeric_messages_read_like_numpy(grade):
     result = grade(with_solution("def dJdW1(X, delta2):\n    return X.T @ delta2 * 1.01\n"))
     message = next(q for q in result.questions if q.question.id == "dJdW1").feedback
@@ -191,30 +206,33 @@ def test_numeric_messages_read_like_numpy(grade):
     assert "max abs error" in message and "max rel error 0.01" in message
 
 
+@pytest.mark.sandbox
 def test_the_json_report_names_the_diagnosis(tmp_path):
     path = tmp_path / "bob.py"
-    path.write_text(with_solution(MISTAKES["dJdW2.missing_delta3"]))
-    report = json.loads(run_cli(str(path), "--format", "json").stdout)
+    path.write_text(with_tiny_solution(WRONG_NORM))
+    report = json.loads(run_cli(str(path), *TINY_ARGS, "--format", "json").stdout)
     questions = {q["id"]: q for q in report["submissions"][0]["questions"]}
-    assert questions["dJdW2"]["diagnosis"] == "dJdW2.missing_delta3"
-    assert questions["forward"]["diagnosis"] is None
+    assert questions["norm"]["diagnosis"] == "norm.squared"
+    assert questions["square"]["diagnosis"] is None
 
 
+@pytest.mark.sandbox
 def test_an_instructor_can_extend_the_catalogue(tmp_path):
     extra = tmp_path / "ours.toml"
-    extra.write_text('[[mistake]]\nid = "dz3dW2.doubled"\nquestion = "dz3dW2"\nanswer = "2 * a2.T"\n'
-                     'summary = "doubled it"\nexplain = "Twice too big: see Q10."\n')
+    extra.write_text('[[mistake]]\nid = "square.doubled"\nquestion = "square"\nanswer = "2 * v ** 2"\n'
+                     'summary = "doubled it"\nexplain = "Twice too big: see Q1."\n')
     path = tmp_path / "s.py"
-    path.write_text(with_solution("def dz3dW2(a2):\n    return 2 * a2.T\n"))
-    report = json.loads(run_cli(str(path), "--format", "json", "--catalogue", str(extra)).stdout)
-    dz3dW2 = next(q for q in report["submissions"][0]["questions"] if q["id"] == "dz3dW2")
-    assert dz3dW2["diagnosis"] == "dz3dW2.doubled" and dz3dW2["feedback"].startswith("Twice too big")
+    path.write_text(with_tiny_solution("def square(v):\n    return 2 * v ** 2\n"))
+    report = json.loads(run_cli(str(path), *TINY_ARGS, "--format", "json", "--catalogue", str(extra)).stdout)
+    square = next(q for q in report["submissions"][0]["questions"] if q["id"] == "square")
+    assert square["diagnosis"] == "square.doubled" and square["feedback"].startswith("Twice too big")
 
 
+@pytest.mark.sandbox
 def test_a_broken_catalogue_is_a_one_line_error(tmp_path):
     extra = tmp_path / "bad.toml"
     extra.write_text('[[mistake]]\nid = "x"\nquestion = "nope"\nanswer = "1"\nsummary = "s"\nexplain = "e"\n')
-    (tmp_path / "s.py").write_text(SOLUTION)
-    result = run_cli(str(tmp_path / "s.py"), "--catalogue", str(extra))
+    (tmp_path / "s.py").write_text(TINY_SOLUTION)
+    result = run_cli(str(tmp_path / "s.py"), *TINY_ARGS, "--catalogue", str(extra))
     assert result.returncode == 1 and "no question 'nope'" in result.stderr
     assert "Traceback" not in result.stderr

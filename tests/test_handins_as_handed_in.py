@@ -13,12 +13,10 @@ from pathlib import Path
 import pytest
 
 from conftest import BACKPROP, FAST, SOLUTION, STUB, notebook_text, run_cli, with_solution
-from grader import assignment
 from grader.intake import selfcheck_lines as self_check_lines
 from grader.intake.discovery import discover
 from grader.grading import grade_path
 
-BACKPROP = assignment.load("backprop")  # the worksheet these tests grade
 
 # The model answer cut at each question, as a student fills in a notebook, a self-check after each.
 _QUESTION_CELLS = SOLUTION.split("\n\n\ndef ")
@@ -33,18 +31,19 @@ def _notebook_with_checks(import_line: str) -> str:
     return notebook_text(*cells, 'card = check("Q6")', "display(check())", "print(check('q11'))")
 
 
+@pytest.mark.sandbox
 @pytest.mark.parametrize("import_line", ["from grader import check", "from backprop_check import check",
                                          "import backprop_check\ncheck = backprop_check.check"])
 def test_a_notebook_handed_in_with_its_self_check_cells_is_graded_unflagged(write, import_line):
     result = grade_path(write(_notebook_with_checks(import_line), "alice.ipynb"), FAST)
-    assert result.score == 20 and result.flags == () and result.load_errors == ()
+    assert result.score == BACKPROP.max_score and result.flags == () and result.load_errors == ()
     note = next(n for n in result.notes if n.startswith("self-check lines not run"))
     assert "cell 1, line 1" in note and 'check("forward")' in note and "more" in note
 
 
 def test_self_check_lines_in_a_py_file_are_set_aside_too(grade):
     result = grade("from grader import check\n" + SOLUTION + "\ncheck()\nresult = check('Q17')\n")
-    assert result.score == 20 and result.flags == () and result.load_errors == ()
+    assert result.score == BACKPROP.max_score and result.flags == () and result.load_errors == ()
     assert any("line 1: from grader import check" in n for n in result.notes)
 
 
@@ -85,6 +84,9 @@ def test_check_takes_the_worksheets_question_numbers(label, expected):
 
 HELPERS = "import numpy as np\n\n\ndef tidy(a):\n    return np.round(a, 3)\n"
 DRAFT = notebook_text(SOLUTION.split("def cost(")[0])  # forward only, so far
+DRAFTED = [q.id for q in BACKPROP.questions if f"def {q.id}(" in SOLUTION.split("def cost(")[0]]
+# What the note says of the model answer: it answers every question.
+ANSWERS_ALL = f"answers {len(BACKPROP.questions)} of the worksheet's {len(BACKPROP.questions)} questions"
 
 
 def _json_rows(*args: str) -> dict:
@@ -93,16 +95,18 @@ def _json_rows(*args: str) -> dict:
     return {row["student"]: row for row in json.loads(done.stdout)["submissions"]}
 
 
+@pytest.mark.sandbox
 def test_a_canvas_attempt_with_two_files_is_graded_on_the_one_that_does_the_worksheet(tmp_path):
     (tmp_path / "smithjane_12345_6789012_backprop.py").write_text(SOLUTION)
     # A later attachment id (uploaded second): it must not win on that alone.
     (tmp_path / "smithjane_12345_6789013_utils.py").write_text(HELPERS)
     row = _json_rows(str(tmp_path))["smithjane (12345)"]
-    assert row["path"].endswith("_backprop.py") and row["score"] == 20
-    assert ("graded backprop.py (answers 15 of the worksheet's 15 questions); set aside: utils.py "
+    assert row["path"].endswith("_backprop.py") and row["score"] == BACKPROP.max_score
+    assert (f"graded backprop.py ({ANSWERS_ALL}); set aside: utils.py "
             "(answers none of the worksheet's questions)") in row["notes"]
 
 
+@pytest.mark.sandbox
 def test_a_moodle_folder_is_graded_on_the_work_not_on_the_newest_draft(tmp_path):
     folder = tmp_path / "Ann Lee_33333_assignsubmission_file_"
     folder.mkdir()
@@ -110,18 +114,20 @@ def test_a_moodle_folder_is_graded_on_the_work_not_on_the_newest_draft(tmp_path)
     os.utime(folder / "my_answers.py", (1_000_000_000, 1_000_000_000))
     (folder / "backprop_draft.ipynb").write_text(DRAFT)  # newer, and named nearly like the exercise
     row = _json_rows(str(tmp_path))["Ann Lee (33333)"]
-    assert Path(row["path"]).name == "my_answers.py" and row["score"] == 20
-    assert any("set aside: backprop_draft.ipynb (answers 1 of" in n for n in row["notes"])
+    assert Path(row["path"]).name == "my_answers.py" and row["score"] == BACKPROP.max_score
+    assert any(f"set aside: backprop_draft.ipynb (answers {len(DRAFTED)} of" in n for n in row["notes"])
 
 
+@pytest.mark.sandbox
 def test_a_later_canvas_attempt_of_the_same_file_wins_between_equals(tmp_path):
     (tmp_path / "smithjane_12345_6789012_backprop.py").write_text(with_solution(
         "def dJdW2(a2, delta3):\n    return a2.T\n"))
     (tmp_path / "smithjane_12345_6789099_backprop-1.py").write_text(SOLUTION)
     row = _json_rows(str(tmp_path))["smithjane (12345)"]
-    assert row["path"].endswith("backprop-1.py") and row["score"] == 20
+    assert row["path"].endswith("backprop-1.py") and row["score"] == BACKPROP.max_score
 
 
+@pytest.mark.sandbox
 def test_on_gradescope_the_untouched_stub_never_beats_the_real_work(tmp_path):
     submission = tmp_path / "submission"
     submission.mkdir()
@@ -132,17 +138,19 @@ def test_on_gradescope_the_untouched_stub_never_beats_the_real_work(tmp_path):
                    "--timeout", "5")
     assert done.returncode == 0, done.stderr
     document = json.loads(results.read_text())
-    assert document["score"] == 20.0
-    assert "graded mywork.py (answers 15 of the worksheet's 15 questions); set aside: backprop.py " \
+    assert document["score"] == BACKPROP.max_score
+    assert f"graded mywork.py ({ANSWERS_ALL}); set aside: backprop.py " \
            "(the stub, not filled in)" in document["output"]
 
 
+@pytest.mark.sandbox
 def test_every_report_says_which_file_was_graded(tmp_path):
     folder = tmp_path / "class" / "zoe"
     folder.mkdir(parents=True)
     (folder / "backprop.py").write_text(STUB)
     (folder / "answers.ipynb").write_text(notebook_text(SOLUTION))
-    said = "graded answers.ipynb (answers 15 of the worksheet's 15 questions); set aside: backprop.py"
+    said = f"graded answers.ipynb ({ANSWERS_ALL}); set aside: backprop.py"
+
     feedback = tmp_path / "feedback"
     table = run_cli(str(tmp_path / "class"), "--no-cache", "--feedback-dir", str(feedback))
     assert said in table.stdout, table.stdout
@@ -159,6 +167,7 @@ def test_a_folder_of_two_equal_files_still_asks_which_one(tmp_path):
     assert "several files could be the submission (a.py, b.py)" in entry.error
 
 
+@pytest.mark.sandbox
 def test_canvas_late_is_kept_in_the_gradebook_and_the_json(tmp_path):
     (tmp_path / "doejohn_LATE_22222_7000001_backprop.py").write_text(SOLUTION)
     (tmp_path / "smithjane_12345_6789012_backprop.py").write_text(SOLUTION)

@@ -20,8 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import (BACKPROP, FAST, NORMAL_USER, ROOT, SOLUTION, live_processes_running, run_as_user,
-                      run_cli, scores, shared_folder, statuses, with_solution)
+from conftest import (BACKPROP, FAST, NORMAL_USER, ROOT, SOLUTION, live_processes_running, points, run_as_user, run_cli, scores, shared_folder, statuses, with_solution)
 from grader import assignment, sandbox
 from grader.sandbox import client
 from grader.sandbox import workers as processes
@@ -29,6 +28,7 @@ from grader.grading import Options, grade_path
 from grader.results import submission_from_dict
 
 ONE_SECOND = Options(BACKPROP, limits=sandbox.Limits(timeout=1.0))
+FULL = BACKPROP.max_score  # what the model answer earns: a threat that costs nothing leaves it so
 AS_ROOT = os.geteuid() == 0
 needs_root = pytest.mark.skipif(not AS_ROOT, reason="namespaces and a separate user need root")
 # Each way the grader may find itself: root with namespaces (CI, an autograder container),
@@ -81,7 +81,7 @@ def test_01_loop_at_import_is_a_timeout(grade):
     result = grade(with_solution("import time\nend = time.time() + 30\nwhile time.time() < end:\n    pass\n"),
                    options=ONE_SECOND)
     assert time.monotonic() - started < 15
-    assert result.score == 20 and "ran for more than 1 s" in result.load_errors[0].message
+    assert result.score == FULL and "ran for more than 1 s" in result.load_errors[0].message
 
 
 # 2. An infinite loop inside one function, swallowing every exception.
@@ -98,7 +98,7 @@ def test_02_loop_in_a_function_catching_everything_costs_that_question(grade):
     started = time.monotonic()
     result = grade(source, options=ONE_SECOND)
     assert time.monotonic() - started < 15
-    assert statuses(result)["delta3_shape"] == "timeout" and result.score == 19
+    assert statuses(result)["delta3_shape"] == "timeout" and result.score == FULL - points("delta3_shape")
 
 
 # 3. sys.exit, os._exit and a segfault, in a function and at top level.
@@ -106,14 +106,14 @@ def test_02_loop_in_a_function_catching_everything_costs_that_question(grade):
                                     "import ctypes; ctypes.string_at(0)"])
 def test_03_ending_the_process_in_a_function_costs_that_question(grade, ending):
     result = grade(with_solution(f"def dz3dW2(a2):\n    {ending}\n"))
-    assert scores(result)["dz3dW2"] == 0 and result.score == 19
+    assert scores(result)["dz3dW2"] == 0 and result.score == FULL - points("dz3dW2")
 
 
 @pytest.mark.parametrize("ending", ["import os; os._exit(0)", "import ctypes; ctypes.string_at(0)",
                                     "raise SystemExit"])
 def test_03_ending_the_process_at_top_level_keeps_what_was_defined(grade, ending):
     result = grade(SOLUTION + f"\n{ending}\ndef dz3dW2(a2):\n    return 'never defined'\n")
-    assert result.score == 20
+    assert result.score == FULL
     assert len(result.load_errors) == 1
 
 
@@ -130,24 +130,25 @@ def test_04_a_memory_hog_is_stopped_and_reported_as_out_of_memory(grade):
     limited = Options(BACKPROP, limits=sandbox.Limits(timeout=5, memory_mb=512))
     hog = "import numpy as np\ndef dz3dW2(a2):\n    return np.ones(300_000_000)\n"  # 2.4 GB
     result = grade(with_solution(hog), options=limited)
-    assert result.score == 19
+    assert result.score == FULL - points("dz3dW2")
     assert "out of memory" in question(result, "dz3dW2").cases[0].message
 
 
 def test_04_a_memory_hog_at_top_level(grade):
     limited = Options(BACKPROP, limits=sandbox.Limits(timeout=5, memory_mb=512))
     result = grade(with_solution("import numpy as np\nbig = np.ones(300_000_000)\n"), options=limited)
-    assert result.score == 20 and "out of memory" in result.load_errors[0].message
+    assert result.score == FULL and "out of memory" in result.load_errors[0].message
 
 
 # 5. Output, and a huge return value.
+@pytest.mark.sandbox
 def test_05_output_is_capped_and_never_reaches_the_report(tmp_path):
     path = tmp_path / "loud.py"
     path.write_text(with_solution("import sys\nfor _ in range(2000):\n    print('x' * 5000)\n"
                                   "    sys.stderr.write('{\"not\": json\\n')\n"))
     result = run_cli(str(path), "--format", "json")
     report = json.loads(result.stdout)
-    assert report["submissions"][0]["score"] == 20
+    assert report["submissions"][0]["score"] == FULL
     assert len(report["submissions"][0]["output"]) < 5000
     assert len(result.stdout) < 50_000  # the report alone, not the 10 MB printed
 
@@ -157,7 +158,7 @@ def test_05_a_huge_return_value_is_refused(grade):
     result = grade(with_solution(huge))
     assert statuses(result)["dJdW2"] == "wrong"
     assert "array of shape (20000, 20000)" in question(result, "dJdW2").cases[0].message
-    assert result.score == 16  # dJdW2, and cost_function_prime which calls it
+    assert result.score == FULL - points("dJdW2", "cost_function_prime")  # and cost_function_prime calls it
 
 
 # 6. stdin.
@@ -165,7 +166,7 @@ def test_06_input_fails_at_once(grade):
     started = time.monotonic()
     result = grade(with_solution("name = input('your name? ')\n"), options=ONE_SECOND)
     assert time.monotonic() - started < 10
-    assert "EOFError" in result.load_errors[0].message and result.score == 20
+    assert "EOFError" in result.load_errors[0].message and result.score == FULL
 
 
 # 7. Tampering.
@@ -191,7 +192,7 @@ def test_07_patching_builtins_changes_nothing(grade):
         "builtins.len = lambda *a: 0\n"
         "builtins.float = lambda *a: 0.0\n")
     result = grade(with_solution(tamper))
-    assert not result.load_errors and result.score == 20
+    assert not result.load_errors and result.score == FULL
 
 
 def test_07_an_ndarray_subclass_that_lies_is_read_as_plain_data(grade):
@@ -212,14 +213,16 @@ def test_07_an_ndarray_subclass_that_lies_is_read_as_plain_data(grade):
     assert question(result, "dJdW2").cases[0].message.startswith("shape (7, 7), but the answer")
 
 
+@pytest.mark.sandbox
 def test_numpy_testing_works_in_every_mode(graded):
     # Loaded on first use where the runner can read the installation, loaded ahead where it
     # might not (another user without namespaces: numpy under /root, say).
     result = graded("import numpy as np\nnp.testing.assert_allclose(1.0, 1.0)\n" + SOLUTION)
-    assert result.load_errors == () and result.score == 20
+    assert result.load_errors == () and result.score == FULL
 
 
 # 8. Reaching for the answer key.
+@pytest.mark.sandbox
 @pytest.mark.parametrize("reach, flag", [
     ("import solutions.backprop as key", "imported solutions"),
     ("import importlib; key = importlib.import_module('solu' + 'tions.backprop')", "imported solutions"),
@@ -241,6 +244,7 @@ def test_08_the_answer_key_is_blocked_and_flagged(graded, reach, flag, mode):
     assert scores(result)["dz3dW2"] == 1  # the attempt failed: LEAKED stayed False
 
 
+@pytest.mark.sandbox
 def test_08_flags_show_in_every_report(tmp_path):
     path = tmp_path / "peek.py"
     path.write_text(with_solution("try:\n    import solutions\nexcept ImportError:\n    pass\n"))
@@ -256,6 +260,7 @@ def _running(marker: str) -> bool:
     return bool(live_processes_running(marker))
 
 
+@pytest.mark.sandbox
 @pytest.mark.parametrize("where", ["function", "top level"])
 def test_09_children_that_detach_and_exec_are_killed(graded, mode, where):
     marker = f"31.{os.getpid()}{len(where)}{len(mode)}"  # `sleep` ends by itself in 31 s anyway
@@ -278,11 +283,12 @@ def test_09_children_that_detach_and_exec_are_killed(graded, mode, where):
     )
     call = "spawn()\n" if where == "top level" else "def dz3dW2(a2):\n    spawn()\n    return a2.T\n"
     result = graded(with_solution(spawn + call))
-    assert result.score == 20 and "started a process" in result.flags
+    assert result.score == FULL and "started a process" in result.flags
     assert not _running(marker)
 
 
 # 10. Files.
+@pytest.mark.sandbox
 def test_10_student_code_writes_only_where_its_user_may(graded, mode):
     """As root, student code runs as a user of the grader's own: it writes nowhere the
     instructor can. Run by a normal user, it is that user: with namespaces, the shared temporary
@@ -326,6 +332,7 @@ def test_10_student_code_writes_only_where_its_user_may(graded, mode):
 
 
 # 11. Network.
+@pytest.mark.sandbox
 def test_11_no_network(graded, mode):
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
@@ -353,6 +360,7 @@ def test_11_no_network(graded, mode):
 
 
 # 12. Never root; never the machine's nobody either.
+@pytest.mark.sandbox
 def test_12_student_code_never_runs_as_root(graded, mode):
     result = graded(with_solution(
         "import os\ndef dz3dW2(a2):\n"
@@ -397,7 +405,7 @@ def test_13_a_file_python_cannot_compile_is_not_graded_and_says_where(grade, tmp
     (tmp_path / "klass" / "bad.py").write_text(source)
     (tmp_path / "klass" / "good.py").write_text(SOLUTION)
     rows = json.loads(run_cli(str(tmp_path / "klass"), "--format", "json", "--no-cache").stdout)["submissions"]
-    assert [(r["student"], r["status"], r["score"]) for r in rows] == [("bad", "error", 0.0), ("good", "graded", 20.0)]
+    assert [(r["student"], r["status"], r["score"]) for r in rows] == [("bad", "error", 0.0), ("good", "graded", FULL)]
     assert rows[0]["error"] == result.error
 
 
@@ -405,15 +413,16 @@ def test_13_code_that_raises_syntax_error_itself_is_graded(grade):
     """A SyntaxError raised by code that compiles (compiling a string, a forged one) is a
     problem loading, not a file that can't compile: the rest of the file is graded."""
     result = grade(SOLUTION + "\ncompile('def (', 'x', 'exec')\n", "fine.py")
-    assert result.status == "graded" and result.score == 20
+    assert result.status == "graded" and result.score == FULL
     assert [str(e) for e in result.load_errors][0].startswith("line ") and "SyntaxError" in str(result.load_errors[0])
 
 
 def test_13_a_coding_declaration_is_honoured(grade):
     source = "# -*- coding: latin-1 -*-\n# caf\u00e9\n" + SOLUTION
-    assert grade(source.encode("latin-1"), "latin.py").score == 20
+    assert grade(source.encode("latin-1"), "latin.py").score == FULL
 
 
+@pytest.mark.sandbox
 def test_13_bad_files_in_a_class_each_get_their_own_row(tmp_path):
     root = tmp_path / "class"
     root.mkdir()
@@ -454,21 +463,19 @@ def test_forged_events_cost_only_the_forger(grade):
 
 # 2, continued: a file whose every function hangs costs a bounded time, not one per question.
 def test_every_function_hanging_is_bounded_by_the_submission_budget(grade):
-    hang = "import time\n" + "".join(
-        f"def {name}(*args):\n    time.sleep(30)\n"
-        for name in ("forward", "cost", "dJdW1_shape", "dJdW2_shape", "per_example_dJdW2",
-                     "dJdyHat", "sigmoid_prime", "delta3_shape", "delta3", "dz3dW2", "dJdW2",
-                     "delta2", "dJdW1", "cost_function_prime"))
+    functions = [q.id for q in BACKPROP.questions if not q.constants]
+    hang = "import time\n" + "".join(f"def {name}(*args):\n    time.sleep(30)\n" for name in functions)
     started = time.monotonic()
     result = grade(hang, options=ONE_SECOND)
     assert time.monotonic() - started < 15  # 6 timeouts of 1 s, and process start-ups
     assert result.status == "graded" and result.score == 0
     timed_out = [q for q in result.questions if q.status.value == "timeout"]
-    assert len(timed_out) == 14
+    assert len(timed_out) == len(functions)
     assert any("time (6 s in all) ran out" in c.message for q in timed_out for c in q.cases)
 
 
 # 10, continued: the private /tmp must not hide a Python that lives under /tmp (a venv).
+@pytest.mark.sandbox
 @needs_root
 def test_a_python_installed_under_tmp_stays_usable_inside_the_sandbox(tmp_path):
     import sysconfig
@@ -492,7 +499,7 @@ def test_a_python_installed_under_tmp_stays_usable_inside_the_sandbox(tmp_path):
     result = subprocess.run([str(python), "-m", "grader", str(submission), "--format", "json",
                              "--no-cache"], capture_output=True, text=True, cwd=ROOT, timeout=120)
     report = json.loads(result.stdout)["submissions"][0]
-    assert report["score"] == 20, report["questions"][9]["feedback"]
+    assert report["score"] == FULL, next(q["feedback"] for q in report["questions"] if q["id"] == "dz3dW2")
     # The worker empties its private /tmp after each submission, never what shows through it.
     assert Path(site, "only_in_the_venv.py").exists() and (venv / "bin" / "python").exists()
 
@@ -586,7 +593,7 @@ def test_no_answer_reaches_the_process_before_its_question_is_answered(grade):
     fork: scanning all it holds, at load and in its first call, finds none of the answers."""
     from grader.grading import plan
 
-    work = assignment.default()
+    work = BACKPROP
     answers = {hashlib.sha1(repr(check.expected.shape).encode() + np.round(check.expected, 9).tobytes()).hexdigest()[:16]
                for check in plan(work.default_seed, work)
                if isinstance(check.expected, np.ndarray) and check.expected.size > 1}
@@ -601,6 +608,7 @@ def test_no_answer_reaches_the_process_before_its_question_is_answered(grade):
     assert question(result, "forward").score == question(result, "forward").question.points
 
 
+@pytest.mark.sandbox
 def test_calls_whose_arguments_all_hold_answers_are_never_held_ahead():
     """The worker has the fork server hold the first stage sent; that stage is always stage 0
     (arguments that hold no answer), empty when a job has none: then nothing is held, and every

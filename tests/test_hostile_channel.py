@@ -18,8 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (BACKPROP, FAST, NORMAL_USER, ROOT, SOLUTION, live_processes_running, run_as_user,
-                      run_cli, scores, shared_folder, with_solution)
+from conftest import (BACKPROP, FAST, NORMAL_USER, ROOT, SOLUTION, live_processes_running, points, run_as_user, run_cli, scores, shared_folder, with_solution)
 from grader import sandbox
 from grader.batch import feedback_file_name
 from grader.grading import Options, grade_path
@@ -27,13 +26,20 @@ from grader.grading import Options, grade_path
 AS_ROOT = os.geteuid() == 0
 root_only = pytest.mark.skipif(not AS_ROOT, reason="the modes are taken from root")
 TWO_SECONDS = Options(BACKPROP, limits=sandbox.Limits(timeout=2.0))
+FULL = BACKPROP.max_score  # what the model answer earns: a threat that costs nothing leaves it so
 
 
 def question(result, question_id):
     return next(q for q in result.questions if q.question.id == question_id)
 
 
+def _dz3dW2(row: dict) -> dict:
+    """A report row's dz3dW2, where the probes below raise what they saw."""
+    return next(q for q in row["questions"] if q["id"] == "dz3dW2")
+
+
 def _class(tmp_path: Path, **students: str) -> Path:
+
     folder = tmp_path / "class"
     folder.mkdir()
     for name, source in students.items():
@@ -83,6 +89,7 @@ WRITE_EVERYWHERE = textwrap.dedent("""\
 
 
 # 1. A forged end, then a hang.
+@pytest.mark.sandbox
 def test_01_a_forged_end_then_a_hang_costs_a_bounded_time_and_leaves_nothing(tmp_path):
     liar = with_solution(WRITE_EVERYWHERE + textwrap.dedent("""\
         import sys, time
@@ -102,7 +109,7 @@ def test_01_a_forged_end_then_a_hang_costs_a_bounded_time_and_leaves_nothing(tmp
     started = time.monotonic()
     rows, _ = _grade_class(folder, "--timeout", "2", "--jobs", "2")
     assert time.monotonic() - started < 60  # its budget is 6 x 2 s; the others run beside it
-    assert rows["ann"]["score"] == 20 and rows["zoe"]["score"] == 20
+    assert rows["ann"]["score"] == FULL and rows["zoe"]["score"] == FULL
     assert rows["liar"]["status"] == "graded" and "interfered with the grader" in rows["liar"]["flags"]
     deadline = time.monotonic() + 5  # they end with the grader, as the kernel gets to it
     while _sandbox_processes() - before and time.monotonic() < deadline:
@@ -111,6 +118,7 @@ def test_01_a_forged_end_then_a_hang_costs_a_bounded_time_and_leaves_nothing(tmp
 
 
 # 2. Forged results for calls never asked: bounded, refused, flagged.
+@pytest.mark.sandbox
 def test_02_forged_results_end_the_run_and_the_graders_memory_stays_small(tmp_path):
     flood = with_solution(WRITE_EVERYWHERE + textwrap.dedent("""\
         import struct
@@ -187,9 +195,10 @@ def test_05_a_submission_that_fills_its_folders_hits_its_own_cap(grade):
     result = grade(fill)
     wrote, error = question(result, "dz3dW2").cases[0].message.split(": ", 1)[1].split(" ", 1)
     assert int(wrote) < 5 and error.startswith("No space left")  # 64 MB, far below 12 x 16
-    assert result.score == 19
+    assert result.score == FULL - points("dz3dW2")
 
 
+@pytest.mark.sandbox
 @root_only
 def test_05_the_class_run_finishes_and_keeps_everything_when_the_disk_is_full(tmp_path):
     """The grader's own writes (spool, result store, report) on a disk with no room left, as
@@ -214,7 +223,7 @@ def test_05_the_class_run_finishes_and_keeps_everything_when_the_disk_is_full(tm
                               env={**os.environ, "TMPDIR": str(disk)})
         assert done.returncode == 0, done.stderr
         rows = {s["student"]: s for s in json.loads(done.stdout)["submissions"]}
-        assert set(rows) == set(students) and all(r["score"] == 20 for r in rows.values())
+        assert set(rows) == set(students) and all(r["score"] == FULL for r in rows.values())
         assert "the report could not be written" in done.stderr
         assert "could not be kept in" in done.stderr and "no feedback file could be written" in done.stderr
     finally:
@@ -222,7 +231,6 @@ def test_05_the_class_run_finishes_and_keeps_everything_when_the_disk_is_full(tm
 
 
 def test_05_the_spool_keeps_in_memory_what_the_disk_refuses(monkeypatch):
-    from grader import assignment
     from grader.batch import Spool
     from grader.intake.discovery import Entry
     from grader.results import SubmissionResult
@@ -242,7 +250,6 @@ def test_05_the_spool_keeps_in_memory_what_the_disk_refuses(monkeypatch):
 
 def test_05_results_not_yet_written_when_the_disk_fills_are_kept(monkeypatch):
     """Results gathered for one write: the write refused, every one of them is still there."""
-    from grader import assignment
     from grader.batch import Spool
     from grader.intake.discovery import Entry
     from grader.results import SubmissionResult
@@ -264,6 +271,7 @@ def test_05_results_not_yet_written_when_the_disk_fills_are_kept(monkeypatch):
 
 
 # 6. Folders a normal user's grader can't read get their own row; the class is graded.
+@pytest.mark.sandbox
 @root_only
 def test_06_an_unreadable_student_folder_is_its_own_error_row(tmp_path):
     klass = shared_folder()
@@ -276,7 +284,7 @@ def test_06_an_unreadable_student_folder_is_its_own_error_row(tmp_path):
                             "json"], cwd=klass)
         assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
         rows = {s["student"]: s for s in json.loads(done.stdout)["submissions"]}
-        assert rows["ann"]["score"] == 20
+        assert rows["ann"]["score"] == FULL
         assert rows["locked"]["status"] == "error" and "can't be read" in rows["locked"]["error"]
     finally:
         shutil.rmtree(klass, ignore_errors=True)
@@ -286,21 +294,23 @@ def test_06_an_unreadable_student_folder_is_its_own_error_row(tmp_path):
 KILL_ALL = with_solution("import os, signal\ntry:\n    os.kill(-1, signal.SIGKILL)\nexcept OSError:\n    pass\n")
 
 
+@pytest.mark.sandbox
 @root_only
 @pytest.mark.parametrize("namespaces", ["1", "0"])
 def test_07_kill_minus_one_takes_down_nobody_else(tmp_path, namespaces):
     students = {f"s{index}": SOLUTION for index in range(6)}
     folder = _class(tmp_path, killer=KILL_ALL, **students)
     rows, _ = _grade_class(folder, "--jobs", "2", env={"BACKPROP_GRADER_NAMESPACES": namespaces})
-    assert all(rows[s]["score"] == 20 for s in students), {s: rows[s]["score"] for s in students}
+    assert all(rows[s]["score"] == FULL for s in students), {s: rows[s]["score"] for s in students}
 
 
+@pytest.mark.sandbox
 @root_only
 def test_07_a_normal_users_grader_survives_kill_minus_one_with_user_namespaces(tmp_path):
     klass = shared_folder()
     try:
         rows = _graded_as_user(klass, {"ann": SOLUTION, "killer": KILL_ALL, "zoe": SOLUTION}, jobs=2)
-        assert rows["ann"]["score"] == 20 and rows["zoe"]["score"] == 20
+        assert rows["ann"]["score"] == FULL and rows["zoe"]["score"] == FULL
         info = run_as_user([sys.executable, "-m", "grader", "--sandbox-info"], cwd=klass,
                            env={"BACKPROP_GRADER_USERNS": "0"})
         # Without user namespaces it is the instructor's own user, said plainly; Landlock (on
@@ -329,7 +339,7 @@ def test_08_opening_the_model_answer_with_dir_fd_is_blocked_and_flagged(grade, m
             return a2.T if LEAKED is None else None
         """)
     result = grade(source)
-    assert "opened the grader's files" in result.flags and scores(result)["dz3dW2"] == 1
+    assert "opened the grader's files" in result.flags and scores(result)["dz3dW2"] == points("dz3dW2")
 
 
 # 9. Nothing to harvest: no argument gives away another question's answer.
@@ -372,6 +382,7 @@ def test_09_answers_harvested_from_the_processes_memory_score_nothing(grade):
 
 
 # 10. Nothing of a classmate in a process's memory.
+@pytest.mark.sandbox
 def test_10_a_student_cannot_find_a_classmates_code_in_its_memory(tmp_path):
     # A long file, as real ones are, its words all through it: freed memory keeps some.
     first = SOLUTION + "".join(f"\n# note {i}: CLASSMATE-MARKER-31415926" for i in range(400))
@@ -411,11 +422,12 @@ def test_10_a_student_cannot_find_a_classmates_code_in_its_memory(tmp_path):
     own = scanner + "\n# CLASSMATE-MARKER-31415926, in its own file\n"
     folder = _class(tmp_path, a_first=first, b_scanner=scanner, c_control=own)
     rows, _ = _grade_class(folder, "--jobs", "1")  # one worker: the scanner comes after
-    assert rows["c_control"]["score"] == 19
-    assert rows["b_scanner"]["score"] == 20  # ...and nothing of the classmate before it
+    assert rows["c_control"]["score"] == FULL - points("dz3dW2")
+    assert rows["b_scanner"]["score"] == FULL  # ...and nothing of the classmate before it
 
 
 # 11. Outputs, other writable places and shared memory.
+@pytest.mark.sandbox
 @root_only
 def test_11_outputs_writable_places_and_shared_memory_are_private(tmp_path):
     feedback = tmp_path / "feedback"
@@ -443,7 +455,7 @@ def test_11_outputs_writable_places_and_shared_memory_are_private(tmp_path):
     folder = _class(tmp_path, a_first=SOLUTION, b_probe=probe)
     segments_before = Path("/proc/sysvipc/shm").read_text().count("\n")
     rows, _ = _grade_class(folder, "--jobs", "1", "--feedback-dir", str(feedback))
-    message = rows["b_probe"]["questions"][9]["cases"][0]["message"]
+    message = _dz3dW2(rows["b_probe"])["cases"][0]["message"]
     seen, locked, segment = eval(message.split(": ", 1)[1].rsplit(" (line", 1)[0])
     assert seen == [] and locked is False
     assert segment >= 0  # it made one...
@@ -470,10 +482,11 @@ def _writer(places: list[str], name: str) -> str:
 
 
 def _wrote(row: dict) -> list:
-    message = row["questions"][9]["cases"][0]["message"]
+    message = _dz3dW2(row)["cases"][0]["message"]
     return eval(message.split(": ", 1)[1].rsplit(" (line", 1)[0])
 
 
+@pytest.mark.sandbox
 @root_only
 def test_11_nothing_outside_the_private_folders_is_writable_however_deep(tmp_path):
     """Read-only everywhere, not folder by folder: a world-writable folder five levels down,
@@ -494,6 +507,7 @@ def test_11_nothing_outside_the_private_folders_is_writable_however_deep(tmp_pat
         shutil.rmtree(base, ignore_errors=True)
 
 
+@pytest.mark.sandbox
 @root_only
 def test_11_a_normal_users_grader_keeps_its_own_files_out_of_reach(tmp_path):
     """Without root, student code runs as the instructor's own user (in a user namespace):
@@ -518,6 +532,7 @@ def test_11_a_normal_users_grader_keeps_its_own_files_out_of_reach(tmp_path):
 
 
 # 12. As a normal user: killing its supervisor, detaching, hunting the grader.
+@pytest.mark.sandbox
 @root_only
 def test_12_a_normal_users_grader_outlives_its_students_and_nothing_outlives_it(tmp_path):
     marker = f"3{os.getpid() % 1000}.25"
@@ -538,7 +553,7 @@ def test_12_a_normal_users_grader_outlives_its_students_and_nothing_outlives_it(
     klass = shared_folder()
     try:
         rows = _graded_as_user(klass, {"ann": SOLUTION, "escape": escape}, jobs=1)
-        assert rows["ann"]["score"] == 20 and rows["escape"]["status"] == "graded"
+        assert rows["ann"]["score"] == FULL and rows["escape"]["status"] == "graded"
         time.sleep(0.5)
         assert not _running(marker)
     finally:
@@ -546,6 +561,7 @@ def test_12_a_normal_users_grader_outlives_its_students_and_nothing_outlives_it(
 
 
 # 13. Rough edges.
+@pytest.mark.sandbox
 def test_13_escape_codes_and_newlines_in_names_and_messages_are_written_out(tmp_path):
     folder = tmp_path / "class"
     folder.mkdir()
@@ -577,6 +593,7 @@ def test_13_a_notebook_of_a_million_cells_is_refused_quickly(grade):
     assert result.status == "error" and "800000 cells" in result.error
 
 
+@pytest.mark.sandbox
 def test_a_huge_sparse_file_is_refused_without_being_read(tmp_path):
     path = tmp_path / "sparse.py"
     with open(path, "wb") as out:
@@ -599,6 +616,7 @@ def test_a_flood_of_errors_and_flags_is_bounded(grade):
     assert len(result.load_errors) <= 1000 and len(result.flags) <= 8
 
 
+@pytest.mark.sandbox
 def test_students_whose_names_make_the_same_file_get_two_feedback_files(tmp_path):
     folder = _class(tmp_path, **{"bob smith": SOLUTION, "bob_smith": SOLUTION.replace("def cost(", "def _cost(")})
     feedback = tmp_path / "feedback"
@@ -606,7 +624,7 @@ def test_students_whose_names_make_the_same_file_get_two_feedback_files(tmp_path
     files = sorted(p.name for p in feedback.iterdir())
     assert files == [feedback_file_name("bob smith"), "bob_smith.md"] and files[0].startswith("bob_smith+")
     texts = {f: (feedback / f).read_text() for f in files}
-    assert sum("Score: 20 / 20" in t for t in texts.values()) == 1
+    assert sum(f"Score: {FULL:g} / {FULL:g}" in t for t in texts.values()) == 1
 
 
 def test_02_a_forged_cell_announcement_ends_the_run(grade):

@@ -9,15 +9,13 @@ import socket
 import subprocess
 import sys
 import textwrap
-import threading
 import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import (BACKPROP, FAST, ROOT, SOLUTION, run_as_user, scores, shared_folder, statuses,
-                      with_solution)
+from conftest import (BACKPROP, FAST, ROOT, SOLUTION, points, run_as_user, scores, shared_folder, statuses, with_solution)
 from grader.sandbox import workers as processes
 from grader import sandbox
 from grader.grading import Options, grade_path
@@ -94,6 +92,7 @@ ESCAPE = textwrap.dedent("""\
     """)
 
 
+@pytest.mark.sandbox
 @root_only
 @pytest.mark.parametrize("mode", MODES)
 def test_01_no_mode_lets_student_code_keep_a_capability_or_unmount_its_view(mode):
@@ -106,6 +105,7 @@ def test_01_no_mode_lets_student_code_keep_a_capability_or_unmount_its_view(mode
         assert found["uid"] == 0
 
 
+@pytest.mark.sandbox
 @root_only
 def test_01_in_a_user_namespace_that_maps_no_pool_user_info_reads_back_uid_0_and_no_capability():
     done = subprocess.run(["unshare", "--user", "--map-root-user", sys.executable, "-m", "grader",
@@ -119,6 +119,7 @@ def test_01_in_a_user_namespace_that_maps_no_pool_user_info_reads_back_uid_0_and
     assert "[x] own mount and IPC namespaces" in info and "READABLE" not in info
 
 
+@pytest.mark.sandbox
 @root_only
 @pytest.mark.parametrize("mode, said", [
     ("no-namespaces", "sandbox: no namespaces: BACKPROP_GRADER_NAMESPACES=0"),
@@ -129,7 +130,7 @@ def test_01_what_this_machine_lacks_is_said_at_the_top_of_the_run(mode, said):
     _, stderr = graded_in(mode, SOLUTION)
     assert stderr.startswith("sandbox: ") and said in stderr, stderr
     namespaced, stderr = graded_in("namespaces", SOLUTION)
-    assert "sandbox:" not in stderr and namespaced.score == 20
+    assert "sandbox:" not in stderr and namespaced.score == BACKPROP.max_score
 
 
 def _isolate(plan: dict, **prepared) -> str:
@@ -173,6 +174,7 @@ def test_01_a_step_that_cannot_be_taken_stops_the_runner(plan, prepared, said):
     assert _isolate(plan, **prepared).startswith(said)
 
 
+@pytest.mark.sandbox
 @root_only
 def test_01_a_step_that_fails_is_the_submissions_sandbox_failure_and_no_student_code_runs(tmp_path):
     """Rootless Podman as it would be if the grader took its pool users for granted: the setuid
@@ -351,6 +353,7 @@ def test_02_gradient_checking_functions_never_written_earn_nothing(grade):
 
 # 1 (found by this round's own red team). Without namespaces.
 
+@pytest.mark.sandbox
 @root_only
 @pytest.mark.parametrize("mode", ["no-namespaces", "as-user-no-userns"])
 def test_01_an_honest_error_is_not_flagged_as_opening_the_graders_files(mode):
@@ -359,6 +362,7 @@ def test_01_an_honest_error_is_not_flagged_as_opening_the_graders_files(mode):
     assert result.flags == () and scores(result)["dJdW1"] == 0
 
 
+@pytest.mark.sandbox
 @root_only
 @pytest.mark.parametrize("mode", ["as-user-no-userns", "as-user"])
 def test_01_a_files_owner_mode_and_times_stay_as_they_are(mode):
@@ -392,15 +396,17 @@ def test_01_a_files_owner_mode_and_times_stay_as_they_are(mode):
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.mark.sandbox
 @root_only
 def test_01_the_fork_server_takes_no_interrupt_from_a_runner_of_its_user():
     """As a normal user with user namespaces, a runner's user is its fork server's, which is
     PID 1 of their namespace: Python's SIGINT handler would let the runner end it."""
     source = with_solution("import os, signal\ntry:\n    os.kill(1, signal.SIGINT)\nexcept OSError:\n    pass\n")
     result, _ = graded_in("as-user", source)
-    assert result.error is None and result.score == 20, result.error
+    assert result.error is None and result.score == BACKPROP.max_score, result.error
 
 
+@pytest.mark.sandbox
 def test_01_the_grader_is_not_dumpable_once_it_has_a_worker():
     """Student code of the grader's own user (no user namespaces, no Landlock) could otherwise
     read and write the grader's memory through /proc."""
@@ -464,6 +470,7 @@ HUNTER = SOLUTION.replace("def forward(", "def _model_forward(") + textwrap.dede
     ''')
 
 
+@pytest.mark.sandbox
 @root_only
 @pytest.mark.parametrize("mode", MODES)
 def test_03_the_source_tree_pip_installed_from_is_out_of_reach_build_and_git_included(mode):
@@ -482,7 +489,7 @@ def test_03_the_source_tree_pip_installed_from_is_out_of_reach_build_and_git_inc
         env = {"PYTHONPATH": f"{Path(grader.__file__).resolve().parent.parent}:{site}"}
         result, _ = graded_in(mode, HUNTER % str(checkout), env=env)
         text = json.dumps([q.feedback for q in result.questions])
-        assert MODEL_LINE not in text and result.score == 20, text[:500]
+        assert MODEL_LINE not in text and result.score == BACKPROP.max_score, text[:500]
     finally:
         shutil.rmtree(where, ignore_errors=True)
 
@@ -545,6 +552,7 @@ UNIX_AND_TTY = textwrap.dedent("""\
     """)
 
 
+@pytest.mark.sandbox
 @root_only
 @pytest.mark.parametrize("mode", MODES)
 def test_07_an_agent_socket_by_path_and_the_instructors_terminal_are_out_of_reach(mode):
@@ -576,6 +584,7 @@ def test_07_an_agent_socket_by_path_and_the_instructors_terminal_are_out_of_reac
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.mark.sandbox
 @root_only
 def test_07_a_machine_without_landlock_or_namespaces_says_so_at_the_top():
     _, stderr = graded_in("no-namespaces", SOLUTION, env={"BACKPROP_GRADER_LANDLOCK": "0"})
@@ -584,6 +593,7 @@ def test_07_a_machine_without_landlock_or_namespaces_says_so_at_the_top():
 
 # 8. Rough edges.
 
+@pytest.mark.sandbox
 @root_only
 def test_08_one_infinite_loop_costs_its_own_question_as_root_without_namespaces(monkeypatch):
     """The fresh runner after a timeout starts in the job's own folder, which is no longer
@@ -599,7 +609,8 @@ def test_08_one_infinite_loop_costs_its_own_question_as_root_without_namespaces(
     finally:
         processes.close_all()
         shutil.rmtree(folder, ignore_errors=True)
-    assert result.error is None and result.score == 19, (result.error, scores(result))
+    assert result.error is None, result.error
+    assert result.score == BACKPROP.max_score - points("dz3dW2"), scores(result)
     assert statuses(result)["dz3dW2"] == "timeout"
 
 
@@ -617,6 +628,7 @@ COPYCAT = textwrap.dedent("""\
     """)
 
 
+@pytest.mark.sandbox
 @root_only
 @pytest.mark.parametrize("mode", MODES)
 def test_08_a_classmates_hand_in_is_out_of_reach_in_every_mode(mode):
@@ -629,7 +641,7 @@ def test_08_a_classmates_hand_in_is_out_of_reach_in_every_mode(mode):
         done = grade_in(mode, folder, "--timeout", "2")
         assert done.returncode == 0, done.stderr
         rows = {s["student"]: s for s in json.loads(done.stdout)["submissions"]}
-        assert rows["bob"]["score"] == 20 and rows["alice"]["score"] == 0, rows["alice"]["score"]
+        assert rows["bob"]["score"] == BACKPROP.max_score and rows["alice"]["score"] == 0, rows["alice"]["score"]
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -660,6 +672,7 @@ HONEST_BUT_SLOW = SOLUTION.replace("def cost_function_prime(X, y, W1, W2):", tex
         _busy(0.25)"""))
 
 
+@pytest.mark.sandbox
 @root_only
 @pytest.mark.parametrize("mode", ["namespaces", "no-namespaces"])
 def test_08_a_neighbours_spinning_children_cost_an_honest_call_nothing(mode):
@@ -676,6 +689,7 @@ def test_08_a_neighbours_spinning_children_cost_an_honest_call_nothing(mode):
         assert done.returncode == 0, done.stderr
         rows = {s["student"]: s for s in json.loads(done.stdout)["submissions"]}
         honest = {q["id"]: q["status"] for q in rows["b_honest"]["questions"]}
-        assert rows["b_honest"]["score"] == 20, honest
+        assert rows["b_honest"]["score"] == BACKPROP.max_score, honest
+
     finally:
         shutil.rmtree(folder, ignore_errors=True)

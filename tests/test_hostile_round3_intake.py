@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import BACKPROP, SOLUTION, run_cli, with_solution
+from conftest import BACKPROP, SOLUTION, points, run_cli, with_solution
 
 from grader.sandbox.child import wire as _wire
 from grader import assignment, batch, sandbox
@@ -31,7 +31,8 @@ def test_04_a_bytes_answer_past_the_budget_is_refused_and_costs_its_question_onl
     result = grade(with_solution("def dJdW2(a2, delta3):\n    return bytes(range(256)) * 8192\n"))
     message = question(result, "dJdW2").cases[0].message
     assert message.startswith("returned a bytes value of 2,097,152 bytes, more than the 1,048,576 bytes")
-    assert result.score == 16  # dJdW2, and cost_function_prime, which returns its answer
+    # dJdW2, and cost_function_prime, which returns its answer
+    assert result.score == BACKPROP.max_score - points("dJdW2", "cost_function_prime")
     assert len(submission_json(result)) < 100_000
 
 
@@ -41,7 +42,8 @@ def test_04_a_nest_of_empty_lists_is_charged_for_every_list(grade):
     result = grade(with_solution("_N = [[[]] * 600] * 600\ndef dJdW2(a2, delta3):\n    return _N\n"))
     case = question(result, "dJdW2").cases[0]
     assert case.message.startswith("returned a sequence of 600 items, more than the 1,048,576 bytes")
-    assert "empty lists too" in case.message and result.score == 16
+    assert "empty lists too" in case.message
+    assert result.score == BACKPROP.max_score - points("dJdW2", "cost_function_prime")
 
 
 def test_04_a_long_answer_within_the_budget_is_quoted_as_an_excerpt_that_says_what_was_cut(grade):
@@ -89,6 +91,7 @@ def test_04_all_of_a_submissions_answers_share_one_budget(grade):
     assert question(result, "forward").score == 1 and question(result, "dJdW1").score == 1
 
 
+@pytest.mark.sandbox
 def test_04_a_class_gets_its_gradebook_and_html_when_one_result_cannot_be_made_or_kept(tmp_path, monkeypatch):
     """A submission whose grading fails in the grader itself (a MemoryError, a RecursionError),
     or whose result can't be written into the report, is one error row: the class gets its
@@ -121,7 +124,7 @@ def test_04_a_class_gets_its_gradebook_and_html_when_one_result_cannot_be_made_o
                                          "--html", str(html), "--timeout", "5"])
     assert done.exit_code == 0, done.output
     rows = {line.split(",")[0]: line for line in gradebook.read_text().splitlines()[1:]}
-    assert set(rows) == {"ann", "bob", "cy"} and ",graded,20," in rows["ann"]
+    assert set(rows) == {"ann", "bob", "cy"} and f",graded,{BACKPROP.max_score:g}," in rows["ann"]
     assert "internal grader error: RecursionError" in rows["bob"]
     assert "internal grader error: its result could not be kept" in rows["cy"]
     assert "ann" in html.read_text() and "bob" in html.read_text()
@@ -143,6 +146,7 @@ def _remove_deep(top: Path) -> None:
         folder.rmdir()
 
 
+@pytest.mark.sandbox
 def test_05_a_student_folder_1000_levels_deep_is_looked_into_8_levels_with_a_note(tmp_path):
     klass = tmp_path / "class"
     for name in ("ann", "zoe"):
@@ -157,7 +161,7 @@ def test_05_a_student_folder_1000_levels_deep_is_looked_into_8_levels_with_a_not
         done = run_cli(str(klass), "--no-cache", "--format", "json")
         assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
         rows = {s["student"]: s for s in json.loads(done.stdout)["submissions"]}
-        assert rows["ann"]["score"] == 20 and rows["zoe"]["score"] == 20
+        assert rows["ann"]["score"] == rows["zoe"]["score"] == BACKPROP.max_score
         assert rows["ann"]["notes"] == [f"not looked into: {'/'.join(['d'] * 9)}, more than 8 folders deep"]
     finally:
         _remove_deep(klass / "ann")
@@ -234,14 +238,23 @@ def test_05_choosing_the_file_parses_no_large_file_and_says_how_each_was_read(tm
     rows = {e.student: e for e in discover([tmp_path], BACKPROP)}
     assert rows["ann"].path.name == "backprop.py" and rows["ben"].path.name == "work.ipynb"
     [note] = rows["ann"].notes
-    assert "huge.py (too large to be graded: 2,444 KiB, where a .py file may be 2,048 KiB)" in note
-    assert "medium.py (answers 14 of the worksheet's 15 questions; 686 KiB, more than the 512 KiB " \
+    huge = f"{(ann / 'huge.py').stat().st_size // 1024:,} KiB"
+    assert f"huge.py (too large to be graded: {huge}, where a .py file may be 2,048 KiB)" in note
+
+    # Read as text, a file answers the questions whose functions it defines (not the constants').
+    functions = sum(not q.constants for q in BACKPROP.questions)
+    answers = f"answers {functions} of the worksheet's {len(BACKPROP.questions)} questions"
+    kib = f"{(ann / 'medium.py').stat().st_size // 1024:,} KiB"
+    assert f"medium.py ({answers}; {kib}, more than the 512 KiB " \
            "read closely: its functions counted by name)" in note
-    assert "graded work.ipynb (answers 14 of the worksheet's 15 questions; 883 KiB" in rows["ben"].notes[0]
+    kib = f"{(ben / 'work.ipynb').stat().st_size // 1024:,} KiB"
+    assert f"graded work.ipynb ({answers}; {kib}" in rows["ben"].notes[0]
+
     assert parsed and max(parsed) <= choice.MAX_PARSED
 
 
 # 8. A link inside an honest student's folder.
+@pytest.mark.sandbox
 def test_08_link_beside_real_files_is_skipped_with_a_note_and_the_files_graded(tmp_path):
     """In a class folder: a link to / beside a real backprop.py is skipped with a note (no
     flag); a link named like a hand-in beside real work is flagged too. On Gradescope a link
@@ -258,9 +271,10 @@ def test_08_link_beside_real_files_is_skipped_with_a_note_and_the_files_graded(t
     done = run_cli(str(klass), "--no-cache", "--format", "json")
     assert done.returncode == 0, done.stderr
     rows = {s["student"]: s for s in json.loads(done.stdout)["submissions"]}
-    assert rows["victor"]["score"] == 20 and rows["victor"]["flags"] == []
+    assert rows["victor"]["score"] == BACKPROP.max_score and rows["victor"]["flags"] == []
     assert rows["victor"]["notes"] == ["not followed, not graded: root (symbolic link)"]
-    assert rows["wendy"]["score"] == 20 and rows["wendy"]["flags"] == ["handed in a symbolic link"]
+    assert rows["wendy"]["score"] == BACKPROP.max_score and rows["wendy"]["flags"] == ["handed in a symbolic link"]
+
     assert rows["wendy"]["notes"] == ["not followed, not graded: answers.py (symbolic link)"]
     with pytest.raises(gradescope.NoSubmission) as refused:
         gradescope.find_submission(klass / "victor", assignment.load("backprop"))

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 from conftest import BACKPROP, ROOT, SOLUTION, run_cli, with_solution
+import pytest
 
 # A wrong answer no catalogue entry explains, the same for two students: the class summary
 # lists them by name.
@@ -41,6 +42,7 @@ def _no_hidden(text: str) -> bool:
         unicodedata.category(c) == "Cf" for c in text)
 
 
+@pytest.mark.sandbox
 def test_08_invisible_characters_in_names_are_shown_escaped_everywhere(tmp_path):
     folder = _class(tmp_path, {RIGHT_TO_LEFT: SAME_WRONG, ZERO_WIDTH: SAME_WRONG, "alice": SOLUTION})
     feedback, page = tmp_path / "feedback", tmp_path / "class.html"
@@ -82,6 +84,7 @@ def _unescaped(text: str, char: str) -> int:
                if (m.start() - len(text[:m.start()].rstrip("\\"))) % 2 == 0)
 
 
+@pytest.mark.sandbox
 def test_08_markdown_feedback_shows_html_links_and_markup_as_text(tmp_path):
     folder = _class(tmp_path, {"bob<img src=x onerror=alert(1)>": MARKUP})
     feedback = tmp_path / "feedback"
@@ -109,6 +112,7 @@ NAMES = {"Alice": "import time\ntime.sleep(1.5)\n" + SOLUTION, "alice": SOLUTION
          "bob smith": SOLUTION, "bob_smith": SAME_WRONG}
 
 
+@pytest.mark.sandbox
 def test_08_feedback_file_names_do_not_depend_on_who_finished_first(tmp_path):
     folder = _class(tmp_path, NAMES)
     seen = []
@@ -174,6 +178,7 @@ def _run_autograder(root: Path) -> dict:
     return json.loads((root / "results" / "results.json").read_text())
 
 
+@pytest.mark.sandbox
 def test_06_a_default_gradescope_bundle_shows_no_expected_value_of_a_seeded_case(tmp_path):
     root, script = _gradescope(tmp_path, "default")
     seed = int(re.search(r"--seed (\d+)", script).group(1)) if "--seed" in script else 0
@@ -191,6 +196,7 @@ def test_06_a_default_gradescope_bundle_shows_no_expected_value_of_a_seeded_case
     assert _numbers(shown.stdout) & _seeded_answers(seed)
 
 
+@pytest.mark.sandbox
 def test_06_a_bundle_has_a_seed_of_its_own_and_takes_feedback_and_visibility(tmp_path):
     seeds = {re.search(r"--seed (\d+)", _gradescope(tmp_path, name)[1]).group(1) for name in ("a", "b")}
     assert len(seeds) == 2  # drawn for each zip: answers gathered under one are no use under another
@@ -201,6 +207,7 @@ def test_06_a_bundle_has_a_seed_of_its_own_and_takes_feedback_and_visibility(tmp
     assert not _numbers(json.dumps(document)) & _seeded_answers(7)
 
 
+@pytest.mark.sandbox
 def test_06_a_default_prairielearn_question_shows_no_expected_value_of_a_seeded_case(tmp_path):
     sys.path.insert(0, str(ROOT / "prairielearn"))
     import make_question

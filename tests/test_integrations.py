@@ -15,12 +15,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import BACKPROP, ROOT, SOLUTION, notebook_text, run_cli, with_solution
+from conftest import BACKPROP, ROOT, SOLUTION, notebook_text, points, run_cli, with_solution
 from grader import assignment
 from grader.reports import gradescope
 from grader.intake.discovery import discover, lms_student
 
 BOB = (ROOT / "examples" / "class" / "bob.py").read_text()
+BOB_SCORE = BACKPROP.max_score - points("dJdW2")  # the worksheet's Q11 mistake: left out delta(3)
 
 
 # 1. Gradescope
@@ -31,7 +32,7 @@ def _check_results_json(document: dict) -> None:
     assert isinstance(document["output"], str)
     assert document["visibility"] in ("hidden", "after_due_date", "after_published", "visible")
     assert document["stdout_visibility"] in ("hidden", "visible")
-    assert len(document["tests"]) == 15
+    assert len(document["tests"]) == len(BACKPROP.questions)
     for number, test in enumerate(document["tests"], start=1):
         assert set(test) == {"name", "number", "score", "max_score", "status", "output", "visibility"}
         assert test["number"] == str(number)
@@ -42,17 +43,19 @@ def _check_results_json(document: dict) -> None:
     assert document["score"] == pytest.approx(sum(t["score"] for t in document["tests"]))
 
 
+@pytest.mark.sandbox
 def test_format_gradescope_prints_a_results_json(tmp_path):
     path = tmp_path / "bob.py"
     path.write_text(BOB)
     result = run_cli(str(path), "--format", "gradescope")
     document = json.loads(result.stdout)
     _check_results_json(document)
-    assert document["score"] == 18.0
+    assert document["score"] == BOB_SCORE
     dJdW2 = next(t for t in document["tests"] if t["name"] == "dJdW2 (Q11, Q14-Q16)")
     assert dJdW2["status"] == "failed" and "delta(3) is left out" in dJdW2["output"]
 
 
+@pytest.mark.sandbox
 def test_format_gradescope_wants_one_submission(tmp_path):
     (tmp_path / "a.py").write_text(SOLUTION)
     (tmp_path / "b.py").write_text(SOLUTION)
@@ -74,17 +77,19 @@ def _run_autograder(root: Path) -> dict:
     return json.loads((root / "results" / "results.json").read_text())
 
 
+@pytest.mark.sandbox
 def test_grade_gradescope_grades_the_submitted_notebook(autograder):
     (autograder / "submission" / "backprop.ipynb").write_text(
         notebook_text("%matplotlib inline\n%load_ext autoreload", SOLUTION))
     (autograder / "submission" / "scratch.py").write_text("print('not this one')\n")
     document = _run_autograder(autograder)
     _check_results_json(document)
-    assert document["score"] == 20.0
+    assert document["score"] == BACKPROP.max_score
     assert "IPython syntax not run: cell 1, line 2: %load_ext autoreload" in document["output"]
     assert "%matplotlib" not in document["output"]  # honoured: it has nothing to do
 
 
+@pytest.mark.sandbox
 def test_grade_gradescope_writes_valid_results_even_with_nothing_to_grade(autograder):
     (autograder / "submission" / "answers.pdf").write_bytes(b"%PDF")
     document = _run_autograder(autograder)
@@ -93,6 +98,7 @@ def test_grade_gradescope_writes_valid_results_even_with_nothing_to_grade(autogr
     assert "no .py or .ipynb file was submitted (found: answers.pdf)" in document["output"]
 
 
+@pytest.mark.sandbox
 def test_grade_gradescope_reports_a_broken_file_and_flags(autograder):
     (autograder / "submission" / "backprop.py").write_text("def forward(:\n")
     document = _run_autograder(autograder)
@@ -127,10 +133,13 @@ def test_gradescope_submission_preference(tmp_path):
 
 
 # 2. Jupyter self-check, in a real kernel
-def test_check_in_an_executed_notebook(tmp_path):
+def test_check_in_an_executed_notebook(tmp_path, monkeypatch):
     from nbclient import NotebookClient
 
     from grader.selfcheck import handout as student_check
+
+    # The kernel imports this checkout's grader, not whichever copy this machine has installed.
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH")))))
 
     # The student notebook's own check cells use the file students are given.
     (tmp_path / "backprop_check.py").write_text(student_check.build(student_check.DEFAULT_PUBLIC_SEED, student_check.DEFAULT_SEEDED, None, None, BACKPROP))
@@ -142,12 +151,15 @@ def test_check_in_an_executed_notebook(tmp_path):
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
     one, everything = notebook.cells[-2], notebook.cells[-1]
     html = one.outputs[0]["data"]["text/html"]
-    assert "<code>dJdW2</code>" in html and "0 / 2" in html and "<code>forward</code>" not in html
-    assert "self-check: 0 / 2" in one.outputs[0]["data"]["text/plain"]
+    dJdW2 = points("dJdW2")
+    assert "<code>dJdW2</code>" in html and f"0 / {dJdW2:g}" in html and "<code>forward</code>" not in html
+    assert f"self-check: 0 / {dJdW2:g}" in one.outputs[0]["data"]["text/plain"]
     printed = next(o for o in everything.outputs if o.get("name") == "stdout")["text"]
-    assert printed.strip() == "18.0"
+    assert float(printed) == BOB_SCORE
     table = next(o for o in everything.outputs if "data" in o)["data"]["text/html"]
-    assert table.count("<tr>") == 17 and "right given your own dJdW2" in table
+    # a row per question, and the header's and the total's
+    assert table.count("<tr>") == len(BACKPROP.questions) + 2 and "right given your own dJdW2" in table
+
 
 
 def test_check_names_a_mistyped_question():
@@ -206,6 +218,7 @@ class _Page(HTMLParser):
         self.text.append(data)
 
 
+@pytest.mark.sandbox
 def test_the_html_report_is_one_self_contained_page(tmp_path):
     page_path = tmp_path / "class.html"
     result = run_cli(str(ROOT / "examples" / "class"), "--html", str(page_path), "-q")
@@ -219,6 +232,7 @@ def test_the_html_report_is_one_self_contained_page(tmp_path):
     assert "1 left out delta(3)" in text and "alice" in text and "not graded" in text
 
 
+@pytest.mark.sandbox
 def test_the_html_report_links_every_student_to_their_feedback_and_shows_the_notes(tmp_path):
     import html as html_module
 
@@ -239,6 +253,7 @@ def test_the_html_report_links_every_student_to_their_feedback_and_shows_the_not
     assert ">students</text>" in text and ">total score</text>" in text
 
 
+@pytest.mark.sandbox
 def test_feedback_files_carry_no_path_of_the_instructors_machine(tmp_path):
     klass = tmp_path / "my-course-2026" / "class"
     shutil.copytree(ROOT / "examples" / "class", klass)
@@ -252,6 +267,7 @@ def test_feedback_files_carry_no_path_of_the_instructors_machine(tmp_path):
         assert str(ROOT) not in content and "/root" not in content, file.name
 
 
+@pytest.mark.sandbox
 @pytest.mark.skipif(not shutil.which("chromium"), reason="needs Debian's chromium (.ci/run installs it)")
 def test_the_html_report_as_a_person_sees_it_in_a_browser(tmp_path):
     """Laid out by a real browser in a 1280-pixel-wide window: every student's total is on

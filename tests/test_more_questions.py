@@ -7,9 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import BACKPROP, SOLUTION, run_cli, scores, statuses, with_solution
-from grader import assignment
 from grader.grading import plan
-BACKPROP = assignment.load("backprop")
 ref = BACKPROP.reference  # the model answer, solutions/backprop/backprop.py
 
 

@@ -17,7 +17,7 @@ def test_magics_shell_escapes_and_help_are_set_aside_and_listed(grade):
     source = notebook_text("%load_ext autoreload\n!pip install numpy\nnp.dot?", SOLUTION,
                            "%%time\nx = 1")
     result = grade(source, "carol.ipynb")
-    assert result.score == 20
+    assert result.score == BACKPROP.max_score
     assert result.notes == (
         "IPython syntax not run: cell 1, line 1: %load_ext autoreload",
         "IPython syntax not run: cell 1, line 2: !pip install numpy",
@@ -46,7 +46,7 @@ def test_a_cell_magic_of_another_language_is_set_aside_whole():
 def test_a_failing_cell_is_reported_with_its_number_and_later_cells_still_run(grade):
     source = notebook_text("import numpy as np", "plt.plot([1, 2])", SOLUTION)
     result = grade(source, "nb.ipynb")
-    assert result.score == 20
+    assert result.score == BACKPROP.max_score
     (error,) = result.load_errors
     assert error.where == "cell 2, line 1" and "NameError" in error.message
 
@@ -54,7 +54,7 @@ def test_a_failing_cell_is_reported_with_its_number_and_later_cells_still_run(gr
 def test_a_cell_with_a_syntax_error_is_reported_and_the_others_graded(grade):
     source = notebook_text(SOLUTION, "def broken(:\n    pass")
     result = grade(source, "nb.ipynb")
-    assert result.status == "graded" and result.score == 20
+    assert result.status == "graded" and result.score == BACKPROP.max_score
     assert "cell 2" in result.load_errors[0].where and "SyntaxError" in result.load_errors[0].message
 
 
@@ -75,7 +75,7 @@ def test_a_v3_notebook_is_upgraded_and_graded(grade):
     v3 = {"nbformat": 3, "nbformat_minor": 0, "metadata": {},
           "worksheets": [{"cells": [{"cell_type": "code", "language": "python", "input": SOLUTION,
                                      "outputs": [], "metadata": {}}], "metadata": {}}]}
-    assert grade(json.dumps(v3), "old.ipynb").score == 20
+    assert grade(json.dumps(v3), "old.ipynb").score == BACKPROP.max_score
 
 
 def test_extract_writes_the_python_the_grader_runs_with_cell_markers(tmp_path):
@@ -118,7 +118,7 @@ def test_the_student_notebook_has_every_question_and_scores_zero_until_answered(
 def test_the_student_notebook_answered_scores_full_marks(grade):
     notebook = nbformat.read(ROOT / "exercises" / "backprop" / "backprop.ipynb", as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell(SOLUTION))  # answers replace the stubs
-    assert grade(nbformat.writes(notebook), "answered.ipynb").score == 20
+    assert grade(nbformat.writes(notebook), "answered.ipynb").score == BACKPROP.max_score
 
 
 def test_a_notebook_with_large_outputs_is_graded(grade):
@@ -128,7 +128,7 @@ def test_a_notebook_with_large_outputs_is_graded(grade):
         "display_data", data={"image/png": "iVBORw0KGgo" * 400_000})]  # about 4.4 MB
     text = nbformat.writes(notebook)
     assert len(text) > 4_000_000
-    assert grade(text, "plots.ipynb").score == 20
+    assert grade(text, "plots.ipynb").score == BACKPROP.max_score
 
 
 def test_a_notebook_with_too_much_code_is_refused(grade):
@@ -143,7 +143,7 @@ def test_a_future_import_in_one_cell_applies_to_the_cells_after_it(grade):
     source = notebook_text("from __future__ import annotations",
                            SOLUTION + "\n\ndef dz3dW2(a2: NotDefinedAnywhere):\n    return a2.T\n")
     result = grade(source, "nb.ipynb")
-    assert result.load_errors == () and result.score == 20
+    assert result.load_errors == () and result.score == BACKPROP.max_score
 
 
 def test_a_cell_run_whole_that_raises_keeps_what_came_before_and_names_the_line(grade):
@@ -157,7 +157,7 @@ def test_a_cell_run_whole_that_raises_keeps_what_came_before_and_names_the_line(
     result = grade(notebook_text(SOLUTION, cell), "nb.ipynb")
     (error,) = result.load_errors
     assert error.where == "cell 2, line 5" and "NameError" in error.message
-    assert result.score == 20  # the model's cost and dJdW2 stand: the cell stopped before them
+    assert result.score == BACKPROP.max_score  # the model's cost and dJdW2 stand: the cell stopped before them
 
 
 def test_a_cell_that_hangs_is_skipped_and_each_load_error_reported_once(grade):
@@ -168,4 +168,4 @@ def test_a_cell_that_hangs_is_skipped_and_each_load_error_reported_once(grade):
                            SOLUTION)
     result = grade(source, "nb.ipynb", options=Options(BACKPROP, limits=sandbox.Limits(timeout=1.0)))
     assert [e.where for e in result.load_errors] == ["cell 1, line 2", "cell 2, line 3"]
-    assert "ran for more than 1 s" in result.load_errors[1].message and result.score == 20
+    assert "ran for more than 1 s" in result.load_errors[1].message and result.score == BACKPROP.max_score

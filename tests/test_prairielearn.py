@@ -12,13 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SOLUTION, STUB, notebook_text, run_cli, with_solution
-from grader import assignment
+from conftest import BACKPROP, ROOT, SOLUTION, STUB, notebook_text, points, run_cli, with_solution
 
 sys.path.insert(0, str(ROOT / "prairielearn"))
 import make_question  # noqa: E402
 
-BACKPROP = assignment.load("backprop")  # the worksheet these tests grade
 
 _TEST_KEYS = {"name", "description", "points", "max_points", "message", "output"}
 
@@ -86,10 +84,13 @@ def _job(tmp_path: Path, files: dict[str, str], run: Path) -> dict:
     return json.loads((grade / "results" / "results.json").read_text())
 
 
+@pytest.mark.sandbox
 @pytest.mark.parametrize("files, score", [
     ({"backprop.py": SOLUTION}, 1.0),
     ({"backprop.ipynb": notebook_text("%matplotlib inline", SOLUTION, "check()")}, 1.0),
-    ({"backprop.py": with_solution("def dJdW2(a2, delta3):\n    return a2.T\n")}, 0.9),
+    ({"backprop.py": with_solution("def dJdW2(a2, delta3):\n    return a2.T\n")},
+     1 - points("dJdW2") / BACKPROP.max_score),
+
     ({"backprop.py": STUB, "mywork.py": SOLUTION}, 1.0),
 ])
 def test_the_entrypoint_grades_a_job_and_writes_results_prairielearn_reads(question, tmp_path, files, score):
@@ -103,6 +104,7 @@ def test_the_entrypoint_grades_a_job_and_writes_results_prairielearn_reads(quest
         assert "graded mywork.py" in document["message"]
 
 
+@pytest.mark.sandbox
 @pytest.mark.parametrize("files, why", [
     ({"backprop.py": "def forward(:\n"}, "SyntaxError"),
     ({"answers.pdf": "%PDF"}, "no .py or .ipynb file was submitted"),
@@ -113,6 +115,7 @@ def test_a_job_that_cannot_be_run_is_not_gradable_and_costs_no_attempt(question,
     assert document["gradable"] is False and why in document["format_errors"][0]
 
 
+@pytest.mark.sandbox
 def test_format_prairielearn_prints_the_same_document_for_one_file(tmp_path):
     path = tmp_path / "backprop.py"
     path.write_text(SOLUTION)

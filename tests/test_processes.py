@@ -1,4 +1,5 @@
-"""The warm worker: every submission still gets a fresh process, and nothing leaks between them."""
+"""The warm worker: every submission still gets a fresh process, and nothing leaks between them
+(submissions of the tiny assignment, tests/assignments: any assignment would do)."""
 
 import dataclasses
 import os
@@ -8,23 +9,23 @@ import sys
 
 import pytest
 
-from conftest import BACKPROP, FAST, ROOT, SOLUTION, with_solution
+from conftest import (ROOT, TINY, TINY_FAST, TINY_SOLUTION, points, with_tiny_solution)
 from grader.sandbox import workers as processes
 
 
-def test_one_submission_cannot_touch_the_next(grade):
-    tamper = with_solution(
+def test_one_submission_cannot_touch_the_next(grade_tiny):
+    tamper = with_tiny_solution(
         "import builtins, numpy as np\n"
         "builtins.LEFT_BEHIND = True\n"
-        "np.dot = lambda *a, **k: 0\n"
-        "np.exp = lambda z: z\n")
-    grade(tamper, "first.py")
-    probe = with_solution(
+        "np.sum = lambda *a, **k: 0\n"
+        "np.sqrt = lambda z: z\n")
+    grade_tiny(tamper, "first.py")
+    probe = with_tiny_solution(
         "import builtins\n"
         "if hasattr(builtins, 'LEFT_BEHIND'):\n"
         "    raise SystemExit('state leaked from an earlier submission')\n")
-    result = grade(probe, "second.py")
-    assert result.score == 20 and not result.load_errors
+    result = grade_tiny(probe, "second.py")
+    assert result.score == TINY.max_score and not result.load_errors
 
 
 def test_the_worker_program_is_a_package_of_its_own_never_the_grader_package():
@@ -48,6 +49,7 @@ def _package(folder, word):
     (folder / "__main__.py").write_text("from .words import WORD\n\ndef main(argv):\n    print(WORD, *argv)\n")
 
 
+@pytest.mark.sandbox
 def test_the_worker_program_runs_its_modules_as_they_are_now_not_as_cached(tmp_path):
     _package(tmp_path / "child", "cached")
     boot = processes.child_boot(folder=str(tmp_path / "child"))
@@ -65,23 +67,24 @@ def test_the_worker_program_writes_no_bytecode_where_the_grader_would_not(tmp_pa
     assert done.stdout == "ran\n" and not (tmp_path / "child" / "__pycache__").exists()
 
 
-def test_a_worker_that_dies_is_replaced(grade, monkeypatch):
+def test_a_worker_that_dies_is_replaced(grade_tiny, monkeypatch):
     monkeypatch.setattr(processes, "_idle", [])
-    assert grade(SOLUTION).score == 20
+    assert grade_tiny(TINY_SOLUTION).score == TINY.max_score
     [worker] = processes._idle
     worker.process.kill()
     worker.process.wait()
-    assert grade(SOLUTION, "again.py").score == 20
+    assert grade_tiny(TINY_SOLUTION, "again.py").score == TINY.max_score
     assert worker not in processes._idle and len(processes._idle) == 1
 
 
-def test_without_warm_workers_a_fresh_interpreter_does_the_same(grade, monkeypatch):
+def test_without_warm_workers_a_fresh_interpreter_does_the_same(grade_tiny, monkeypatch):
     monkeypatch.setenv("BACKPROP_GRADER_WARM", "0")
-    result = grade(with_solution("def dJdW2(a2, delta3):\n    return a2.T\n"))
-    assert result.score == 18
-    assert [q.diagnosis.id for q in result.questions if q.diagnosis] == ["dJdW2.missing_delta3"]
+    result = grade_tiny(with_tiny_solution("def norm(v):\n    return np.sum(square(v))\n"))
+    assert result.score == TINY.max_score - points("norm", of=TINY)  # unit, built on it, carried
+    assert [q.diagnosis.id for q in result.questions if q.diagnosis] == ["norm.squared"]
 
 
+@pytest.mark.sandbox
 def test_the_benchmark_script_runs(tmp_path):
     result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench.py"), "-n", "8",
                              "--rounds", "1", "--only", "mistakes", "--cpu"],
@@ -98,17 +101,18 @@ def test_the_benchmark_script_runs(tmp_path):
     assert all(float(ms) > 0 for ms in spent.values()), cpu
 
 
-def test_a_worker_started_before_the_options_are_known_grades_once_told_them(grade, monkeypatch):
+def test_a_worker_started_before_the_options_are_known_grades_once_told_them(grade_tiny, monkeypatch):
     """`grade` starts a worker first thing, before it knows what to hide: that worker learns
     its settings when the grader does, and grades as any other."""
     monkeypatch.setattr(processes, "_idle", [])
     processes.start_early()
     early = processes._idle[0]
     assert early.key is None
-    assert grade(SOLUTION).score == 20
+    assert grade_tiny(TINY_SOLUTION).score == TINY.max_score
     assert processes._idle == [early] and early.key is not None and early.mode is not None
 
 
+@pytest.mark.sandbox
 def test_prewarm_tells_the_early_worker_its_settings_and_starts_only_the_rest(monkeypatch):
     monkeypatch.setattr(processes, "_idle", [])
     processes.start_early()
@@ -148,12 +152,12 @@ def test_the_command_ends_as_its_exit_asks_with_everything_written(code, status,
     assert (done.returncode, done.stdout, done.stderr) == (status, "x" * 300_000, said)
 
 
+@pytest.mark.sandbox
 def test_a_class_runs_on_as_many_workers_as_jobs_while_more_threads_judge(tmp_path, monkeypatch):
     """--jobs 2: two submissions run at once, on two workers, however many threads load and
     judge meanwhile; every worker goes back to the pool after its job."""
     from grader.batch import grade_all
     from grader.intake.discovery import discover
-    from grader.grading import Options
 
     monkeypatch.setattr(processes, "_idle", [])
     running, most = [0], [0]
@@ -169,15 +173,37 @@ def test_a_class_runs_on_as_many_workers_as_jobs_while_more_threads_judge(tmp_pa
 
     monkeypatch.setattr(processes.Worker, "run", counted)
     for index in range(8):
-        (tmp_path / f"s{index}.py").write_text(SOLUTION)
-    results = [g.result for g in grade_all(discover([tmp_path], BACKPROP), Options(BACKPROP), jobs=2)]
-    assert sorted(r.score for r in results) == [20] * 8
+        (tmp_path / f"s{index}.py").write_text(TINY_SOLUTION)
+    results = [g.result for g in grade_all(discover([tmp_path], TINY), TINY_FAST, jobs=2)]
+    assert sorted(r.score for r in results) == [TINY.max_score] * 8
     assert 1 <= most[0] <= 2 and 1 <= len(processes._idle) <= 2  # never more than --jobs
+    processes.close_all()  # they died with the batch's threads (see the test below)
 
 
-def test_private_paths_never_hide_the_folders_every_process_needs(grade):
+@pytest.mark.sandbox
+@pytest.mark.xfail(strict=True, reason="a worker sets PR_SET_PDEATHSIG, which Linux ties to the thread that "
+                   "started it: a batch's workers are killed when its grading threads end, and stay in the "
+                   "idle pool, dead (a run on two of them in a row is a 'sandbox failure')")
+def test_the_workers_a_batch_started_outlive_its_threads(tmp_path, monkeypatch):
+    import time
+
+    from grader.batch import grade_all
+    from grader.intake.discovery import discover
+
+    monkeypatch.setattr(processes, "_idle", [])
+    for index in range(4):
+        (tmp_path / f"s{index}.py").write_text(TINY_SOLUTION)
+    try:
+        assert all(g.result.error is None for g in grade_all(discover([tmp_path], TINY), TINY_FAST, jobs=2))
+        time.sleep(1)
+        assert processes._idle and [w.process.poll() for w in processes._idle] == [None] * len(processes._idle)
+    finally:
+        processes.close_all()
+
+
+def test_private_paths_never_hide_the_folders_every_process_needs(grade_tiny):
     # /dev (the report's folder for -o /dev/stdout), /proc, /sys, or a folder above them:
     # hidden, the student's process could not start; they are left as the machine has them.
-    options = dataclasses.replace(FAST, private_paths=("/dev", "/sys/kernel", "/proc/self"))
-    result = grade(SOLUTION, options=options)
+    options = dataclasses.replace(TINY_FAST, private_paths=("/dev", "/sys/kernel", "/proc/self"))
+    result = grade_tiny(TINY_SOLUTION, options=options)
     assert result.error is None and result.score == result.max_score

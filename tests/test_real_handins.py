@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from conftest import FAST, ROOT, SOLUTION, notebook_text, run_cli, scores, statuses
+from conftest import BACKPROP, FAST, ROOT, SOLUTION, notebook_text, points, run_cli, scores, statuses
 from grader.grading import grade_path
 
 STUB = (ROOT / "exercises" / "backprop" / "backprop.py").read_text(encoding="utf-8")
@@ -65,8 +65,8 @@ FRAGMENT = textwrap.dedent("""\
         dJdW2 = np.dot(self.a2.T, delta3)
     """)
 
-# The four questions the series' class answers: 1 + 1 + 2 + 2 points.
-SERIES_POINTS = 6
+# The questions the series' class answers, and their points.
+SERIES_POINTS = points(*BACKPROP.series.questions)
 
 
 def _function_sources(source: str, *names: str) -> list[str]:
@@ -105,8 +105,7 @@ def test_the_series_part4_notebook_in_its_own_style_scores_what_its_class_earns(
     result = grade(source, "part4.ipynb")
     assert result.load_errors == ()
     assert result.score == SERIES_POINTS
-    assert {q: s for q, s in scores(result).items() if s} == {
-        "forward": 1, "cost": 1, "sigmoid_prime": 2, "cost_function_prime": 2}
+    assert {q: s for q, s in scores(result).items() if s} == {q: points(q) for q in BACKPROP.series.questions}
     assert "graded the series' Neural_Network class for forward, cost, cost_function_prime" in result.notes
     assert any(note.startswith("partTwo not handed in: the grader provided the series' data")
                for note in result.notes)
@@ -124,7 +123,7 @@ def test_pylab_gives_numpy_names_and_plotting_names_that_do_nothing(grade):
         "line, = plot(z)\nsavefig('fprime.png')\nshow()\nassert norm(array([3.0, 4.0])) == 5",
     )
     result = grade(source, "pylab.ipynb")
-    assert result.load_errors == () and result.score == 20
+    assert result.load_errors == () and result.score == BACKPROP.max_score
 
 
 def test_pylab_names_numpy_submodules_and_loads_them_only_when_used(grade):
@@ -143,7 +142,7 @@ def test_pylab_names_numpy_submodules_and_loads_them_only_when_used(grade):
         "print('after:', loaded())",
     )
     result = grade(source, "pylab.ipynb")
-    assert result.load_errors == () and result.score == 20
+    assert result.load_errors == () and result.score == BACKPROP.max_score
     # (numpy.testing is not asked about: where a runner is another user without namespaces,
     # the worker loads it ahead.)
     assert "before: []" in result.output and "after: ['numpy.polynomial']" in result.output
@@ -169,7 +168,7 @@ def test_plotting_is_a_stand_in_even_inside_the_graded_functions(grade):
         """)
     result = grade(notebook_text(SOLUTION.replace("def sigmoid_prime", "def _unused"), plotting),
                    "plots.ipynb")
-    assert result.load_errors == () and result.score == 20
+    assert result.load_errors == () and result.score == BACKPROP.max_score
 
 
 def test_display_and_youtube_cells_do_nothing(grade):
@@ -184,7 +183,7 @@ def test_display_and_youtube_cells_do_nothing(grade):
         Math(r'\\delta^{(3)}')
         """)
     result = grade(notebook_text(display, SOLUTION), "display.ipynb")
-    assert result.load_errors == () and result.score == 20
+    assert result.load_errors == () and result.score == BACKPROP.max_score
 
 
 def test_a_submission_that_does_not_plot_imports_no_plotting(grade):
@@ -198,13 +197,13 @@ def test_a_submission_that_does_not_plot_imports_no_plotting(grade):
             plotting = [m for m in _sys.modules if m.split('.')[0] in ('matplotlib', 'pylab', 'IPython')]
             return (input_layer_size, hidden_layer_size) if not plotting else (0, 0)
         """)
-    assert scores(grade(probe))["dJdW1_shape"] == 1
+    assert scores(grade(probe))["dJdW1_shape"] == points("dJdW1_shape")
 
 
 @needs_missing
 def test_a_leftover_import_of_a_missing_package_costs_nothing(grade):
     result = grade(SOLUTION + f"\n\nimport {MISSING}  # tried it once\n")
-    assert result.score == 20 and result.load_errors == ()
+    assert result.score == BACKPROP.max_score and result.load_errors == ()
     assert result.missing_packages == (MISSING,)
     assert sum(MISSING in note for note in result.notes) == 1
 
@@ -222,7 +221,7 @@ def test_a_missing_package_costs_only_the_function_that_uses_it(grade):
         in feedback["sigmoid_prime"]
     assert "not defined" not in feedback["sigmoid_prime"]
     # What calls it fails only because of it: carried forward, like any earlier error.
-    assert result.score == 20 - 2
+    assert result.score == BACKPROP.max_score - points("sigmoid_prime")
     assert "fails only because your sigmoid_prime (Q6) is wrong" in feedback["delta3"]
 
 
@@ -230,18 +229,19 @@ def test_a_missing_package_costs_only_the_function_that_uses_it(grade):
 def test_a_missing_base_class_fails_its_class_statement_only(grade):
     source = SOLUTION + f"\n\nimport {MISSING}\n\nclass Net({MISSING}.nn.Module):\n    pass\n"
     result = grade(source)
-    assert result.score == 20
+    assert result.score == BACKPROP.max_score
     (error,) = result.load_errors
     assert f"{MISSING} is not installed where this is graded" in error.message
 
 
 def test_a_file_of_the_students_not_handed_in_is_named_as_such(grade):
     result = grade(SOLUTION + "\n\nfrom helpers import plot_cost\n")
-    assert result.score == 20
+    assert result.score == BACKPROP.max_score
     assert any("there is no module helpers where this is graded: if it is a file of yours, hand "
                "it in" in note for note in result.notes)
 
 
+@pytest.mark.sandbox
 def test_the_class_summary_counts_students_who_import_a_missing_package(tmp_path):
     missing = MISSING or "no_such_package_here"
     for name in ("ana", "ben", "cai"):
@@ -276,7 +276,8 @@ def test_the_stub_left_as_handed_out_does_not_hide_the_series_class(grade):
     stub_parts = "\n\n\n".join(_function_sources(STUB, "forward", "cost", "sigmoid_prime",
                                                 "cost_function_prime"))
     result = grade(answered + "\n\n\n" + stub_parts + "\n\n\n" + SERIES_CLASS)
-    assert result.score == 20, {q.question.id: q.feedback for q in result.questions if q.score < q.question.points}
+    lost = {q.question.id: q.feedback for q in result.questions if q.score < q.question.points}
+    assert result.score == BACKPROP.max_score, lost
     assert any(note.startswith("graded the series' Neural_Network class for forward, cost, "
                                "sigmoid_prime, cost_function_prime") for note in result.notes)
 
@@ -291,6 +292,7 @@ def test_a_series_module_stand_in_never_holds_the_class_and_says_to_hand_it_in(g
     assert "not your Neural_Network" in note and "hand in partFour.py with your notebook" in note
 
 
+@pytest.mark.sandbox
 def test_a_folder_notebook_imports_its_own_module_and_not_a_classmates(tmp_path):
     ana = tmp_path / "class" / "ana"
     ana.mkdir(parents=True)
@@ -312,6 +314,7 @@ def test_a_folder_notebook_imports_its_own_module_and_not_a_classmates(tmp_path)
                for note in by_student["ben"]["notes"])
 
 
+@pytest.mark.sandbox
 def test_a_lone_file_in_a_class_folder_gets_no_modules(tmp_path):
     (tmp_path / "ana.py").write_text(SOLUTION.replace("def forward", "def _unused") +
                                      "\nfrom ben import forward\n")

@@ -89,7 +89,10 @@ def test_same_seed_same_cases_and_other_seed_other_values():
 
 
 def test_points_total_twenty_and_every_question_has_its_reference():
+    # The one test of the worksheet's total: a question added or re-weighed changes it here
+    # (and in assignment.toml's comment), nowhere else.
     assert BACKPROP.max_score == 20
+
     for question in BACKPROP.questions:
         if question.constants:
             assert all(isinstance(getattr(ref, name), str) for name in question.constants)

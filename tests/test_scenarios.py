@@ -3,21 +3,23 @@
 Header lines (all optional but `base`):
   # base: solution | none            prepend the model answer, or grade the file as it is
   # expect status: graded | error
-  # expect score: 19                 the submission's total
+  # expect score: 6                  the submission's total
+  # expect lost: 1                   the points it lost: its total is the assignment's, less these
   # expect error: text               text the status-error message contains
   # expect <question>: <status> <score>
   # expect feedback <question>: text text the question's feedback contains (one line each)
   # expect diagnosis <question>: id  the catalogued mistake named (or: none)
   # expect load_error: text          text one of the top-level errors contains
   # expect note: text                text one of the notes contains
-Questions not named in the header are expected to score full marks when the total says so.
+Questions not named in the header are expected to score full marks when the points lost say so
+(a total is read from the assignment, never written: `lost`, not `score`, with base: solution).
 """
 
 from pathlib import Path
 
 import pytest
 
-from conftest import FAST, SOLUTION, scores, statuses
+from conftest import BACKPROP, FAST, SOLUTION, scores, statuses
 from grader.grading import grade_path
 
 SCENARIOS = sorted((Path(__file__).parent / "scenarios").glob("*.py"))
@@ -34,6 +36,7 @@ def _header(text: str) -> dict[str, list[str]]:
     return expected
 
 
+@pytest.mark.sandbox
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda p: p.stem)
 def test_scenario(scenario, tmp_path):
     text = scenario.read_text(encoding="utf-8")
@@ -48,6 +51,9 @@ def test_scenario(scenario, tmp_path):
         assert text in result.error
     if "score" in expected:
         assert result.score == pytest.approx(float(expected.pop("score")[0]))
+    if "lost" in expected:
+        assert result.score == pytest.approx(BACKPROP.max_score - float(expected.pop("lost")[0]))
+
     for text in expected.pop("load_error", []):
         assert any(text in str(e) for e in result.load_errors), result.load_errors
     for text in expected.pop("note", []):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SOLUTION, run_cli, shared_folder
+from conftest import BACKPROP, ROOT, SOLUTION, run_cli, shared_folder
 
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="Gradescope runs its autograder as root")
 
@@ -193,6 +193,7 @@ def forward(X, W1, W2):
 '''
 
 
+@pytest.mark.sandbox
 @root_only
 def test_every_copy_in_the_gradescope_layout_is_found_and_hidden(gradescope_root):
     root, env = gradescope_root
@@ -205,6 +206,7 @@ def test_every_copy_in_the_gradescope_layout_is_found_and_hidden(gradescope_root
     assert "READABLE" not in info and "[x] every copy of the answer key out of a submission's reach" in info
 
 
+@pytest.mark.sandbox
 @root_only
 @pytest.mark.parametrize("namespaces", [True, False], ids=["namespaces", "no-namespaces"])
 def test_a_submission_that_hunts_for_the_model_answer_finds_nothing(gradescope_root, namespaces):
@@ -213,9 +215,10 @@ def test_a_submission_that_hunts_for_the_model_answer_finds_nothing(gradescope_r
                                namespaces=namespaces)
     text = json.dumps(document)
     assert "def cost_function_prime" not in text and MODEL_LINE not in text
-    assert document["score"] == 20.0
+    assert document["score"] == BACKPROP.max_score
 
 
+@pytest.mark.sandbox
 @root_only
 def test_setup_leaves_nothing_of_the_answer_key_readable_to_others(gradescope_root):
     root, env = gradescope_root
@@ -246,6 +249,7 @@ def test_setup_leaves_nothing_of_the_answer_key_readable_to_others(gradescope_ro
     assert not _readable_in_layout(_sandbox_info(root, env, namespaces=False, landlock=False), root)
 
 
+@pytest.mark.sandbox
 @root_only
 def test_a_submission_that_is_a_link_to_the_model_answer_is_refused_and_flagged(gradescope_root):
     root, env = gradescope_root
@@ -265,6 +269,7 @@ def test_a_submission_that_is_a_link_to_the_model_answer_is_refused_and_flagged(
         assert "def cost_function_prime" not in json.dumps(document)
 
 
+@pytest.mark.sandbox
 def test_links_in_a_class_folder_are_never_followed_and_the_class_is_graded(tmp_path):
     """A hand-in that is a link, or a folder whose only hand-in is one, is an error row,
     flagged; a link beside real files is skipped with a note, and the files are graded."""
@@ -286,15 +291,16 @@ def test_links_in_a_class_folder_are_never_followed_and_the_class_is_graded(tmp_
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
     rows = {s["student"]: s for s in json.loads(result.stdout)["submissions"]}
     assert set(rows) == {"aaron", "carl", "mia", "victor", "zoe"}  # nobody merged, nobody lost
-    assert rows["zoe"]["score"] == 20 and rows["zoe"]["status"] == "graded"
+    assert rows["zoe"]["score"] == BACKPROP.max_score and rows["zoe"]["status"] == "graded"
     for student in ("aaron", "carl"):
         assert rows[student]["status"] == "error" and "symbolic link" in rows[student]["error"]
         assert rows[student]["flags"] == ["handed in a symbolic link"]
     for student, link in (("mia", "build/Debug"), ("victor", "root")):
-        assert rows[student]["score"] == 20 and rows[student]["flags"] == []
+        assert rows[student]["score"] == BACKPROP.max_score and rows[student]["flags"] == []
         assert f"not followed, not graded: {link} (symbolic link)" in rows[student]["notes"]
 
 
+@pytest.mark.sandbox
 def test_a_fifo_named_like_a_submission_gets_its_own_error_row_at_once(tmp_path):
     (tmp_path / "ana.py").write_text(SOLUTION)
     os.mkfifo(tmp_path / "carl.py")
@@ -304,12 +310,13 @@ def test_a_fifo_named_like_a_submission_gets_its_own_error_row_at_once(tmp_path)
                              "json"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     rows = {s["student"]: s for s in json.loads(result.stdout)["submissions"]}
-    assert rows["ana"]["score"] == 20
+    assert rows["ana"]["score"] == BACKPROP.max_score
     for student in ("carl", "dee"):
         assert rows[student]["status"] == "error" and "not a regular file" in rows[student]["error"]
         assert rows[student]["flags"] == ["handed in a special file"]
 
 
+@pytest.mark.sandbox
 def test_a_fifo_named_on_the_command_line_is_an_error_not_a_wait(tmp_path):
     os.mkfifo(tmp_path / "carl.py")
     result = subprocess.run([sys.executable, "-m", "grader", str(tmp_path / "carl.py"), "--no-cache"],
@@ -317,6 +324,7 @@ def test_a_fifo_named_on_the_command_line_is_an_error_not_a_wait(tmp_path):
     assert result.returncode == 0 and "not a regular file" in result.stdout
 
 
+@pytest.mark.sandbox
 @pytest.mark.parametrize("name", ['=HYPERLINK("evil.example","open me")', "+SUM(A1)",
                                   "-2+3", "@cmd", "\tTAB"])
 def test_gradebook_cells_a_spreadsheet_would_run_are_neutralised(tmp_path, name):
@@ -330,7 +338,8 @@ def test_gradebook_cells_a_spreadsheet_would_run_are_neutralised(tmp_path, name)
     assert not student.startswith(("=", "+", "-", "@", "\t", "\r"))
     path = next(row["path"] for row in rows.values() if row["student"] != "ana")
     assert not path.startswith(("=", "+", "-", "@", "\t"))
-    assert {row["score"] for row in rows.values()} == {"20"}  # numbers stay numbers
+    assert {row["score"] for row in rows.values()} == {f"{BACKPROP.max_score:g}"}  # numbers stay numbers
+
 
 
 def test_negative_numbers_stay_numbers_in_the_gradebook():
@@ -340,6 +349,7 @@ def test_negative_numbers_stay_numbers_in_the_gradebook():
     assert spreadsheet_safe("-1+1") == "'-1+1" and spreadsheet_safe("=1") == "'=1"
 
 
+@pytest.mark.sandbox
 def test_no_variable_of_the_graders_environment_reaches_the_feedback(tmp_path):
     path = tmp_path / "peek.py"
     path.write_text(SOLUTION + "\nimport os\nraise RuntimeError(repr(dict(os.environ)))\n")

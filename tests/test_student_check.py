@@ -14,15 +14,13 @@ import nbformat
 import numpy as np
 import pytest
 
-from conftest import BACKPROP, FAST, ROOT, SOLUTION, STUB, run_cli, with_solution
-from grader import assignment
+from conftest import BACKPROP, FAST, ROOT, SOLUTION, STUB, points, run_cli, with_solution
 from grader.judge import catalogue
 from grader.selfcheck import handout as student_check
 from grader.grading import grade_submission, plan
 from grader.intake.loading import Submission
 from grader.sandbox import Cell
 
-BACKPROP = assignment.load("backprop")  # the worksheet these tests grade
 
 MODEL_LINE = "return dJdW1(X, d2), dJdW2(a2, d3)"
 # Where the grader can't be imported: what a student's machine is like.
@@ -74,13 +72,14 @@ def test_the_file_needs_numpy_and_the_standard_library_only(check_file):
 
 def test_the_model_answer_scores_full_marks_and_the_stub_none(check_file):
     right = _check(check_file, SOLUTION)
-    assert right["score"] == right["max_score"] == 20
+    assert right["score"] == right["max_score"] == BACKPROP.max_score
     assert all(feedback.startswith("correct") for _, _, feedback in right["questions"].values())
     stub = _check(check_file, STUB)
     assert stub["score"] == 0
     assert stub["questions"]["delta2"][2] == "not answered yet: the function still raises NotImplementedError"
 
 
+@pytest.mark.sandbox
 @pytest.mark.parametrize("mistake, question", [
     ("def dJdW2(a2, delta3):\n    return delta3.T @ a2\n", "dJdW2"),
     ("def dJdW2(a2, delta3):\n    return a2.T\n", "dJdW2"),
@@ -110,7 +109,7 @@ def test_a_function_replaced_by_a_variable_is_said_to_be_one(check_file):
     checked = _check(check_file, with_solution(
         "X = np.ones((3, 2)); y = np.ones((3, 1)); W1, W2 = np.ones((2, 3)), np.ones((3, 1))\n"
         "dJdW1, dJdW2 = cost_function_prime(X, y, W1, W2)\n"))
-    assert checked["questions"]["dJdW2"] == [0, 2, (
+    assert checked["questions"]["dJdW2"] == [0, points("dJdW2"), (
         "not a function when checked: dJdW2 is a numpy.ndarray here; if a line assigns to it after "
         "your function (as `dJdW1, dJdW2 = ...` would), give that variable another name")]
     assert checked["questions"]["dJdW1"][2].startswith("not a function when checked: dJdW1 is a numpy.ndarray")
@@ -154,6 +153,7 @@ def test_the_graded_cases_answers_are_not_in_the_file(check_file):
     assert repr(float(q11.expected[0, 0])) in text
 
 
+@pytest.mark.sandbox
 def test_the_public_seed_may_not_be_the_grading_seed(tmp_path):
     done = run_cli("student-check", "-o", str(tmp_path / "c.py"), "--public-seed", "7", "--seed", "7")
     assert done.returncode == 1 and "Traceback" not in done.stderr
@@ -226,7 +226,8 @@ def test_the_student_notebook_self_checks_in_a_real_kernel_where_the_grader_is_n
     first = next(c for c in notebook.cells if c.source == 'check("forward")')
     assert "not answered yet" in first.outputs[0]["data"]["text/plain"]
     last = notebook.cells[-1]
-    assert next(o for o in last.outputs if o.get("name") == "stdout")["text"].strip() == "20.0 20 True"
+    printed = next(o for o in last.outputs if o.get("name") == "stdout")["text"].split()
+    assert [float(printed[0]), float(printed[1]), printed[2]] == [BACKPROP.max_score, BACKPROP.max_score, "True"]
     assert "<code>cost_function_prime</code>" in next(o for o in last.outputs if "data" in o)["data"]["text/html"]
 
 
@@ -237,5 +238,5 @@ def test_the_student_notebook_handed_in_with_its_check_cells_is_graded_unflagged
             cell.source = ""
     notebook.cells.append(nbformat.v4.new_code_cell(SOLUTION))
     result = grade(nbformat.writes(notebook), "backprop.ipynb")
-    assert result.score == 20 and result.flags == () and result.load_errors == ()
+    assert result.score == BACKPROP.max_score and result.flags == () and result.load_errors == ()
     assert any(note.startswith("self-check lines not run") for note in result.notes)

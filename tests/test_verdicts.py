@@ -8,7 +8,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from conftest import BACKPROP, FAST, SOLUTION, run_cli, scores, statuses, with_solution
+from conftest import BACKPROP, FAST, SOLUTION, points, run_cli, scores, statuses, with_solution
 from grader.judge import compare
 from grader.grading import Options
 
@@ -42,7 +42,7 @@ def test_zeros_that_never_call_the_wrong_function_get_no_carried_credit(grade):
     for question_id in ("sigmoid_prime", "delta3", "delta2", "cost_function_prime"):
         assert scores(result)[question_id] == 0, _feedback(result, question_id)
         assert "carried forward here" not in _feedback(result, question_id)
-    assert result.score == 20 - 8
+    assert result.score == BACKPROP.max_score - points("sigmoid_prime", "delta3", "delta2", "cost_function_prime")
 
 
 def test_an_error_that_makes_the_question_trivial_carries_no_credit_and_says_so(grade):
@@ -74,7 +74,7 @@ def test_a_rerun_cannot_be_told_apart_because_there_is_none(grade):
             return -(y - yHat) * 2 * sigmoid_prime(z3)
         """))
     result = grade(source)
-    assert scores(result)["sigmoid_prime"] == 2
+    assert scores(result)["sigmoid_prime"] == points("sigmoid_prime")
     assert scores(result)["delta3"] == 0 and "carried" not in _feedback(result, "delta3")
 
 
@@ -101,15 +101,15 @@ DELTA2_TRANSPOSED = "def delta2(delta3, W2, z2):\n    return (np.dot(delta3, W2.
 def test_a_crash_caused_by_an_earlier_wrong_function_is_carried_and_names_it(grade):
     result = grade(with_solution(DELTA2_TRANSPOSED))
     assert scores(result)["delta2"] == 0
-    assert scores(result)["dJdW1"] == 1  # given the model answer's delta2, it is right
+    assert scores(result)["dJdW1"] == points("dJdW1")  # given the model answer's delta2, it is right
     cfp = _question(result, "cost_function_prime")
-    assert cfp.score == 2 and statuses(result)["cost_function_prime"] == "passed"
+    assert cfp.score == points("cost_function_prime") and statuses(result)["cost_function_prime"] == "passed"
     crashed = [c for c in cfp.cases if c.carried_kind == "crash"]
     assert crashed and all(c.carried_from == ("delta2",) for c in cfp.cases)
     assert cfp.feedback.startswith("fails only because your delta2 (Q17) is wrong: on worksheet Q11")
     assert "fix delta2" in cfp.feedback and "line" not in cfp.feedback
     assert all("line" not in c.message and "only because your delta2" in c.message for c in crashed)
-    assert result.score == 20 - 2
+    assert result.score == BACKPROP.max_score - points("delta2")
 
 
 # 3. Blame lands on the root.
@@ -123,7 +123,7 @@ def test_blame_names_the_first_wrong_function_in_the_chain(grade):
         feedback = _feedback(result, question_id)
         assert feedback.startswith("right given your own sigmoid_prime (Q6), which is wrong"), feedback
         assert "delta3 (" not in feedback and "delta2 (" not in feedback
-    assert result.score == 18
+    assert result.score == BACKPROP.max_score - points("sigmoid_prime")
 
 
 def test_the_series_class_with_a_wrong_sigmoid_prime_carries_it_into_its_gradient(grade):
@@ -134,7 +134,8 @@ def test_the_series_class_with_a_wrong_sigmoid_prime_carries_it_into_its_gradien
     result = grade("import numpy as np\n\n" + wrong)
     assert scores(result)["sigmoid_prime"] == 0
     cfp = _question(result, "cost_function_prime")
-    assert cfp.score == 2 and cfp.feedback.startswith("right given your own sigmoid_prime (Q6)")
+    assert cfp.score == points("cost_function_prime")
+    assert cfp.feedback.startswith("right given your own sigmoid_prime (Q6)")
 
 
 # 4. Parameters in another order are called by name, never diagnosed.
@@ -158,7 +159,7 @@ REORDERED = textwrap.dedent("""\
 
 def test_parameters_in_another_order_are_called_by_name(grade):
     result = grade(with_solution(REORDERED))
-    assert result.score == 20
+    assert result.score == BACKPROP.max_score
     assert all(q.diagnosis is None for q in result.questions)
     assert "Your parameters (delta3, a2) are the stub's in another order (a2, delta3): graded by " \
            "name" in _feedback(result, "dJdW2")
@@ -166,6 +167,7 @@ def test_parameters_in_another_order_are_called_by_name(grade):
     assert "Your parameters (yHat, y)" in _feedback(result, "dJdyHat")
 
 
+@pytest.mark.sandbox
 def test_parameters_in_another_order_are_not_counted_as_mistakes_in_a_class(tmp_path):
     (tmp_path / "ana.py").write_text(with_solution(REORDERED))
     (tmp_path / "ben.py").write_text(with_solution(REORDERED))
@@ -215,7 +217,8 @@ FLOAT32 = textwrap.dedent("""\
 @pytest.mark.parametrize("seed", [0, 1, 4])
 def test_float32_answers_are_right_to_their_precision_on_every_seed(grade, seed):
     result = grade(with_solution(FLOAT32), options=Options(BACKPROP, seed=seed, limits=FAST.limits))
-    assert result.score == 20, {q.question.id: q.feedback for q in result.questions if q.score < q.question.points}
+    lost = {q.question.id: q.feedback for q in result.questions if q.score < q.question.points}
+    assert result.score == BACKPROP.max_score, lost
     assert "Computed in float32: right to float32's precision" in _feedback(result, "cost_function_prime")
     assert all("hard-coded" not in q.feedback for q in result.questions)
 
@@ -234,7 +237,7 @@ def test_off_by_rounding_is_not_called_hard_coded(grade):
             return np.dot(a2.T, delta3) * scale
         """))
     result = grade(source)
-    assert scores(result)["dJdW2"] < 2 and "hard-coded" not in _feedback(result, "dJdW2")
+    assert scores(result)["dJdW2"] < points("dJdW2") and "hard-coded" not in _feedback(result, "dJdW2")
     grossly = grade(with_solution(textwrap.dedent("""\
         def dJdW2(a2, delta3):
             return np.dot(a2.T, delta3) if a2.shape[1] == 3 else np.zeros((a2.shape[1], delta3.shape[1]))
@@ -270,10 +273,11 @@ def test_feedback_without_expected_values_hides_the_worksheets_numbers_and_shape
 
 def test_score_only_feedback_shows_scores_and_nothing_else(grade):
     result = grade(with_solution(NO_SQUARE), options=Options(BACKPROP, feedback="score-only", limits=FAST.limits))
-    assert result.score == 18
+    assert result.score == BACKPROP.max_score - points("sigmoid_prime")
     assert all(q.feedback == "" and all(c.message == "" for c in q.cases) for q in result.questions)
 
 
+@pytest.mark.sandbox
 def test_the_feedback_option_reaches_the_cli(tmp_path):
     path = tmp_path / "bob.py"
     path.write_text(with_solution("def dJdW2(a2, delta3):\n    return np.dot(a2.T, delta3) * 2\n"))
@@ -298,6 +302,7 @@ def test_no_explanation_states_an_answer():
 
 
 # The class view accounts for every lost point, and finds the catalogue's next entries.
+@pytest.mark.sandbox
 def test_the_same_uncatalogued_wrong_answer_is_grouped_and_every_lost_point_accounted(tmp_path):
     doubled = "def dJdW1(X, delta2):\n    return 2 * np.dot(X.T, delta2)\n"
     for name in ("ana", "ben", "cai", "dee"):
@@ -312,7 +317,7 @@ def test_the_same_uncatalogued_wrong_answer_is_grouped_and_every_lost_point_acco
     document = json.loads(run_cli(str(tmp_path), "--no-cache", "--format", "json").stdout)
     dJdW1 = next(q for q in document["summary"]["questions"] if q["id"] == "dJdW1")
     assert (dJdW1["lost_points"], dJdW1["diagnosed"], dJdW1["grouped"], dJdW1["not_answered"],
-            dJdW1["other"]) == (7, 1, 4, 1, 1)
+            dJdW1["other"]) == (7 * points("dJdW1"), 1, 4, 1, 1)
     assert dJdW1["uncatalogued_groups"] == [{"students": ["ana", "ben", "cai", "dee"], "count": 4}]
     assert dJdW1["diagnoses"] == {"dJdW1.X_not_transposed": 1}
     assert document["summary"]["graded"] == 8
@@ -322,6 +327,7 @@ def test_the_same_uncatalogued_wrong_answer_is_grouped_and_every_lost_point_acco
            "cai, dee" in page.read_text()
 
 
+@pytest.mark.sandbox
 def test_gradescope_shows_scores_only_when_asked(tmp_path):
     submission = tmp_path / "submission"
     submission.mkdir()
@@ -331,6 +337,6 @@ def test_gradescope_shows_scores_only_when_asked(tmp_path):
                    "--feedback", "score-only")
     assert done.returncode == 0, done.stderr
     document = json.loads(results.read_text())
-    assert document["score"] == 18.0
+    assert document["score"] == BACKPROP.max_score - points("sigmoid_prime")
     outputs = [t["output"] for t in document["tests"]]
     assert set(outputs) == {"score only: no feedback is shown for this question"}

@@ -2,7 +2,7 @@
 # runs, and the feedback says so.
 # base: none
 # expect status: graded
-# expect score: 0
+# (no total: what this file earns is the questions below, whatever else the worksheet asks)
 # expect sigmoid_prime: missing 0
 # expect feedback sigmoid_prime: not defined when graded: your sigmoid_prime at line 14 is inside your function
 # expect feedback sigmoid_prime: sigmoid (line 12), so it exists only while sigmoid runs; move it to the top level

@@ -1,6 +1,6 @@
 # A function that raises costs that question only, with the exception's message and line.
 # base: solution
-# expect score: 19
+# expect lost: 1
 # expect dz3dW2: raised 0
 # expect feedback dz3dW2: ValueError: not sure about this one (line
 

@@ -2,7 +2,7 @@
 # the sum, so the two one-example cases still pass; the mistake is named.
 # base: solution
 # expect status: graded
-# expect score: 19.4
+# expect lost: 0.6
 # expect cost: wrong 0.4
 # expect diagnosis cost: cost.mean
 # expect feedback cost: This averages over the examples, but equation (5) sums

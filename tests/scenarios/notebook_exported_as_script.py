@@ -2,7 +2,7 @@
 # which are not run (as the grader does for magics in a notebook), but %pylab is honoured as in
 # a notebook, and everything is graded.
 # base: none
-# expect score: 1
+# (no total: what this file earns is the questions below, whatever else the worksheet asks)
 # expect forward: passed 1
 # expect note: IPython call not run: line 16: get_ipython().system('pip install numpy')
 #!/usr/bin/env python

@@ -1,6 +1,6 @@
 # A forgotten `return` is named as such.
 # base: solution
-# expect score: 19
+# expect lost: 1
 # expect delta3_shape: wrong 0
 # expect feedback delta3_shape: returned None (is a `return` missing?)
 

@@ -1,6 +1,6 @@
 # The series' camelCase names, shapes as lists, and J as the series' (outputLayerSize,) vector.
 # base: none
-# expect score: 6
+# (no total: what this file earns is the questions below, whatever else the worksheet asks)
 # expect sigmoid_prime: passed 2
 # expect cost_function_prime: passed 2
 # expect dJdW1_shape: passed 1

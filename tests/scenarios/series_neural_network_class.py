@@ -1,7 +1,7 @@
 # The series' own Neural_Network class (Part 4, with Part 7's Lambda): graded on the questions
 # it answers, the grader setting W1 and W2; the others name the stub functions to add.
 # base: none
-# expect score: 6
+# (no total: what this file earns is the questions below, whatever else the worksheet asks)
 # expect forward: passed 1
 # expect cost: passed 1
 # expect sigmoid_prime: passed 2

@@ -1,6 +1,6 @@
 # Right on the worksheet's 2-3-1 network only: the seeded cases of other sizes catch it.
 # base: solution
-# expect score: 19.4
+# expect lost: 0.6
 # expect dJdW2_shape: wrong 0.4
 
 

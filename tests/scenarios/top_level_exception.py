@@ -2,7 +2,7 @@
 # comes after it is said to have been written but never reached (not "not defined").
 # base: none
 # expect status: graded
-# expect score: 1
+# (no total: what this file earns is the questions below, whatever else the worksheet asks)
 # expect forward: passed 1
 # expect cost: missing 0
 # expect feedback cost: not defined when graded: your cost at line 24 was never reached: the file stopped

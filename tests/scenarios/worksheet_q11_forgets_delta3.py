@@ -2,7 +2,7 @@
 # cost_function_prime calls it and is otherwise right: its credit is carried forward.
 # base: solution
 # expect status: graded
-# expect score: 18
+# expect lost: 2
 # expect dJdW2: wrong 0
 # expect diagnosis dJdW2: dJdW2.missing_delta3
 # expect feedback dJdW2: The backpropagating error delta(3) is left out
