@@ -154,9 +154,6 @@ def test_rerun_keeps_unchanged_results_and_regrades_changed_files(klass, tmp_pat
     entries = discover([klass], TINY)
     first = list(grade_all(entries, TINY_FAST, jobs=2, store=store))
     assert not any(g.from_store for g in first)
-    # The batch's workers died with its threads (test_processes' xfail): the next ones are fresh,
-    # or a run on two dead ones in a row is a "sandbox failure".
-    processes.close_all()
     (klass / "ben.py").write_text(TINY_SOLUTION)
     second = {g.result.student: g for g in grade_all(discover([klass], TINY), TINY_FAST, jobs=2, store=store)}
     assert not second["ben"].from_store and second["ben"].result.score == FULL, second["ben"].result.error

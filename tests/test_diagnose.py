@@ -148,9 +148,6 @@ def test_an_answer_wrong_in_itself_is_not_carried_forward(grade_tiny):
     assert scores(result)["unit"] == 0 and statuses(result)["unit"] == "wrong"
 
 
-@pytest.mark.xfail(strict=True, reason="grading._earned reads compare.Target.right's False ('not sure: "
-                   "ask compare') as 'wrong': the call given right answers of a number (or shape, or "
-                   "choices) question is never found right, so nothing is carried forward to it")
 def test_a_number_question_built_on_a_wrong_function_gets_its_credit_too(grade_tiny):
     result = grade_tiny(with_tiny_solution("def square(v):\n    return 2 * v ** 2\n"))
     assert scores(result)["norm"] == points("norm", of=TINY), _graded(result, "norm").feedback

@@ -177,13 +177,10 @@ def test_a_class_runs_on_as_many_workers_as_jobs_while_more_threads_judge(tmp_pa
     results = [g.result for g in grade_all(discover([tmp_path], TINY), TINY_FAST, jobs=2)]
     assert sorted(r.score for r in results) == [TINY.max_score] * 8
     assert 1 <= most[0] <= 2 and 1 <= len(processes._idle) <= 2  # never more than --jobs
-    processes.close_all()  # they died with the batch's threads (see the test below)
+    processes.close_all()
 
 
 @pytest.mark.sandbox
-@pytest.mark.xfail(strict=True, reason="a worker sets PR_SET_PDEATHSIG, which Linux ties to the thread that "
-                   "started it: a batch's workers are killed when its grading threads end, and stay in the "
-                   "idle pool, dead (a run on two of them in a row is a 'sandbox failure')")
 def test_the_workers_a_batch_started_outlive_its_threads(tmp_path, monkeypatch):
     import time
 

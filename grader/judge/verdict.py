@@ -221,7 +221,9 @@ def _refusal(run: Judging, index: int, wrong: tuple[sandbox.Traced, ...]) -> str
         return f"it could not be tried with a right {names}"
     if given.status != "returned":  # not what it said: its words could quote a right answer
         return f"with a right {names} it still fails"
-    if given.precision is not None or not run.checks[index].target.right(given.value):
+    check = run.checks[index]
+    right = check.target.right(given.value) or compare.compare(check.question, given.value, check.expected) is None
+    if given.precision is not None or not right:  # (right() is only the fast, sure half of it)
         return f"with a right {names} its answer is still wrong"
     return None
 

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -224,6 +225,43 @@ def _not_dumpable() -> None:
 _dumpable_set: list[bool] = []
 
 
+_spawner: list[tuple[threading.Thread, Any]] = []
+_spawner_lock = threading.Lock()
+
+
+def _started_by_a_lasting_thread(start: Callable[[], subprocess.Popen]) -> subprocess.Popen:
+    """`start()` run on a thread that lives as long as the grader: a worker dies with its
+    parent (PR_SET_PDEATHSIG), and Linux takes the parent to be the *thread* that forked it,
+    so a worker a batch's grading thread started would die when that thread ended, and sit in
+    the idle pool dead."""
+    import queue
+
+    if threading.current_thread() is threading.main_thread():
+        return start()  # the main thread lasts as long as the grader
+    with _spawner_lock:
+        if not _spawner:
+            requests: queue.Queue = queue.Queue()
+
+            def serve() -> None:
+                while True:
+                    job, answer = requests.get()
+                    try:
+                        answer.put((job(), None))
+                    except BaseException as exc:  # handed back to the caller, whatever it is
+                        answer.put((None, exc))
+
+            thread = threading.Thread(target=serve, name="worker-spawner", daemon=True)
+            thread.start()
+            _spawner.append((thread, requests))
+        requests = _spawner[0][1]
+    answer: queue.Queue = queue.Queue(maxsize=1)
+    requests.put((start, answer))
+    process, error = answer.get()
+    if error is not None:
+        raise error
+    return process
+
+
 class Worker:
     """A worker process, its socket, and what it said it has in force. A worker starts loading
     numpy as soon as it exists; it is told its settings (`configure`) when the grader knows
@@ -232,13 +270,15 @@ class Worker:
     def __init__(self, hide: tuple[str, ...] | None = None, once: bool = False) -> None:
         _not_dumpable()
         ours, theirs = socket.socketpair()
-        self.process = subprocess.Popen(
-            [sys.executable, "-I", "-c", child_boot(write_bytecode=not sys.dont_write_bytecode),
-             "serve", str(theirs.fileno())],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            pass_fds=(theirs.fileno(),), env=environment(), cwd="/", start_new_session=True,
-        )
-        theirs.close()
+        try:
+            self.process = _started_by_a_lasting_thread(lambda: subprocess.Popen(
+                [sys.executable, "-I", "-c", child_boot(write_bytecode=not sys.dont_write_bytecode),
+                 "serve", str(theirs.fileno())],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                pass_fds=(theirs.fileno(),), env=environment(), cwd="/", start_new_session=True,
+            ))
+        finally:
+            theirs.close()
         self.socket = ours
         self.key: tuple | None = None  # what it was made for (see worker_key): None until told
         self.reader = _wire.FrameReader()

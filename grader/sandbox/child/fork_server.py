@@ -55,6 +55,10 @@ from .system import (
 )
 from .wire import Encode, FrameReader, ProtocolError, frame, make_encoder
 
+# What the fork server's report of its view may take (every hidden path in it): generous, as
+# its failure to encode would stop every runner of the worker.
+REPORT_BUDGET = 1 << 20
+
 Settings = dict[str, Any]  # what the grader told the worker (see workers.settings)
 Mode = dict[str, Any]  # what the worker has in force (see worker.enter_namespaces)
 # A runner exits with this when its own code failed: a sandbox error, not the student's.
@@ -77,7 +81,7 @@ def fork_server(sock: socket.socket, settings: Settings, mode: Mode, seccomp_cod
 
     encode = make_encoder(np)
     view = FileView(libc, settings, mode)
-    sock.sendall(frame(FromForkServer.HIDDEN, encode(view.setup(), [1000])))
+    sock.sendall(frame(FromForkServer.HIDDEN, encode(view.setup(), [REPORT_BUDGET])))
     if mode["namespaces"]:  # each runner's environment (see Submission.plan), set once here
         os.environ.update(HOME="/tmp", TMPDIR="/tmp")
     prepared = Prepared(np, seccomp_code)
@@ -114,7 +118,7 @@ class ForkServer:
     def hide(self, paths: list[str]) -> None:
         report = self.view.hide_more(paths)
         self.prepared.landlock = self.view.ruleset
-        self.sock.sendall(frame(FromForkServer.HIDDEN, self.encode(report, [1000])))
+        self.sock.sendall(frame(FromForkServer.HIDDEN, self.encode(report, [REPORT_BUDGET])))
 
     def hold_calls(self, body: bytes) -> None:
         """The class's first-stage calls: decoded once, every runner's from now on."""

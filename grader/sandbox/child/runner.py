@@ -371,12 +371,12 @@ def run_program(program: dict[str, Any], stop_at: dict[str, int | None], channel
           student.note_missing, restore_builtins).run()
     fragments = sorted(k for k, v in list(namespace.items())
                        if isinstance(v, types.FunctionType) and _is_method_fragment(v))
+    _flush()  # what loading printed is in its pipe before the worker hears it loaded
     student.send_record(FromRunner.LOADED, {"defined": _names(k for k, v in list(namespace.items())
                                                               if callable(v) and not k.startswith("__")),
                                             "fragments": _names(fragments)})
     answer = Answerer(program, namespace, fragments, encode, student.describe, student.error_line, restore_builtins)
     while True:
-        _flush()  # what a stage printed reaches the worker before the next stage is asked
         kind, body = channel.receive()
         if kind != ToRunner.STAGE:
             return
@@ -384,6 +384,9 @@ def run_program(program: dict[str, Any], stop_at: dict[str, int | None], channel
             if fields.__class__ is int:  # held already; asked once (a second time: no such call)
                 fields = prepared_calls.pop(fields)
             key, record = answer(dict(zip(CALL_FIELDS, fields, strict=False)))
+            # What the call printed is in its pipe before its answer is sent: the worker reads
+            # it before it asks a stage whose printing is not kept (see Run.next_stage).
+            _flush()
             _send_result(student, key, record)
 
 

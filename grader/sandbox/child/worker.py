@@ -552,6 +552,7 @@ class Run:
         it ended (see describe_exit)."""
         s = self.s
         streams: list[Any] = [self.frames, self.output, s.inbox]
+        self.streams = streams
         while True:
             if s.inbox.frames:
                 kind, body = s.inbox.frames.pop(0)
@@ -716,6 +717,8 @@ class Run:
             return self.interfered(f"wrote more than {s.limits['disk_mb']} MB to disk")
         while self.stage < len(s.stages):
             keys = [key for key, _ in s.stages[self.stage] if key not in s.answered]
+            if keys and self.stage == s.header.get("quiet_from"):
+                self.read_pending_output()  # printed before: kept (the runner flushed it first)
             self.stage += 1
             if keys:
                 self.sent, self.first_unanswered = keys, 0
@@ -725,6 +728,14 @@ class Run:
         self.phase = "done"
         self.deadline = min(time.monotonic() + STARTUP_SECONDS, s.budget_end)  # to exit
         self.tell(ToRunner.NO_MORE)
+
+    def read_pending_output(self) -> None:
+        """Everything in the output pipe now, read."""
+        while self.output in self.streams and select.select([self.output], [], [], 0)[0]:
+            before = self.s.output_total
+            self.read_output(self.streams)
+            if self.s.output_total == before:
+                return
 
     def running_call(self) -> int | None:
         if self.phase != "calls":
