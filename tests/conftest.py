@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -23,9 +24,9 @@ BACKPROP = assignment.load("backprop")
 SOLUTION = BACKPROP.model_answer_path.read_text(encoding="utf-8")
 STUB = BACKPROP.stub_path.read_text(encoding="utf-8")
 
-# The engine's own tiny assignment (tests/assignments/solutions/tiny, its stub in
-# tests/assignments/exercises/tiny): for the tests that need an assignment, not this worksheet.
-TINY = assignment.load(ROOT / "tests" / "assignments" / "solutions" / "tiny")
+# The engine's own tiny assignment (tests/data/solutions/tiny, its stub in
+# tests/data/exercises/tiny): for the tests that need an assignment, not this worksheet.
+TINY = assignment.load(ROOT / "tests" / "data" / "solutions" / "tiny")
 TINY_SOLUTION = TINY.model_answer_path.read_text(encoding="utf-8")
 TINY_STUB = TINY.stub_path.read_text(encoding="utf-8")
 TINY_ARGS = ("--assignment", str(TINY.folder))  # the command line's way of naming it
@@ -271,3 +272,40 @@ def no_worker_unless_marked(request, monkeypatch, tmp_path_factory):
         said = "; ".join(record.read_text().splitlines())
         pytest.fail(f"this test is not marked `sandbox` but it {said}: mark it @pytest.mark.sandbox "
                     f"(or give it the `grade` fixture)", pytrace=False)
+
+
+# The series' class as its Part 4 builds it, written afresh for these tests; `np` comes from
+# whatever the notebook imported (%pylab, or an import).
+SERIES_CLASS = textwrap.dedent("""\
+    class Neural_Network(object):
+        def __init__(self):
+            self.inputLayerSize = 2
+            self.outputLayerSize = 1
+            self.hiddenLayerSize = 3
+            self.W1 = np.random.randn(self.inputLayerSize, self.hiddenLayerSize)
+            self.W2 = np.random.randn(self.hiddenLayerSize, self.outputLayerSize)
+
+        def forward(self, X):
+            self.z2 = np.dot(X, self.W1)
+            self.a2 = self.sigmoid(self.z2)
+            self.z3 = np.dot(self.a2, self.W2)
+            return self.sigmoid(self.z3)
+
+        def sigmoid(self, z):
+            return 1 / (1 + np.exp(-z))
+
+        def sigmoidPrime(self, z):
+            return np.exp(-z) / ((1 + np.exp(-z)) ** 2)
+
+        def costFunction(self, X, y):
+            self.yHat = self.forward(X)
+            return 0.5 * np.sum((y - self.yHat) ** 2, axis=0)
+
+        def costFunctionPrime(self, X, y):
+            self.yHat = self.forward(X)
+            delta3 = np.multiply(-(y - self.yHat), self.sigmoidPrime(self.z3))
+            dJdW2 = np.dot(self.a2.T, delta3)
+            delta2 = np.dot(delta3, self.W2.T) * self.sigmoidPrime(self.z2)
+            dJdW1 = np.dot(X.T, delta2)
+            return dJdW1, dJdW2
+    """)

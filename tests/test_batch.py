@@ -1,5 +1,5 @@
 """A whole class: discovery, parallel jobs, the gradebook, feedback files, nothing lost. The
-class hands in the tiny assignment (tests/assignments); the sample class is the worksheet's."""
+class hands in the tiny assignment (tests/data); the sample class is the worksheet's."""
 
 import csv
 import dataclasses
@@ -16,12 +16,23 @@ import time
 
 import pytest
 
-from conftest import (BACKPROP, FAST, ROOT, TINY, TINY_ARGS, TINY_FAST, TINY_SOLUTION, notebook_text, points, run_cli, with_tiny_solution)
+from conftest import (
+    BACKPROP,
+    FAST,
+    ROOT,
+    TINY,
+    TINY_ARGS,
+    TINY_FAST,
+    TINY_SOLUTION,
+    notebook_text,
+    points,
+    run_cli,
+    with_tiny_solution,
+)
 from grader.batch import grade_all
 from grader.intake.discovery import DiscoveryError, discover
 from grader.sandbox import workers as processes
 from grader.store import ResultStore
-
 
 SAMPLE = ROOT / "examples" / "class"
 

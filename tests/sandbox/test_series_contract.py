@@ -8,8 +8,8 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import ROOT
 
+from conftest import ROOT
 from grader import assignment, grading
 from grader.assignment import AssignmentError
 from grader.sandbox import own_cost_values

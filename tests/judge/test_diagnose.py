@@ -6,7 +6,20 @@ from dataclasses import replace
 
 import pytest
 
-from conftest import (BACKPROP, SOLUTION, TINY, TINY_ARGS, TINY_FAST, TINY_SOLUTION, points, run_cli, scores, statuses, with_solution, with_tiny_solution)
+from conftest import (
+    BACKPROP,
+    SOLUTION,
+    TINY,
+    TINY_ARGS,
+    TINY_FAST,
+    TINY_SOLUTION,
+    points,
+    run_cli,
+    scores,
+    statuses,
+    with_solution,
+    with_tiny_solution,
+)
 from grader.judge import catalogue
 
 # One realistic student function per catalogued mistake: what a student would write.
@@ -110,7 +123,7 @@ def test_a_right_answer_never_gets_a_diagnosis(grade):
     assert all(q.diagnosis is None for q in result.questions)
 
 
-# The engine's verdicts, on the tiny assignment (tests/assignments): its norm calls square, and
+# The engine's verdicts, on the tiny assignment (tests/data): its norm calls square, and
 # its unit calls norm.
 
 def _graded(result, question_id: str):

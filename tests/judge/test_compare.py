@@ -7,7 +7,6 @@ from grader.judge import compare
 from grader.sandbox import Unsupported
 
 
-
 def test_equal_within_tolerance_is_right():
     expected = np.array([[0.0101512], [0.0101512]])
     assert compare.compare_array(expected * (1 + 1e-7), expected) is None

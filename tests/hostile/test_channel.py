@@ -18,7 +18,20 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (BACKPROP, FAST, NORMAL_USER, ROOT, SOLUTION, live_processes_running, points, run_as_user, run_cli, scores, shared_folder, with_solution)
+from conftest import (
+    BACKPROP,
+    FAST,
+    NORMAL_USER,
+    ROOT,
+    SOLUTION,
+    live_processes_running,
+    points,
+    run_as_user,
+    run_cli,
+    scores,
+    shared_folder,
+    with_solution,
+)
 from grader import sandbox
 from grader.batch import feedback_file_name
 from grader.grading import Options, grade_path

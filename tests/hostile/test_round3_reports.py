@@ -15,8 +15,9 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-from conftest import BACKPROP, ROOT, SOLUTION, run_cli, with_solution
 import pytest
+
+from conftest import BACKPROP, ROOT, SOLUTION, run_cli, with_solution
 
 # A wrong answer no catalogue entry explains, the same for two students: the class summary
 # lists them by name.
@@ -140,8 +141,8 @@ HARVESTER = SOLUTION + "\n\ndef delta2(delta3, W2, z2):\n    return np.zeros((de
 
 def _seeded_answers(seed: int, question: str = "delta2") -> set[str]:
     """Every entry of the question's expected answers on the seeded cases, as feedback writes numbers."""
-    from grader.judge.compare import fmt
     from grader.grading import plan
+    from grader.judge.compare import fmt
 
     return {fmt(x) for check in plan(seed, BACKPROP) if check.question.id == question and not check.case.worksheet
             for x in np.ravel(check.expected)}

@@ -20,12 +20,26 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import (BACKPROP, FAST, NORMAL_USER, ROOT, SOLUTION, live_processes_running, points, run_as_user, run_cli, scores, shared_folder, statuses, with_solution)
+from conftest import (
+    BACKPROP,
+    FAST,
+    NORMAL_USER,
+    ROOT,
+    SOLUTION,
+    live_processes_running,
+    points,
+    run_as_user,
+    run_cli,
+    scores,
+    shared_folder,
+    statuses,
+    with_solution,
+)
 from grader import assignment, sandbox
-from grader.sandbox import client
-from grader.sandbox import workers as processes
 from grader.grading import Options, grade_path
 from grader.results import submission_from_dict
+from grader.sandbox import client
+from grader.sandbox import workers as processes
 
 ONE_SECOND = Options(BACKPROP, limits=sandbox.Limits(timeout=1.0))
 FULL = BACKPROP.max_score  # what the model answer earns: a threat that costs nothing leaves it so

@@ -17,8 +17,8 @@ import pytest
 
 from conftest import BACKPROP, ROOT, SOLUTION, notebook_text, points, run_cli, with_solution
 from grader import assignment
-from grader.reports import gradescope
 from grader.intake.discovery import discover, lms_student
+from grader.reports import gradescope
 
 BOB = (ROOT / "examples" / "class" / "bob.py").read_text()
 BOB_SCORE = BACKPROP.max_score - points("dJdW2")  # the worksheet's Q11 mistake: left out delta(3)

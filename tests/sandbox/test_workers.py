@@ -1,5 +1,5 @@
 """The warm worker: every submission still gets a fresh process, and nothing leaks between them
-(submissions of the tiny assignment, tests/assignments: any assignment would do)."""
+(submissions of the tiny assignment, tests/data: any assignment would do)."""
 
 import dataclasses
 import os
@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import (ROOT, TINY, TINY_FAST, TINY_SOLUTION, points, with_tiny_solution)
+from conftest import ROOT, TINY, TINY_FAST, TINY_SOLUTION, points, with_tiny_solution
 from grader.sandbox import workers as processes
 
 
@@ -53,7 +53,7 @@ def _package(folder, word):
 def test_the_worker_program_runs_its_modules_as_they_are_now_not_as_cached(tmp_path):
     _package(tmp_path / "child", "cached")
     boot = processes.child_boot(folder=str(tmp_path / "child"))
-    run = lambda: subprocess.run([sys.executable, "-I", "-c", boot, "serve", "7"], capture_output=True,  # noqa: E731
+    run = lambda: subprocess.run([sys.executable, "-I", "-c", boot, "serve", "7"], capture_output=True,
                                  text=True, timeout=120).stdout.strip()
     assert run() == "cached serve 7" and list((tmp_path / "child" / "__pycache__").glob("words.*.pyc"))
     _package(tmp_path / "child", "edited since")

@@ -15,8 +15,7 @@ import pytest
 from conftest import BACKPROP, ROOT, SOLUTION, STUB, notebook_text, points, run_cli, with_solution
 
 sys.path.insert(0, str(ROOT / "prairielearn"))
-import make_question  # noqa: E402
-
+import make_question
 
 _TEST_KEYS = {"name", "description", "points", "max_points", "message", "output"}
 

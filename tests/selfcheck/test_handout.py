@@ -15,12 +15,11 @@ import numpy as np
 import pytest
 
 from conftest import BACKPROP, FAST, ROOT, SOLUTION, STUB, points, run_cli, with_solution
-from grader.judge import catalogue
-from grader.selfcheck import handout as student_check
 from grader.grading import grade_submission, plan
 from grader.intake.loading import Submission
+from grader.judge import catalogue
 from grader.sandbox import Cell
-
+from grader.selfcheck import handout as student_check
 
 MODEL_LINE = "return dJdW1(X, d2), dJdW2(a2, d3)"
 # Where the grader can't be imported: what a student's machine is like.

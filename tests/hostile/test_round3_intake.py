@@ -10,14 +10,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import BACKPROP, SOLUTION, points, run_cli, with_solution
 
-from grader.sandbox.child import wire as _wire
+from conftest import BACKPROP, SOLUTION, points, run_cli, with_solution
 from grader import assignment, batch, sandbox
-from grader.sandbox import client
-from grader.sandbox.child.protocol import RESULT_FIELDS
 from grader.grading import Options
 from grader.reports.table import submission_json
+from grader.sandbox import client
+from grader.sandbox.child import wire as _wire
+from grader.sandbox.child.protocol import RESULT_FIELDS
 
 
 def question(result, question_id):
@@ -215,7 +215,6 @@ def test_05_choosing_the_file_parses_no_large_file_and_says_how_each_was_read(tm
     import ast
 
     from conftest import STUB, notebook_text
-
     from grader.intake import which_file as choice
     from grader.intake.discovery import discover
 

@@ -1,5 +1,5 @@
 """Assignments as folders: the second worksheet (gradient-checking) graded as the first is; the
-engine's tiny assignment (tests/assignments) sound; and a third assignment, written here in the
+engine's tiny assignment (tests/data) sound; and a third assignment, written here in the
 earlier one-folder layout, graded by the same engine with no change to it."""
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import BACKPROP, FAST, ROOT, TINY, TINY_SOLUTION, TINY_STUB, points, run_cli, scores
-from test_real_handins import SERIES_CLASS
+from conftest import BACKPROP, FAST, ROOT, SERIES_CLASS, TINY, TINY_SOLUTION, TINY_STUB, points, run_cli, scores
 from grader import assignment
 from grader.assignment import stub_notebook
 from grader.grading import Options, grade_path
@@ -228,16 +227,16 @@ def test_a_stub_statement_that_is_neither_a_function_nor_a_constant_is_named():
 
 def test_check_in_a_notebook_grades_for_the_named_assignment():
     namespace: dict = {}
-    exec(compile(MODEL, "gradient_checking.py", "exec"), namespace)  # noqa: S102 - the model answer
+    exec(compile(MODEL, "gradient_checking.py", "exec"), namespace)
     card = check(namespace=namespace, assignment_name="gradient-checking")
     assert card.score == card.max_score == CHECKING.max_score
     # Unnamed, the assignment is the one whose functions are defined: this one, not Part 4's.
     assert check(namespace=namespace).max_score == CHECKING.max_score
     stub: dict = {}
-    exec(compile(CHECKING.stub_path.read_text(), "stub.py", "exec"), stub)  # noqa: S102
+    exec(compile(CHECKING.stub_path.read_text(), "stub.py", "exec"), stub)
     assert check(namespace=stub).max_score == CHECKING.max_score
     part4: dict = {}
-    exec(compile(BACKPROP.stub_path.read_text(), "backprop.py", "exec"), part4)  # noqa: S102
+    exec(compile(BACKPROP.stub_path.read_text(), "backprop.py", "exec"), part4)
     assert check(namespace=part4).max_score == BACKPROP.max_score
     assert check("Q9", namespace=namespace, assignment_name="gradient-checking").max_score == 1
 
@@ -303,7 +302,7 @@ def test_an_unknown_assignment_is_one_line_that_lists_the_installed_ones(tmp_pat
     assert "no assignment 'backprop-2': installed are backprop, gradient-checking" in done.stderr
 
 
-# --- the engine's tiny assignment (tests/assignments): sound, and of every kind ------------
+# --- the engine's tiny assignment (tests/data): sound, and of every kind ------------
 
 def test_the_tiny_assignment_has_a_question_of_every_kind_a_chain_and_a_catalogue():
     from grader.judge import carry, catalogue

@@ -9,7 +9,7 @@ import pytest
 
 from grader.sandbox import key_copies as copies
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _plant(site: Path, with_record: bool) -> list[Path]:

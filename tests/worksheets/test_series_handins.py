@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from conftest import BACKPROP, FAST, ROOT, SOLUTION, notebook_text, points, run_cli, scores, statuses
+from conftest import BACKPROP, FAST, ROOT, SERIES_CLASS, SOLUTION, notebook_text, points, run_cli, scores, statuses
 from grader.grading import grade_path
 
 STUB = (ROOT / "exercises" / "backprop" / "backprop.py").read_text(encoding="utf-8")
@@ -19,42 +19,6 @@ STUB = (ROOT / "exercises" / "backprop" / "backprop.py").read_text(encoding="utf
 MISSING = next((name for name in ("torch", "tensorflow", "jax", "mxnet")
                 if importlib.util.find_spec(name) is None), None)
 needs_missing = pytest.mark.skipif(MISSING is None, reason="every candidate package is installed")
-
-# The series' class as its Part 4 builds it, written afresh for these tests; `np` comes from
-# whatever the notebook imported (%pylab, or an import).
-SERIES_CLASS = textwrap.dedent("""\
-    class Neural_Network(object):
-        def __init__(self):
-            self.inputLayerSize = 2
-            self.outputLayerSize = 1
-            self.hiddenLayerSize = 3
-            self.W1 = np.random.randn(self.inputLayerSize, self.hiddenLayerSize)
-            self.W2 = np.random.randn(self.hiddenLayerSize, self.outputLayerSize)
-
-        def forward(self, X):
-            self.z2 = np.dot(X, self.W1)
-            self.a2 = self.sigmoid(self.z2)
-            self.z3 = np.dot(self.a2, self.W2)
-            return self.sigmoid(self.z3)
-
-        def sigmoid(self, z):
-            return 1 / (1 + np.exp(-z))
-
-        def sigmoidPrime(self, z):
-            return np.exp(-z) / ((1 + np.exp(-z)) ** 2)
-
-        def costFunction(self, X, y):
-            self.yHat = self.forward(X)
-            return 0.5 * np.sum((y - self.yHat) ** 2, axis=0)
-
-        def costFunctionPrime(self, X, y):
-            self.yHat = self.forward(X)
-            delta3 = np.multiply(-(y - self.yHat), self.sigmoidPrime(self.z3))
-            dJdW2 = np.dot(self.a2.T, delta3)
-            delta2 = np.dot(delta3, self.W2.T) * self.sigmoidPrime(self.z2)
-            dJdW1 = np.dot(X.T, delta2)
-            return dJdW1, dJdW2
-    """)
 
 # A method pasted at top level, as the series' notebook shows one before the whole class.
 FRAGMENT = textwrap.dedent("""\

@@ -1,6 +1,6 @@
 """Grade files Canvas and Moodle import without edits, checked column by column against their
 documented formats (see grader/lms.py and the README); nobody dropped silently. The class hands
-in the tiny assignment (tests/assignments): the files' formats are the same for any."""
+in the tiny assignment (tests/data): the files' formats are the same for any."""
 
 from __future__ import annotations
 

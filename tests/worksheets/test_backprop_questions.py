@@ -8,6 +8,7 @@ import pytest
 
 from conftest import BACKPROP, SOLUTION, run_cli, scores, statuses, with_solution
 from grader.grading import plan
+
 ref = BACKPROP.reference  # the model answer, solutions/backprop/backprop.py
 
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from grader import assignment
+
 BACKPROP = assignment.load("backprop")
 ref = BACKPROP.reference  # the model answer, solutions/backprop/backprop.py
 

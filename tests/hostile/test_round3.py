@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import (BACKPROP, FAST, ROOT, SOLUTION, points, run_as_user, scores, shared_folder, statuses, with_solution)
-from grader.sandbox import workers as processes
+from conftest import BACKPROP, FAST, ROOT, SOLUTION, points, run_as_user, scores, shared_folder, statuses, with_solution
 from grader import sandbox
 from grader.grading import Options, grade_path
 from grader.results import submission_from_dict
+from grader.sandbox import workers as processes
 
 AS_ROOT = os.geteuid() == 0
 root_only = pytest.mark.skipif(not AS_ROOT, reason="the modes are taken from root")
@@ -98,7 +98,7 @@ ESCAPE = textwrap.dedent("""\
 def test_01_no_mode_lets_student_code_keep_a_capability_or_unmount_its_view(mode):
     key = str(ROOT / "solutions" / "backprop" / "backprop.py")
     result, _ = graded_in(mode, ESCAPE % key)
-    found = eval(raised(result, "dz3dW2").split(": ", 1)[1].rsplit(" (line", 1)[0])  # noqa: S307
+    found = eval(raised(result, "dz3dW2").split(": ", 1)[1].rsplit(" (line", 1)[0])
     assert found["CapEff"] == "0000000000000000", found
     assert found["umount /tmp"] == -1 and found["unshare"] == -1 and found["key"] is False, found
     if mode == "userns-root":  # root of a namespace that maps no pool user: root with nothing
@@ -146,7 +146,7 @@ def _isolate(plan: dict, **prepared) -> str:
                 setattr(state, name, child["Filter"](value) if name == "seccomp" else value)
             child["isolate"](plan, state)
             os.write(write, b"isolated")
-        except BaseException as exc:  # noqa: B036 - reported to the test
+        except BaseException as exc:
             os.write(write, f"{type(exc).__name__}: {exc}".encode())
         os._exit(0)
     os.close(write)
@@ -315,8 +315,8 @@ def test_02_recorded_answers_of_shapes_past_the_cases_are_never_run_in_the_grade
     arrays would make the model answer's formulas broadcast K * K2 * ... elements in the
     grader's own process. Here small (a few MB if it ran); at the trace budget, tens of GB."""
     from grader import assignment
-    from grader.judge import carry
     from grader.grading import plan
+    from grader.judge import carry
 
     work = assignment.default()
     check = next(c for c in plan(0, work) if c.question.id == "cost_function_prime")
@@ -570,7 +570,7 @@ def test_07_an_agent_socket_by_path_and_the_instructors_terminal_are_out_of_reac
         terminal = os.ttyname(slave)
         os.chmod(terminal, 0o666)
         result, _ = graded_in(mode, with_solution(UNIX_AND_TTY % (str(folder / "agent.sock"), terminal)))
-        found = eval(raised(result, "dz3dW2").split(": ", 1)[1].rsplit(" (line", 1)[0])  # noqa: S307
+        found = eval(raised(result, "dz3dW2").split(": ", 1)[1].rsplit(" (line", 1)[0])
         with pytest.raises(socket.timeout):
             agent.accept()
         os.set_blocking(master, False)

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from conftest import BACKPROP, FAST, SOLUTION, points, run_cli, scores, statuses, with_solution
-from grader.judge import compare
 from grader.grading import Options
+from grader.judge import compare
 
 
 def _feedback(result, question_id: str) -> str:
@@ -127,7 +127,7 @@ def test_blame_names_the_first_wrong_function_in_the_chain(grade):
 
 
 def test_the_series_class_with_a_wrong_sigmoid_prime_carries_it_into_its_gradient(grade):
-    from test_real_handins import SERIES_CLASS
+    from conftest import SERIES_CLASS
 
     wrong = SERIES_CLASS.replace("return np.exp(-z) / ((1 + np.exp(-z)) ** 2)",
                                  "return np.exp(-z) / (1 + np.exp(-z))")

@@ -13,10 +13,9 @@ from pathlib import Path
 import pytest
 
 from conftest import BACKPROP, FAST, SOLUTION, STUB, notebook_text, run_cli, with_solution
+from grader.grading import grade_path
 from grader.intake import selfcheck_lines as self_check_lines
 from grader.intake.discovery import discover
-from grader.grading import grade_path
-
 
 # The model answer cut at each question, as a student fills in a notebook, a self-check after each.
 _QUESTION_CELLS = SOLUTION.split("\n\n\ndef ")

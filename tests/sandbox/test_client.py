@@ -1,6 +1,6 @@
 """The runner's own contract: fresh arguments per call, the wire format, the probe.
 
-The hostile cases (loops, crashes, memory, tampering...) are in test_hostile.py.
+The hostile cases (loops, crashes, memory, tampering...) are in hostile/test_threats.py.
 """
 
 import re
@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from conftest import TINY, with_solution, with_tiny_solution
-from grader.sandbox.child import wire as _wire
-from grader.sandbox import workers as processes
 from grader import sandbox
+from grader.sandbox import workers as processes
+from grader.sandbox.child import wire as _wire
 
 
 def test_arguments_are_fresh_for_every_call(grade_tiny):
@@ -115,7 +115,7 @@ def test_the_students_environment_is_the_graders_minimum_and_a_private_home(grad
 
 
     processes.close_all()
-    seen = dict(eval(result.output))  # noqa: S307 - our own test file's printed list
+    seen = dict(eval(result.output))
     assert set(seen) == {*processes.environment(), "HOME", "TMPDIR"} and "GRADERS_SECRET_TOKEN" not in seen
     assert seen["LANG"] == "C.UTF-8" and seen["HOME"] == seen["TMPDIR"]
     # Without namespaces: a folder of the job's own, in its worker's, in the grader's.
