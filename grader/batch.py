@@ -20,7 +20,7 @@ from grader.assignment import Assignment
 from grader.grading import Options, grade_submission
 from grader.intake.discovery import Entry
 from grader.intake.loading import SubmissionError, load
-from grader.results import SubmissionResult
+from grader.results import ErrorKind, SubmissionResult
 from grader.store import ResultStore, options_identity
 
 if TYPE_CHECKING:
@@ -40,14 +40,15 @@ MAX_ENTRY = 4 * 1024 * 1024
 
 
 def _not_gradable(entry: Entry, problem: SubmissionError, options: Options) -> SubmissionResult:
-    return SubmissionResult(entry.student, str(entry.path), error=str(problem), notes=entry.notes,
+    return SubmissionResult(entry.student, str(entry.path), error=str(problem), error_kind=ErrorKind.SUBMISSION,
+                            notes=entry.notes,
                             late=entry.late, lms=entry.lms, possible=options.assignment.max_score)
 
 
 def _internal_error(entry: Entry, options: Options, problem: str) -> SubmissionResult:
     """The grader's own failure on one entry: its row says so (and it is not stored)."""
     return SubmissionResult(entry.student, str(entry.path), late=entry.late, lms=entry.lms,
-                            error=f"internal grader error: {problem}", notes=entry.notes,
+                            error=f"internal grader error: {problem}", error_kind=ErrorKind.INTERNAL, notes=entry.notes,
                             possible=options.assignment.max_score)
 
 
@@ -76,6 +77,7 @@ def _graded(entry: Entry, options: Options, store: ResultStore | None, force: bo
     The hand-in is read once, bounded, and never through a link, before anything else."""
     if entry.error is not None:
         return Graded(SubmissionResult(entry.student, str(entry.path), error=entry.error,
+                                       error_kind=ErrorKind.SUBMISSION,
                                        flags=entry.flags, notes=entry.notes, late=entry.late,
                                        lms=entry.lms, possible=options.assignment.max_score), False)
     try:
@@ -170,10 +172,12 @@ def grade_handed_in(folder: Path, options: Options) -> SubmissionResult:
         result = grade_path(path, options, student=path.stem, folder=folder)
         return replace(result, notes=chosen.notes() + result.notes)
     except gradescope.NoSubmission as exc:
-        return SubmissionResult("submission", str(folder), error=str(exc), flags=exc.flags, possible=possible)
+        return SubmissionResult("submission", str(folder), error=str(exc), error_kind=ErrorKind.SUBMISSION,
+                                flags=exc.flags, possible=possible)
     except Exception as exc:  # the grader's own failure: still a results file that says so
         return SubmissionResult("submission", str(folder), possible=possible,
-                                error=f"internal grader error: {type(exc).__name__}: {exc}")
+                                error=f"internal grader error: {type(exc).__name__}: {exc}",
+                                error_kind=ErrorKind.INTERNAL)
 
 
 def private_paths(paths: Iterable[Path], outputs: Iterable[Path | None]) -> tuple[str, ...]:

@@ -47,10 +47,6 @@ class ErrorKind(str, enum.Enum):
         return self is not ErrorKind.SUBMISSION
 
 
-# How the grader's own failures begin, for the makers of a result that do not say its kind yet
-# (batch's internal errors, the Gradescope entry point's): read in SubmissionResult, nowhere else.
-_UNSAID_KINDS = (("internal grader error", ErrorKind.INTERNAL), ("sandbox failure", ErrorKind.SANDBOX))
-
 
 class Status(str, enum.Enum):
     """How one case, or a whole question, went; for a question, the worst case decides. These
@@ -153,14 +149,9 @@ class SubmissionResult:
     # The assignment's total, which an ungraded submission (an error) is out of too; None: its
     # questions' points.
     possible: float | None = None
-    # What `error` is about, set with it; a maker that does not say gets it from the error's
-    # first words (see _UNSAID_KINDS). None when there is no error.
+    # What `error` is about, said by whoever made the result (a result with an error and no
+    # kind is the hand-in's: never transient). None when there is no error.
     error_kind: ErrorKind | None = None
-
-    def __post_init__(self) -> None:
-        if self.error is not None and self.error_kind is None:
-            said = next((kind for start, kind in _UNSAID_KINDS if self.error.startswith(start)), ErrorKind.SUBMISSION)
-            object.__setattr__(self, "error_kind", said)
 
     @property
     def status(self) -> str:
@@ -201,6 +192,7 @@ def submission_to_dict(result: SubmissionResult) -> dict[str, Any]:
         "path": result.path,
         "status": result.status,
         "error": result.error,
+        **({"error_kind": result.error_kind.value} if result.error_kind is not None else {}),
         "score": float(result.score),
         "max_score": display_number(result.max_score),
         "flags": list(result.flags),
@@ -250,6 +242,7 @@ def submission_from_dict(data: dict[str, Any], assignment: Assignment) -> Submis
     )
     return SubmissionResult(
         student=data.get("student_raw", data["student"]), path=data["path"], error=data["error"], questions=questions,
+        error_kind=ErrorKind(data["error_kind"]) if data.get("error_kind") else None,
         load_errors=tuple(LoadError(e["where"], e["message"]) for e in data["load_errors"]),
         output=data["output"], flags=tuple(data["flags"]), notes=tuple(data["notes"]),
         missing_packages=tuple(data.get("missing_packages", ())), late=bool(data.get("late", False)),

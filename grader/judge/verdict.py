@@ -82,18 +82,10 @@ class Judging:
         return own is not None and all(c.status is Status.PASSED and not c.carried_from for c in own.cases)
 
 
-# What the sandbox says only in words so far (its CallOutcome has no field for either): read
-# here, where its outcome becomes a case's verdict, and nowhere past it.
-def _not_run(outcome: sandbox.CallOutcome) -> bool:
-    """The call was never made: an earlier case of its question ran out of time or ended the
-    process (or the submission interfered with the grader)."""
-    return outcome.message.startswith("not run:")
-
-
 def _ended_itself(outcome: sandbox.CallOutcome) -> bool:
-    """The process ended while this very call ran: "was killed by SIGKILL", "ended the process
-    with exit code 1", said of the function."""
-    return outcome.message.startswith(("was killed", "ended"))
+    """The process ended while this very call ran ("was killed by SIGKILL", "ended the process
+    with exit code 1": said of the function)."""
+    return outcome.status == "crashed" and outcome.ran
 
 
 def _returned(check: Check, outcome: sandbox.CallOutcome, reveal: bool) -> CaseResult:
@@ -108,7 +100,7 @@ def _returned(check: Check, outcome: sandbox.CallOutcome, reveal: bool) -> CaseR
 
 
 def _failure_message(outcome: sandbox.CallOutcome, where: Where) -> str:
-    if outcome.status == "crashed" and _ended_itself(outcome):
+    if _ended_itself(outcome):
         return f"the function {outcome.message}"
     if outcome.status == "raised" and outcome.line is not None:
         return f"{outcome.message} ({where(outcome.cell, outcome.line)})"
@@ -122,7 +114,7 @@ def plain(check: Check, outcome: sandbox.CallOutcome, reveal: bool, where: Where
     case = check.case
     return CaseResult(case.id, case.label, _OUTCOME_STATUS[outcome.status], _failure_message(outcome, where),
                       worksheet=case.worksheet, error=outcome.error if outcome.status == "raised" else None,
-                      skipped=_not_run(outcome))
+                      skipped=not outcome.ran)
 
 
 def judge(index: int, run: Judging) -> CaseResult:

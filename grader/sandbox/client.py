@@ -203,6 +203,10 @@ class CallOutcome:
     reordered: tuple[str, ...] | None = None  # the stub's parameters, in the student's order
     precision: str | None = None  # "float32" when the answer was computed in less than float64
     error: str | None = None  # the exception's type, where it raised
+    # False for a call the worker never made (an earlier case of its question ran out of time
+    # or ended the process, the budget ran out, the submission interfered); True for one that
+    # ran, whether it returned, raised, or was running when it timed out or its process ended.
+    ran: bool = True
     # The trace as the worker sent it, read only when a verdict needs it (a right answer never
     # does), with the questions its nodes may name.
     trace_data: bytes | None = field(default=None, repr=False)
@@ -428,7 +432,7 @@ class _Reading:
 
     def result(self, calls: list[Call]) -> RunResult:
         for call in calls:  # the worker accounts for every call; this is a last guard
-            self.outcomes.setdefault(call.key, CallOutcome("crashed",
+            self.outcomes.setdefault(call.key, CallOutcome("crashed", ran=False,
                                                            message="the process ended before this call was made"))
         ordered = tuple(sorted(self.problems.values(), key=lambda p: (p.cell, p.line or 0)))
         return RunResult(self.outcomes, ordered, self.defined, self.output, self.output_total, tuple(self.flags),
@@ -471,7 +475,8 @@ def _outcome(kind: bytes, body: bytes, questions: frozenset[str], limits: Limits
         return CallOutcome("refused", message="returned a value that could not be read")
     if kind == FromWorker.OUTCOME:  # decided by the worker
         status = record.get("status")
-        return CallOutcome(status if status in WORKER_STATUSES else "crashed", message=_text(record.get("message")))
+        return CallOutcome(status if status in WORKER_STATUSES else "crashed", message=_text(record.get("message")),
+                           ran=record.get("ran") is True)
     return _from_result(record, questions, precision)
 
 

@@ -350,10 +350,12 @@ class Submission:
     def record(self, kind: bytes, record: Any, prefix: bytes = b"") -> None:
         self.out.append(frame(kind, prefix + self.encode(record, [UNLIMITED])))
 
-    def outcome(self, key: int, status: str, message: str) -> None:
-        """The worker's own verdict on a call (WORKER_STATUSES): it is answered."""
+    def outcome(self, key: int, status: str, message: str, ran: bool = False) -> None:
+        """The worker's own verdict on a call (WORKER_STATUSES): it is answered. `ran`: the
+        call itself was running when it ran out of time or its process ended (else it was
+        never made)."""
         self.answered.add(key)
-        self.record(FromWorker.OUTCOME, {"status": status, "message": message}, KEY.pack(key))
+        self.record(FromWorker.OUTCOME, {"status": status, "message": message, "ran": ran}, KEY.pack(key))
 
     def flag(self, text: str) -> None:
         if text not in self.flags:
@@ -776,7 +778,7 @@ class Run:
             return False
         call = self.running_call()
         if call is not None:
-            s.outcome(call, self.ended, self.message)
+            s.outcome(call, self.ended, self.message, ran=True)
             phrase = {"timeout": "ran out of time", "crashed": "ended the process"}[self.ended]
             for other in s.pending():
                 if s.group[other] == s.group[call]:
