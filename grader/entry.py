@@ -1,6 +1,7 @@
-"""The `grade` command's first step: a worker is started before anything else is imported,
-so that the worker's start (a Python, numpy, the modules students import) runs on another core
-while the grader imports its own modules and reads its options."""
+"""The `grade` command's first step: a worker is started before the command's own modules (the
+CLI, the judging, the reports) are imported, so that the worker's start (a Python, numpy, the
+modules students import) runs on another core while the grader imports them and reads its
+options (starting it takes the sandbox's client, and numpy, first)."""
 
 from __future__ import annotations
 

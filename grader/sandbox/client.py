@@ -189,7 +189,8 @@ class Traced:
 
 @dataclass(frozen=True)
 class CallOutcome:
-    """What happened to one call: status is returned, raised, missing, refused, timeout or crashed."""
+    """What happened to one call: status is returned, raised, missing, refused, skipped (a call
+    given right answers its runner found it did not need), timeout or crashed."""
 
     status: str
     value: Any = None
@@ -495,7 +496,7 @@ def _record(kind: bytes, body: bytes, limits: Limits, precision: set[str]) -> An
 
 
 def _from_result(record: dict, questions: frozenset[str], precision: set[str]) -> CallOutcome:
-    """The runner's result (RUNNER_STATUSES), every field checked."""
+    """The runner's result (returned, raised, missing, refused or skipped), every field checked."""
     status = record.get("status")
     via = "class" if record.get("via") == "class" else None
     trace = {"trace_data": record["trace"], "trace_questions": questions} \

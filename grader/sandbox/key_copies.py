@@ -1,6 +1,7 @@
 """Every copy of the answer key on this machine that the grader can know of.
 
-The model answers (`assignments/`, a folder per assignment), the grader's own package (which
+The model answers (`solutions/`, a folder per assignment; `grader/solutions` once installed, a
+top-level `assignments` in installations before that), the grader's own package (which
 computes from them) and the misconception catalogues exist wherever the grader was installed
 from or to: the copy that is running, the installed distribution's files (a `pip install` puts a
 second copy in site-packages; Gradescope's `setup.sh` does exactly that beside

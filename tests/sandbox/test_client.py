@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-from conftest import TINY, with_solution, with_tiny_solution
+from conftest import BACKPROP, TINY, with_solution, with_tiny_solution
 from grader import sandbox
 from grader.sandbox import workers as processes
 from grader.sandbox.child import wire as _wire
@@ -121,3 +121,11 @@ def test_the_students_environment_is_the_graders_minimum_and_a_private_home(grad
     # Without namespaces: a folder of the job's own, in its worker's, in the grader's.
     assert seen["HOME"] == "/tmp" if namespaces == "1" else \
         re.fullmatch(r"/(var/)?tmp/backprop-grader-\w+/worker-\d+/job-\w+", seen["HOME"])
+
+
+@pytest.mark.sandbox
+def test_a_missing_package_with_a_name_not_in_ascii_costs_only_the_code_that_uses_it(grade):
+    """`import café` (not installed anywhere): its note can't be said by name, but nothing
+    else is lost; it was once taken for the submission interfering with the grader."""
+    result = grade(with_solution("import café\n"))
+    assert result.score == BACKPROP.max_score and "interfered with the grader" not in result.flags

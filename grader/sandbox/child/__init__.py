@@ -1,5 +1,6 @@
 """The program that runs student code: a worker serving the grader, its fork server, and the
-runner where student code runs. Standard library and numpy only: it can't reach the grader's
+runner where student code runs. The standard library and numpy (and, in the worker alone,
+pyseccomp to build the syscall filter) only: it can't reach the grader's
 other modules (a worker loads this folder alone, under a private name, and the grader's copies
 are hidden from it), and the grader imports only its vocabulary (`protocol`) and the wire
 format both sides share (`wire`).

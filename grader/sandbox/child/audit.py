@@ -19,8 +19,9 @@ from .protocol import Flag, FromRunner
 from .system import inside
 
 # The top-level names student code may not import: the grader, and the model answers
-# (`assignments`, and its old name, `solutions`), and this program's own package (loaded under
-# a private name: what it holds is in memory already, nothing more comes from its folder).
+# (`solutions`, and `assignments` as installations before it named them), and this program's
+# own package (loaded under a private name: what it holds is in memory already, nothing more
+# comes from its folder).
 _REFUSED = ("grader", "solutions", "assignments", __name__.partition(".")[0])
 
 

@@ -21,7 +21,7 @@ import socket
 import time
 from typing import Any
 
-from .protocol import COUNT, STATUS, FromForkServer, ToForkServer
+from .protocol import COUNT, FORK_SERVER_FRAME, STATUS, FromForkServer, ToForkServer
 from .runner import Prepared, runner_main
 from .system import (
     DEVICES,
@@ -57,7 +57,7 @@ from .wire import Encode, FrameReader, ProtocolError, frame, make_encoder
 
 # What the fork server's report of its view may take (every hidden path in it): generous, as
 # its failure to encode would stop every runner of the worker.
-REPORT_BUDGET = 1 << 20
+REPORT_BUDGET = FORK_SERVER_FRAME - 64
 
 Settings = dict[str, Any]  # what the grader told the worker (see workers.settings)
 Mode = dict[str, Any]  # what the worker has in force (see worker.enter_namespaces)
@@ -246,11 +246,12 @@ class FileView:
 
 
 class Requests:
-    """The worker's requests to F, framed: H folders to hide, F fork (its three descriptors
-    come with it), K kill. Descriptors are kept in the order they came, for the F frames."""
+    """The worker's requests to F, framed (ToForkServer): folders to hide, calls to hold, a fork
+    (its three descriptors come with it), a kill. Descriptors are kept in the order they came,
+    for the forks."""
 
     def __init__(self, sock: socket.socket) -> None:
-        self.sock, self.reader = sock, FrameReader(1 << 20)
+        self.sock, self.reader = sock, FrameReader(FORK_SERVER_FRAME)
         self.frames: list[tuple[bytes, bytes]] = []
         self.fds: list[int] = []
 

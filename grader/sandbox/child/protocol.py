@@ -128,6 +128,16 @@ OWN_COST = "_own_cost"
 # A runner's exit code when its channel from the worker closed under it.
 LOST_CHANNEL = 75
 
+# The largest frame between a worker and its fork server, either way (the fork server's report
+# of every hidden path; a class's first-stage calls to hold, which are not held if larger).
+FORK_SERVER_FRAME = 1 << 20
+
+
+def plain_name(name: str) -> bool:
+    """A name a runner may report (a missing package, a series module): what the worker passes
+    on, 1 to 100 ASCII letters, digits and underscores."""
+    return 0 < len(name) <= 100 and name.isascii() and name.replace("_", "").isalnum()
+
 
 class Flag(str, enum.Enum):
     """What a submission tried that it should not: raised from inside by the runner (best

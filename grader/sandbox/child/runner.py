@@ -26,7 +26,7 @@ from typing import Any
 from .audit import install_audit_hook
 from .calls import Answerer, Record
 from .cells import Cells
-from .protocol import CALL_FIELDS, KEY, LENGTH, LOST_CHANNEL, RESULT_FIELDS, FromRunner, ToRunner
+from .protocol import CALL_FIELDS, KEY, LENGTH, LOST_CHANNEL, RESULT_FIELDS, FromRunner, ToRunner, plain_name
 from .standins import install_finders, missing_message
 from .system import (
     CAPABILITY_SETS,
@@ -307,7 +307,8 @@ class Student:
         self.channel.send(kind, prefix + self.encode(record, [UNLIMITED]))
 
     def note_missing(self, root: str) -> None:
-        if root and root not in self.missing_sent and len(self.missing_sent) < 20:
+        # (a name the worker would not pass on, café say, is not reported: only the note is lost)
+        if plain_name(root) and root not in self.missing_sent and len(self.missing_sent) < 20:
             self.missing_sent.add(root)
             self.channel.send(FromRunner.MISSING, root.encode())
 

@@ -1,7 +1,9 @@
 """The operating system's part of the sandbox: Linux calls through the C library, mounts that
 hide folders, resource limits, dropping privileges, and ending every process left behind.
 
-Part of the program that runs student code; standard library only. On a system without a call
+Part of the program that runs student code; the standard library only, but for pyseccomp,
+which the worker imports to build the syscall filter (a runner only hands the kernel the
+program). On a system without a call
 (macOS has no prctl, unshare or mount) the call reports failure and the sandbox does without it,
 saying so.
 """

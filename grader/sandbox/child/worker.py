@@ -31,6 +31,7 @@ from typing import Any
 from .fork_server import Mode, Settings, fork_server
 from .protocol import (
     COUNT,
+    FORK_SERVER_FRAME,
     KEY,
     LOST_CHANNEL,
     RUNNER_FLAGS,
@@ -43,6 +44,7 @@ from .protocol import (
     ToForkServer,
     ToRunner,
     ToWorker,
+    plain_name,
 )
 from .standins import defer_submodules
 from .system import (
@@ -119,6 +121,17 @@ class Inbox:
             if not select.select([self.fd], [], [], wait)[0] or not self.pump():
                 return None
         return self.frames.pop(0)
+
+
+class ForkServerInbox(Inbox):
+    """The fork server's frames: a frame that does not read is the sandbox's own failure
+    (Fatal: the grader replaces this worker), never the submission's."""
+
+    def pump(self) -> bool:
+        try:
+            return super().pump()
+        except ProtocolError as exc:
+            raise Fatal(f"the fork server sent what is not a message ({exc})") from None
 
 
 def write_all(fd: int, data: bytes, timeout: float | None = 5.0) -> bool:
@@ -201,8 +214,8 @@ def start_fork_server(control_fd: int, settings: Settings, mode: Mode, seccomp_c
         fork_server(their_end, settings, mode, seccomp_code)
     their_end.close()
     # Its socket stays blocking for what the worker sends (descriptors): reads don't wait.
-    inbox = Inbox(server.fileno(), limit=1 << 16,
-                  read=lambda size: server.recv(size, socket.MSG_DONTWAIT))
+    inbox = ForkServerInbox(server.fileno(), limit=FORK_SERVER_FRAME,
+                            read=lambda size: server.recv(size, socket.MSG_DONTWAIT))
     ready = inbox.next(STARTUP_SECONDS)
     if ready is None or ready[0] != FromForkServer.HIDDEN:
         mode["failures"].append("could not start the fork server")
@@ -337,9 +350,12 @@ class Submission:
         arguments hold answers. Sets `held`, the keys a stage may name instead of sending."""
         first = [key for key, _ in self.stages[0]] if self.stages else []
         held = self.mode.setdefault("prepared", {})
+        body = encoded_list(self.calls[k] for k in first) if first else b""
+        if len(body) >= FORK_SERVER_FRAME - 64:  # too large to hold: each runner is sent them
+            first = []
         if first and not all(held.get(key) == self.calls.get(key) for key in first):
             held.clear()
-            self.server.sendall(frame(ToForkServer.HOLD_CALLS, encoded_list(self.calls[k] for k in first)))
+            self.server.sendall(frame(ToForkServer.HOLD_CALLS, body))
             got = self.inbox.next(STARTUP_SECONDS)
             if got is None or got[0] != FromForkServer.HELD:
                 raise Fatal("the fork server has gone")
@@ -824,7 +840,7 @@ def _an_error(body: bytes) -> bool:
 
 
 def _a_name(body: bytes) -> bool:
-    return 0 < len(body) <= 100 and body.replace(b"_", b"").isalnum()
+    return body.isascii() and plain_name(body.decode("ascii"))
 
 
 def _a_key(body: bytes) -> bool:
