@@ -127,23 +127,34 @@ class Replay:
     wrong: tuple[Traced, ...]  # the recorded answers it used that were wrong
 
 
+def _model_with(assignment: Assignment, question_id: str,
+                wrap: Callable[[str, Callable[..., Any]], Callable[..., Any]]) -> Callable[..., Any]:
+    """The model answer's function for a question, every graded function it reaches (at any
+    depth) standing in as wrap(name, the model's own function): the reference's maths reused,
+    each graded call seen on its way."""
+    reference = assignment.reference
+    scope = dict(vars(reference))
+
+    def rebound(function: Any) -> Callable[..., Any]:
+        return types.FunctionType(function.__code__, scope, function.__name__, function.__defaults__,
+                                  function.__closure__)
+
+    for name in graded_functions(assignment):
+        scope[name] = wrap(name, rebound(getattr(reference, name)))
+    return rebound(getattr(reference, question_id))
+
+
 def replay(assignment: Assignment, question_id: str, args: tuple, trace: tuple[Traced, ...]) -> Replay:
     """Run the reference for a question where every graded function it reaches is answered by
     the student's recorded answer to that very call, if there is one."""
-    reference = assignment.reference
     recorded = [(node, node.args) for node in flatten(trace) if node.args is not None]
     used_wrong: list[Traced] = []
-    scope = dict(vars(reference))
 
-    def answered(name: str) -> Callable[..., Any]:
-        reference_function = getattr(reference, name)
-        rebound = types.FunctionType(reference_function.__code__, scope, reference_function.__name__,
-                                     reference_function.__defaults__, reference_function.__closure__)
-
+    def answered(name: str, model: Callable[..., Any]) -> Callable[..., Any]:
         def answer(*call_args: Any) -> Any:
             node = next((n for n, made in recorded if n.function == name and same_args(made, call_args)), None)
             if node is None:  # the student's code did not make this call: the model's answer
-                return rebound(*call_args)
+                return model(*call_args)
             if not within(assignment, node.value):
                 raise OutOfBounds(name)
             if is_wrong(assignment, node):
@@ -153,14 +164,10 @@ def replay(assignment: Assignment, question_id: str, args: tuple, trace: tuple[T
             return _student_value(node.value)
         return answer
 
-    for name in graded_functions(assignment):
-        scope[name] = answered(name)
-    top = getattr(reference, question_id)
-    rebound_top = types.FunctionType(top.__code__, scope, top.__name__, top.__defaults__,
-                                     top.__closure__)
+    top = _model_with(assignment, question_id, answered)
     try:
         with np.errstate(all="ignore"):
-            value, raised = rebound_top(*_copies(args)), False
+            value, raised = top(*_copies(args)), False
     except OutOfBounds:  # not replayed: nothing is carried forward
         return Replay(None, False, ())
     except Exception:  # StudentFailed, or the reference breaking on the student's values
@@ -173,30 +180,20 @@ def inner_calls(assignment: Assignment, question_id: str, args: tuple) -> tuple[
     on these arguments: (question id, arguments, the model's answer), in order, once each.
     Given to the student's own function in place of its own earlier functions' answers, they
     ask whether it is right when what it builds on is."""
-    reference = assignment.reference
+    if not callable(getattr(assignment.reference, question_id, None)):
+        return ()
     made: list[tuple[str, tuple, Any]] = []
-    scope = dict(vars(reference))
 
-    def recorded(name: str) -> Callable[..., Any]:
-        function = getattr(reference, name)
-        rebound = types.FunctionType(function.__code__, scope, function.__name__,
-                                     function.__defaults__, function.__closure__)
-
+    def recorded(name: str, model: Callable[..., Any]) -> Callable[..., Any]:
         def call(*call_args: Any) -> Any:
-            answer = rebound(*call_args)
+            answer = model(*call_args)
             if not any(done == name and same_args(args_made, call_args) for done, args_made, _ in made):
                 made.append((name, tuple(_copies(call_args)), _copies_of(answer)))
             return answer
         return call
 
-    for name in graded_functions(assignment):
-        scope[name] = recorded(name)
-    top = getattr(reference, question_id, None)
-    if not callable(top):
-        return ()
-    rebound_top = types.FunctionType(top.__code__, scope, top.__name__, top.__defaults__, top.__closure__)
     with np.errstate(all="ignore"):
-        rebound_top(*_copies(args))
+        _model_with(assignment, question_id, recorded)(*_copies(args))
     return tuple(made)
 
 
