@@ -91,7 +91,7 @@ def render(isolation: dict[str, Any], running_as_root: bool, timeout: float) -> 
         _capability_row(isolation),
         *_namespace_rows(isolation, worker, own),
         _seccomp_row(isolation, worker),
-        _row(True, "importing grader or the model answers (assignments), or opening their files, blocked "
+        _row(True, "importing grader or its solutions (the model answers), or opening their files, blocked "
                    "and flagged", "audit hook (best-effort: it shares the student's process)"),
         *_copy_lines(isolation.get("copies", {})),
     ]
