@@ -81,6 +81,9 @@ class CaseResult:
     precision: str | None = None  # "float32" for an answer computed in float32
     error: str | None = None  # the exception's type, where the function raised: "NotImplementedError"
     skipped: bool = False  # not run: an earlier case of its question ran out of time or ended the process
+    # It failed for want of a module not installed (or not handed in) where it was graded: the
+    # code could not run here, which says nothing of its maths.
+    could_not_run: bool = False
 
     def without_message(self) -> CaseResult:
         return replace(self, message="")
@@ -167,6 +170,12 @@ class SubmissionResult:
         return round(sum(q.score for q in self.questions), 4)
 
     @property
+    def could_not_run(self) -> bool:
+        """Points were lost to code that could not run here for want of a module (see
+        `missing_packages`): installing it where grading runs and grading again is all it takes."""
+        return any(c.could_not_run and c.status is not Status.PASSED for q in self.questions for c in q.cases)
+
+    @property
     def max_score(self) -> float:
         if self.possible is not None:
             return self.possible
@@ -221,7 +230,7 @@ def _question_to_dict(result: QuestionResult) -> dict[str, Any]:
         "cases": [{"case": c.case_id, "label": c.case_label, "status": c.status.value,
                    "message": c.message, "carried_from": list(c.carried_from),
                    "carried_kind": c.carried_kind, "precision": c.precision,
-                   "worksheet": c.worksheet} for c in result.cases],
+                   "worksheet": c.worksheet, "could_not_run": c.could_not_run} for c in result.cases],
     }
 
 
@@ -233,7 +242,8 @@ def submission_from_dict(data: dict[str, Any], assignment: Assignment) -> Submis
         QuestionResult(question(q["id"]),
                        tuple(CaseResult(c["case"], c["label"], Status(c["status"]), c["message"],
                                         tuple(c["carried_from"]), c["worksheet"],
-                                        c.get("carried_kind", ""), c.get("precision"))
+                                        c.get("carried_kind", ""), c.get("precision"),
+                                        could_not_run=bool(c.get("could_not_run", False)))
                              for c in q["cases"]),
                        q["feedback"],
                        Diagnosis(q["diagnosis"], q["diagnosis_summary"]) if q["diagnosis"] else None,

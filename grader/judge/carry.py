@@ -102,6 +102,8 @@ def is_wrong(assignment: Assignment, node: Traced) -> bool:
     """The recorded answer differs from the model answer on the same arguments, or it raised
     where the model answer does not: a failure on arguments that break the model answer too
     (a wrong shape handed down) is not this function's fault."""
+    if node.gave_matrix():
+        return True  # whatever its numbers, the callers' `*` and `**` mean other things on it
     if node.args is None:
         return node.status != "returned"  # arguments that could not be matched
     if not within(assignment, node.args):

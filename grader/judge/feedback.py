@@ -116,7 +116,11 @@ def _main_line(assignment: Assignment, question: Question, cases: tuple[CaseResu
 def _right(assignment: Assignment, cases: tuple[CaseResult, ...]) -> str:
     """Every case passed: on its own, or given the student's own wrong earlier functions."""
     carried = _carried(cases)
-    crash = next((c for c in cases if c.carried_kind == "crash"), None)
+    unavailable = _carried(tuple(c for c in cases if c.carried_kind == "could not run"))
+    if unavailable and unavailable == carried:
+        return (f"could not run here only because your {_names(assignment, carried)} could not, for a module "
+                f"missing where this is graded (said there); nothing wrong found here: credit carried forward")
+    crash = next((c for c in cases if c.carried_kind in ("crash", "could not run")), None)
     if crash is not None:
         return (f"fails only because your {_names(assignment, carried)} {_verb(carried)} wrong: on "
                 f"{crash.case_label}, what {'it' if len(carried) == 1 else 'they'} gave breaks "
@@ -154,6 +158,9 @@ def _wrong(assignment: Assignment, cases: tuple[CaseResult, ...], failing: list[
         return "not answered yet: the function still raises NotImplementedError"
     if found.diagnosis is not None:
         return f"{found.diagnosis.explain}{correct}"
+    if all(c.could_not_run for c in failing):
+        return (f"could not run here, which says nothing of your maths: {first.message}. Once it is "
+                f"installed where grading runs, grading again is all it takes{correct}")
     trivial = _carried(tuple(c for c in failing if c.carried_kind == "trivial"))
     if trivial:
         return (f"right given your own {_names(assignment, trivial)}, but {'its' if len(trivial) == 1 else 'their'} "

@@ -28,6 +28,9 @@ _OUTCOME_STATUS = {
     "raised": Status.RAISED, "refused": Status.WRONG, "missing": Status.MISSING,
     "timeout": Status.TIMEOUT, "crashed": Status.RAISED,
 }
+# The errors of code that needs a module not here (a package not installed where grading
+# runs, or a file of the student's not handed in; see sandbox.child.standins).
+_MODULE_MISSING = ("MissingPackageError", "ModuleNotFoundError")
 # What a call "given right answers" that did not answer says (see `_refusal`).
 _NOT_TRIED = ("timeout", "crashed", "missing", "skipped")
 
@@ -112,9 +115,10 @@ def plain(check: Check, outcome: sandbox.CallOutcome, reveal: bool, where: Where
     if outcome.status == "returned":
         return _returned(check, outcome, reveal)
     case = check.case
+    raised = outcome.status == "raised"
     return CaseResult(case.id, case.label, _OUTCOME_STATUS[outcome.status], _failure_message(outcome, where),
-                      worksheet=case.worksheet, error=outcome.error if outcome.status == "raised" else None,
-                      skipped=not outcome.ran)
+                      worksheet=case.worksheet, error=outcome.error if raised else None,
+                      skipped=not outcome.ran, could_not_run=raised and outcome.error in _MODULE_MISSING)
 
 
 def judge(index: int, run: Judging) -> CaseResult:
@@ -125,12 +129,41 @@ def judge(index: int, run: Judging) -> CaseResult:
     alone = plain(check, outcome, run.reveals(check.case), run.where)
     if alone.status is Status.PASSED or outcome.status not in ("returned", "raised") or not outcome.used:
         return alone
+    handed = _handed_a_matrix(run, outcome.used)
+    if handed and outcome.status == "raised":
+        alone = replace(alone, message=f"{alone.message}; {_matrix_note(handed)}")
     replayed = carry.replay(run.assignment, check.question.id, check.args, outcome.used)
+    # A function right on its own question that failed on an np.matrix it was handed is not
+    # wrong: whoever made the matrix is.
+    replayed = replace(replayed, wrong=tuple(node for node in replayed.wrong if node not in handed))
     if not replayed.wrong:
         return alone  # nothing it built on was wrong: the error is its own
     if outcome.status == "raised":
         return _carried_failure(run, index, alone, replayed)
     return _carried_answer(run, index, alone, replayed)
+
+
+def _handed_a_matrix(run: Judging, trace: tuple[sandbox.Traced, ...]) -> tuple[sandbox.Traced, ...]:
+    """The recorded calls that raised only because they were handed an np.matrix: of a
+    function right on its own question, called with a matrix."""
+    return tuple(node for node in carry.flatten(trace) if node.status == "raised" and node.handed_matrix()
+                 and run.right_on_its_own(node.function))
+
+
+def _matrix_note(handed: tuple[sandbox.Traced, ...]) -> str:
+    names = " and ".join(dict.fromkeys(node.function for node in handed))
+    return (f"it broke inside your {names}, which is right on its own question, because it was handed an "
+            f"np.matrix: on a matrix `*` is a matrix product and `**` a matrix power; keep to arrays "
+            f"(np.array, and np.dot or @ where you mean a matrix product)")
+
+
+def _blamed(wrong: tuple[sandbox.Traced, ...], roots: tuple[str, ...]) -> str:
+    """What the earlier functions did wrong, in a few words."""
+    if roots and all(node.gave_matrix() for node in wrong if node.function in roots):
+        return "returned an np.matrix (on which `*` and `**` mean other things)"
+    if roots and all(node.error in _MODULE_MISSING for node in wrong if node.function in roots):
+        return "could not run here"
+    return "gave a wrong answer on this case"
 
 
 def _credit(run: Judging, alone: CaseResult) -> Status:
@@ -147,9 +180,11 @@ def _carried_failure(run: Judging, index: int, alone: CaseResult, replayed: carr
         return replace(alone, message=f"{alone.message}; {refused}")
     roots = _roots_of(run, index, replayed.wrong)
     # Not where it broke (a line of a correct function), but what it was given.
-    message = (f"{run.outcomes[index].message}, only because your {' and '.join(roots)} gave a wrong "
-               f"answer on this case")
-    return replace(alone, status=_credit(run, alone), message=message, carried_from=roots, carried_kind="crash")
+    message = f"{run.outcomes[index].message}, only because your {' and '.join(roots)} {_blamed(replayed.wrong, roots)}"
+    # Roots that could not run here (a package not installed) are not wrong: said otherwise.
+    unavailable = all(node.error in _MODULE_MISSING for node in replayed.wrong if node.function in roots)
+    return replace(alone, status=_credit(run, alone), message=message, carried_from=roots,
+                   carried_kind="could not run" if unavailable else "crash")
 
 
 def _carried_answer(run: Judging, index: int, alone: CaseResult, replayed: carry.Replay) -> CaseResult:

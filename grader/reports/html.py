@@ -136,6 +136,7 @@ def to_html(submissions: Iterable[SubmissionResult], assignment: Assignment, tit
 <th>diagnosed</th><th>same wrong</th><th>not answered</th><th>other</th><th>most common mistakes (students)</th></tr>
 {_summary_rows(stats)}</table>
 {_uncatalogued(stats)}
+{_could_not_run(stats)}
 <h2 id="gradebook">Gradebook</h2>
 <p>Each name links to that student's feedback below.</p>
 <table class="gradebook"><tr><th>student</th><th>total</th>{head}</tr>
@@ -184,6 +185,16 @@ def _summary_rows(stats: ClassStats) -> str:
         f'<td class="n">{q.not_answered}</td><td class="n">{q.other}</td>'
         f"<td>{'; '.join(f'{count} {html.escape(summary)}' for summary, count in ranked(q.diagnoses, 3))}</td></tr>"
         for q in stats.questions.values())
+
+
+def _could_not_run(stats: ClassStats) -> str:
+    if not stats.could_not_run:
+        return ""
+    items = "".join(f"<li><b>{html.escape(package)}</b>: "
+                    f"{html.escape(', '.join(sorted(printable(n) for n in names)))}</li>"
+                    for package, names in sorted(stats.could_not_run.items()))
+    return ("<h2>Lost points only because their code could not run here</h2><p>Install the package where "
+            f"grading runs and grade these students again: nothing else is needed.</p><ul>{items}</ul>")
 
 
 def _uncatalogued(stats: ClassStats) -> str:

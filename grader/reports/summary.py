@@ -70,6 +70,8 @@ class ClassStats:
         self.totals: list[float] = []  # one number per graded submission: the median needs them
         self.questions = {q.id: QuestionStats(q.id, q.points, q.worksheet) for q in assignment.questions}
         self.missing_packages: Counter = Counter()  # package -> students importing it
+        # package -> the students who lost points to code that could not run for want of it
+        self.could_not_run: dict[str, list[str]] = {}
 
     def add(self, result: SubmissionResult) -> None:
         self.count += 1
@@ -77,6 +79,9 @@ class ClassStats:
             return
         self.totals.append(result.score)
         self.missing_packages.update(set(result.missing_packages))
+        if result.could_not_run:
+            for package in sorted(set(result.missing_packages)) or ["a module"]:
+                self.could_not_run.setdefault(package, []).append(result.student)
         for graded in result.questions:
             stats = self.questions[graded.question.id]
             stats.total_units += round(graded.score * 10_000)
@@ -122,6 +127,8 @@ class ClassStats:
             "median": round(statistics.median(self.totals), 4) if self.totals else None,
             "max_score": display_number(self.max_score),
             "missing_packages": dict(ranked(self.missing_packages)),
+            "could_not_run": {package: sorted(printable(name) for name in students)
+                              for package, students in sorted(self.could_not_run.items())},
             "questions": [{
                 "id": s.id, "worksheet": s.worksheet, "mean": round(self.mean(s.id), 4),
                 "full_marks": s.full, "lost_points": s.lost, "diagnosed": s.diagnosed,

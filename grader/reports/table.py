@@ -125,6 +125,11 @@ def render_summary(stats: ClassStats) -> str:
                       "or a student's file not handed in):"]
         lines += [f"  {count} student{'s' * (count != 1)} import{'s' * (count == 1)} {package}"
                   for package, count in ranked(stats.missing_packages)]
+    if stats.could_not_run:
+        lines += ["", "lost points only because their code could not run here (install it where "
+                      "grading runs and grade them again: nothing else is needed):"]
+        lines += [f"  {package}: {', '.join(sorted(printable(name) for name in students))}"
+                  for package, students in sorted(stats.could_not_run.items())]
     mistakes = stats.common_mistakes()
     if mistakes:
         lines += ["", "common mistakes (what to re-teach):"]
@@ -174,7 +179,7 @@ def to_table(report: Report) -> str:
 
 def csv_columns(assignment: Assignment) -> tuple[str, ...]:
     return ("student", "path", "status", "score", "max_score", *(q.id for q in assignment.questions),
-            "error", "flags", "late")
+            "error", "flags", "late", "could_not_run")
 
 
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
@@ -194,7 +199,8 @@ def csv_row(result: SubmissionResult, assignment: Assignment) -> list[str]:
            f"{display_number(result.score):g}" if result.error is None else "",
            f"{display_number(result.max_score):g}",
            *(scores.get(q.id, "") for q in assignment.questions),
-           result.error or "", "; ".join(result.flags), "late" if result.late else ""]
+           result.error or "", "; ".join(result.flags), "late" if result.late else "",
+           "; ".join(result.missing_packages) if result.could_not_run else ""]
     return [spreadsheet_safe(printable(cell)) for cell in row]
 
 

@@ -185,6 +185,14 @@ class Traced:
     value: Any = None
     calls: tuple[Traced, ...] = ()
     error: str | None = None  # the exception's type, where it raised
+    # Which arguments (by position) were np.matrix, and whether what it gave back was ("r").
+    matrix: str = ""
+
+    def handed_matrix(self) -> bool:
+        return any(c.isdigit() for c in self.matrix)
+
+    def gave_matrix(self) -> bool:
+        return "r" in self.matrix
 
 
 @dataclass(frozen=True)
@@ -204,6 +212,14 @@ class CallOutcome:
     reordered: tuple[str, ...] | None = None  # the stub's parameters, in the student's order
     precision: str | None = None  # "float32" when the answer was computed in less than float64
     error: str | None = None  # the exception's type, where it raised
+    # Which arguments (by position) were np.matrix, and whether what it gave back was ("r").
+    matrix: str = ""
+
+    def handed_matrix(self) -> bool:
+        return any(c.isdigit() for c in self.matrix)
+
+    def gave_matrix(self) -> bool:
+        return "r" in self.matrix
     # False for a call the worker never made (an earlier case of its question ran out of time
     # or ended the process, the budget ran out, the submission interfered); True for one that
     # ran, whether it returned, raised, or was running when it timed out or its process ended.
@@ -333,6 +349,7 @@ def _contract(contract: Contract) -> dict:
 
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
+_MATRIX = re.compile(r"[0-9]{0,10}r?")
 
 
 def _names(values: Any, limit: int = 1000) -> tuple[str, ...]:
@@ -540,8 +557,10 @@ def decode_trace(nodes: Any, questions: Collection[str], depth: int = 0, seen: l
         status = "raised" if node.get("raised") is not None else "returned"
         calls = decode_trace(node.get("calls") or [], questions, depth + 1, seen)
         error = node["raised"] if isinstance(node.get("raised"), str) and _NAME.fullmatch(node["raised"]) else None
+        matrix = node.get("matrix")
+        matrix = matrix if isinstance(matrix, str) and _MATRIX.fullmatch(matrix) else ""
         traced.append(Traced(node["f"], None if args is None else tuple(args), status,
-                             node.get("value") if status == "returned" else None, calls, error))
+                             node.get("value") if status == "returned" else None, calls, error, matrix))
     return tuple(traced)
 
 

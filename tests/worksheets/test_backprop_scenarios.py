@@ -8,6 +8,7 @@ Header lines (all optional but `base`):
   # expect error: text               text the status-error message contains
   # expect <question>: <status> <score>
   # expect feedback <question>: text text the question's feedback contains (one line each)
+  # expect unsaid <question>: text   text the question's feedback must not contain
   # expect diagnosis <question>: id  the catalogued mistake named (or: none)
   # expect load_error: text          text one of the top-level errors contains
   # expect note: text                text one of the notes contains
@@ -65,6 +66,9 @@ def test_scenario(scenario, tmp_path):
         if key.startswith("feedback "):
             for text in values:  # each line of it, when there are several
                 assert text in feedback[key.split()[1]], feedback[key.split()[1]]
+        elif key.startswith("unsaid "):
+            for text in values:
+                assert text not in feedback[key.split()[1]], feedback[key.split()[1]]
         elif key.startswith("diagnosis "):
             assert diagnoses[key.split()[1]] == values[0], feedback[key.split()[1]]
         else:

@@ -184,9 +184,12 @@ def test_a_missing_package_costs_only_the_function_that_uses_it(grade):
     assert f"{MISSING} is not installed where this is graded: ask your instructor, or use numpy" \
         in feedback["sigmoid_prime"]
     assert "not defined" not in feedback["sigmoid_prime"]
-    # What calls it fails only because of it: carried forward, like any earlier error.
+    # What calls it could not run only because of it: carried forward, and not called wrong
+    # (issue 27, 2: "could not run" is not "wrong").
     assert result.score == BACKPROP.max_score - points("sigmoid_prime")
-    assert "fails only because your sigmoid_prime (Q6) is wrong" in feedback["delta3"]
+    assert "could not run here only because your sigmoid_prime (Q6) could not" in feedback["delta3"]
+    assert "is wrong" not in feedback["delta3"] and "fix sigmoid_prime" not in feedback["delta3"]
+    assert "could not run here, which says nothing of your maths" in feedback["sigmoid_prime"]
 
 
 @needs_missing

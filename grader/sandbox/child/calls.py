@@ -195,6 +195,8 @@ class Tracer:
                     if given is not None:
                         return given
                 node["args"] = None if ordered is None else [self.encode(a, self.budget) for a in ordered]
+                if ordered is not None:
+                    node["matrix"] = "".join(str(i) for i, a in enumerate(ordered[:10]) if _is_matrix(a))
             except Exception:  # too big, or unreadable: this call is not recorded
                 self.truncated = True
                 return function(*args, **kwargs)
@@ -220,12 +222,24 @@ class Tracer:
             children = stack.pop()
             if children:
                 node["calls"] = children
+        if _is_matrix(value):
+            node["matrix"] = node.get("matrix", "") + "r"
         try:  # encoded now, before the caller can change it in place
             node["value"] = self.encode(value, self.budget)
         except Exception:
             node["value"] = NONE  # the value could not be kept
             self.truncated = True
         return value
+
+
+def _is_matrix(value: Any) -> bool:
+    """An np.matrix, by its class. Only ever a hint for the grader's blame: never an error."""
+    try:
+        return any(type.__getattribute__(kind, "__name__") == "matrix"
+                   and str(type.__getattribute__(kind, "__module__")).startswith("numpy")
+                   for kind in type.__getattribute__(type(value), "__mro__"))
+    except Exception:
+        return False
 
 
 def _same(a: Any, b: Any, np: types.ModuleType) -> bool:
@@ -253,7 +267,8 @@ def traced_bytes(nodes: Sequence[dict[str, Any]], encode: Encode) -> bytes:
                   "args": NONE if args is None else encoded_list(args),
                   "value": node.get("value", NONE),
                   "raised": NONE if raised is None else encode(raised, [UNLIMITED]),
-                  "calls": traced_bytes(node.get("calls", ()), encode)}
+                  "calls": traced_bytes(node.get("calls", ()), encode),
+                  "matrix": encode(node.get("matrix", ""), [UNLIMITED])}
         return encoded_list(fields[name] for name in TRACE_FIELDS)
 
     # Plain bytes, not Encoded: the result carries the trace as bytes of its own (tag b).

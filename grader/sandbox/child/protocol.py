@@ -114,8 +114,10 @@ STATUS = struct.Struct(">i")  # how a runner ended: its exit code, or minus the 
 CALL_FIELDS = ("key", "names", "question", "args", "read", "given", "given_for", "known")
 RESULT_FIELDS = ("status", "value", "message", "cell", "line", "via", "trace", "truncated", "reordered",
                  "error")
-# A judged call's trace: a list of nodes, each a list of these (calls: the nodes below it).
-TRACE_FIELDS = ("f", "args", "value", "raised", "calls")
+# A judged call's trace: a list of nodes, each a list of these (calls: the nodes below it;
+# matrix: which of its arguments, by position, and "r" for what it gave back, were np.matrix,
+# on which `*` and `**` mean other things: the values cross as plain arrays).
+TRACE_FIELDS = ("f", "args", "value", "raised", "calls", "matrix")
 # A result's status is how the runner's call went: returned, raised, missing (not defined),
 # refused (an answer too big to send) or skipped (a call given right answers it did not need).
 # An outcome's is what the worker decided:
