@@ -322,7 +322,7 @@ def _feedback(grading: _Grading, question: Question, cases: tuple[CaseResult, ..
         series_class=assignment.series is not None and assignment.series.class_name in run.defined,
         fragment=next((n for n in question.names if n in run.fragments), None) if missing else None,
         reordered=next((o.reordered for o in outcomes if o.reordered), None),
-        hard_coded=verdict.hard_coded(question, cases, [grading.checks[k] for k in keys], outcomes),
+        sized_for=verdict.sized_for(assignment, cases, [grading.checks[k] for k in keys], outcomes),
         absent=absent, replaced=tuple(grading.replaced))
     text = feedback.question_feedback(assignment, question, cases, findings)
     config = assignment.own_gradient

@@ -219,7 +219,9 @@ class Assignment:
     atol: float
     choices: dict[str, tuple[str, ...]]
     default_seed: int
-    hard_coded_hint: str
+    # The sizes of a case an answer may be sized for, each an expression over the case's
+    # values ("hidden units": "W1.shape[1]"); empty: the shapes of its arrays.
+    sizes: dict[str, str]
     catalogue_names: dict[str, str]
     series: Series | None
     own_gradient: OwnGradient | None
@@ -544,11 +546,39 @@ def _load_folder(folder: Path) -> Assignment:
         name=name, title=data.get("title", name), folder=folder, handin=handin,
         questions=questions, rtol=tolerances[0], atol=tolerances[1], choices=dict(choices),
         default_seed=int(data.get("default_seed", 0)),
-        hard_coded_hint=data.get("hard_coded_hint", "sized for the worksheet's numbers"),
+        sizes=_sizes(manifest, data),
         catalogue_names=dict(data.get("catalogue_names", {})), series=series, own_gradient=own,
         cases_module=cases_module, exercises=exercises, model_answer_path=model_answer)
     _check_model_answer(loaded)
     return loaded
+
+
+def _sizes(manifest: Path, data: dict[str, Any]) -> dict[str, str]:
+    sizes = data.get("sizes", {})
+    if not isinstance(sizes, dict) or not all(isinstance(v, str) for v in sizes.values()):
+        raise AssignmentError(f'{manifest}: [sizes] maps a name to an expression over a case\'s values, '
+                              f'as "hidden units" = "W1.shape[1]"')
+    if "hard_coded_hint" in data:
+        raise AssignmentError(f"{manifest}: hard_coded_hint is gone: name the sizes an answer may be sized "
+                              f'for in [sizes], as "hidden units" = "W1.shape[1]"')
+    return dict(sizes)
+
+
+def case_sizes(assignment: Assignment, case: Case) -> dict[str, Any]:
+    """A case's sizes, by name (see Assignment.sizes); a size its values can't give is left out."""
+    import numpy as np
+
+    if not assignment.sizes:
+        return {f"the shape of {name}": tuple(value.shape) for name, value in case.values.items()
+                if isinstance(value, np.ndarray)}
+    found = {}
+    for name, expression in assignment.sizes.items():
+        try:
+            # The instructor's own expression, over the grader's own cases: trusted.
+            found[name] = eval(expression, {"np": np, "__builtins__": {"len": len}}, dict(case.values))
+        except Exception:
+            continue
+    return found
 
 
 def _layout(folder: Path, handin: str) -> tuple[Path, Path]:

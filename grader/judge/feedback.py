@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from grader.assignment import Assignment, Question
 from grader.judge.absence import Absence, Reason
 from grader.judge.catalogue import Mistake
+from grader.judge.verdict import SizedFor
 from grader.results import CaseResult, Status
 
 
@@ -34,7 +35,7 @@ class Findings:
     series_class: bool = False  # the series' class is defined: it answers some questions
     fragment: str | None = None  # the missing function, pasted outside its class (it takes self)
     reordered: tuple[str, ...] | None = None  # the stub's parameters, in the student's order
-    hard_coded: bool = False  # right on the worksheet's numbers only (see verdict.hard_coded)
+    sized_for: SizedFor | None = None  # right only where a size is the worksheet's (see verdict.sized_for)
     absent: Absence | None = None  # why the function the student wrote is not there when graded
     # The other graded functions top-level code replaced, which a call of this one may have met.
     replaced: tuple[Absence, ...] = ()
@@ -152,7 +153,7 @@ def _missing(assignment: Assignment, question: Question, found: Findings) -> str
 def _wrong(assignment: Assignment, cases: tuple[CaseResult, ...], failing: list[CaseResult],
            first: CaseResult, found: Findings) -> str:
     """Some case is wrong or failed: the mistake by name, one carried forward, an answer
-    hard-coded for the worksheet's numbers, else what `first` shows."""
+    sized for one of the worksheet's sizes, else what `first` shows."""
     correct = f" ({len(cases) - len(failing)}/{len(cases)} cases correct)" if len(cases) > 1 else ""
     if len(failing) == len(cases) and all(c.error == "NotImplementedError" for c in failing):
         return "not answered yet: the function still raises NotImplementedError"
@@ -170,9 +171,11 @@ def _wrong(assignment: Assignment, cases: tuple[CaseResult, ...], failing: list[
     if carried and all(c.carried_from for c in failing):
         return (f"wrong only because your {_names(assignment, carried)} {_verb(carried)} wrong: right given "
                 f"{_them(carried)} (no credit carried forward in this grading){correct}")
-    if found.hard_coded:
-        return (f"correct on the worksheet's numbers only: is something hard-coded, or "
-                f"{assignment.hard_coded_hint}? {first.case_label}: {first.message}{correct}")
+    if found.sized_for is not None:
+        sized = found.sized_for
+        return (f"right only with {sized}, as on the worksheet, and wrong with {sized.others()}: is "
+                f"something sized for {sized} (a number written where a shape belongs)? "
+                f"{first.case_label}: {first.message}{correct}")
     if len(cases) == 1:  # a question asked once: no case to name, no tally to keep
         return first.message
     return f"{first.case_label}: {first.message}{correct}"

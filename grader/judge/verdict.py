@@ -1,7 +1,8 @@
 """Pure verdicts on the answers of one run: each case's (right, wrong and why, or how the call
 failed), with any credit carried forward from the student's own earlier functions (see
-`carry`); and, over a question's cases, whether its answer was hard-coded for the worksheet's
-numbers, and the digest that groups students who gave the same wrong answer.
+`carry`); and, over a question's cases, whether its answer is sized for one of the
+worksheet's sizes (see `sized_for`), and the digest that groups students who gave the same
+wrong answer.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from functools import cached_property
 from typing import Any
 
 from grader import sandbox
-from grader.assignment import Assignment, Case, Question
+from grader.assignment import Assignment, Case, Question, case_sizes
 from grader.judge import carry, compare
 from grader.results import CaseResult, QuestionResult, Status
 
@@ -255,16 +256,60 @@ def _refusal(run: Judging, index: int, wrong: tuple[sandbox.Traced, ...]) -> str
     return None
 
 
-def hard_coded(question: Question, cases: tuple[CaseResult, ...], checks: list[Check],
-               outcomes: list[sandbox.CallOutcome]) -> bool:
-    """Right on the worksheet's numbers, and grossly wrong (not off by rounding) on the others."""
-    worksheet = [c for c in cases if c.worksheet]
-    failing = [(c, check, outcome) for c, check, outcome in zip(cases, checks, outcomes, strict=True)
-               if c.status is not Status.PASSED]
-    return bool(worksheet and failing) and all(c.status is Status.PASSED for c in worksheet) and all(
-        c.status is Status.WRONG and outcome.status == "returned"
-        and compare.error_size(question, outcome.value, check.expected) > _GROSSLY_WRONG
-        for c, check, outcome in failing)
+@dataclass(frozen=True)
+class SizedFor:
+    """An answer right wherever a size is the worksheet's and wrong wherever it is not."""
+
+    size: str  # its name: "hidden units"
+    worksheet: tuple[Any, ...]  # the worksheet's values of it
+    failing: tuple[Any, ...]  # the other values, where the answer is wrong
+
+    def __str__(self) -> str:
+        return f"{_either(self.worksheet)} {self.size}"
+
+    def others(self) -> str:
+        return _either(self.failing, "and")
+
+
+def _either(values: tuple[Any, ...], joined: str = "or") -> str:
+    words = [str(v) for v in values]
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {joined} {words[-1]}"
+
+
+def sized_for(assignment: Assignment, cases: tuple[CaseResult, ...], checks: list[Check],
+              outcomes: list[sandbox.CallOutcome]) -> SizedFor | None:
+    """The size an answer is sized for, if there is one: right on every worksheet case, wrong
+    (grossly: not off by rounding) or raising on every case where that size differs from the
+    worksheet's, and right on every other case. None where no size explains the failures (the
+    hint would not be true)."""
+    if not any(c.worksheet for c in cases) or not all(c.status is Status.PASSED and not c.carried_from
+                                                      for c in cases if c.worksheet):
+        return None
+    failing = [c for c in cases if c.status is not Status.PASSED]
+    if not failing or not all(_own_failure(c, check, outcome)
+                              for c, check, outcome in zip(cases, checks, outcomes, strict=True)
+                              if c.status is not Status.PASSED):
+        return None
+    sizes = [case_sizes(assignment, check.case) for check in checks]
+    worksheet = [size for c, size in zip(cases, sizes, strict=True) if c.worksheet]
+    for name in sizes[0]:
+        seen = tuple(dict.fromkeys(size.get(name) for size in worksheet))
+        differs = [size.get(name) not in seen for size in sizes]
+        if all(differs[i] == (c.status is not Status.PASSED) for i, c in enumerate(cases)):
+            others = (size.get(name) for size, differ in zip(sizes, differs, strict=True) if differ)
+            return SizedFor(name, seen, tuple(dict.fromkeys(others)))
+    return None
+
+
+def _own_failure(case: CaseResult, check: Check, outcome: sandbox.CallOutcome) -> bool:
+    """A failure of the answer's own: wrong by more than rounding, or raising, and nothing
+    carried from an earlier function or missing here."""
+    if case.carried_from or case.could_not_run:
+        return False
+    if case.status is Status.RAISED:
+        return outcome.status == "raised"
+    return case.status is Status.WRONG and outcome.status == "returned" \
+        and compare.error_size(check.question, outcome.value, check.expected) > _GROSSLY_WRONG
 
 
 def answer_digest(values: list[Any]) -> str:

@@ -327,7 +327,9 @@ title = "Vectors warm-up"
 handin = "warmup"
 rtol = 1e-6
 atol = 1e-10
-hard_coded_hint = "sized for three numbers"
+
+[sizes]
+"numbers" = "len(v)"
 
 [choices]
 "rows" = ["row", "rows"]

@@ -189,10 +189,21 @@ def test_another_contract_function_is_not_a_near_miss(grade_tiny):
     assert graded.feedback == "not defined: write a function named unit"
 
 
-def test_right_on_the_worksheet_only_is_called_hard_coded(grade_tiny):
+def test_right_only_where_a_size_is_the_worksheets_is_called_sized_for_it(grade_tiny):
     result = grade_tiny(with_tiny_solution("def outer_shape(n, m):\n    return (3, 2)\n"))
     assert _graded(result, "outer_shape").feedback.startswith(
-        f"correct on the worksheet's numbers only: is something hard-coded, or {TINY.hard_coded_hint}?")
+        "right only with 3 numbers, as on the worksheet, and wrong with 1 and 5: is something sized for 3 numbers")
+
+
+def test_wrong_where_no_size_explains_it_is_not_called_sized_for_anything(grade_tiny):
+    # Issue 27, 3: right on the worksheet's 3 numbers and on 5, wrong on 1: it is not sized for
+    # 3 numbers, whatever else is wrong with it (before: "correct on the worksheet's numbers only").
+    result = grade_tiny(with_tiny_solution(
+        "def unit(v):\n    # a vector of one number is already a unit vector\n"
+        "    return v / norm(v) if len(v) > 1 else v\n"))
+    feedback = _graded(result, "unit").feedback
+    assert "sized for" not in feedback and "worksheet's numbers only" not in feedback
+    assert feedback.startswith("random (1 number)")
 
 
 # Back on the worksheet: its chain of calls, and its numbers.
