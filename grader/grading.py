@@ -152,6 +152,8 @@ def contract(assignment: Assignment) -> sandbox.Contract:
                            series_standin=series.standin)
     if own is not None:
         contract = replace(contract, own_cost=own.J, own_cost_arguments=own.arguments, own_cost_weights=own.weights)
+    if assignment.one_number is not None:
+        contract = replace(contract, one_number=assignment.one_number[0], one_number_inside=assignment.one_number[1])
     return contract
 
 

@@ -222,6 +222,9 @@ class Assignment:
     # The sizes of a case an answer may be sized for, each an expression over the case's
     # values ("hidden units": "W1.shape[1]"); empty: the shapes of its arrays.
     sizes: dict[str, str]
+    # J as one number inside some questions' calls: (the function whose row J is passed on as
+    # its total, the questions inside whose calls it is), or None (see [one_number]).
+    one_number: tuple[str, tuple[str, ...]] | None
     catalogue_names: dict[str, str]
     series: Series | None
     own_gradient: OwnGradient | None
@@ -423,10 +426,14 @@ def as_number(answer: Any, expected: Any) -> Any:
 
 def as_row(answer: Any, expected: np.ndarray) -> Any:
     """A row (1, n) may come as (n,) (J as the series' own code gives it), or any size-1 form
-    when n is 1."""
+    when n is 1. With several outputs one number is read as their total, the other form the
+    worksheet accepts (the J whose gradient a2^T delta3 is, and what the series' notebook
+    computes under %pylab): it is compared with the total, given back as (answer, total)."""
     array = np.asarray(answer, dtype=float)
     if array.size == expected.size and (expected.size == 1 or array.shape == expected.shape[1:]):
         return array.reshape(expected.shape)
+    if array.size == 1 and expected.size > 1 and expected.ndim == 2 and expected.shape[0] == 1:
+        return array.reshape(()), np.sum(expected).reshape(())
     return answer
 
 
@@ -546,7 +553,7 @@ def _load_folder(folder: Path) -> Assignment:
         name=name, title=data.get("title", name), folder=folder, handin=handin,
         questions=questions, rtol=tolerances[0], atol=tolerances[1], choices=dict(choices),
         default_seed=int(data.get("default_seed", 0)),
-        sizes=_sizes(manifest, data),
+        sizes=_sizes(manifest, data), one_number=_one_number(manifest, data, questions),
         catalogue_names=dict(data.get("catalogue_names", {})), series=series, own_gradient=own,
         cases_module=cases_module, exercises=exercises, model_answer_path=model_answer)
     _check_model_answer(loaded)
@@ -562,6 +569,19 @@ def _sizes(manifest: Path, data: dict[str, Any]) -> dict[str, str]:
         raise AssignmentError(f"{manifest}: hard_coded_hint is gone: name the sizes an answer may be sized "
                               f'for in [sizes], as "hidden units" = "W1.shape[1]"')
     return dict(sizes)
+
+
+def _one_number(manifest: Path, data: dict[str, Any], questions: tuple[Question, ...]
+                ) -> tuple[str, tuple[str, ...]] | None:
+    entry = data.get("one_number")
+    if entry is None:
+        return None
+    ids = {q.id for q in questions}
+    function, inside = entry.get("function"), entry.get("inside", [])
+    if function not in ids or not inside or not all(name in ids for name in inside):
+        raise AssignmentError(f"{manifest}: [one_number] needs function, a question id (\"cost\"), and inside, "
+                              f"a list of question ids ([\"numerical_gradient\"])")
+    return function, tuple(inside)
 
 
 def case_sizes(assignment: Assignment, case: Case) -> dict[str, Any]:

@@ -97,6 +97,14 @@ def wrong_entries(got: np.ndarray, expected: np.ndarray, rtol: float = RTOL,
     return ~close
 
 
+def normalised(normalise: Callable[[Any, Any], Any], got: Any, expected: Any) -> tuple[Any, Any]:
+    """The answer in the form it is compared in, with the expected value: a normaliser gives
+    back the answer, or (answer, expected) where it reads the answer as another accepted form
+    (one number for the total of a row)."""
+    result = normalise(got, expected)
+    return result if isinstance(result, tuple) else (result, expected)
+
+
 def compare_array(value: Any, expected: np.ndarray,
                   normalise: Callable[[Any, Any], Any] | None = None, *,
                   rtol: float = RTOL, atol: float = ATOL, reveal: bool = True) -> str | None:
@@ -106,7 +114,7 @@ def compare_array(value: Any, expected: np.ndarray,
     if got is None:
         return f"returned {describe(value)}, which numpy cannot read as an array of numbers"
     if normalise is not None:
-        got = normalise(got, expected)
+        got, expected = normalised(normalise, got, expected)
     if got.shape != expected.shape:
         if not reveal:
             return f"shape {fmt_shape(got.shape)}, which is not the shape of the answer"
@@ -152,7 +160,7 @@ def error_size(question: Question, value: Any, expected: Any) -> float:
     for got, want in pairs:
         got, want = as_array(got), np.asarray(want, dtype=float)
         if got is not None and question.normalise is not None and question.kind is Kind.ARRAY:
-            got = question.normalise(got, want)
+            got, want = normalised(question.normalise, got, want)
         if got is None or got.shape != want.shape:
             return float("inf")
         # An answer of zeros with atol 0 has no scale: its error is then absolute.
@@ -239,7 +247,7 @@ def _agrees_array(value: Any, expected: Any, normalise: Callable[[Any, Any], Any
     if got is None:
         return False
     if normalise is not None:
-        got = normalise(got, want)
+        got, want = normalised(normalise, got, want)
     if got.shape != want.shape:
         return False
     if np.isfinite(want).all():

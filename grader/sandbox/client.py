@@ -129,6 +129,10 @@ class Contract:
     own_cost: str = ""
     own_cost_arguments: tuple[str, ...] = ()
     own_cost_weights: tuple[str, ...] = ()
+    # Inside the judged calls of `one_number_inside`, what the student's `one_number` function
+    # gives as a row (J per output) is passed on as its total (see child/calls.py's Tracer).
+    one_number: str = ""
+    one_number_inside: tuple[str, ...] = ()
 
     @property
     def own_cost_spec(self) -> dict[str, Any]:
@@ -345,7 +349,9 @@ def _contract(contract: Contract) -> dict:
                                              "adapter": contract.series_adapter,
                                              "modules": list(contract.series_modules),
                                              "standin": contract.series_standin})),
-            "own_cost": _wire.Encoded(_encode(contract.own_cost_spec))}
+            "own_cost": _wire.Encoded(_encode(contract.own_cost_spec)),
+            "one_number": _wire.Encoded(_encode({"function": contract.one_number,
+                                                 "inside": list(contract.one_number_inside)}))}
 
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")

@@ -194,6 +194,38 @@ def test_the_series_class_form_is_graded_through_the_assignments_adapter(write):
     assert "the Neural_Network class answers forward, cost" in relative.feedback
 
 
+# The series' computeNumericalGradient, as a student writes it with plain functions: J is
+# their own cost, a row (1, outputLayerSize) as Part 4's table gives it.
+SERIES_STYLE_NUMGRAD = """
+def numerical_gradient(X, y, W1, W2, epsilon=1e-4):
+    paramsInitial = get_params(W1, W2)
+    sizes = (W1.shape[0], W1.shape[1], W2.shape[1])
+    numgrad = np.zeros(paramsInitial.shape)
+    perturb = np.zeros(paramsInitial.shape)
+    for p in range(len(paramsInitial)):
+        perturb[p] = epsilon
+        loss2 = cost(y, forward(X, *set_params(paramsInitial + perturb, *sizes))[3])
+        loss1 = cost(y, forward(X, *set_params(paramsInitial - perturb, *sizes))[3])
+        numgrad[p] = (loss2 - loss1) / (2 * epsilon)
+        perturb[p] = 0
+    return numgrad
+"""
+
+
+@pytest.mark.sandbox
+def test_a_row_cost_is_one_number_inside_the_numerical_gradient_as_for_the_class(write):
+    # Issue 27, 4: numpy 2 no longer puts a size-1 array into one entry of numgrad. The class
+    # adapter reads J as one number (3/3); the same code as plain functions raised "setting an
+    # array element with a sequence" (0/3). One convention for both forms.
+    result = _grade(write, MODEL + "\n" + SERIES_STYLE_NUMGRAD)
+    assert scores(result)["numerical_gradient"] == CHECKING_POINTS["numerical_gradient"], \
+        {q.question.id: q.feedback for q in result.questions}
+    assert scores(_grade(write, SERIES_CLASS_FORM, name="partFive.py"))["numerical_gradient"] == 3
+    # A cost per example (not summed: the student's own mistake) is passed on as it is.
+    unsummed = MODEL + "\n" + SERIES_STYLE_NUMGRAD + "\n\ndef cost(y, yHat):\n    return 0.5 * (y - yHat) ** 2\n"
+    assert scores(_grade(write, unsummed))["numerical_gradient"] < 3
+
+
 @pytest.mark.sandbox
 def test_the_class_forms_mistake_is_found_too(write):
     # The series' class with the perturbation never reset: wrong through the class as well.

@@ -31,7 +31,6 @@ MISTAKES = {
     "cost.missing_half": "def cost(y, yHat):\n    return np.sum((y - yHat) ** 2, axis=0, keepdims=True)\n",
     "cost.mean": "def cost(y, yHat):\n    return 0.5 * np.mean((y - yHat) ** 2, axis=0, keepdims=True)\n",
     "cost.not_summed": "def cost(y, yHat):\n    return 0.5 * (y - yHat) ** 2\n",
-    "cost.summed_over_outputs": "def cost(y, yHat):\n    return 0.5 * np.sum((y - yHat) ** 2)\n",
     "shape.swapped": "def dJdW1_shape(i, h, o):\n    return (h, i)\n",
     "sigmoid_prime.applied_to_z": "def sigmoid_prime(z):\n    return z * (1 - z)\n",
     "sigmoid_prime.not_differentiated": "def sigmoid_prime(z):\n    return 1 / (1 + np.exp(-z))\n",

@@ -10,7 +10,19 @@ import textwrap
 
 import pytest
 
-from conftest import BACKPROP, FAST, ROOT, SERIES_CLASS, SOLUTION, notebook_text, points, run_cli, scores, statuses
+from conftest import (
+    BACKPROP,
+    FAST,
+    ROOT,
+    SERIES_CLASS,
+    SOLUTION,
+    notebook_text,
+    points,
+    run_cli,
+    scores,
+    statuses,
+    with_solution,
+)
 from grader.grading import grade_path
 
 STUB = (ROOT / "exercises" / "backprop" / "backprop.py").read_text(encoding="utf-8")
@@ -317,3 +329,22 @@ def test_the_autograder_can_carry_a_requirements_file(tmp_path):
         assert archive.read("requirements.txt") == b"scipy\n"
         setup = archive.read("setup.sh").decode()
     assert '-r "$AUTOGRADER/source/requirements.txt"' in setup
+
+
+def test_the_series_cost_scores_alike_as_a_file_and_under_pylab(grade):
+    # Issue 27, 4: the series writes J = 0.5*sum((y-self.yHat)**2). In a .py `sum` is Python's,
+    # one J per output; under %pylab it is numpy's, the total over the outputs too: the J whose
+    # gradient a2^T delta3 is. The worksheet accepts both: with several outputs they differ.
+    series = SERIES_CLASS.replace("0.5 * np.sum((y - self.yHat) ** 2, axis=0)", "0.5 * sum((y - self.yHat) ** 2)")
+    assert series != SERIES_CLASS
+    as_file = grade("import numpy as np\n\n" + series)
+    as_notebook = grade(notebook_text("%pylab inline", series), "part4.ipynb")
+    assert scores(as_file)["cost"] == scores(as_notebook)["cost"] == points("cost")
+    assert as_file.score == as_notebook.score == SERIES_POINTS
+
+
+def test_a_scalar_total_cost_is_accepted_beside_the_row(grade):
+    result = grade(with_solution("def cost(y, yHat):\n    return 0.5 * np.sum((y - yHat) ** 2)\n"))
+    assert scores(result)["cost"] == points("cost")
+    wrong = grade(with_solution("def cost(y, yHat):\n    return np.sum((y - yHat) ** 2)\n"))
+    assert scores(wrong)["cost"] == 0

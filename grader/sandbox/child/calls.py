@@ -143,6 +143,9 @@ class Tracer:
         # answers the graded functions it calls give instead of the student's own.
         self.given: dict[str, list[tuple[Any, Any]]] | None = None
         self.used: list[Used] = []
+        # The graded function whose row J is passed on as one number in this judged call (see
+        # Answerer.one_number), or None.
+        self.one_number: str | None = None
 
     def answer_given(self, question_id: str, ordered: Sequence[Any]) -> Any:
         """The right answer the grader gave for this call of a graded function (a fresh copy:
@@ -153,6 +156,11 @@ class Tracer:
             if len(args) == len(ordered) and all(_same(a, b, np) for a, b in zip(ordered, args, strict=True)):
                 return _fresh(answer)
         return None
+
+    def passed_on(self, question_id: str, value: Any) -> Any:
+        """What a graded call gives its caller: as it returned, but for the row J that this
+        judged call takes as one number (see Answerer.one_number)."""
+        return _one_number(value) if question_id == self.one_number else value
 
     def start(self) -> None:
         self.stack, self.nodes, self.budget, self.truncated = [[]], 0, [self.max_bytes], False
@@ -186,20 +194,20 @@ class Tracer:
                 return function(*args, **kwargs)
             if self.nodes >= self.MAX_NODES or len(stack) > self.MAX_DEPTH:
                 self.truncated = True
-                return function(*args, **kwargs)
+                return self.passed_on(question_id, function(*args, **kwargs))
             node: dict[str, Any] = {"f": question_id}
             try:
                 ordered = ordered_args(args, kwargs)
                 if self.given is not None and ordered is not None:
                     given = self.answer_given(question_id, ordered)
                     if given is not None:
-                        return given
+                        return self.passed_on(question_id, given)
                 node["args"] = None if ordered is None else [self.encode(a, self.budget) for a in ordered]
                 if ordered is not None:
                     node["matrix"] = "".join(str(i) for i, a in enumerate(ordered[:10]) if _is_matrix(a))
             except Exception:  # too big, or unreadable: this call is not recorded
                 self.truncated = True
-                return function(*args, **kwargs)
+                return self.passed_on(question_id, function(*args, **kwargs))
             return self.record(node, stack, ordered, function, args, kwargs)
 
         return functools.update_wrapper(traced, function)
@@ -213,7 +221,7 @@ class Tracer:
         used = [node["f"], ordered, None]
         self.used.append(used)
         try:
-            value = function(*args, **kwargs)
+            value = self.passed_on(node["f"], function(*args, **kwargs))
             used[2] = value
         except BaseException as exc:  # recorded, then raised on as before
             node["raised"] = type(exc).__name__[:100]
@@ -230,6 +238,20 @@ class Tracer:
             node["value"] = NONE  # the value could not be kept
             self.truncated = True
         return value
+
+
+def _one_number(value: Any) -> Any:
+    """A J given as a row, one entry per output ((1, n), (n,) or any size 1), as its total: the
+    one number the notes define J as for checking. Anything else (J per example) as it is."""
+    import numpy as np
+
+    try:
+        array = np.asarray(value, dtype=float)
+    except Exception:
+        return value
+    if array.ndim == 0 or array.size == 1 or array.ndim == 1 or (array.ndim == 2 and array.shape[0] == 1):
+        return float(np.sum(array))
+    return value
 
 
 def _is_matrix(value: Any) -> bool:
@@ -291,6 +313,13 @@ class Answerer:
         self.max_answer: int = program.get("max_answer", MAX_ANSWER)
         self.params: dict[str, Sequence[str]] = program.get("params", {})
         self.own_cost_spec: dict[str, Any] = program.get("own_cost") or {}
+        # J as one number inside these questions' calls: numpy 2 no longer puts a row J (one
+        # entry per output, as the worksheet's table gives it) into one entry of an array, and
+        # the notes define J for checking as one number: the series' class is read so by its
+        # adapter, a student's own functions alike.
+        one_number = program.get("one_number") or {}
+        self.one_number: tuple[str, frozenset[str]] = (one_number.get("function") or "",
+                                                       frozenset(one_number.get("inside") or ()))
         # Each graded function the student defined is traced: a judged call records the graded
         # functions it used. The judged call itself is made on the function as defined.
         self.tracer = Tracer(encode, self.params, self.max_answer)
@@ -338,6 +367,7 @@ class Answerer:
              reordered: tuple[str, ...] | None, stub: Sequence[str]) -> Record:
         """A judged call made, traced: its answer, or how it raised."""
         tracer, key = self.tracer, call["key"]
+        tracer.one_number = self.one_number[0] if call["question"] in self.one_number[1] else None
         tracer.start()
         trace: list[dict[str, Any]] = []
         try:
