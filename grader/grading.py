@@ -210,7 +210,7 @@ def _run(submission: Submission, options: Options, runner: Runner) -> sandbox.Ru
         hidden=(*options.private_paths, str(Path(submission.path).resolve().parent)),
     )
     return runner(list(submission.cells), list(calls(options.seed, options.assignment)), options.limits,
-                  confinement, submission.modules, contract(options.assignment))
+                  confinement, submission.modules, replace(contract(options.assignment), seed=options.seed or 0))
 
 
 def _refuse_if_uncompilable(submission: Submission) -> None:

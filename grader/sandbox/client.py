@@ -133,6 +133,9 @@ class Contract:
     # gives as a row (J per output) is passed on as its total (see child/calls.py's Tracer).
     one_number: str = ""
     one_number_inside: tuple[str, ...] = ()
+    # The grading seed: numpy's and random's generators in the student's process start from it,
+    # again before each call, so that code drawing random numbers gets the same grade every run.
+    seed: int = 0
 
     @property
     def own_cost_spec(self) -> dict[str, Any]:
@@ -351,7 +354,8 @@ def _contract(contract: Contract) -> dict:
                                              "standin": contract.series_standin})),
             "own_cost": _wire.Encoded(_encode(contract.own_cost_spec)),
             "one_number": _wire.Encoded(_encode({"function": contract.one_number,
-                                                 "inside": list(contract.one_number_inside)}))}
+                                                 "inside": list(contract.one_number_inside)})),
+            "seed": contract.seed}
 
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")

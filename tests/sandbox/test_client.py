@@ -87,15 +87,18 @@ def test_a_trace_is_read_only_when_needed_and_a_forged_one_is_no_trace():
         data = encode(nodes, [1000]) if data is None else data
         return sandbox.CallOutcome("returned", value=1.0, trace_data=data, trace_questions=questions)
 
-    good = outcome([["sigmoid_prime", [np.ones(2)], np.ones(2), None, []]])
+    good = outcome([["sigmoid_prime", [np.ones(2)], np.ones(2), None, [], "0r"]])
     [node] = good.used
     assert node.function == "sigmoid_prime" and node.status == "returned"
     assert node.value.tolist() == [1.0, 1.0] and node.args[0].tolist() == [1.0, 1.0]
+    assert node.handed_matrix() and node.gave_matrix()
+    [forged] = outcome([["sigmoid_prime", [np.ones(2)], np.ones(2), None, [], "<b>" * 50]]).used
+    assert forged.matrix == "" and not forged.gave_matrix()  # a marker that does not read is none
     assert outcome(data=b"\xff\x00garbage").used == ()
-    assert outcome([["os.system", None, None, None, []]]).used == ()
+    assert outcome([["os.system", None, None, None, [], ""]]).used == ()
     nested = []
     for _ in range(12):
-        nested = [["forward", None, None, None, nested]]
+        nested = [["forward", None, None, None, nested, ""]]
     assert outcome(nested).used == ()
     assert sandbox.CallOutcome("returned", value=1.0).used == ()
 

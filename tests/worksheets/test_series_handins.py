@@ -348,3 +348,18 @@ def test_a_scalar_total_cost_is_accepted_beside_the_row(grade):
     assert scores(result)["cost"] == points("cost")
     wrong = grade(with_solution("def cost(y, yHat):\n    return np.sum((y - yHat) ** 2)\n"))
     assert scores(wrong)["cost"] == 0
+
+
+@pytest.mark.sandbox
+def test_a_class_drawing_random_weights_gets_the_same_feedback_every_run(tmp_path):
+    # Issue 27, 5: weights drawn in __init__ under other names (w1, w2) than the adapter sets,
+    # and a draw from `random`: wrong, but wrong the same way on every run. Each run is a new
+    # grader: runners forked from one fork server share its generators' state, two runs did not.
+    series = (SERIES_CLASS.replace("self.W1", "self.w1").replace("self.W2", "self.w2")
+              .replace("return 1 / (1 + np.exp(-z))", "return 1 / (1 + np.exp(-z)) + random.random() * 1e-3"))
+    (tmp_path / "backprop.py").write_text("import random\nimport numpy as np\n\n" + series, encoding="utf-8")
+    runs = [json.loads(run_cli(str(tmp_path / "backprop.py"), "--format", "json", "--no-cache").stdout)
+            ["submissions"][0] for _ in range(2)]
+    feedback = [[q["feedback"] for q in run["questions"]] for run in runs]
+    assert runs[0]["questions"][0]["score"] == 0 and "got" in feedback[0][0]
+    assert feedback[0] == feedback[1]

@@ -240,6 +240,20 @@ class Tracer:
         return value
 
 
+def seed_generators(np: types.ModuleType, seed: int, key: int | None = None) -> None:
+    """numpy's global generator and random's, seeded from the grading seed (and a call's key,
+    for a call): code that draws random numbers (weights in a class's __init__) gets the same
+    numbers every run, whatever ran before. The student's own seeding, at load, comes after."""
+    import random
+
+    value = (seed * 1_000_003 + (0 if key is None else key + 1)) % 2**32
+    try:
+        np.random.seed(value)
+        random.seed(value)
+    except Exception:  # the student's code replaced them: theirs to answer for
+        pass
+
+
 def _one_number(value: Any) -> Any:
     """A J given as a row, one entry per output ((1, n), (n,) or any size 1), as its total: the
     one number the notes define J as for checking. Anything else (J per example) as it is."""
@@ -317,6 +331,7 @@ class Answerer:
         # entry per output, as the worksheet's table gives it) into one entry of an array, and
         # the notes define J for checking as one number: the series' class is read so by its
         # adapter, a student's own functions alike.
+        self.seed: int = program["seed"] if isinstance(program.get("seed"), int) else 0
         one_number = program.get("one_number") or {}
         self.one_number: tuple[str, frozenset[str]] = (one_number.get("function") or "",
                                                        frozenset(one_number.get("inside") or ()))
@@ -367,6 +382,7 @@ class Answerer:
              reordered: tuple[str, ...] | None, stub: Sequence[str]) -> Record:
         """A judged call made, traced: its answer, or how it raised."""
         tracer, key = self.tracer, call["key"]
+        seed_generators(self.np, self.seed, key)
         tracer.one_number = self.one_number[0] if call["question"] in self.one_number[1] else None
         tracer.start()
         trace: list[dict[str, Any]] = []

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .audit import install_audit_hook
-from .calls import Answerer, Record
+from .calls import Answerer, Record, seed_generators
 from .cells import Cells
 from .protocol import CALL_FIELDS, KEY, LENGTH, LOST_CHANNEL, RESULT_FIELDS, FromRunner, ToRunner, plain_name
 from .standins import install_finders, missing_message
@@ -368,6 +368,7 @@ def run_program(program: dict[str, Any], stop_at: dict[str, int | None], channel
     install_finders(program.get("modules", {}), student.serve_series, series.get("modules", ()),
                     series.get("standin", ""))
     install_audit_hook(channel.send, program.get("plan", {}).get("protected", ()))
+    seed_generators(np, program["seed"] if isinstance(program.get("seed"), int) else 0)
     Cells(student.cells, stop_at, namespace, channel.send, student.describe, student.error_line,
           student.note_missing, restore_builtins).run()
     fragments = sorted(k for k, v in list(namespace.items())
