@@ -43,6 +43,7 @@ MISTAKES = {
     "dJdW2.missing_delta3": "def dJdW2(a2, delta3):\n    return a2.T\n",
     "dJdW2.transposed": "def dJdW2(a2, delta3):\n    return np.dot(delta3.T, a2)\n",
     "dJdW2.elementwise": "def dJdW2(a2, delta3):\n    return a2 * delta3\n",
+    "dJdW2.elementwise_transposed": "def dJdW2(a2, delta3):\n    return a2.T * delta3\n",
     "dJdW2.mean": "def dJdW2(a2, delta3):\n    return np.dot(a2.T, delta3) / a2.shape[0]\n",
     "delta2.W2_not_transposed": "def delta2(delta3, W2, z2):\n    return np.dot(delta3, W2) * sigmoid_prime(z2)\n",
     "delta2.elementwise": "def delta2(delta3, W2, z2):\n    return delta3 * W2.T * sigmoid_prime(z2)\n",
