@@ -39,6 +39,7 @@ MISTAKES = {
     "delta3.sign": "def delta3(y, yHat, z3):\n    return (y - yHat) * sigmoid_prime(z3)\n",
     "delta3.missing_fprime": "def delta3(y, yHat, z3):\n    return -(y - yHat)\n",
     "delta3.fprime_of_yhat": "def delta3(y, yHat, z3):\n    return -(y - yHat) * sigmoid_prime(yHat)\n",
+    "delta3.dot_product": "def delta3(y, yHat, z3):\n    return np.dot(-(y - yHat), sigmoid_prime(z3))\n",
     "dz3dW2.transposed": "def dz3dW2(a2):\n    return a2\n",
     "dJdW2.missing_delta3": "def dJdW2(a2, delta3):\n    return a2.T\n",
     "dJdW2.transposed": "def dJdW2(a2, delta3):\n    return np.dot(delta3.T, a2)\n",
@@ -49,6 +50,8 @@ MISTAKES = {
     "delta2.elementwise": "def delta2(delta3, W2, z2):\n    return delta3 * W2.T * sigmoid_prime(z2)\n",
     "delta2.fprime_of_a2": "def delta2(delta3, W2, z2):\n    a2 = sigmoid(z2)\n    return np.dot(delta3, W2.T) * sigmoid_prime(a2)\n",
     "delta2.missing_fprime": "def delta2(delta3, W2, z2):\n    return np.dot(delta3, W2.T)\n",
+    "delta2.dot_product":
+        "def delta2(delta3, W2, z2):\n    return np.dot(np.dot(delta3, W2.T), sigmoid_prime(z2))\n",
     "dJdW1.X_not_transposed": "def dJdW1(X, delta2):\n    return np.dot(X, delta2)\n",
     "dJdW1.mean": "def dJdW1(X, delta2):\n    return X.T @ delta2 / len(X)\n",
     "dJdyHat.sign": "def dJdyHat(y, yHat):\n    return y - yHat\n",
