@@ -45,6 +45,7 @@ MISTAKES = {
     "dJdW2.transposed": "def dJdW2(a2, delta3):\n    return np.dot(delta3.T, a2)\n",
     "dJdW2.elementwise": "def dJdW2(a2, delta3):\n    return a2 * delta3\n",
     "dJdW2.elementwise_transposed": "def dJdW2(a2, delta3):\n    return a2.T * delta3\n",
+    "dJdW2.reshaped": "def dJdW2(a2, delta3):\n    return np.dot(a2.reshape(a2.shape[1], a2.shape[0]), delta3)\n",
     "dJdW2.mean": "def dJdW2(a2, delta3):\n    return np.dot(a2.T, delta3) / a2.shape[0]\n",
     "delta2.W2_not_transposed": "def delta2(delta3, W2, z2):\n    return np.dot(delta3, W2) * sigmoid_prime(z2)\n",
     "delta2.elementwise": "def delta2(delta3, W2, z2):\n    return delta3 * W2.T * sigmoid_prime(z2)\n",
@@ -54,6 +55,7 @@ MISTAKES = {
         "def delta2(delta3, W2, z2):\n    return np.dot(np.dot(delta3, W2.T), sigmoid_prime(z2))\n",
     "dJdW1.X_not_transposed": "def dJdW1(X, delta2):\n    return np.dot(X, delta2)\n",
     "dJdW1.mean": "def dJdW1(X, delta2):\n    return X.T @ delta2 / len(X)\n",
+    "dJdW1.reshaped": "def dJdW1(X, delta2):\n    return np.dot(X.reshape(X.shape[1], X.shape[0]), delta2)\n",
     "dJdyHat.sign": "def dJdyHat(y, yHat):\n    return y - yHat\n",
     "dJdyHat.half_kept": "def dJdyHat(y, yHat):\n    return -0.5 * (y - yHat)\n",
     "per_example_dJdW2.examples_last":
