@@ -62,6 +62,7 @@ MISTAKES = {
         "def per_example_dJdW2(a2, delta3):\n    return np.einsum('ij,ik->jki', a2, delta3)\n",
     "per_example_dJdW2.transposed":
         "def per_example_dJdW2(a2, delta3):\n    return np.array([np.outer(d, a) for a, d in zip(a2, delta3)])\n",
+    "per_example_dJdW2.summed": "def per_example_dJdW2(a2, delta3):\n    return np.dot(a2.T, delta3)\n",
     "a2_rows_and_columns.swapped": "A2_ROWS = 'hidden unit'\nA2_COLUMNS = 'Examples'\n",
     "cost_function_prime.swapped":
         "_right = cost_function_prime\ndef cost_function_prime(X, y, W1, W2):\n    a, b = _right(X, y, W1, W2)\n    return b, a\n",
