@@ -55,6 +55,7 @@ MISTAKES = {
         "def delta2(delta3, W2, z2):\n    return np.dot(np.dot(delta3, W2.T), sigmoid_prime(z2))\n",
     "dJdW1.X_not_transposed": "def dJdW1(X, delta2):\n    return np.dot(X, delta2)\n",
     "dJdW1.mean": "def dJdW1(X, delta2):\n    return X.T @ delta2 / len(X)\n",
+    "dJdW1.transposed": "def dJdW1(X, delta2):\n    return np.dot(delta2.T, X)\n",
     "dJdW1.reshaped": "def dJdW1(X, delta2):\n    return np.dot(X.reshape(X.shape[1], X.shape[0]), delta2)\n",
     "dJdyHat.sign": "def dJdyHat(y, yHat):\n    return y - yHat\n",
     "dJdyHat.half_kept": "def dJdyHat(y, yHat):\n    return -0.5 * (y - yHat)\n",
