@@ -46,6 +46,7 @@ MISTAKES = {
     "dJdW2.elementwise": "def dJdW2(a2, delta3):\n    return a2 * delta3\n",
     "dJdW2.elementwise_transposed": "def dJdW2(a2, delta3):\n    return a2.T * delta3\n",
     "dJdW2.reshaped": "def dJdW2(a2, delta3):\n    return np.dot(a2.reshape(a2.shape[1], a2.shape[0]), delta3)\n",
+    "dJdW2.summed_to_a_number": "def dJdW2(a2, delta3):\n    return np.sum(per_example_dJdW2(a2, delta3))\n",
     "dJdW2.mean": "def dJdW2(a2, delta3):\n    return np.dot(a2.T, delta3) / a2.shape[0]\n",
     "delta2.W2_not_transposed": "def delta2(delta3, W2, z2):\n    return np.dot(delta3, W2) * sigmoid_prime(z2)\n",
     "delta2.elementwise": "def delta2(delta3, W2, z2):\n    return delta3 * W2.T * sigmoid_prime(z2)\n",
