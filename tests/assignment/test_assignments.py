@@ -96,6 +96,12 @@ MISTAKES = {
     "relative_error.no_denominator": (
         "return np.linalg.norm(grad - numgrad) / np.linalg.norm(grad + numgrad)",
         "return np.sqrt(np.sum((grad - numgrad) ** 2))"),
+    "relative_error.l1_norm": (
+        "return np.linalg.norm(grad - numgrad) / np.linalg.norm(grad + numgrad)",
+        "return np.abs(grad - numgrad).sum() / np.abs(grad + numgrad).sum()"),
+    "relative_error.plain_sum": (
+        "return np.linalg.norm(grad - numgrad) / np.linalg.norm(grad + numgrad)",
+        "return sum(grad - numgrad) / sum(grad + numgrad)"),
     "numerical_gradient.all_at_once": ("perturb[p] = epsilon", "perturb[:] = epsilon"),
     "numerical_gradient.not_divided": (
         "numgrad[p] = (J_plus - J_minus) / (2 * epsilon)", "numgrad[p] = J_plus - J_minus"),
