@@ -121,6 +121,12 @@ MISTAKES = {
         "        params_plus[p] += epsilon\n        params_minus[p] -= epsilon\n"
         "        J_plus = np.sum(cost(y, forward(X, *set_params(params_plus, *sizes))[3]))\n"
         "        J_minus = np.sum(cost(y, forward(X, *set_params(params_minus, *sizes))[3]))"),
+    "get_params.W1_column_major": (
+        "return np.concatenate((W1.ravel(), W2.ravel()))",
+        "return np.concatenate((W1.flatten('F'), W2.flatten()))"),
+    "set_params.W1_column_major": (
+        "    W1 = np.reshape(params[:end_of_W1], (input_layer_size, hidden_layer_size))",
+        "    W1 = np.reshape(params[:end_of_W1], (input_layer_size, hidden_layer_size), order='F')"),
 }
 
 
