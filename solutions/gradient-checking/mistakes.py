@@ -54,3 +54,25 @@ def not_restored(reference, X, y, W1, W2, epsilon=1e-4):
         return (J(up) - J(down)) / (2 * epsilon)
 
     return _gradient(reference, X, y, W1, W2, epsilon, step)
+
+
+def all_at_once(reference, X, y, W1, W2, epsilon=1e-4):
+    """Every weight pushed together (params + epsilon, a number added to the whole vector) on
+    every turn: each entry is the same slope, along all the weights at once."""
+    def step(J, params, p):
+        return (J(params + epsilon) - J(params - epsilon)) / (2 * epsilon)
+
+    return _gradient(reference, X, y, W1, W2, epsilon, step)
+
+
+def aliased(reference, X, y, W1, W2, epsilon=1e-4):
+    """params_plus = params, pushed up, J; params_minus = params, pushed down, J: one array,
+    so the push down undoes the push up and J is compared at w + e and at w, over 2e (about
+    half the one-sided difference). The array is changed in place, as the student's is."""
+    def step(J, params, p):
+        params[p] += epsilon
+        J_plus = J(params)
+        params[p] -= epsilon
+        return (J_plus - J(params)) / (2 * epsilon)
+
+    return _gradient(reference, X, y, W1, W2, epsilon, step)

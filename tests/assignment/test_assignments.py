@@ -96,6 +96,37 @@ MISTAKES = {
     "relative_error.no_denominator": (
         "return np.linalg.norm(grad - numgrad) / np.linalg.norm(grad + numgrad)",
         "return np.sqrt(np.sum((grad - numgrad) ** 2))"),
+    "relative_error.l1_norm": (
+        "return np.linalg.norm(grad - numgrad) / np.linalg.norm(grad + numgrad)",
+        "return np.abs(grad - numgrad).sum() / np.abs(grad + numgrad).sum()"),
+    "relative_error.plain_sum": (
+        "return np.linalg.norm(grad - numgrad) / np.linalg.norm(grad + numgrad)",
+        "return sum(grad - numgrad) / sum(grad + numgrad)"),
+    "numerical_gradient.all_at_once": ("perturb[p] = epsilon", "perturb[:] = epsilon"),
+    "numerical_gradient.not_divided": (
+        "numgrad[p] = (J_plus - J_minus) / (2 * epsilon)", "numgrad[p] = J_plus - J_minus"),
+    "numerical_gradient.aliased_copies": (
+        "        perturb = np.zeros(params.shape)\n        perturb[p] = epsilon\n"
+        "        J_plus = np.sum(cost(y, forward(X, *set_params(params + perturb, *sizes))[3]))\n"
+        "        J_minus = np.sum(cost(y, forward(X, *set_params(params - perturb, *sizes))[3]))",
+        "        params_plus = params\n        params_plus[p] += epsilon\n"
+        "        J_plus = np.sum(cost(y, forward(X, *set_params(params_plus, *sizes))[3]))\n"
+        "        params_minus = params\n        params_minus[p] -= epsilon\n"
+        "        J_minus = np.sum(cost(y, forward(X, *set_params(params_minus, *sizes))[3]))"),
+    "numerical_gradient.pushes_cancel": (
+        "        perturb = np.zeros(params.shape)\n        perturb[p] = epsilon\n"
+        "        J_plus = np.sum(cost(y, forward(X, *set_params(params + perturb, *sizes))[3]))\n"
+        "        J_minus = np.sum(cost(y, forward(X, *set_params(params - perturb, *sizes))[3]))",
+        "        params_plus, params_minus = params, params\n"
+        "        params_plus[p] += epsilon\n        params_minus[p] -= epsilon\n"
+        "        J_plus = np.sum(cost(y, forward(X, *set_params(params_plus, *sizes))[3]))\n"
+        "        J_minus = np.sum(cost(y, forward(X, *set_params(params_minus, *sizes))[3]))"),
+    "get_params.W1_column_major": (
+        "return np.concatenate((W1.ravel(), W2.ravel()))",
+        "return np.concatenate((W1.flatten('F'), W2.flatten()))"),
+    "set_params.W1_column_major": (
+        "    W1 = np.reshape(params[:end_of_W1], (input_layer_size, hidden_layer_size))",
+        "    W1 = np.reshape(params[:end_of_W1], (input_layer_size, hidden_layer_size), order='F')"),
 }
 
 

@@ -48,9 +48,10 @@ def test_a_per_example_array_with_the_right_sum_in_the_wrong_layout_fails(grade)
 
 @pytest.mark.parametrize("rows, columns", [
     ("examples", "hidden units"), ("Examples", "Hidden Units"), ("  example ", "hidden unit"),
-    ("EXAMPLE", "hidden units  "),
+    ("EXAMPLE", "hidden units  "), ("examples", "hidden neurons"), ("Examples", "Neurons"),
+    ("example", "hidden node"), ("examples", "nodes"), ("examples", "Hidden Neuron"),
 ])
-def test_rows_and_columns_accept_case_spaces_and_singular(grade, rows, columns):
+def test_rows_and_columns_accept_case_spaces_singular_and_other_names(grade, rows, columns):
     result = grade(with_solution(f"A2_ROWS = {rows!r}\nA2_COLUMNS = {columns!r}\n"))
     assert scores(result)["a2_rows_and_columns"] == 1
 

@@ -1,83 +1,21 @@
-"""One submission per file in tests/scenarios, its expected outcome in its header comments.
-
-Header lines (all optional but `base`):
-  # base: solution | none            prepend the model answer, or grade the file as it is
-  # expect status: graded | error
-  # expect score: 6                  the submission's total
-  # expect lost: 1                   the points it lost: its total is the assignment's, less these
-  # expect error: text               text the status-error message contains
-  # expect <question>: <status> <score>
-  # expect feedback <question>: text text the question's feedback contains (one line each)
-  # expect unsaid <question>: text   text the question's feedback must not contain
-  # expect diagnosis <question>: id  the catalogued mistake named (or: none)
-  # expect load_error: text          text one of the top-level errors contains
-  # expect note: text                text one of the notes contains
-Questions not named in the header are expected to score full marks when the points lost say so
-(a total is read from the assignment, never written: `lost`, not `score`, with base: solution).
-"""
+"""The backpropagation worksheet's scenarios: one submission per file in
+tests/worksheets/scenarios, its expected outcome in its header comments (see scenario_runner)."""
 
 from pathlib import Path
 
 import pytest
 
-from conftest import BACKPROP, FAST, SOLUTION, scores, statuses
-from grader.grading import grade_path
+from conftest import FAST, SOLUTION
+from scenario_runner import every_scenario_expects_something, run_scenario
 
 SCENARIOS = sorted((Path(__file__).parent / "scenarios").glob("*.py"))
-
-
-def _header(text: str) -> dict[str, list[str]]:
-    expected: dict[str, list[str]] = {}
-    for line in text.splitlines():
-        if line.startswith("# base:"):
-            expected["base"] = [line.split(":", 1)[1].strip()]
-        elif line.startswith("# expect "):
-            key, value = line[len("# expect "):].split(":", 1)
-            expected.setdefault(key.strip(), []).append(value.strip())
-    return expected
 
 
 @pytest.mark.sandbox
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda p: p.stem)
 def test_scenario(scenario, tmp_path):
-    text = scenario.read_text(encoding="utf-8")
-    expected = _header(text)
-    source = SOLUTION + "\n\n" + text if expected["base"] == ["solution"] else text
-    path = tmp_path / "student.py"
-    path.write_text(source, encoding="utf-8")
-    result = grade_path(path, FAST)
-
-    assert result.status == expected.pop("status", ["graded"])[0], result.error
-    for text in expected.pop("error", []):
-        assert text in result.error
-    if "score" in expected:
-        assert result.score == pytest.approx(float(expected.pop("score")[0]))
-    if "lost" in expected:
-        assert result.score == pytest.approx(BACKPROP.max_score - float(expected.pop("lost")[0]))
-
-    for text in expected.pop("load_error", []):
-        assert any(text in str(e) for e in result.load_errors), result.load_errors
-    for text in expected.pop("note", []):
-        assert any(text in note for note in result.notes), result.notes
-    feedback = {q.question.id: q.feedback for q in result.questions}
-    diagnoses = {q.question.id: q.diagnosis.id if q.diagnosis else "none" for q in result.questions}
-    expected.pop("base")
-    for key, values in expected.items():
-        if key.startswith("feedback "):
-            for text in values:  # each line of it, when there are several
-                assert text in feedback[key.split()[1]], feedback[key.split()[1]]
-        elif key.startswith("unsaid "):
-            for text in values:
-                assert text not in feedback[key.split()[1]], feedback[key.split()[1]]
-        elif key.startswith("diagnosis "):
-            assert diagnoses[key.split()[1]] == values[0], feedback[key.split()[1]]
-        else:
-            status, score = values[0].split()
-            assert statuses(result)[key] == status, feedback[key]
-            assert scores(result)[key] == pytest.approx(float(score))
+    run_scenario(scenario, tmp_path, FAST, SOLUTION)
 
 
 def test_every_scenario_expects_something():
-    for scenario in SCENARIOS:
-        header = _header(scenario.read_text(encoding="utf-8"))
-        assert "base" in header and len(header) > 1, scenario.name
+    every_scenario_expects_something(SCENARIOS)
