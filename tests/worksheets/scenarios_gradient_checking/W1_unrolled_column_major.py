@@ -1,15 +1,17 @@
 # W1 alone unrolled column by column (order='F'), and rolled back the same way: W2, one column
 # on every case but random 3 (two outputs), reads the same either way. Both are right only on
 # Q16 (every weight 1) and named. compute_gradients unrolls on its own, row by row: right.
-# (numerical_gradient, built on the student's own get_params and set_params, is not asserted:
-# its credit is carried forward only on the cases with at most 10 weights, where the trace of
-# its inner calls stays within the 64 calls recorded per judged call.)
+# numerical_gradient, built on the student's own get_params and set_params, is right given
+# them on every case: credit carried forward (the trace of its inner calls holds the 151 calls
+# of the seeded network with 25 weights; at 64 it was carried on 3 of 5 cases only).
 # base: none
 # expect get_params: wrong 0.2
 # expect diagnosis get_params: get_params.W1_column_major
 # expect set_params: wrong 0.2
 # expect diagnosis set_params: set_params.W1_column_major
 # expect compute_gradients: passed 2
+# expect numerical_gradient: passed 3
+# expect feedback numerical_gradient: right given your own get_params (Q1-Q2) and set_params (Q3)
 # expect relative_error: passed 1
 # expect other diagnoses: none
 """Numerical gradient checking -- my answers (Part 5)."""
