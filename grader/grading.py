@@ -19,7 +19,7 @@ import numpy as np
 from grader import sandbox
 from grader.assignment import Assignment, Case, OwnGradient, Question
 from grader.intake.loading import Submission, SubmissionError, check_compiles, load
-from grader.judge import absence, carry, catalogue, diagnose, feedback, own_gradient, verdict
+from grader.judge import absence, carry, catalogue, diagnose, feedback, own_gradient, verdict, wiring
 from grader.judge.absence import Reason
 from grader.judge.verdict import Check
 from grader.results import CaseResult, Diagnosis, ErrorKind, LoadError, QuestionResult, Status, SubmissionResult
@@ -327,6 +327,9 @@ def _feedback(grading: _Grading, question: Question, cases: tuple[CaseResult, ..
         sized_for=verdict.sized_for(assignment, cases, [grading.checks[k] for k in keys], outcomes),
         absent=absent, replaced=tuple(grading.replaced))
     text = feedback.question_feedback(assignment, question, cases, findings)
+    if found is None and any(c.status is not Status.PASSED and not c.carried_from for c in cases):
+        said = wiring.note(assignment, question.id, [(grading.checks[k].args, run.outcomes[k]) for k in keys])
+        text += f". {said}" if said else ""
     config = assignment.own_gradient
     if config and question.id == config.question and any(c.status is Status.WRONG for c in cases) \
             and not any(c.carried_from for c in cases):

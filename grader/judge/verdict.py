@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
+import numpy as np
+
 from grader import sandbox
 from grader.assignment import Assignment, Case, Question, case_sizes
 from grader.judge import carry, compare
@@ -191,9 +193,11 @@ def _carried_failure(run: Judging, index: int, alone: CaseResult, replayed: carr
 def _carried_answer(run: Judging, index: int, alone: CaseResult, replayed: carry.Replay) -> CaseResult:
     """A wrong answer that is the model answer's built on the student's own wrong answers."""
     check, outcome = run.checks[index], run.outcomes[index]
-    if replayed.raised or not carry.finite(replayed.value) or not compare.agrees(
-            check.question, outcome.value, replayed.value, precision=outcome.precision):
+    if replayed.raised or not carry.finite(replayed.value):
         return alone
+    if not compare.agrees(check.question, outcome.value, replayed.value, precision=outcome.precision):
+        again = _divided_again(run, index, replayed)
+        return replace(alone, message=f"{alone.message}; {again}") if again else alone
     roots = _roots_of(run, index, replayed.wrong)
     if carry.trivial(replayed.value, check.expected):
         return replace(alone, carried_from=roots, carried_kind="trivial")
@@ -201,6 +205,23 @@ def _carried_answer(run: Judging, index: int, alone: CaseResult, replayed: carry
     if refused is not None:
         return replace(alone, message=f"{alone.message}; {refused}")
     return replace(alone, status=_credit(run, alone), carried_from=roots, carried_kind="value")
+
+
+def _divided_again(run: Judging, index: int, replayed: carry.Replay) -> str | None:
+    """Where the answer is what the student's own earlier functions give, divided once more by
+    the number of examples (a mean taken on top of a cost that takes it already): said."""
+    check, outcome = run.checks[index], run.outcomes[index]
+    examples = case_sizes(run.assignment, check.case).get("examples")
+    if not isinstance(examples, int) or examples < 2:
+        return None
+    parts = replayed.value if isinstance(replayed.value, tuple) else (replayed.value,)
+    scaled = tuple(np.asarray(part, dtype=float) / examples for part in parts)
+    if not compare.agrees(check.question, outcome.value, scaled if isinstance(replayed.value, tuple) else scaled[0],
+                          precision=outcome.precision):
+        return None
+    roots = " and ".join(_roots_of(run, index, replayed.wrong))
+    return (f"it is what your own {roots} gives, divided by {examples} (the number of examples) once more: "
+            f"does your {roots} divide by the number of examples already?")
 
 
 def _roots_of(run: Judging, index: int, wrong: tuple[sandbox.Traced, ...]) -> tuple[str, ...]:
