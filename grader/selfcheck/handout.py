@@ -132,7 +132,7 @@ def _standalone(module: ModuleType) -> str:
     return "\n".join(line for number, line in enumerate(source.splitlines(), 1) if number not in drop)
 
 
-_HEADER = '''"""Self-check for {title}: put this file beside your notebook, then
+_HEADER = '''"""{title}: a self-check. Put this file beside your notebook, then
 
     from {module} import check
     check()          # every question
@@ -146,6 +146,12 @@ Written by `grade student-check` (backprop-grader); it holds no model answer.
 
 from __future__ import annotations
 '''
+
+
+def _docstring_text(text: str) -> str:
+    """`text` on one line, as it reads inside the file's opening docstring (an instructor's
+    own title may hold a quote or a backslash)."""
+    return " ".join(text.split()).replace("\\", "\\\\").replace('"', '\\"')
 
 
 def build(public_seed: int, seeded: int, grading_seed: int | None, catalogues: tuple[str, ...] | None,
@@ -171,7 +177,7 @@ def build(public_seed: int, seeded: int, grading_seed: int | None, catalogues: t
     normalisers = dict.fromkeys(q.normalise for q in assignment.questions if q.normalise is not None)
     example = next((q.id for q in assignment.questions if not q.constants), assignment.questions[0].id)
     parts = [
-        _HEADER.format(title=f"the {assignment.title}", module=f"{assignment.handin}_check",
+        _HEADER.format(title=_docstring_text(assignment.title), module=f"{assignment.handin}_check",
                        example=example, seeded=seeded, plural="s" * (seeded != 1)),
         "# What grader/judge/compare.py takes from the rest of the grader.",
         _standalone(handout_shim),
