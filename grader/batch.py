@@ -302,17 +302,19 @@ def feedback_file_name(student: str) -> str:
 
 
 class FeedbackFolder:
-    """One Markdown feedback file per student, named by `feedback_file_name`, and the students
-    whose file could not be written (a full disk)."""
+    """One Markdown feedback file per student, named by `feedback_file_name`, titled with the
+    assignment's title, and the students whose file could not be written (a full disk)."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, title: str):
         self.folder = folder
+        self.title = title
         self.failed: list[str] = []
 
     def write(self, result: SubmissionResult) -> None:
         from grader.reports.table import to_markdown
 
         try:
-            (self.folder / feedback_file_name(result.student)).write_text(to_markdown(result), encoding="utf-8")
+            text = to_markdown(result, self.title)
+            (self.folder / feedback_file_name(result.student)).write_text(text, encoding="utf-8")
         except OSError:
             self.failed.append(result.student)

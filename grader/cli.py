@@ -96,7 +96,8 @@ def _print_sandbox_info(ctx: click.Context, _param: click.Parameter, value: bool
               callback=_print_sandbox_info,
               help="Show which protections a submission gets on this machine, and exit.")
 def main() -> None:
-    """Grade backpropagation worksheet submissions.
+    """Grade submissions of a worksheet: one installed with the grader (`grade assignments`
+    lists them; --assignment chooses) or one of your own.
 
     `grade PATH...` grades files (.py, .ipynb) and class folders; see `grade run --help`.
     """
@@ -180,7 +181,7 @@ def run(paths: tuple[Path, ...], output_format: str, assignment: Assignment, ass
     _say_sandbox_gaps(options)
     _check_catalogues(options)
     store = _usable(store)
-    feedback = _feedback_folder(feedback_dir)
+    feedback = _feedback_folder(feedback_dir, assignment.title)
     spool = Spool(assignment)
     # The JSON report's summary is counted as results come (the other reports count their own
     # from the results they read back).
@@ -234,11 +235,11 @@ def _usable(store: ResultStore | None) -> ResultStore | None:
     return store
 
 
-def _feedback_folder(folder: Path | None) -> FeedbackFolder | None:
+def _feedback_folder(folder: Path | None, title: str) -> FeedbackFolder | None:
     if folder is None:
         return None
     folder.mkdir(parents=True, exist_ok=True)
-    return FeedbackFolder(folder)
+    return FeedbackFolder(folder, title)
 
 
 def _grade(entries: list[Entry], options: Options, spool: Spool, jobs: int, store: ResultStore | None,

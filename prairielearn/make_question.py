@@ -23,6 +23,7 @@ shown with the submission, so what it may say is set by --feedback alone.
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import secrets
 import shlex
@@ -57,7 +58,7 @@ RUN pip install --no-cache-dir /opt/backprop-grader \\
 
 RUN_SH = """\
 #!/bin/bash
-# PrairieLearn's entrypoint for the {title}: runs in the grading image,
+# PrairieLearn's entrypoint for "{title}": runs in the grading image,
 # reads /grade/student, writes /grade/results/results.json. From /, so that `-m grader` is the
 # copy installed in the image. PL_GRADE_DIR lets the grader's own tests run it elsewhere.
 cd /
@@ -66,7 +67,7 @@ exec python3 -m grader prairielearn --grade-dir "${{PL_GRADE_DIR:-/grade}}"{opti
 
 QUESTION_HTML = """\
 <pl-question-panel>
-  <p>Upload your answers to the <b>{title}</b>: your <code>{handin}.py</code>
+  <p><b>{title}</b>. Upload your answers: your <code>{handin}.py</code>
   or <code>{handin}.ipynb</code> (with any <code>.py</code> file of your own it imports).
   Each function of the stub is checked on the worksheet's numbers and on networks of other
   sizes; the feedback says what is wrong and where the worksheet deals with it.</p>
@@ -81,8 +82,13 @@ QUESTION_HTML = """\
 """
 
 
-def info(image: str, timeout: int, name: str = "backprop", title: str = "Backpropagation guided notes",
+def info(image: str, timeout: int, name: str = "backprop", title: str | None = None,
          entrypoint: str = "run.sh") -> dict:
+    """The question's info.json; `title` None: the assignment's own (its assignment.toml's)."""
+    if title is None:
+        from grader import assignment as assignments
+
+        title = assignments.load(name).title
     return {
         "uuid": question_uuid(name),
         "title": title,
@@ -118,7 +124,7 @@ def build(out: Path, image: str, timeout: int = 120, requirements: Path | None =
 
     work = assignments.load(assignment or assignments.DEFAULT)
     default = work.name == assignments.DEFAULT and assignment is None
-    title = "Backpropagation guided notes" if default else work.title
+    title = work.title
     entrypoint = "run.sh" if default else f"run-{work.name}.sh"
     written = []
 
@@ -149,11 +155,11 @@ def build(out: Path, image: str, timeout: int = 120, requirements: Path | None =
         written.append(source / "requirements.txt")
     question = out / "questions" / work.name
     write(question / "info.json", json.dumps(info(image, timeout, work.name, title, entrypoint), indent=2) + "\n")
-    write(question / "question.html", QUESTION_HTML.format(title=title, handin=work.handin))
+    write(question / "question.html", QUESTION_HTML.format(title=html.escape(title), handin=work.handin))
     options = [f"--feedback {feedback}", f"--seed {new_seed() if seed is None else int(seed)}"]
     options += [] if default else [f"--assignment {shlex.quote(work.name)}"]
     write(out / "serverFilesCourse" / "backprop_grader" / entrypoint,
-          RUN_SH.format(title=title, options="".join(f" \\\n    {o}" for o in options)), 0o755)
+          RUN_SH.format(title=" ".join(title.split()), options="".join(f" \\\n    {o}" for o in options)), 0o755)
     return written
 
 

@@ -433,7 +433,7 @@ def as_row(answer: Any, expected: np.ndarray) -> Any:
     if array.size == expected.size and (expected.size == 1 or array.shape == expected.shape[1:]):
         return array.reshape(expected.shape)
     if array.size == 1 and expected.size > 1 and expected.ndim == 2 and expected.shape[0] == 1:
-        return array.reshape(()), np.sum(expected).reshape(())
+        return array.reshape(()), expected.sum().reshape(())
     return answer
 
 

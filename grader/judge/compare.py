@@ -210,6 +210,48 @@ def compare_choices(question: Question, value: Any, expected: list[str]) -> str 
     return None
 
 
+def as_read(question: Question, value: Any, expected: Any) -> Any:
+    """The answer as the comparison reads it, beside the right answer `expected`: answers the
+    comparison can't tell apart read alike. An array however it came (a list, ints), through
+    the question's `normalise` (J as (outputs,) for (1, outputs)), one number in any shape as
+    that number; each part of a tuple as an array; a dimension as a list of ints; a choice by
+    any of its spellings as the choice. What is not read (None, a text where numbers are due,
+    a tuple of the wrong length) stays as it is.
+
+    A diagnosis compares readings: the grader's (`judge.diagnose`, within the tolerance, by
+    `same_reading`) and the self-check file's (which copies this module: to 4 significant
+    digits, the key a catalogued mistake's explanation is locked under). Both read a wrong
+    answer, and the mistake's, with this one function."""
+    if question.kind is Kind.ARRAY:
+        got = as_array(value)
+        if got is None:
+            return value
+        if question.normalise is not None:
+            got = normalised(question.normalise, got, np.asarray(expected, dtype=float))[0]
+            if isinstance(got, np.ndarray) and got.size == 1:
+                got = got.reshape(())  # read as one number, as `normalise` reads one in any shape
+        return got
+    if question.kind is Kind.ARRAYS:
+        if not isinstance(value, list) or len(value) != len(question.parts):
+            return value
+        return [part if as_array(part) is None else as_array(part) for part in value]
+    if question.kind is Kind.SHAPE:
+        if isinstance(value, np.ndarray) and value.ndim == 1 and np.all(value == np.round(value)):
+            return [int(v) for v in value]
+        return value
+    if isinstance(value, list):  # choices
+        return [_choice(given, question.choices) or given for given in value]
+    return value
+
+
+def same_reading(question: Question, reading: Any, other: Any) -> bool:
+    """Two readings (`as_read`) the comparison can't tell apart: `agrees`, each array of the
+    exact shape of the other (a reading is normalised already)."""
+    if question.kind is Kind.ARRAY:
+        return _agrees_array(reading, other, None, question.rtol, question.atol)
+    return agrees(question, reading, other)
+
+
 class Target:
     """An expected answer prepared once (a class compares thousands of answers with it): each
     array with the tolerance of each entry, for the quick yes of `right`."""

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from grader.assignment import Question
-from grader.judge import compare
+from grader.judge import compare, wording
 from grader.judge.catalogue import FAILED, Mistake
 
 RAISED = object()  # the student's function raised on that case
@@ -25,32 +25,38 @@ class Evidence:
 
 def diagnose(question: Question, mistakes: Sequence[Mistake], cases: Sequence[Evidence]) -> Mistake | None:
     """The catalogue entry the student's answers match on every case, where that entry can be
-    told apart from the right answer on at least one; the most often distinguishable wins,
-    then the first in the catalogue. None for a right answer or an unknown mistake."""
-    def same(value: Any, other: Any) -> bool:
-        return compare.agrees(question, value, other)
-
+    told apart from the right answer on at least one; the most often told apart wins, then the
+    first in the catalogue (`wording.most_telling`). None for a right answer or an unknown
+    mistake. An answer and an entry's match when their readings do (`compare.as_read`: the
+    self-check file reads both so too), within the tolerance."""
     if any(case.student is UNKNOWN for case in cases):
         return None
-    if all(case.student is not RAISED and same(case.student, case.expected) for case in cases):
+    if all(case.student is not RAISED and compare.agrees(question, case.student, case.expected) for case in cases):
         return None
-    best, best_count = None, 0
+    read = [case.student if case.student is RAISED else compare.as_read(question, case.student, case.expected)
+            for case in cases]
+    return wording.most_telling(_matches(question, mistakes, cases, read))
+
+
+def _matches(question: Question, mistakes: Sequence[Mistake], cases: Sequence[Evidence],
+             read: list[Any]) -> Iterator[tuple[Mistake, int]]:
+    """Each entry the answers (`read`) match on every case, with the cases it is told apart
+    from the right answer on."""
     for index, mistake in enumerate(mistakes):
-        distinguishing = 0
-        for case in cases:
+        told_apart = 0
+        for case, student in zip(cases, read, strict=True):
             answer = case.entries[index]
-            if answer is FAILED or case.student is RAISED:
-                if not (answer is FAILED and case.student is RAISED):
+            if answer is FAILED or student is RAISED:
+                if not (answer is FAILED and student is RAISED):
                     break
                 continue
-            if not same(case.student, _as_student_value(answer)):
+            answer = _as_student_value(answer)
+            if not compare.same_reading(question, student, compare.as_read(question, answer, case.expected)):
                 break
-            if not same(_as_student_value(answer), case.expected):
-                distinguishing += 1
+            if not compare.agrees(question, answer, case.expected):
+                told_apart += 1
         else:
-            if distinguishing > best_count:
-                best, best_count = mistake, distinguishing
-    return best
+            yield mistake, told_apart
 
 
 def _as_student_value(answer: Any) -> Any:

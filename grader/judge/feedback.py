@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from grader.assignment import Assignment, Question
+from grader.judge import wording
 from grader.judge.absence import Absence, Reason
 from grader.judge.catalogue import Mistake
 from grader.judge.verdict import SizedFor
@@ -129,7 +130,7 @@ def _right(assignment: Assignment, cases: tuple[CaseResult, ...]) -> str:
     if carried:
         return (f"right given your own {_names(assignment, carried)}, which {_verb(carried)} wrong: credit carried "
                 f"forward here; fix {' and '.join(carried)}")
-    return f"correct on all {len(cases)} cases" if len(cases) > 1 else "correct"
+    return wording.right(len(cases))
 
 
 def _missing(assignment: Assignment, question: Question, found: Findings) -> str:
@@ -154,11 +155,12 @@ def _wrong(assignment: Assignment, cases: tuple[CaseResult, ...], failing: list[
            first: CaseResult, found: Findings) -> str:
     """Some case is wrong or failed: the mistake by name, one carried forward, an answer
     sized for one of the worksheet's sizes, else what `first` shows."""
-    correct = f" ({len(cases) - len(failing)}/{len(cases)} cases correct)" if len(cases) > 1 else ""
+    passed, total = len(cases) - len(failing), len(cases)
+    correct = wording.tally(passed, total)
     if len(failing) == len(cases) and all(c.error == "NotImplementedError" for c in failing):
-        return "not answered yet: the function still raises NotImplementedError"
+        return wording.NOT_ANSWERED
     if found.diagnosis is not None:
-        return f"{found.diagnosis.explain}{correct}"
+        return wording.diagnosed(found.diagnosis.explain, passed, total)
     if all(c.could_not_run for c in failing):
         return (f"could not run here, which says nothing of your maths: {first.message}. Once it is "
                 f"installed where grading runs, grading again is all it takes{correct}")
@@ -176,9 +178,7 @@ def _wrong(assignment: Assignment, cases: tuple[CaseResult, ...], failing: list[
         return (f"right only with {sized}, as on the worksheet, and wrong with {sized.others()}: is "
                 f"something sized for {sized} (a number written where a shape belongs)? "
                 f"{first.case_label}: {first.message}{correct}")
-    if len(cases) == 1:  # a question asked once: no case to name, no tally to keep
-        return first.message
-    return f"{first.case_label}: {first.message}{correct}"
+    return wording.first_wrong(first.case_label, first.message, passed, total)
 
 
 def _carried(cases: tuple[CaseResult, ...]) -> tuple[str, ...]:

@@ -248,10 +248,11 @@ def _md(text: str) -> str:
     return _MARKDOWN.sub(_markdown_escape, _LINKS.sub(_unlinked, printable(text)))
 
 
-def to_markdown(result: SubmissionResult) -> str:
-    """A student's feedback, to hand back as it is. Every text in it but the grader's own
-    headings goes through `_md`."""
-    lines = [f"# Backpropagation worksheet: feedback for {_md(result.student)}", "",
+def to_markdown(result: SubmissionResult, title: str) -> str:
+    """A student's feedback on the assignment of that `title`, to hand back as it is. Every
+    text in it but the grader's own headings goes through `_md` (the title too: an
+    instructor's own assignment names itself)."""
+    lines = [f"# {_md(title)}: feedback for {_md(result.student)}", "",
              f"Submission: {_md(Path(result.path).name)}", ""]
     if result.error is not None:
         lines += ["**Not graded.** " + _md(result.error), "",

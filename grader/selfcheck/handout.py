@@ -4,14 +4,15 @@ answers.
 The file (`backprop_check.py`) needs numpy alone. A student drops it beside their notebook and
 runs `from backprop_check import check; check()` or `check("Q6")`. It holds:
 
-- the grader's own comparison code (`grader/judge/compare.py`, copied in), so that a wrong number is
-  described in the grader's words;
+- the grader's own comparison code (`grader/judge/compare.py`) and words (`grader/judge/wording.py`),
+  copied in, so that a wrong answer is read, described and explained by the grader's own code;
 - the public cases only: the worksheet's two, and as many seeded ones as the instructor
   chooses, from a public seed that is not the grading seed (the graded cases stay with `grade`);
   each with its arguments and the expected value, never the code that computes it;
-- each catalogued mistake as a fingerprint of its answers on those cases, its explanation
-  encrypted under those answers: a student reads it only when their answer is that mistake,
-  and no formula of a mistake (the right answer, rearranged) is in the file.
+- each catalogued mistake as a fingerprint of its answers on those cases (as the comparison
+  reads them: `compare.as_read`), its explanation encrypted under those answers: a student
+  reads it only when their answer, read so too, is that mistake, and no formula of a mistake
+  (the right answer, rearranged) is in the file.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from grader.assignment import Assignment, Case, Question, worksheet_numbers
-from grader.judge import catalogue, compare
+from grader.judge import catalogue, compare, wording
 from grader.sandbox import Unsupported
 from grader.selfcheck import handout_runtime as runtime
 from grader.selfcheck import handout_shim
@@ -93,10 +94,15 @@ def _question_data(assignment: Assignment, question: Question, cases: list[Case]
             continue
         plain = [runtime.RAISED if a is catalogue.FAILED else runtime.plain(a, unsupported=Unsupported)
                  for a in answers]
-        if all(a is not runtime.RAISED and compare.agrees(question, a, value)
-               for a, value in zip(plain, expected, strict=True)):
-            continue  # never told apart from the right answer on these cases
-        locked.append(_lock(mistake.explain, runtime.canonical(question.id, plain)))
+        told_apart = sum(a is not runtime.RAISED and not compare.agrees(question, a, value)
+                         for a, value in zip(plain, expected, strict=True))
+        if not told_apart:
+            continue  # never told apart from the right answer on these cases: it explains nothing
+        # Locked under the mistake's answers as the comparison reads them: the file reads the
+        # student's so (runtime._feedback), as the grader's diagnosis reads both.
+        read = [a if a is runtime.RAISED else compare.as_read(question, a, value)
+                for a, value in zip(plain, expected, strict=True)]
+        locked.append({**_lock(mistake.explain, runtime.canonical(question.id, read)), "told_apart": told_apart})
     return {
         "id": question.id, "worksheet": question.worksheet, "points": question.points,
         "kind": question.kind.value, "parts": list(question.parts),
@@ -132,7 +138,7 @@ def _standalone(module: ModuleType) -> str:
     return "\n".join(line for number, line in enumerate(source.splitlines(), 1) if number not in drop)
 
 
-_HEADER = '''"""Self-check for {title}: put this file beside your notebook, then
+_HEADER = '''"""{title}: a self-check. Put this file beside your notebook, then
 
     from {module} import check
     check()          # every question
@@ -146,6 +152,12 @@ Written by `grade student-check` (backprop-grader); it holds no model answer.
 
 from __future__ import annotations
 '''
+
+
+def _docstring_text(text: str) -> str:
+    """`text` on one line, as it reads inside the file's opening docstring (an instructor's
+    own title may hold a quote or a backslash)."""
+    return " ".join(text.split()).replace("\\", "\\\\").replace('"', '\\"')
 
 
 def build(public_seed: int, seeded: int, grading_seed: int | None, catalogues: tuple[str, ...] | None,
@@ -171,13 +183,16 @@ def build(public_seed: int, seeded: int, grading_seed: int | None, catalogues: t
     normalisers = dict.fromkeys(q.normalise for q in assignment.questions if q.normalise is not None)
     example = next((q.id for q in assignment.questions if not q.constants), assignment.questions[0].id)
     parts = [
-        _HEADER.format(title=f"the {assignment.title}", module=f"{assignment.handin}_check",
+        _HEADER.format(title=_docstring_text(assignment.title), module=f"{assignment.handin}_check",
                        example=example, seeded=seeded, plural="s" * (seeded != 1)),
         "# What grader/judge/compare.py takes from the rest of the grader.",
         _standalone(handout_shim),
         "",
         "# grader/judge/compare.py, as the grader runs it.",
         _standalone(compare),
+        "",
+        "# grader/judge/wording.py, as the grader runs it.",
+        _standalone(wording),
         "",
         *(inspect.getsource(function) for function in normalisers),
         _standalone(runtime),

@@ -1,5 +1,5 @@
 # The self-check of `<hand-in>_check.py` (backprop_check.py), written into that file by `grade student-check` after
-# the grader's own comparison code (grader/judge/compare.py) and before the data (_DATA). It
+# the grader's own comparison code and words (grader/judge/compare.py, wording.py) and before the data (_DATA). It
 # needs only numpy and the standard library, and it holds no reference code; the grader imports
 # it only for the readers both self-checks share (plain, canonical). Messages of mistakes are
 # stored encrypted under the wrong answer itself, so a student reads one only when their answer
@@ -19,10 +19,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 if TYPE_CHECKING:  # what the file around this code defines (see handout.build); never in that file
+    from grader.judge.wording import NOT_ANSWERED, diagnosed, first_wrong, most_telling, right
     from grader.selfcheck.handout_shim import Kind, Question, Unsupported
 
     def compare(question: Question, value: Any, expected: Any, *, precision: str | None = None,
                 reveal: bool = True) -> str | None: ...
+
+    def as_read(question: Question, value: Any, expected: Any) -> Any: ...
 
 __all__ = ["check"]
 # The questions, their cases and their mistakes, locked: `grade student-check` writes them after
@@ -76,7 +79,10 @@ def canonical(question_id: str, answers: list[Any]) -> bytes:
             return repr(value.strip().lower())
         if value is None:
             return "None"
-        array = np.asarray(value, dtype=float)
+        try:
+            array = np.asarray(value, dtype=float)
+        except (TypeError, ValueError):  # not numbers (a dict, an array of texts): its type
+            return f"<{getattr(value, 'type_name', type(value).__name__)}>"
         return f"{array.shape}:" + ",".join(f"{x:.3e}" for x in array.ravel())
 
     return (question_id + "|" + "|".join(one(a) for a in answers)).encode()
@@ -214,9 +220,8 @@ def _checked(data: dict[str, Any], answers: list[_Answer], reveal: bool) -> Ques
     passed = sum(ok for _, ok, _ in verdicts)
     score = round(data["points"] * passed / len(verdicts), 4)
     if all(answer.error == "NotImplementedError" for answer in answers):
-        return QuestionCheck(data, score, "not answered yet: the function still raises NotImplementedError",
-                             verdicts, answered=False)
-    return QuestionCheck(data, score, _feedback(data, answers, verdicts), verdicts)
+        return QuestionCheck(data, score, NOT_ANSWERED, verdicts, answered=False)
+    return QuestionCheck(data, score, _feedback(data, question, answers, verdicts), verdicts)
 
 
 def _case(question: Question, case: dict[str, Any], answer: _Answer, reveal: bool) -> tuple[str, bool, str]:
@@ -227,19 +232,23 @@ def _case(question: Question, case: dict[str, Any], answer: _Answer, reveal: boo
     return case["label"], message is None, message or ""
 
 
-def _feedback(data: dict[str, Any], answers: list[_Answer], verdicts: list[tuple[str, bool, str]]) -> str:
-    """The question's line: correct, the mistake by name (when the answers unlock one), or the
-    first wrong case."""
-    passed = sum(ok for _, ok, _ in verdicts)
-    if passed == len(verdicts):
-        return f"correct on all {len(verdicts)} cases" if len(verdicts) > 1 else "correct"
-    correct = f" ({passed}/{len(verdicts)} cases correct)" if len(verdicts) > 1 else ""
-    key_text = canonical(data["id"], [answer.value for answer in answers])
-    explained = next((m for m in (_unlock(e, key_text) for e in data["mistakes"]) if m), None)
+def _feedback(data: dict[str, Any], question: Question, answers: list[_Answer],
+              verdicts: list[tuple[str, bool, str]]) -> str:
+    """The question's line, in the grader's words (wording.py): correct, the mistake by name
+    (when the answers, read as the grader's diagnosis reads them, unlock one), or the first
+    wrong case."""
+    passed, total = sum(ok for _, ok, _ in verdicts), len(verdicts)
+    if passed == total:
+        return right(total)
+    read = [answer.value if answer.value is RAISED else as_read(question, answer.value, _decode(case["expected"]))
+            for answer, case in zip(answers, data["cases"])]  # noqa: B905 - part of the self-check file, which may run before Python 3.10
+    key_text = canonical(data["id"], read)
+    explained = most_telling((message, mistake["told_apart"]) for mistake in data["mistakes"]
+                             for message in [_unlock(mistake, key_text)] if message)
     if explained:
-        return explained + correct
+        return diagnosed(explained, passed, total)
     label, _, message = next(v for v in verdicts if not v[1])
-    return message if len(verdicts) == 1 else f"{label}: {message}{correct}"
+    return first_wrong(label, message, passed, total)
 
 
 class CheckResult:

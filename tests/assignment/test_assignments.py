@@ -305,6 +305,40 @@ def test_check_in_a_notebook_grades_for_the_named_assignment():
 
 
 @pytest.mark.sandbox
+def test_what_is_written_for_it_is_titled_with_its_own_title(tmp_path):
+    """Its feedback files, its class report, its self-check file and its PrairieLearn question
+    are titled as its assignment.toml titles it, never as the backpropagation worksheet."""
+    import sys
+
+    from grader.selfcheck import handout
+
+    hand_in = tmp_path / "class" / "ada.py"
+    hand_in.parent.mkdir()
+    hand_in.write_text(MODEL)
+    feedback, page = tmp_path / "feedback", tmp_path / "report.html"
+    done = run_cli(str(hand_in), "--assignment", "gradient-checking", "--no-cache",
+                   "--feedback-dir", str(feedback), "--html", str(page))
+    assert done.returncode == 0, done.stderr
+    assert CHECKING.title != BACKPROP.title
+    written = {
+        "feedback": (feedback / "ada.md").read_text().splitlines()[0],
+        "report": page.read_text(),
+        "self-check": handout.build(handout.DEFAULT_PUBLIC_SEED, 0, None, None, CHECKING).splitlines()[0],
+    }
+    sys.path.insert(0, str(ROOT / "prairielearn"))
+    try:
+        import make_question
+    finally:
+        sys.path.remove(str(ROOT / "prairielearn"))
+    written["prairielearn"] = make_question.info("x", 120, "gradient-checking")["title"]
+    assert written["feedback"] == f"# {CHECKING.title}: feedback for ada"
+    assert f"<h1>{CHECKING.title}: class report</h1>" in written["report"]
+    assert written["self-check"] == f'"""{CHECKING.title}: a self-check. Put this file beside your notebook, then'
+    assert written["prairielearn"] == CHECKING.title
+    assert not [where for where, text in written.items() if BACKPROP.title in text or "Backprop" in text]
+
+
+@pytest.mark.sandbox
 def test_its_student_check_file_grades_without_the_grader(tmp_path):
     made = run_cli("student-check", "--assignment", "gradient-checking", cwd=tmp_path)
     assert made.returncode == 0, made.stderr

@@ -67,3 +67,23 @@ def test_cost_accepts_a_plain_number_for_one_output_and_the_series_vector_form()
     assert compare.compare(cost, 0.25, np.array([[0.25]])) is None
     assert compare.compare(cost, np.array([0.25, 0.5]), np.array([[0.25, 0.5]])) is None
     assert "shape (2, 1)" in compare.compare(cost, np.array([[0.25], [0.5]]), np.array([[0.25, 0.5]]))
+
+
+def test_what_the_comparison_cant_tell_apart_reads_alike():
+    """`as_read`, what a diagnosis compares in the grader and in the self-check file: J however
+    it came, a dimension as ints, a choice by any spelling."""
+    cost = BACKPROP.question("cost")
+    expected = np.array([[0.5, 0.25]])
+    read = [compare.as_read(cost, value, expected) for value in
+            (np.array([0.5, 0.25]), [[0.5, 0.25]], np.array([[0.5, 0.25]]))]
+    assert all(r.shape == (1, 2) and (r == expected).all() for r in read)
+    # One number, however wrapped, is that number (a cost summed over the outputs too).
+    assert [compare.as_read(cost, value, expected).shape for value in (0.75, [[0.75]], np.array([0.75]))] == [()] * 3
+    assert compare.as_read(cost, None, expected) is None and compare.as_read(cost, "J", expected) == "J"
+    assert compare.as_read(BACKPROP.question("dJdW1_shape"), np.array([2, 3]), (2, 3)) == [2, 3]
+    rows = BACKPROP.question("a2_rows_and_columns")
+    assert compare.as_read(rows, ["Example ", "hidden unit"], ["examples", "hidden units"]) == ["examples", "hidden units"]
+    parts = compare.as_read(BACKPROP.question("cost_function_prime"), [[[1.0]], np.ones((1, 1))], (np.ones((1, 1)),) * 2)
+    assert all(isinstance(part, np.ndarray) and part.shape == (1, 1) for part in parts)
+    assert compare.same_reading(cost, read[0], read[1] * (1 + 1e-9))
+    assert not compare.same_reading(cost, read[0], np.array([0.5, 0.25]))  # a reading's shape is its own

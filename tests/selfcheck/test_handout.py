@@ -97,6 +97,45 @@ def test_a_mistake_gets_the_graders_own_words(check_file, mistake, question):
     assert checked[0] == 0
 
 
+# A cost as students return it: without keepdims (one entry per output, (outputs,)), as
+# lists, summed to one number in a (1, 1). The grader's diagnosis reads each as the comparison
+# does (compare.as_read); the self-check file reads it with the same code, and says the same.
+@pytest.mark.sandbox
+@pytest.mark.parametrize("body, mistake_id", [
+    ("np.sum((y - yHat) ** 2, axis=0)", "cost.missing_half"),
+    ("0.5 * np.mean((y - yHat) ** 2, axis=0)", "cost.mean"),
+    ("[list(row) for row in np.sum((y - yHat) ** 2, axis=0, keepdims=True)]", "cost.missing_half"),
+    ("0.5 * (y - yHat) ** 2", "cost.not_summed"),
+])
+def test_a_wrong_cost_gets_one_explanation_from_the_grader_and_the_self_check(check_file, body, mistake_id):
+    source = with_solution(f"def cost(y, yHat):\n    return {body}\n")
+    graded = grade_submission(Submission("s", "s.py", (Cell(source, "s.py"),)), FAST)
+    said = next(q for q in graded.questions if q.question.id == "cost")
+    explain = next(m.explain for m in catalogue.load(None, BACKPROP) if m.id == mistake_id)
+    assert said.diagnosis is not None and said.diagnosis.id == mistake_id
+    checked = _check(check_file, source, "cost")["questions"]["cost"][2]
+    count = re.compile(r" \(\d+/\d+ cases correct\)$")
+    assert count.sub("", checked) == count.sub("", said.feedback) == explain
+
+
+@pytest.mark.sandbox
+def test_the_scalar_total_cost_is_right_for_the_grader_and_the_self_check(check_file):
+    # Issue 27, 4: with several outputs the total over them is accepted beside the row, by both.
+    source = with_solution("def cost(y, yHat):\n    return 0.5 * np.sum((y - yHat) ** 2, keepdims=True)\n")
+    graded = grade_submission(Submission("s", "s.py", (Cell(source, "s.py"),)), FAST)
+    said = next(q for q in graded.questions if q.question.id == "cost")
+    assert said.score == said.question.points and said.feedback.startswith("correct")
+    checked = _check(check_file, source, "cost")["questions"]["cost"]
+    assert checked[2].startswith("correct"), checked
+
+
+def test_an_answer_that_is_not_numbers_is_described_not_a_crash(check_file):
+    """A dict (or an array of texts) returned: the file once ended in a TypeError reading it."""
+    for value in ("{'J': 1}", "np.array(['J'])"):
+        checked = _check(check_file, with_solution(f"def cost(y, yHat):\n    return {value}\n"), "cost")
+        assert "which numpy cannot read as an array of numbers" in checked["questions"]["cost"][2]
+
+
 def test_what_builds_on_a_wrong_answer_says_so(check_file):
     checked = _check(check_file, with_solution("def dJdW2(a2, delta3):\n    return a2.T\n"))
     assert "your dJdW2 is wrong too" in checked["questions"]["cost_function_prime"][2]

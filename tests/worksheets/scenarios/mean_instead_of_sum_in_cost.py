@@ -5,7 +5,7 @@
 # expect lost: 0.6
 # expect cost: wrong 0.4
 # expect diagnosis cost: cost.mean
-# expect feedback cost: This averages over the examples, but equation (5) sums
+# expect feedback cost: This averages over the examples, but equation (5) sums over them
 
 import numpy as np
 
