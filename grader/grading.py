@@ -245,6 +245,7 @@ class _Grading:
         self.mistakes = mistakes_by_question(options.catalogues, assignment)
         self.mistake_answers = mistake_answers(options.seed, options.catalogues, assignment)
         self.replaced: list[absence.Absence] = []  # graded functions its top-level code replaced, so far
+        self.published_only: list[str] = []  # questions right only where the answers are published
 
     def where(self, cell: int | None, line: int | None) -> str:
         return _where(self.submission, cell, line)
@@ -269,12 +270,18 @@ def _judge_question(grading: _Grading, question: Question) -> QuestionResult:
     is missing, and the one line of feedback."""
     keys = grading.keys(question)
     cases = tuple(verdict.judge(key, grading.judging) for key in keys)
+    sized_for = verdict.sized_for(grading.options.assignment, cases, [grading.checks[k] for k in keys],
+                                  [grading.run.outcomes[k] for k in keys])
+    published = verdict.published_only(cases)
+    if published:  # a lookup of the published answers would earn as much: nothing, and flagged
+        cases = verdict.without_published_credit(cases)
+        grading.published_only.append(question.id)
     found = _diagnosis(grading, question, cases, keys)
     absent = _absent(grading, question) if cases[0].status is Status.MISSING else None
     if absent is not None:  # each case says so too, not "not defined"
         said = "not a function when graded" if absent.reason == Reason.REPLACED else "not defined when graded"
         cases = tuple(replace(c, message=said) if c.status is Status.MISSING else c for c in cases)
-    text = _feedback(grading, question, cases, keys, found, absent)
+    text = _feedback(grading, question, cases, keys, found, absent, sized_for, published)
     # Written but not there when graded is not unanswered: the class summary counts it as "other".
     unanswered = (all(c.status is Status.MISSING for c in cases) and absent is None) or all(
         c.status is Status.RAISED and c.error == "NotImplementedError" for c in cases)
@@ -313,7 +320,8 @@ def _absent(grading: _Grading, question: Question) -> absence.Absence | None:
 
 
 def _feedback(grading: _Grading, question: Question, cases: tuple[CaseResult, ...], keys: list[int],
-              found: catalogue.Mistake | None, absent: absence.Absence | None) -> str:
+              found: catalogue.Mistake | None, absent: absence.Absence | None,
+              sized_for: verdict.SizedFor | None = None, published: bool = False) -> str:
     """The question's line of feedback, from its cases and everything found about them."""
     assignment, run = grading.options.assignment, grading.run
     outcomes = [run.outcomes[k] for k in keys]
@@ -324,7 +332,7 @@ def _feedback(grading: _Grading, question: Question, cases: tuple[CaseResult, ..
         series_class=assignment.series is not None and assignment.series.class_name in run.defined,
         fragment=next((n for n in question.names if n in run.fragments), None) if missing else None,
         reordered=next((o.reordered for o in outcomes if o.reordered), None),
-        sized_for=verdict.sized_for(assignment, cases, [grading.checks[k] for k in keys], outcomes),
+        sized_for=sized_for, published_only=published,
         absent=absent, replaced=tuple(grading.replaced))
     text = feedback.question_feedback(assignment, question, cases, findings)
     if found is None and any(c.status is not Status.PASSED and not c.carried_from for c in cases):
@@ -368,7 +376,17 @@ def _graded(grading: _Grading) -> SubmissionResult:
     notes = submission.notes + _run_notes(assignment, run, grading.checks, submission)
     return SubmissionResult(submission.student, submission.path, questions=tuple(grading.judged.values()),
                             load_errors=load_errors, output=output, notes=notes,
-                            flags=run.flags, missing_packages=run.missing, possible=assignment.max_score)
+                            flags=run.flags + _published_flag(grading.published_only), missing_packages=run.missing,
+                            possible=assignment.max_score)
+
+
+def _published_flag(questions: list[str]) -> tuple[str, ...]:
+    """For the instructor: questions that earned nothing, right only where the answers are
+    published (see verdict.published_only): a lookup of them, or an answer sized for them."""
+    if not questions:
+        return ()
+    return (f"right only where the answers are published (the worksheet's cases), wrong on every other: "
+            f"{', '.join(questions)}",)
 
 
 def _run_notes(assignment: Assignment, run: sandbox.RunResult, checks: tuple[Check, ...],

@@ -37,6 +37,7 @@ class Findings:
     fragment: str | None = None  # the missing function, pasted outside its class (it takes self)
     reordered: tuple[str, ...] | None = None  # the stub's parameters, in the student's order
     sized_for: SizedFor | None = None  # right only where a size is the worksheet's (see verdict.sized_for)
+    published_only: bool = False  # right only where the answers are published (see verdict.published_only)
     absent: Absence | None = None  # why the function the student wrote is not there when graded
     # The other graded functions top-level code replaced, which a call of this one may have met.
     replaced: tuple[Absence, ...] = ()
@@ -173,6 +174,12 @@ def _wrong(assignment: Assignment, cases: tuple[CaseResult, ...], failing: list[
     if carried and all(c.carried_from for c in failing):
         return (f"wrong only because your {_names(assignment, carried)} {_verb(carried)} wrong: right given "
                 f"{_them(carried)} (no credit carried forward in this grading){correct}")
+    if found.published_only:
+        own = next((c for c in failing if not c.worksheet), first)
+        sized = found.sized_for
+        size = f", as if sized for {sized} (wrong with {sized.others()})" if sized is not None else ""
+        return (f"right only on the worksheet's own cases, whose answers you have, and wrong on every other{size}: "
+                f"no points for it, and your instructor is told. {own.case_label}: {own.message}{correct}")
     if found.sized_for is not None:
         sized = found.sized_for
         return (f"right only with {sized}, as on the worksheet, and wrong with {sized.others()}: is "

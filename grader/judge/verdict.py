@@ -277,6 +277,25 @@ def _refusal(run: Judging, index: int, wrong: tuple[sandbox.Traced, ...]) -> str
     return None
 
 
+def published_only(cases: tuple[CaseResult, ...]) -> bool:
+    """Right on every case whose answer is published (the worksheet's own: students have them
+    in the self-check file) and on no other, wrong or raising there of its own doing: a lookup
+    of the published answers would do as much. Such a question earns nothing. (Right on some
+    published cases only, it is an honest answer right where the case happens to allow it.)"""
+    others = [c for c in cases if not c.worksheet]
+    published = [c for c in cases if c.worksheet]
+    return bool(others and published) and all(c.status is Status.PASSED for c in published) and all(
+        c.status in (Status.WRONG, Status.RAISED) and not c.carried_from and not c.could_not_run for c in others)
+
+
+def without_published_credit(cases: tuple[CaseResult, ...]) -> tuple[CaseResult, ...]:
+    """The cases of a question right only where its answers are published, its right ones
+    counted as not earned (see `published_only`)."""
+    said = "right here, where the answer is published, but on no other case: not counted"
+    return tuple(replace(c, status=Status.WRONG, message=said, carried_from=(), carried_kind="")
+                 if c.status is Status.PASSED else c for c in cases)
+
+
 @dataclass(frozen=True)
 class SizedFor:
     """An answer right wherever a size is the worksheet's and wrong wherever it is not."""

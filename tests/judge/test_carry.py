@@ -242,8 +242,8 @@ def test_off_by_rounding_is_not_called_hard_coded(grade):
         def dJdW2(a2, delta3):
             return np.dot(a2.T, delta3) if a2.shape[1] == 3 else np.zeros((a2.shape[1], delta3.shape[1]))
         """)))
-    assert "right only with 3 hidden units, as on the worksheet, and wrong with 4, 2 and 5" \
-        in _feedback(grossly, "dJdW2")
+    assert "as if sized for 3 hidden units (wrong with 4, 2 and 5)" in _feedback(grossly, "dJdW2")
+    assert scores(grossly)["dJdW2"] == 0  # right only where the answers are published: nothing
 
 
 # 6. Names that mean the same.

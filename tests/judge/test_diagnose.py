@@ -199,8 +199,12 @@ def test_another_contract_function_is_not_a_near_miss(grade_tiny):
 
 def test_right_only_where_a_size_is_the_worksheets_is_called_sized_for_it(grade_tiny):
     result = grade_tiny(with_tiny_solution("def outer_shape(n, m):\n    return (3, 2)\n"))
+    # (right only where the answers are published, it also earns nothing: issue 27, 8)
     assert _graded(result, "outer_shape").feedback.startswith(
-        "right only with 3 numbers, as on the worksheet, and wrong with 1 and 5: is something sized for 3 numbers")
+        "right only on the worksheet's own cases, whose answers you have, and wrong on every other, "
+        "as if sized for 3 numbers (wrong with 1 and 5): no points for it, and your instructor is told")
+    assert any(flag.startswith("right only where the answers are published") and flag.endswith("outer_shape")
+               for flag in result.flags)
 
 
 def test_wrong_where_no_size_explains_it_is_not_called_sized_for_anything(grade_tiny):

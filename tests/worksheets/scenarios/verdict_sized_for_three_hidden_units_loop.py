@@ -2,9 +2,10 @@
 # true and names the size.
 # base: solution
 # expect status: graded
-# expect lost: 1.2
-# expect dJdW2: raised 0.8
-# expect feedback dJdW2: right only with 3 hidden units, as on the worksheet, and wrong with 4, 2 and 5
+# expect lost: 2
+# expect dJdW2: raised 0
+# expect feedback dJdW2: as if sized for 3 hidden units (wrong with 4, 2 and 5)
+# expect feedback dJdW2: no points for it, and your instructor is told
 # expect cost_function_prime: passed 2
 
 
