@@ -73,8 +73,10 @@ class CaseResult:
     message: str = ""  # why it is not passed, for the student
     # The student's own functions this answer is built on that are wrong: the answer is right
     # given them (error carried forward). carried_kind says how: "value" (right given their
-    # answers), "crash" (it failed only because of them), "trivial" (right given them, but
-    # their error left nothing to get right: no credit).
+    # answers), "crash" (it failed only because of them), "could not run" (it failed only
+    # because they could not run here, for want of a module), "matrix" (it failed only because
+    # they returned an np.matrix), "trivial" (right given them, but their error left nothing
+    # to get right: no credit).
     carried_from: tuple[str, ...] = ()
     worksheet: bool = False  # one of the worksheet's own cases
     carried_kind: str = ""

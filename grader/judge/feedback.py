@@ -123,7 +123,12 @@ def _right(assignment: Assignment, cases: tuple[CaseResult, ...]) -> str:
     if unavailable and unavailable == carried:
         return (f"could not run here only because your {_names(assignment, carried)} could not, for a module "
                 f"missing where this is graded (said there); nothing wrong found here: credit carried forward")
-    crash = next((c for c in cases if c.carried_kind in ("crash", "could not run")), None)
+    matrix = _carried(tuple(c for c in cases if c.carried_kind == "matrix"))
+    if matrix and matrix == carried:
+        return (f"fails only because your {_names(assignment, carried)} {'returns' if len(carried) == 1 else 'return'} "
+                f"an np.matrix, on which `*` and `**` mean other things. Right given arrays: credit carried "
+                f"forward here; fix {' and '.join(carried)}")
+    crash = next((c for c in cases if c.carried_kind in ("crash", "could not run", "matrix")), None)
     if crash is not None:
         return (f"fails only because your {_names(assignment, carried)} {_verb(carried)} wrong: on "
                 f"{crash.case_label}, what {'it' if len(carried) == 1 else 'they'} gave breaks "

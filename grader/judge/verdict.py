@@ -185,9 +185,10 @@ def _carried_failure(run: Judging, index: int, alone: CaseResult, replayed: carr
     # Not where it broke (a line of a correct function), but what it was given.
     message = f"{run.outcomes[index].message}, only because your {' and '.join(roots)} {_blamed(replayed.wrong, roots)}"
     # Roots that could not run here (a package not installed) are not wrong: said otherwise.
-    unavailable = all(node.error in _MODULE_MISSING for node in replayed.wrong if node.function in roots)
-    return replace(alone, status=_credit(run, alone), message=message, carried_from=roots,
-                   carried_kind="could not run" if unavailable else "crash")
+    at_roots = [node for node in replayed.wrong if node.function in roots]
+    kind = "could not run" if at_roots and all(node.error in _MODULE_MISSING for node in at_roots) else \
+        "matrix" if at_roots and all(node.gave_matrix() for node in at_roots) else "crash"
+    return replace(alone, status=_credit(run, alone), message=message, carried_from=roots, carried_kind=kind)
 
 
 def _carried_answer(run: Judging, index: int, alone: CaseResult, replayed: carry.Replay) -> CaseResult:

@@ -11,7 +11,7 @@
 # expect sigmoid_prime: passed 2
 # expect delta2: passed 2
 # expect cost_function_prime: passed 2
-# expect feedback cost_function_prime: delta3
+# expect feedback cost_function_prime: fails only because your delta3 (Q5, after Q6, Q13) returns an np.matrix
 # expect unsaid cost_function_prime: sigmoid_prime
 # expect unsaid cost_function_prime: your delta2
 
