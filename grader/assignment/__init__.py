@@ -144,8 +144,9 @@ class Question:
         """The arguments this question's function gets on a case."""
         if not self.arguments.strip():
             return ()
-        return tuple(eval(compile(self.arguments, f"<{self.id} arguments>", "eval"),
-                          {"__builtins__": {}}, dict(case.values)))
+        args = eval(compile(self.arguments, f"<{self.id} arguments>", "eval"), {"__builtins__": {}}, dict(case.values))
+        # "z" is one argument, as "z," is: an array is not a tuple of its rows.
+        return args if isinstance(args, tuple) else (args,)
 
     def reveals(self, case: Case) -> set[str]:
         """The questions whose answers this question's arguments hold on a case."""
@@ -518,10 +519,76 @@ def _check_model_answer(assignment: Assignment) -> None:
                 raise AssignmentError(f"{assignment.model_answer_path}: no {name_needed} (question {q.id})")
 
 
+_CASE_SHAPE = ("write Case(id, label, network, worksheet, values), network None where there is none, or "
+               "by name: Case(id=\"given\", label=\"the notes' vector\", network=None, worksheet=True, "
+               "values={...})")
+
+
+def _check_cases(assignment: Assignment) -> None:
+    """Every case is a Case as the engine reads it, and every question's arguments can be made
+    on it and answered by the model answer: an author's mistake is said now, naming the file,
+    the question and the case, not later as a NameError nobody can place."""
+    where = assignment.folder / "cases.py"
+    try:
+        cases = assignment.cases()
+    except AssignmentError:
+        raise
+    except Exception as exc:
+        raise AssignmentError(f"{where}: making the cases raised {type(exc).__name__}: {exc}") from None
+    for case in cases:
+        if not isinstance(case, Case):
+            raise AssignmentError(f"{where}: {case!r} is not a grader.assignment.Case: {_CASE_SHAPE}")
+        label = f"case {case.id!r}"
+        if not isinstance(case.worksheet, bool) or not isinstance(case.values, dict) \
+                or not (case.network is None or isinstance(case.network, Network)):
+            raise AssignmentError(f"{where}: {label}: its fields are (id, label, network, worksheet, values); "
+                                  f"worksheet is {type(case.worksheet).__name__} here, values "
+                                  f"{type(case.values).__name__}: {_CASE_SHAPE}")
+    manifest = assignment.folder / "assignment.toml"
+    for q in assignment.questions:
+        for case in cases:
+            if q.only_case not in (None, case.id):
+                continue
+            try:
+                args = q.args_for(case)
+            except Exception as exc:
+                names = ", ".join(sorted(case.values)) or "none"
+                raise AssignmentError(f"{manifest}: question {q.id!r}: arguments {q.arguments!r} on case {case.id!r}: "
+                                      f"{type(exc).__name__}: {exc} (the case's values are: {names})") from None
+            try:
+                q.expected(assignment.reference, args)
+            except Exception as exc:
+                raise AssignmentError(f"{assignment.model_answer_path}: {q.id}{_shown(args)} on case {case.id!r} "
+                                      f"raised {type(exc).__name__}: {exc} (question {q.id!r}, arguments "
+                                      f"{q.arguments!r})") from None
+
+
+def _shown(args: tuple) -> str:
+    parts = [f"array{tuple(a.shape)}" if isinstance(a, np.ndarray) else repr(a)[:30] for a in args]
+    return f"({', '.join(parts)})"
+
+
+_MANIFEST_KEYS = {"title", "handin", "default_seed", "rtol", "atol", "sizes", "one_number", "catalogue_names",
+                  "choices", "series", "own_gradient", "question"}
+
+
+def _unknown_keys(manifest: Path, data: dict[str, Any]) -> None:
+    """Nothing in assignment.toml is ignored without a word: a key the engine does not read is
+    a misspelling, said with what it could be."""
+    import difflib
+
+    for key in data:
+        if key not in _MANIFEST_KEYS:
+            near = difflib.get_close_matches(key, sorted(_MANIFEST_KEYS), n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else f" (known: {', '.join(sorted(_MANIFEST_KEYS))})"
+            raise AssignmentError(f"{manifest}: unknown key {key!r}, which nothing reads{hint}")
+
+
 @lru_cache(maxsize=16)
 def _load_folder(folder: Path) -> Assignment:
     manifest = folder / "assignment.toml"
     data = _manifest(manifest)
+    _unknown_keys(manifest, data)
     name = folder.name
     cases_module = _cases_module(folder)
     tolerances = (float(data.get("rtol", 1e-5)), float(data.get("atol", 1e-8)))
@@ -557,6 +624,7 @@ def _load_folder(folder: Path) -> Assignment:
         catalogue_names=dict(data.get("catalogue_names", {})), series=series, own_gradient=own,
         cases_module=cases_module, exercises=exercises, model_answer_path=model_answer)
     _check_model_answer(loaded)
+    _check_cases(loaded)
     return loaded
 
 

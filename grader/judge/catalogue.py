@@ -60,11 +60,19 @@ def load(paths: tuple[Path, ...] | None, assignment: Assignment) -> tuple[Mistak
             document = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise CatalogueError(f"{path}: {exc}") from None
+        for key in document:  # nothing in the file is ignored without a word
+            if key != "mistake":
+                raise CatalogueError(f"{path}: {key!r} is not read: each entry is a [[mistake]] table "
+                                     f"(id, question, answer, summary, explain)")
         for number, entry in enumerate(document.get("mistake", []), start=1):
             where = f"{path.name}, mistake {number}"
-            missing = {"id", "question", "answer", "summary", "explain"} - set(entry)
+            missing = _FIELDS - set(entry)
             if missing:
                 raise CatalogueError(f"{where}: missing {', '.join(sorted(missing))}")
+            unknown = set(entry) - _FIELDS
+            if unknown:
+                raise CatalogueError(f"{where} ({entry['id']}): {', '.join(sorted(unknown))} is not read "
+                                     f"(an entry has {', '.join(sorted(_FIELDS))})")
             questions = entry["question"] if isinstance(entry["question"], list) else [entry["question"]]
             for question in questions:
                 if question not in ids:
@@ -73,9 +81,38 @@ def load(paths: tuple[Path, ...] | None, assignment: Assignment) -> tuple[Mistak
                     code = compile(entry["answer"], f"<{entry['id']}>", "eval")
                 except SyntaxError as exc:
                     raise CatalogueError(f"{where} ({entry['id']}): answer is not an expression: {exc.msg}") from None
-                mistakes.append(Mistake(entry["id"], question, entry["answer"], entry["summary"],
-                                        entry["explain"], code))
+                mistake = Mistake(entry["id"], question, entry["answer"], entry["summary"], entry["explain"], code)
+                _check_names(mistake, assignment, where)
+                mistakes.append(mistake)
     return tuple(mistakes)
+
+
+_FIELDS = {"id", "question", "answer", "summary", "explain"}
+
+
+def _check_names(mistake: Mistake, assignment: Assignment, where: str) -> None:
+    """An answer that names what a formula can't use would never match (evaluate fails on every
+    call, silently): said now, with the names it may use."""
+    question = assignment.question(mistake.question)
+    case = next((c for c in assignment.worksheet_cases() if question.only_case in (None, c.id)), None)
+    if case is None:
+        return
+    args = question.args_for(case)
+    function = getattr(assignment.reference, mistake.question, None)
+    names = list(inspect.signature(function).parameters) if callable(function) else []
+    scope = {**scope_of(assignment), "expected": question.expected(assignment.reference, args),
+             **dict(zip(names, (np.copy(a) if isinstance(a, np.ndarray) else a for a in args), strict=False))}
+    try:
+        with np.errstate(all="ignore"):
+            eval(mistake.code, scope)
+    except NameError as exc:
+        usable = ", ".join([*names, "expected", "np", "reference", *sorted(assignment.catalogue_names),
+                            *sorted(assignment.catalogue_helpers)])
+        raise CatalogueError(f"{where} ({mistake.id}): answer uses {exc.name or exc}, which a formula for "
+                             f"{mistake.question} can't: it may use {usable} and the model answer's "
+                             f"functions") from None
+    except Exception:  # a formula may raise where the student's code would (a product of wrong shapes)
+        return
 
 
 @lru_cache(maxsize=8)  # the same for every formula of every call: evaluate copies it

@@ -600,7 +600,42 @@ def test_a_broken_assignment_folder_is_a_one_line_error(warmup):
     (warmup / "cases.py").write_text(WARMUP_CASES.replace("rng.normal(0, 1, n)", "rng.normal(0, 1, n, 7)"))
     done = run_cli(str(warmup / "cases.py"), "--assignment", str(warmup))
     assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert "computing its cases and expected answers failed: TypeError" in done.stderr
+    assert "cases.py: making the cases raised TypeError" in done.stderr
+
+
+# Issue 28, 1: every error in an assignment names the file, the question or mistake, and what
+# to write instead; nothing in its files is ignored without a word.
+@pytest.mark.sandbox  # (the command starts its worker before it reads the assignment)
+@pytest.mark.parametrize("file, old, new, said", [
+    ("cases.py", 'Case("given", "the notes\' vector", None, True,', 'Case("given", "the notes\' vector", True,',
+     "case 'given': its fields are (id, label, network, worksheet, values)"),
+    ("assignment.toml", 'arguments = "v,"', 'arguments = "w,"',
+     "question 'double': arguments 'w,' on case 'given': NameError: name 'w' is not defined (the case's values are: v)"),
+    ("assignment.toml", 'title = ', 'titel = "x"\ntitle = ', "unknown key 'titel', which nothing reads; did you mean 'title'?"),
+    ("misconceptions.toml", "[[mistake]]", "[[misconception]]",
+     "'misconception' is not read: each entry is a [[mistake]] table"),
+    ("misconceptions.toml", 'answer = "expected ** 2"', 'answer = "vector ** 2"',
+     "misconceptions.toml, mistake 1 (length.squared): answer uses vector, which a formula for length can't: it may use v,"),
+    ("misconceptions.toml", 'summary = ', 'hint = "x"\nsummary = ', "(length.squared): hint is not read"),
+])
+def test_an_authors_mistake_is_one_line_naming_the_file_and_the_question(warmup, file, old, new, said):
+    path = warmup / file
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+    done = run_cli(str(warmup / "cases.py"), "--assignment", str(warmup))
+    assert done.returncode in (1, 2) and "Traceback" not in done.stderr, done.stderr
+    assert said in done.stderr and len(done.stderr.strip().splitlines()[-1]) > 20, done.stderr
+
+
+@pytest.mark.sandbox
+def test_one_argument_may_be_written_without_its_comma(warmup):
+    # "v" is the one argument v, as "v," is: not the rows of v (it was an AxisError, unexplained).
+    toml = (warmup / "assignment.toml").read_text()
+    assert toml.count('arguments = "v,"') >= 2
+    (warmup / "assignment.toml").write_text(toml.replace('arguments = "v,"', 'arguments = "v"'))
+    report = _run_warmup(warmup, WARMUP_SOLUTION)
+    assert report["submissions"][0]["score"] == report["submissions"][0]["max_score"]
 
 
 def test_the_warmup_assignments_answer_key_and_listing(warmup):
