@@ -209,8 +209,9 @@ def test_a_missing_base_class_fails_its_class_statement_only(grade):
     source = SOLUTION + f"\n\nimport {MISSING}\n\nclass Net({MISSING}.nn.Module):\n    pass\n"
     result = grade(source)
     assert result.score == BACKPROP.max_score
-    (error,) = result.load_errors
-    assert f"{MISSING} is not installed where this is graded" in error.message
+    # It could not run here, which is not the student's error: said once, as a missing package.
+    assert result.load_errors == () and result.missing_packages == (MISSING,)
+    assert sum(f"{MISSING} is not installed where this is graded" in note for note in result.notes) == 1
 
 
 def test_a_file_of_the_students_not_handed_in_is_named_as_such(grade):
@@ -363,3 +364,17 @@ def test_a_class_drawing_random_weights_gets_the_same_feedback_every_run(tmp_pat
     feedback = [[q["feedback"] for q in run["questions"]] for run in runs]
     assert runs[0]["questions"][0]["score"] == 0 and "got" in feedback[0][0]
     assert feedback[0] == feedback[1]
+
+
+@needs_missing
+def test_a_cell_goes_on_past_a_line_that_uses_a_missing_package(grade):
+    # Issue 27, 2 (review): the line using the package could not run here; the functions after
+    # it in the same cell are defined, and graded, as where the package is installed.
+    cell = (f"from {MISSING} import elementwise_grad\n"
+            f"slope = elementwise_grad(lambda z: 1 / (1 + np.exp(-z)))\n"
+            "checked = slope(np.zeros(3))\n\n"
+            "def sigmoid_prime(z):\n    return np.exp(-z) / ((1 + np.exp(-z)) ** 2)\n")
+    source = notebook_text("import numpy as np", SOLUTION.replace("def sigmoid_prime", "def _unused_prime"), cell)
+    result = grade(source, "backprop.ipynb")
+    assert result.score == BACKPROP.max_score, {q.question.id: q.feedback for q in result.questions}
+    assert result.missing_packages == (MISSING,) and result.load_errors == ()

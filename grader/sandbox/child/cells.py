@@ -3,8 +3,9 @@ whole, announced to the worker first (FromRunner.CELL); a cell the worker names 
 (one that overran or ended the process when run whole) runs a statement at a time instead, a
 marker before each announcing it (FromRunner.STATEMENT), up to the statement to stop before
 (None: to its end), so that the one that hangs is found and skipped. A statement that raises
-ends its cell (FromRunner.ERROR), except an import of a package not installed here: the rest
-of the cell runs on.
+ends its cell (FromRunner.ERROR), except an import of a package not installed here, or a
+statement that fails for want of one (or of what it would have bound): the rest of the cell
+runs on, as it would where the package is.
 
 Part of the program that runs student code; standard library only.
 """
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .protocol import STATEMENT, FromRunner
-from .standins import bind_missing
+from .standins import MissingPackageError, bind_missing
 
 # Called before each top-level statement of the student's cells, to tell the worker which runs.
 MARKER = "__grader_statement__"
@@ -46,6 +47,9 @@ class Cells:
         self.note_missing, self.restore_builtins = note_missing, restore_builtins
         self.stop_at = {int(cell): index for cell, index in stop_at.items()}
         self.running = 0  # the statement running now, in a cell run a statement at a time
+        # Names a statement could not bind because it used a package not installed here (and
+        # names bound from those): a statement that fails for want of one ran as far as it could.
+        self.lost: set[str] = set()
         self.flags = 0  # __future__ features: a cell's apply to the cells after it, as in a notebook
         self.pack = STATEMENT.pack
         namespace[MARKER] = self.announce
@@ -128,10 +132,27 @@ class Cells:
                 for root in missing:
                     self.note_missing(root)
                 return True
+        if statement is not None and (isinstance(exc, MissingPackageError)
+                                      or (isinstance(exc, NameError) and getattr(exc, "name", None) in self.lost)):
+            # It could not run here (a package not installed, or what was to come of one): not
+            # the student's error, so the rest runs, as it would where the package is.
+            if isinstance(exc, MissingPackageError) and isinstance(exc.name, str):
+                self.note_missing(exc.name.partition(".")[0])
+            self.lost |= _bound_names(statement)
+            return True
         _, line = self.error_line(exc.__traceback__)
         self.send(FromRunner.ERROR, self.pack(index, 0, line or getattr(statement, "lineno", 0)) +
                   self.describe(exc).encode("utf-8", "replace"))
         return False
+
+
+def _bound_names(statement: ast.stmt) -> set[str]:
+    """The names a top-level statement binds (what it would have bound, had it run)."""
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {statement.name}
+    if isinstance(statement, (ast.Import, ast.ImportFrom)):
+        return {(alias.asname or alias.name).partition(".")[0] for alias in statement.names}
+    return {node.id for node in ast.walk(statement) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)}
 
 
 def _module_line(tb: types.TracebackType | None, code: types.CodeType) -> int:
