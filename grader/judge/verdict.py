@@ -306,7 +306,9 @@ class SizedFor:
     failing: tuple[Any, ...]  # the other values, where the answer is wrong
 
     def __str__(self) -> str:
-        return f"{_either(self.worksheet)} {self.size}"
+        # "1 output", "3 hidden units", "1 or 3 examples"
+        name = self.size[:-1] if self.worksheet == (1,) and self.size.endswith("s") else self.size
+        return f"{_either(self.worksheet)} {name}"
 
     def others(self) -> str:
         return _either(self.failing, "and")

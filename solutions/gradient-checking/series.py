@@ -41,9 +41,14 @@ def adapter(series, question, traced, namespace):
         return J
 
     def numerical_gradient(X, y, W1, W2, epsilon=1e-4):
-        net = network(W1, W2)
-        net.costFunction = one_number(net.costFunction)
-        return namespace["computeNumericalGradient"](net, X.copy(), y.copy())
+        # The class's own J first: a student who took its one number themselves ((...)[0],
+        # .item()) is graded on their own code; where that raises, J read as one number.
+        try:
+            return namespace["computeNumericalGradient"](network(W1, W2), X.copy(), y.copy())
+        except Exception:
+            net = network(W1, W2)
+            net.costFunction = one_number(net.costFunction)
+            return namespace["computeNumericalGradient"](net, X.copy(), y.copy())
 
     def weights(net, params):
         net.setParams(params)

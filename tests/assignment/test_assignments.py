@@ -724,3 +724,22 @@ def test_a_question_with_atol_0_and_an_expected_zero_is_judged_without_dividing_
     assert compare.error_size(question, 0.5, 0.0) == 0.5
     assert compare.compare(question, 0.0, 0.0) is None
     assert compare.compare(question, 1e-12, 0.0).startswith("1 of 1 entries differ")
+
+
+@pytest.mark.sandbox
+def test_a_student_who_takes_js_one_number_themselves_is_graded_on_their_own_code(write):
+    # Issue 27, 4 (review): J passed on as one number only where the student's own code raises
+    # with its own J: `.item()` on J (right with one output, as the notes' network has) keeps working.
+    own = SERIES_STYLE_NUMGRAD.replace("numgrad[p] = (loss2 - loss1) / (2 * epsilon)",
+                                       "numgrad[p] = (loss2.sum() - loss1.sum()) / (2 * epsilon)")
+    assert own != SERIES_STYLE_NUMGRAD
+    result = _grade(write, MODEL + "\n" + own)
+    assert scores(result)["numerical_gradient"] == CHECKING_POINTS["numerical_gradient"], \
+        {q.question.id: q.feedback for q in result.questions}
+    # The series' class with the student's own fix for numpy 2, (loss2 - loss1)[0]: its own code
+    # runs, and [0] takes the first output only: right with one output, not with two.
+    fixed = SERIES_CLASS_FORM.replace("numgrad[p] = (loss2 - loss1) / (2 * e)", "numgrad[p] = (loss2 - loss1)[0] / (2 * e)")
+    assert fixed != SERIES_CLASS_FORM
+    graded = {q.question.id: q for q in _grade(write, fixed, name="partFive.py").questions}["numerical_gradient"]
+    assert "'float' object is not subscriptable" not in graded.feedback
+    assert "sized for 1 output (" in graded.feedback or "right only with 1 output," in graded.feedback, graded.feedback
