@@ -272,7 +272,8 @@ def _judge_question(grading: _Grading, question: Question) -> QuestionResult:
     cases = tuple(verdict.judge(key, grading.judging) for key in keys)
     sized_for = verdict.sized_for(grading.options.assignment, cases, [grading.checks[k] for k in keys],
                                   [grading.run.outcomes[k] for k in keys])
-    published = verdict.published_only(cases)
+    published = verdict.published_only(cases, [grading.checks[k] for k in keys],
+                                       [grading.run.outcomes[k] for k in keys])
     if published:  # a lookup of the published answers would earn as much: nothing, and flagged
         cases = verdict.without_published_credit(cases)
         grading.published_only.append(question.id)

@@ -183,8 +183,9 @@ def _wrong(assignment: Assignment, cases: tuple[CaseResult, ...], failing: list[
         own = next((c for c in failing if not c.worksheet), first)
         sized = found.sized_for
         size = f", as if sized for {sized} (wrong with {sized.others()})" if sized is not None else ""
-        return (f"right only on the worksheet's own cases, whose answers you have, and wrong on every other{size}: "
-                f"no points for it, and your instructor is told. {own.case_label}: {own.message}{correct}")
+        return (f"right only on the worksheet's own cases, whose answers are published, and on no other, where it "
+                f"answers as a table of them would{size}: no points for it, and your instructor sees it. "
+                f"{own.case_label}: {own.message}{correct}")
     if found.sized_for is not None:
         sized = found.sized_for
         return (f"right only with {sized}, as on the worksheet, and wrong with {sized.others()}: is "

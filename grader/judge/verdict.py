@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from grader import sandbox
-from grader.assignment import Assignment, Case, Question, case_sizes
+from grader.assignment import Assignment, Case, Kind, Question, case_sizes
 from grader.judge import carry, compare
 from grader.results import CaseResult, QuestionResult, Status
 
@@ -220,9 +220,31 @@ def _divided_again(run: Judging, index: int, replayed: carry.Replay) -> str | No
     if not compare.agrees(check.question, outcome.value, scaled if isinstance(replayed.value, tuple) else scaled[0],
                           precision=outcome.precision):
         return None
-    roots = " and ".join(_roots_of(run, index, replayed.wrong))
-    return (f"it is what your own {roots} gives, divided by {examples} (the number of examples) once more: "
-            f"does your {roots} divide by the number of examples already?")
+    roots = _roots_of(run, index, replayed.wrong)
+    named = " and ".join(roots)
+    averaging = [node.function for node in replayed.wrong if node.function in roots
+                 and _divides_by(run.assignment, node, examples)]
+    if averaging:  # the upstream function's own error is that very division
+        return (f"right given your own {named} but for a division by {examples} (the number of examples) once "
+                f"more: your {' and '.join(dict.fromkeys(averaging))} divides by the number of examples already")
+    return (f"right given your own {named} but for a division by {examples} (the number of examples): your "
+            f"{check.question.id} divides by the number of examples, where the worksheet's J is a sum")
+
+
+def _divides_by(assignment: Assignment, node: sandbox.Traced, examples: int) -> bool:
+    """A recorded answer is the model answer's on the same arguments, divided by `examples`."""
+    if node.args is None or node.status != "returned":
+        return False
+    try:
+        with np.errstate(all="ignore"):
+            right = getattr(assignment.reference, node.function)(*[np.array(a, dtype=float) if isinstance(a, np.ndarray)
+                                                                     else a for a in node.args])
+    except Exception:
+        return False
+    parts = right if isinstance(right, tuple) else (right,)
+    scaled = tuple(np.asarray(part, dtype=float) / examples for part in parts)
+    return compare.agrees(assignment.question(node.function), node.value,
+                          scaled if isinstance(right, tuple) else scaled[0])
 
 
 def _roots_of(run: Judging, index: int, wrong: tuple[sandbox.Traced, ...]) -> tuple[str, ...]:
@@ -278,15 +300,34 @@ def _refusal(run: Judging, index: int, wrong: tuple[sandbox.Traced, ...]) -> str
     return None
 
 
-def published_only(cases: tuple[CaseResult, ...]) -> bool:
+def published_only(cases: tuple[CaseResult, ...], checks: list[Check], outcomes: list[sandbox.CallOutcome]) -> bool:
     """Right on every case whose answer is published (the worksheet's own: students have them
-    in the self-check file) and on no other, wrong or raising there of its own doing: a lookup
-    of the published answers would do as much. Such a question earns nothing. (Right on some
-    published cases only, it is an honest answer right where the case happens to allow it.)"""
-    others = [c for c in cases if not c.worksheet]
-    published = [c for c in cases if c.worksheet]
-    return bool(others and published) and all(c.status is Status.PASSED for c in published) and all(
-        c.status in (Status.WRONG, Status.RAISED) and not c.carried_from and not c.could_not_run for c in others)
+    in the self-check file) and on no other, where it answers as a table of those answers would,
+    not as a formula: it raises, or gives one of the published answers again, or a constant.
+    A lookup of the published answers would earn as much: such a question earns nothing. An
+    honest formula wrong off the worksheet (W2 left out, which the worksheet's ones hide) gives
+    answers of its own there, and keeps what it earned; right on some published cases only,
+    it is right where the case happens to allow it."""
+    others = [k for k, c in enumerate(cases) if not c.worksheet]
+    published = [k for k, c in enumerate(cases) if c.worksheet]
+    if not (others and published) or not all(cases[k].status is Status.PASSED for k in published):
+        return False
+    answers = [outcomes[k].value for k in published]
+    return all(cases[k].status in (Status.WRONG, Status.RAISED) and not cases[k].carried_from
+               and not cases[k].could_not_run and _as_a_table_would(checks[k], outcomes[k], answers)
+               for k in others)
+
+
+def _as_a_table_would(check: Check, outcome: sandbox.CallOutcome, published: list[Any]) -> bool:
+    """What a table of published answers gives for inputs it does not hold: nothing (it raises),
+    one of its answers, or a constant."""
+    if outcome.status == "raised":
+        return True
+    value = outcome.value
+    if any(carry.same_args((value,), (answer,)) for answer in published):
+        return True
+    array, expected = compare.as_array(value), compare.as_array(check.expected)
+    return array is not None and array.size > 1 and expected is not None and np.ptp(array) == 0 < np.ptp(expected)
 
 
 def without_published_credit(cases: tuple[CaseResult, ...]) -> tuple[CaseResult, ...]:
@@ -299,19 +340,25 @@ def without_published_credit(cases: tuple[CaseResult, ...]) -> tuple[CaseResult,
 
 @dataclass(frozen=True)
 class SizedFor:
-    """An answer right wherever a size is the worksheet's and wrong wherever it is not."""
+    """An answer right wherever a size is the worksheet's and wrong wherever it is not: each
+    size that explains it, as (its name, the worksheet's values of it, the others, where the
+    answer is wrong). Several where the cases can't tell them apart (every other case differs
+    in both)."""
 
-    size: str  # its name: "hidden units"
-    worksheet: tuple[Any, ...]  # the worksheet's values of it
-    failing: tuple[Any, ...]  # the other values, where the answer is wrong
+    sizes: tuple[tuple[str, tuple[Any, ...], tuple[Any, ...]], ...]
 
     def __str__(self) -> str:
-        # "1 output", "3 hidden units", "1 or 3 examples"
-        name = self.size[:-1] if self.worksheet == (1,) and self.size.endswith("s") else self.size
-        return f"{_either(self.worksheet)} {name}"
+        # "1 output", "3 hidden units", "1 or 3 examples", "3 examples or 3 hidden units"
+        return " or ".join(f"{_either(seen)} {_counted(name, seen)}" for name, seen, _ in self.sizes)
 
     def others(self) -> str:
-        return _either(self.failing, "and")
+        if len(self.sizes) == 1:
+            return _either(self.sizes[0][2], "and")
+        return "; ".join(f"{_either(others, 'and')} {name}" for name, _, others in self.sizes)
+
+
+def _counted(name: str, values: tuple[Any, ...]) -> str:
+    return name[:-1] if values == (1,) and name.endswith("s") else name
 
 
 def _either(values: tuple[Any, ...], joined: str = "or") -> str:
@@ -321,38 +368,54 @@ def _either(values: tuple[Any, ...], joined: str = "or") -> str:
 
 def sized_for(assignment: Assignment, cases: tuple[CaseResult, ...], checks: list[Check],
               outcomes: list[sandbox.CallOutcome]) -> SizedFor | None:
-    """The size an answer is sized for, if there is one: right on every worksheet case, wrong
-    (grossly: not off by rounding) or raising on every case where that size differs from the
-    worksheet's, and right on every other case. None where no size explains the failures (the
-    hint would not be true)."""
+    """The size an answer is sized for, if there is one: right on every worksheet case, failing
+    as an answer sized for other numbers does (raising, a wrong shape, a constant) on every case
+    where that size differs from the worksheet's, and right on every other case. None where no
+    size explains the failures, or they are wrong values of the right shape (W2 left out, which
+    the worksheet's weights of one hide, is not a size): the hint would not be true."""
     if not any(c.worksheet for c in cases) or not all(c.status is Status.PASSED and not c.carried_from
                                                       for c in cases if c.worksheet):
         return None
     failing = [c for c in cases if c.status is not Status.PASSED]
-    if not failing or not all(_own_failure(c, check, outcome)
+    if not failing or not all(_sized_failure(c, check, outcome)
                               for c, check, outcome in zip(cases, checks, outcomes, strict=True)
                               if c.status is not Status.PASSED):
         return None
     sizes = [case_sizes(assignment, check.case) for check in checks]
     worksheet = [size for c, size in zip(cases, sizes, strict=True) if c.worksheet]
+    explained = []
     for name in sizes[0]:
         seen = tuple(dict.fromkeys(size.get(name) for size in worksheet))
         differs = [size.get(name) not in seen for size in sizes]
         if all(differs[i] == (c.status is not Status.PASSED) for i, c in enumerate(cases)):
             others = (size.get(name) for size, differ in zip(sizes, differs, strict=True) if differ)
-            return SizedFor(name, seen, tuple(dict.fromkeys(others)))
-    return None
+            explained.append((name, seen, tuple(dict.fromkeys(others))))
+    return SizedFor(tuple(explained)) if explained else None
 
 
-def _own_failure(case: CaseResult, check: Check, outcome: sandbox.CallOutcome) -> bool:
-    """A failure of the answer's own: wrong by more than rounding, or raising, and nothing
-    carried from an earlier function or missing here."""
+def _sized_failure(case: CaseResult, check: Check, outcome: sandbox.CallOutcome) -> bool:
+    """A failure of the answer's own (nothing carried from an earlier function, nothing missing
+    here) as an answer sized for other numbers fails: it raises, or its shape is not the
+    answer's, or it is a constant where the answer is not, or a wrong dimension or choice."""
     if case.carried_from or case.could_not_run:
         return False
     if case.status is Status.RAISED:
         return outcome.status == "raised"
-    return case.status is Status.WRONG and outcome.status == "returned" \
-        and compare.error_size(check.question, outcome.value, check.expected) > _GROSSLY_WRONG
+    if case.status is not Status.WRONG or outcome.status != "returned" \
+            or not compare.error_size(check.question, outcome.value, check.expected) > _GROSSLY_WRONG:
+        return False
+    if check.question.kind not in (Kind.ARRAY, Kind.ARRAYS):
+        return True
+    arrays = check.question.kind is Kind.ARRAYS and isinstance(outcome.value, list) \
+        and len(outcome.value) == len(check.expected)
+    pairs = zip(outcome.value, check.expected, strict=True) if arrays else [(outcome.value, check.expected)]
+    for got, want in pairs:
+        got, want = compare.as_array(got), compare.as_array(want)
+        if got is None or want is None or got.size != want.size:
+            return True
+        if got.size > 1 and np.ptp(got) == 0 < np.ptp(want):
+            return True
+    return False
 
 
 def answer_digest(values: list[Any]) -> str:

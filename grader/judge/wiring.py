@@ -80,14 +80,16 @@ def _counterpart(node: Traced, calls: list[tuple[str, tuple]]) -> tuple | None:
     return max(mine, key=lambda made: sum(_same(a, b) for a, b in zip(args, made, strict=True)))
 
 
-def swapped(assignment: Assignment, question_id: str, args: tuple, trace: tuple[Traced, ...]) -> list[str]:
-    """"passes z3 to delta2 where it takes z2", for each recorded direct call given another of
-    the values this call computes where the model passes its own."""
+def swapped(assignment: Assignment, question_id: str, args: tuple, trace: tuple[Traced, ...]
+            ) -> dict[tuple[str, str], str | None]:
+    """For each (function, parameter) of a recorded direct call whose argument is not the one
+    the model passes there: the other value this call computes that it is (z3 where delta2
+    takes z2), or None where it is none of them."""
     if not trace:
-        return []
+        return {}
     named, calls = named_values(assignment, question_id, args)
     own = _own_named(assignment, question_id, args, trace)
-    said = []
+    found: dict[tuple[str, str], str | None] = {}
     for node in trace:
         model = _counterpart(node, calls)
         if model is None or node.args is None:
@@ -96,15 +98,15 @@ def swapped(assignment: Assignment, question_id: str, args: tuple, trace: tuple[
             if _same(got, want) or any(name == parameter and _same(value, got) for name, value in own):
                 continue  # the right value, or the student's own of that name (wrong upstream)
             other = next((name for name, value in named if name != parameter and _same(value, got)), None)
-            if other is not None:
-                said.append(f"passes {other} to {node.function} where it takes {parameter}")
-    return list(dict.fromkeys(said))
+            found.setdefault((node.function, parameter), other)
+    return found
 
 
-def from_outside(assignment: Assignment, question_id: str, runs: Sequence[tuple[tuple, CallOutcome]]) -> list[str]:
-    """"passes delta3 a yHat that is the same on every case", for an argument of a recorded
-    direct call that does not change with the question's own arguments: it is not computed from
-    them (a variable of the notebook's), where the model's does change."""
+def from_outside(assignment: Assignment, question_id: str, runs: Sequence[tuple[tuple, CallOutcome]]
+                 ) -> dict[str, list[str]]:
+    """The arguments of recorded direct calls that do not change with the question's own
+    arguments, where the model's do: not computed from them (a variable of the notebook's, a
+    number written in), by function: {"delta3": ["yHat", "z3"]}."""
     seen: dict[tuple[str, int, int], list[tuple[Any, Any]]] = {}
     for args, outcome in runs:
         if outcome.status not in ("returned", "raised"):
@@ -127,11 +129,7 @@ def from_outside(assignment: Assignment, question_id: str, runs: Sequence[tuple[
             fixed.setdefault(function, [])
             if parameter not in fixed[function]:
                 fixed[function].append(parameter)
-    if not fixed:
-        return []
-    passes = ", ".join(f"{_listed(parameters)} to {function}" for function, parameters in fixed.items())
-    return [f"passes the same {passes} on every case, whatever its own arguments: variables from outside "
-            f"the function (a forward pass run elsewhere?), where values of its own belong"]
+    return fixed
 
 
 def _listed(names: list[str]) -> str:
@@ -139,13 +137,23 @@ def _listed(names: list[str]) -> str:
 
 
 def note(assignment: Assignment, question_id: str, runs: Sequence[tuple[tuple, CallOutcome]]) -> str:
-    """What the question's function wired wrong, from its failing runs (arguments, outcome),
-    as a sentence for its feedback, or ""."""
-    said = from_outside(assignment, question_id, runs)
+    """What the question's function wired wrong, from its runs (arguments, outcome), as a
+    sentence for its feedback, or "". A swap is named only where it holds on every case on
+    which that argument is not the model's, and never of an argument the same on every case."""
+    fixed = from_outside(assignment, question_id, runs)
+    claims: dict[tuple[str, str], set[str | None]] = {}
     for args, outcome in runs:
         if outcome.status in ("returned", "raised"):
-            said += swapped(assignment, question_id, args, outcome.used)
-    said = list(dict.fromkeys(said))
+            for where, other in swapped(assignment, question_id, args, outcome.used).items():
+                claims.setdefault(where, set()).add(other)
+    said = [f"passes {next(iter(others))} to {function} where it takes {parameter}"
+            for (function, parameter), others in claims.items()
+            if len(others) == 1 and None not in others and parameter not in fixed.get(function, [])]
+    if fixed:
+        passes = ", ".join(f"{_listed(parameters)} to {function}" for function, parameters in fixed.items())
+        said.insert(0, f"passes the same {passes} on every case, whatever its own arguments: numbers written "
+                       f"in, or variables from outside the function (a forward pass run elsewhere?), where values "
+                       f"computed from its own arguments belong")
     if not said:
         return ""
     return f"Your {question_id} " + "; it ".join(said[:3])

@@ -201,8 +201,8 @@ def test_right_only_where_a_size_is_the_worksheets_is_called_sized_for_it(grade_
     result = grade_tiny(with_tiny_solution("def outer_shape(n, m):\n    return (3, 2)\n"))
     # (right only where the answers are published, it also earns nothing: issue 27, 8)
     assert _graded(result, "outer_shape").feedback.startswith(
-        "right only on the worksheet's own cases, whose answers you have, and wrong on every other, "
-        "as if sized for 3 numbers (wrong with 1 and 5): no points for it, and your instructor is told")
+        "right only on the worksheet's own cases, whose answers are published, and on no other, where it answers as a table of them would, "
+        "as if sized for 3 numbers (wrong with 1 and 5): no points for it, and your instructor sees it")
     assert any(flag.startswith("right only where the answers are published") and flag.endswith("outer_shape")
                for flag in result.flags)
 

@@ -49,7 +49,7 @@ def test_a_lookup_of_the_published_answers_earns_nothing_and_is_flagged(grade):
     [flagged] = [flag for flag in result.flags if "right only where the answers are published" in flag]
     assert all(question in flagged for question in ("forward", "delta2", "cost_function_prime")), flagged
     feedback = {q.question.id: q.feedback for q in result.questions}
-    assert "no points for it, and your instructor is told" in feedback["delta2"]
+    assert "no points for it, and your instructor sees it" in feedback["delta2"]
 
 
 @pytest.mark.sandbox
@@ -58,3 +58,15 @@ def test_an_honest_answer_right_on_one_published_case_only_keeps_that_case(grade
     result = grade(SOLUTION + "\n\ndef dJdW2(a2, delta3):\n    return np.dot(a2.reshape(a2.shape[1], a2.shape[0]), delta3)\n")
     assert 0 < scores(result)["dJdW2"] < 2
     assert not any("published" in flag for flag in result.flags)
+
+
+@pytest.mark.sandbox
+def test_an_honest_formula_the_worksheets_ones_hide_keeps_what_it_earned(grade):
+    # W2 left out of delta2: the worksheet's W2 is all ones, so it is right on both published
+    # cases and wrong on every other, but with answers of its own, as a formula gives them, not
+    # as a table would (the teacher's review: it was zeroed and flagged).
+    result = grade(SOLUTION + "\n\ndef delta2(delta3, W2, z2):\n    return delta3 * sigmoid_prime(z2)\n")
+    assert scores(result)["delta2"] == pytest.approx(0.8)
+    assert not any("published" in flag for flag in result.flags)
+    feedback = {q.question.id: q.feedback for q in result.questions}["delta2"]
+    assert "published" not in feedback and "sized for" not in feedback

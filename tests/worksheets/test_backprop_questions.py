@@ -50,6 +50,7 @@ def test_a_per_example_array_with_the_right_sum_in_the_wrong_layout_fails(grade)
     ("examples", "hidden units"), ("Examples", "Hidden Units"), ("  example ", "hidden unit"),
     ("EXAMPLE", "hidden units  "), ("examples", "hidden neurons"), ("Examples", "Neurons"),
     ("example", "hidden node"), ("examples", "nodes"), ("examples", "Hidden Neuron"),
+    ("training examples", "hidden layer neurons"), ("Samples", "hidden layer units"),
 ])
 def test_rows_and_columns_accept_case_spaces_singular_and_other_names(grade, rows, columns):
     result = grade(with_solution(f"A2_ROWS = {rows!r}\nA2_COLUMNS = {columns!r}\n"))

@@ -4,7 +4,7 @@
 # base: solution
 # expect lost: 1
 # expect dJdW2_shape: wrong 0
-# expect feedback dJdW2_shape: right only on the worksheet's own cases, whose answers you have
+# expect feedback dJdW2_shape: right only on the worksheet's own cases, whose answers are published
 # expect feedback dJdW2_shape: as if sized for 3 hidden units (wrong with 4, 2 and 5)
 
 

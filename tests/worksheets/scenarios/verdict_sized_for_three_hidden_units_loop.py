@@ -1,11 +1,12 @@
 # Issue 27, 3: a loop over range(3) hidden units is right only where there are 3: the hint is
-# true and names the size.
+# true and names the size. Its answers off the worksheet are its own (a formula's, not a
+# table's): it keeps what it earned.
 # base: solution
 # expect status: graded
-# expect lost: 2
-# expect dJdW2: raised 0
-# expect feedback dJdW2: as if sized for 3 hidden units (wrong with 4, 2 and 5)
-# expect feedback dJdW2: no points for it, and your instructor is told
+# expect lost: 1.2
+# expect dJdW2: raised 0.8
+# expect feedback dJdW2: right only with 3 hidden units, as on the worksheet, and wrong with 4, 2 and 5
+# expect unsaid dJdW2: published
 # expect cost_function_prime: passed 2
 
 

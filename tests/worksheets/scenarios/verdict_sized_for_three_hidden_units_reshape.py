@@ -6,7 +6,7 @@
 # expect lost: 1
 # expect dz3dW2: raised 0
 # expect feedback dz3dW2: as if sized for 3 hidden units (wrong with 4, 2 and 5)
-# expect feedback dz3dW2: no points for it, and your instructor is told
+# expect feedback dz3dW2: no points for it, and your instructor sees it
 
 
 def dz3dW2(a2):

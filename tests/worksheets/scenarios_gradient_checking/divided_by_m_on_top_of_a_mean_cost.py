@@ -3,7 +3,7 @@
 # divided by m once more), not just "9 of 9 entries differ".
 # base: none
 # expect numerical_gradient: wrong 0.6
-# expect feedback numerical_gradient: it is what your own cost gives, divided by 3 (the number of examples) once more
+# expect feedback numerical_gradient: right given your own cost but for a division by 3 (the number of examples) once more: your cost divides by the number of examples already
 # expect get_params: passed 1
 # expect compute_gradients: passed 2
 """Numerical gradient checking guided notes: the model answer.
