@@ -1,6 +1,8 @@
 """Pure: a one-page HTML class report with inline SVG charts; nothing is fetched at view time.
 
-For everyone: every table has a caption, a header row (`<thead>`, `scope`) and row headers; what a
+Read on a phone as well as on a desk: the page is as wide as the screen, the charts scale down
+to it, and a table too wide for it scrolls sideways inside its own box, never the page. For
+everyone: every table has a caption, a header row (`<thead>`, `scope`) and row headers; what a
 number is is written beside it, not left to a tooltip;."""
 
 from __future__ import annotations
@@ -14,15 +16,20 @@ from grader.reports.summary import ClassStats, ranked
 from grader.results import SubmissionResult, display_number, printable
 
 _STYLE = """
-body { font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #222; }
+body { font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #222; overflow-wrap: break-word; }
+@media (max-width: 600px) { body { margin: 1em .75em; } }
 h1 { font-size: 1.5em; } h2 { font-size: 1.15em; margin-top: 2em; }
+.scroll { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; } th, td { padding: 3px 8px; border-bottom: 1px solid #ddd; }
 caption { caption-side: top; text-align: left; padding: 0 0 .4em; color: #444; }
+.scroll caption { position: sticky; left: 0; max-width: calc(100vw - 5em); }
 th { text-align: left; background: #f4f4f4; } tbody th { font-weight: normal; background: none; }
 thead th, thead td { vertical-align: bottom; } .ref { font-weight: normal; font-size: 11px; color: #555; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; } th.n { text-align: right; }
 td.full { background: #e6f4ea; } td.zero { background: #fce8e6; } td.part { background: #fef7e0; }
-.error { color: #b3261e; } .flags { color: #8a4b00; } .charts { display: flex; gap: 3em; flex-wrap: wrap; }
+.error { color: #b3261e; } .flags { color: #8a4b00; }
+.charts { display: flex; gap: 1em 3em; flex-wrap: wrap; }
+figure { margin: 1em 0; min-width: 0; max-width: 100%; } figure svg { display: block; max-width: 100%; height: auto; }
 table.gradebook th, table.gradebook td { padding: 3px 5px; } table.gradebook thead th { font-size: 12px; }
 section { margin-top: 1.5em; } section h3 { font-size: 1.05em; margin-bottom: .3em; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%);
@@ -35,13 +42,17 @@ def _cell(score: float, points: float) -> str:
     return f'<td class="n {kind}">{display_number(score):g}</td>'
 
 
-def _table(ident: str, caption: str, head: str, body: str, kind: str = "", caption_class: str = "",
-           columns: str = "") -> str:
-    """A table with its caption, header rows and body."""
+def _table(ident: str, caption: str, head: str, body: str, kind: str = "", focusable: bool = True,
+           caption_class: str = "", columns: str = "") -> str:
+    """A table with its caption, header rows and body, in a box that scrolls sideways when
+    the table is wider than the screen (the page itself never does). The box is named by the
+    caption, and `focusable` lets a keyboard scroll it."""
     table_class = f' class="{kind}"' if kind else ""
     shown = f' class="{caption_class}"' if caption_class else ""
-    return (f'<table{table_class}><caption id="{ident}"{shown}>{caption}</caption>{columns}'
-            f"<thead>{head}</thead><tbody>{body}</tbody></table>")
+    focus = ' tabindex="0"' if focusable else ""
+    return (f'<div class="scroll" role="region" aria-labelledby="{ident}"{focus}><table{table_class}>'
+            f'<caption id="{ident}"{shown}>{caption}</caption>{columns}<thead>{head}</thead><tbody>{body}</tbody>'
+            "</table></div>")
 
 
 def _ticks(top: int) -> list[int]:
@@ -51,8 +62,9 @@ def _ticks(top: int) -> list[int]:
 
 
 def _svg(width: int, height: int, label: str) -> str:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-            f'role="img" aria-label="{label}">')
+    """An SVG chart's opening: it scales to the width it is given (its viewBox)."""
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
+            f'height="{height}" role="img" aria-label="{label}">')
 
 
 def _students(count: int) -> str:
@@ -138,7 +150,7 @@ def _student_section(anchor: str, s: SubmissionResult) -> str:
         head = ('<tr><th scope="col">question (worksheet)</th><th scope="col" class="n">score</th>'
                 '<th scope="col">feedback</th></tr>')
         body = _table(f"{anchor}-caption", f"{name}: score and feedback, question by question", head, rows,
-                      caption_class="visually-hidden")
+                      focusable=False, caption_class="visually-hidden")
     notes = afterword(s) if s.error is None else [f"flags: {', '.join(s.flags)}"] if s.flags else []
     listed = "".join(f"<li>{html.escape(line)}</li>" for line in notes)
     total = "" if s.error is not None else f": {display_number(s.score):g} / {display_number(s.max_score):g}"
@@ -161,7 +173,7 @@ def to_html(submissions: Iterable[SubmissionResult], assignment: Assignment, tit
                        "in between", head, "".join(rows), kind="gradebook")
     notes_html = f"<h2>Notes</h2><ul>{''.join(notes)}</ul>" if notes else ""
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)}: class report</title>
 <style>{_STYLE}</style></head><body>
 <h1>{html.escape(title)}: class report</h1>

@@ -1,6 +1,8 @@
 """The HTML class report's structure, read from the page the renderer writes for a made-up
 class (no sandbox): tables a screen reader can read (a caption, header rows, `scope`),
-worksheet references as text rather than tooltips, every number labelled."""
+worksheet references as text rather than tooltips, every number labelled; a phone's viewport,
+charts that shrink to the screen, wide tables that scroll in their own box. How a browser lays
+it out at 1280 and 390 pixels is tested in test_integrations."""
 
 from __future__ import annotations
 
@@ -147,4 +149,21 @@ def test_the_mean_score_and_the_share_at_full_marks_are_each_labelled(tree):
     assert rows["sigmoid_prime"][2:5] == ["1.5 of 2 (75%)", "50% (1 of 2)", "1"]
     assert rows["cost"][2:5] == ["0.5 of 1 (50%)", "50% (1 of 2)", "1"]
     assert rows["forward"][2:5] == ["1 of 1 (100%)", "100% (2 of 2)", "0"]
+
+
+def test_the_page_is_as_wide_as_a_phone_and_what_is_wider_scrolls_in_its_own_box(page, tree):
+    [viewport] = [m for m in tree.all("meta") if m.attrs.get("name") == "viewport"]
+    assert viewport.attrs["content"] == "width=device-width, initial-scale=1"
+    for svg in tree.all("svg"):  # a chart shrinks to the width it has: its drawing is a viewBox
+        width, height = svg.attrs["width"], svg.attrs["height"]
+        assert svg.attrs["viewbox"] == f"0 0 {width} {height}"  # html.parser lowers attribute names
+    assert "figure svg { display: block; max-width: 100%; height: auto; }" in page
+    # A table too wide for the screen scrolls sideways inside its box, named by the caption.
+    assert ".scroll { overflow-x: auto;" in page
+    for table in tree.all("table"):
+        box = table.parent
+        assert box.tag == "div" and box.attrs["class"] == "scroll" and box.attrs["role"] == "region"
+        assert box.attrs["aria-labelledby"] == table.kids("caption")[0].attrs["id"]
+    wide = [t.parent for t in tree.all("table") if t.attrs.get("class") in ("gradebook", "questions")]
+    assert len(wide) == 2 and all(box.attrs["tabindex"] == "0" for box in wide)  # a keyboard scrolls them
 
