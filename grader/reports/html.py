@@ -3,7 +3,7 @@
 Read on a phone as well as on a desk: the page is as wide as the screen, the charts scale down
 to it, and a table too wide for it scrolls sideways inside its own box, never the page. For
 everyone: every table has a caption, a header row (`<thead>`, `scope`) and row headers; what a
-number is is written beside it, not left to a tooltip;."""
+number is is written beside it, not left to a tooltip; each chart says its numbers in words."""
 
 from __future__ import annotations
 
@@ -61,26 +61,44 @@ def _ticks(top: int) -> list[int]:
     return list(range(0, top + step, step))
 
 
-def _svg(width: int, height: int, label: str) -> str:
-    """An SVG chart's opening: it scales to the width it is given (its viewBox)."""
+def _svg(ident: str, width: int, height: int, title: str, desc: str) -> str:
+    """An SVG chart's opening: it scales to the width it is given (its viewBox), and is one
+    image to a screen reader, named by its title and what its numbers are."""
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
-            f'height="{height}" role="img" aria-label="{label}">')
+            f'height="{height}" role="img" aria-labelledby="{ident}-title {ident}-desc">'
+            f'<title id="{ident}-title">{html.escape(title)}</title><desc id="{ident}-desc">{html.escape(desc)}</desc>')
 
 
 def _students(count: int) -> str:
     return f"{count} student{'s' * (count != 1)}"
 
 
-def histogram_svg(totals: list[float], max_score: float, width: int = 440, height: int = 200) -> str:
-    """Counts of totals in ten bins from 0 to the maximum score, with both axes labelled."""
+def histogram_words(totals: list[float], max_score: float) -> tuple[str, str]:
+    """The histogram in words: its title, and how many students are in each range that has any."""
+    bins = _bins(totals, max_score)
+    title = f"Histogram of the totals of {_students(len(totals))} graded, out of {display_number(max_score):g}"
+    ranges = [f"{_students(count)} from {display_number(index * max_score / 10):g} to "
+              f"{display_number((index + 1) * max_score / 10):g}" for index, count in enumerate(bins) if count]
+    if not ranges:
+        return title, "No student was graded."
+    return title, "; ".join(ranges) + ("; none in the other ranges." if len(ranges) < 10 else ".")
+
+
+def _bins(totals: list[float], max_score: float) -> list[int]:
     bins = [0] * 10
     for total in totals:
         bins[min(9, int(total / max_score * 10))] += 1
+    return bins
+
+
+def histogram_svg(totals: list[float], max_score: float, width: int = 440, height: int = 200) -> str:
+    """Counts of totals in ten bins from 0 to the maximum score, with both axes labelled."""
+    bins = _bins(totals, max_score)
     ticks = _ticks(max(bins))
     top = ticks[-1] or 1
     left, plot = 44, height - 20  # room for the count axis; room above the tallest bar
     bar = (width - left - 10) / 10
-    parts = [_svg(width, height + 30, "histogram of totals")]
+    parts = [_svg("totals", width, height + 30, *histogram_words(totals, max_score))]
     for tick in ticks:  # the count axis: gridlines and their numbers
         y = height - plot * tick / top
         parts.append(f'<line x1="{left - 4}" y1="{y:.1f}" x2="{width - 10}" y2="{y:.1f}" stroke="#ddd"/>'
@@ -107,6 +125,12 @@ def histogram_svg(totals: list[float], max_score: float, width: int = 440, heigh
     return "".join(parts)
 
 
+def questions_words(questions: Sequence[Question], means: list[float]) -> tuple[str, str]:
+    """The per-question chart in words: its title, and each question's mean as a share of its points."""
+    shares = [f"{q.id} {_share(mean, q.points):.0%}" for q, mean in zip(questions, means, strict=True)]
+    return "Mean score per question, as a share of its points", "; ".join(shares) + "."
+
+
 def _share(mean: float, points: float) -> float:
     return mean / points if points else 0
 
@@ -115,7 +139,7 @@ def questions_svg(questions: Sequence[Question], means: list[float], width: int 
     """One horizontal bar per question: the class mean as a share of its points."""
     row = 22
     height = row * len(questions) + 10
-    parts = [_svg(width, height, "mean score per question")]
+    parts = [_svg("means", width, height, *questions_words(questions, means))]
     for index, (question, mean) in enumerate(zip(questions, means, strict=True)):
         share = _share(mean, question.points)
         y = 5 + index * row

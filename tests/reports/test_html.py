@@ -1,8 +1,9 @@
 """The HTML class report's structure, read from the page the renderer writes for a made-up
 class (no sandbox): tables a screen reader can read (a caption, header rows, `scope`),
 worksheet references as text rather than tooltips, every number labelled; a phone's viewport,
-charts that shrink to the screen, wide tables that scroll in their own box. How a browser lays
-it out at 1280 and 390 pixels is tested in test_integrations."""
+charts that shrink to the screen, wide tables that scroll in their own box; charts that say
+their numbers in words. How a browser lays it out at 1280 and 390 pixels is tested in
+test_integrations."""
 
 from __future__ import annotations
 
@@ -167,3 +168,24 @@ def test_the_page_is_as_wide_as_a_phone_and_what_is_wider_scrolls_in_its_own_box
     wide = [t.parent for t in tree.all("table") if t.attrs.get("class") in ("gradebook", "questions")]
     assert len(wide) == 2 and all(box.attrs["tabindex"] == "0" for box in wide)  # a keyboard scrolls them
 
+
+def test_the_charts_say_their_numbers_in_words(tree):
+    histogram, means = tree.all("svg")
+    for svg in (histogram, means):  # one image to a screen reader, named by its title and numbers
+        assert svg.attrs["role"] == "img"
+        title_id, desc_id = svg.attrs["aria-labelledby"].split()
+        title, desc = svg.kids()[:2]
+        assert (title.tag, title.attrs["id"], desc.tag, desc.attrs["id"]) == ("title", title_id, "desc", desc_id)
+    assert histogram.kids()[0].text() == "Histogram of the totals of 2 students graded, out of 20"
+    assert histogram.kids()[1].text() == "2 students from 18 to 20; none in the other ranges."
+    assert means.kids()[0].text() == "Mean score per question, as a share of its points"
+    words = means.kids()[1].text()
+    assert "forward 100%; cost 50%;" in words and "sigmoid_prime 75%;" in words
+    assert words.count("%") == len(BACKPROP.questions)
+
+
+def test_a_class_nobody_could_be_graded_in_still_has_its_charts_in_words():
+    tree = parse(to_html([SubmissionResult("cy", "cy.py", error="SyntaxError")], BACKPROP))
+    histogram = tree.all("svg")[0]
+    assert histogram.kids()[0].text() == "Histogram of the totals of 0 students graded, out of 20"
+    assert histogram.kids()[1].text() == "No student was graded."
