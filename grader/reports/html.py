@@ -17,7 +17,7 @@ from grader.results import SubmissionResult, display_number, printable
 
 _STYLE = """
 body { font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #222; overflow-wrap: break-word; }
-@media (max-width: 600px) { body { margin: 1em .75em; } }
+@media (max-width: 600px) { body { margin: 1em .75em; } tbody th .ref { display: block; } }
 h1 { font-size: 1.5em; } h2 { font-size: 1.15em; margin-top: 2em; }
 .scroll { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; } th, td { padding: 3px 8px; border-bottom: 1px solid #ddd; }
@@ -166,8 +166,8 @@ def _student_section(anchor: str, s: SubmissionResult) -> str:
     if s.error is not None:
         body = f'<p class="error">not graded: {html.escape(printable(s.error))}</p>'
     else:
-        rows = "".join(  # the worksheet's reference under the question's id: room for the feedback on a phone
-            f'<tr><th scope="row"><code>{_breakable(q.question.id)}</code><br><span class="ref">'
+        rows = "".join(  # the worksheet's reference beside the question's id (under it on a phone)
+            f'<tr><th scope="row"><code>{_breakable(q.question.id)}</code> <span class="ref">'
             f"{html.escape(q.question.worksheet)}</span></th>{_cell(q.score, q.question.points)}"
             f"<td>{html.escape(printable(q.feedback))}</td></tr>"
             for q in s.questions)

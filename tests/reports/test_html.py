@@ -133,10 +133,11 @@ def test_worksheet_references_are_text_not_tooltips(tree):
     assert _cells(questions) == ["student", "total", *(q.id for q in BACKPROP.questions)]
     assert _cells(references) == ["worksheet", *(q.worksheet for q in BACKPROP.questions)]
     assert not [node for tag in ("th", "td", "span", "a") for node in tree.all(tag) if "title" in node.attrs]
-    # A student's table: each question's id, with its worksheet reference under it.
+    # A student's table: each question's id, with its worksheet reference beside it (under it on a phone).
     [ben] = [t for t in tree.all("table") if t.kids("caption")[0].text().startswith("ben")]
     first = ben.kids("tbody")[0].kids("tr")[0]
-    assert _cells(first)[0] == f"{BACKPROP.questions[0].id}{BACKPROP.questions[0].worksheet}"
+    assert _cells(first)[0] == f"{BACKPROP.questions[0].id} {BACKPROP.questions[0].worksheet}"
+    assert first.kids("th")[0].kids("span")[0].attrs["class"] == "ref"
 
 
 def test_the_mean_score_and_the_share_at_full_marks_are_each_labelled(tree):
