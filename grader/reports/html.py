@@ -1,4 +1,9 @@
-"""Pure: a one-page HTML class report with inline SVG charts; nothing is fetched at view time."""
+"""Pure: a one-page HTML class report with inline SVG charts; nothing is fetched at view time.
+
+Read on a phone as well as on a desk: the page is as wide as the screen, the charts scale down
+to it, and a table too wide for it scrolls sideways inside its own box, never the page. For
+everyone: every table has a caption, a header row (`<thead>`, `scope`) and row headers; what a
+number is is written beside it, not left to a tooltip; each chart says its numbers in words."""
 
 from __future__ import annotations
 
@@ -11,15 +16,24 @@ from grader.reports.summary import ClassStats, ranked
 from grader.results import SubmissionResult, display_number, printable
 
 _STYLE = """
-body { font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #222; }
+body { font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #222; overflow-wrap: break-word; }
+@media (max-width: 600px) { body { margin: 1em .75em; } tbody th .ref { display: block; } }
 h1 { font-size: 1.5em; } h2 { font-size: 1.15em; margin-top: 2em; }
+.scroll { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; } th, td { padding: 3px 8px; border-bottom: 1px solid #ddd; }
-th { text-align: left; background: #f4f4f4; }
-td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+caption { caption-side: top; text-align: left; padding: 0 0 .4em; color: #444; }
+.scroll caption { position: sticky; left: 0; max-width: calc(100vw - 5em); }
+th { text-align: left; background: #f4f4f4; } tbody th { font-weight: normal; background: none; }
+thead th, thead td { vertical-align: bottom; } .ref { font-weight: normal; font-size: 11px; color: #555; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; } th.n { text-align: right; }
 td.full { background: #e6f4ea; } td.zero { background: #fce8e6; } td.part { background: #fef7e0; }
-.error { color: #b3261e; } .flags { color: #8a4b00; } .charts { display: flex; gap: 3em; flex-wrap: wrap; }
-table.gradebook th { font-size: 12px; max-width: 7em; vertical-align: bottom; }
+.error { color: #b3261e; } .flags { color: #8a4b00; }
+.charts { display: flex; gap: 1em 3em; flex-wrap: wrap; }
+figure { margin: 1em 0; min-width: 0; max-width: 100%; } figure svg { display: block; max-width: 100%; height: auto; }
+table.gradebook th, table.gradebook td { padding: 3px 5px; } table.gradebook thead th { font-size: 12px; }
 section { margin-top: 1.5em; } section h3 { font-size: 1.05em; margin-bottom: .3em; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%);
+                   white-space: nowrap; }
 """
 
 
@@ -28,23 +42,63 @@ def _cell(score: float, points: float) -> str:
     return f'<td class="n {kind}">{display_number(score):g}</td>'
 
 
+def _table(ident: str, caption: str, head: str, body: str, kind: str = "", focusable: bool = True,
+           caption_class: str = "", columns: str = "") -> str:
+    """A table with its caption, header rows and body, in a box that scrolls sideways when
+    the table is wider than the screen (the page itself never does). The box is named by the
+    caption, and `focusable` lets a keyboard scroll it."""
+    table_class = f' class="{kind}"' if kind else ""
+    shown = f' class="{caption_class}"' if caption_class else ""
+    focus = ' tabindex="0"' if focusable else ""
+    return (f'<div class="scroll" role="region" aria-labelledby="{ident}"{focus}><table{table_class}>'
+            f'<caption id="{ident}"{shown}>{caption}</caption>{columns}<thead>{head}</thead><tbody>{body}</tbody>'
+            "</table></div>")
+
+
 def _ticks(top: int) -> list[int]:
     """Whole-number ticks from 0 to at least `top`: at most six of them."""
     step = max(1, -(-top // 5))
     return list(range(0, top + step, step))
 
 
-def histogram_svg(totals: list[float], max_score: float, width: int = 440, height: int = 200) -> str:
-    """Counts of totals in ten bins from 0 to the maximum score, with both axes labelled."""
+def _svg(ident: str, width: int, height: int, title: str, desc: str) -> str:
+    """An SVG chart's opening: it scales to the width it is given (its viewBox), and is one
+    image to a screen reader, named by its title and what its numbers are."""
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
+            f'height="{height}" role="img" aria-labelledby="{ident}-title {ident}-desc">'
+            f'<title id="{ident}-title">{html.escape(title)}</title><desc id="{ident}-desc">{html.escape(desc)}</desc>')
+
+
+def _students(count: int) -> str:
+    return f"{count} student{'s' * (count != 1)}"
+
+
+def histogram_words(totals: list[float], max_score: float) -> tuple[str, str]:
+    """The histogram in words: its title, and how many students are in each range that has any."""
+    bins = _bins(totals, max_score)
+    title = f"Histogram of the totals of {_students(len(totals))} graded, out of {display_number(max_score):g}"
+    ranges = [f"{_students(count)} from {display_number(index * max_score / 10):g} to "
+              f"{display_number((index + 1) * max_score / 10):g}" for index, count in enumerate(bins) if count]
+    if not ranges:
+        return title, "No student was graded."
+    return title, "; ".join(ranges) + ("; none in the other ranges." if len(ranges) < 10 else ".")
+
+
+def _bins(totals: list[float], max_score: float) -> list[int]:
     bins = [0] * 10
     for total in totals:
         bins[min(9, int(total / max_score * 10))] += 1
+    return bins
+
+
+def histogram_svg(totals: list[float], max_score: float, width: int = 440, height: int = 200) -> str:
+    """Counts of totals in ten bins from 0 to the maximum score, with both axes labelled."""
+    bins = _bins(totals, max_score)
     ticks = _ticks(max(bins))
     top = ticks[-1] or 1
     left, plot = 44, height - 20  # room for the count axis; room above the tallest bar
     bar = (width - left - 10) / 10
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 30}" '
-             f'role="img" aria-label="histogram of totals">']
+    parts = [_svg("totals", width, height + 30, *histogram_words(totals, max_score))]
     for tick in ticks:  # the count axis: gridlines and their numbers
         y = height - plot * tick / top
         parts.append(f'<line x1="{left - 4}" y1="{y:.1f}" x2="{width - 10}" y2="{y:.1f}" stroke="#ddd"/>'
@@ -71,18 +125,27 @@ def histogram_svg(totals: list[float], max_score: float, width: int = 440, heigh
     return "".join(parts)
 
 
+def questions_words(questions: Sequence[Question], means: list[float]) -> tuple[str, str]:
+    """The per-question chart in words: its title, and each question's mean as a share of its points."""
+    shares = [f"{q.id} {_share(mean, q.points):.0%}" for q, mean in zip(questions, means, strict=True)]
+    return "Mean score per question, as a share of its points", "; ".join(shares) + "."
+
+
+def _share(mean: float, points: float) -> float:
+    return mean / points if points else 0
+
+
 def questions_svg(questions: Sequence[Question], means: list[float], width: int = 460) -> str:
     """One horizontal bar per question: the class mean as a share of its points."""
     row = 22
     height = row * len(questions) + 10
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'role="img" aria-label="mean score per question">']
+    parts = [_svg("means", width, height, *questions_words(questions, means))]
     for index, (question, mean) in enumerate(zip(questions, means, strict=True)):
-        share = mean / question.points if question.points else 0
+        share = _share(mean, question.points)
         y = 5 + index * row
         parts.append(f'<text x="0" y="{y + 14}" font-size="11">{html.escape(question.id)}</text>')
         parts.append(f'<rect x="150" y="{y + 3}" width="{(width - 200) * share:.1f}" height="{row - 8}" '
-                     f'fill="#4a78c2"><title>{question.id}: mean {mean:.3g} / '
+                     f'fill="#4a78c2"><title>{html.escape(question.id)}: mean score {mean:.3g} of '
                      f'{display_number(question.points):g}</title></rect>')
         parts.append(f'<text x="{150 + (width - 200) * share + 4:.1f}" y="{y + 14}" '
                      f'font-size="11">{share:.0%}</text>')
@@ -91,7 +154,7 @@ def questions_svg(questions: Sequence[Question], means: list[float], width: int 
 
 
 def _breakable(name: str) -> str:
-    """A question id that may wrap after its underscores, so the gradebook fits a window."""
+    """A question id that may wrap after its underscores, so a table fits a narrow window."""
     return "_<wbr>".join(html.escape(part) for part in name.split("_"))
 
 
@@ -103,12 +166,15 @@ def _student_section(anchor: str, s: SubmissionResult) -> str:
     if s.error is not None:
         body = f'<p class="error">not graded: {html.escape(printable(s.error))}</p>'
     else:
-        rows = "".join(
-            f"<tr><td><code>{html.escape(q.question.id)}</code></td><td>{html.escape(q.question.worksheet)}</td>"
-            f"{_cell(q.score, q.question.points)}<td>{html.escape(printable(q.feedback))}</td></tr>"
+        rows = "".join(  # the worksheet's reference beside the question's id (under it on a phone)
+            f'<tr><th scope="row"><code>{_breakable(q.question.id)}</code> <span class="ref">'
+            f"{html.escape(q.question.worksheet)}</span></th>{_cell(q.score, q.question.points)}"
+            f"<td>{html.escape(printable(q.feedback))}</td></tr>"
             for q in s.questions)
-        body = (f"<table><tr><th>question</th><th>worksheet</th><th>score</th><th>feedback</th></tr>"
-                f"{rows}</table>")
+        head = ('<tr><th scope="col">question (worksheet)</th><th scope="col" class="n">score</th>'
+                '<th scope="col">feedback</th></tr>')
+        body = _table(f"{anchor}-caption", f"{name}: score and feedback, question by question", head, rows,
+                      focusable=False, caption_class="visually-hidden")
     notes = afterword(s) if s.error is None else [f"flags: {', '.join(s.flags)}"] if s.flags else []
     listed = "".join(f"<li>{html.escape(line)}</li>" for line in notes)
     total = "" if s.error is not None else f": {display_number(s.score):g} / {display_number(s.max_score):g}"
@@ -122,25 +188,30 @@ def to_html(submissions: Iterable[SubmissionResult], assignment: Assignment, tit
     stats = ClassStats(assignment)
     rows, sections, notes = _gradebook(submissions, stats, len(questions))
     means = [stats.mean(q.id) for q in questions]
-    head = "".join(f'<th title="{html.escape(q.worksheet)}">{_breakable(q.id)}</th>' for q in questions)
+    head = ('<tr><th scope="col">student</th><th scope="col" class="n">total</th>'
+            + "".join(f'<th scope="col">{_breakable(q.id)}</th>' for q in questions) + "</tr>"
+            '<tr><td colspan="2" class="ref">worksheet</td>'
+            + "".join(f'<th scope="col" class="ref">{html.escape(q.worksheet)}</th>' for q in questions) + "</tr>")
+    gradebook = _table("gradebook-caption", f"Each student's total (of {display_number(assignment.max_score):g}), "
+                       "then their score on each question: green at full marks, red at none, yellow "
+                       "in between", head, "".join(rows), kind="gradebook")
     notes_html = f"<h2>Notes</h2><ul>{''.join(notes)}</ul>" if notes else ""
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}: class report</title>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}: class report</title>
 <style>{_STYLE}</style></head><body>
 <h1>{html.escape(title)}: class report</h1>
 <p>{_overview(stats, assignment.max_score)}</p>
 <div class="charts"><figure>{histogram_svg(stats.totals, assignment.max_score)}<figcaption>Totals</figcaption></figure>
-<figure>{questions_svg(questions, means)}<figcaption>Mean score per question</figcaption></figure></div>
+<figure>{questions_svg(questions, means)}
+<figcaption>Mean score per question, as a share of its points</figcaption></figure></div>
 <h2>Per question, and the most common mistakes</h2>
-<table><tr><th>question</th><th>worksheet</th><th>mean</th><th>full marks</th><th>lost points</th>
-<th>diagnosed</th><th>same wrong</th><th>not answered</th><th>other</th><th>most common mistakes (students)</th></tr>
-{_summary_rows(stats)}</table>
+{_summary_table(stats)}
 {_uncatalogued(stats)}
 {_could_not_run(stats)}
 <h2 id="gradebook">Gradebook</h2>
 <p>Each name links to that student's feedback below.</p>
-<table class="gradebook"><tr><th>student</th><th>total</th>{head}</tr>
-{"".join(rows)}</table>
+{gradebook}
 {notes_html}
 <h2>Feedback, student by student</h2>
 {"".join(sections)}
@@ -163,28 +234,44 @@ def _gradebook(submissions: Iterable[SubmissionResult], stats: ClassStats,
         name = f'<a href="#{anchor}">{html.escape(printable(s.student))}</a>'
         sections.append(_student_section(anchor, s))
         if s.error is not None:
-            rows.append(f'<tr><td>{name}</td><td class="n error">not graded</td>'
+            rows.append(f'<tr><th scope="row">{name}</th><td class="n error">not graded</td>'
                         f'<td colspan="{questions}" class="error">{html.escape(printable(s.error))}</td></tr>')
             notes.append(f'<li>{name}: {html.escape(printable(s.error))}</li>')
             continue
         flags = f' <span class="flags">({html.escape(", ".join(s.flags))})</span>' if s.flags else ""
         cells = "".join(_cell(q.score, q.question.points) for q in s.questions)
-        rows.append(f"<tr><td>{name}{flags}</td><td class=\"n\"><b>{display_number(s.score):g}</b></td>{cells}</tr>")
+        rows.append(f'<tr><th scope="row">{name}{flags}</th><td class="n"><b>{display_number(s.score):g}</b></td>'
+                    f"{cells}</tr>")
         notes += [f"<li>{name}: {html.escape(line)}</li>" for line in afterword(s)]
     return rows, sections, notes
 
 
-def _summary_rows(stats: ClassStats) -> str:
-    """Per question: the mean, the share at full marks, where the lost points went, the most
-    common mistakes."""
-    return "".join(
-        f"<tr><td>{html.escape(q.id)}</td><td>{html.escape(q.worksheet)}</td>"
-        f'<td class="n">{stats.mean(q.id):.3g} / {display_number(q.points):g}</td>'
-        f'<td class="n">{stats.share_full(q.id):.0%}</td>'
+def _summary_table(stats: ClassStats) -> str:
+    """Per question: the mean score, the share at full marks, where the lost points went, the
+    most common mistakes; each number's header says what it is."""
+    graded = stats.graded
+    head = ('<tr><th scope="col" rowspan="2">question</th><th scope="col" rowspan="2">worksheet</th>'
+            '<th scope="col" rowspan="2" class="n">mean score</th>'
+            '<th scope="col" rowspan="2" class="n">share at full marks</th>'
+            '<th scope="colgroup" colspan="5">students who lost points</th>'
+            '<th scope="col" rowspan="2">most common mistakes (students)</th></tr>'
+            '<tr><th scope="col" class="n">all</th><th scope="col" class="n">diagnosed</th>'
+            '<th scope="col" class="n">same wrong answer</th><th scope="col" class="n">not answered</th>'
+            '<th scope="col" class="n">other</th></tr>')
+    rows = "".join(
+        f'<tr><th scope="row">{_breakable(q.id)}</th><td>{html.escape(q.worksheet)}</td>'
+        f'<td class="n">{stats.mean(q.id):.3g} of {display_number(q.points):g} '
+        f"({_share(stats.mean(q.id), q.points):.0%})</td>"
+        f'<td class="n">{stats.share_full(q.id):.0%} ({q.full} of {graded})</td>'
         f'<td class="n">{q.lost}</td><td class="n">{q.diagnosed}</td><td class="n">{q.grouped}</td>'
         f'<td class="n">{q.not_answered}</td><td class="n">{q.other}</td>'
         f"<td>{'; '.join(f'{count} {html.escape(summary)}' for summary, count in ranked(q.diagnoses, 3))}</td></tr>"
         for q in stats.questions.values())
+    caption = (f"Each question's mean score (of its points, and as a share of them), the share of the "
+               f"{_students(graded)} graded who got full marks on it, how many students lost points on it "
+               "and why, and the most common mistakes")
+    colgroups = '<colgroup span="4"></colgroup><colgroup span="5"></colgroup><colgroup></colgroup>'
+    return _table("questions-caption", caption, head, rows, kind="questions", columns=colgroups)
 
 
 def _could_not_run(stats: ClassStats) -> str:

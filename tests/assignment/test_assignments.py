@@ -555,7 +555,7 @@ def test_the_warmup_assignments_class_report_and_gradebook_are_its_own(warmup, t
     assert done.returncode == 0, done.stderr
     page = report.read_text()
     assert "<title>Vectors warm-up: class report</title>" in page
-    assert all(f'<th title="{ref}">{qid}</th>' in page
+    assert all(f'<th scope="col">{qid}</th>' in page and f'<th scope="col" class="ref">{ref}</th>' in page
                for ref, qid in (("Q1", "double"), ("Q2-Q3", "length"), ("Q4", "orientation")))
     assert "median 4 of 6" in page
     assert "total" in done.stdout and "(of 6)" in done.stdout

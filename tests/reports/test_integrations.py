@@ -270,40 +270,74 @@ def test_feedback_files_carry_no_path_of_the_instructors_machine(tmp_path):
 @pytest.mark.sandbox
 @pytest.mark.skipif(not shutil.which("chromium"), reason="needs Debian's chromium (.ci/run installs it)")
 def test_the_html_report_as_a_person_sees_it_in_a_browser(tmp_path):
-    """Laid out by a real browser in a 1280-pixel-wide window: every student's total is on
-    screen without scrolling sideways, each name's link leads to that student's feedback, the
-    charts are drawn; and a picture is made."""
+    """Laid out by a real browser 1280 pixels wide and 390 (a phone's): the page never scrolls
+    sideways; at 1280 every student's total and the whole gradebook are on screen, at 390 the
+    gradebook scrolls inside its own box and the charts shrink to fit; each name's link leads
+    to that student's feedback; and a picture is made at each width."""
     page_path = tmp_path / "class.html"
     run_cli(str(ROOT / "examples" / "class"), "--html", str(page_path), "-q", "--no-cache")
     # The measurements are taken by a script added to a copy: the report itself has none.
-    probe = tmp_path / "probe.html"
-    probe.write_text(page_path.read_text().replace("</body>", _MEASURE + "</body>"))
+    # Headless Chromium makes no window narrower than 500 pixels for --dump-dom, so each width
+    # is an iframe's (a viewport as exact as a window's), whose script posts what it measured
+    # to the page around it.
+    (tmp_path / "probe.html").write_text(page_path.read_text().replace("</body>", _MEASURE + "</body>"))
+    frames = tmp_path / "frames.html"
+    frames.write_text(_FRAMES)
     browser = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,900"]
-    dom = subprocess.run([*browser, "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()],
-                         capture_output=True, text=True, timeout=120).stdout
-    seen = json.loads(html.unescape(re.search(r'data-seen="([^"]*)"', dom).group(1)))
-    assert seen["window"] == 1280
-    assert seen["rows"] == 8 and max(seen["totals_right"]) <= seen["window"], seen
-    assert seen["links"] == seen["rows"] and seen["targets"] == seen["rows"], seen
-    assert all(width > 300 and height > 150 for width, height in seen["charts"]), seen
-    shot = tmp_path / "shot.png"
-    subprocess.run([*browser, f"--screenshot={shot}", page_path.as_uri()], capture_output=True, timeout=120)
-    assert shot.exists() and shot.stat().st_size > 10_000
+               f"--user-data-dir={tmp_path / 'profile'}"]
+    done = subprocess.run([*browser, "--window-size=1720,1000", "--virtual-time-budget=5000", "--dump-dom",
+                           frames.as_uri()], capture_output=True, text=True, timeout=120)
+    found = re.search(r'data-seen="([^"]*)"', done.stdout)
+    assert found, done.stderr[-2000:]
+    seen = {s["window"]: s for s in json.loads(html.unescape(found.group(1)))}
+    assert set(seen) == {1280, 390}, seen
+    for width, s in seen.items():
+        assert s["page_width"] <= s["viewport"] <= width, s  # no sideways scrolling of the page
+        assert s["rows"] == 8 and s["links"] == s["rows"] and s["targets"] == s["rows"], s
+        assert all(0 < right <= s["viewport"] for right in s["outside_boxes"]), s
+    wide, phone = seen[1280], seen[390]
+    assert max(wide["totals_right"]) <= wide["viewport"], wide
+    assert wide["gradebook"][0] <= wide["gradebook"][1], wide  # the whole gradebook: nothing to scroll
+    assert phone["gradebook"][0] > phone["gradebook"][1], phone  # the gradebook's box scrolls, not the page
+    assert all(width > 300 and height > 150 for width, height in wide["charts"]), wide
+    assert all(250 < width <= phone["viewport"] and height > 150 for width, height in phone["charts"]), phone
+    for width in (1280, 390):
+        shot = tmp_path / f"shot-{width}.png"
+        subprocess.run([*browser, f"--window-size={width},2000", f"--screenshot={shot}", page_path.as_uri()],
+                       capture_output=True, timeout=120)
+        header = shot.read_bytes()[:24]
+        assert header[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+        assert (int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")) == (width, 2000)
 
+
+_FRAMES = """<!DOCTYPE html><html><body style="margin: 0">
+<script>const seen = [];
+addEventListener("message", e => { seen.push(JSON.parse(e.data));
+                                   document.body.setAttribute("data-seen", JSON.stringify(seen)); });</script>
+<iframe src="probe.html" style="border: 0; width: 1280px; height: 900px"></iframe>
+<iframe src="probe.html" style="border: 0; width: 390px; height: 844px"></iframe>
+</body></html>"""
 
 _MEASURE = """<script>
-const rows = [...document.querySelectorAll("table.gradebook tr")].slice(1);
+const page = document.documentElement;
+const rows = [...document.querySelectorAll("table.gradebook tbody tr")];
+const box = document.querySelector("table.gradebook").parentElement;
 const seen = {
   window: window.innerWidth,
+  viewport: page.clientWidth,
+  page_width: page.scrollWidth,
+  // How far right each element outside a table's scrolling box reaches.
+  outside_boxes: [...document.body.querySelectorAll("*")].filter(e => !e.closest(".scroll"))
+                   .map(e => Math.ceil(e.getBoundingClientRect().right)).filter(right => right > 0),
   rows: rows.length,
   totals_right: rows.map(r => Math.round(r.children[1].getBoundingClientRect().right)),
+  gradebook: [box.scrollWidth, box.clientWidth],
   links: rows.filter(r => r.querySelector("a")).length,
   targets: rows.filter(r => { const a = r.querySelector("a");
                               return a && document.getElementById(a.getAttribute("href").slice(1)); }).length,
   charts: [...document.querySelectorAll("svg")].map(s => [s.getBoundingClientRect().width,
                                                           s.getBoundingClientRect().height]),
 };
-document.body.setAttribute("data-seen", JSON.stringify(seen));
+parent.postMessage(JSON.stringify(seen), "*");
 </script>"""
