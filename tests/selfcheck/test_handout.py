@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 import subprocess
 import sys
@@ -47,6 +48,7 @@ def _check(check_file: Path, source: str, question: str | None = None) -> dict:
     each question's score, max_score and feedback."""
     program = _NO_GRADER + f"""
 import json
+import os
 sys.path.insert(0, {str(check_file.parent)!r})
 from backprop_check import check
 namespace = {{}}
@@ -306,3 +308,21 @@ def test_the_stub_and_its_notebook_send_students_to_the_self_check_not_to_grade(
                               text=True, timeout=120)
         assert done.returncode == 0, done.stderr
         assert f"self-check: {score:g} / {work.max_score:g} on the public cases" in done.stdout
+
+
+@pytest.mark.parametrize("module", ["backprop_check", "grader"])
+def test_check_alone_on_a_line_of_a_script_prints_its_card(check_file, tmp_path, module):
+    """In a plain script `check("Q6")` showed nothing (only a prompt shows a line's value):
+    its card is printed there, once; where the script uses the value it is not printed for it."""
+    script = tmp_path / "answers.py"
+    script.write_text(f"from {module} import check\n{SOLUTION}\n"
+                      "check('Q6')\ncard = check('dJdW2')\nprint(f'kept {card.score:g}', 'sigmoid_prime' in repr(check('Q6')))\n")
+    (tmp_path / "backprop_check.py").write_text(check_file.read_text())
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[-1] == f"kept {points('dJdW2'):g} True"
+    shown = lines[:-1]  # check('Q6') alone, and only it
+    assert any(line.startswith("sigmoid_prime") for line in shown) and not any("dJdW2" in line for line in shown)
+    assert sum(line.startswith("self-check: ") for line in shown) == 1
