@@ -349,9 +349,12 @@ def extract(notebook: Path, output: Path | None, assignment: Assignment) -> None
 
         grade extract alice.ipynb -o alice_as_graded.py
     """
-    from grader.intake.loading import SubmissionError, read_text
+    from grader.intake.loading import SubmissionError, kind_of, read_text
     from grader.intake.notebooks import NotebookError, read_notebook, to_script
 
+    if kind_of(notebook) == ".py":  # nothing to extract: the grader runs it as it is
+        raise click.ClickException(f"extract takes a notebook (.ipynb): {printable(notebook.name)} is a Python "
+                                   f"file, graded as it is")
     try:
         script = to_script(read_notebook(notebook, read_text(notebook), assignment.check_modules))
     except (SubmissionError, NotebookError) as exc:
