@@ -111,6 +111,10 @@ def main() -> None:
 @click.option("--assignment-name", default=None,
               help="The assignment's column in --format canvas (Canvas creates it if new)  "
                    "[default: the assignment's title]")
+@click.option("--lms-points", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="For --format canvas or moodle: the LMS assignment's maximum, every grade scaled to "
+                   "it (--lms-points 100: 17 / 20 is written 85)  [default: the assignment's points, "
+                   "which the LMS assignment is then worth]")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report to this file instead of standard output.")
 @click.option("--feedback-dir", type=click.Path(file_okay=False, path_type=Path),
@@ -145,8 +149,8 @@ def main() -> None:
 @click.option("--no-cache", is_flag=True, help="Neither read nor keep results between runs.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def run(paths: tuple[Path, ...], output_format: str, assignment: Assignment, assignment_name: str | None,
-        output: Path | None, feedback_dir: Path | None, html_file: Path | None, jobs: int | None,
-        seed: int | None, timeout: float, memory_mb: int, no_carry_forward: bool, feedback_level: str,
+        lms_points: float | None, output: Path | None, feedback_dir: Path | None, html_file: Path | None,
+        jobs: int | None, seed: int | None, timeout: float, memory_mb: int, no_carry_forward: bool, feedback_level: str,
         catalogues: tuple[Path, ...], force: bool, cache_dir: Path | None, no_cache: bool, quiet: bool) -> None:
     """Grade submissions: files (.py, .ipynb) and class folders.
 
@@ -165,6 +169,9 @@ def run(paths: tuple[Path, ...], output_format: str, assignment: Assignment, ass
         grade alice.py --assignment gradient-checking
     """
     chosen = FORMATS[output_format]
+    if lms_points is not None and not chosen.lms:
+        raise click.UsageError("--lms-points scales the grades of --format canvas or moodle; "
+                               f"--format {output_format} writes the assignment's own points")
     entries = _discover(paths, assignment)
     if chosen.one_submission and len(entries) != 1:
         raise click.UsageError(f"--format {output_format} grades one submission; {len(entries)} found")
@@ -195,7 +202,8 @@ def run(paths: tuple[Path, ...], output_format: str, assignment: Assignment, ass
                    f"from then (--force grades them again)", err=True)
     seed = options.seed if options.seed is not None else assignment.default_seed
     graded = GradedRun(assignment, seed, len(entries), lambda: spool.in_order(entries),
-                       lambda: spool.json_entries(entries), summary, time.monotonic() - started, assignment_name)
+                       lambda: spool.json_entries(entries), summary, time.monotonic() - started, assignment_name,
+                       lms_points)
     left_out = _write_report(lambda left_out: chosen.render(graded, left_out), output)
     for line in left_out.lines(output_format.capitalize()):  # never dropped silently
         click.echo(line, err=True)
@@ -341,9 +349,12 @@ def extract(notebook: Path, output: Path | None, assignment: Assignment) -> None
 
         grade extract alice.ipynb -o alice_as_graded.py
     """
-    from grader.intake.loading import SubmissionError, read_text
+    from grader.intake.loading import SubmissionError, kind_of, read_text
     from grader.intake.notebooks import NotebookError, read_notebook, to_script
 
+    if kind_of(notebook) == ".py":  # nothing to extract: the grader runs it as it is
+        raise click.ClickException(f"extract takes a notebook (.ipynb): {printable(notebook.name)} is a Python "
+                                   f"file, graded as it is")
     try:
         script = to_script(read_notebook(notebook, read_text(notebook), assignment.check_modules))
     except (SubmissionError, NotebookError) as exc:

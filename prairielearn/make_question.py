@@ -3,13 +3,16 @@
     python prairielearn/make_question.py OUT --image DOCKERHUB_USER/backprop-grader
     python prairielearn/make_question.py OUT --image ... --requirements requirements.txt
     python prairielearn/make_question.py OUT --image ... --assignment gradient-checking
+    python prairielearn/make_question.py OUT --image ... --keep-uuid     # written again, the same question
+    python prairielearn/make_question.py OUT --image ... --uuid UUID     # the UUID the course has for it
 
 OUT then holds three things (see the README's PrairieLearn section):
 
 - image/: the grading image's Dockerfile and the grader's source it installs (and seals: the
   model answer is readable by root only, and student code never runs as root);
-- questions/backprop/ (or the --assignment's name): info.json (external grading on, the image, the entrypoint, a timeout)
-  and question.html (upload a .py or .ipynb; the results shown per question);
+- questions/backprop/ (or the --assignment's name): info.json (external grading on, the image,
+  the entrypoint, a timeout; the assignment's title as its title and topic, its name as a tag;
+  a UUID of its own) and question.html (upload a .py or .ipynb; the results shown per question);
 - serverFilesCourse/backprop_grader/run.sh (run-NAME.sh for another assignment): the
   entrypoint, `grade prairielearn`, with what students see (--feedback, by default
   `published`: expected values on the worksheet's own cases only, never on the seeded ones)
@@ -18,6 +21,11 @@ OUT then holds three things (see the README's PrairieLearn section):
 
 PrairieLearn has no per-test visibility (Gradescope's `visibility`): every test's message is
 shown with the submission, so what it may say is set by --feedback alone.
+
+PrairieLearn knows a question by its UUID, unique in a course: each question written gets a new
+one, so that two copies (two assignments, or one written twice for two courses merged into
+one) never clash. Writing the same question again to update it keeps the course's: --keep-uuid
+takes the one in OUT's earlier info.json, --uuid the one given.
 """
 
 from __future__ import annotations
@@ -39,12 +47,21 @@ sys.path.insert(0, str(ROOT))  # this checkout's grader: the one the image holds
 from grader.grading import FEEDBACK_LEVELS
 
 
-# The same question keeps the same UUID each time it is written (PrairieLearn keys on it).
-def question_uuid(name: str) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"backprop-grader/questions/{name}"))
+class QuestionError(Exception):
+    """The question can't be written as asked; the message is one line."""
 
 
-QUESTION_UUID = question_uuid("backprop")
+def kept_uuid(out: Path, name: str) -> str:
+    """The UUID of the question written into `out` before (its info.json), to write it again
+    as the same question."""
+    earlier = out / "questions" / name / "info.json"
+    try:
+        return str(uuid.UUID(json.loads(earlier.read_text(encoding="utf-8"))["uuid"]))
+    except FileNotFoundError:
+        raise QuestionError(f"--keep-uuid: no question was written here before ({earlier} is missing); "
+                            f"give the course's with --uuid, or leave both out for a new one") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise QuestionError(f"--keep-uuid: {earlier} holds no UUID to keep ({exc})") from None
 
 DOCKERFILE = """\
 # The grading image for PrairieLearn's external grader: Python, numpy and the grader.
@@ -83,17 +100,20 @@ QUESTION_HTML = """\
 
 
 def info(image: str, timeout: int, name: str = "backprop", title: str | None = None,
-         entrypoint: str = "run.sh") -> dict:
-    """The question's info.json; `title` None: the assignment's own (its assignment.toml's)."""
+         entrypoint: str = "run.sh", question_uuid: str | None = None) -> dict:
+    """The question's info.json; `title` None: the assignment's own (its assignment.toml's).
+    Its topic is the assignment's title and its tags the assignment's name and what students
+    write in, so that two assignments' questions are told apart in a course; `question_uuid`
+    None: a new one (PrairieLearn requires each question's to be unique in the course)."""
     if title is None:
         from grader import assignment as assignments
 
         title = assignments.load(name).title
     return {
-        "uuid": question_uuid(name),
+        "uuid": str(uuid.uuid4()) if question_uuid is None else str(uuid.UUID(question_uuid)),
         "title": title,
-        "topic": "Neural networks",
-        "tags": ["backpropagation", "python", "numpy"],
+        "topic": title,
+        "tags": [name, "python", "numpy"],
         "type": "v3",
         "singleVariant": True,
         "gradingMethod": "External",
@@ -113,16 +133,28 @@ def new_seed() -> int:
 
 
 def build(out: Path, image: str, timeout: int = 120, requirements: Path | None = None,
-          assignment: str | None = None, *, feedback: str = "published", seed: int | None = None) -> list[Path]:
+          assignment: str | None = None, *, feedback: str = "published", seed: int | None = None,
+          question_uuid: str | None = None, keep_uuid: bool = False) -> list[Path]:
     """Write the three folders into `out`; return the files written. `assignment` (an
     installed one's name or a folder of your own, copied into the image) is what the question
-    grades; by default the backpropagation worksheet. `seed` None: one drawn now."""
+    grades; by default the backpropagation worksheet. `seed` None: one drawn now. The
+    question's UUID: `question_uuid`, or with `keep_uuid` the one `out` holds from before
+    (`kept_uuid`), else a new one."""
     from grader import assignment as assignments
 
     if feedback not in FEEDBACK_LEVELS:
         raise ValueError(f"feedback {feedback!r} is not one the grader takes")
+    if question_uuid is not None and keep_uuid:
+        raise QuestionError("--uuid and --keep-uuid: give one or the other")
+    if question_uuid is not None:
+        try:
+            question_uuid = str(uuid.UUID(question_uuid))
+        except ValueError:
+            raise QuestionError(f"--uuid {question_uuid!r} is not a UUID") from None
 
     work = assignments.load(assignment or assignments.DEFAULT)
+    if keep_uuid:  # read before anything in `out` is written
+        question_uuid = kept_uuid(out, work.name)
     default = work.name == assignments.DEFAULT and assignment is None
     title = work.title
     entrypoint = "run.sh" if default else f"run-{work.name}.sh"
@@ -154,7 +186,8 @@ def build(out: Path, image: str, timeout: int = 120, requirements: Path | None =
         shutil.copyfile(requirements, source / "requirements.txt")
         written.append(source / "requirements.txt")
     question = out / "questions" / work.name
-    write(question / "info.json", json.dumps(info(image, timeout, work.name, title, entrypoint), indent=2) + "\n")
+    write(question / "info.json",
+          json.dumps(info(image, timeout, work.name, title, entrypoint, question_uuid), indent=2) + "\n")
     write(question / "question.html", QUESTION_HTML.format(title=html.escape(title), handin=work.handin))
     options = [f"--feedback {feedback}", f"--seed {new_seed() if seed is None else int(seed)}"]
     options += [] if default else [f"--assignment {shlex.quote(work.name)}"]
@@ -180,6 +213,11 @@ def main() -> None:
                              "worksheet's own cases only. (PrairieLearn has no per-test visibility.)")
     parser.add_argument("--seed", type=int, default=None,
                         help="the seeded cases' seed (default: one drawn now, this question's own)")
+    parser.add_argument("--uuid", default=None,
+                        help="the question's UUID: the one your course has for it, to write it again as "
+                             "the same question (default: a new one)")
+    parser.add_argument("--keep-uuid", action="store_true",
+                        help="keep the UUID of the question written into OUT before (its info.json)")
     args = parser.parse_args()
     if not 1 <= args.timeout <= 600:
         parser.error("--timeout must be between 1 and 600 seconds (PrairieLearn's limit)")
@@ -188,11 +226,14 @@ def main() -> None:
     seed = new_seed() if args.seed is None else args.seed
     try:
         written = build(args.out, args.image, args.timeout, args.requirements, args.assignment,
-                        feedback=args.feedback, seed=seed)
-    except Exception as exc:  # an unusable assignment: AssignmentError, one line
+                        feedback=args.feedback, seed=seed, question_uuid=args.uuid, keep_uuid=args.keep_uuid)
+    except Exception as exc:  # an unusable assignment (AssignmentError), a UUID refused: one line
         parser.error(str(exc))
     question = next(p.parent for p in written if p.name == "info.json")
-    print(f"{args.out}: {len(written)} files; seeded cases' seed {seed} (`grade FILE --seed {seed}` "
+    question_uuid = json.loads((question / "info.json").read_text(encoding="utf-8"))["uuid"]
+    kept = "kept" if args.uuid or args.keep_uuid else "new; --keep-uuid to keep it when writing it again"
+    print(f"{args.out}: {len(written)} files; question UUID {question_uuid} ({kept}); seeded cases' seed "
+          f"{seed} (`grade FILE --seed {seed}` "
           f"scores as it does), feedback {args.feedback}. Next: docker build -t {args.image} {args.out / 'image'} "
           f"&& docker push {args.image}; then copy {question} and "
           f"{args.out / 'serverFilesCourse' / 'backprop_grader'} into your course")

@@ -1,8 +1,13 @@
 """Backpropagation guided notes: your answers.
 
-Fill in one function per guided question, then check your work with
+Fill in one function per guided question.
 
-    grade backprop.py
+Check your work as you go with backprop_check.py, the self-check file your instructor hands
+out (it needs numpy only): it checks each function on the worksheet's numbers and on practice
+networks of other sizes, and says what is wrong; your grade comes from the grader, on more
+cases. Put it beside this file and run
+
+    python backprop_check.py backprop.py
 
 Shapes follow the worksheet's table: X is (numExamples, inputLayerSize), y is
 (numExamples, outputLayerSize), W1 is (inputLayerSize, hiddenLayerSize) and W2 is

@@ -1,8 +1,13 @@
 """Numerical gradient checking guided notes: your answers.
 
-Fill in one function per guided question, then check your work with
+Fill in one function per guided question.
 
-    grade gradient_checking.py --assignment gradient-checking
+Check your work as you go with gradient_checking_check.py, the self-check file your instructor
+hands out (it needs numpy only): it checks each function on the notes' numbers and on practice
+networks of other sizes, and says what is wrong; your grade comes from the grader, on more
+cases. Put it beside this file and run
+
+    python gradient_checking_check.py gradient_checking.py
 
 Bring your forward, cost and cost_function_prime from the backpropagation worksheet: paste
 them below. Weights and gradients are unrolled into one vector: W1 then W2, each row by row.

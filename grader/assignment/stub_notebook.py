@@ -8,8 +8,11 @@ ASSIGNMENT is an installed assignment's name (default: backprop) or an assignmen
 Each function of the stub becomes a Markdown cell (its question, from the docstring), a
 code cell (the function exactly as in the .py file) and a self-check cell (`check("forward")`);
 a group of constants becomes a Markdown cell from the comment above it, a code cell and a
-self-check cell. The introduction says how to self-check, with `<hand-in>_check.py` from
-`grade student-check`. Cell ids are fixed so that the output is the
+self-check cell. The introduction says how to self-check in the notebook, with
+`<hand-in>_check.py` from `grade student-check`: where the stub's own docstring says how to
+check the .py (`python backprop_check.py backprop.py`), that paragraph and its command are left
+out of the notebook, which says it its own way. Students never run `grade`: the grader holds
+the model answer and is not theirs to install. Cell ids are fixed so that the output is the
 same on every run.
 """
 
@@ -41,13 +44,26 @@ def _comment_above(lines: list[str], lineno: int) -> tuple[str, int]:
     return " ".join(block), start + 1
 
 
+def _without_the_py_check(intro: str, check_file: str) -> str:
+    """The stub's introduction less its paragraphs naming the self-check file and the commands
+    (indented blocks) right after them: how to check a .py, which the notebook says its own way."""
+    kept: list[str] = []
+    after_check = False
+    for paragraph in intro.split("\n\n"):
+        if check_file in paragraph or (after_check and paragraph.startswith((" ", "\t"))):
+            after_check = True
+            continue
+        after_check = False
+        kept.append(paragraph)
+    return "\n\n".join(kept)
+
+
 def build(source: str, assignment: Assignment) -> str:
     """The notebook's JSON text for a stub's source of the assignment."""
     module = f"{assignment.handin}_check"
     tree = ast.parse(source)
     lines = source.splitlines()
-    intro = ast.get_docstring(tree) or ""
-    intro = intro.replace(f"grade {assignment.handin}.py", f"grade {assignment.handin}.ipynb")
+    intro = _without_the_py_check(ast.get_docstring(tree) or "", f"{module}.py")
     body = tree.body[1:] if intro else tree.body
     first_block = next(i for i, node in enumerate(body) if isinstance(node, (ast.FunctionDef, ast.Assign)))
     preamble = "\n".join(lines[body[0].lineno - 1:body[first_block].lineno - 1]).strip()

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from grader.assignment import Assignment
 from grader.intake import which_file
-from grader.intake.loading import SUFFIXES
+from grader.intake.loading import kind_of
 from grader.results import printable
 
 _SKIPPED_DIRS = {"__pycache__", ".ipynb_checkpoints"}
@@ -172,7 +172,7 @@ class Found:
     @property
     def flags(self) -> tuple[str, ...]:
         """A link named like a hand-in was offered as one: the instructor is told."""
-        return (LINK_FLAG,) if any(link.suffix in SUFFIXES for link in self.links) else ()
+        return (LINK_FLAG,) if any(kind_of(link) for link in self.links) else ()
 
 
 def _shown(paths: list[Path]) -> str:
@@ -208,7 +208,7 @@ def gradable_files(folder: Path, *, skip_links: bool = False, allowance: Allowan
                     waiting.append((child, depth + 1))
                 else:
                     too_deep.append(where)
-            elif child.suffix in SUFFIXES:
+            elif kind_of(child):
                 if kind == "special":
                     raise Refused(f"{printable(str(where))} is not a regular file (a FIFO, device or "
                                   f"socket): nothing to grade", SPECIAL_FLAG)
@@ -292,7 +292,7 @@ def pick(files: list[Path], folder: Path, lms: bool, assignment: Assignment) -> 
     """The file of a student's folder to grade (see `which_file`). The .py files another file
     imports (partFour.py beside the notebook) are the student's modules, not the hand-in."""
     imported = _imported_modules(files) if len(files) > 1 else {}
-    candidates = [f for f in files if not (f.suffix == ".py" and f.stem in imported.get(f, ()))] or files
+    candidates = [f for f in files if not (kind_of(f) == ".py" and f.stem in imported.get(f, ()))] or files
     if len(candidates) == 1:
         return which_file.Choice(which_file.Candidate(candidates[0], candidates[0].name, 0, False, assignment), ())
     return which_file.choose(_candidates(candidates, folder, lms, assignment))
@@ -331,7 +331,7 @@ def _directory_entries(directory: Path, assignment: Assignment, warnings: list[s
         elif kind == "link" and not child.suffix:  # a link named like a student's folder
             entries.append(Entry(child.name, child, flags=(LINK_FLAG,),
                                  error="the hand-in is a symbolic link: links are not graded"))
-        elif child.suffix in SUFFIXES:
+        elif kind_of(child):
             entries.append(file_entry(child))
     return _latest_per_student(entries, assignment)
 

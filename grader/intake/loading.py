@@ -240,13 +240,20 @@ def load_notebook(path: Path, student: str | None, check_modules: tuple[str, ...
 SUFFIXES = (".py", ".ipynb")
 
 
+def kind_of(path: Path) -> str | None:
+    """".py" or ".ipynb" for a hand-in named so, in any case (`Backprop.PY`, as some systems
+    and students write it); None for any other file."""
+    suffix = path.suffix.lower()
+    return suffix if suffix in SUFFIXES else None
+
+
 def load(path: Path, student: str | None, folder: Path | None, check_modules: tuple[str, ...]) -> Submission:
-    """Any supported hand-in, by its suffix; `folder` is the student's own folder, whose other
-    .py files the hand-in may import; `check_modules` the names of the assignment's self-check
-    file (`grade student-check`), whose lines are set aside."""
-    if path.suffix == ".py":
+    """Any supported hand-in, by its suffix (in any case); `folder` is the student's own folder,
+    whose other .py files the hand-in may import; `check_modules` the names of the assignment's
+    self-check file (`grade student-check`), whose lines are set aside."""
+    if kind_of(path) == ".py":
         submission = load_python(path, student, check_modules)
-    elif path.suffix == ".ipynb":
+    elif kind_of(path) == ".ipynb":
         submission = load_notebook(path, student, check_modules)
     else:
         raise SubmissionError(f"not a .py or .ipynb file: {path.name}")

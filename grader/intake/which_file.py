@@ -119,13 +119,13 @@ def _does_nothing(only: ast.stmt) -> bool:
 def _code(path: Path, check_modules: tuple[str, ...]) -> str:
     """The Python of a .py file or of a notebook's code cells (IPython syntax set aside), or
     "" if it can't be read."""
-    from grader.intake.loading import SubmissionError, read_text
+    from grader.intake.loading import SubmissionError, kind_of, read_text
 
     try:
         text = read_text(path, MAX_PARSED)
     except (SubmissionError, OSError):
         return ""
-    if path.suffix != ".ipynb":
+    if kind_of(path) != ".ipynb":
         return text
     from grader.intake.notebooks import NotebookError, read_notebook
 
@@ -152,6 +152,7 @@ def _unparsed(path: Path, assignment: Assignment) -> tuple[int, bool, str] | Non
         MAX_NOTEBOOK_BYTES,
         MAX_SOURCE_BYTES,
         SubmissionError,
+        kind_of,
         text_matches,
     )
 
@@ -159,7 +160,7 @@ def _unparsed(path: Path, assignment: Assignment) -> tuple[int, bool, str] | Non
         size = path.lstat().st_size
     except OSError:
         return None  # read as before, which says why it can't be
-    limit = MAX_NOTEBOOK_BYTES if path.suffix == ".ipynb" else MAX_SOURCE_BYTES
+    limit = MAX_NOTEBOOK_BYTES if kind_of(path) == ".ipynb" else MAX_SOURCE_BYTES
     if size > limit:
         return 0, False, f"too large to be graded: {_kib(size)}, where a {path.suffix} file may be {_kib(limit)}"
     if size <= MAX_PARSED:
@@ -209,7 +210,7 @@ def candidate(path: Path, assignment: Assignment, name: str | None = None, order
 def _merit(c: Candidate) -> tuple:
     """What the file does, best first: can be graded, answers anything, is named so, answers
     most, a notebook."""
-    return (c.gradable, c.defines > 0, c.named_like_the_exercise, c.defines, c.path.suffix == ".ipynb")
+    return (c.gradable, c.defines > 0, c.named_like_the_exercise, c.defines, c.path.suffix.lower() == ".ipynb")
 
 
 def choose(candidates: list[Candidate]) -> Choice:

@@ -37,6 +37,7 @@ class GradedRun:
     summary: ClassStats | None = None  # counted as results came, for a format that asks (`Format.summary`)
     elapsed: float = 0.0  # seconds the grading took
     column: str | None = None  # the assignment's column in an LMS gradebook; None: its title
+    lms_points: float | None = None  # the LMS assignment's maximum, grades scaled to it; None: its points
 
 
 Renderer = Callable[[GradedRun, LeftOut], Iterable[str]]
@@ -51,6 +52,7 @@ class Format:
     one_submission: bool = False  # only for a run of exactly one submission
     summary: bool = False  # the class summary is counted as results come (`GradedRun.summary`)
     prepare: Callable[[], None] | None = None  # run on a thread while the first submissions are graded
+    lms: bool = False  # an LMS's grade file: takes --assignment-name (Canvas) and --lms-points
 
 
 def table(run: GradedRun, left_out: LeftOut) -> Iterable[str]:
@@ -72,11 +74,11 @@ def csv_report(run: GradedRun, left_out: LeftOut) -> Iterable[str]:
 
 def canvas(run: GradedRun, left_out: LeftOut) -> Iterable[str]:
     column = run.column or run.assignment.title
-    return lms.canvas_chunks(run.results(), column, run.assignment.max_score, left_out)
+    return lms.canvas_chunks(run.results(), column, run.assignment.max_score, left_out, run.lms_points)
 
 
 def moodle(run: GradedRun, left_out: LeftOut) -> Iterable[str]:
-    return lms.moodle_chunks(run.results(), run.assignment.max_score, left_out)
+    return lms.moodle_chunks(run.results(), run.assignment.max_score, left_out, lms_points=run.lms_points)
 
 
 def _only(run: GradedRun) -> SubmissionResult:
@@ -100,8 +102,8 @@ FORMATS: Mapping[str, Format] = MappingProxyType({
     "table": Format(table, "a score card (one file) or the class table", prepare=report.prepare_table),
     "json": Format(json_report, "everything", summary=True),
     "csv": Format(csv_report, "the gradebook"),
-    "canvas": Format(canvas, "Canvas's gradebook import"),
-    "moodle": Format(moodle, "Moodle's offline grading worksheet"),
+    "canvas": Format(canvas, "Canvas's gradebook import", lms=True),
+    "moodle": Format(moodle, "Moodle's offline grading worksheet", lms=True),
     "gradescope": Format(gradescope_results, _AUTOGRADER, one_submission=True),
     "prairielearn": Format(prairielearn_results, _AUTOGRADER, one_submission=True),
 })

@@ -13,16 +13,26 @@ Moodle (Assignment > View all submissions > "Upload grading worksheet", feedback
 columns Identifier ("Participant N", N the participant number in the download's folder
 names), Grade and "Last modified (grade)", and Feedback comments when that feedback type is
 on; the other columns of its worksheet are written as Moodle writes them and ignored on
-upload. The column names are those of an English-language Moodle site.
+upload. The column names are those of an English-language Moodle site. Moodle's importer reads
+"Last modified (grade)" with PHP's strtotime, in the server's time zone unless the text names
+one: it is written in Moodle's own layout, in UTC, with "UTC" after it ("Monday, 03 June 2024,
+02:05 PM UTC"; strtotime reads that as UTC whatever the server's zone). It skips a grade older
+than the one it holds, and a grade above the assignment's maximum, without a word. Feedback
+comments are stored as HTML (FORMAT_HTML): they are written as HTML, escaped, one `<br>` per
+line.
+
+Both files hold grades out of the assignment's maximum (its points), or, asked
+(`lms_points`, `grade --lms-points N`), scaled to the LMS assignment's maximum.
 """
 
 from __future__ import annotations
 
 import csv
+import html
 import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 
 from grader.results import SubmissionResult, display_number, printable
 
@@ -85,32 +95,65 @@ def _name(result: SubmissionResult) -> str:
     return result.student[:-len(suffix)] if suffix and result.student.endswith(suffix) else result.student
 
 
+def _scaled(score: float, points: float, lms_points: float | None) -> float:
+    """A score out of the assignment's points, out of the LMS's maximum when one is given
+    (to 2 decimals: what both LMSs keep)."""
+    return score if lms_points is None else round(score * lms_points / points, 2)
+
+
 def canvas_chunks(results: Iterable[SubmissionResult], assignment: str, points: float,
-                  left_out: LeftOut) -> Iterator[str]:
-    """Canvas's gradebook import: one row per student with a Canvas id."""
+                  left_out: LeftOut, lms_points: float | None = None) -> Iterator[str]:
+    """Canvas's gradebook import: one row per student with a Canvas id. Scores out of
+    `points`, or scaled to `lms_points` (the Canvas assignment's) when given."""
     def rows() -> Iterator[list[str]]:
-        yield ["    Points Possible", "", "", "", "", f"{display_number(points):g}"]
+        possible = points if lms_points is None else lms_points
+        yield ["    Points Possible", "", "", "", "", f"{display_number(possible):g}"]
         for result in results:
             if (user_id := _lms_id(result, "canvas", left_out)) is not None:
-                score = "" if result.error is not None else f"{display_number(result.score):g}"
+                score = "" if result.error is not None else \
+                    f"{display_number(_scaled(result.score, points, lms_points)):g}"
                 yield [_safe(_name(result)), user_id, "", "", "", score]
 
     return _rows((*CANVAS_COLUMNS, _safe(assignment)), rows())
 
 
-def _comment(result: SubmissionResult) -> str:
-    """The feedback comment: the total, then each question that lost points, one line each."""
-    lines = [f"{display_number(result.score):g} / {display_number(result.max_score):g}"]
-    lines += [f"{q.question.id} ({display_number(q.score):g} / {display_number(q.question.points):g}): "
-              f"{q.feedback}" for q in result.questions if q.score < q.question.points]
-    return "\n".join(lines)
+def _comment(result: SubmissionResult, lms_points: float | None = None) -> str:
+    """The feedback comment, as the HTML Moodle stores it: the total (and the grade it makes
+    out of the LMS's maximum, when scaled), then each question that lost points, a line each;
+    for a hand-in that could not be graded, why. Every line escaped, lines joined by <br>."""
+    if result.error is not None:
+        lines = [f"Not graded: {result.error}"]
+    else:
+        total = f"{display_number(result.score):g} / {display_number(result.max_score):g}"
+        if lms_points is not None:
+            total += (f" (a grade of {display_number(_scaled(result.score, result.max_score, lms_points)):g}"
+                      f" / {display_number(lms_points):g})")
+        lines = [total]
+        lines += [f"{q.question.id} ({display_number(q.score):g} / {display_number(q.question.points):g}): "
+                  f"{q.feedback}" for q in result.questions if q.score < q.question.points]
+    return "<br>".join(html.escape(printable(line)) for text in lines for line in text.splitlines())
+
+
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")
+
+
+def moodle_time(moment: datetime) -> str:
+    """A time as Moodle's worksheet writes one ("%A, %d %B %Y, %I:%M %p", English names
+    whatever the locale), in UTC and saying so: Moodle's strtotime reads it as UTC."""
+    utc = moment.astimezone(timezone.utc)
+    return (f"{_DAYS[utc.weekday()]}, {utc.day:02d} {_MONTHS[utc.month - 1]} {utc.year}, "
+            f"{(utc.hour - 1) % 12 + 1:02d}:{utc.minute:02d} {'AM' if utc.hour < 12 else 'PM'} UTC")
 
 
 def moodle_chunks(results: Iterable[SubmissionResult], points: float, left_out: LeftOut,
-                  now: datetime | None = None) -> Iterator[str]:
+                  now: datetime | None = None, lms_points: float | None = None) -> Iterator[str]:
     """Moodle's offline grading worksheet: one row per participant of a Moodle download. The
-    grade's time is now, so that Moodle takes it over the grade it holds."""
-    stamp = (now or datetime.now()).strftime("%A, %d %B %Y, %I:%M %p")
+    grade's time is now (in UTC, said), so that Moodle takes it over the grade it holds.
+    Grades out of `points`, or scaled to `lms_points` (the Moodle assignment's) when given."""
+    stamp = moodle_time(now or datetime.now(timezone.utc))
+    possible = points if lms_points is None else lms_points
 
     def rows() -> Iterator[list[str]]:
         for result in results:
@@ -118,7 +161,7 @@ def moodle_chunks(results: Iterable[SubmissionResult], points: float, left_out: 
                 graded = result.error is None
                 yield [f"Participant {participant}", _safe(_name(result)), "",
                        "Submitted for grading" + (" (late)" if result.late else ""),
-                       f"{result.score:.2f}" if graded else "", f"{points:.2f}", "Yes", "",
-                       stamp, _safe(_comment(result), lines=True) if graded else ""]
+                       f"{_scaled(result.score, points, lms_points):.2f}" if graded else "", f"{possible:.2f}",
+                       "Yes", "", stamp, _safe(_comment(result, lms_points))]
 
     return _rows(MOODLE_COLUMNS, rows())

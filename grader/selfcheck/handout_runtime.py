@@ -300,11 +300,28 @@ def _selected(label: str | None) -> list[dict[str, Any]]:
     return chosen
 
 
+def dropped(caller: Any) -> bool:
+    """Whether the caller's frame drops the value of the call it is making: `check("Q6")` alone
+    on a line of a script, which would show nothing. Read from the caller's bytecode (the call
+    followed by POP_TOP); a line of Jupyter's or Python's prompt shows its value itself (it is
+    compiled to print it, not to drop it), and `card = check()` or `print(check())` use it."""
+    try:
+        import dis
+
+        # The instruction after the call (f_lasti: the call's own offset, or its last cache's).
+        following = next(i for i in dis.get_instructions(caller.f_code) if i.offset > caller.f_lasti)
+        return following.opname == "POP_TOP"
+    except Exception:  # a Python whose bytecode reads otherwise: as before, nothing printed
+        return False
+
+
 def check(question: str | None = None, namespace: dict[str, Any] | None = None, *,
           feedback: str = "full") -> CheckResult:
     """Check the functions defined where check() is called (a notebook's, a script's) on the
     public cases. `question`: a function ("dJdW2") or a worksheet question ("Q6", "q11"); all
-    of them when left out. `feedback="no-expected"` leaves the expected values out."""
+    of them when left out. `feedback="no-expected"` leaves the expected values out. The result
+    is returned (a table in Jupyter), and printed where the call's line drops it (a script's
+    `check("Q6")`)."""
     chosen = _selected(question)
     if namespace is None:
         namespace = sys._getframe(1).f_globals
@@ -316,7 +333,10 @@ def check(question: str | None = None, namespace: dict[str, Any] | None = None, 
             earlier[data["id"]] = _check_question(data, namespace, feedback == "full", earlier)
             if data in chosen:
                 results.append(earlier[data["id"]])
-    return CheckResult(results)
+    result = CheckResult(results)
+    if dropped(sys._getframe(1)):
+        print(result)
+    return result
 
 
 def _main() -> int:

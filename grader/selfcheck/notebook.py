@@ -205,9 +205,11 @@ def check(question: str | None = None, namespace: dict | None = None, *,
     picks a function ("dJdW2") or a worksheet question ("Q6", "q11"), else all are shown.
     `feedback` is "full", "published", "no-expected" or "score-only", as for `grade --feedback`;
     `assignment_name` an installed assignment or an assignment's folder (by default the
-    installed one whose functions the notebook defines)."""
+    installed one whose functions the notebook defines). The card is returned (a table in
+    Jupyter), and printed where the call's line drops it (a script's `check("Q6")`)."""
+    caller = sys._getframe(1)
     if namespace is None:
-        namespace = sys._getframe(1).f_globals
+        namespace = caller.f_globals
     assignment = load(assignment_name) if assignment_name else _assignment_of(namespace)
     wanted = None
     if question is not None:  # KeyError saying what is accepted, for a typo
@@ -215,4 +217,7 @@ def check(question: str | None = None, namespace: dict | None = None, *,
     submission = Submission("notebook", "<self-check>", ())
     result = grade_submission(submission, Options(assignment, seed=seed, feedback=feedback),
                               runner=_in_process(namespace))
-    return ScoreCard(result, wanted)
+    card = ScoreCard(result, wanted)
+    if runtime.dropped(caller):
+        print(card)
+    return card

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import nbformat
+import pytest
 
 from conftest import BACKPROP, ROOT, SOLUTION, notebook_text, run_cli, statuses
 from grader import assignment, sandbox
@@ -89,6 +90,16 @@ def test_extract_writes_the_python_the_grader_runs_with_cell_markers(tmp_path):
     assert "pass  # %matplotlib inline: nothing to do when graded" in script
     ran = subprocess.run([sys.executable, str(out)], capture_output=True, text=True, timeout=60)
     assert ran.returncode == 0 and ran.stdout.strip() == "[1. 1.]"
+
+
+@pytest.mark.parametrize("name", ["alice.py", "Alice.PY"])
+def test_extract_of_a_python_file_says_it_takes_a_notebook(tmp_path, name):
+    """Not "not a valid notebook (not JSON ...)": a .py file has nothing to extract."""
+    path = tmp_path / name
+    path.write_text(SOLUTION)
+    result = run_cli("extract", str(path))
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == f"Error: extract takes a notebook (.ipynb): {name} is a Python file, graded as it is\n"
 
 
 def test_extract_of_a_broken_notebook_is_a_one_line_error(tmp_path):

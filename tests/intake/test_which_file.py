@@ -184,3 +184,42 @@ def test_the_note_writes_out_file_names_and_cuts_a_long_list_short():
     [note] = choice.choose(candidates).notes()
     assert "\x1b" not in note and "f\\x1b[2J14.py" in note
     assert note.endswith("; and 4 more")
+
+
+# --- a hand-in's name in any case: Backprop.PY, ALICE.IPYNB --------------------------------
+
+def test_hand_ins_named_in_upper_case_are_found_and_read(tmp_path):
+    """Some systems (and students) write the suffix in capitals: `.PY` and `.IPYNB` are what
+    `.py` and `.ipynb` are, and a hand-in named `Backprop.PY` is named like the exercise."""
+    from grader.intake.discovery import gradable_files, pick
+    from grader.intake.loading import load
+    from grader.reports import gradescope
+
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "Bob.PY").write_text(SOLUTION)
+    (folder / "carol.IPYNB").write_text(notebook_text(SOLUTION))
+    (folder / "notes.txt").write_text("not a hand-in")
+    assert [(e.student, Path(e.path).name) for e in discover([folder], BACKPROP, [])] == \
+        [("Bob", "Bob.PY"), ("carol", "carol.IPYNB")]
+    assert load(folder / "Bob.PY", None, None, ()).cells[0].source == SOLUTION
+    assert load(folder / "carol.IPYNB", None, None, ()).notebook
+
+    upload = tmp_path / "submission"
+    upload.mkdir()
+    (upload / "draft.py").write_text(SOLUTION)
+    (upload / "Backprop.PY").write_text(SOLUTION)
+    assert [f.name for f in gradable_files(upload).files] == ["Backprop.PY", "draft.py"]
+    chosen = gradescope.find_submission(upload, BACKPROP)
+    assert chosen.graded.path.name == "Backprop.PY" and chosen.graded.named_like_the_exercise
+    assert pick([upload / "draft.py", upload / "Backprop.PY"], upload, False, BACKPROP).graded.path.name == "Backprop.PY"
+
+
+@pytest.mark.sandbox
+def test_a_hand_in_named_backprop_PY_is_graded(tmp_path):
+    path = tmp_path / "Backprop.PY"
+    path.write_text(SOLUTION)
+    done = run_cli(str(path), "--no-cache", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    [submission] = json.loads(done.stdout)["submissions"]
+    assert submission["error"] is None and submission["score"] == BACKPROP.max_score

@@ -124,6 +124,29 @@ def test_the_autograder_zip_holds_what_gradescope_needs(tmp_path):
         assert "grader gradescope" in archive.read("run_autograder").decode()
 
 
+
+def test_the_builders_commands_write_what_students_see_into_the_entrypoint(tmp_path):
+    """`--feedback` and `--visibility` (Gradescope's), `--feedback` (PrairieLearn's, which has no
+    per-test visibility) reach the command each platform runs; what they do there is tested
+    where the bundles grade (tests/hostile/test_round3_reports.py, 6)."""
+    target = tmp_path / "autograder.zip"
+    done = subprocess.run([sys.executable, str(ROOT / "gradescope" / "make_autograder.py"), "-o", str(target),
+                           "--feedback", "no-expected", "--visibility", "after_due_date", "--seed", "5"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "feedback no-expected, tests after_due_date" in done.stdout
+    with zipfile.ZipFile(target) as archive:
+        run = archive.read("run_autograder").decode()
+    assert all(option in run for option in ("--feedback no-expected", "--visibility after_due_date", "--seed 5"))
+    done = subprocess.run([sys.executable, str(ROOT / "prairielearn" / "make_question.py"), str(tmp_path / "pl"),
+                           "--image", "x", "--feedback", "score-only", "--seed", "5"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    run = (tmp_path / "pl" / "serverFilesCourse" / "backprop_grader" / "run.sh").read_text()
+    assert "--feedback score-only" in run and "--seed 5" in run
+    refused = subprocess.run([sys.executable, str(ROOT / "gradescope" / "make_autograder.py"), "-o", str(target),
+                              "--visibility", "sometimes"], capture_output=True, text=True)
+    assert refused.returncode == 2 and "invalid choice: 'sometimes'" in refused.stderr
+
 def test_gradescope_submission_preference(tmp_path):
     (tmp_path / "notes.py").write_text("")
     (tmp_path / "work.ipynb").write_text("{}")

@@ -125,9 +125,55 @@ def test_format_prairielearn_prints_the_same_document_for_one_file(tmp_path):
     assert document["score"] == 1.0
 
 
-def test_the_question_uuid_is_stable_and_the_timeout_within_prairielearns_limit(tmp_path):
-    assert make_question.info("x", 120)["uuid"] == make_question.QUESTION_UUID
+def test_the_timeout_is_within_prairielearns_limit(tmp_path):
     done = subprocess.run([sys.executable, str(ROOT / "prairielearn" / "make_question.py"),
                            str(tmp_path / "q"), "--image", "x", "--timeout", "900"],
                           capture_output=True, text=True)
     assert done.returncode == 2 and "600" in done.stderr
+
+
+def _info(out: Path, name: str = "backprop") -> dict:
+    return json.loads((out / "questions" / name / "info.json").read_text())
+
+
+def test_two_assignments_questions_have_their_own_uuid_topic_and_tags(tmp_path):
+    """Two questions in one course clash on a UUID, and a topic or tag of another assignment
+    files one under the other: each comes from its own assignment."""
+    from grader.assignment import load
+
+    checking = load("gradient-checking")
+    make_question.build(tmp_path / "a", "x")
+    make_question.build(tmp_path / "b", "x", assignment="gradient-checking")
+    one, other = _info(tmp_path / "a"), _info(tmp_path / "b", "gradient-checking")
+    assert one["uuid"] != other["uuid"]
+    assert (one["title"], one["topic"]) == (BACKPROP.title, BACKPROP.title)
+    assert (other["title"], other["topic"]) == (checking.title, checking.title)
+    assert "backprop" in one["tags"] and "gradient-checking" in other["tags"]
+    assert "gradient-checking" not in one["tags"] and "backprop" not in other["tags"]
+
+
+def test_a_question_written_again_has_a_new_uuid_unless_asked_to_keep_it(tmp_path):
+    out = tmp_path / "pl"
+    make_question.build(out, "x")
+    first = _info(out)["uuid"]
+    make_question.build(out, "x")
+    second = _info(out)["uuid"]
+    assert second != first  # a copy for another course, say: never the same question twice
+    make_question.build(out, "x", keep_uuid=True)
+    assert _info(out)["uuid"] == second  # the same question, updated
+    make_question.build(out, "x", question_uuid=first.upper())
+    assert _info(out)["uuid"] == first
+
+    command = [sys.executable, str(ROOT / "prairielearn" / "make_question.py"), "--image", "x"]
+    done = subprocess.run([*command, str(out), "--keep-uuid"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert f"question UUID {first} (kept)" in done.stdout and _info(out)["uuid"] == first
+    refused = {
+        "--keep-uuid: no question was written here before": [str(tmp_path / "empty"), "--keep-uuid"],
+        "--uuid 'course-7' is not a UUID": [str(out), "--uuid", "course-7"],
+        "--uuid and --keep-uuid: give one or the other": [str(out), "--uuid", first, "--keep-uuid"],
+    }
+    for message, arguments in refused.items():
+        done = subprocess.run([*command, *arguments], capture_output=True, text=True)
+        assert done.returncode == 2 and message in done.stderr, (message, done.stderr)
+    assert not (tmp_path / "empty").exists() and _info(out)["uuid"] == first

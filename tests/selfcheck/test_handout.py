@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 import subprocess
 import sys
@@ -47,6 +48,7 @@ def _check(check_file: Path, source: str, question: str | None = None) -> dict:
     each question's score, max_score and feedback."""
     program = _NO_GRADER + f"""
 import json
+import os
 sys.path.insert(0, {str(check_file.parent)!r})
 from backprop_check import check
 namespace = {{}}
@@ -278,3 +280,49 @@ def test_the_student_notebook_handed_in_with_its_check_cells_is_graded_unflagged
     result = grade(nbformat.writes(notebook), "backprop.ipynb")
     assert result.score == BACKPROP.max_score and result.flags == () and result.load_errors == ()
     assert any(note.startswith("self-check lines not run") for note in result.notes)
+
+
+@pytest.mark.parametrize("name", ["backprop", "gradient-checking"])
+def test_the_stub_and_its_notebook_send_students_to_the_self_check_not_to_grade(name, tmp_path):
+    """Students do not install the grader (it holds the model answer): the stub and its
+    notebook tell them to check their work with the file `grade student-check` writes, with a
+    command that works."""
+    from grader.assignment import load
+
+    work = load(name)
+    module = f"{work.handin}_check"
+    stub = work.stub_path.read_text(encoding="utf-8")
+    notebook = nbformat.read(work.notebook_path, as_version=4)
+    markdown = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+    for told in (ast.get_docstring(ast.parse(stub)) or "", markdown):
+        assert not re.search(r"^\s*grade\s", told, re.MULTILINE), told
+    command = f"python {module}.py {work.handin}.py"
+    assert command in stub and f"{module}.py" in markdown and f"from {module} import check" in \
+        [cell.source for cell in notebook.cells]
+    assert command not in markdown  # a notebook is checked in the notebook, not with its .py's command
+
+    (tmp_path / f"{module}.py").write_text(student_check.build(student_check.DEFAULT_PUBLIC_SEED, 2, None, None, work))
+    for answers, score in ((work.stub_path, 0), (work.model_answer_path, work.max_score)):
+        (tmp_path / f"{work.handin}.py").write_text(answers.read_text(encoding="utf-8"))
+        done = subprocess.run([sys.executable, *command.split()[1:]], cwd=tmp_path, capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert f"self-check: {score:g} / {work.max_score:g} on the public cases" in done.stdout
+
+
+@pytest.mark.parametrize("module", ["backprop_check", "grader"])
+def test_check_alone_on_a_line_of_a_script_prints_its_card(check_file, tmp_path, module):
+    """In a plain script `check("Q6")` showed nothing (only a prompt shows a line's value):
+    its card is printed there, once; where the script uses the value it is not printed for it."""
+    script = tmp_path / "answers.py"
+    script.write_text(f"from {module} import check\n{SOLUTION}\n"
+                      "check('Q6')\ncard = check('dJdW2')\nprint(f'kept {card.score:g}', 'sigmoid_prime' in repr(check('Q6')))\n")
+    (tmp_path / "backprop_check.py").write_text(check_file.read_text())
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[-1] == f"kept {points('dJdW2'):g} True"
+    shown = lines[:-1]  # check('Q6') alone, and only it
+    assert any(line.startswith("sigmoid_prime") for line in shown) and not any("dJdW2" in line for line in shown)
+    assert sum(line.startswith("self-check: ") for line in shown) == 1
