@@ -4,7 +4,7 @@
 # numerical_gradient, built on the student's own get_params and set_params, is right given
 # them on every case: credit carried forward (the trace of its inner calls holds the 151 calls
 # of the seeded network with 25 weights; at 64 it was carried on 3 of 5 cases only).
-# base: none
+# base: solution
 # expect get_params: wrong 0.2
 # expect diagnosis get_params: get_params.W1_column_major
 # expect set_params: wrong 0.2
@@ -14,41 +14,6 @@
 # expect feedback numerical_gradient: right given your own get_params (Q1-Q2) and set_params (Q3)
 # expect relative_error: passed 1
 # expect other diagnoses: none
-"""Numerical gradient checking -- my answers (Part 5)."""
-
-import numpy as np
-
-
-def sigmoid(z):
-    """The activation f(z) = 1 / (1 + e^(-z)), applied elementwise. Given."""
-    return 1 / (1 + np.exp(-z))
-
-
-def sigmoid_prime(z):
-    """f'(z), the sigmoid's derivative, applied elementwise. Given."""
-    return np.exp(-z) / (1 + np.exp(-z)) ** 2
-
-
-# --- from Part 4 ---
-def forward(X, W1, W2):
-    z2 = np.dot(X, W1)
-    a2 = sigmoid(z2)
-    z3 = np.dot(a2, W2)
-    yHat = sigmoid(z3)
-    return z2, a2, z3, yHat
-
-
-def cost(y, yHat):
-    return 0.5 * np.sum((y - yHat) ** 2, axis=0, keepdims=True)
-
-
-def cost_function_prime(X, y, W1, W2):
-    z2, a2, z3, yHat = forward(X, W1, W2)
-    delta3 = np.multiply(-(y - yHat), sigmoid_prime(z3))
-    dJdW2 = np.dot(a2.T, delta3)
-    delta2 = np.dot(delta3, W2.T) * sigmoid_prime(z2)
-    dJdW1 = np.dot(X.T, delta2)
-    return dJdW1, dJdW2
 
 
 # --- Part 5 ---
@@ -90,7 +55,3 @@ def numerical_gradient(X, y, W1, W2, epsilon=1e-4):
         perturb[p] = 0
 
     return numgrad
-
-
-def relative_error(grad, numgrad):
-    return np.linalg.norm(grad - numgrad) / np.linalg.norm(grad + numgrad)

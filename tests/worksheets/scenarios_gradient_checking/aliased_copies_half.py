@@ -1,67 +1,12 @@
 # "Copies" made by assignment: params_plus = params, pushed up, J; params_minus = params, pushed
 # down, J. One array: J is compared at w + e and at w itself, over 2e, so each entry is about
 # half the gradient (half the one-sided difference, exactly).
-# base: none
+# base: solution
 # expect lost: 3
 # expect numerical_gradient: wrong 0
 # expect diagnosis numerical_gradient: numerical_gradient.aliased_copies
 # expect feedback numerical_gradient: `params_plus = params` copies nothing
 # expect other diagnoses: none
-"""Numerical gradient checking -- my answers (Part 5)."""
-
-import numpy as np
-
-
-def sigmoid(z):
-    """The activation f(z) = 1 / (1 + e^(-z)), applied elementwise. Given."""
-    return 1 / (1 + np.exp(-z))
-
-
-def sigmoid_prime(z):
-    """f'(z), the sigmoid's derivative, applied elementwise. Given."""
-    return np.exp(-z) / (1 + np.exp(-z)) ** 2
-
-
-# --- from Part 4 ---
-def forward(X, W1, W2):
-    z2 = np.dot(X, W1)
-    a2 = sigmoid(z2)
-    z3 = np.dot(a2, W2)
-    yHat = sigmoid(z3)
-    return z2, a2, z3, yHat
-
-
-def cost(y, yHat):
-    return 0.5 * np.sum((y - yHat) ** 2, axis=0, keepdims=True)
-
-
-def cost_function_prime(X, y, W1, W2):
-    z2, a2, z3, yHat = forward(X, W1, W2)
-    delta3 = np.multiply(-(y - yHat), sigmoid_prime(z3))
-    dJdW2 = np.dot(a2.T, delta3)
-    delta2 = np.dot(delta3, W2.T) * sigmoid_prime(z2)
-    dJdW1 = np.dot(X.T, delta2)
-    return dJdW1, dJdW2
-
-
-# --- Part 5 ---
-def get_params(W1, W2):
-    # W1 first, then W2, row by row
-    return np.concatenate((W1.ravel(), W2.ravel()))
-
-
-def set_params(params, input_layer_size, hidden_layer_size, output_layer_size):
-    W1_start = 0
-    W1_end = hidden_layer_size * input_layer_size
-    W1 = np.reshape(params[W1_start:W1_end], (input_layer_size, hidden_layer_size))
-    W2_end = W1_end + hidden_layer_size * output_layer_size
-    W2 = np.reshape(params[W1_end:W2_end], (hidden_layer_size, output_layer_size))
-    return W1, W2
-
-
-def compute_gradients(X, y, W1, W2):
-    dJdW1, dJdW2 = cost_function_prime(X, y, W1, W2)
-    return np.concatenate((dJdW1.ravel(), dJdW2.ravel()))
 
 
 def numerical_gradient(X, y, W1, W2, epsilon=1e-4):
@@ -79,6 +24,3 @@ def numerical_gradient(X, y, W1, W2, epsilon=1e-4):
 
         numgrad[p] = (J_plus - J_minus) / (2 * epsilon)
     return numgrad
-
-def relative_error(grad, numgrad):
-    return np.linalg.norm(grad - numgrad) / np.linalg.norm(grad + numgrad)

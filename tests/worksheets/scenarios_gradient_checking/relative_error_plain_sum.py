@@ -1,85 +1,9 @@
 # The relative error from plain sums of the entries, signs and all.
-# base: none
+# base: solution
 # expect lost: 1
 # expect relative_error: wrong 0
 # expect diagnosis relative_error: relative_error.plain_sum
 # expect other diagnoses: none
-"""Numerical gradient checking -- my answers (Part 5)."""
-
-import numpy as np
-
-
-def sigmoid(z):
-    """The activation f(z) = 1 / (1 + e^(-z)), applied elementwise. Given."""
-    return 1 / (1 + np.exp(-z))
-
-
-def sigmoid_prime(z):
-    """f'(z), the sigmoid's derivative, applied elementwise. Given."""
-    return np.exp(-z) / (1 + np.exp(-z)) ** 2
-
-
-# --- from Part 4 ---
-def forward(X, W1, W2):
-    z2 = np.dot(X, W1)
-    a2 = sigmoid(z2)
-    z3 = np.dot(a2, W2)
-    yHat = sigmoid(z3)
-    return z2, a2, z3, yHat
-
-
-def cost(y, yHat):
-    return 0.5 * np.sum((y - yHat) ** 2, axis=0, keepdims=True)
-
-
-def cost_function_prime(X, y, W1, W2):
-    z2, a2, z3, yHat = forward(X, W1, W2)
-    delta3 = np.multiply(-(y - yHat), sigmoid_prime(z3))
-    dJdW2 = np.dot(a2.T, delta3)
-    delta2 = np.dot(delta3, W2.T) * sigmoid_prime(z2)
-    dJdW1 = np.dot(X.T, delta2)
-    return dJdW1, dJdW2
-
-
-# --- Part 5 ---
-def get_params(W1, W2):
-    # W1 first, then W2, row by row
-    return np.concatenate((W1.ravel(), W2.ravel()))
-
-
-def set_params(params, input_layer_size, hidden_layer_size, output_layer_size):
-    W1_start = 0
-    W1_end = hidden_layer_size * input_layer_size
-    W1 = np.reshape(params[W1_start:W1_end], (input_layer_size, hidden_layer_size))
-    W2_end = W1_end + hidden_layer_size * output_layer_size
-    W2 = np.reshape(params[W1_end:W2_end], (hidden_layer_size, output_layer_size))
-    return W1, W2
-
-
-def compute_gradients(X, y, W1, W2):
-    dJdW1, dJdW2 = cost_function_prime(X, y, W1, W2)
-    return np.concatenate((dJdW1.ravel(), dJdW2.ravel()))
-
-
-def numerical_gradient(X, y, W1, W2, epsilon=1e-4):
-    params_initial = get_params(W1, W2)
-    sizes = (W1.shape[0], W1.shape[1], W2.shape[1])
-    numgrad = np.zeros(params_initial.shape)
-    perturb = np.zeros(params_initial.shape)
-
-    for p in range(len(params_initial)):
-        # set perturbation vector
-        perturb[p] = epsilon
-        loss2 = np.sum(cost(y, forward(X, *set_params(params_initial + perturb, *sizes))[3]))
-        loss1 = np.sum(cost(y, forward(X, *set_params(params_initial - perturb, *sizes))[3]))
-
-        # compute numerical gradient
-        numgrad[p] = (loss2 - loss1) / (2 * epsilon)
-
-        # return the value we changed to zero
-        perturb[p] = 0
-
-    return numgrad
 
 
 def relative_error(grad, numgrad):
