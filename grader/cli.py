@@ -21,7 +21,7 @@ from grader import sandbox
 from grader.assignment import DEFAULT, INSTALLED, Assignment, AssignmentError, installed
 from grader.assignment import load as load_assignment
 from grader.batch import FeedbackFolder, Spool, grade_class, grade_handed_in, private_paths, report_folder
-from grader.grading import FEEDBACK_LEVELS, Options, answer_key_paths, mistakes_by_question
+from grader.grading import FEEDBACK_LEVELS, Options, answer_key_paths, mistake_answers
 from grader.intake.discovery import DiscoveryError, Entry, discover
 from grader.judge.catalogue import CatalogueError
 from grader.reports import formats, gradescope
@@ -229,7 +229,7 @@ def _discover(paths: tuple[Path, ...], assignment: Assignment) -> list[Entry]:
 def _check_catalogues(options: Options) -> None:
     """The catalogues read once before anything is graded: an unusable one is a one-line error."""
     try:
-        mistakes_by_question(options.catalogues, options.assignment)
+        mistake_answers(options.seed or 0, options.catalogues, options.assignment)
     except CatalogueError as exc:
         raise click.ClickException(str(exc)) from None
 

@@ -171,11 +171,19 @@ def mistake_answers(seed: int, catalogues: tuple[str, ...], assignment: Assignme
                     ) -> tuple[tuple[Any, ...], ...]:
     """For each check, each catalogued mistake's answer on its arguments (or FAILED)."""
     by_question = mistakes_by_question(catalogues, assignment)
-    return tuple(
+    checks = plan(seed, assignment)
+    answers = tuple(
         tuple(catalogue.evaluate(m, assignment, check.args, check.expected)
               for m in by_question.get(check.question.id, ()))
-        for check in plan(seed, assignment)
+        for check in checks
     )
+    for question_id, mistakes in by_question.items():  # an entry that can never match is said, not skipped
+        mine = [row for check, row in zip(checks, answers, strict=True) if check.question.id == question_id]
+        for index, mistake in enumerate(mistakes):
+            problem = catalogue.unusable(mistake, [row[index] for row in mine], assignment)
+            if problem is not None:
+                raise catalogue.CatalogueError(problem)
+    return answers
 
 
 # What runs a submission's cells and answers the calls: `sandbox.run`, or the in-process

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -37,6 +38,7 @@ class Mistake:
     summary: str
     explain: str
     code: CodeType
+    where: str = ""  # "misconceptions.toml, mistake 3": where an author's error is said to be
 
 
 class Failed:
@@ -81,38 +83,33 @@ def load(paths: tuple[Path, ...] | None, assignment: Assignment) -> tuple[Mistak
                     code = compile(entry["answer"], f"<{entry['id']}>", "eval")
                 except SyntaxError as exc:
                     raise CatalogueError(f"{where} ({entry['id']}): answer is not an expression: {exc.msg}") from None
-                mistake = Mistake(entry["id"], question, entry["answer"], entry["summary"], entry["explain"], code)
-                _check_names(mistake, assignment, where)
-                mistakes.append(mistake)
+                mistakes.append(Mistake(entry["id"], question, entry["answer"], entry["summary"], entry["explain"],
+                                        code, where))
     return tuple(mistakes)
 
 
 _FIELDS = {"id", "question", "answer", "summary", "explain"}
 
 
-def _check_names(mistake: Mistake, assignment: Assignment, where: str) -> None:
-    """An answer that names what a formula can't use would never match (evaluate fails on every
-    call, silently): said now, with the names it may use."""
-    question = assignment.question(mistake.question)
-    case = next((c for c in assignment.worksheet_cases() if question.only_case in (None, c.id)), None)
-    if case is None:
-        return
-    args = question.args_for(case)
+class Unnamed(Failed):
+    """The entry's formula uses a name no formula can (NameError): an author's mistake."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+def unusable(mistake: Mistake, answers: Sequence[Any], assignment: Assignment) -> str | None:
+    """Why an entry can never match, where its formula named what it can't use on every call
+    (evaluate gives Unnamed): said to the author at once, with the names it may use. None
+    where it can."""
+    if not answers or not all(isinstance(answer, Unnamed) for answer in answers):
+        return None
     function = getattr(assignment.reference, mistake.question, None)
     names = list(inspect.signature(function).parameters) if callable(function) else []
-    scope = {**scope_of(assignment), "expected": question.expected(assignment.reference, args),
-             **dict(zip(names, (np.copy(a) if isinstance(a, np.ndarray) else a for a in args), strict=False))}
-    try:
-        with np.errstate(all="ignore"):
-            eval(mistake.code, scope)
-    except NameError as exc:
-        usable = ", ".join([*names, "expected", "np", "reference", *sorted(assignment.catalogue_names),
-                            *sorted(assignment.catalogue_helpers)])
-        raise CatalogueError(f"{where} ({mistake.id}): answer uses {exc.name or exc}, which a formula for "
-                             f"{mistake.question} can't: it may use {usable} and the model answer's "
-                             f"functions") from None
-    except Exception:  # a formula may raise where the student's code would (a product of wrong shapes)
-        return
+    usable = ", ".join([*names, "expected", "np", "reference", *sorted(assignment.catalogue_names),
+                        *sorted(assignment.catalogue_helpers)])
+    return (f"{mistake.where} ({mistake.id}): answer uses {answers[0].name}, which a formula for "
+            f"{mistake.question} can't: it may use {usable} and the model answer's functions")
 
 
 @lru_cache(maxsize=8)  # the same for every formula of every call: evaluate copies it
@@ -140,5 +137,7 @@ def evaluate(mistake: Mistake, assignment: Assignment, args: tuple, expected: An
     try:
         with np.errstate(all="ignore"):
             return eval(mistake.code, scope)
+    except NameError as exc:
+        return Unnamed(str(exc.name or exc))
     except Exception:
         return FAILED

@@ -8,7 +8,7 @@ from typing import Any
 
 from grader.assignment import Question
 from grader.judge import compare, wording
-from grader.judge.catalogue import FAILED, Mistake
+from grader.judge.catalogue import Failed, Mistake
 
 RAISED = object()  # the student's function raised on that case
 UNKNOWN = object()  # no answer to compare (timeout, crash, missing)
@@ -46,8 +46,9 @@ def _matches(question: Question, mistakes: Sequence[Mistake], cases: Sequence[Ev
         told_apart = 0
         for case, student in zip(cases, read, strict=True):
             answer = case.entries[index]
-            if answer is FAILED or student is RAISED:
-                if not (answer is FAILED and student is RAISED):
+            failed = isinstance(answer, Failed)  # FAILED, or an Unnamed (never in a valid catalogue)
+            if failed or student is RAISED:
+                if not (failed and student is RAISED):
                     break
                 continue
             answer = _as_student_value(answer)
