@@ -100,9 +100,9 @@ def score_card(result: SubmissionResult) -> str:
 
 
 def render_summary(stats: ClassStats) -> str:
-    """Mean and median total; per question the mean, the share at full marks and where the
-    lost points went; the most common mistakes (what to re-teach); then the wrong answers
-    several students share that no catalogue entry explains (the catalogue's next entries)."""
+    """Mean and median total; per question the mean, the share at full marks, the points lost,
+    where they went and the discrimination; what to re-teach, every lost point named; the item
+    analysis's notes; then the answers shared too closely, for the instructor to look at."""
     from tabulate import tabulate
 
     graded = stats.graded
@@ -112,14 +112,18 @@ def render_summary(stats: ClassStats) -> str:
         return head
     lines = [head, f"total: mean {statistics.mean(stats.totals):.3g}, median "
                    f"{statistics.median(stats.totals):.3g} (of {display_number(stats.max_score):g})"]
+    items = {row["id"]: row for row in stats.item_analysis()}
     rows = [(i + 1, q.id, q.worksheet, f"{stats.mean(q.id):.3g} / {display_number(q.points):g}",
-             f"{stats.share_full(q.id):.0%}", q.lost, q.diagnosed, q.grouped, q.not_answered, q.other)
+             f"{stats.share_full(q.id):.0%}", _discrimination(items[q.id]["discrimination"]), q.lost,
+             f"{display_number(q.lost_units / 10_000):g}", q.diagnosed, q.grouped, q.not_answered, q.other)
             for i, q in enumerate(stats.questions.values())]
-    lines.append(tabulate(rows, headers=("#", "question", "worksheet", "mean", "full", "lost",
-                                         "diagnosed", "same wrong", "unanswered", "other"),
+    lines.append(tabulate(rows, headers=("#", "question", "worksheet", "mean", "full", "r", "lost",
+                                         "points", "diagnosed", "same wrong", "unanswered", "other"),
                           disable_numparse=True))
-    lines.append("(full: share at full marks; the students who lost points there, each counted "
-                 "once: diagnosed, the same wrong answer as a classmate, unanswered, or other)")
+    lines.append("(full: share at full marks; r: discrimination, the correlation of the question with the "
+                 "rest of the total; lost: the students not at full marks (on a question of 0 points: "
+                 "wrong), each counted once: diagnosed, the same wrong answer as a classmate, unanswered, "
+                 "or other; points: the points they lost)")
     if stats.missing_packages:
         lines += ["", "imported, but not found where this was graded (a package to install, "
                       "or a student's file not handed in):"]
@@ -130,18 +134,87 @@ def render_summary(stats: ClassStats) -> str:
                       "grading runs and grade them again: nothing else is needed):"]
         lines += [f"  {package}: {', '.join(sorted(printable(name) for name in students))}"
                   for package, students in sorted(stats.could_not_run.items())]
-    mistakes = stats.common_mistakes()
-    if mistakes:
-        lines += ["", "common mistakes (what to re-teach):"]
-        lines += [f"  {question}: {count} student{'s' * (count != 1)} {summary}"
-                  for question, summary, count in mistakes]
-    groups = stats.uncatalogued()
-    if groups:
-        lines += ["", "the same wrong answer, which no catalogue entry explains (candidates for "
-                      "the catalogue):"]
-        lines += [f"  {question}: {len(students)} students gave the same wrong answer, which no "
-                  f"catalogue entry explains: {', '.join(map(printable, students))}" for question, students in groups]
+    lines += reteach_lines(stats)
+    lines += item_lines(items.values())
+    lines += shared_lines(stats)
     return "\n".join(lines)
+
+
+def _discrimination(r: float | None) -> str:
+    return "-" if r is None else f"{r:.2f}"
+
+
+def _students(count: int) -> str:
+    return f"{count} student{'s' * (count != 1)}"
+
+
+def _pts(units: int) -> str:
+    value = display_number(units / 10_000)
+    return f"{value:g} point{'s' * (value != 1)}"
+
+
+def loss_line(item: dict) -> str:
+    """One way a question's points were lost: points, students, what (by name), who."""
+    loss = item["loss"]
+    names = ", ".join(map(printable, loss.names))
+    if item["kind"] == "same wrong answer":
+        return (f"{_pts(loss.units)}: {len(loss.students)} students gave the same wrong answer, which no "
+                f"catalogue entry explains: {names}")
+    named = f"{item['what']} (catalogued: {item['id']})" if item["kind"] == "catalogued" else item["what"]
+    return f"{_pts(loss.units)}, {_students(len(loss.students))}: {named}: {names}"
+
+
+def reteach_lines(stats: ClassStats) -> list[str]:
+    """What to re-teach: each question where points were lost, most points first, and every
+    way they were lost, each named, most points first; then the earlier parts (0 points) wrong."""
+    lines: list[str] = []
+    questions = stats.reteach()
+    if questions:
+        lines += ["", "what to re-teach, every lost point named (questions by the points lost across the "
+                      "class, most first):"]
+        for q in questions:
+            lines.append(f"  {q.id} ({q.worksheet}): {_pts(q.lost_units)} lost by {_students(q.lost)}")
+            for item in q.losses():
+                lines.append(f"    {loss_line(item)}")
+                if item.get("example"):
+                    lines.append(f"      worked example: {item['example']}")
+    unscored = stats.unscored_wrong()
+    if unscored:
+        lines += ["", "wrong in an earlier part this assignment builds on (worth 0 points here: no points "
+                      "lost, but what is built on it was credited only as carried forward):"]
+        for q in unscored:
+            lines.append(f"  {q.id} ({q.worksheet}): {_students(q.lost)}")
+            lines += [f"    {loss_line(item)}" for item in q.losses()]
+    return lines
+
+
+def item_lines(items: Iterable[dict]) -> list[str]:
+    """The item analysis's notes: questions that separate nobody or favour the weakest, and
+    cases much harder than the rest of their question."""
+    notes = [f"  {row['id']}: r {_discrimination(row['discrimination'])}: {row['note']}"
+             for row in items if row["note"]]
+    notes += [f"  {row['id']}, {printable(case['label'])}: {case['pass_rate']:.0%} passed, {case['note']}"
+              for row in items for case in row["cases"] if case["note"]]
+    if not notes:
+        return []
+    return ["", "item analysis (r: the question's correlation with the rest of the total; every case's pass "
+                "rate is in --item-analysis FILE, the JSON summary and the HTML report):", *notes]
+
+
+def shared_lines(stats: ClassStats) -> list[str]:
+    """Answers shared too closely: something to look at, never a finding."""
+    groups = stats.shared_answers()
+    if not groups:
+        return []
+    lines = ["", "answers shared more closely than usual, for you to look at (identical wrong answers that no "
+                 "other student gave and no catalogued mistake explains, on two questions or more; a "
+                 "coincidence or working together are possible, and this is no finding of either):"]
+    for group in groups:
+        chance = 1 / group["likelihood"] if group["likelihood"] else float("inf")
+        lines.append(f"  {', '.join(map(printable, group['students']))}: the same wrong answers on "
+                     f"{', '.join(group['questions'])} (each given by {len(group['students'])} of "
+                     f"{stats.graded}: together about 1 in {chance:.3g})")
+    return lines
 
 
 def class_table(report: Report) -> str:

@@ -313,8 +313,8 @@ def test_the_same_uncatalogued_wrong_answer_is_grouped_and_every_lost_point_acco
     (tmp_path / "gus.py").write_text(with_solution("def dJdW1(X, delta2):\n    return np.dot(X, delta2)\n"))
     (tmp_path / "hal.py").write_text(SOLUTION)
     table = run_cli(str(tmp_path), "--no-cache", "-q").stdout
-    assert ("dJdW1: 4 students gave the same wrong answer, which no catalogue entry explains: "
-            "ana, ben, cai, dee") in table
+    assert ("4 students gave the same wrong answer, which no catalogue entry explains: "
+            "ana, ben, cai, dee\n      worked example: on ") in table
     document = json.loads(run_cli(str(tmp_path), "--no-cache", "--format", "json").stdout)
     dJdW1 = next(q for q in document["summary"]["questions"] if q["id"] == "dJdW1")
     assert (dJdW1["lost_points"], dJdW1["diagnosed"], dJdW1["grouped"], dJdW1["not_answered"],
