@@ -121,6 +121,9 @@ def main() -> None:
               help="Write one Markdown feedback file per student into this folder.")
 @click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write a one-page HTML class report: gradebook, charts, common mistakes.")
+@click.option("--item-analysis", "item_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the item analysis as CSV: per question the mean, the share at full marks and "
+                   "the discrimination (item-rest correlation), per case the pass rate.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Submissions graded at once  [default: the machine's cores]")
 @click.option("--seed", type=int, default=None,
@@ -150,7 +153,8 @@ def main() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def run(paths: tuple[Path, ...], output_format: str, assignment: Assignment, assignment_name: str | None,
         lms_points: float | None, output: Path | None, feedback_dir: Path | None, html_file: Path | None,
-        jobs: int | None, seed: int | None, timeout: float, memory_mb: int, no_carry_forward: bool, feedback_level: str,
+        item_file: Path | None, jobs: int | None, seed: int | None, timeout: float, memory_mb: int,
+        no_carry_forward: bool, feedback_level: str,
         catalogues: tuple[Path, ...], force: bool, cache_dir: Path | None, no_cache: bool, quiet: bool) -> None:
     """Grade submissions: files (.py, .ipynb) and class folders.
 
@@ -179,7 +183,8 @@ def run(paths: tuple[Path, ...], output_format: str, assignment: Assignment, ass
     store = None if no_cache else ResultStore(cache_dir or default_directory())
     # Each class folder named is private (no submission may read its classmates' files), and
     # so is every place the grader writes: feedback, reports, the result store.
-    outputs = (feedback_dir, report_folder(output), report_folder(html_file), store.directory if store else None)
+    outputs = (feedback_dir, report_folder(output), report_folder(html_file), report_folder(item_file),
+               store.directory if store else None)
     options = Options(assignment, seed=seed, limits=sandbox.Limits(timeout=timeout, memory_mb=memory_mb),
                       private_paths=private_paths(paths, outputs), carry_forward=not no_carry_forward,
                       catalogues=(str(assignment.catalogue_path), *(str(c) for c in catalogues)),
@@ -209,6 +214,8 @@ def run(paths: tuple[Path, ...], output_format: str, assignment: Assignment, ass
         click.echo(line, err=True)
     if html_file is not None:
         _write_html(html_file, spool.in_order(entries), assignment)
+    if item_file is not None:
+        _write_item_analysis(item_file, summary, spool.in_order(entries), assignment)
     _say_what_was_not_kept(spool, store, feedback)
     spool.close()
 
@@ -312,6 +319,21 @@ def _write_html(html_file: Path, results: Iterable[SubmissionResult], assignment
     except OSError as exc:
         click.echo(f"warning: the HTML report could not be written to {html_file} "
                    f"({exc.strerror}); the results are in the report above", err=True)
+
+
+def _write_item_analysis(item_file: Path, summary: ClassStats | None, results: Iterable[SubmissionResult],
+                         assignment: Assignment) -> None:
+    """The item analysis's CSV, from the summary counted as results came, or counted now."""
+    from grader.reports.table import item_analysis_csv
+
+    if summary is None:
+        summary = ClassStats(assignment)
+        for result in results:
+            summary.add(result)
+    try:
+        item_file.write_text(item_analysis_csv(summary), encoding="utf-8")
+    except OSError as exc:
+        click.echo(f"warning: the item analysis could not be written to {item_file} ({exc.strerror})", err=True)
 
 
 def _say_what_was_not_kept(spool: Spool, store: ResultStore | None, feedback: FeedbackFolder | None) -> None:

@@ -122,7 +122,7 @@ def test_csv_is_a_gradebook(klass):
     assert header[:5] == ["student", "path", "status", "score", "max_score"]
     questions = len(TINY.questions)
     assert header[5:5 + questions] == [q.id for q in TINY.questions]
-    assert header[5 + questions:] == ["error", "flags", "late", "could_not_run"]
+    assert header[5 + questions:] == ["error", "flags", "late", "could_not_run", "notes"]
     ben = next(r for r in rows if r[0] == "ben")
     assert ben[2:5] == ["graded", f"{BEN:g}", f"{FULL:g}"] and ben[header.index("norm")] == "0"
     hal = next(r for r in rows if r[0] == "hal")

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 
 from grader.assignment import Assignment, Question
 from grader.reports.summary import ClassStats, ranked
-from grader.results import SubmissionResult, display_number, printable
+from grader.results import QuestionResult, SubmissionResult, display_number, printable
 
 _STYLE = """
 body { font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #222; overflow-wrap: break-word; }
@@ -40,6 +40,14 @@ section { margin-top: 1.5em; } section h3 { font-size: 1.05em; margin-bottom: .3
 def _cell(score: float, points: float) -> str:
     kind = "full" if score >= points else "zero" if score == 0 else "part"
     return f'<td class="n {kind}">{display_number(score):g}</td>'
+
+
+def _question_cell(q: QuestionResult) -> str:
+    """A question's score; on a question of 0 points (an earlier part the assignment builds
+    on), said wrong where a case is: never a green 0 of 0 for a wrong answer."""
+    if not q.question.points and q.cases and q.passed_cases < len(q.cases):
+        return '<td class="n zero">0 (wrong)</td>'
+    return _cell(q.score, q.question.points)
 
 
 def _table(ident: str, caption: str, head: str, body: str, kind: str = "", focusable: bool = True,
@@ -168,7 +176,7 @@ def _student_section(anchor: str, s: SubmissionResult) -> str:
     else:
         rows = "".join(  # the worksheet's reference beside the question's id (under it on a phone)
             f'<tr><th scope="row"><code>{_breakable(q.question.id)}</code> <span class="ref">'
-            f"{html.escape(q.question.worksheet)}</span></th>{_cell(q.score, q.question.points)}"
+            f"{html.escape(q.question.worksheet)}</span></th>{_question_cell(q)}"
             f"<td>{html.escape(printable(q.feedback))}</td></tr>"
             for q in s.questions)
         head = ('<tr><th scope="col">question (worksheet)</th><th scope="col" class="n">score</th>'
@@ -239,7 +247,7 @@ def _gradebook(submissions: Iterable[SubmissionResult], stats: ClassStats,
             notes.append(f'<li>{name}: {html.escape(printable(s.error))}</li>')
             continue
         flags = f' <span class="flags">({html.escape(", ".join(s.flags))})</span>' if s.flags else ""
-        cells = "".join(_cell(q.score, q.question.points) for q in s.questions)
+        cells = "".join(_question_cell(q) for q in s.questions)
         rows.append(f'<tr><th scope="row">{name}{flags}</th><td class="n"><b>{display_number(s.score):g}</b></td>'
                     f"{cells}</tr>")
         notes += [f"<li>{name}: {html.escape(line)}</li>" for line in afterword(s)]

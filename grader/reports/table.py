@@ -57,9 +57,21 @@ def _total(result: SubmissionResult) -> str:
     return f"{display_number(result.score):g} / {display_number(result.max_score):g}"
 
 
+def unscored_wrong(result: SubmissionResult) -> str:
+    """A wrong answer to a question of 0 points (an earlier part the assignment builds on,
+    as gradient checking's Part 4), which a score of 0 of 0 would hide: "Part 4 (reused),
+    worth 0 points, wrong: cost_function_prime"; empty when there is none."""
+    wrong: dict[str, list[str]] = {}
+    for q in result.questions:
+        if not q.question.points and q.cases and q.passed_cases < len(q.cases):
+            wrong.setdefault(q.question.worksheet, []).append(q.question.id)
+    return "; ".join(f"{worksheet}, worth 0 points, wrong: {', '.join(ids)}" for worksheet, ids in wrong.items())
+
+
 def afterword(result: SubmissionResult) -> list[str]:
     """What went wrong outside the questions, and what the grader changed, one line each."""
-    lines = [f"while loading, {printable(str(e))} (what was defined before it was graded)"
+    lines = [unscored] if (unscored := unscored_wrong(result)) else []
+    lines += [f"while loading, {printable(str(e))} (what was defined before it was graded)"
              for e in result.load_errors]
     lines += [printable(note) for note in result.notes]
     if result.flags:
@@ -252,7 +264,7 @@ def to_table(report: Report) -> str:
 
 def csv_columns(assignment: Assignment) -> tuple[str, ...]:
     return ("student", "path", "status", "score", "max_score", *(q.id for q in assignment.questions),
-            "error", "flags", "late", "could_not_run")
+            "error", "flags", "late", "could_not_run", "notes")
 
 
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
@@ -273,7 +285,7 @@ def csv_row(result: SubmissionResult, assignment: Assignment) -> list[str]:
            f"{display_number(result.max_score):g}",
            *(scores.get(q.id, "") for q in assignment.questions),
            result.error or "", "; ".join(result.flags), "late" if result.late else "",
-           "; ".join(result.missing_packages) if result.could_not_run else ""]
+           "; ".join(result.missing_packages) if result.could_not_run else "", unscored_wrong(result)]
     return [spreadsheet_safe(printable(cell)) for cell in row]
 
 
@@ -288,6 +300,30 @@ def csv_chunks(report: Report) -> Iterator[str]:
         buffer.seek(0)
         buffer.truncate()
     yield buffer.getvalue()
+
+
+
+ITEM_COLUMNS = ("question", "worksheet", "case", "label", "worksheet_case", "points", "graded", "mean", "full_marks",
+                "pass_rate", "discrimination", "note")
+
+
+def item_analysis_csv(stats: ClassStats) -> str:
+    """The item analysis as a CSV file (`grade --item-analysis FILE`): a row per question (its
+    mean in points, its share at full marks, its discrimination: the item-rest correlation),
+    each followed by a row per case (its pass rate across the class), each with its note."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(ITEM_COLUMNS)
+    for row in stats.item_analysis():
+        r = row["discrimination"]
+        writer.writerow([row["id"], row["worksheet"], "", "", "", f"{row['points']:g}", row["graded"],
+                         f"{row['mean']:g}", f"{row['full_marks']:g}", "", "" if r is None else f"{r:g}",
+                         row["note"]])
+        for case in row["cases"]:
+            writer.writerow([row["id"], row["worksheet"], case["case"], spreadsheet_safe(printable(case["label"])),
+                             "yes" if case["worksheet"] else "no", "", case["graded"], "", "",
+                             f"{case['pass_rate']:g}", "", case["note"]])
+    return buffer.getvalue()
 
 
 

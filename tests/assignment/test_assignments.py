@@ -547,7 +547,7 @@ def test_the_warmup_assignments_class_report_and_gradebook_are_its_own(warmup, t
     assert done.returncode == 0, done.stderr
     rows = [line.split(",") for line in done.stdout.splitlines()]
     assert rows[0] == ["student", "path", "status", "score", "max_score", "double", "length",
-                       "orientation", "error", "flags", "late", "could_not_run"]
+                       "orientation", "error", "flags", "late", "could_not_run", "notes"]
     assert rows[1][:6] == ["ann", str(klass / "ann.py"), "graded", "6", "6", "2"]
     assert rows[2][3:8] == ["2", "6", "2", "0", "0"]
     report = tmp_path / "report.html"
