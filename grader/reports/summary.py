@@ -28,13 +28,14 @@ analysis reads the students in the order of their names.
 from __future__ import annotations
 
 import math
+import re
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from grader.assignment import Assignment
-from grader.results import QuestionResult, Status, SubmissionResult, display_number, printable
+from grader.results import CaseResult, QuestionResult, Status, SubmissionResult, display_number, printable
 
 # Discrimination (item-rest r) below which a question is said to separate nobody, in magnitude;
 # at or below its negative, a question is said to be answered best by the weakest.
@@ -179,7 +180,7 @@ def _reason(graded: QuestionResult) -> str:
         return "could not run here, for want of a module"
     if any(c.status is Status.TIMEOUT for c in failing):
         return "ran out of time"
-    errors = sorted({c.error or "an error" for c in failing if c.status is Status.RAISED})
+    errors = sorted({_error(c) for c in failing if c.status is Status.RAISED})
     if errors:
         return f"raised {', '.join(errors)}"
     if any(c.status is Status.MISSING for c in failing):
@@ -187,6 +188,17 @@ def _reason(graded: QuestionResult) -> str:
     if any(c.carried_from for c in failing):
         return "wrong given their own wrong earlier function, with nothing of its own to credit"
     return "wrong"
+
+
+_EXCEPTION = re.compile(r"^(?:raised )?([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt))\b")
+
+
+def _error(case: CaseResult) -> str:
+    """The type of the exception a case raised: its own field, or its message's first word."""
+    if case.error:
+        return printable(case.error)
+    found = _EXCEPTION.match(case.message)
+    return printable(found.group(1)) if found else "an error"
 
 
 def worked_example(graded: QuestionResult) -> str:
