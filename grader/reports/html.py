@@ -12,7 +12,7 @@ import statistics
 from collections.abc import Iterable, Sequence
 
 from grader.assignment import Assignment, Question
-from grader.reports.summary import ClassStats, ranked
+from grader.reports.summary import ClassStats, QuestionStats, ranked
 from grader.results import QuestionResult, SubmissionResult, display_number, printable
 
 _STYLE = """
@@ -215,7 +215,10 @@ def to_html(submissions: Iterable[SubmissionResult], assignment: Assignment, tit
 <figcaption>Mean score per question, as a share of its points</figcaption></figure></div>
 <h2>Per question, and the most common mistakes</h2>
 {_summary_table(stats)}
+{_reteach(stats)}
 {_uncatalogued(stats)}
+{_item_analysis(stats)}
+{_shared(stats)}
 {_could_not_run(stats)}
 <h2 id="gradebook">Gradebook</h2>
 <p>Each name links to that student's feedback below.</p>
@@ -280,6 +283,97 @@ def _summary_table(stats: ClassStats) -> str:
                "and why, and the most common mistakes")
     colgroups = '<colgroup span="4"></colgroup><colgroup span="5"></colgroup><colgroup></colgroup>'
     return _table("questions-caption", caption, head, rows, kind="questions", columns=colgroups)
+
+
+def _reteach(stats: ClassStats) -> str:
+    """What to re-teach: a row per way a question's points were lost, questions by the points
+    lost across the class, each way named, with the worked example of a shared wrong answer;
+    then the earlier parts (0 points) some students got wrong."""
+    from grader.reports.table import _pts
+
+    rows = []
+    for q in stats.reteach():
+        for item in q.losses():
+            loss = item["loss"]
+            what = html.escape(item["what"]) + (f" (catalogued: <code>{html.escape(item['id'])}</code>)"
+                                                if item["kind"] == "catalogued" else "")
+            example = f"<br><span class=\"ref\">worked example: {html.escape(item['example'])}</span>" \
+                if item.get("example") else ""
+            rows.append(f'<tr><th scope="row">{_breakable(q.id)} <span class="ref">{html.escape(q.worksheet)}</span>'
+                        f'</th><td class="n">{_pts(loss.units)}</td><td class="n">{len(loss.students)}</td>'
+                        f"<td>{what}{example}</td>"
+                        f"<td>{html.escape(', '.join(map(printable, loss.names)))}</td></tr>")
+    parts = []
+    if rows:
+        head = ('<tr><th scope="col">question (worksheet)</th><th scope="col" class="n">points lost</th>'
+                '<th scope="col" class="n">students</th><th scope="col">lost to</th><th scope="col">who</th></tr>')
+        parts.append("<h2>What to re-teach, every lost point named</h2>" + _table(
+            "reteach-caption", "Every way points were lost, question by question, the questions with the most "
+            "points lost across the class first: each catalogued mistake by name, each wrong answer several "
+            "students share with one worked example, then the rest", head, "".join(rows), kind="reteach"))
+    unscored = "".join(
+        f"<li><code>{html.escape(q.id)}</code> ({html.escape(q.worksheet)}): {_students(q.lost)}: "
+        f"{html.escape(', '.join(printable(s) for s in _wrong(q)))}</li>" for q in stats.unscored_wrong())
+    if unscored:
+        parts.append("<h2>Wrong in an earlier part this assignment builds on</h2><p>Worth 0 points here, so no "
+                     f"points were lost, but what is built on it was credited only as carried forward.</p>"
+                     f"<ul>{unscored}</ul>")
+    return "".join(parts)
+
+
+def _wrong(q: QuestionStats) -> list[str]:
+    return sorted((s for item in q.losses() for s in item["loss"].students), key=lambda s: (s.lower(), s))
+
+
+def _item_analysis(stats: ClassStats) -> str:
+    """The item analysis: a row per question (mean, share at full marks, discrimination, note),
+    then a row per case (its pass rate)."""
+    if not stats.graded:
+        return ""
+    items = stats.item_analysis()
+    head = ('<tr><th scope="col">question</th><th scope="col" class="n">mean score</th>'
+            '<th scope="col" class="n">share at full marks</th><th scope="col" class="n">discrimination (r)</th>'
+            '<th scope="col">note</th></tr>')
+    rows = "".join(
+        f'<tr><th scope="row">{_breakable(row["id"])}</th><td class="n">{row["mean"]:.3g} of {row["points"]:g}</td>'
+        f'<td class="n">{row["full_marks"]:.0%}</td>'
+        f'<td class="n">{"-" if row["discrimination"] is None else format(row["discrimination"], ".2f")}</td>'
+        f'<td>{html.escape(row["note"])}</td></tr>' for row in items)
+    questions = _table("items-caption", "Item analysis: each question's mean score, its share at full marks and "
+                       "its discrimination, the correlation of its score with the rest of the total (from -1 to 1: "
+                       "high when the stronger students get it right and the weaker do not)", head, rows,
+                       kind="items")
+    case_head = ('<tr><th scope="col">question, case</th><th scope="col">the worksheet\'s own</th>'
+                 '<th scope="col" class="n">pass rate</th><th scope="col">note</th></tr>')
+    case_rows = "".join(
+        f'<tr><th scope="row">{_breakable(row["id"])}, {html.escape(printable(case["label"]))}</th>'
+        f'<td>{"yes" if case["worksheet"] else "no"}</td>'
+        f'<td class="n">{case["pass_rate"]:.0%} ({case["passed"]} of {case["graded"]})</td>'
+        f'<td>{html.escape(case["note"])}</td></tr>' for row in items for case in row["cases"])
+    cases = _table("cases-caption", "Pass rate of each case across the class: a case much harder than the rest "
+                   "of its question says something about the teaching, or the case", case_head, case_rows,
+                   kind="cases")
+    return f"<h2>Item analysis</h2>{questions}{cases}"
+
+
+def _shared(stats: ClassStats) -> str:
+    """Answers shared too closely: for the instructor to look at, never a finding."""
+    groups = stats.shared_answers()
+    if not groups:
+        return ""
+    head = ('<tr><th scope="col">students</th><th scope="col">questions</th>'
+            '<th scope="col" class="n">how often by chance</th></tr>')
+    rows = "".join(
+        f'<tr><th scope="row">{html.escape(", ".join(map(printable, g["students"])))}</th>'
+        f'<td>{html.escape(", ".join(g["questions"]))}</td>'
+        f'<td class="n">about 1 in {1 / g["likelihood"]:.3g}</td></tr>' for g in groups)
+    return ("<h2>Answers shared more closely than usual, to look at</h2><p>Identical wrong answers, to the digits "
+            "shown, that no other student gave and no catalogued mistake explains, on two questions or more. A "
+            "coincidence, or working together as allowed, is possible: this is something to look at, not a "
+            "finding, and it is shown to no student.</p>"
+            + _table("shared-caption", "Students whose wrong answers are the same on two questions or more, "
+                     "the least likely first (the product of each shared answer's share of the class)",
+                     head, rows, kind="shared"))
 
 
 def _could_not_run(stats: ClassStats) -> str:

@@ -11,6 +11,7 @@ import json
 import re
 
 import pytest
+from test_html import _cells, parse
 
 from conftest import BACKPROP, SOLUTION, points, run_cli
 
@@ -54,8 +55,8 @@ CLASS = {
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """The class graded once: the JSON report, the table, the item analysis's CSV, the
-    gradebook's CSV is not needed (the table and JSON carry it), the HTML and the feedback."""
+    """The class graded once (the table read back from the store): the JSON report, the
+    table, the item analysis's CSV, the HTML report and the Markdown feedback."""
     root = tmp_path_factory.mktemp("class_view")
     folder = root / "class"
     folder.mkdir()
@@ -157,3 +158,21 @@ def test_nothing_shared_reaches_a_students_feedback(graded):
         assert "shared" not in lowered and "closely" not in lowered and "look at (" not in lowered
     dee = next(text for name, text in graded["feedback"].items() if name.startswith("dee"))
     assert "eli" not in dee
+
+
+def test_the_html_report_shows_the_instructors_view(graded):
+    page = graded["html"]
+    assert "What to re-teach" in page and "worked example" in page
+    assert "Item analysis" in page and "Pass rate of each case" in page
+    assert "Answers shared more closely than usual" in page
+    tree = parse(page)
+    for table in tree.all("table"):  # captions, header rows, a header naming each row, as every table
+        assert [c.tag for c in table.kids() if c.tag != "colgroup"] == ["caption", "thead", "tbody"]
+        for row in table.kids("tbody")[0].kids("tr"):
+            assert row.kids()[0].tag == "th" and row.kids()[0].attrs["scope"] == "row"
+    [shared] = [t for t in tree.all("table") if t.attrs.get("class") == "shared"]
+    assert [_cells(row) for row in shared.kids("tbody")[0].kids("tr")] == [
+        ["dee, eli", "sigmoid_prime, dJdW1", "about 1 in 25"]]
+    [reteach] = [t for t in tree.all("table") if t.attrs.get("class") == "reteach"]
+    gus_hal = [row.text() for row in reteach.kids("tbody")[0].kids("tr") if "gus, hal" in row.text()]
+    assert len(gus_hal) == 1 and "worked example: on worksheet Q" in gus_hal[0]
