@@ -176,3 +176,43 @@ def test_the_html_report_shows_the_instructors_view(graded):
     [reteach] = [t for t in tree.all("table") if t.attrs.get("class") == "reteach"]
     gus_hal = [row.text() for row in reteach.kids("tbody")[0].kids("tr") if "gus, hal" in row.text()]
     assert len(gus_hal) == 1 and "worked example: on worksheet Q" in gus_hal[0]
+
+
+def _gradient_checking_class():
+    """ann right throughout; ben's Part 4 gradient wrong (0 points), all else right given it."""
+    from grader import assignment
+    from grader.results import CaseResult, QuestionResult, Status, SubmissionResult
+
+    work = assignment.load("gradient-checking")
+
+    def answered(question, wrong: bool) -> QuestionResult:
+        cases = tuple(CaseResult(f"c{i}", f"case {i}", Status.WRONG if wrong else Status.PASSED,
+                                 "got 1, expected 2" if wrong else "") for i in range(2))
+        return QuestionResult(question, cases, "wrong" if wrong else "correct")
+
+    return work, [SubmissionResult(name, f"{name}.py", possible=work.max_score, questions=tuple(
+        answered(q, name == "ben" and q.id == "cost_function_prime") for q in work.questions))
+        for name in ("ann", "ben")]
+
+
+def test_a_wrong_earlier_part_of_0_points_shows_in_the_summary_and_the_gradebook():
+    from grader.reports.html import to_html
+    from grader.reports.summary import ClassStats
+    from grader.reports.table import class_table, csv_chunks
+    from grader.results import Report
+
+    work, results = _gradient_checking_class()
+    stats = ClassStats(work)
+    for result in results:
+        stats.add(result)
+    assert stats.to_dict()["unscored_wrong"] == [
+        {"question": "cost_function_prime", "worksheet": "Part 4 (reused)", "students": ["ben"]}]
+    table = class_table(Report(work, 0, results))
+    assert "  ben: Part 4 (reused), worth 0 points, wrong: cost_function_prime" in table
+    assert "wrong in an earlier part this assignment builds on" in table
+    assert "  cost_function_prime (Part 4 (reused)): 1 student\n" in table
+    rows = list(csv.DictReader(io.StringIO("".join(csv_chunks(Report(work, 0, results))))))
+    assert [row["notes"] for row in rows] == ["", "Part 4 (reused), worth 0 points, wrong: cost_function_prime"]
+    page = to_html(results, work)
+    assert page.count('<td class="n zero">0 (wrong)</td>') == 2  # the gradebook, and ben's own table
+    assert "Wrong in an earlier part this assignment builds on" in page
