@@ -147,7 +147,7 @@ def render_summary(stats: ClassStats) -> str:
         lines += [f"  {package}: {', '.join(sorted(printable(name) for name in students))}"
                   for package, students in sorted(stats.could_not_run.items())]
     lines += reteach_lines(stats)
-    lines += item_lines(items.values())
+    lines += item_lines(items.values(), graded)
     lines += shared_lines(stats)
     return "\n".join(lines)
 
@@ -200,17 +200,26 @@ def reteach_lines(stats: ClassStats) -> list[str]:
     return lines
 
 
-def item_lines(items: Iterable[dict]) -> list[str]:
-    """The item analysis's notes: questions that separate nobody or favour the weakest, and
-    cases much harder than the rest of their question."""
-    notes = [f"  {row['id']}: r {_discrimination(row['discrimination'])}: {row['note']}"
-             for row in items if row["note"]]
+def item_lines(items: Iterable[dict], graded: int = 0) -> list[str]:
+    """The item analysis's notes: questions every student scored the same on (one line),
+    questions that separate almost nobody or favour the weakest, and cases much harder than the
+    rest of their question."""
+    items = list(items)
+    same = [row["id"] for row in items if row["note"].startswith("separates nobody: every student")]
+    notes = [f"  every student scored the same on (separates nobody): {', '.join(same)}"] if same else []
+    notes += [f"  {row['id']}: r {_discrimination(row['discrimination'])}: {row['note']}"
+              for row in items if row["note"] and row["id"] not in same]
     notes += [f"  {row['id']}, {printable(case['label'])}: {case['pass_rate']:.0%} passed, {case['note']}"
               for row in items for case in row["cases"] if case["note"]]
     if not notes:
         return []
-    return ["", "item analysis (r: the question's correlation with the rest of the total; every case's pass "
-                "rate is in --item-analysis FILE, the JSON summary and the HTML report):", *notes]
+    rough = f"; with {graded} students r is rough, a hint to look" if 0 < graded < ROUGH_BELOW else ""
+    return ["", "item analysis (r: the question's correlation with the rest of the total" + rough + "; every "
+                "case's pass rate is in --item-analysis FILE, the JSON summary and the HTML report):", *notes]
+
+
+# Fewer students than this, and a discrimination is said to be rough.
+ROUGH_BELOW = 30
 
 
 def shared_lines(stats: ClassStats) -> list[str]:

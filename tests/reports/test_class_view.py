@@ -216,3 +216,18 @@ def test_a_wrong_earlier_part_of_0_points_shows_in_the_summary_and_the_gradebook
     page = to_html(results, work)
     assert page.count('<td class="n zero">0 (wrong)</td>') == 2  # the gradebook, and ben's own table
     assert "Wrong in an earlier part this assignment builds on" in page
+
+
+def test_discrimination_is_the_item_rest_correlation_with_its_notes():
+    from grader.reports.summary import discrimination, discrimination_note
+
+    rests = [10.0, 8.0, 6.0, 4.0, 2.0]  # the rest of the totals, strongest first
+    assert discrimination([1, 1, 1, 0, 0], rests) == pytest.approx(0.866, abs=1e-3)
+    assert discrimination_note(0.866, [1, 1, 1, 0, 0]) == ""
+    weakest = discrimination([0, 0, 1, 1, 1], rests)  # right only for the weakest
+    assert weakest == pytest.approx(-0.866, abs=1e-3)
+    assert discrimination_note(weakest, [0, 0, 1, 1, 1]).startswith("answered best by the weakest")
+    assert discrimination([1, 1, 1, 1, 1], rests) is None
+    assert discrimination_note(None, [1, 1, 1, 1, 1]).startswith("separates nobody: every student scored the same")
+    assert discrimination_note(0.1, [1, 0, 1, 0, 1]).startswith("separates almost nobody")
+    assert discrimination([1, 0], [1.0, 2.0]) is None  # too few students to say
