@@ -19,7 +19,7 @@ _STYLE = """
 body { font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #222; overflow-wrap: break-word; }
 @media (max-width: 600px) { body { margin: 1em .75em; } tbody th .ref { display: block; } }
 h1 { font-size: 1.5em; } h2 { font-size: 1.15em; margin-top: 2em; }
-.scroll { overflow-x: auto; max-width: 100%; }
+.scroll { overflow-x: auto; max-width: 100%; } .scroll + .scroll { margin-top: 1.5em; }
 table { border-collapse: collapse; } th, td { padding: 3px 8px; border-bottom: 1px solid #ddd; }
 caption { caption-side: top; text-align: left; padding: 0 0 .4em; color: #444; }
 .scroll caption { position: sticky; left: 0; max-width: calc(100vw - 5em); }
@@ -307,7 +307,7 @@ def _reteach(stats: ClassStats) -> str:
     if rows:
         head = ('<tr><th scope="col">question (worksheet)</th><th scope="col" class="n">points lost</th>'
                 '<th scope="col" class="n">students</th><th scope="col">lost to</th><th scope="col">who</th></tr>')
-        parts.append("<h2>What to re-teach, every lost point named</h2>" + _table(
+        parts.append("<h2>What to re-teach, every lost point named</h2>" + _heat_map(stats) + _table(
             "reteach-caption", "Every way points were lost, question by question, the questions with the most "
             "points lost across the class first: each catalogued mistake by name, each wrong answer several "
             "students share with one worked example, then the rest", head, "".join(rows), kind="reteach"))
@@ -319,6 +319,35 @@ def _reteach(stats: ClassStats) -> str:
                      f"points were lost, but what is built on it was credited only as carried forward.</p>"
                      f"<ul>{unscored}</ul>")
     return "".join(parts)
+
+
+_KINDS = (("catalogued", "catalogued mistakes"), ("same wrong answer", "the same wrong answer as a classmate"),
+          ("not answered", "not answered"), ("other", "other"))
+
+
+def _heat_map(stats: ClassStats) -> str:
+    """Points lost by question and by kind of mistake, each cell shaded by its points (the
+    darker, the more), its number written in it: the whole picture at a glance."""
+    questions = stats.reteach()
+    cells = {(q.id, kind): sum(item["loss"].units for item in q.losses() if item["kind"] == kind)
+             for q in questions for kind, _ in _KINDS}
+    top = max(cells.values(), default=0) or 1
+    from grader.reports.table import _pts
+
+    def cell(units: int) -> str:
+        if not units:
+            return '<td class="n">-</td>'
+        strength = units / top
+        text = "#fff" if strength > 0.6 else "#222"
+        return (f'<td class="n" style="background: rgba(179, 38, 30, {0.1 + 0.8 * strength:.2f}); color: {text}">'
+                f"{_pts(units)}</td>")
+
+    head = '<tr><th scope="col">question</th>' + "".join(
+        f'<th scope="col" class="n">{html.escape(name)}</th>' for _, name in _KINDS) + "</tr>"
+    rows = "".join(f'<tr><th scope="row">{_breakable(q.id)}</th>'
+                   + "".join(cell(cells[q.id, kind]) for kind, _ in _KINDS) + "</tr>" for q in questions)
+    return _table("heat-caption", "Points lost across the class, by question (most first) and by kind of mistake: "
+                  "the darker a cell, the more points", head, rows, kind="heat")
 
 
 def _wrong(q: QuestionStats) -> list[str]:

@@ -176,6 +176,9 @@ def test_the_html_report_shows_the_instructors_view(graded):
     [reteach] = [t for t in tree.all("table") if t.attrs.get("class") == "reteach"]
     gus_hal = [row.text() for row in reteach.kids("tbody")[0].kids("tr") if "gus, hal" in row.text()]
     assert len(gus_hal) == 1 and "worked example: on worksheet Q" in gus_hal[0]
+    [heat] = [t for t in tree.all("table") if t.attrs.get("class") == "heat"]
+    first = heat.kids("tbody")[0].kids("tr")[0]  # the question with the most points lost, each kind's in words
+    assert _cells(first) == ["dJdW2", "4 points", "2.4 points", "-", "-"]
 
 
 def _gradient_checking_class():

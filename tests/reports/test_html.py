@@ -113,9 +113,9 @@ def test_the_renderer_is_pure_and_names_each_id_once(page, tree):
 
 def test_every_table_has_a_caption_and_header_rows_with_scope(tree):
     tables = tree.all("table")
-    # per question, what to re-teach, the item analysis (questions, cases), the gradebook, and
-    # ann's and ben's feedback
-    assert len(tables) == 5 + 2
+    # per question, what to re-teach (its heat map and its table), the item analysis (questions,
+    # cases), the gradebook, and ann's and ben's feedback
+    assert len(tables) == 6 + 2
     for table in tables:
         caption = table.kids()[0]
         assert caption.tag == "caption" and caption.text().strip(), caption
