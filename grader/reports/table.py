@@ -165,10 +165,16 @@ def _pts(units: int) -> str:
     return f"{value:g} point{'s' * (value != 1)}"
 
 
+# The students a line of the table names at most; the JSON summary and the HTML report name all.
+NAMES_SHOWN = 12
+
+
 def loss_line(item: dict) -> str:
     """One way a question's points were lost: points, students, what (by name), who."""
     loss = item["loss"]
-    names = ", ".join(map(printable, loss.names))
+    shown = loss.names[:NAMES_SHOWN]
+    names = ", ".join(map(printable, shown)) + (f" and {len(loss.names) - len(shown)} more (all in the JSON "
+                                                "summary and the HTML report)" if len(loss.names) > len(shown) else "")
     if item["kind"] == "same wrong answer":
         return (f"{_pts(loss.units)}: {len(loss.students)} students gave the same wrong answer, which no "
                 f"catalogue entry explains: {names}")

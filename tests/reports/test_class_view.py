@@ -234,3 +234,15 @@ def test_discrimination_is_the_item_rest_correlation_with_its_notes():
     assert discrimination_note(None, [1, 1, 1, 1, 1]).startswith("separates nobody: every student scored the same")
     assert discrimination_note(0.1, [1, 0, 1, 0, 1]).startswith("separates almost nobody")
     assert discrimination([1, 0], [1.0, 2.0]) is None  # too few students to say
+
+
+def test_a_line_of_the_table_names_a_dozen_students_and_counts_the_rest():
+    from grader.reports.summary import Loss
+    from grader.reports.table import loss_line
+
+    loss = Loss()
+    for number in range(20):
+        loss.add(f"s{number:02}", 10_000)
+    line = loss_line({"kind": "not answered", "what": "not answered", "loss": loss})
+    assert line.startswith("20 points, 20 students: not answered: s00, s01,")
+    assert line.endswith("s11 and 8 more (all in the JSON summary and the HTML report)")
