@@ -213,6 +213,12 @@ def worked_example(graded: QuestionResult) -> str:
     return ""
 
 
+def _harder(easiest: CaseStats, case: CaseStats) -> bool:
+    """A case much harder than its question's easiest: a pass rate lower by HARD_CASE_GAP or
+    more, and by two students at least (one student is no pattern)."""
+    return easiest.pass_rate - case.pass_rate >= HARD_CASE_GAP and easiest.passed - case.passed >= 2
+
+
 def discrimination(items: list[float], rests: list[float]) -> float | None:
     """Pearson's r of the item scores with the rest of the totals; None where either is the
     same for every student (nothing to correlate) or there are fewer than three."""
@@ -340,7 +346,8 @@ class ClassStats:
             items = [self.items[s][1][q.id][0] for s in answered]
             rests = [self.items[s][0] - self.items[s][1][q.id][1] for s in answered]
             r = discrimination(items, rests)
-            best = max((c.pass_rate for c in q.cases.values()), default=0.0)
+            easiest = max(q.cases.values(), key=lambda c: c.pass_rate, default=None)
+            best = easiest.pass_rate if easiest else 0.0
             rows.append({
                 "id": q.id, "worksheet": q.worksheet, "points": display_number(q.points),
                 "graded": len(answered), "mean": round(self.mean(q.id), 4),
@@ -350,7 +357,7 @@ class ClassStats:
                 "cases": [{"case": c.id, "label": c.label, "worksheet": c.worksheet, "passed": c.passed,
                            "graded": c.seen, "pass_rate": round(c.pass_rate, 4),
                            "note": (f"much harder than the question's easiest case ({best:.0%} passed)"
-                                    if best - c.pass_rate >= HARD_CASE_GAP else "")}
+                                    if easiest and _harder(easiest, c) else "")}
                           for c in q.cases.values()],
             })
         return rows

@@ -169,17 +169,19 @@ def _pts(units: int) -> str:
 NAMES_SHOWN = 12
 
 
-def loss_line(item: dict) -> str:
-    """One way a question's points were lost: points, students, what (by name), who."""
+def loss_line(item: dict, unscored: bool = False) -> str:
+    """One way a question's points were lost: points (none on a question of 0 points),
+    students, what (by name), who."""
     loss = item["loss"]
     shown = loss.names[:NAMES_SHOWN]
     names = ", ".join(map(printable, shown)) + (f" and {len(loss.names) - len(shown)} more (all in the JSON "
                                                 "summary and the HTML report)" if len(loss.names) > len(shown) else "")
+    points = "" if unscored else f"{_pts(loss.units)}, "  # a question of 0 points: no points to say
     if item["kind"] == "same wrong answer":
-        return (f"{_pts(loss.units)}: {len(loss.students)} students gave the same wrong answer, which no "
+        return (f"{points}{len(loss.students)} students gave the same wrong answer, which no "
                 f"catalogue entry explains: {names}")
     named = f"{item['what']} (catalogued: {item['id']})" if item["kind"] == "catalogued" else item["what"]
-    return f"{_pts(loss.units)}, {_students(len(loss.students))}: {named}: {names}"
+    return f"{points}{_students(len(loss.students))}: {named}: {names}"
 
 
 def reteach_lines(stats: ClassStats) -> list[str]:
@@ -198,11 +200,14 @@ def reteach_lines(stats: ClassStats) -> list[str]:
                     lines.append(f"      worked example: {item['example']}")
     unscored = stats.unscored_wrong()
     if unscored:
-        lines += ["", "wrong in an earlier part this assignment builds on (worth 0 points here: no points "
-                      "lost, but what is built on it was credited only as carried forward):"]
+        lines += ["", "wrong in an earlier part this assignment builds on (worth 0 points here, so no points "
+                      "lost; what builds on it was judged given their own answer, carried forward):"]
         for q in unscored:
             lines.append(f"  {q.id} ({q.worksheet}): {_students(q.lost)}")
-            lines += [f"    {loss_line(item)}" for item in q.losses()]
+            for item in q.losses():
+                lines.append(f"    {loss_line(item, unscored=True)}")
+                if item.get("example"):
+                    lines.append(f"      worked example: {item['example']}")
     return lines
 
 

@@ -246,3 +246,25 @@ def test_a_line_of_the_table_names_a_dozen_students_and_counts_the_rest():
     line = loss_line({"kind": "not answered", "what": "not answered", "loss": loss})
     assert line.startswith("20 points, 20 students: not answered: s00, s01,")
     assert line.endswith("s11 and 8 more (all in the JSON summary and the HTML report)")
+
+
+def test_a_case_much_harder_than_the_rest_of_its_question_is_pointed_out_when_two_or_more_fail_it():
+    from grader.reports.summary import ClassStats
+    from grader.results import CaseResult, QuestionResult, Status, SubmissionResult
+
+    def student(name: str, fails_cost: bool) -> SubmissionResult:
+        def cases(question):
+            wrong = fails_cost and question.id == "cost"
+            return tuple(CaseResult(f"c{i}", f"case {i}", Status.WRONG if wrong and i == 1 else Status.PASSED)
+                         for i in range(2))
+        return SubmissionResult(name, f"{name}.py", questions=tuple(
+            QuestionResult(q, cases(q), "") for q in BACKPROP.questions))
+
+    for failing, noted in ((1, False), (2, True)):
+        stats = ClassStats(BACKPROP)
+        for number in range(4):
+            stats.add(student(f"s{number}", number < failing))
+        cost = next(row for row in stats.item_analysis() if row["id"] == "cost")
+        easy, hard = cost["cases"]
+        assert (easy["pass_rate"], hard["pass_rate"]) == (1, (4 - failing) / 4)
+        assert bool(hard["note"]) is noted and not easy["note"]
