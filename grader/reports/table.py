@@ -178,8 +178,9 @@ def loss_line(item: dict, unscored: bool = False) -> str:
                                                 "summary and the HTML report)" if len(loss.names) > len(shown) else "")
     points = "" if unscored else f"{_pts(loss.units)}, "  # a question of 0 points: no points to say
     if item["kind"] == "same wrong answer":
-        return (f"{points}{len(loss.students)} students gave the same wrong answer, which no "
-                f"catalogue entry explains: {names}")
+        lead = f"{_pts(loss.units)}: " if points else ""
+        return (f"{lead}{len(loss.students)} students gave the same wrong answer, which no catalogue entry "
+                f"explains: {names}")
     named = f"{item['what']} (catalogued: {item['id']})" if item["kind"] == "catalogued" else item["what"]
     return f"{points}{_students(len(loss.students))}: {named}: {names}"
 
