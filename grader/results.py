@@ -232,7 +232,8 @@ def _question_to_dict(result: QuestionResult) -> dict[str, Any]:
         "cases": [{"case": c.case_id, "label": c.case_label, "status": c.status.value,
                    "message": c.message, "carried_from": list(c.carried_from),
                    "carried_kind": c.carried_kind, "precision": c.precision,
-                   "worksheet": c.worksheet, "could_not_run": c.could_not_run} for c in result.cases],
+                   "worksheet": c.worksheet, "could_not_run": c.could_not_run, "error": c.error}
+                  for c in result.cases],
     }
 
 
@@ -245,7 +246,8 @@ def submission_from_dict(data: dict[str, Any], assignment: Assignment) -> Submis
                        tuple(CaseResult(c["case"], c["label"], Status(c["status"]), c["message"],
                                         tuple(c["carried_from"]), c["worksheet"],
                                         c.get("carried_kind", ""), c.get("precision"),
-                                        could_not_run=bool(c.get("could_not_run", False)))
+                                        could_not_run=bool(c.get("could_not_run", False)),
+                                        error=_error_name(c.get("error")))
                              for c in q["cases"]),
                        q["feedback"],
                        Diagnosis(q["diagnosis"], q["diagnosis_summary"]) if q["diagnosis"] else None,
@@ -305,3 +307,11 @@ def printable(text: str, lines: bool = False) -> str:
 def display_number(x: float) -> float | int:
     """Whole numbers as ints in reports (20, not 20.0)."""
     return int(x) if float(x).is_integer() else round(x, 4)
+
+
+_ERROR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{0,99}")
+
+
+def _error_name(value: Any) -> str | None:
+    """An exception's type as a stored result keeps it (the grader wrote it; checked all the same)."""
+    return value if isinstance(value, str) and _ERROR_NAME.fullmatch(value) else None
