@@ -52,7 +52,7 @@ from grader import sandbox
 from grader.assignment import Assignment, Case, Question
 from grader.audit.mutation import Mutant, kind_of, mutants
 from grader.batch import grade_all
-from grader.grading import Options, grade_submission, mistakes_by_question
+from grader.grading import Options, grade_submission, mistake_answers, mistakes_by_question
 from grader.intake.discovery import Entry
 from grader.intake.loading import Submission
 from grader.judge import catalogue, compare
@@ -271,7 +271,7 @@ def _applied(mistake: catalogue.Mistake, assignment: Assignment) -> Callable[...
         with np.errstate(all="ignore"):
             expected = model(*args)
         value = catalogue.evaluate(mistake, assignment, args, expected)
-        if value is catalogue.FAILED:
+        if isinstance(value, catalogue.Failed):
             raise ValueError(f"{mistake.id}'s formula fails on these arguments")
         return value
 
@@ -286,7 +286,7 @@ def _check_entry(mistake: catalogue.Mistake, options: Options, source: str) -> E
     if question.constants:
         expected = question.expected(assignment.reference, ())
         value = catalogue.evaluate(mistake, assignment, (), expected)
-        if value is catalogue.FAILED or not isinstance(value, (list, tuple)) or len(value) != len(question.constants):
+        if not isinstance(value, (list, tuple)) or len(value) != len(question.constants):
             return EntryCheck(mistake.id, mistake.question, (), "its formula does not give one value per constant "
                                                                 f"({', '.join(question.constants)})")
         namespace.update(zip(question.constants, value, strict=True))
@@ -433,14 +433,15 @@ def run(assignment: Assignment, *, seed: int | None = None, jobs: int = 1, extra
     started = time.monotonic()
     source = assignment.model_answer_path.read_text(encoding="utf-8")
     try:
-        mistakes = [m for ms in mistakes_by_question(options.catalogues, assignment).values() for m in ms]
-    except catalogue.CatalogueError as exc:
-        raise AuditError(str(exc)) from None
-    try:
         checks = _checks(assignment, seed, extra)
     except Exception as exc:  # the author's cases.py or model answer failing on its own cases
         raise AuditError(f"{assignment.folder}: computing its cases and expected answers failed: "
                          f"{type(exc).__name__}: {exc}") from None
+    try:  # an unusable catalogue is one line now, not an internal error on every variant
+        mistakes = [m for ms in mistakes_by_question(options.catalogues, assignment).values() for m in ms]
+        mistake_answers(seed, options.catalogues, assignment)
+    except catalogue.CatalogueError as exc:
+        raise AuditError(str(exc)) from None
     found = sample(variants(assignment, questions), every)
     callers = _callers(source, [m.function for m in found])
     say(f"{len(found)} variants of the model answer{f' (one in {every})' if every > 1 else ''}; trying each on "

@@ -261,3 +261,16 @@ def test_its_help_says_what_the_exit_status_means():
     result = run_cli("audit", "--help")
     said = " ".join(result.stdout.split())
     assert "Exit status: 0 when no variant survived" in said and "1 otherwise" in said
+
+
+@pytest.mark.sandbox
+def test_a_catalogue_formula_that_cant_be_evaluated_is_one_line(tmp_path):
+    folder = tmp_path / "typo"
+    shutil.copytree(TINY.folder, folder)
+    with (folder / "misconceptions.toml").open("a", encoding="utf-8") as entries:
+        entries.write('\n[[mistake]]\nid = "norm.typo"\nquestion = "norm"\nanswer = "np.sum(vv ** 2)"\n'
+                      'summary = "a typo"\nexplain = "A typo."\n')
+    result = run_cli("audit", "--assignment", str(folder))
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith("Error: misconceptions.toml, mistake 3 (norm.typo): answer uses vv")
+    assert result.stderr.count("\n") == 1, result.stderr
