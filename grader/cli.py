@@ -2,6 +2,8 @@
 
 Exit status: 0 whenever grading ran, whatever the scores; 1 for a path that can't be used
 (a one-line message); 2 for a usage error; 130 when interrupted (finished results are kept).
+`grade audit` has its own: 0 when the assignment passed its audit, 1 when it did not, 2 when it
+can't be audited.
 """
 
 from __future__ import annotations
@@ -595,3 +597,97 @@ def assignments() -> None:
     click.echo(tabulate(rows, headers=("assignment", "questions", "points", "about"),
                         disable_numparse=True))
     click.echo(f"\n(in {INSTALLED})")
+
+
+class _CannotAudit(click.ClickException):
+    """The assignment can't be audited: one line, status 2 (1 is for an audit that found weaknesses)."""
+
+    exit_code = 2
+
+
+@main.command()
+@click.option("--assignment", "assignment_name", default=DEFAULT, show_default=True,
+              help="The assignment: an installed one's name (see `grade assignments`) or an assignment's folder.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--question", "questions", multiple=True,
+              help="Vary only this function's model answer (repeatable); the catalogue is checked whole.")
+@click.option("--every", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Try one variant in this many of each function's by each kind of change: a quicker, partial look.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Variants graded at once  [default: the machine's cores]")
+@click.option("--seed", type=int, default=None,
+              help="The seed the variants are graded with  [default: the assignment's]")
+@click.option("-q", "--quiet", is_flag=True, help="Nothing on standard error while it runs.")
+def audit(assignment_name: str, output_format: str, questions: tuple[str, ...], every: int, jobs: int | None,
+          seed: int | None, quiet: bool) -> None:
+    """Find where an assignment's cases are weak, before students do.
+
+    Makes one-change variants of the model answer, function by function (a transpose dropped
+    or added, operands swapped, a matrix product made elementwise and back, a sum made a
+    mean, an axis or keepdims changed, a sign flipped, a constant changed, a name swapped for
+    a sibling, one function called for another); sets aside those that agree with the model
+    answer on every case and on 20 more seeds' cases (equivalent); grades the rest as hand-ins
+    are graded, in the sandbox; and reports per question the variants killed (the question
+    lost points), survived (full marks though wrong: the changed line, and a case that would
+    catch it) and set aside. Then each catalogue entry, applied as a student's answer, must be
+    diagnosed as itself and nothing else, and the model answer must get full marks and no
+    diagnosis.
+
+    Exit status: 0 when no variant survived, every variant was graded, every catalogue entry
+    is diagnosed as itself alone and the model answer as right; 1 otherwise; 2 when the
+    assignment can't be audited (a one-line error) or for a usage error.
+
+    Example:
+
+        grade audit --assignment path/to/solutions/my-worksheet
+
+        grade audit --assignment gradient-checking --format json > audit.json
+    """
+    from grader import audit as auditing
+    from grader.audit import report
+    from grader.grading import contract, plan
+
+    try:
+        assignment = load_assignment(assignment_name)
+        plan(assignment.default_seed if seed is None else seed, assignment)
+        contract(assignment)
+        for name in questions:
+            assignment.question(name)
+    except AssignmentError as exc:
+        raise _CannotAudit(str(exc)) from None
+    except KeyError as exc:  # a --question that is none of the assignment's
+        raise _CannotAudit(str(exc.args[0])) from None
+    except Exception as exc:  # the author's cases.py or model answer failing on its own cases
+        raise _CannotAudit(f"{assignment_name}: computing its cases and expected answers failed: "
+                           f"{type(exc).__name__}: {exc}") from None
+    jobs = jobs or os.cpu_count() or 1
+    say = (lambda line: None) if quiet else (lambda line: click.echo(f"audit: {line}", err=True))
+    options = Options(assignment)
+    processes.prewarm(jobs, answer_key_paths(options))
+    if not quiet:
+        _say_sandbox_gaps(options)
+    bars: list[ProgressBar[Any]] = []
+
+    def graded(_done: int, total: int) -> None:
+        if quiet or not sys.stderr.isatty():
+            return
+        if not bars:
+            bars.append(_progress(total))
+        bars[0].update(1, "")
+
+    try:
+        found = auditing.run(assignment, seed=seed, jobs=jobs, questions=questions or None, every=every, say=say,
+                             on_graded=graded)
+    except auditing.AuditError as exc:
+        raise _CannotAudit(str(exc)) from None
+    except KeyboardInterrupt:
+        click.echo("\ninterrupted: nothing is kept of an audit", err=True)
+        sys.exit(130)
+    finally:
+        for bar in bars:
+            bar.render_finish()
+    if output_format == "json":
+        click.echo(json.dumps(report.document(found), indent=2))
+    else:
+        click.echo(report.text(found), nl=False)
+    sys.exit(0 if found.passed else 1)

@@ -15,7 +15,7 @@ Pure: the reference's maths is reused, nothing is restated.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -70,28 +70,42 @@ def _own_named(assignment: Assignment, question_id: str, args: tuple, trace: tup
     return named
 
 
-def _counterpart(node: Traced, calls: list[tuple[str, tuple]]) -> tuple | None:
-    """The model's call of the same function most like the recorded one (most arguments the same)."""
+def _counterpart(node: Traced, calls: list[tuple[str, tuple]], nth: int) -> tuple | None:
+    """The model's call of the same function most like the recorded one (most arguments the
+    same). The recorded call is most often the model's own call of the same rank (`nth`, from
+    0, among the calls of that function): when it is that call, no search, which for a
+    numerical gradient's hundreds of calls would compare each with each."""
     mine = [made for name, made in calls if name == node.function and node.args is not None
             and len(made) == len(node.args)]
     if not mine or node.args is None:
         return None
     args = node.args
+    if nth < len(mine) and all(_same(a, b) for a, b in zip(args, mine[nth], strict=True)):
+        return mine[nth]
     return max(mine, key=lambda made: sum(_same(a, b) for a, b in zip(args, made, strict=True)))
 
 
-def swapped(assignment: Assignment, question_id: str, args: tuple, trace: tuple[Traced, ...]
-            ) -> dict[tuple[str, str], str | None]:
+def _ranked(trace: tuple[Traced, ...]) -> Iterator[tuple[int, Traced]]:
+    """Each recorded call with its rank among the calls of its function, from 0."""
+    counted: dict[str, int] = {}
+    for node in trace:
+        nth = counted[node.function] = counted.get(node.function, -1) + 1
+        yield nth, node
+
+
+def swapped(assignment: Assignment, question_id: str, args: tuple, trace: tuple[Traced, ...],
+            values: tuple[Named, list[tuple[str, tuple]]] | None = None) -> dict[tuple[str, str], str | None]:
     """For each (function, parameter) of a recorded direct call whose argument is not the one
     the model passes there: the other value this call computes that it is (z3 where delta2
-    takes z2), or None where it is none of them."""
+    takes z2), or None where it is none of them. `values`: `named_values` of the call, when
+    computed already."""
     if not trace:
         return {}
-    named, calls = named_values(assignment, question_id, args)
+    named, calls = values or named_values(assignment, question_id, args)
     own = _own_named(assignment, question_id, args, trace)
     found: dict[tuple[str, str], str | None] = {}
-    for node in trace:
-        model = _counterpart(node, calls)
+    for nth, node in _ranked(trace):
+        model = _counterpart(node, calls, nth)
         if model is None or node.args is None:
             continue
         for parameter, got, want in zip(_parameters(assignment, node.function), node.args, model):  # noqa: B905
@@ -102,20 +116,21 @@ def swapped(assignment: Assignment, question_id: str, args: tuple, trace: tuple[
     return found
 
 
-def from_outside(assignment: Assignment, question_id: str, runs: Sequence[tuple[tuple, CallOutcome]]
+def from_outside(assignment: Assignment, question_id: str, runs: Sequence[tuple[tuple, CallOutcome]],
+                 values: Sequence[tuple[Named, list[tuple[str, tuple]]] | None] | None = None
                  ) -> dict[str, list[str]]:
     """The arguments of recorded direct calls that do not change with the question's own
     arguments, where the model's do: not computed from them (a variable of the notebook's, a
-    number written in), by function: {"delta3": ["yHat", "z3"]}."""
+    number written in), by function: {"delta3": ["yHat", "z3"]}. `values`: each run's
+    `named_values`, when computed already."""
     seen: dict[tuple[str, int, int], list[tuple[Any, Any]]] = {}
-    for args, outcome in runs:
+    for index, (args, outcome) in enumerate(runs):
         if outcome.status not in ("returned", "raised"):
             continue
-        _, calls = named_values(assignment, question_id, args)
-        counted: dict[str, int] = {}
-        for node in outcome.used:
-            nth = counted[node.function] = counted.get(node.function, -1) + 1
-            model = _counterpart(node, calls)
+        known = values[index] if values is not None else None
+        _, calls = known or named_values(assignment, question_id, args)
+        for nth, node in _ranked(outcome.used):
+            model = _counterpart(node, calls, nth)
             if model is None or node.args is None:
                 continue
             for position, (got, want) in enumerate(zip(node.args, model)):  # noqa: B905
@@ -140,11 +155,13 @@ def note(assignment: Assignment, question_id: str, runs: Sequence[tuple[tuple, C
     """What the question's function wired wrong, from its runs (arguments, outcome), as a
     sentence for its feedback, or "". A swap is named only where it holds on every case on
     which that argument is not the model's, and never of an argument the same on every case."""
-    fixed = from_outside(assignment, question_id, runs)
+    values = [named_values(assignment, question_id, args) if outcome.status in ("returned", "raised") else None
+              for args, outcome in runs]  # once, for both
+    fixed = from_outside(assignment, question_id, runs, values)
     claims: dict[tuple[str, str], set[str | None]] = {}
-    for args, outcome in runs:
-        if outcome.status in ("returned", "raised"):
-            for where, other in swapped(assignment, question_id, args, outcome.used).items():
+    for (args, outcome), known in zip(runs, values, strict=True):
+        if known is not None:
+            for where, other in swapped(assignment, question_id, args, outcome.used, known).items():
                 claims.setdefault(where, set()).add(other)
     said = [f"passes {next(iter(others))} to {function} where it takes {parameter}"
             for (function, parameter), others in claims.items()

@@ -44,7 +44,7 @@ def _traced(nodes: list) -> tuple[sandbox.Traced, ...]:
                  for node in nodes)
 
 
-def _in_process(namespace: dict[str, Any]) -> Runner:
+def in_process(namespace: dict[str, Any]) -> Runner:
     """A runner answering the grader's calls with the namespace's functions, in this process.
     While it runs, the graded functions of the namespace are traced as in the sandbox (so that
     credit is carried forward the same way); they are put back afterwards."""
@@ -216,7 +216,7 @@ def check(question: str | None = None, namespace: dict | None = None, *,
         wanted = tuple(q.id for q in assignment.questions_named(question))
     submission = Submission("notebook", "<self-check>", ())
     result = grade_submission(submission, Options(assignment, seed=seed, feedback=feedback),
-                              runner=_in_process(namespace))
+                              runner=in_process(namespace))
     card = ScoreCard(result, wanted)
     if runtime.dropped(caller):
         print(card)

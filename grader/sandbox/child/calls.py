@@ -163,7 +163,7 @@ class Tracer:
     def passed_on(self, question_id: str, value: Any) -> Any:
         """What a graded call gives its caller: as it returned, but for the row J that this
         judged call takes as one number (see Answerer.one_number)."""
-        return _one_number(value) if question_id == self.one_number else value
+        return one_number_total(value) if question_id == self.one_number else value
 
     def start(self) -> None:
         self.stack, self.nodes, self.budget, self.truncated = [[]], 0, [self.max_bytes], False
@@ -257,7 +257,7 @@ def seed_generators(np: types.ModuleType, seed: int, key: int | None = None) -> 
         pass
 
 
-def _one_number(value: Any) -> Any:
+def one_number_total(value: Any) -> Any:
     """A J given as a row, one entry per output ((1, n), (n,) or any size 1), as its total: the
     one number the notes define J as for checking. Anything else (J per example) as it is."""
     import numpy as np
