@@ -70,6 +70,7 @@ class _Answering:
         self.namespace = namespace
         self.params = dict(contract.params)
         self.own_cost = contract.own_cost_spec  # how J of the student's own functions is made
+        self.one_number = (contract.one_number, frozenset(contract.one_number_inside))
         self.tracer = Tracer(lambda value, budget: _plain(value), self.params, limits.max_answer_bytes)
         self.series = series_adapter({"class": contract.series_class, "questions": contract.series_questions,
                                       "adapter": contract.series_adapter}, namespace, self.tracer.wrap)
@@ -124,18 +125,28 @@ class _Answering:
         given: dict[str, list[tuple[Any, Any]]] = {}
         for question_id, given_args, answer in call.given:
             given.setdefault(question_id, []).append((given_args, answer))
-        self.tracer.given = given or None
-        self.tracer.start()
-        try:
-            if reordered is None:
-                value = function(*args)
-            else:
-                by_plain = {_plain_name(n): a for n, a in zip(stub, args, strict=False)}
-                value = function(**{n: by_plain[_plain_name(n)] for n in reordered})
-        except Exception as exc:
-            return _raised(exc, self._trace(), via)
-        return sandbox.CallOutcome("returned", value=_plain(value), via=via, trace=self._trace(),
-                                   reordered=reordered and tuple(reordered))
+        # As in the sandbox (calls.Answerer.make): the student's own J first, and where that
+        # raises, J's row passed on as one number inside the assignment's [one_number] questions.
+        passing = self.one_number[0] if call.group in self.one_number[1] else None
+        first: Exception | None = None
+        for attempt in ((None, passing) if passing else (None,)):
+            self.tracer.given = given or None
+            self.tracer.one_number = attempt
+            self.tracer.start()
+            tried = [np.copy(a) if isinstance(a, np.ndarray) else a for a in args]
+            try:
+                if reordered is None:
+                    value = function(*tried)
+                else:
+                    by_plain = {_plain_name(n): a for n, a in zip(stub, tried, strict=False)}
+                    value = function(**{n: by_plain[_plain_name(n)] for n in reordered})
+            except Exception as exc:
+                first = first or exc
+                continue
+            return sandbox.CallOutcome("returned", value=_plain(value), via=via, trace=self._trace(),
+                                       reordered=reordered and tuple(reordered))
+        assert first is not None
+        return _raised(first, self._trace(), via)
 
     def _trace(self) -> tuple[sandbox.Traced, ...]:
         trace = _traced(self.tracer.finish())

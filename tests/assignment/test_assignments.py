@@ -743,3 +743,12 @@ def test_a_student_who_takes_js_one_number_themselves_is_graded_on_their_own_cod
     graded = {q.question.id: q for q in _grade(write, fixed, name="partFive.py").questions}["numerical_gradient"]
     assert "'float' object is not subscriptable" not in graded.feedback
     assert graded.passed_cases == 4 and graded.feedback.startswith("random 3 (4 examples, layers 3-5-2)"), graded.feedback
+
+
+def test_check_reads_a_row_j_as_grade_does(capsys):
+    # The in-process check() answers as the sandbox does: the student's own J first, then J's
+    # row as one number where that raised (it scored 0/3 where grade gave 3/3).
+    namespace: dict = {}
+    exec(compile(MODEL + "\n" + SERIES_STYLE_NUMGRAD, "gradient_checking.py", "exec"), namespace)
+    card = check("numerical_gradient", namespace=namespace, assignment_name="gradient-checking")
+    assert card.score == card.max_score == CHECKING_POINTS["numerical_gradient"]
