@@ -30,7 +30,7 @@ import numpy as np
 
 from grader.assignment import Assignment, Case, Question, worksheet_numbers
 from grader.judge import catalogue, compare, wording
-from grader.sandbox import Unsupported
+from grader.sandbox import Unsupported, one_number_total
 from grader.selfcheck import handout_runtime as runtime
 from grader.selfcheck import handout_shim
 
@@ -90,9 +90,9 @@ def _question_data(assignment: Assignment, question: Question, cases: list[Case]
     for mistake in mistakes:
         answers = [catalogue.evaluate(mistake, assignment, args, value)
                    for args, value in zip(arguments, expected, strict=True)]
-        if all(a is catalogue.FAILED for a in answers):
+        if all(isinstance(a, catalogue.Failed) for a in answers):
             continue
-        plain = [runtime.RAISED if a is catalogue.FAILED else runtime.plain(a, unsupported=Unsupported)
+        plain = [runtime.RAISED if isinstance(a, catalogue.Failed) else runtime.plain(a, unsupported=Unsupported)
                  for a in answers]
         told_apart = sum(a is not runtime.RAISED and not compare.agrees(question, a, value)
                          for a, value in zip(plain, expected, strict=True))
@@ -118,6 +118,10 @@ def _question_data(assignment: Assignment, question: Question, cases: list[Case]
         "rtol": question.rtol, "atol": question.atol,
         "choices": [[choice, list(spellings)] for choice, spellings in question.choices],
         "cases": rows, "mistakes": locked,
+        # Inside this question's calls, the function whose row J is passed on as one number
+        # where the student's own J raised, as the grader does (see [one_number]).
+        "one_number": assignment.one_number[0] if assignment.one_number and question.id in assignment.one_number[1]
+        else None,
     }
 
 
@@ -195,6 +199,8 @@ def build(public_seed: int, seeded: int, grading_seed: int | None, catalogues: t
         _standalone(wording),
         "",
         *(inspect.getsource(function) for function in normalisers),
+        "# How the grader passes a row J on as one number (grader/sandbox/child/calls.py).",
+        inspect.getsource(one_number_total),
         _standalone(runtime),
         "",
         f"_DATA = json.loads({json.dumps(json.dumps(data, separators=(',', ':')))})",

@@ -20,6 +20,7 @@ import numpy as np
 
 if TYPE_CHECKING:  # what the file around this code defines (see handout.build); never in that file
     from grader.judge.wording import NOT_ANSWERED, diagnosed, first_wrong, most_telling, right
+    from grader.sandbox.child.calls import one_number_total
     from grader.selfcheck.handout_shim import Kind, Question, Unsupported
 
     def compare(question: Question, value: Any, expected: Any, *, precision: str | None = None,
@@ -146,7 +147,27 @@ class _Answer(NamedTuple):
     error: str | None = None  # where it raised: the exception's type
 
 
-def _call(function: Callable[..., Any], args: list[Any]) -> _Answer:
+def _call(function: Callable[..., Any], args: list[Any], namespace: dict[str, Any] | None = None,
+          one_number: str | None = None) -> _Answer:
+    """The call, as the grader makes it: where it raises and `one_number` names a function of
+    the namespace (the cost), once more with that function's row J passed on as one number."""
+    first = _answer(function, args)
+    own = namespace.get(one_number) if namespace is not None and one_number else None
+    if first.value is not RAISED or not callable(own):
+        return first
+
+    def total(*call_args: Any, **kwargs: Any) -> Any:
+        return one_number_total(own(*call_args, **kwargs))
+
+    namespace[one_number] = total  # type: ignore[index]
+    try:
+        again = _answer(function, args)
+    finally:
+        namespace[one_number] = own  # type: ignore[index]
+    return again if again.value is not RAISED else first
+
+
+def _answer(function: Callable[..., Any], args: list[Any]) -> _Answer:
     args = [np.copy(a) if isinstance(a, np.ndarray) else a for a in args]
     try:
         with np.errstate(all="ignore"):
@@ -196,7 +217,8 @@ def _verdict(data: dict[str, Any], namespace: dict[str, Any], reveal: bool) -> Q
     function = _function(namespace, data)
     if function is None:
         return _not_a_function(data, namespace)
-    return _checked(data, [_call(function, _decode(case["args"])) for case in data["cases"]], reveal)
+    return _checked(data, [_call(function, _decode(case["args"]), namespace, data.get("one_number"))
+                           for case in data["cases"]], reveal)
 
 
 def _not_a_function(data: dict[str, Any], namespace: dict[str, Any]) -> QuestionCheck:

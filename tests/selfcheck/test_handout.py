@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from conftest import BACKPROP, FAST, ROOT, SOLUTION, STUB, points, run_cli, with_solution
+from grader import assignment
 from grader.grading import grade_submission, plan
 from grader.intake.loading import Submission
 from grader.judge import catalogue
@@ -326,3 +327,33 @@ def test_check_alone_on_a_line_of_a_script_prints_its_card(check_file, tmp_path,
     shown = lines[:-1]  # check('Q6') alone, and only it
     assert any(line.startswith("sigmoid_prime") for line in shown) and not any("dJdW2" in line for line in shown)
     assert sum(line.startswith("self-check: ") for line in shown) == 1
+
+
+@pytest.mark.sandbox
+def test_the_handed_out_check_reads_a_row_j_as_the_grader_does(tmp_path):
+    # Issue 27, 4 and 9: one convention everywhere. The series' computeNumericalGradient as plain
+    # functions, J a row: the handed-out file gave 0/3 (numpy 2's "setting an array element with a
+    # sequence") where the grader gives 3/3.
+    done = run_cli("student-check", "--assignment", "gradient-checking", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    checking = assignment.load("gradient-checking")
+    model = checking.model_answer_path.read_text(encoding="utf-8")
+    start, end = model.index("def numerical_gradient("), model.index("def relative_error(")
+    series_style = model[:start] + (
+        "def numerical_gradient(X, y, W1, W2, epsilon=1e-4):\n"
+        "    params = get_params(W1, W2)\n"
+        "    sizes = (W1.shape[0], W1.shape[1], W2.shape[1])\n"
+        "    numgrad = np.zeros(params.shape)\n"
+        "    perturb = np.zeros(params.shape)\n"
+        "    for p in range(len(params)):\n"
+        "        perturb[p] = epsilon\n"
+        "        loss2 = cost(y, forward(X, *set_params(params + perturb, *sizes))[3])\n"
+        "        loss1 = cost(y, forward(X, *set_params(params - perturb, *sizes))[3])\n"
+        "        numgrad[p] = (loss2 - loss1) / (2 * epsilon)\n"
+        "        perturb[p] = 0\n"
+        "    return numgrad\n\n\n") + model[end:]
+    (tmp_path / "gradient_checking.py").write_text(series_style, encoding="utf-8")
+    ran = subprocess.run([sys.executable, "gradient_checking_check.py", "gradient_checking.py"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    line = next(line for line in ran.stdout.splitlines() if line.startswith("numerical_gradient"))
+    assert "3 / 3" in line, ran.stdout + ran.stderr
