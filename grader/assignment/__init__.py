@@ -452,9 +452,10 @@ def _question(entry: dict, where: str, cases_module: ModuleType, tolerances: tup
               choices: tuple) -> Question:
     unknown = set(entry) - _QUESTION_FIELDS
     missing = {"id", "points", "kind"} - set(entry)
-    if missing or unknown:
-        problem = f"missing {', '.join(sorted(missing))}" if missing else f"unknown {', '.join(sorted(unknown))}"
-        raise AssignmentError(f"{where}: {problem}")
+    if unknown:  # first: a misspelt key is also why one is missing
+        raise AssignmentError(f"{where}: {_unknown(sorted(unknown)[0], _QUESTION_FIELDS)}")
+    if missing:
+        raise AssignmentError(f"{where}: missing {', '.join(sorted(missing))}")
     if entry["kind"] not in _KINDS:
         raise AssignmentError(f"{where}: kind {entry['kind']!r} is not one of {', '.join(_KINDS)}")
     normalise = as_number if entry["kind"] == "number" else None
@@ -540,6 +541,7 @@ def _check_cases(assignment: Assignment) -> None:
             raise AssignmentError(f"{where}: {case!r} is not a grader.assignment.Case: {_CASE_SHAPE}")
         label = f"case {case.id!r}"
         if not isinstance(case.worksheet, bool) or not isinstance(case.values, dict) \
+                or not isinstance(case.provenance, dict) \
                 or not (case.network is None or isinstance(case.network, Network)):
             raise AssignmentError(f"{where}: {label}: its fields are (id, label, network, worksheet, values); "
                                   f"worksheet is {type(case.worksheet).__name__} here, values "
@@ -575,13 +577,21 @@ _MANIFEST_KEYS = {"title", "handin", "default_seed", "rtol", "atol", "sizes", "o
 def _unknown_keys(manifest: Path, data: dict[str, Any]) -> None:
     """Nothing in assignment.toml is ignored without a word: a key the engine does not read is
     a misspelling, said with what it could be."""
-    import difflib
-
     for key in data:
         if key not in _MANIFEST_KEYS:
-            near = difflib.get_close_matches(key, sorted(_MANIFEST_KEYS), n=1)
-            hint = f"; did you mean {near[0]!r}?" if near else f" (known: {', '.join(sorted(_MANIFEST_KEYS))})"
-            raise AssignmentError(f"{manifest}: unknown key {key!r}, which nothing reads{hint}")
+            raise AssignmentError(f"{manifest}: {_unknown(key, _MANIFEST_KEYS)}")
+
+
+def unknown_key(key: str, known: set[str]) -> str:
+    """"unknown key 'ponts', which nothing reads; did you mean 'points'?" """
+    import difflib
+
+    near = difflib.get_close_matches(key, sorted(known), n=1)
+    hint = f"; did you mean {near[0]!r}?" if near else f" (known: {', '.join(sorted(known))})"
+    return f"unknown key {key!r}, which nothing reads{hint}"
+
+
+_unknown = unknown_key
 
 
 @lru_cache(maxsize=16)

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.assignment import Assignment
+from grader.assignment import Assignment, unknown_key
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -68,13 +68,12 @@ def load(paths: tuple[Path, ...] | None, assignment: Assignment) -> tuple[Mistak
                                      f"(id, question, answer, summary, explain)")
         for number, entry in enumerate(document.get("mistake", []), start=1):
             where = f"{path.name}, mistake {number}"
+            unknown = set(entry) - _FIELDS
+            if unknown:  # first: a misspelt key is also why one is missing
+                raise CatalogueError(f"{where} ({entry.get('id', '?')}): {unknown_key(sorted(unknown)[0], _FIELDS)}")
             missing = _FIELDS - set(entry)
             if missing:
                 raise CatalogueError(f"{where}: missing {', '.join(sorted(missing))}")
-            unknown = set(entry) - _FIELDS
-            if unknown:
-                raise CatalogueError(f"{where} ({entry['id']}): {', '.join(sorted(unknown))} is not read "
-                                     f"(an entry has {', '.join(sorted(_FIELDS))})")
             questions = entry["question"] if isinstance(entry["question"], list) else [entry["question"]]
             for question in questions:
                 if question not in ids:

@@ -616,7 +616,11 @@ def test_a_broken_assignment_folder_is_a_one_line_error(warmup):
      "'misconception' is not read: each entry is a [[mistake]] table"),
     ("misconceptions.toml", 'answer = "expected ** 2"', 'answer = "vector ** 2"',
      "misconceptions.toml, mistake 1 (length.squared): answer uses vector, which a formula for length can't: it may use v,"),
-    ("misconceptions.toml", 'summary = ', 'hint = "x"\nsummary = ', "(length.squared): hint is not read"),
+    ("misconceptions.toml", 'summary = ', 'hint = "x"\nsummary = ', "(length.squared): unknown key 'hint', which nothing reads"),
+    ("misconceptions.toml", 'summary = ', 'sumary = ', "(length.squared): unknown key 'sumary', which nothing reads; did you mean 'summary'?"),
+    ("assignment.toml", 'points = 2', 'ponts = 2', "question 1: unknown key 'ponts', which nothing reads; did you mean 'points'?"),
+    ("cases.py", '{"v": np.array([3.0, 4.0, 12.0])})', '{"v": np.array([3.0, 4.0, 12.0])}, True)',
+     "case 'given': its fields are (id, label, network, worksheet, values)"),
 ])
 def test_an_authors_mistake_is_one_line_naming_the_file_and_the_question(warmup, file, old, new, said):
     path = warmup / file
