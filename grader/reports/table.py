@@ -195,20 +195,24 @@ def reteach_lines(stats: ClassStats) -> list[str]:
                       "class, most first):"]
         for q in questions:
             lines.append(f"  {q.id} ({q.worksheet}): {_pts(q.lost_units)} lost by {_students(q.lost)}")
-            for item in q.losses():
-                lines.append(f"    {loss_line(item)}")
-                if item.get("example"):
-                    lines.append(f"      worked example: {item['example']}")
+            lines += _loss_lines(q.losses(), unscored=False)
     unscored = stats.unscored_wrong()
     if unscored:
         lines += ["", "wrong in an earlier part this assignment builds on (worth 0 points here, so no points "
                       "lost; what builds on it was judged given their own answer, carried forward):"]
         for q in unscored:
             lines.append(f"  {q.id} ({q.worksheet}): {_students(q.lost)}")
-            for item in q.losses():
-                lines.append(f"    {loss_line(item, unscored=True)}")
-                if item.get("example"):
-                    lines.append(f"      worked example: {item['example']}")
+            lines += _loss_lines(q.losses(), unscored=True)
+    return lines
+
+
+def _loss_lines(losses: Iterable[dict], unscored: bool) -> list[str]:
+    """Each way a question's points were lost, with its worked example under it."""
+    lines = []
+    for item in losses:
+        lines.append(f"    {loss_line(item, unscored=unscored)}")
+        if item.get("example"):
+            lines.append(f"      worked example: {item['example']}")
     return lines
 
 
