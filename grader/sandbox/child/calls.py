@@ -404,6 +404,8 @@ class Answerer:
                 finally:
                     self.restore_builtins()
                     trace = tracer.finish()
+                    if tracer.used:  # the graded calls this attempt made (see needs_given)
+                        self.used_by[key] = tracer.used
                 encoded = self.encode(value, [self.max_answer])
                 break
             except TooBig as exc:
@@ -414,15 +416,11 @@ class Answerer:
                 if attempt + 1 < len(tries) and isinstance(exc, Exception):
                     continue
                 tracer.given = None
-                if tracer.used:
-                    self.used_by[key] = tracer.used
                 cell, line = self.error_line(first.__traceback__)
                 return {"status": "raised", "message": self.describe(first), "cell": cell, "line": line,
                         "via": via, "trace": self.trace_bytes(trace), "truncated": tracer.truncated,
                         "reordered": reordered and list(reordered), "error": type(first).__name__}
         tracer.given = None
-        if tracer.used:
-            self.used_by[key] = tracer.used
         self.returned.add(key)
         return {"status": "returned", "value": encoded, "via": via,
                 "trace": self.trace_bytes(trace), "truncated": tracer.truncated,
