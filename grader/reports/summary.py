@@ -304,11 +304,6 @@ class ClassStats:
     def share_full(self, question_id: str) -> float:
         return self.questions[question_id].full / self.graded if self.graded else 0.0
 
-    def common_mistakes(self, per_question: int = 3) -> list[tuple[str, str, int]]:
-        """(question id, mistake summary, students) for the most common diagnoses."""
-        return [(stats.id, summary, count) for stats in self.questions.values()
-                for summary, count in ranked(stats.diagnoses, per_question)]
-
     def uncatalogued(self) -> list[tuple[str, list[str]]]:
         """(question id, students) for each group of identical wrong answers nobody explains."""
         return [(stats.id, students) for stats in self.questions.values() for students in stats.groups()]
